@@ -1,0 +1,52 @@
+//! Gerbang's configuration: one TOML file read into typed structs (unknown keys refused), then
+//! validated into a runtime [`Config`]. Every problem is reported at once, each with file, line,
+//! key and what to do.
+
+mod model;
+mod problem;
+mod raw;
+mod validate;
+
+use std::path::Path;
+
+pub use model::*;
+pub use problem::{ConfigError, Problem};
+pub use validate::{normalise_prefix, parse_host_pattern, EnvLookup};
+
+use problem::SourceMap;
+use validate::Checker;
+
+impl Config {
+    /// Reads and validates a file, with secrets from the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let source = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&source, path, base_dir, &|name| std::env::var(name).ok())
+    }
+
+    /// Validates a configuration text; relative paths in it are taken from `base_dir`.
+    pub fn parse(source: &str, path: &Path, base_dir: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+        let invalid = |problems| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        };
+        let raw: raw::RawConfig = toml::from_str(source).map_err(|e| {
+            let map = SourceMap::new(source);
+            let span = e.span().unwrap_or(0..0);
+            let key = map.key_at(span.start);
+            invalid(vec![map.problem(span, key, e.message().trim().to_string())])
+        })?;
+        let mut checker = Checker::new(source, base_dir, env);
+        match checker.config(raw, path.to_path_buf()) {
+            Some(config) => Ok(config),
+            None => {
+                let mut problems = std::mem::take(&mut checker.problems);
+                problems.sort_by_key(|p| (p.line, p.column));
+                Err(invalid(problems))
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The validated runtime configuration: every value here has been checked once, at load.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this configuration was read from.
+    pub source: PathBuf,
+    pub server: Server,
+    pub tls: Option<Tls>,
+    pub provider: Provider,
+    pub session: Session,
+    pub store: Store,
+    pub mail: Mail,
+    pub captcha: Captcha,
+    pub helpdesk: Helpdesk,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+    pub threads: usize,
+    /// How long in-flight requests may finish after SIGTERM before the process exits.
+    pub grace_period: Duration,
+    pub shutdown_timeout: Duration,
+    /// Peers whose `X-Forwarded-For` is kept and extended rather than replaced.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Server {
+    /// Every listener address, for checks that hold for all of them.
+    pub fn listeners(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.http.iter().chain(self.https.iter()).copied()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Make a self-signed certificate for `localhost` and `*.localhost` when the files are absent.
+    pub generate_dev_cert: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub issuer: Url,
+    /// The issuer's host name, lower case, without port: the provider's route host.
+    pub host: String,
+    pub code_lifetime: Duration,
+    pub access_token_lifetime: Duration,
+    pub id_token_lifetime: Duration,
+    pub refresh_token_lifetime: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+    /// Key material for the gateway's encrypted cookies; generated and kept in the store if absent.
+    pub cookie_secret: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sled { path: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub from: String,
+    pub transport: MailTransport,
+}
+
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// Each message written as an `.eml` file into a folder (the embedded default).
+    Folder { path: PathBuf },
+    Smtp(Smtp),
+}
+
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No TLS: only for a mail server on loopback.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Captcha {
+    /// Fixed answer for automated tests; only accepted when every listener is on loopback.
+    pub test_answer: Option<String>,
+    pub lifetime: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Helpdesk {
+    pub text: Option<String>,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub title: String,
+    pub host: HostPattern,
+    /// Normalised: starts with `/`, no trailing `/` unless it is the root.
+    pub path_prefix: String,
+    pub upstreams: Vec<String>,
+    pub upstream_tls: Option<UpstreamTls>,
+    pub policy: Policy,
+    pub forward: Forward,
+    pub health_check: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HostPattern {
+    /// `app.example.id`: this host only.
+    Exact(String),
+    /// `*.example.id`: any host ending in `.example.id` (one or more labels).
+    Wildcard { suffix: String },
+}
+
+impl HostPattern {
+    pub fn matches(&self, host: &str) -> bool {
+        match self {
+            HostPattern::Exact(h) => h.eq_ignore_ascii_case(host),
+            HostPattern::Wildcard { suffix } => {
+                host.len() > suffix.len()
+                    && host.is_char_boundary(host.len() - suffix.len())
+                    && host[host.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            }
+        }
+    }
+}
+
+impl fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostPattern::Exact(h) => f.write_str(h),
+            HostPattern::Wildcard { suffix } => write!(f, "*{suffix}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UpstreamTls {
+    pub sni: String,
+    pub verify: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    Public,
+    Authenticated,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forward {
+    /// `X-Gerbang-User`, `X-Gerbang-Email`, … on each proxied request.
+    pub headers: bool,
+    /// `X-Gerbang-Identity`: a short-lived JWT signed by the provider, audience-bound to the route.
+    pub jwt: bool,
+}
+
+/// A secret value; its `Debug` output never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}

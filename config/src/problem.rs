@@ -1,0 +1,169 @@
+//! Problems found in a configuration file, each located by line, column and key.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// One thing wrong with a configuration file, with where it is and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line of the offending key or value.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Dotted key path, e.g. `route[1].upstreams` (`route[1]` is the second `[[route]]`).
+    pub key: String,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read the configuration file: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", render(path, problems))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+impl ConfigError {
+    /// The problems found, empty for a read error.
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            ConfigError::Read { .. } => &[],
+            ConfigError::Invalid { problems, .. } => problems,
+        }
+    }
+}
+
+fn render(path: &std::path::Path, problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{}:{p}", path.display()));
+    }
+    out
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.line, self.column, self.key, self.message
+        )
+    }
+}
+
+/// Maps byte offsets of one source text to lines, columns and TOML key paths.
+pub(crate) struct SourceMap<'a> {
+    source: &'a str,
+}
+
+impl<'a> SourceMap<'a> {
+    pub(crate) fn new(source: &'a str) -> Self {
+        Self { source }
+    }
+
+    /// 1-based (line, column) of a byte offset; offsets past the end point at the last line.
+    pub(crate) fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.source.len());
+        let before = &self.source[..floor_char_boundary(self.source, offset)];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    pub(crate) fn problem(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> Problem {
+        let (line, column) = self.position(span.start);
+        Problem {
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The dotted key path at a byte offset, read from the nearest table header above it and
+    /// the key on its own line: used to name the key of a syntax or type error.
+    pub(crate) fn key_at(&self, offset: usize) -> String {
+        let offset = floor_char_boundary(self.source, offset.min(self.source.len()));
+        let line_start = self.source[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let mut table = String::new();
+        let mut array_counts: Vec<(String, usize)> = Vec::new();
+        for line in self.source[..line_start].lines() {
+            let trimmed = line.trim();
+            if let Some(name) = trimmed.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+                let name = name.trim().to_string();
+                let index = match array_counts.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, count)) => {
+                        *count += 1;
+                        *count - 1
+                    }
+                    None => {
+                        array_counts.push((name.clone(), 1));
+                        0
+                    }
+                };
+                table = format!("{name}[{index}]");
+            } else if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
+                table = name.trim().to_string();
+            }
+        }
+        let this_line = self.source[line_start..].lines().next().unwrap_or("");
+        let trimmed = this_line.trim();
+        if trimmed.starts_with('[') {
+            return trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+        }
+        let key = trimmed
+            .split_once('=')
+            .map(|(k, _)| k.trim().trim_matches('"').to_string())
+            .unwrap_or_default();
+        match (table.is_empty(), key.is_empty()) {
+            (true, _) => key,
+            (false, true) => table,
+            (false, false) => format!("{table}.{key}"),
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        let map = SourceMap::new("a = 1\nbb = 2\n");
+        assert_eq!(map.position(0), (1, 1));
+        assert_eq!(map.position(6), (2, 1));
+        assert_eq!(map.position(11), (2, 6));
+    }
+
+    #[test]
+    fn key_at_names_array_tables_by_index() {
+        let src = "[server]\nhttp = 1\n[[route]]\nname = 'a'\n[[route]]\nname = 'b'\nhost = 3\n";
+        let map = SourceMap::new(src);
+        let offset = src.find("host").unwrap_or(0);
+        assert_eq!(map.key_at(offset), "route[1].host");
+        assert_eq!(map.key_at(src.find("http").unwrap_or(0)), "server.http");
+    }
+}

@@ -1,0 +1,151 @@
+//! The configuration file as written: serde structs that refuse unknown keys and keep the
+//! position of every value that validation may need to point at.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub(crate) type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub server: S<RawServer>,
+    pub tls: Option<S<RawTls>>,
+    pub provider: S<RawProvider>,
+    #[serde(default)]
+    pub session: RawSession,
+    #[serde(default)]
+    pub store: RawStore,
+    pub mail: Option<S<RawMail>>,
+    #[serde(default)]
+    pub captcha: RawCaptcha,
+    #[serde(default)]
+    pub helpdesk: RawHelpdesk,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<S<RawRoute>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServer {
+    pub http: Option<S<String>>,
+    pub https: Option<S<String>>,
+    pub threads: Option<S<i64>>,
+    pub grace_period_secs: Option<S<i64>>,
+    pub shutdown_timeout_secs: Option<S<i64>>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTls {
+    pub cert: S<String>,
+    pub key: S<String>,
+    #[serde(default)]
+    pub generate_dev_cert: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProvider {
+    pub issuer: S<String>,
+    pub code_lifetime_secs: Option<S<i64>>,
+    pub access_token_lifetime_secs: Option<S<i64>>,
+    pub id_token_lifetime_secs: Option<S<i64>>,
+    pub refresh_token_lifetime_hours: Option<S<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSession {
+    pub idle_timeout_mins: Option<S<i64>>,
+    pub absolute_timeout_hours: Option<S<i64>>,
+    pub cookie_secret: Option<S<RawSecret>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStore {
+    pub backend: Option<S<String>>,
+    pub path: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMail {
+    pub from: S<String>,
+    pub transport: S<RawTransport>,
+    pub folder: Option<S<String>>,
+    pub smtp: Option<S<RawSmtp>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawTransport {
+    Folder,
+    Smtp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSmtp {
+    pub host: S<String>,
+    pub port: Option<S<i64>>,
+    #[serde(default)]
+    pub security: Option<S<String>>,
+    pub username: Option<S<String>>,
+    pub password: Option<S<RawSecret>>,
+}
+
+/// A secret written in the file, or the name of an environment variable holding it.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawSecret {
+    Literal(String),
+    Env { env: String },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCaptcha {
+    pub test_answer: Option<S<String>>,
+    pub lifetime_secs: Option<S<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHelpdesk {
+    pub text: Option<String>,
+    #[serde(default)]
+    pub phones: Vec<String>,
+    #[serde(default)]
+    pub emails: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRoute {
+    pub name: S<String>,
+    pub host: S<String>,
+    pub path_prefix: Option<S<String>>,
+    pub upstreams: S<Vec<S<String>>>,
+    pub policy: S<String>,
+    #[serde(default)]
+    pub forward: Vec<S<String>>,
+    pub upstream_tls: Option<S<RawUpstreamTls>>,
+    pub health_check_secs: Option<S<i64>>,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUpstreamTls {
+    pub sni: S<String>,
+    #[serde(default = "yes")]
+    pub verify: bool,
+}
+
+fn yes() -> bool {
+    true
+}

@@ -1,0 +1,699 @@
+//! From the file as written to the runtime configuration: every check, every problem collected.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::model::*;
+use crate::problem::{Problem, SourceMap};
+use crate::raw::*;
+
+/// Where validation looks up environment variables (the process environment, or a test's map).
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub(crate) struct Checker<'a> {
+    map: SourceMap<'a>,
+    base_dir: &'a Path,
+    env: EnvLookup<'a>,
+    pub(crate) problems: Vec<Problem>,
+}
+
+const SECRET_ENV_PREFIX: &str = "GERBANG_";
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(source: &'a str, base_dir: &'a Path, env: EnvLookup<'a>) -> Self {
+        Self {
+            map: SourceMap::new(source),
+            base_dir,
+            env,
+            problems: Vec::new(),
+        }
+    }
+
+    fn report(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        let problem = self.map.problem(span, key, message);
+        self.problems.push(problem);
+    }
+
+    /// Checks a whole file; `None` when any problem was found.
+    pub(crate) fn config(&mut self, raw: RawConfig, source: PathBuf) -> Option<Config> {
+        let server = self.server(&raw.server);
+        let tls = raw.tls.as_ref().and_then(|t| self.tls(t));
+        let provider = self.provider(&raw.provider);
+        let session = self.session(&raw.session);
+        let store = self.store(&raw.store);
+        let mail = self.mail(raw.mail.as_ref());
+        let captcha = self.captcha(&raw.captcha, server.as_ref());
+        let routes: Vec<Option<Route>> = raw
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.route(i, r))
+            .collect();
+
+        if let Some(server) = &server {
+            if server.https.is_some() && raw.tls.is_none() {
+                let span = raw.server.get_ref().https.as_ref().map(|h| h.span());
+                self.report(
+                    span.unwrap_or(raw.server.span()),
+                    "server.https",
+                    "an HTTPS listener needs a [tls] table with `cert` and `key`",
+                );
+            }
+            if raw.tls.is_some() && server.https.is_none() {
+                self.report(
+                    raw.tls.as_ref().map_or(0..0, |t| t.span()),
+                    "tls",
+                    "a [tls] table is given but no `server.https` listener uses it",
+                );
+            }
+            if let (Some(tls), Some(raw_tls)) = (&tls, &raw.tls) {
+                if tls.generate_dev_cert && !server.listeners().all(|a| a.ip().is_loopback()) {
+                    self.report(
+                        raw_tls.span(),
+                        "tls.generate_dev_cert",
+                        "a self-signed development certificate is only allowed when every listener is on loopback",
+                    );
+                }
+            }
+        }
+        if let Some(provider) = &provider {
+            self.route_conflicts(&raw.routes, &routes, provider);
+        }
+
+        let routes: Vec<Route> = routes.into_iter().flatten().collect();
+        if !self.problems.is_empty() {
+            return None;
+        }
+        Some(Config {
+            source,
+            server: server?,
+            tls,
+            provider: provider?,
+            session: session?,
+            store: store?,
+            mail: mail?,
+            captcha: captcha?,
+            helpdesk: Helpdesk {
+                text: raw.helpdesk.text,
+                phones: raw.helpdesk.phones,
+                emails: raw.helpdesk.emails,
+            },
+            routes,
+        })
+    }
+
+    fn server(&mut self, raw: &S<RawServer>) -> Option<Server> {
+        let s = raw.get_ref();
+        let http = s.http.as_ref().and_then(|a| self.listen_addr(a, "server.http"));
+        let https = s.https.as_ref().and_then(|a| self.listen_addr(a, "server.https"));
+        if s.http.is_none() && s.https.is_none() {
+            self.report(
+                raw.span(),
+                "server",
+                "no listener: set `http = \"127.0.0.1:8080\"` and/or `https = \"127.0.0.1:8443\"`",
+            );
+        }
+        let threads = self.int_in(s.threads.as_ref(), "server.threads", 1..=256, 2)?;
+        let grace = self.int_in(s.grace_period_secs.as_ref(), "server.grace_period_secs", 0..=3600, 10)?;
+        let timeout = self.int_in(
+            s.shutdown_timeout_secs.as_ref(),
+            "server.shutdown_timeout_secs",
+            1..=3600,
+            30,
+        )?;
+        let mut trusted_proxies = Vec::new();
+        for (i, p) in s.trusted_proxies.iter().enumerate() {
+            match p.get_ref().parse::<IpAddr>() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => self.report(
+                    p.span(),
+                    format!("server.trusted_proxies[{i}]"),
+                    format!("`{}` is not an IP address", p.get_ref()),
+                ),
+            }
+        }
+        if (s.http.is_some() && http.is_none()) || (s.https.is_some() && https.is_none()) {
+            return None;
+        }
+        Some(Server {
+            http,
+            https,
+            threads: threads as usize,
+            grace_period: Duration::from_secs(grace as u64),
+            shutdown_timeout: Duration::from_secs(timeout as u64),
+            trusted_proxies,
+        })
+    }
+
+    fn listen_addr(&mut self, raw: &S<String>, key: &str) -> Option<SocketAddr> {
+        let text = raw.get_ref();
+        let parsed = text.parse::<SocketAddr>().ok().or_else(|| {
+            // `localhost:8443` is common enough to accept; it means loopback.
+            text.strip_prefix("localhost:")
+                .and_then(|port| port.parse::<u16>().ok())
+                .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
+        });
+        if parsed.is_none() {
+            self.report(
+                raw.span(),
+                key,
+                format!("`{text}` is not a listen address: write IP:PORT, e.g. \"127.0.0.1:8443\" or \"[::]:443\""),
+            );
+        }
+        parsed
+    }
+
+    /// An optional integer in a range, or its default; reports and returns `None` when outside.
+    fn int_in(
+        &mut self,
+        raw: Option<&S<i64>>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+        default: i64,
+    ) -> Option<i64> {
+        let Some(raw) = raw else { return Some(default) };
+        let value = *raw.get_ref();
+        if range.contains(&value) {
+            Some(value)
+        } else {
+            self.report(
+                raw.span(),
+                key,
+                format!(
+                    "{value} is out of range: use a value from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+            None
+        }
+    }
+
+    fn path(&self, raw: &str) -> PathBuf {
+        let p = Path::new(raw);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    fn tls(&mut self, raw: &S<RawTls>) -> Option<Tls> {
+        let t = raw.get_ref();
+        let cert = self.path(t.cert.get_ref());
+        let key = self.path(t.key.get_ref());
+        let both_missing = !cert.exists() && !key.exists();
+        if !(t.generate_dev_cert && both_missing) {
+            self.pem_file(&t.cert, &cert, "tls.cert", &["CERTIFICATE"]);
+            self.pem_file(
+                &t.key,
+                &key,
+                "tls.key",
+                &["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"],
+            );
+        }
+        Some(Tls {
+            cert,
+            key,
+            generate_dev_cert: t.generate_dev_cert,
+        })
+    }
+
+    fn pem_file(&mut self, raw: &S<String>, path: &Path, key: &str, labels: &[&str]) {
+        let what = labels[0].to_lowercase();
+        match std::fs::read_to_string(path) {
+            Err(e) => self.report(
+                raw.span(),
+                key,
+                format!("cannot read {}: {e}", path.display()),
+            ),
+            Ok(text) => {
+                let found = labels
+                    .iter()
+                    .any(|label| text.contains(&format!("-----BEGIN {label}-----")));
+                if !found {
+                    self.report(
+                        raw.span(),
+                        key,
+                        format!("{} holds no PEM {what}", path.display()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn provider(&mut self, raw: &S<RawProvider>) -> Option<Provider> {
+        let p = raw.get_ref();
+        let issuer = match Url::parse(p.issuer.get_ref()) {
+            Ok(url)
+                if url.scheme() == "https"
+                    && url.host_str().is_some()
+                    && url.query().is_none()
+                    && url.fragment().is_none() =>
+            {
+                Some(url)
+            }
+            _ => {
+                self.report(
+                    p.issuer.span(),
+                    "provider.issuer",
+                    format!(
+                        "`{}` is not an https URL without query or fragment, e.g. \"https://sso.example.id\"",
+                        p.issuer.get_ref()
+                    ),
+                );
+                None
+            }
+        };
+        let code = self.int_in(p.code_lifetime_secs.as_ref(), "provider.code_lifetime_secs", 5..=60, 60);
+        let access = self.int_in(
+            p.access_token_lifetime_secs.as_ref(),
+            "provider.access_token_lifetime_secs",
+            30..=3600,
+            300,
+        );
+        let id = self.int_in(p.id_token_lifetime_secs.as_ref(), "provider.id_token_lifetime_secs", 30..=3600, 300);
+        let refresh = self.int_in(
+            p.refresh_token_lifetime_hours.as_ref(),
+            "provider.refresh_token_lifetime_hours",
+            1..=24 * 90,
+            24 * 7,
+        );
+        let issuer = issuer?;
+        let host = issuer.host_str().unwrap_or_default().to_ascii_lowercase();
+        Some(Provider {
+            host,
+            issuer,
+            code_lifetime: Duration::from_secs(code? as u64),
+            access_token_lifetime: Duration::from_secs(access? as u64),
+            id_token_lifetime: Duration::from_secs(id? as u64),
+            refresh_token_lifetime: Duration::from_secs(refresh? as u64 * 3600),
+        })
+    }
+
+    fn session(&mut self, raw: &RawSession) -> Option<Session> {
+        let idle = self.int_in(raw.idle_timeout_mins.as_ref(), "session.idle_timeout_mins", 1..=24 * 60, 30)?;
+        let absolute = self.int_in(
+            raw.absolute_timeout_hours.as_ref(),
+            "session.absolute_timeout_hours",
+            1..=24 * 30,
+            12,
+        )?;
+        if idle > absolute * 60 {
+            let span = raw.idle_timeout_mins.as_ref().map_or(0..0, |s| s.span());
+            self.report(
+                span,
+                "session.idle_timeout_mins",
+                "the idle timeout is longer than the absolute timeout: make it shorter",
+            );
+        }
+        let cookie_secret = match &raw.cookie_secret {
+            None => None,
+            Some(s) => {
+                let secret = self.secret(s, "session.cookie_secret")?;
+                if secret.expose().len() < 32 {
+                    self.report(
+                        s.span(),
+                        "session.cookie_secret",
+                        "the cookie secret must be at least 32 characters: generate one with `openssl rand -base64 48` or leave it out to have one kept in the store",
+                    );
+                }
+                Some(secret)
+            }
+        };
+        Some(Session {
+            idle_timeout: Duration::from_secs(idle as u64 * 60),
+            absolute_timeout: Duration::from_secs(absolute as u64 * 3600),
+            cookie_secret,
+        })
+    }
+
+    fn secret(&mut self, raw: &S<RawSecret>, key: &str) -> Option<Secret> {
+        match raw.get_ref() {
+            RawSecret::Literal(value) => Some(Secret::new(value.clone())),
+            RawSecret::Env { env } if !env.starts_with(SECRET_ENV_PREFIX) => {
+                self.report(
+                    raw.span(),
+                    key,
+                    format!("environment variable `{env}` must start with `{SECRET_ENV_PREFIX}`"),
+                );
+                None
+            }
+            RawSecret::Env { env } => match (self.env)(env) {
+                Some(value) if !value.is_empty() => Some(Secret::new(value)),
+                _ => {
+                    self.report(
+                        raw.span(),
+                        key,
+                        format!("environment variable `{env}` is not set: export it before starting"),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn store(&mut self, raw: &RawStore) -> Option<Store> {
+        match raw.backend.as_ref().map(|b| (b.get_ref().as_str(), b.span())) {
+            None | Some(("sled", _)) => Some(Store::Sled {
+                path: self.path(raw.path.as_ref().map_or("data/store", |p| p.get_ref())),
+            }),
+            Some((other, span)) => {
+                self.report(span, "store.backend", format!("`{other}` is not a store backend: use \"sled\""));
+                None
+            }
+        }
+    }
+
+    fn mail(&mut self, raw: Option<&S<RawMail>>) -> Option<Mail> {
+        let Some(raw) = raw else {
+            return Some(Mail {
+                from: "Gerbang <noreply@localhost>".into(),
+                transport: MailTransport::Folder {
+                    path: self.path("data/outbox"),
+                },
+            });
+        };
+        let m = raw.get_ref();
+        if !looks_like_mailbox(m.from.get_ref()) {
+            self.report(
+                m.from.span(),
+                "mail.from",
+                format!(
+                    "`{}` is not an e-mail address: write \"Name <user@example.id>\" or \"user@example.id\"",
+                    m.from.get_ref()
+                ),
+            );
+        }
+        let transport = match m.transport.get_ref() {
+            RawTransport::Folder => match &m.folder {
+                Some(folder) => MailTransport::Folder {
+                    path: self.path(folder.get_ref()),
+                },
+                None => {
+                    self.report(m.transport.span(), "mail.folder", "transport \"folder\" needs `folder = \"data/outbox\"`");
+                    return None;
+                }
+            },
+            RawTransport::Smtp => match &m.smtp {
+                Some(smtp) => MailTransport::Smtp(self.smtp(smtp)?),
+                None => {
+                    self.report(m.transport.span(), "mail.smtp", "transport \"smtp\" needs a [mail.smtp] table with at least `host`");
+                    return None;
+                }
+            },
+        };
+        Some(Mail {
+            from: m.from.get_ref().clone(),
+            transport,
+        })
+    }
+
+    fn smtp(&mut self, raw: &S<RawSmtp>) -> Option<Smtp> {
+        let s = raw.get_ref();
+        let security = match s.security.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+            None | Some(("starttls", _)) => SmtpSecurity::StartTls,
+            Some(("implicit", _)) => SmtpSecurity::Implicit,
+            Some(("none", _)) => SmtpSecurity::None,
+            Some((other, span)) => {
+                self.report(
+                    span,
+                    "mail.smtp.security",
+                    format!("`{other}` is not one of \"starttls\", \"implicit\", \"none\""),
+                );
+                return None;
+            }
+        };
+        if security == SmtpSecurity::None && !is_loopback_host(s.host.get_ref()) {
+            self.report(
+                s.host.span(),
+                "mail.smtp.host",
+                "security = \"none\" sends mail in clear text: only allowed for a mail server on loopback",
+            );
+        }
+        let default_port = if security == SmtpSecurity::Implicit { 465 } else { 587 };
+        let port = self.int_in(s.port.as_ref(), "mail.smtp.port", 1..=65535, default_port)?;
+        let password = match &s.password {
+            Some(p) => Some(self.secret(p, "mail.smtp.password")?),
+            None => None,
+        };
+        Some(Smtp {
+            host: s.host.get_ref().clone(),
+            port: port as u16,
+            security,
+            username: s.username.as_ref().map(|u| u.get_ref().clone()),
+            password,
+        })
+    }
+
+    fn captcha(&mut self, raw: &RawCaptcha, server: Option<&Server>) -> Option<Captcha> {
+        let lifetime = self.int_in(raw.lifetime_secs.as_ref(), "captcha.lifetime_secs", 30..=1800, 300)?;
+        if let (Some(answer), Some(server)) = (&raw.test_answer, server) {
+            if !server.listeners().all(|a| a.ip().is_loopback()) {
+                self.report(
+                    answer.span(),
+                    "captcha.test_answer",
+                    "captcha test mode is only allowed when every listener is on loopback: remove `test_answer`",
+                );
+            }
+        }
+        Some(Captcha {
+            test_answer: raw.test_answer.as_ref().map(|a| a.get_ref().clone()),
+            lifetime: Duration::from_secs(lifetime as u64),
+        })
+    }
+
+    fn route(&mut self, index: usize, raw: &S<RawRoute>) -> Option<Route> {
+        let r = raw.get_ref();
+        let key = |k: &str| format!("route[{index}].{k}");
+        let name = r.name.get_ref();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            self.report(r.name.span(), key("name"), "a route name is letters, digits, `-` and `_`");
+        }
+        let host = match parse_host_pattern(r.host.get_ref()) {
+            Ok(h) => Some(h),
+            Err(why) => {
+                self.report(r.host.span(), key("host"), why);
+                None
+            }
+        };
+        let path_prefix = match &r.path_prefix {
+            None => Some("/".to_string()),
+            Some(p) => match normalise_prefix(p.get_ref()) {
+                Ok(p) => Some(p),
+                Err(why) => {
+                    self.report(p.span(), key("path_prefix"), why);
+                    None
+                }
+            },
+        };
+        if r.upstreams.get_ref().is_empty() {
+            self.report(r.upstreams.span(), key("upstreams"), "a route needs at least one upstream address");
+        }
+        for (i, u) in r.upstreams.get_ref().iter().enumerate() {
+            if let Err(why) = check_upstream_addr(u.get_ref()) {
+                self.report(u.span(), format!("route[{index}].upstreams[{i}]"), why);
+            }
+        }
+        let policy = match r.policy.get_ref().as_str() {
+            "public" => Some(Policy::Public),
+            "authenticated" => Some(Policy::Authenticated),
+            other => {
+                self.report(
+                    r.policy.span(),
+                    key("policy"),
+                    format!("`{other}` is not a policy: use \"public\" or \"authenticated\""),
+                );
+                None
+            }
+        };
+        let mut forward = Forward::default();
+        for f in &r.forward {
+            match f.get_ref().as_str() {
+                "headers" => forward.headers = true,
+                "jwt" => forward.jwt = true,
+                other => self.report(
+                    f.span(),
+                    key("forward"),
+                    format!("`{other}` is not a way to forward identity: use \"headers\" and/or \"jwt\""),
+                ),
+            }
+        }
+        if policy == Some(Policy::Public) && !r.forward.is_empty() {
+            self.report(
+                r.forward[0].span(),
+                key("forward"),
+                "a public route has no identity to forward: remove `forward` or make the route \"authenticated\"",
+            );
+        }
+        let health = self.int_in(r.health_check_secs.as_ref(), &key("health_check_secs"), 1..=300, 5)?;
+        let upstream_tls = r.upstream_tls.as_ref().map(|t| UpstreamTls {
+            sni: t.get_ref().sni.get_ref().clone(),
+            verify: t.get_ref().verify,
+        });
+        Some(Route {
+            name: name.clone(),
+            title: r.title.clone().unwrap_or_else(|| name.clone()),
+            host: host?,
+            path_prefix: path_prefix?,
+            upstreams: r.upstreams.get_ref().iter().map(|u| u.get_ref().clone()).collect(),
+            upstream_tls,
+            policy: policy?,
+            forward,
+            health_check: Duration::from_secs(health as u64),
+        })
+    }
+
+    fn route_conflicts(&mut self, raw: &[S<RawRoute>], routes: &[Option<Route>], provider: &Provider) {
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut places: HashMap<(HostPattern, &str), usize> = HashMap::new();
+        for (i, (raw, route)) in raw.iter().zip(routes).enumerate() {
+            let r = raw.get_ref();
+            if let Some(first) = names.insert(r.name.get_ref().as_str(), i) {
+                self.report(
+                    r.name.span(),
+                    format!("route[{i}].name"),
+                    format!("duplicate route name `{}`: route[{first}] has it already", r.name.get_ref()),
+                );
+            }
+            let Some(route) = route else { continue };
+            if route.host == HostPattern::Exact(provider.host.clone()) {
+                self.report(
+                    r.host.span(),
+                    format!("route[{i}].host"),
+                    format!("`{}` is the provider's host (from provider.issuer): give the app its own host", r.host.get_ref()),
+                );
+            }
+            if let Some(first) = places.insert((route.host.clone(), route.path_prefix.as_str()), i) {
+                let span = r.path_prefix.as_ref().map_or(r.host.span(), |p| p.span());
+                self.report(
+                    span,
+                    format!("route[{i}].path_prefix"),
+                    format!(
+                        "route[{first}] already serves host `{}` with prefix `{}`: no route would win; change one prefix",
+                        route.host, route.path_prefix
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn looks_like_mailbox(text: &str) -> bool {
+    let address = match (text.find('<'), text.rfind('>')) {
+        (Some(open), Some(close)) if open < close && close == text.len() - 1 => &text[open + 1..close],
+        (None, None) => text,
+        _ => return false,
+    };
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !address.contains(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn is_hostname(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 253
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// `host` or `*.suffix` (a wildcard for one or more leading labels). No port: every host is
+/// served on the same listeners, so the port never decides the route.
+pub fn parse_host_pattern(text: &str) -> Result<HostPattern, String> {
+    let name = text.to_ascii_lowercase();
+    if let Some(suffix) = name.strip_prefix("*.") {
+        if is_hostname(suffix) {
+            return Ok(HostPattern::Wildcard {
+                suffix: format!(".{suffix}"),
+            });
+        }
+    } else if is_hostname(&name) {
+        return Ok(HostPattern::Exact(name));
+    }
+    Err(format!(
+        "`{text}` is not a host: write \"app.example.id\" or \"*.example.id\" (no port; a `*` only as the whole first label)"
+    ))
+}
+
+/// A path prefix as routes are matched: absolute, already normal, without a trailing `/`.
+pub fn normalise_prefix(text: &str) -> Result<String, String> {
+    let bad = |why: &str| Err(format!("path prefix `{text}` {why}"));
+    if !text.starts_with('/') {
+        return bad("must start with `/`");
+    }
+    if text.contains(['%', ';', '?', '#', '\\', '\0']) || text.chars().any(char::is_whitespace) {
+        return bad("must be a plain path: no `%`, `;`, `?`, `#`, `\\` or spaces");
+    }
+    if text.split('/').any(|seg| seg == "." || seg == "..") || text.contains("//") {
+        return bad("must not contain `.` or `..` segments or `//`");
+    }
+    let trimmed = text.trim_end_matches('/');
+    Ok(if trimmed.is_empty() { "/".into() } else { trimmed.into() })
+}
+
+fn check_upstream_addr(text: &str) -> Result<(), String> {
+    if text.parse::<SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if is_hostname(host) && port.parse::<u16>().is_ok_and(|p| p > 0) => Ok(()),
+        _ => Err(format!(
+            "`{text}` is not an upstream address: write HOST:PORT, e.g. \"127.0.0.1:9001\" or \"app.internal:8080\""
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_normalised_or_refused() {
+        assert_eq!(normalise_prefix("/").as_deref(), Ok("/"));
+        assert_eq!(normalise_prefix("/api/").as_deref(), Ok("/api"));
+        for bad in ["api", "/a/../b", "/a/./b", "/a%2fb", "/a;x", "/a//b", "/a b"] {
+            assert!(normalise_prefix(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_patterns() {
+        assert_eq!(parse_host_pattern("App.Example.ID"), Ok(HostPattern::Exact("app.example.id".into())));
+        let wild = parse_host_pattern("*.localhost").unwrap_or(HostPattern::Exact(String::new()));
+        assert!(wild.matches("a.localhost"));
+        assert!(wild.matches("a.b.localhost"));
+        assert!(!wild.matches("localhost"));
+        assert!(!wild.matches("evillocalhost"));
+        for bad in ["foo*.bar", "*", "a..b", "-a.b", "a b", "a.b:80"] {
+            assert!(parse_host_pattern(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mailboxes() {
+        assert!(looks_like_mailbox("OSS <noreply@oss.go.id>"));
+        assert!(looks_like_mailbox("noreply@oss.go.id"));
+        assert!(!looks_like_mailbox("noreply"));
+        assert!(!looks_like_mailbox("OSS <noreply@oss.go.id"));
+    }
+}

@@ -1,0 +1,315 @@
+//! Broken configuration files: each must be refused with the exact file, line, key and message.
+
+use std::path::Path;
+
+use gerbang_config::Config;
+
+const BASE: &str = r#"[server]
+http = "127.0.0.1:8080"
+
+[provider]
+issuer = "https://sso.localhost"
+
+[[route]]
+name = "app"
+host = "app.localhost"
+upstreams = ["127.0.0.1:9001"]
+policy = "authenticated"
+"#;
+
+/// Every problem of `source`, rendered as `gerbang config check` prints them.
+fn problems(source: &str) -> Vec<String> {
+    let env = |name: &str| (name == "GERBANG_SET").then(|| "a".repeat(40));
+    match Config::parse(source, Path::new("broken.toml"), Path::new("/nonexistent"), &env) {
+        Ok(_) => vec![],
+        Err(e) => e.to_string().lines().map(str::to_string).collect(),
+    }
+}
+
+fn with(extra: &str) -> String {
+    format!("{BASE}{extra}")
+}
+
+#[test]
+fn the_base_is_valid() {
+    assert_eq!(problems(BASE), Vec::<String>::new());
+}
+
+#[test]
+fn syntax_error() {
+    assert_eq!(
+        problems("[server]\nhttp = \"127.0.0.1:8080\nthreads = 2\n"),
+        ["broken.toml:2:23: server.http: invalid basic string, expected `\"`"]
+    );
+}
+
+#[test]
+fn unknown_key() {
+    let src = BASE.replace("http = ", "htpp = ");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:2:1: server.htpp: unknown field `htpp`, expected one of `http`, `https`, `threads`, `grace_period_secs`, `shutdown_timeout_secs`, `trusted_proxies`"]
+    );
+}
+
+#[test]
+fn missing_issuer() {
+    let src = BASE.replace("issuer = \"https://sso.localhost\"", "code_lifetime_secs = 30");
+    assert_eq!(problems(&src), ["broken.toml:4:1: provider: missing field `issuer`"]);
+}
+
+#[test]
+fn wrong_type() {
+    assert_eq!(
+        problems(&BASE.replace("[server]\n", "[server]\nthreads = \"two\"\n")),
+        ["broken.toml:2:11: server.threads: invalid type: string \"two\", expected i64"]
+    );
+}
+
+#[test]
+fn issuer_not_https() {
+    let src = BASE.replace("https://sso.localhost", "http://sso.localhost");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:5:10: provider.issuer: `http://sso.localhost` is not an https URL without query or fragment, e.g. \"https://sso.example.id\""]
+    );
+}
+
+#[test]
+fn no_listener() {
+    let src = BASE.replace("http = \"127.0.0.1:8080\"\n", "");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:1:1: server: no listener: set `http = \"127.0.0.1:8080\"` and/or `https = \"127.0.0.1:8443\"`"]
+    );
+}
+
+#[test]
+fn listener_does_not_parse() {
+    let src = BASE.replace("127.0.0.1:8080", "127.0.0.1:80800");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:2:8: server.http: `127.0.0.1:80800` is not a listen address: write IP:PORT, e.g. \"127.0.0.1:8443\" or \"[::]:443\""]
+    );
+}
+
+#[test]
+fn https_without_tls() {
+    let src = BASE.replace("[server]\n", "[server]\nhttps = \"127.0.0.1:8443\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:2:9: server.https: an HTTPS listener needs a [tls] table with `cert` and `key`"]
+    );
+}
+
+#[test]
+fn tls_files_missing() {
+    let src = BASE.replace(
+        "[provider]",
+        "[tls]\ncert = \"missing.pem\"\nkey = \"missing-key.pem\"\n\n[provider]",
+    );
+    let src = src.replace("[server]\n", "[server]\nhttps = \"127.0.0.1:8443\"\n");
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:6:8: tls.cert: cannot read /nonexistent/missing.pem: No such file or directory (os error 2)",
+            "broken.toml:7:7: tls.key: cannot read /nonexistent/missing-key.pem: No such file or directory (os error 2)",
+        ]
+    );
+}
+
+#[test]
+fn tls_file_not_a_certificate() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("cert.pem"), "hello").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("key.pem"), "-----BEGIN PRIVATE KEY-----\n").unwrap_or_else(|e| panic!("{e}"));
+    let src = format!(
+        "[server]\nhttps = \"127.0.0.1:8443\"\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{}",
+        &BASE[BASE.find("[provider]").unwrap_or(0)..]
+    );
+    let env = |_: &str| None;
+    let err = Config::parse(&src, Path::new("broken.toml"), dir.path(), &env)
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err,
+        Some(format!("broken.toml:4:8: tls.cert: {}/cert.pem holds no PEM certificate", dir.path().display()))
+    );
+}
+
+#[test]
+fn duplicate_route_name() {
+    let src = with("\n[[route]]\nname = \"app\"\nhost = \"other.localhost\"\nupstreams = [\"127.0.0.1:9002\"]\npolicy = \"public\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:8: route[1].name: duplicate route name `app`: route[0] has it already"]
+    );
+}
+
+#[test]
+fn overlapping_prefixes_with_no_winner() {
+    let src = with("\n[[route]]\nname = \"two\"\nhost = \"APP.localhost\"\npath_prefix = \"//\"\nupstreams = [\"127.0.0.1:9002\"]\npolicy = \"public\"\n")
+        .replace("\"//\"", "\"/\"");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:16:15: route[1].path_prefix: route[0] already serves host `app.localhost` with prefix `/`: no route would win; change one prefix"]
+    );
+}
+
+#[test]
+fn trailing_slash_prefixes_overlap_too() {
+    let src = with("path_prefix = \"/api\"\n\n[[route]]\nname = \"two\"\nhost = \"app.localhost\"\npath_prefix = \"/api/\"\nupstreams = [\"127.0.0.1:9002\"]\npolicy = \"public\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:17:15: route[1].path_prefix: route[0] already serves host `app.localhost` with prefix `/api`: no route would win; change one prefix"]
+    );
+}
+
+#[test]
+fn prefix_not_normal() {
+    assert_eq!(
+        problems(&with("path_prefix = \"/public/../admin\"\n")),
+        ["broken.toml:12:15: route[0].path_prefix: path prefix `/public/../admin` must not contain `.` or `..` segments or `//`"]
+    );
+}
+
+#[test]
+fn upstream_does_not_parse() {
+    let src = BASE.replace("[\"127.0.0.1:9001\"]", "[\"127.0.0.1:9001\", \"http://app:80\"]");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:10:32: route[0].upstreams[1]: `http://app:80` is not an upstream address: write HOST:PORT, e.g. \"127.0.0.1:9001\" or \"app.internal:8080\""]
+    );
+}
+
+#[test]
+fn no_upstreams() {
+    let src = BASE.replace("[\"127.0.0.1:9001\"]", "[]");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:10:13: route[0].upstreams: a route needs at least one upstream address"]
+    );
+}
+
+#[test]
+fn lifetime_out_of_range() {
+    let src = BASE.replace("[provider]\n", "[provider]\ncode_lifetime_secs = 600\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:5:22: provider.code_lifetime_secs: 600 is out of range: use a value from 5 to 60"]
+    );
+}
+
+#[test]
+fn idle_longer_than_absolute() {
+    let src = with("\n[session]\nidle_timeout_mins = 600\nabsolute_timeout_hours = 2\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:21: session.idle_timeout_mins: the idle timeout is longer than the absolute timeout: make it shorter"]
+    );
+}
+
+#[test]
+fn bad_host_pattern() {
+    let src = BASE.replace("host = \"app.localhost\"", "host = \"app*.localhost\"");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:9:8: route[0].host: `app*.localhost` is not a host: write \"app.example.id\" or \"*.example.id\" (no port; a `*` only as the whole first label)"]
+    );
+}
+
+#[test]
+fn route_on_the_provider_host() {
+    let src = BASE.replace("host = \"app.localhost\"", "host = \"SSO.localhost\"");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:9:8: route[0].host: `SSO.localhost` is the provider's host (from provider.issuer): give the app its own host"]
+    );
+}
+
+#[test]
+fn unknown_policy() {
+    let src = BASE.replace("\"authenticated\"", "\"private\"");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:11:10: route[0].policy: `private` is not a policy: use \"public\" or \"authenticated\""]
+    );
+}
+
+#[test]
+fn secret_env_missing() {
+    let src = with("\n[session]\ncookie_secret = { env = \"GERBANG_UNSET\" }\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:17: session.cookie_secret: environment variable `GERBANG_UNSET` is not set: export it before starting"]
+    );
+    let ok = with("\n[session]\ncookie_secret = { env = \"GERBANG_SET\" }\n");
+    assert_eq!(problems(&ok), Vec::<String>::new());
+}
+
+#[test]
+fn secret_env_without_prefix() {
+    let src = with("\n[session]\ncookie_secret = { env = \"HOME\" }\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:17: session.cookie_secret: environment variable `HOME` must start with `GERBANG_`"]
+    );
+}
+
+#[test]
+fn captcha_test_mode_off_loopback() {
+    let src = BASE.replace("127.0.0.1:8080", "0.0.0.0:8080") + "\n[captcha]\ntest_answer = \"uji\"\n";
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:15: captcha.test_answer: captcha test mode is only allowed when every listener is on loopback: remove `test_answer`"]
+    );
+}
+
+#[test]
+fn smtp_without_table() {
+    let src = with("\n[mail]\nfrom = \"OSS <noreply@oss.go.id>\"\ntransport = \"smtp\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:15:13: mail.smtp: transport \"smtp\" needs a [mail.smtp] table with at least `host`"]
+    );
+}
+
+#[test]
+fn clear_text_smtp_off_loopback() {
+    let src = with("\n[mail]\nfrom = \"noreply@oss.go.id\"\ntransport = \"smtp\"\n\n[mail.smtp]\nhost = \"mail.oss.go.id\"\nsecurity = \"none\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:18:8: mail.smtp.host: security = \"none\" sends mail in clear text: only allowed for a mail server on loopback"]
+    );
+}
+
+#[test]
+fn mail_from_not_an_address() {
+    let src = with("\n[mail]\nfrom = \"noreply\"\ntransport = \"folder\"\nfolder = \"outbox\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:8: mail.from: `noreply` is not an e-mail address: write \"Name <user@example.id>\" or \"user@example.id\""]
+    );
+}
+
+#[test]
+fn public_route_forwarding_identity() {
+    let src = BASE.replace("\"authenticated\"", "\"public\"") + "forward = [\"headers\"]\n";
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:12:12: route[0].forward: a public route has no identity to forward: remove `forward` or make the route \"authenticated\""]
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let src = BASE
+        .replace("https://sso.localhost", "sso")
+        .replace("\"authenticated\"", "\"open\"")
+        .replace("127.0.0.1:9001", "nowhere");
+    let found = problems(&src);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(found[0].starts_with("broken.toml:5:10: provider.issuer:"));
+    assert!(found[1].starts_with("broken.toml:10:14: route[0].upstreams[0]:"));
+    assert!(found[2].starts_with("broken.toml:11:10: route[0].policy:"));
+}
