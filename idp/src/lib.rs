@@ -1,1 +1,4 @@
+//! Gerbang's embedded OpenID Connect provider and the OSS account flows, with the store they
+//! keep their state in. Knows nothing of Pingora: the gateway forwards the provider's host here.
 
+pub mod store;

@@ -1,0 +1,389 @@
+//! The store conformance suite: every backend runs these same checks.
+//!
+//! A backend's tests call [`conformance_suite!`] with an async expression that yields a fresh,
+//! empty store; the macro expands to one `#[tokio::test]` per check, so each is named and run
+//! on its own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+
+pub const NOW: Timestamp = 1_800_000_000;
+
+pub fn new_user(n: usize) -> NewUser {
+    NewUser {
+        username: format!("user{n}"),
+        email: format!("user{n}@example.id"),
+        phone: format!("+62812000{n:04}"),
+        identity: Identity::Ktp {
+            nik: format!("3171015008{n:06}"),
+        },
+        status: UserStatus::Active,
+        password_hash: None,
+        must_change_password: false,
+        attributes: BTreeMap::from([("full_name".to_string(), format!("Pengguna {n}"))]),
+    }
+}
+
+fn mail(to: &str) -> NewMail {
+    NewMail {
+        to: to.into(),
+        subject: "Aktivasi".into(),
+        text: "halo".into(),
+        html: None,
+    }
+}
+
+fn session(id: &str, user: &str) -> Session {
+    Session {
+        id_hash: id.into(),
+        user_id: user.into(),
+        created_at: NOW,
+        last_seen: NOW,
+        expires_at: NOW + 3600,
+        auth_time: NOW,
+        audience: "provider".into(),
+    }
+}
+
+pub async fn users_are_found_by_every_key(store: SharedStore) {
+    let created = store.create_user(new_user(1), None, NOW).await.unwrap();
+    assert_eq!(created.created_at, NOW);
+    assert_eq!(store.user(&created.id).await.unwrap().as_ref(), Some(&created));
+    for key in [
+        UniqueKey::Username("USER1".into()),
+        UniqueKey::Email(" User1@Example.ID ".into()),
+        UniqueKey::Nik("3171015008000001".into()),
+    ] {
+        let found = store.user_by_key(&key).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(created.id.clone()), "{key:?}");
+    }
+    assert!(store.user_by_key(&UniqueKey::Email("nobody@example.id".into())).await.unwrap().is_none());
+    assert_eq!(store.users().await.unwrap().len(), 1);
+}
+
+pub async fn unique_keys_are_enforced(store: SharedStore) {
+    store.create_user(new_user(1), None, NOW).await.unwrap();
+    let mut same_email = new_user(2);
+    same_email.email = "USER1@example.id".into();
+    assert!(matches!(
+        store.create_user(same_email, None, NOW).await,
+        Err(StoreError::Taken(UniqueKey::Email(_)))
+    ));
+    let mut same_name = new_user(3);
+    same_name.username = "User1".into();
+    assert!(matches!(
+        store.create_user(same_name, None, NOW).await,
+        Err(StoreError::Taken(UniqueKey::Username(_)))
+    ));
+    let mut same_nik = new_user(4);
+    same_nik.identity = new_user(1).identity;
+    assert!(matches!(
+        store.create_user(same_nik, None, NOW).await,
+        Err(StoreError::Taken(UniqueKey::Nik(_)))
+    ));
+    // A refused user leaves none of its keys behind.
+    assert!(store.user_by_key(&UniqueKey::Username("user2".into())).await.unwrap().is_none());
+    assert_eq!(store.users().await.unwrap().len(), 1);
+}
+
+pub async fn passports_are_unique_per_number_and_country(store: SharedStore) {
+    let passport = |n: &str, c: &str| Identity::Passport {
+        number: n.into(),
+        country: c.into(),
+    };
+    let mut a = new_user(1);
+    a.identity = passport("x1234567", "my");
+    store.create_user(a, None, NOW).await.unwrap();
+    let mut b = new_user(2);
+    b.identity = passport("X1234567", "SG");
+    store.create_user(b, None, NOW).await.unwrap();
+    let mut c = new_user(3);
+    c.identity = passport(" X1234567 ", "MY");
+    assert!(matches!(
+        store.create_user(c, None, NOW).await,
+        Err(StoreError::Taken(UniqueKey::Passport { .. }))
+    ));
+}
+
+/// Many tasks register the same e-mail at once: exactly one account results.
+pub async fn concurrent_creation_gives_one_user(store: SharedStore) {
+    let tasks: Vec<_> = (0..64)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut user = new_user(n);
+                user.email = "same@example.id".into();
+                store.create_user(user, Some(mail("same@example.id")), NOW).await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(StoreError::Taken(UniqueKey::Email(_))) => {}
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(store.users().await.unwrap().len(), 1);
+    // The refused registrations queued no mail: the user and its mail are one transaction.
+    assert_eq!(store.pending_mail().await.unwrap(), 1);
+}
+
+pub async fn concurrent_creation_with_one_nik_gives_one_user(store: SharedStore) {
+    let tasks: Vec<_> = (0..32)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut user = new_user(n);
+                user.identity = Identity::Ktp {
+                    nik: "3171014101900001".into(),
+                };
+                store.create_user(user, None, NOW).await.is_ok()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        created += usize::from(task.await.unwrap());
+    }
+    assert_eq!(created, 1);
+}
+
+pub async fn updates_move_unique_keys(store: SharedStore) {
+    let mut a = store.create_user(new_user(1), None, NOW).await.unwrap();
+    let b = store.create_user(new_user(2), None, NOW).await.unwrap();
+    a.email = "new@example.id".into();
+    a.status = UserStatus::Disabled;
+    store.update_user(&a).await.unwrap();
+    assert_eq!(store.user(&a.id).await.unwrap().unwrap().status, UserStatus::Disabled);
+    assert_eq!(
+        store.user_by_key(&UniqueKey::Email("new@example.id".into())).await.unwrap().map(|u| u.id),
+        Some(a.id.clone())
+    );
+    // The old address is free again.
+    assert!(store.user_by_key(&UniqueKey::Email("user1@example.id".into())).await.unwrap().is_none());
+    let mut c = new_user(3);
+    c.email = "user1@example.id".into();
+    store.create_user(c, None, NOW).await.unwrap();
+    // Taking another user's address is refused and changes nothing.
+    let mut b2 = b.clone();
+    b2.email = "new@example.id".into();
+    assert!(matches!(store.update_user(&b2).await, Err(StoreError::Taken(_))));
+    assert_eq!(store.user(&b.id).await.unwrap(), Some(b));
+    let mut ghost = a.clone();
+    ghost.id = "missing".into();
+    assert!(matches!(store.update_user(&ghost).await, Err(StoreError::NotFound)));
+}
+
+pub async fn deleting_a_user_frees_keys_and_ends_sessions(store: SharedStore) {
+    let a = store.create_user(new_user(1), None, NOW).await.unwrap();
+    store.put_session(&session("s1", &a.id)).await.unwrap();
+    store.delete_user(&a.id).await.unwrap();
+    assert!(store.user(&a.id).await.unwrap().is_none());
+    assert!(store.session("s1").await.unwrap().is_none());
+    store.create_user(new_user(1), None, NOW).await.unwrap();
+    assert!(matches!(store.delete_user("missing").await, Err(StoreError::NotFound)));
+}
+
+pub async fn sessions_by_id_and_user(store: SharedStore) {
+    store.put_session(&session("s1", "u1")).await.unwrap();
+    store.put_session(&session("s2", "u1")).await.unwrap();
+    store.put_session(&session("s3", "u2")).await.unwrap();
+    assert_eq!(store.session("s1").await.unwrap(), Some(session("s1", "u1")));
+    let mut of_u1: Vec<_> = store.sessions_of("u1").await.unwrap().into_iter().map(|s| s.id_hash).collect();
+    of_u1.sort();
+    assert_eq!(of_u1, ["s1", "s2"]);
+    store.delete_session("s1").await.unwrap();
+    assert!(store.session("s1").await.unwrap().is_none());
+    assert_eq!(store.delete_sessions_of("u1").await.unwrap(), 1);
+    assert!(store.session("s2").await.unwrap().is_none());
+    assert!(store.session("s3").await.unwrap().is_some());
+}
+
+pub async fn one_time_values_are_taken_once(store: SharedStore) {
+    let kind = OneTimeKind::AuthorizationCode;
+    store.put_once(kind, "h1", b"grant", NOW + 60).await.unwrap();
+    // Kinds are separate name spaces.
+    assert_eq!(store.take_once(OneTimeKind::Captcha, "h1", NOW).await.unwrap(), None);
+    assert_eq!(store.take_once(kind, "h1", NOW).await.unwrap().as_deref(), Some(&b"grant"[..]));
+    assert_eq!(store.take_once(kind, "h1", NOW).await.unwrap(), None);
+    store.put_once(kind, "h2", b"late", NOW + 60).await.unwrap();
+    assert_eq!(store.take_once(kind, "h2", NOW + 60).await.unwrap(), None);
+    store.put_once(kind, "h3", b"old", NOW + 10).await.unwrap();
+    store.put_once(kind, "h4", b"new", NOW + 100).await.unwrap();
+    assert_eq!(store.purge_expired(NOW + 50).await.unwrap(), 1);
+    assert!(store.take_once(kind, "h4", NOW + 50).await.unwrap().is_some());
+}
+
+pub async fn concurrent_takes_win_once(store: SharedStore) {
+    store.put_once(OneTimeKind::Captcha, "c", b"SAMBAS", NOW + 60).await.unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.take_once(OneTimeKind::Captcha, "c", NOW).await.unwrap().is_some() })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        winners += usize::from(task.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+pub async fn outbox_leases_retries_and_delivers(store: SharedStore) {
+    let first = store.enqueue_mail(mail("a@example.id"), NOW).await.unwrap();
+    let second = store.enqueue_mail(mail("b@example.id"), NOW + 1).await.unwrap();
+    assert_eq!(store.pending_mail().await.unwrap(), 2);
+    let lease = Duration::from_secs(30);
+    let claimed = store.claim_mail(NOW + 1, lease, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [&first, &second]);
+    assert_eq!(claimed[0].attempts, 1);
+    // Leased: nobody else gets them until the lease ends.
+    assert!(store.claim_mail(NOW + 2, lease, 10).await.unwrap().is_empty());
+    store.mail_sent(&first).await.unwrap();
+    store.mail_failed(&second, NOW + 100, "connection refused").await.unwrap();
+    assert!(store.claim_mail(NOW + 99, lease, 10).await.unwrap().is_empty());
+    let retried = store.claim_mail(NOW + 100, lease, 10).await.unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].attempts, 2);
+    assert_eq!(retried[0].last_error.as_deref(), Some("connection refused"));
+    store.mail_sent(&second).await.unwrap();
+    assert_eq!(store.pending_mail().await.unwrap(), 0);
+}
+
+pub async fn concurrent_claims_are_disjoint(store: SharedStore) {
+    for n in 0..40 {
+        store.enqueue_mail(mail(&format!("{n}@example.id")), NOW).await.unwrap();
+    }
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.claim_mail(NOW, Duration::from_secs(60), 7).await.unwrap() })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for task in tasks {
+        for m in task.await.unwrap() {
+            assert!(seen.insert(m.id), "a message was claimed twice");
+        }
+    }
+    assert_eq!(seen.len(), 40);
+}
+
+pub async fn audit_events_newest_first(store: SharedStore) {
+    for n in 0..5u64 {
+        store
+            .record(&AuditEvent {
+                at: NOW + n,
+                kind: "login.failure".into(),
+                user_id: Some("u1".into()),
+                client_id: None,
+                address: Some("127.0.0.1".into()),
+                detail: format!("attempt {n}"),
+            })
+            .await
+            .unwrap();
+    }
+    let recent = store.recent_events(3).await.unwrap();
+    assert_eq!(recent.iter().map(|e| e.at).collect::<Vec<_>>(), [NOW + 4, NOW + 3, NOW + 2]);
+}
+
+pub async fn signing_keys_and_secrets(store: SharedStore) {
+    let key = SigningKey {
+        kid: "k1".into(),
+        alg: "RS256".into(),
+        private_pkcs8: vec![1, 2, 3],
+        created_at: NOW,
+        active_from: NOW,
+        retire_after: None,
+    };
+    store.put_signing_key(&key).await.unwrap();
+    let mut later = key.clone();
+    later.retire_after = Some(NOW + 10);
+    store.put_signing_key(&later).await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap(), [later]);
+    assert!(!format!("{key:?}").contains("[1, 2, 3]"));
+
+    let tasks: Vec<_> = (0..16u8)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.secret("cookie", &move || vec![n; 32]).await.unwrap() })
+        })
+        .collect();
+    let mut values = HashSet::new();
+    for task in tasks {
+        values.insert(task.await.unwrap());
+    }
+    assert_eq!(values.len(), 1, "every caller sees the same secret");
+    let again = store.secret("cookie", &|| vec![99; 32]).await.unwrap();
+    assert!(values.contains(&again));
+}
+
+pub async fn counters_count_per_window(store: SharedStore) {
+    let minute = Duration::from_secs(60);
+    let start = NOW - NOW % 60;
+    assert_eq!(store.hit("ip:1", minute, start).await.unwrap(), 1);
+    assert_eq!(store.hit("ip:1", minute, start + 59).await.unwrap(), 2);
+    assert_eq!(store.count("ip:1", minute, start + 59).await.unwrap(), 2);
+    assert_eq!(store.count("ip:2", minute, start).await.unwrap(), 0);
+    // A new window starts from one.
+    assert_eq!(store.hit("ip:1", minute, start + 60).await.unwrap(), 1);
+    assert_eq!(store.count("ip:1", minute, start + 121).await.unwrap(), 0);
+    store.reset("ip:1").await.unwrap();
+    assert_eq!(store.count("ip:1", minute, start + 60).await.unwrap(), 0);
+
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.hit("acct", minute, start).await.unwrap() })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=50).collect::<Vec<_>>(), "no hit is lost under contention");
+}
+
+/// Expands to one `#[tokio::test]` per conformance check, each on a fresh store made by `$make`:
+/// an async expression yielding a [`SharedStore`] and a guard that cleans up after it (a
+/// temporary directory, a scratch database) when dropped at the end of the test.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::conformance_suite!(@tests $make;
+            users_are_found_by_every_key,
+            unique_keys_are_enforced,
+            passports_are_unique_per_number_and_country,
+            concurrent_creation_gives_one_user,
+            concurrent_creation_with_one_nik_gives_one_user,
+            updates_move_unique_keys,
+            deleting_a_user_frees_keys_and_ends_sessions,
+            sessions_by_id_and_user,
+            one_time_values_are_taken_once,
+            concurrent_takes_win_once,
+            outbox_leases_retries_and_delivers,
+            concurrent_claims_are_disjoint,
+            audit_events_newest_first,
+            signing_keys_and_secrets,
+            counters_count_per_window,
+        );
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let (store, _cleanup) = $make.await;
+                $crate::store::conformance::$name(store).await;
+            }
+        )*
+    };
+}

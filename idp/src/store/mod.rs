@@ -1,0 +1,115 @@
+//! The store: everything Gerbang keeps, behind one trait per aggregate, with the sled backend as
+//! the embedded default. Every backend passes the same [`conformance`] suite.
+//!
+//! Durability: a call that returns `Ok` for users, mail, audit events, sessions and signing keys
+//! has reached the disk (the backend flushes before answering). Ephemeral data (captcha
+//! challenges, rate-limit counters, pending logins) is written through the backend's periodic
+//! flush (sled: every 500 ms) and may be lost in a crash, which only costs a retry.
+
+mod model;
+mod sled_store;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use model::*;
+pub use sled_store::SledStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The value is already held by another record.
+    #[error("{} is already taken", .0.canonical().split(':').next().unwrap_or("value"))]
+    Taken(UniqueKey),
+    #[error("no such record")]
+    NotFound,
+    /// The backend failed (disk, connection, corrupt record); the message names what.
+    #[error("store backend: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user, atomically claiming its user name, e-mail and identity document, and
+    /// queues `mail` in the same transaction. Two concurrent calls with one e-mail give one user.
+    async fn create_user(&self, user: NewUser, mail: Option<NewMail>, now: Timestamp) -> StoreResult<User>;
+    async fn user(&self, id: &str) -> StoreResult<Option<User>>;
+    /// The user holding this unique key (user name and e-mail compare case-insensitively).
+    async fn user_by_key(&self, key: &UniqueKey) -> StoreResult<Option<User>>;
+    /// Replaces a user's record, moving its unique keys when they changed.
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Removes a user and frees its unique keys.
+    async fn delete_user(&self, id: &str) -> StoreResult<()>;
+    async fn users(&self) -> StoreResult<Vec<User>>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn put_session(&self, session: &Session) -> StoreResult<()>;
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<Session>>;
+    /// Ends every session of a user; returns how many there were.
+    async fn delete_sessions_of(&self, user_id: &str) -> StoreResult<usize>;
+}
+
+#[async_trait]
+pub trait OneTimeStore: Send + Sync {
+    /// Keeps `value` under `key_hash` (a hash of the secret, never the secret) until `expires_at`.
+    async fn put_once(&self, kind: OneTimeKind, key_hash: &str, value: &[u8], expires_at: Timestamp) -> StoreResult<()>;
+    /// Removes and returns the value, once: a second take, or a take after expiry, finds nothing.
+    async fn take_once(&self, kind: OneTimeKind, key_hash: &str, now: Timestamp) -> StoreResult<Option<Vec<u8>>>;
+    /// Drops what has expired; returns how many.
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize>;
+}
+
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    async fn enqueue_mail(&self, mail: NewMail, now: Timestamp) -> StoreResult<String>;
+    /// Leases up to `limit` messages due at `now` for `lease`: no other claim sees them until then.
+    async fn claim_mail(&self, now: Timestamp, lease: Duration, limit: usize) -> StoreResult<Vec<Mail>>;
+    /// Delivered: removed from the outbox.
+    async fn mail_sent(&self, id: &str) -> StoreResult<()>;
+    /// Not delivered: tried again at `retry_at`.
+    async fn mail_failed(&self, id: &str, retry_at: Timestamp, error: &str) -> StoreResult<()>;
+    async fn pending_mail(&self) -> StoreResult<usize>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn record(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// The newest `limit` events, newest first.
+    async fn recent_events(&self, limit: usize) -> StoreResult<Vec<AuditEvent>>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn put_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
+    /// A named secret (e.g. the cookie key), made by `make` the first time and the same ever after,
+    /// for every instance sharing the store.
+    async fn secret(&self, name: &str, make: &(dyn Fn() -> Vec<u8> + Send + Sync)) -> StoreResult<Vec<u8>>;
+}
+
+#[async_trait]
+pub trait CounterStore: Send + Sync {
+    /// Counts one hit on `key` in the fixed window of `window` containing `now`; returns the
+    /// count in that window including this hit.
+    async fn hit(&self, key: &str, window: Duration, now: Timestamp) -> StoreResult<u64>;
+    /// The count in the window containing `now`, without a hit.
+    async fn count(&self, key: &str, window: Duration, now: Timestamp) -> StoreResult<u64>;
+    async fn reset(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Everything Gerbang keeps.
+pub trait Store: UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore {}
+
+impl<T> Store for T where T: UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore {}
+
+pub type SharedStore = Arc<dyn Store>;

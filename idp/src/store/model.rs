@@ -1,0 +1,183 @@
+//! What the store keeps: plain data, no behaviour beyond naming its unique keys.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Seconds since the Unix epoch. Every store call that depends on time takes `now` from the
+/// caller, so tests fix the clock.
+pub type Timestamp = u64;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Identity {
+    /// Indonesian identity card: the 16-digit NIK.
+    Ktp { nik: String },
+    /// A passport: number and issuing country (ISO 3166 alpha-2).
+    Passport { number: String, country: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserStatus {
+    /// Registered, e-mail not yet confirmed.
+    Pending,
+    Active,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub phone: String,
+    pub identity: Identity,
+    pub status: UserStatus,
+    /// An argon2id PHC string; `None` until a password is set.
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    /// The remaining registration fields (name, birth date, nationality, …) by their form name.
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub phone: String,
+    pub identity: Identity,
+    pub status: UserStatus,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub attributes: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+}
+
+/// A value that may belong to one account only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UniqueKey {
+    Username(String),
+    Email(String),
+    Nik(String),
+    Passport { number: String, country: String },
+}
+
+impl UniqueKey {
+    /// The keys a user holds, in their canonical spelling (case-folded where case does not matter).
+    pub fn of(username: &str, email: &str, identity: &Identity) -> [UniqueKey; 3] {
+        let identity = match identity {
+            Identity::Ktp { nik } => UniqueKey::Nik(nik.trim().to_string()),
+            Identity::Passport { number, country } => UniqueKey::Passport {
+                number: number.trim().to_ascii_uppercase(),
+                country: country.trim().to_ascii_uppercase(),
+            },
+        };
+        [
+            UniqueKey::Username(username.trim().to_lowercase()),
+            UniqueKey::Email(email.trim().to_lowercase()),
+            identity,
+        ]
+    }
+
+    /// The canonical text of the key, as the backends index it.
+    pub fn canonical(&self) -> String {
+        match self {
+            UniqueKey::Username(u) => format!("username:{u}"),
+            UniqueKey::Email(e) => format!("email:{e}"),
+            UniqueKey::Nik(n) => format!("nik:{n}"),
+            UniqueKey::Passport { number, country } => format!("passport:{country}:{number}"),
+        }
+    }
+}
+
+/// A server-side session, of the provider or of the gateway. Keyed by the hash of its cookie value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    pub expires_at: Timestamp,
+    pub auth_time: Timestamp,
+    /// Which client or route host the session belongs to (`provider` for the provider's own).
+    pub audience: String,
+}
+
+/// Single-use secrets: each is taken at most once, and never after it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OneTimeKind {
+    AuthorizationCode,
+    RefreshToken,
+    Captcha,
+    ActivationLink,
+    ResetLink,
+    PendingLogin,
+}
+
+impl OneTimeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OneTimeKind::AuthorizationCode => "code",
+            OneTimeKind::RefreshToken => "refresh",
+            OneTimeKind::Captcha => "captcha",
+            OneTimeKind::ActivationLink => "activation",
+            OneTimeKind::ResetLink => "reset",
+            OneTimeKind::PendingLogin => "pending_login",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub id: String,
+    pub message: NewMail,
+    pub queued_at: Timestamp,
+    pub attempts: u32,
+    /// Not handed out again before this time (a claimed message is leased; a failed one backs off).
+    pub not_before: Timestamp,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    /// `login.success`, `login.failure`, `logout`, `token.issued`, `key.rotated`, …
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub address: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub kid: String,
+    /// `RS256` or `ES256`.
+    pub alg: String,
+    /// PKCS#8 DER of the private key; never shown by `Debug`.
+    pub private_pkcs8: Vec<u8>,
+    pub created_at: Timestamp,
+    /// Used for signing from this time on.
+    pub active_from: Timestamp,
+    /// Dropped from the JWKS after this time (set when a newer key takes over).
+    pub retire_after: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("active_from", &self.active_from)
+            .field("retire_after", &self.retire_after)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,475 @@
+//! The embedded store on sled: one process, zero set-up.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+use super::*;
+
+pub struct SledStore {
+    db: sled::Db,
+    users: sled::Tree,
+    unique: sled::Tree,
+    sessions: sled::Tree,
+    user_sessions: sled::Tree,
+    once: sled::Tree,
+    outbox: sled::Tree,
+    audit: sled::Tree,
+    keys: sled::Tree,
+    secrets: sled::Tree,
+    counters: sled::Tree,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn encode<T: Serialize>(value: &T) -> StoreResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(backend)
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Backend(format!("corrupt record: {e}")))
+}
+
+/// 128 random bits, hex: record identifiers.
+pub(crate) fn new_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn once_key(kind: OneTimeKind, key_hash: &str) -> Vec<u8> {
+    format!("{}:{key_hash}", kind.as_str()).into_bytes()
+}
+
+fn user_session_key(user_id: &str, id_hash: &str) -> Vec<u8> {
+    format!("{user_id}\0{id_hash}").into_bytes()
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn tx_abort(e: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => backend(e),
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `path`.
+    pub fn open(path: &Path) -> StoreResult<SledStore> {
+        let db = sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(500))
+            .open()
+            .map_err(|e| StoreError::Backend(format!("cannot open the store at {}: {e}", path.display())))?;
+        let tree = |name: &str| db.open_tree(name).map_err(backend);
+        Ok(SledStore {
+            users: tree("users")?,
+            unique: tree("unique")?,
+            sessions: tree("sessions")?,
+            user_sessions: tree("user_sessions")?,
+            once: tree("once")?,
+            outbox: tree("outbox")?,
+            audit: tree("audit")?,
+            keys: tree("keys")?,
+            secrets: tree("secrets")?,
+            counters: tree("counters")?,
+            db,
+        })
+    }
+
+    async fn flush(&self) -> StoreResult<()> {
+        self.db.flush_async().await.map(|_| ()).map_err(backend)
+    }
+
+    fn claim_keys(unique: &TransactionalTree, keys: &[UniqueKey], id: &str) -> TxResult<()> {
+        for key in keys {
+            match unique.get(key.canonical().as_bytes())? {
+                Some(holder) if holder != id.as_bytes() => return Err(tx_abort(StoreError::Taken(key.clone()))),
+                _ => {
+                    unique.insert(key.canonical().as_bytes(), id.as_bytes())?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for SledStore {
+    async fn create_user(&self, new: NewUser, mail: Option<NewMail>, now: Timestamp) -> StoreResult<User> {
+        let user = User {
+            id: new_id(),
+            username: new.username,
+            email: new.email,
+            phone: new.phone,
+            identity: new.identity,
+            status: new.status,
+            password_hash: new.password_hash,
+            must_change_password: new.must_change_password,
+            attributes: new.attributes,
+            created_at: now,
+        };
+        let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        let record = encode(&user)?;
+        let queued = match mail {
+            Some(message) => Some(new_mail(message, now)),
+            None => None,
+        };
+        let queued_record = queued.as_ref().map(encode).transpose()?;
+        (&self.users, &self.unique, &self.outbox)
+            .transaction(|(users, unique, outbox)| {
+                Self::claim_keys(unique, &keys, &user.id)?;
+                users.insert(user.id.as_bytes(), record.as_slice())?;
+                if let (Some(mail), Some(bytes)) = (&queued, &queued_record) {
+                    outbox.insert(mail.id.as_bytes(), bytes.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush().await?;
+        Ok(user)
+    }
+
+    async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        self.users.get(id).map_err(backend)?.map(|b| decode(&b)).transpose()
+    }
+
+    async fn user_by_key(&self, key: &UniqueKey) -> StoreResult<Option<User>> {
+        let canonical = match key {
+            // Callers may pass any spelling; the index holds the canonical one.
+            UniqueKey::Username(u) => UniqueKey::Username(u.trim().to_lowercase()),
+            UniqueKey::Email(e) => UniqueKey::Email(e.trim().to_lowercase()),
+            UniqueKey::Nik(n) => UniqueKey::Nik(n.trim().to_string()),
+            UniqueKey::Passport { number, country } => UniqueKey::Passport {
+                number: number.trim().to_ascii_uppercase(),
+                country: country.trim().to_ascii_uppercase(),
+            },
+        };
+        match self.unique.get(canonical.canonical()).map_err(backend)? {
+            Some(id) => self.user(&String::from_utf8_lossy(&id)).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let record = encode(user)?;
+        let new_keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        (&self.users, &self.unique)
+            .transaction(|(users, unique)| {
+                let old: User = match users.get(user.id.as_bytes())? {
+                    Some(bytes) => decode(&bytes).map_err(tx_abort)?,
+                    None => return Err(tx_abort(StoreError::NotFound)),
+                };
+                Self::claim_keys(unique, &new_keys, &user.id)?;
+                for key in UniqueKey::of(&old.username, &old.email, &old.identity) {
+                    if !new_keys.contains(&key) {
+                        unique.remove(key.canonical().as_bytes())?;
+                    }
+                }
+                users.insert(user.id.as_bytes(), record.as_slice())?;
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush().await
+    }
+
+    async fn delete_user(&self, id: &str) -> StoreResult<()> {
+        (&self.users, &self.unique)
+            .transaction(|(users, unique)| {
+                let old: User = match users.remove(id.as_bytes())? {
+                    Some(bytes) => decode(&bytes).map_err(tx_abort)?,
+                    None => return Err(tx_abort(StoreError::NotFound)),
+                };
+                for key in UniqueKey::of(&old.username, &old.email, &old.identity) {
+                    unique.remove(key.canonical().as_bytes())?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.delete_sessions_of(id).await?;
+        self.flush().await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        self.users
+            .iter()
+            .values()
+            .map(|v| decode(&v.map_err(backend)?))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for SledStore {
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        let record = encode(session)?;
+        (&self.sessions, &self.user_sessions)
+            .transaction(|(sessions, index)| {
+                sessions.insert(session.id_hash.as_bytes(), record.as_slice())?;
+                index.insert(user_session_key(&session.user_id, &session.id_hash), &[])?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(tx_error)?;
+        self.flush().await
+    }
+
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        self.sessions.get(id_hash).map_err(backend)?.map(|b| decode(&b)).transpose()
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        if let Some(bytes) = self.sessions.remove(id_hash).map_err(backend)? {
+            let session: Session = decode(&bytes)?;
+            self.user_sessions
+                .remove(user_session_key(&session.user_id, id_hash))
+                .map_err(backend)?;
+        }
+        self.flush().await
+    }
+
+    async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<Session>> {
+        let prefix = format!("{user_id}\0");
+        let mut found = Vec::new();
+        for key in self.user_sessions.scan_prefix(prefix.as_bytes()).keys() {
+            let key = key.map_err(backend)?;
+            let id_hash = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            if let Some(session) = self.session(&id_hash).await? {
+                found.push(session);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn delete_sessions_of(&self, user_id: &str) -> StoreResult<usize> {
+        let sessions = self.sessions_of(user_id).await?;
+        for s in &sessions {
+            self.sessions.remove(s.id_hash.as_bytes()).map_err(backend)?;
+            self.user_sessions
+                .remove(user_session_key(user_id, &s.id_hash))
+                .map_err(backend)?;
+        }
+        self.flush().await?;
+        Ok(sessions.len())
+    }
+}
+
+#[async_trait]
+impl OneTimeStore for SledStore {
+    async fn put_once(&self, kind: OneTimeKind, key_hash: &str, value: &[u8], expires_at: Timestamp) -> StoreResult<()> {
+        let mut record = expires_at.to_be_bytes().to_vec();
+        record.extend_from_slice(value);
+        self.once.insert(once_key(kind, key_hash), record).map_err(backend)?;
+        if matches!(
+            kind,
+            OneTimeKind::ActivationLink | OneTimeKind::ResetLink | OneTimeKind::RefreshToken
+        ) {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn take_once(&self, kind: OneTimeKind, key_hash: &str, now: Timestamp) -> StoreResult<Option<Vec<u8>>> {
+        let Some(record) = self.once.remove(once_key(kind, key_hash)).map_err(backend)? else {
+            return Ok(None);
+        };
+        let (expiry, value) = record.split_at(8.min(record.len()));
+        let expires_at = u64::from_be_bytes(expiry.try_into().map_err(backend)?);
+        Ok((now < expires_at).then(|| value.to_vec()))
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize> {
+        let mut purged = 0;
+        for entry in self.once.iter() {
+            let (key, record) = entry.map_err(backend)?;
+            let expiry = record.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+            if expiry.is_none_or(|e| e <= now)
+                && self.once.compare_and_swap(&key, Some(&record), None::<&[u8]>).map_err(backend)?.is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
+    }
+}
+
+fn new_mail(message: NewMail, now: Timestamp) -> Mail {
+    Mail {
+        // Time first, so the outbox is read oldest first.
+        id: format!("{now:016x}{}", new_id()),
+        message,
+        queued_at: now,
+        attempts: 0,
+        not_before: now,
+        last_error: None,
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SledStore {
+    async fn enqueue_mail(&self, message: NewMail, now: Timestamp) -> StoreResult<String> {
+        let mail = new_mail(message, now);
+        self.outbox.insert(mail.id.as_bytes(), encode(&mail)?).map_err(backend)?;
+        self.flush().await?;
+        Ok(mail.id)
+    }
+
+    async fn claim_mail(&self, now: Timestamp, lease: Duration, limit: usize) -> StoreResult<Vec<Mail>> {
+        let mut claimed = Vec::new();
+        for entry in self.outbox.iter() {
+            if claimed.len() >= limit {
+                break;
+            }
+            let (key, bytes) = entry.map_err(backend)?;
+            let mut mail: Mail = decode(&bytes)?;
+            if mail.not_before > now {
+                continue;
+            }
+            mail.not_before = now + lease.as_secs().max(1);
+            mail.attempts += 1;
+            let swapped = self
+                .outbox
+                .compare_and_swap(&key, Some(&bytes), Some(encode(&mail)?))
+                .map_err(backend)?;
+            if swapped.is_ok() {
+                claimed.push(mail);
+            }
+        }
+        if !claimed.is_empty() {
+            self.flush().await?;
+        }
+        Ok(claimed)
+    }
+
+    async fn mail_sent(&self, id: &str) -> StoreResult<()> {
+        self.outbox.remove(id).map_err(backend)?;
+        self.flush().await
+    }
+
+    async fn mail_failed(&self, id: &str, retry_at: Timestamp, error: &str) -> StoreResult<()> {
+        let updated = self
+            .outbox
+            .update_and_fetch(id, |old| {
+                let mut mail: Mail = serde_json::from_slice(old?).ok()?;
+                mail.not_before = retry_at;
+                mail.last_error = Some(error.to_string());
+                serde_json::to_vec(&mail).ok()
+            })
+            .map_err(backend)?;
+        if updated.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.flush().await
+    }
+
+    async fn pending_mail(&self) -> StoreResult<usize> {
+        Ok(self.outbox.len())
+    }
+}
+
+#[async_trait]
+impl AuditStore for SledStore {
+    async fn record(&self, event: &AuditEvent) -> StoreResult<()> {
+        let seq = self.db.generate_id().map_err(backend)?;
+        self.audit.insert(seq.to_be_bytes(), encode(event)?).map_err(backend)?;
+        self.flush().await
+    }
+
+    async fn recent_events(&self, limit: usize) -> StoreResult<Vec<AuditEvent>> {
+        self.audit
+            .iter()
+            .values()
+            .rev()
+            .take(limit)
+            .map(|v| decode(&v.map_err(backend)?))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl KeyStore for SledStore {
+    async fn put_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+        self.keys.insert(key.kid.as_bytes(), encode(key)?).map_err(backend)?;
+        self.flush().await
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        self.keys
+            .iter()
+            .values()
+            .map(|v| decode(&v.map_err(backend)?))
+            .collect()
+    }
+
+    async fn secret(&self, name: &str, make: &(dyn Fn() -> Vec<u8> + Send + Sync)) -> StoreResult<Vec<u8>> {
+        if let Some(existing) = self.secrets.get(name).map_err(backend)? {
+            return Ok(existing.to_vec());
+        }
+        let fresh = make();
+        match self
+            .secrets
+            .compare_and_swap(name, None::<&[u8]>, Some(fresh.as_slice()))
+            .map_err(backend)?
+        {
+            Ok(()) => {
+                self.flush().await?;
+                Ok(fresh)
+            }
+            Err(lost) => Ok(lost.current.map(|v| v.to_vec()).unwrap_or_default()),
+        }
+    }
+}
+
+fn window_start(window: Duration, now: Timestamp) -> u64 {
+    let w = window.as_secs().max(1);
+    now - now % w
+}
+
+fn read_counter(bytes: Option<&[u8]>) -> (u64, u64) {
+    let word = |range: std::ops::Range<usize>| {
+        bytes
+            .and_then(|b| b.get(range))
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_be_bytes)
+    };
+    (word(0..8), word(8..16))
+}
+
+#[async_trait]
+impl CounterStore for SledStore {
+    async fn hit(&self, key: &str, window: Duration, now: Timestamp) -> StoreResult<u64> {
+        let start = window_start(window, now);
+        let updated = self
+            .counters
+            .update_and_fetch(key, |old| {
+                let (old_start, count) = read_counter(old);
+                let count = if old_start == start { count + 1 } else { 1 };
+                let mut record = start.to_be_bytes().to_vec();
+                record.extend_from_slice(&count.to_be_bytes());
+                Some(record)
+            })
+            .map_err(backend)?;
+        Ok(read_counter(updated.as_deref()).1)
+    }
+
+    async fn count(&self, key: &str, window: Duration, now: Timestamp) -> StoreResult<u64> {
+        let record = self.counters.get(key).map_err(backend)?;
+        let (start, count) = read_counter(record.as_deref());
+        Ok(if start == window_start(window, now) { count } else { 0 })
+    }
+
+    async fn reset(&self, key: &str) -> StoreResult<()> {
+        self.counters.remove(key).map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! The store conformance suite on sled, and sled's durability across a killed process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use gerbang_idp::store::conformance::{new_user, NOW};
+use gerbang_idp::store::{SharedStore, SledStore, UniqueKey, UserStore};
+
+async fn fresh() -> (SharedStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (Arc::new(SledStore::open(dir.path()).unwrap()), dir)
+}
+
+gerbang_idp::conformance_suite!(fresh());
+
+const CHILD_DIR: &str = "GERBANG_DURABILITY_CHILD_DIR";
+
+/// As a child process: creates users one by one and prints each once the store has
+/// acknowledged it, until killed.
+async fn write_until_killed(dir: &str) {
+    let store = SledStore::open(Path::new(dir)).unwrap();
+    for n in 0.. {
+        let user = store.create_user(new_user(n), None, NOW).await.unwrap();
+        println!("acked {n} {}", user.id);
+    }
+}
+
+/// Runs this very test again as a child process that writes, kills it with SIGKILL (no
+/// destructor, no flush at exit), reopens the store and finds every acknowledged user.
+#[test]
+fn acknowledged_writes_survive_kill() {
+    if let Ok(dir) = std::env::var(CHILD_DIR) {
+        tokio::runtime::Runtime::new().unwrap().block_on(write_until_killed(&dir));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "acknowledged_writes_survive_kill", "--nocapture", "--test-threads=1"])
+        .env(CHILD_DIR, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acked = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while acked.len() < 25 {
+        let line = lines.next().expect("child ended early").unwrap();
+        if let Some(rest) = line.strip_prefix("acked ") {
+            let (n, id) = rest.split_once(' ').unwrap();
+            acked.push((n.parse::<usize>().unwrap(), id.to_string()));
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = SledStore::open(dir.path()).unwrap();
+        for (n, id) in &acked {
+            let user = store.user(id).await.unwrap();
+            assert_eq!(user.map(|u| u.username), Some(format!("user{n}")), "acknowledged user {n} lost");
+            let by_email = store.user_by_key(&UniqueKey::Email(format!("user{n}@example.id"))).await.unwrap();
+            assert!(by_email.is_some(), "unique index of user {n} lost");
+        }
+    });
+}
