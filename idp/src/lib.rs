@@ -2,3 +2,4 @@
 //! keep their state in. Knows nothing of Pingora: the gateway forwards the provider's host here.
 
 pub mod store;
+pub mod web;

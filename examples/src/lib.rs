@@ -1,0 +1,137 @@
+//! An example downstream app behind Gerbang, in the spirit of `traefik/whoami`: it shows what
+//! the gateway tells it about the user and the request. The demo runs it three times
+//! (`perizinan`, `berusaha`, `informasi`); the end-to-end tests use it as their upstream.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{Html, IntoResponse};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+#[derive(Clone)]
+struct App {
+    name: String,
+    title: String,
+}
+
+/// The app's routes: `/` (a page), `/whoami` (the request as JSON), `/ws` (WebSocket echo),
+/// `/slow?ms=` (answers after a delay) and `/stream?chunks=` (a streamed body).
+pub fn app(name: &str, title: &str) -> Router {
+    let state = App {
+        name: name.to_string(),
+        title: title.to_string(),
+    };
+    Router::new()
+        .route("/", get(page))
+        .route("/whoami", any(whoami))
+        .route("/{*rest}", any(whoami))
+        .route("/ws", get(websocket))
+        .route("/slow", get(slow))
+        .route("/stream", get(stream))
+        .with_state(state)
+}
+
+/// Identity headers the gateway forwards, by their lower-case names.
+pub fn gerbang_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-gerbang-") || name.as_str().starts_with("x-forwarded-"))
+        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+async fn page(State(app): State<App>, headers: HeaderMap) -> Html<String> {
+    let user = headers
+        .get("x-gerbang-user")
+        .and_then(|v| v.to_str().ok())
+        .map(escape)
+        .unwrap_or_else(|| "(tamu / guest)".into());
+    let rows: String = gerbang_headers(&headers)
+        .iter()
+        .map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v)))
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+<body><h1>{title}</h1><p>Pengguna: <strong>{user}</strong></p><table>{rows}</table></body></html>",
+        title = escape(&app.title)
+    ))
+}
+
+async fn whoami(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap) -> Json<serde_json::Value> {
+    let all: BTreeMap<String, Vec<String>> = headers.keys().map(|name| {
+        let values = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        (name.as_str().to_string(), values)
+    }).collect();
+    Json(serde_json::json!({
+        "app": app.name,
+        "method": method.as_str(),
+        "path": uri.path(),
+        "query": uri.query(),
+        "headers": all,
+    }))
+}
+
+async fn websocket(State(app): State<App>, upgrade: WebSocketUpgrade) -> impl IntoResponse {
+    upgrade.on_upgrade(move |socket| echo(socket, app.name))
+}
+
+async fn echo(mut socket: WebSocket, name: String) {
+    while let Some(Ok(message)) = socket.recv().await {
+        let reply = match message {
+            Message::Text(text) => Message::Text(format!("{name}: {text}").into()),
+            Message::Binary(bytes) => Message::Binary(bytes),
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        if socket.send(reply).await.is_err() {
+            break;
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Slow {
+    ms: Option<u64>,
+}
+
+async fn slow(State(app): State<App>, Query(q): Query<Slow>) -> String {
+    let ms = q.ms.unwrap_or(1000).min(30_000);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    format!("{} answered after {ms} ms", app.name)
+}
+
+#[derive(Deserialize)]
+struct Stream {
+    chunks: Option<usize>,
+}
+
+async fn stream(Query(q): Query<Stream>) -> axum::body::Body {
+    let chunks = q.chunks.unwrap_or(5).min(1000);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::convert::Infallible>>(1);
+    tokio::spawn(async move {
+        for i in 0..chunks {
+            if tx.send(Ok(format!("chunk {i}\n"))).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+}

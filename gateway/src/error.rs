@@ -1,0 +1,19 @@
+//! What can stop the gateway from starting.
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Config(#[from] gerbang_config::ConfigError),
+    #[error(transparent)]
+    DevCert(#[from] crate::devcert::DevCertError),
+    #[error(transparent)]
+    Store(#[from] gerbang_idp::store::StoreError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen { address: String, source: std::io::Error },
+    #[error("route `{route}`: cannot resolve its upstreams: {source}")]
+    Upstream { route: String, source: std::io::Error },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}

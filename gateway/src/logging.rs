@@ -1,0 +1,20 @@
+//! Logs through `tracing`, with Pingora's `log` records bridged in. Human lines by default, JSON
+//! lines on request; the filter comes from `GERBANG_LOG` (e.g. `info,gerbang::access=warn`).
+
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("GERBANG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // `try_init` also installs the `log` bridge, so Pingora's records arrive here.
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

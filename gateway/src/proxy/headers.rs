@@ -1,0 +1,86 @@
+//! Which request headers the gateway owns. A client may not send identity, nor tell the gateway
+//! where it came from: those headers are removed, in every spelling, before the upstream sees
+//! the request, and the gateway sets its own.
+
+/// The prefix of the identity headers Gerbang sets.
+pub const IDENTITY_PREFIX: &str = "x-gerbang-";
+
+/// True for a header that carries identity: Gerbang's own and those other auth proxies use.
+/// Compared case-insensitively with `_` read as `-` (some upstreams fold one into the other).
+pub fn is_identity_header(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "x-forwarded-user",
+        "x-forwarded-email",
+        "x-forwarded-preferred-username",
+        "x-forwarded-groups",
+        "x-forwarded-access-token",
+        "remote-user",
+        "remote-groups",
+        "remote-email",
+        "remote-name",
+        "x-remote-user",
+        "x-user",
+        "x-email",
+    ];
+    const PREFIXES: &[&str] = &[IDENTITY_PREFIX, "x-auth-request-"];
+    EXACT.iter().any(|h| folded_eq(name, h)) || PREFIXES.iter().any(|p| folded_starts_with(name, p))
+}
+
+/// True for a header that says where the request came from; the gateway sets these itself.
+pub fn is_forwarding_header(name: &str) -> bool {
+    const EXACT: &[&str] = &["forwarded", "x-real-ip", "x-request-id", "x-original-url", "x-rewrite-url"];
+    EXACT.iter().any(|h| folded_eq(name, h)) || folded_starts_with(name, "x-forwarded-")
+}
+
+fn fold(b: u8) -> u8 {
+    if b == b'_' {
+        b'-'
+    } else {
+        b.to_ascii_lowercase()
+    }
+}
+
+fn folded_eq(name: &str, lower: &str) -> bool {
+    name.len() == lower.len() && name.bytes().zip(lower.bytes()).all(|(a, b)| fold(a) == b)
+}
+
+fn folded_starts_with(name: &str, lower: &str) -> bool {
+    name.len() >= lower.len() && name.bytes().zip(lower.bytes()).all(|(a, b)| fold(a) == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_headers_in_every_spelling() {
+        for name in [
+            "X-Gerbang-User",
+            "x-gerbang-identity",
+            "X_GERBANG_EMAIL",
+            "X-Forwarded-User",
+            "x_forwarded_user",
+            "X-Forwarded-Email",
+            "X-Forwarded-Preferred-Username",
+            "X-Auth-Request-User",
+            "x-auth-request-email",
+            "X_Auth_Request_Groups",
+            "Remote-User",
+            "REMOTE_USER",
+            "Remote-Groups",
+        ] {
+            assert!(is_identity_header(name), "{name}");
+        }
+        for name in ["X-Forwarded-For", "Authorization", "Cookie", "X-Gerbang", "Remote-Userx", "Accept"] {
+            assert!(!is_identity_header(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn forwarding_headers() {
+        for name in ["X-Forwarded-For", "x_forwarded_host", "X-Forwarded-Proto", "X-Forwarded-Uri", "Forwarded", "X-Real-IP"] {
+            assert!(is_forwarding_header(name), "{name}");
+        }
+        assert!(!is_forwarding_header("Host"));
+    }
+}

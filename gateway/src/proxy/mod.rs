@@ -1,0 +1,320 @@
+//! The gateway: one `ProxyHttp` implementation. Each phase method is short and calls into the
+//! named pure functions of its sibling modules: `path` (normalisation), `route` (matching),
+//! `headers` (what the client may not send), `login` (the redirect to the provider).
+
+pub mod headers;
+pub mod login;
+pub mod path;
+pub mod route;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use cookie::Key;
+use gerbang_config::Policy;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::lb::selection::RoundRobin;
+use pingora::lb::LoadBalancer;
+use pingora::prelude::*;
+use pingora::proxy::{ProxyHttp, Session};
+use url::Url;
+
+use crate::pages;
+use route::RouteTable;
+
+/// One route, compiled: where it goes and what it asks of the request.
+pub struct Upstream {
+    pub name: String,
+    pub policy: Policy,
+    pub balancer: Arc<LoadBalancer<RoundRobin>>,
+    pub tls: Option<gerbang_config::UpstreamTls>,
+    /// How many addresses the route has: the number of connection attempts before giving up.
+    pub addresses: usize,
+}
+
+/// What the gateway knows for its whole life (until a reload replaces it).
+pub struct Gateway {
+    pub routes: Arc<RouteTable<Arc<Upstream>>>,
+    pub issuer: Url,
+    /// `:8443`, or empty for the default port: the public port of every host.
+    pub public_port: String,
+    pub cookie_key: Key,
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Set on the plain HTTP listener when HTTPS is on too: every request is sent there.
+    pub redirect_to_https: bool,
+}
+
+/// Per-request state shared across the phases.
+pub struct RequestCtx {
+    route: Option<Arc<Upstream>>,
+    /// The normal path when it differs from the one the client sent.
+    rewritten_path: Option<String>,
+    request_id: String,
+    connect_attempts: usize,
+    started: Instant,
+}
+
+/// What `request_filter` decided.
+enum Decision {
+    Proxy,
+    Respond(Response),
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Bytes,
+}
+
+impl Response {
+    fn page(status: u16, body: String) -> Self {
+        Response {
+            status,
+            headers: vec![("content-type", "text/html; charset=utf-8".into())],
+            body: Bytes::from(body),
+        }
+    }
+
+    fn redirect(status: u16, location: String) -> Self {
+        Response {
+            status,
+            headers: vec![("location", location)],
+            body: Bytes::new(),
+        }
+    }
+}
+
+fn new_request_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    let mut id = String::with_capacity(32);
+    for b in bytes {
+        id.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        id.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+    }
+    id
+}
+
+fn header_str<'a>(req: &'a RequestHeader, name: &str) -> Option<&'a str> {
+    req.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The host the client asked for: the `Host` header (HTTP/1.1) or the `:authority` (HTTP/2).
+fn authority(req: &RequestHeader) -> Option<&str> {
+    header_str(req, "host").or_else(|| req.uri.authority().map(|a| a.as_str()))
+}
+
+/// A browser navigation (it accepts HTML) rather than an API call.
+fn wants_html(req: &RequestHeader) -> bool {
+    header_str(req, "accept").is_some_and(|a| a.contains("text/html"))
+}
+
+fn is_tls(session: &Session) -> bool {
+    session.digest().is_some_and(|d| d.ssl_digest.is_some())
+}
+
+fn client_ip(session: &Session) -> Option<IpAddr> {
+    session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip())
+}
+
+impl Gateway {
+    fn decide(&self, req: &RequestHeader, ctx: &mut RequestCtx) -> Decision {
+        let Some(host) = authority(req).and_then(route::request_host) else {
+            return Decision::Respond(Response::page(400, pages::error(400)));
+        };
+        let normal = match path::normalise(req.uri.path()) {
+            Ok(p) => p,
+            Err(_) => return Decision::Respond(Response::page(400, pages::error(400))),
+        };
+        if self.redirect_to_https {
+            if !self.routes.knows_host(&host) {
+                return Decision::Respond(Response::page(404, pages::error(404)));
+            }
+            let query = req.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+            let location = format!("https://{host}{}{}{query}", self.public_port, normal.forward);
+            return Decision::Respond(Response::redirect(308, location));
+        }
+        let Some(route) = self.routes.find(&host, &normal.matching) else {
+            return Decision::Respond(Response::page(404, pages::error(404)));
+        };
+        if normal.forward != req.uri.path() {
+            ctx.rewritten_path = Some(normal.forward.to_string());
+        }
+        ctx.route = Some(Arc::clone(route));
+        match route.policy {
+            Policy::Public => Decision::Proxy,
+            // Sessions arrive with the provider; until then no request is authenticated.
+            Policy::Authenticated => self.unauthenticated(req, &host, &normal.forward),
+        }
+    }
+
+    /// A request without a session: browsers go to log in, API clients get 401.
+    fn unauthenticated(&self, req: &RequestHeader, host: &str, path: &str) -> Decision {
+        let bearer_realm = "Bearer realm=\"gerbang\"".to_string();
+        let is_navigation = matches!(req.method.as_str(), "GET" | "HEAD") && wants_html(req);
+        if !is_navigation {
+            return Decision::Respond(Response {
+                status: 401,
+                headers: vec![
+                    ("www-authenticate", bearer_realm),
+                    ("content-type", "application/json".into()),
+                ],
+                body: Bytes::from_static(br#"{"error":"unauthorized","error_description":"log in or present a bearer access token"}"#),
+            });
+        }
+        let return_to = match req.uri.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        };
+        let origin = format!("https://{host}{}", self.public_port);
+        match login::begin_login(&self.issuer, &origin, login::safe_return_path(&return_to), &self.cookie_key) {
+            Ok(redirect) => Decision::Respond(Response {
+                status: 302,
+                headers: vec![("location", redirect.location), ("set-cookie", redirect.set_cookie)],
+                body: Bytes::new(),
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the login redirect");
+                Decision::Respond(Response::page(500, pages::error(500)))
+            }
+        }
+    }
+
+    /// Removes what the client may not say and sets what the gateway knows.
+    fn prepare_upstream_request(&self, session: &Session, upstream: &mut RequestHeader, ctx: &RequestCtx) -> Result<()> {
+        let owned: Vec<http::HeaderName> = upstream
+            .headers
+            .keys()
+            .filter(|name| headers::is_identity_header(name.as_str()) || headers::is_forwarding_header(name.as_str()))
+            .cloned()
+            .collect();
+        let client_forwarded_for = header_str(session.req_header(), "x-forwarded-for").map(str::to_string);
+        for name in owned {
+            upstream.remove_header(&name);
+        }
+        let peer = client_ip(session);
+        let forwarded_for = match (peer, client_forwarded_for) {
+            (Some(ip), Some(chain)) if self.trusted_proxies.contains(&ip) => format!("{chain}, {ip}"),
+            (Some(ip), _) => ip.to_string(),
+            (None, _) => "unknown".to_string(),
+        };
+        upstream.insert_header("x-forwarded-for", forwarded_for)?;
+        upstream.insert_header("x-forwarded-proto", if is_tls(session) { "https" } else { "http" })?;
+        if let Some(host) = authority(session.req_header()).map(str::to_string) {
+            upstream.insert_header("x-forwarded-host", host)?;
+        }
+        upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
+        if let Some(path) = &ctx.rewritten_path {
+            let target = match upstream.uri.query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            };
+            let uri = target
+                .parse::<http::Uri>()
+                .map_err(|e| Error::because(ErrorType::InternalError, "normal path is not a URI", e))?;
+            upstream.set_uri(uri);
+        }
+        Ok(())
+    }
+}
+
+async fn respond(session: &mut Session, response: Response, request_id: &str) -> Result<()> {
+    let mut header = ResponseHeader::build(response.status, Some(response.headers.len() + 4))?;
+    for (name, value) in response.headers {
+        header.append_header(name, value)?;
+    }
+    header.insert_header("content-length", response.body.len().to_string())?;
+    header.insert_header("cache-control", "no-store")?;
+    header.insert_header("x-request-id", request_id)?;
+    pages::security_headers(&mut header, is_tls(session))?;
+    session.write_response_header(Box::new(header), false).await?;
+    session.write_response_body(Some(response.body), true).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx {
+            route: None,
+            rewritten_path: None,
+            request_id: new_request_id(),
+            connect_attempts: 0,
+            started: Instant::now(),
+        }
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        match self.decide(session.req_header(), ctx) {
+            Decision::Proxy => Ok(false),
+            Decision::Respond(response) => {
+                respond(session, response, &ctx.request_id).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
+        let route = ctx
+            .route
+            .as_ref()
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no route chosen"))?;
+        let backend = route
+            .balancer
+            .select(b"", 256)
+            .ok_or_else(|| Error::explain(ErrorType::HTTPStatus(502), "no healthy upstream"))?;
+        let (tls, sni) = match &route.tls {
+            Some(t) => (true, t.sni.clone()),
+            None => (false, String::new()),
+        };
+        let mut peer = HttpPeer::new(backend.addr, tls, sni);
+        peer.options.connection_timeout = Some(Duration::from_secs(3));
+        if let Some(t) = &route.tls {
+            peer.options.verify_cert = t.verify;
+            peer.options.verify_hostname = t.verify;
+        }
+        Ok(Box::new(peer))
+    }
+
+    fn fail_to_connect(&self, _session: &mut Session, _peer: &HttpPeer, ctx: &mut RequestCtx, mut e: Box<Error>) -> Box<Error> {
+        // Try the next address of the route (round-robin moves on), once per address.
+        ctx.connect_attempts += 1;
+        if ctx.route.as_ref().is_some_and(|r| ctx.connect_attempts < r.addresses) {
+            e.set_retry(true);
+        }
+        e
+    }
+
+    async fn upstream_request_filter(&self, session: &mut Session, upstream: &mut RequestHeader, ctx: &mut RequestCtx) -> Result<()> {
+        self.prepare_upstream_request(session, upstream, ctx)
+    }
+
+    async fn response_filter(&self, session: &mut Session, response: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
+        if is_tls(session) && response.headers.get("strict-transport-security").is_none() {
+            response.insert_header("strict-transport-security", pages::HSTS)?;
+        }
+        response.insert_header("x-request-id", ctx.request_id.as_str())?;
+        Ok(())
+    }
+
+    async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
+        let req = session.req_header();
+        let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        // The path only: queries may carry codes or tokens.
+        tracing::info!(
+            target: "gerbang::access",
+            request_id = %ctx.request_id,
+            method = %req.method,
+            host = authority(req).unwrap_or("-"),
+            path = ctx.rewritten_path.as_deref().unwrap_or(req.uri.path()),
+            status,
+            route = ctx.route.as_ref().map_or("-", |r| r.name.as_str()),
+            micros = ctx.started.elapsed().as_micros() as u64,
+            error = error.map(|e| e.etype().as_str()),
+        );
+    }
+}

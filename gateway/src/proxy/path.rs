@@ -1,0 +1,200 @@
+//! Request paths made normal before any route or policy looks at them (see the security
+//! checklist, "Path confusion"). The upstream receives the same normal path the route was chosen
+//! on, so the gateway and the app can never disagree about which resource was asked for.
+
+use std::borrow::Cow;
+
+/// A request path, normal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalPath<'a> {
+    /// What the upstream receives: dot segments resolved, `//` collapsed, unreserved characters
+    /// decoded; `;` parameters of ordinary segments kept.
+    pub forward: Cow<'a, str>,
+    /// What routes are matched on: `forward` without `;` parameters.
+    pub matching: Cow<'a, str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    #[error("the path does not start with `/`")]
+    NotAbsolute,
+    #[error("the path holds an encoded `/` or `\\`")]
+    EncodedSeparator,
+    #[error("the path is encoded twice")]
+    DoubleEncoded,
+    #[error("the path holds a control character or a backslash")]
+    ForbiddenCharacter,
+    #[error("the path holds a malformed `%` escape")]
+    BadEscape,
+}
+
+/// Normalises the path of a request target (the part before `?`).
+pub fn normalise(raw: &str) -> Result<NormalPath<'_>, PathError> {
+    if !raw.starts_with('/') {
+        return Err(PathError::NotAbsolute);
+    }
+    if is_plain(raw) {
+        return Ok(NormalPath {
+            forward: Cow::Borrowed(raw),
+            matching: Cow::Borrowed(raw),
+        });
+    }
+    let decoded = decode_unreserved(raw)?;
+    let mut forward_segments: Vec<&str> = Vec::new();
+    for segment in decoded.split('/').skip(1) {
+        let bare = segment.split(';').next().unwrap_or("");
+        match bare {
+            // `..;x` is a dot segment to some servers: treat it as one, and drop its parameters.
+            "." => {}
+            ".." => {
+                forward_segments.pop();
+            }
+            "" if segment.is_empty() => {}
+            _ => forward_segments.push(segment),
+        }
+    }
+    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
+    let join = |segments: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::with_capacity(decoded.len());
+        for s in segments {
+            out.push('/');
+            out.push_str(s);
+        }
+        if out.is_empty() || trailing {
+            out.push('/');
+        }
+        out
+    };
+    let forward = join(&mut forward_segments.iter().copied());
+    let matching = join(&mut forward_segments.iter().map(|s| s.split(';').next().unwrap_or("")));
+    Ok(NormalPath {
+        forward: Cow::Owned(forward),
+        matching: Cow::Owned(matching),
+    })
+}
+
+/// True when the path needs no work: the common case, served without allocating.
+fn is_plain(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    bytes.iter().all(|&b| b > 0x20 && b < 0x7f && b != b'%' && b != b';' && b != b'\\')
+        && !raw.contains("//")
+        && !raw.split('/').any(|s| s == "." || s == "..")
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` of unreserved characters (RFC 3986: letters, digits, `-._~`); keeps the other
+/// escapes, upper-cased. Refuses encoded separators, double encoding and control characters.
+fn decode_unreserved(raw: &str) -> Result<String, PathError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x20 || b == 0x7f || b == b'\\' {
+            return Err(PathError::ForbiddenCharacter);
+        }
+        if b != b'%' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let (Some(h), Some(l)) = (
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) else {
+            return Err(PathError::BadEscape);
+        };
+        let c = h * 16 + l;
+        match c {
+            b'/' | b'\\' => return Err(PathError::EncodedSeparator),
+            b'%' => {
+                // `%25` followed by two hex digits would decode to another escape downstream.
+                let next_is_escape = bytes.get(i + 3).copied().and_then(hex).is_some()
+                    && bytes.get(i + 4).copied().and_then(hex).is_some();
+                if next_is_escape {
+                    return Err(PathError::DoubleEncoded);
+                }
+                out.extend_from_slice(b"%25");
+            }
+            0..=0x1f | 0x7f => return Err(PathError::ForbiddenCharacter),
+            c if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') => out.push(c),
+            _ => out.extend_from_slice(&[b'%', bytes[i + 1].to_ascii_uppercase(), bytes[i + 2].to_ascii_uppercase()]),
+        }
+        i += 3;
+    }
+    // Only ASCII was pushed except for raw non-ASCII bytes of the input, which was a `str`.
+    String::from_utf8(out).map_err(|_| PathError::BadEscape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(raw: &str) -> Result<(String, String), PathError> {
+        normalise(raw).map(|p| (p.forward.into_owned(), p.matching.into_owned()))
+    }
+
+    fn same(path: &str) -> Result<(String, String), PathError> {
+        Ok((path.to_string(), path.to_string()))
+    }
+
+    #[test]
+    fn plain_paths_are_borrowed() {
+        let p = normalise("/app/page.html").unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(p.forward, Cow::Borrowed(_)));
+        assert_eq!(p.matching, "/app/page.html");
+    }
+
+    #[test]
+    fn dot_segments_and_slashes_resolve() {
+        assert_eq!(norm("/public/../admin"), same("/admin"));
+        assert_eq!(norm("/public/./x"), same("/public/x"));
+        assert_eq!(norm("//admin"), same("/admin"));
+        assert_eq!(norm("/a//b/"), same("/a/b/"));
+        assert_eq!(norm("/../../etc"), same("/etc"));
+        assert_eq!(norm("/a/.."), same("/"));
+        assert_eq!(norm("/a/b/.."), same("/a/"));
+    }
+
+    #[test]
+    fn encoded_dots_are_dots() {
+        assert_eq!(norm("/public/%2e%2e/admin"), same("/admin"));
+        assert_eq!(norm("/public/%2E%2e/admin"), same("/admin"));
+        assert_eq!(norm("/public/.%2e/admin"), same("/admin"));
+        assert_eq!(norm("/%61dmin"), same("/admin"));
+    }
+
+    #[test]
+    fn parameters_do_not_hide_segments() {
+        assert_eq!(norm("/public;x/../admin"), same("/admin"));
+        assert_eq!(norm("/public/..;/admin"), same("/admin"));
+        assert_eq!(norm("/admin;jsessionid=1/x"), Ok(("/admin;jsessionid=1/x".into(), "/admin/x".into())));
+    }
+
+    #[test]
+    fn dangerous_encodings_are_refused() {
+        assert_eq!(norm("/public%2f..%2fadmin"), Err(PathError::EncodedSeparator));
+        assert_eq!(norm("/public%5c..%5cadmin"), Err(PathError::EncodedSeparator));
+        assert_eq!(norm("/public/%252e%252e/admin"), Err(PathError::DoubleEncoded));
+        assert_eq!(norm("/admin%00.html"), Err(PathError::ForbiddenCharacter));
+        assert_eq!(norm("/a\\..\\admin"), Err(PathError::ForbiddenCharacter));
+        assert_eq!(norm("/a%zz"), Err(PathError::BadEscape));
+        assert_eq!(norm("/a%2"), Err(PathError::BadEscape));
+        assert_eq!(norm("admin"), Err(PathError::NotAbsolute));
+    }
+
+    #[test]
+    fn other_escapes_are_kept() {
+        assert_eq!(norm("/search/a%20b%3f"), same("/search/a%20b%3F"));
+        assert_eq!(norm("/100%25"), same("/100%25"));
+        assert_eq!(norm("/caf%C3%A9"), same("/caf%C3%A9"));
+    }
+}

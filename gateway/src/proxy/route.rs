@@ -1,0 +1,151 @@
+//! The route table: host first (exact, then the longest `*.` wildcard), then the longest path
+//! prefix on a segment boundary within that host. Built once from the configuration; matching
+//! borrows and does not allocate for lower-case hosts.
+
+use std::collections::HashMap;
+
+use gerbang_config::HostPattern;
+
+pub struct RouteTable<T> {
+    exact: HashMap<String, HostRoutes<T>>,
+    /// Longest suffix first.
+    wildcard: Vec<(String, HostRoutes<T>)>,
+}
+
+/// The routes of one host pattern, longest prefix first.
+struct HostRoutes<T> {
+    routes: Vec<(String, T)>,
+}
+
+impl<T> Default for RouteTable<T> {
+    fn default() -> Self {
+        Self {
+            exact: HashMap::new(),
+            wildcard: Vec::new(),
+        }
+    }
+}
+
+impl<T> RouteTable<T> {
+    /// Adds a route. `prefix` is normal (see `gerbang_config::normalise_prefix`); duplicates were
+    /// refused by configuration validation, and the first one added wins here.
+    pub fn insert(&mut self, host: &HostPattern, prefix: &str, route: T) {
+        let group = match host {
+            HostPattern::Exact(h) => self.exact.entry(h.clone()).or_insert_with(HostRoutes::new),
+            HostPattern::Wildcard { suffix } => {
+                let at = match self.wildcard.iter().position(|(s, _)| s == suffix) {
+                    Some(at) => at,
+                    None => {
+                        self.wildcard.push((suffix.clone(), HostRoutes::new()));
+                        self.wildcard.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+                        self.wildcard.iter().position(|(s, _)| s == suffix).unwrap_or(0)
+                    }
+                };
+                &mut self.wildcard[at].1
+            }
+        };
+        group.routes.push((prefix.to_string(), route));
+        group.routes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    }
+
+    /// Whether any route serves this host (a host that none serves gets 404).
+    pub fn knows_host(&self, host: &str) -> bool {
+        self.host_routes(host).is_some()
+    }
+
+    /// The route for a host (lower case, no port) and a normal path.
+    pub fn find(&self, host: &str, path: &str) -> Option<&T> {
+        self.host_routes(host)?
+            .routes
+            .iter()
+            .find(|(prefix, _)| prefix_matches(prefix, path))
+            .map(|(_, route)| route)
+    }
+
+    fn host_routes(&self, host: &str) -> Option<&HostRoutes<T>> {
+        if let Some(group) = self.exact.get(host) {
+            return Some(group);
+        }
+        self.wildcard
+            .iter()
+            .find(|(suffix, _)| host.len() > suffix.len() && host.ends_with(suffix.as_str()))
+            .map(|(_, group)| group)
+    }
+}
+
+impl<T> HostRoutes<T> {
+    fn new() -> Self {
+        Self { routes: Vec::new() }
+    }
+}
+
+/// `/api` matches `/api`, `/api/` and `/api/x`, not `/apix`; `/` matches everything.
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    prefix == "/"
+        || (path.starts_with(prefix) && matches!(path.as_bytes().get(prefix.len()), None | Some(b'/')))
+}
+
+/// The host of a request, lower case and without its port; `None` when it is not a host name.
+pub fn request_host(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let name = match raw.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ if raw.starts_with('[') => return None,
+        _ => raw,
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+        return None;
+    }
+    Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> RouteTable<&'static str> {
+        let mut t = RouteTable::default();
+        let exact = HostPattern::Exact("app.localhost".into());
+        t.insert(&exact, "/", "app-root");
+        t.insert(&exact, "/api", "app-api");
+        t.insert(&exact, "/api/admin", "app-admin");
+        t.insert(&HostPattern::Wildcard { suffix: ".localhost".into() }, "/", "any");
+        t.insert(&HostPattern::Wildcard { suffix: ".b.localhost".into() }, "/", "any-b");
+        t
+    }
+
+    #[test]
+    fn longest_prefix_wins_on_segment_boundaries() {
+        let t = table();
+        assert_eq!(t.find("app.localhost", "/"), Some(&"app-root"));
+        assert_eq!(t.find("app.localhost", "/api"), Some(&"app-api"));
+        assert_eq!(t.find("app.localhost", "/api/"), Some(&"app-api"));
+        assert_eq!(t.find("app.localhost", "/apix"), Some(&"app-root"));
+        assert_eq!(t.find("app.localhost", "/api/admin/users"), Some(&"app-admin"));
+        assert_eq!(t.find("app.localhost", "/api/administrator"), Some(&"app-api"));
+    }
+
+    #[test]
+    fn exact_hosts_beat_wildcards_and_longer_wildcards_win() {
+        let t = table();
+        assert_eq!(t.find("other.localhost", "/api"), Some(&"any"));
+        assert_eq!(t.find("x.b.localhost", "/"), Some(&"any-b"));
+        assert_eq!(t.find("localhost", "/"), None);
+        assert_eq!(t.find("evil.example", "/"), None);
+        assert!(!t.knows_host("evil.example"));
+    }
+
+    #[test]
+    fn request_hosts() {
+        assert_eq!(request_host("App.Localhost:8443").as_deref(), Some("app.localhost"));
+        assert_eq!(request_host("app.localhost.").as_deref(), Some("app.localhost"));
+        assert_eq!(request_host("app.localhost").as_deref(), Some("app.localhost"));
+        assert_eq!(request_host("[::1]:443"), None);
+        assert_eq!(request_host("a b"), None);
+        assert_eq!(request_host(""), None);
+    }
+}

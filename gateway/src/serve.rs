@@ -1,0 +1,179 @@
+//! Puts a validated configuration to work: the store, the embedded provider, the proxy with its
+//! routes and health checks, and the listeners, all in one Pingora server.
+
+use std::sync::Arc;
+
+use cookie::Key;
+use gerbang_config::{Config, Policy, Store as StoreConfig};
+use gerbang_idp::store::{KeyStore, SledStore};
+use pingora::lb::health_check::TcpHealthCheck;
+use pingora::lb::LoadBalancer;
+use pingora::listeners::tls::TlsSettings;
+use pingora::prelude::*;
+use pingora::server::configuration::ServerConf;
+use pingora::server::RunArgs;
+use pingora::services::background::background_service;
+use pingora::services::ServiceWithDependents;
+
+use crate::error::GatewayError;
+use crate::http_service::HttpService;
+use crate::proxy::route::RouteTable;
+use crate::proxy::{Gateway, Upstream};
+use crate::devcert;
+
+/// What every listener's gateway shares.
+struct GatewayParts<'a> {
+    config: &'a Config,
+    cookie_key: Key,
+    routes: Arc<RouteTable<Arc<Upstream>>>,
+}
+
+/// Services that run beside the gateway (the demo's example apps).
+pub type ExtraServices = Vec<Box<dyn ServiceWithDependents>>;
+
+/// Runs until SIGTERM (graceful: in-flight requests finish) or SIGINT.
+pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
+    if let Some(tls) = &config.tls {
+        if devcert::ensure(tls, devcert::names(&config))? {
+            tracing::warn!(cert = %tls.cert.display(), "made a self-signed development certificate: trust ca.pem beside it in your browser, never use it in production");
+        }
+    }
+    let startup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(GatewayError::Runtime)?;
+    let store = match &config.store {
+        StoreConfig::Sled { path } => Arc::new(SledStore::open(path)?),
+    };
+    let cookie_key = match &config.session.cookie_secret {
+        Some(secret) => Key::derive_from(secret.expose().as_bytes()),
+        None => {
+            let bytes = startup.block_on(store.secret("cookie-key", &|| Key::generate().master().to_vec()))?;
+            Key::try_from(bytes.as_slice()).map_err(|_| GatewayError::Tls("the stored cookie key is malformed".into()))?
+        }
+    };
+    drop(startup);
+
+    let mut conf = ServerConf {
+        threads: config.server.threads,
+        grace_period_seconds: Some(config.server.grace_period.as_secs()),
+        graceful_shutdown_timeout_seconds: Some(config.server.shutdown_timeout.as_secs()),
+        ..ServerConf::default()
+    };
+    conf.work_stealing = true;
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+
+    let provider_listener = bind("127.0.0.1:0")?;
+    let provider_address = provider_listener
+        .local_addr()
+        .map_err(|source| GatewayError::Listen { address: "127.0.0.1:0".into(), source })?;
+    server.add_service(background_service(
+        "provider",
+        HttpService::new("provider", provider_listener, gerbang_idp::web::router()),
+    ));
+
+    let parts = GatewayParts {
+        config: &config,
+        cookie_key,
+        routes: Arc::new(build_routes(&config, provider_address.to_string(), &mut server)?),
+    };
+    add_listeners(&mut server, parts)?;
+    for service in extra {
+        server.add_boxed_service(service);
+    }
+    if config.captcha.test_answer.is_some() {
+        tracing::warn!("captcha test mode is on: a fixed answer passes every captcha; never in production");
+    }
+    tracing::info!(issuer = %config.provider.issuer, routes = config.routes.len(), "gerbang started");
+    server.run(RunArgs::default());
+    Ok(())
+}
+
+fn bind(address: &str) -> Result<std::net::TcpListener, GatewayError> {
+    std::net::TcpListener::bind(address).map_err(|source| GatewayError::Listen {
+        address: address.into(),
+        source,
+    })
+}
+
+/// The route table: the provider's host first, then every configured route with a health-checked,
+/// round-robin set of upstreams.
+fn build_routes(config: &Config, provider_address: String, server: &mut Server) -> Result<RouteTable<Arc<Upstream>>, GatewayError> {
+    let mut table = RouteTable::default();
+    let provider = LoadBalancer::try_from_iter([provider_address]).map_err(|source| GatewayError::Upstream {
+        route: "provider".into(),
+        source,
+    })?;
+    table.insert(
+        &gerbang_config::HostPattern::Exact(config.provider.host.clone()),
+        "/",
+        Arc::new(Upstream {
+            name: "provider".into(),
+            policy: Policy::Public,
+            balancer: Arc::new(provider),
+            tls: None,
+            addresses: 1,
+        }),
+    );
+    for route in &config.routes {
+        let mut balancer = LoadBalancer::try_from_iter(route.upstreams.iter().map(String::as_str)).map_err(|source| {
+            GatewayError::Upstream {
+                route: route.name.clone(),
+                source,
+            }
+        })?;
+        balancer.set_health_check(TcpHealthCheck::new());
+        balancer.health_check_frequency = Some(route.health_check);
+        let service = background_service(&format!("health check {}", route.name), balancer);
+        let balancer = service.task();
+        server.add_service(service);
+        table.insert(
+            &route.host,
+            &route.path_prefix,
+            Arc::new(Upstream {
+                name: route.name.clone(),
+                policy: route.policy,
+                balancer,
+                tls: route.upstream_tls.clone(),
+                addresses: route.upstreams.len(),
+            }),
+        );
+    }
+    Ok(table)
+}
+
+fn add_listeners(server: &mut Server, parts: GatewayParts<'_>) -> Result<(), GatewayError> {
+    let config = parts.config;
+    let https = config.server.https;
+    if let (Some(address), Some(tls)) = (https, &config.tls) {
+        let gateway = parts.gateway(false);
+        let mut service = pingora::proxy::http_proxy_service_with_name(&server.configuration, gateway, "gateway https");
+        let (cert, key) = (tls.cert.display().to_string(), tls.key.display().to_string());
+        let mut settings = TlsSettings::intermediate(&cert, &key).map_err(|e| GatewayError::Tls(e.to_string()))?;
+        settings.enable_h2();
+        service.add_tls_with_settings(&address.to_string(), None, settings);
+        server.add_service(service);
+    }
+    if let Some(address) = config.server.http {
+        let gateway = parts.gateway(https.is_some());
+        let mut service = pingora::proxy::http_proxy_service_with_name(&server.configuration, gateway, "gateway http");
+        service.add_tcp(&address.to_string());
+        server.add_service(service);
+    }
+    Ok(())
+}
+
+impl GatewayParts<'_> {
+    fn gateway(&self, redirect_to_https: bool) -> Gateway {
+        let issuer = &self.config.provider.issuer;
+        Gateway {
+            routes: Arc::clone(&self.routes),
+            issuer: issuer.clone(),
+            public_port: issuer.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            cookie_key: self.cookie_key.clone(),
+            trusted_proxies: self.config.server.trusted_proxies.clone(),
+            redirect_to_https,
+        }
+    }
+}
