@@ -28,7 +28,12 @@ impl Config {
     }
 
     /// Validates a configuration text; relative paths in it are taken from `base_dir`.
-    pub fn parse(source: &str, path: &Path, base_dir: &Path, env: EnvLookup<'_>) -> Result<Config, ConfigError> {
+    pub fn parse(
+        source: &str,
+        path: &Path,
+        base_dir: &Path,
+        env: EnvLookup<'_>,
+    ) -> Result<Config, ConfigError> {
         let invalid = |problems| ConfigError::Invalid {
             path: path.to_path_buf(),
             problems,

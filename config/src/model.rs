@@ -82,7 +82,9 @@ pub struct Mail {
 #[derive(Debug, Clone)]
 pub enum MailTransport {
     /// Each message written as an `.eml` file into a folder (the embedded default).
-    Folder { path: PathBuf },
+    Folder {
+        path: PathBuf,
+    },
     Smtp(Smtp),
 }
 

@@ -83,7 +83,12 @@ impl<'a> SourceMap<'a> {
         (line, column)
     }
 
-    pub(crate) fn problem(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub(crate) fn problem(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Problem {
         let (line, column) = self.position(span.start);
         Problem {
             line,
@@ -102,7 +107,10 @@ impl<'a> SourceMap<'a> {
         let mut array_counts: Vec<(String, usize)> = Vec::new();
         for line in self.source[..line_start].lines() {
             let trimmed = line.trim();
-            if let Some(name) = trimmed.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            if let Some(name) = trimmed
+                .strip_prefix("[[")
+                .and_then(|r| r.split("]]").next())
+            {
                 let name = name.trim().to_string();
                 let index = match array_counts.iter_mut().find(|(n, _)| *n == name) {
                     Some((_, count)) => {

@@ -109,8 +109,14 @@ impl<'a> Checker<'a> {
 
     fn server(&mut self, raw: &S<RawServer>) -> Option<Server> {
         let s = raw.get_ref();
-        let http = s.http.as_ref().and_then(|a| self.listen_addr(a, "server.http"));
-        let https = s.https.as_ref().and_then(|a| self.listen_addr(a, "server.https"));
+        let http = s
+            .http
+            .as_ref()
+            .and_then(|a| self.listen_addr(a, "server.http"));
+        let https = s
+            .https
+            .as_ref()
+            .and_then(|a| self.listen_addr(a, "server.https"));
         if s.http.is_none() && s.https.is_none() {
             self.report(
                 raw.span(),
@@ -119,7 +125,12 @@ impl<'a> Checker<'a> {
             );
         }
         let threads = self.int_in(s.threads.as_ref(), "server.threads", 1..=256, 2)?;
-        let grace = self.int_in(s.grace_period_secs.as_ref(), "server.grace_period_secs", 0..=3600, 10)?;
+        let grace = self.int_in(
+            s.grace_period_secs.as_ref(),
+            "server.grace_period_secs",
+            0..=3600,
+            10,
+        )?;
         let timeout = self.int_in(
             s.shutdown_timeout_secs.as_ref(),
             "server.shutdown_timeout_secs",
@@ -270,14 +281,24 @@ impl<'a> Checker<'a> {
                 None
             }
         };
-        let code = self.int_in(p.code_lifetime_secs.as_ref(), "provider.code_lifetime_secs", 5..=60, 60);
+        let code = self.int_in(
+            p.code_lifetime_secs.as_ref(),
+            "provider.code_lifetime_secs",
+            5..=60,
+            60,
+        );
         let access = self.int_in(
             p.access_token_lifetime_secs.as_ref(),
             "provider.access_token_lifetime_secs",
             30..=3600,
             300,
         );
-        let id = self.int_in(p.id_token_lifetime_secs.as_ref(), "provider.id_token_lifetime_secs", 30..=3600, 300);
+        let id = self.int_in(
+            p.id_token_lifetime_secs.as_ref(),
+            "provider.id_token_lifetime_secs",
+            30..=3600,
+            300,
+        );
         let refresh = self.int_in(
             p.refresh_token_lifetime_hours.as_ref(),
             "provider.refresh_token_lifetime_hours",
@@ -297,7 +318,12 @@ impl<'a> Checker<'a> {
     }
 
     fn session(&mut self, raw: &RawSession) -> Option<Session> {
-        let idle = self.int_in(raw.idle_timeout_mins.as_ref(), "session.idle_timeout_mins", 1..=24 * 60, 30)?;
+        let idle = self.int_in(
+            raw.idle_timeout_mins.as_ref(),
+            "session.idle_timeout_mins",
+            1..=24 * 60,
+            30,
+        )?;
         let absolute = self.int_in(
             raw.absolute_timeout_hours.as_ref(),
             "session.absolute_timeout_hours",
@@ -344,27 +370,37 @@ impl<'a> Checker<'a> {
                 );
                 None
             }
-            RawSecret::Env { env } => match (self.env)(env) {
-                Some(value) if !value.is_empty() => Some(Secret::new(value)),
-                _ => {
-                    self.report(
+            RawSecret::Env { env } => {
+                match (self.env)(env) {
+                    Some(value) if !value.is_empty() => Some(Secret::new(value)),
+                    _ => {
+                        self.report(
                         raw.span(),
                         key,
                         format!("environment variable `{env}` is not set: export it before starting"),
                     );
-                    None
+                        None
+                    }
                 }
-            },
+            }
         }
     }
 
     fn store(&mut self, raw: &RawStore) -> Option<Store> {
-        match raw.backend.as_ref().map(|b| (b.get_ref().as_str(), b.span())) {
+        match raw
+            .backend
+            .as_ref()
+            .map(|b| (b.get_ref().as_str(), b.span()))
+        {
             None | Some(("sled", _)) => Some(Store::Sled {
                 path: self.path(raw.path.as_ref().map_or("data/store", |p| p.get_ref())),
             }),
             Some((other, span)) => {
-                self.report(span, "store.backend", format!("`{other}` is not a store backend: use \"sled\""));
+                self.report(
+                    span,
+                    "store.backend",
+                    format!("`{other}` is not a store backend: use \"sled\""),
+                );
                 None
             }
         }
@@ -396,14 +432,22 @@ impl<'a> Checker<'a> {
                     path: self.path(folder.get_ref()),
                 },
                 None => {
-                    self.report(m.transport.span(), "mail.folder", "transport \"folder\" needs `folder = \"data/outbox\"`");
+                    self.report(
+                        m.transport.span(),
+                        "mail.folder",
+                        "transport \"folder\" needs `folder = \"data/outbox\"`",
+                    );
                     return None;
                 }
             },
             RawTransport::Smtp => match &m.smtp {
                 Some(smtp) => MailTransport::Smtp(self.smtp(smtp)?),
                 None => {
-                    self.report(m.transport.span(), "mail.smtp", "transport \"smtp\" needs a [mail.smtp] table with at least `host`");
+                    self.report(
+                        m.transport.span(),
+                        "mail.smtp",
+                        "transport \"smtp\" needs a [mail.smtp] table with at least `host`",
+                    );
                     return None;
                 }
             },
@@ -416,7 +460,11 @@ impl<'a> Checker<'a> {
 
     fn smtp(&mut self, raw: &S<RawSmtp>) -> Option<Smtp> {
         let s = raw.get_ref();
-        let security = match s.security.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+        let security = match s
+            .security
+            .as_ref()
+            .map(|s| (s.get_ref().as_str(), s.span()))
+        {
             None | Some(("starttls", _)) => SmtpSecurity::StartTls,
             Some(("implicit", _)) => SmtpSecurity::Implicit,
             Some(("none", _)) => SmtpSecurity::None,
@@ -436,7 +484,11 @@ impl<'a> Checker<'a> {
                 "security = \"none\" sends mail in clear text: only allowed for a mail server on loopback",
             );
         }
-        let default_port = if security == SmtpSecurity::Implicit { 465 } else { 587 };
+        let default_port = if security == SmtpSecurity::Implicit {
+            465
+        } else {
+            587
+        };
         let port = self.int_in(s.port.as_ref(), "mail.smtp.port", 1..=65535, default_port)?;
         let password = match &s.password {
             Some(p) => Some(self.secret(p, "mail.smtp.password")?),
@@ -452,7 +504,12 @@ impl<'a> Checker<'a> {
     }
 
     fn captcha(&mut self, raw: &RawCaptcha, server: Option<&Server>) -> Option<Captcha> {
-        let lifetime = self.int_in(raw.lifetime_secs.as_ref(), "captcha.lifetime_secs", 30..=1800, 300)?;
+        let lifetime = self.int_in(
+            raw.lifetime_secs.as_ref(),
+            "captcha.lifetime_secs",
+            30..=1800,
+            300,
+        )?;
         if let (Some(answer), Some(server)) = (&raw.test_answer, server) {
             if !server.listeners().all(|a| a.ip().is_loopback()) {
                 self.report(
@@ -472,8 +529,16 @@ impl<'a> Checker<'a> {
         let r = raw.get_ref();
         let key = |k: &str| format!("route[{index}].{k}");
         let name = r.name.get_ref();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            self.report(r.name.span(), key("name"), "a route name is letters, digits, `-` and `_`");
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            self.report(
+                r.name.span(),
+                key("name"),
+                "a route name is letters, digits, `-` and `_`",
+            );
         }
         let host = match parse_host_pattern(r.host.get_ref()) {
             Ok(h) => Some(h),
@@ -493,7 +558,11 @@ impl<'a> Checker<'a> {
             },
         };
         if r.upstreams.get_ref().is_empty() {
-            self.report(r.upstreams.span(), key("upstreams"), "a route needs at least one upstream address");
+            self.report(
+                r.upstreams.span(),
+                key("upstreams"),
+                "a route needs at least one upstream address",
+            );
         }
         for (i, u) in r.upstreams.get_ref().iter().enumerate() {
             if let Err(why) = check_upstream_addr(u.get_ref()) {
@@ -531,7 +600,12 @@ impl<'a> Checker<'a> {
                 "a public route has no identity to forward: remove `forward` or make the route \"authenticated\"",
             );
         }
-        let health = self.int_in(r.health_check_secs.as_ref(), &key("health_check_secs"), 1..=300, 5)?;
+        let health = self.int_in(
+            r.health_check_secs.as_ref(),
+            &key("health_check_secs"),
+            1..=300,
+            5,
+        )?;
         let upstream_tls = r.upstream_tls.as_ref().map(|t| UpstreamTls {
             sni: t.get_ref().sni.get_ref().clone(),
             verify: t.get_ref().verify,
@@ -541,7 +615,12 @@ impl<'a> Checker<'a> {
             title: r.title.clone().unwrap_or_else(|| name.clone()),
             host: host?,
             path_prefix: path_prefix?,
-            upstreams: r.upstreams.get_ref().iter().map(|u| u.get_ref().clone()).collect(),
+            upstreams: r
+                .upstreams
+                .get_ref()
+                .iter()
+                .map(|u| u.get_ref().clone())
+                .collect(),
             upstream_tls,
             policy: policy?,
             forward,
@@ -549,7 +628,12 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn route_conflicts(&mut self, raw: &[S<RawRoute>], routes: &[Option<Route>], provider: &Provider) {
+    fn route_conflicts(
+        &mut self,
+        raw: &[S<RawRoute>],
+        routes: &[Option<Route>],
+        provider: &Provider,
+    ) {
         let mut names: HashMap<&str, usize> = HashMap::new();
         let mut places: HashMap<(HostPattern, &str), usize> = HashMap::new();
         for (i, (raw, route)) in raw.iter().zip(routes).enumerate() {
@@ -558,7 +642,10 @@ impl<'a> Checker<'a> {
                 self.report(
                     r.name.span(),
                     format!("route[{i}].name"),
-                    format!("duplicate route name `{}`: route[{first}] has it already", r.name.get_ref()),
+                    format!(
+                        "duplicate route name `{}`: route[{first}] has it already",
+                        r.name.get_ref()
+                    ),
                 );
             }
             let Some(route) = route else { continue };
@@ -569,7 +656,8 @@ impl<'a> Checker<'a> {
                     format!("`{}` is the provider's host (from provider.issuer): give the app its own host", r.host.get_ref()),
                 );
             }
-            if let Some(first) = places.insert((route.host.clone(), route.path_prefix.as_str()), i) {
+            if let Some(first) = places.insert((route.host.clone(), route.path_prefix.as_str()), i)
+            {
                 let span = r.path_prefix.as_ref().map_or(r.host.span(), |p| p.span());
                 self.report(
                     span,
@@ -586,7 +674,9 @@ impl<'a> Checker<'a> {
 
 fn looks_like_mailbox(text: &str) -> bool {
     let address = match (text.find('<'), text.rfind('>')) {
-        (Some(open), Some(close)) if open < close && close == text.len() - 1 => &text[open + 1..close],
+        (Some(open), Some(close)) if open < close && close == text.len() - 1 => {
+            &text[open + 1..close]
+        }
         (None, None) => text,
         _ => return false,
     };
@@ -648,7 +738,11 @@ pub fn normalise_prefix(text: &str) -> Result<String, String> {
         return bad("must not contain `.` or `..` segments or `//`");
     }
     let trimmed = text.trim_end_matches('/');
-    Ok(if trimmed.is_empty() { "/".into() } else { trimmed.into() })
+    Ok(if trimmed.is_empty() {
+        "/".into()
+    } else {
+        trimmed.into()
+    })
 }
 
 fn check_upstream_addr(text: &str) -> Result<(), String> {
@@ -671,15 +765,20 @@ mod tests {
     fn prefixes_are_normalised_or_refused() {
         assert_eq!(normalise_prefix("/").as_deref(), Ok("/"));
         assert_eq!(normalise_prefix("/api/").as_deref(), Ok("/api"));
-        for bad in ["api", "/a/../b", "/a/./b", "/a%2fb", "/a;x", "/a//b", "/a b"] {
+        for bad in [
+            "api", "/a/../b", "/a/./b", "/a%2fb", "/a;x", "/a//b", "/a b",
+        ] {
             assert!(normalise_prefix(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn host_patterns() {
-        assert_eq!(parse_host_pattern("App.Example.ID"), Ok(HostPattern::Exact("app.example.id".into())));
-        let wild = parse_host_pattern("*.localhost").unwrap_or(HostPattern::Exact(String::new()));
+        assert_eq!(
+            parse_host_pattern("App.Example.ID"),
+            Ok(HostPattern::Exact("app.example.id".into()))
+        );
+        let wild = parse_host_pattern("*.localhost").unwrap();
         assert!(wild.matches("a.localhost"));
         assert!(wild.matches("a.b.localhost"));
         assert!(!wild.matches("localhost"));

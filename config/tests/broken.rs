@@ -20,7 +20,12 @@ policy = "authenticated"
 /// Every problem of `source`, rendered as `gerbang config check` prints them.
 fn problems(source: &str) -> Vec<String> {
     let env = |name: &str| (name == "GERBANG_SET").then(|| "a".repeat(40));
-    match Config::parse(source, Path::new("broken.toml"), Path::new("/nonexistent"), &env) {
+    match Config::parse(
+        source,
+        Path::new("broken.toml"),
+        Path::new("/nonexistent"),
+        &env,
+    ) {
         Ok(_) => vec![],
         Err(e) => e.to_string().lines().map(str::to_string).collect(),
     }
@@ -54,8 +59,14 @@ fn unknown_key() {
 
 #[test]
 fn missing_issuer() {
-    let src = BASE.replace("issuer = \"https://sso.localhost\"", "code_lifetime_secs = 30");
-    assert_eq!(problems(&src), ["broken.toml:4:1: provider: missing field `issuer`"]);
+    let src = BASE.replace(
+        "issuer = \"https://sso.localhost\"",
+        "code_lifetime_secs = 30",
+    );
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:4:1: provider: missing field `issuer`"]
+    );
 }
 
 #[test]
@@ -120,9 +131,9 @@ fn tls_files_missing() {
 
 #[test]
 fn tls_file_not_a_certificate() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("cert.pem"), "hello").unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("key.pem"), "-----BEGIN PRIVATE KEY-----\n").unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cert.pem"), "hello").unwrap();
+    std::fs::write(dir.path().join("key.pem"), "-----BEGIN PRIVATE KEY-----\n").unwrap();
     let src = format!(
         "[server]\nhttps = \"127.0.0.1:8443\"\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{}",
         &BASE[BASE.find("[provider]").unwrap_or(0)..]
@@ -133,7 +144,10 @@ fn tls_file_not_a_certificate() {
         .map(|e| e.to_string());
     assert_eq!(
         err,
-        Some(format!("broken.toml:4:8: tls.cert: {}/cert.pem holds no PEM certificate", dir.path().display()))
+        Some(format!(
+            "broken.toml:4:8: tls.cert: {}/cert.pem holds no PEM certificate",
+            dir.path().display()
+        ))
     );
 }
 
@@ -175,7 +189,10 @@ fn prefix_not_normal() {
 
 #[test]
 fn upstream_does_not_parse() {
-    let src = BASE.replace("[\"127.0.0.1:9001\"]", "[\"127.0.0.1:9001\", \"http://app:80\"]");
+    let src = BASE.replace(
+        "[\"127.0.0.1:9001\"]",
+        "[\"127.0.0.1:9001\", \"http://app:80\"]",
+    );
     assert_eq!(
         problems(&src),
         ["broken.toml:10:32: route[0].upstreams[1]: `http://app:80` is not an upstream address: write HOST:PORT, e.g. \"127.0.0.1:9001\" or \"app.internal:8080\""]
@@ -258,7 +275,8 @@ fn secret_env_without_prefix() {
 
 #[test]
 fn captcha_test_mode_off_loopback() {
-    let src = BASE.replace("127.0.0.1:8080", "0.0.0.0:8080") + "\n[captcha]\ntest_answer = \"uji\"\n";
+    let src =
+        BASE.replace("127.0.0.1:8080", "0.0.0.0:8080") + "\n[captcha]\ntest_answer = \"uji\"\n";
     assert_eq!(
         problems(&src),
         ["broken.toml:14:15: captcha.test_answer: captcha test mode is only allowed when every listener is on loopback: remove `test_answer`"]

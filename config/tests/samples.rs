@@ -9,10 +9,14 @@ pub fn sample_configs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut found = Vec::new();
     for dir in ["config", "examples"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.extension().is_some_and(|e| e == "toml") && path.file_name() != Some("Cargo.toml".as_ref()) {
+            if path.extension().is_some_and(|e| e == "toml")
+                && path.file_name() != Some("Cargo.toml".as_ref())
+            {
                 found.push(path);
             }
         }
@@ -24,7 +28,10 @@ pub fn sample_configs() -> Vec<PathBuf> {
 #[test]
 fn every_sample_config_is_valid() {
     let samples = sample_configs();
-    assert!(samples.len() >= 2, "expected the reference and demo configs, found {samples:?}");
+    assert!(
+        samples.len() >= 2,
+        "expected the reference and demo configs, found {samples:?}"
+    );
     let env = |name: &str| name.starts_with("GERBANG_").then(|| "x".repeat(48));
     for path in samples {
         let source = std::fs::read_to_string(&path).unwrap_or_default();
@@ -38,7 +45,7 @@ fn every_sample_config_is_valid() {
 #[test]
 fn the_demo_config_describes_the_demo() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo.toml");
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let config = Config::load(&path).unwrap();
     assert_eq!(config.provider.host, "sso.localhost");
     assert_eq!(config.routes.len(), 3);
     assert!(config.tls.as_ref().is_some_and(|t| t.generate_dev_cert));

@@ -40,8 +40,15 @@ pub fn app(name: &str, title: &str) -> Router {
 pub fn gerbang_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
     headers
         .iter()
-        .filter(|(name, _)| name.as_str().starts_with("x-gerbang-") || name.as_str().starts_with("x-forwarded-"))
-        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .filter(|(name, _)| {
+            name.as_str().starts_with("x-gerbang-") || name.as_str().starts_with("x-forwarded-")
+        })
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -70,15 +77,23 @@ async fn page(State(app): State<App>, headers: HeaderMap) -> Html<String> {
     ))
 }
 
-async fn whoami(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap) -> Json<serde_json::Value> {
-    let all: BTreeMap<String, Vec<String>> = headers.keys().map(|name| {
-        let values = headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        (name.as_str().to_string(), values)
-    }).collect();
+async fn whoami(
+    State(app): State<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Json<serde_json::Value> {
+    let all: BTreeMap<String, Vec<String>> = headers
+        .keys()
+        .map(|name| {
+            let values = headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            (name.as_str().to_string(), values)
+        })
+        .collect();
     Json(serde_json::json!({
         "app": app.name,
         "method": method.as_str(),

@@ -7,7 +7,10 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(version, about = "An example app behind Gerbang: shows the identity the gateway forwards")]
+#[command(
+    version,
+    about = "An example app behind Gerbang: shows the identity the gateway forwards"
+)]
 struct Args {
     /// The app's name (the route name in Gerbang's configuration).
     #[arg(long, default_value = "perizinan")]

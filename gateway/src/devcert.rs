@@ -12,7 +12,10 @@ pub enum DevCertError {
     #[error("cannot make the development certificate: {0}")]
     Make(#[from] rcgen::Error),
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: std::io::Error },
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// The names the certificate covers: the provider's host and every route host.
@@ -38,20 +41,28 @@ pub fn ensure(tls: &Tls, names: Vec<String>) -> Result<bool, DevCertError> {
     }
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "Gerbang development CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Gerbang development CA");
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca_key = KeyPair::generate()?;
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
     let mut params = CertificateParams::new(names)?;
-    params.distinguished_name.push(DnType::CommonName, "Gerbang development certificate");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Gerbang development certificate");
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &issuer)?;
 
     let dir = tls.cert.parent().unwrap_or(Path::new("."));
     write(&dir.join("ca.pem"), &ca_cert.pem(), 0o644)?;
-    write(&tls.cert, &format!("{}{}", cert.pem(), ca_cert.pem()), 0o644)?;
+    write(
+        &tls.cert,
+        &format!("{}{}", cert.pem(), ca_cert.pem()),
+        0o644,
+    )?;
     write(&tls.key, &key.serialize_pem(), 0o600)?;
     Ok(true)
 }

@@ -9,9 +9,15 @@ pub enum GatewayError {
     #[error(transparent)]
     Store(#[from] gerbang_idp::store::StoreError),
     #[error("cannot listen on {address}: {source}")]
-    Listen { address: String, source: std::io::Error },
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
     #[error("route `{route}`: cannot resolve its upstreams: {source}")]
-    Upstream { route: String, source: std::io::Error },
+    Upstream {
+        route: String,
+        source: std::io::Error,
+    },
     #[error("TLS: {0}")]
     Tls(String),
     #[error("cannot start the runtime: {0}")]

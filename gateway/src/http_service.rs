@@ -27,7 +27,10 @@ impl BackgroundService for HttpService {
     async fn start(&self, mut shutdown: ShutdownWatch) {
         let taken = self.listener.lock().ok().and_then(|mut l| l.take());
         let Some(listener) = taken else { return };
-        let listener = match listener.set_nonblocking(true).and_then(|()| tokio::net::TcpListener::from_std(listener)) {
+        let listener = match listener
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpListener::from_std(listener))
+        {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!(service = %self.name, error = %e, "cannot use the listener");

@@ -9,8 +9,14 @@ pub fn error(status: u16) -> String {
     let (id, en) = match status {
         400 => ("Permintaan tidak valid.", "Bad request."),
         404 => ("Halaman tidak ditemukan.", "Page not found."),
-        502 => ("Layanan tujuan tidak dapat dihubungi.", "The service behind this page cannot be reached."),
-        _ => ("Terjadi kesalahan pada Gerbang.", "Something went wrong in the gateway."),
+        502 => (
+            "Layanan tujuan tidak dapat dihubungi.",
+            "The service behind this page cannot be reached.",
+        ),
+        _ => (
+            "Terjadi kesalahan pada Gerbang.",
+            "Something went wrong in the gateway.",
+        ),
     };
     format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{status}</title></head>\
@@ -20,7 +26,10 @@ pub fn error(status: u16) -> String {
 
 /// Headers every page of ours carries.
 pub fn security_headers(header: &mut ResponseHeader, tls: bool) -> pingora::Result<()> {
-    header.insert_header("content-security-policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'")?;
+    header.insert_header(
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
+    )?;
     header.insert_header("x-frame-options", "DENY")?;
     header.insert_header("x-content-type-options", "nosniff")?;
     header.insert_header("referrer-policy", "no-referrer")?;

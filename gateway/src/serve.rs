@@ -15,11 +15,11 @@ use pingora::server::RunArgs;
 use pingora::services::background::background_service;
 use pingora::services::ServiceWithDependents;
 
+use crate::devcert;
 use crate::error::GatewayError;
 use crate::http_service::HttpService;
 use crate::proxy::route::RouteTable;
 use crate::proxy::{Gateway, Upstream};
-use crate::devcert;
 
 /// What every listener's gateway shares.
 struct GatewayParts<'a> {
@@ -48,8 +48,10 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
     let cookie_key = match &config.session.cookie_secret {
         Some(secret) => Key::derive_from(secret.expose().as_bytes()),
         None => {
-            let bytes = startup.block_on(store.secret("cookie-key", &|| Key::generate().master().to_vec()))?;
-            Key::try_from(bytes.as_slice()).map_err(|_| GatewayError::Tls("the stored cookie key is malformed".into()))?
+            let bytes = startup
+                .block_on(store.secret("cookie-key", &|| Key::generate().master().to_vec()))?;
+            Key::try_from(bytes.as_slice())
+                .map_err(|_| GatewayError::Tls("the stored cookie key is malformed".into()))?
         }
     };
     drop(startup);
@@ -65,9 +67,13 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
     server.bootstrap();
 
     let provider_listener = bind("127.0.0.1:0")?;
-    let provider_address = provider_listener
-        .local_addr()
-        .map_err(|source| GatewayError::Listen { address: "127.0.0.1:0".into(), source })?;
+    let provider_address =
+        provider_listener
+            .local_addr()
+            .map_err(|source| GatewayError::Listen {
+                address: "127.0.0.1:0".into(),
+                source,
+            })?;
     server.add_service(background_service(
         "provider",
         HttpService::new("provider", provider_listener, gerbang_idp::web::router()),
@@ -76,14 +82,20 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
     let parts = GatewayParts {
         config: &config,
         cookie_key,
-        routes: Arc::new(build_routes(&config, provider_address.to_string(), &mut server)?),
+        routes: Arc::new(build_routes(
+            &config,
+            provider_address.to_string(),
+            &mut server,
+        )?),
     };
     add_listeners(&mut server, parts)?;
     for service in extra {
         server.add_boxed_service(service);
     }
     if config.captcha.test_answer.is_some() {
-        tracing::warn!("captcha test mode is on: a fixed answer passes every captcha; never in production");
+        tracing::warn!(
+            "captcha test mode is on: a fixed answer passes every captcha; never in production"
+        );
     }
     tracing::info!(issuer = %config.provider.issuer, routes = config.routes.len(), "gerbang started");
     server.run(RunArgs::default());
@@ -99,11 +111,17 @@ fn bind(address: &str) -> Result<std::net::TcpListener, GatewayError> {
 
 /// The route table: the provider's host first, then every configured route with a health-checked,
 /// round-robin set of upstreams.
-fn build_routes(config: &Config, provider_address: String, server: &mut Server) -> Result<RouteTable<Arc<Upstream>>, GatewayError> {
+fn build_routes(
+    config: &Config,
+    provider_address: String,
+    server: &mut Server,
+) -> Result<RouteTable<Arc<Upstream>>, GatewayError> {
     let mut table = RouteTable::default();
-    let provider = LoadBalancer::try_from_iter([provider_address]).map_err(|source| GatewayError::Upstream {
-        route: "provider".into(),
-        source,
+    let provider = LoadBalancer::try_from_iter([provider_address]).map_err(|source| {
+        GatewayError::Upstream {
+            route: "provider".into(),
+            source,
+        }
     })?;
     table.insert(
         &gerbang_config::HostPattern::Exact(config.provider.host.clone()),
@@ -117,12 +135,11 @@ fn build_routes(config: &Config, provider_address: String, server: &mut Server) 
         }),
     );
     for route in &config.routes {
-        let mut balancer = LoadBalancer::try_from_iter(route.upstreams.iter().map(String::as_str)).map_err(|source| {
-            GatewayError::Upstream {
+        let mut balancer = LoadBalancer::try_from_iter(route.upstreams.iter().map(String::as_str))
+            .map_err(|source| GatewayError::Upstream {
                 route: route.name.clone(),
                 source,
-            }
-        })?;
+            })?;
         balancer.set_health_check(TcpHealthCheck::new());
         balancer.health_check_frequency = Some(route.health_check);
         let service = background_service(&format!("health check {}", route.name), balancer);
@@ -148,16 +165,28 @@ fn add_listeners(server: &mut Server, parts: GatewayParts<'_>) -> Result<(), Gat
     let https = config.server.https;
     if let (Some(address), Some(tls)) = (https, &config.tls) {
         let gateway = parts.gateway(false);
-        let mut service = pingora::proxy::http_proxy_service_with_name(&server.configuration, gateway, "gateway https");
-        let (cert, key) = (tls.cert.display().to_string(), tls.key.display().to_string());
-        let mut settings = TlsSettings::intermediate(&cert, &key).map_err(|e| GatewayError::Tls(e.to_string()))?;
+        let mut service = pingora::proxy::http_proxy_service_with_name(
+            &server.configuration,
+            gateway,
+            "gateway https",
+        );
+        let (cert, key) = (
+            tls.cert.display().to_string(),
+            tls.key.display().to_string(),
+        );
+        let mut settings =
+            TlsSettings::intermediate(&cert, &key).map_err(|e| GatewayError::Tls(e.to_string()))?;
         settings.enable_h2();
         service.add_tls_with_settings(&address.to_string(), None, settings);
         server.add_service(service);
     }
     if let Some(address) = config.server.http {
         let gateway = parts.gateway(https.is_some());
-        let mut service = pingora::proxy::http_proxy_service_with_name(&server.configuration, gateway, "gateway http");
+        let mut service = pingora::proxy::http_proxy_service_with_name(
+            &server.configuration,
+            gateway,
+            "gateway http",
+        );
         service.add_tcp(&address.to_string());
         server.add_service(service);
     }

@@ -34,12 +34,19 @@ async fn write_until_killed(dir: &str) {
 #[test]
 fn acknowledged_writes_survive_kill() {
     if let Ok(dir) = std::env::var(CHILD_DIR) {
-        tokio::runtime::Runtime::new().unwrap().block_on(write_until_killed(&dir));
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(write_until_killed(&dir));
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "acknowledged_writes_survive_kill", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "acknowledged_writes_survive_kill",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_DIR, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -61,8 +68,15 @@ fn acknowledged_writes_survive_kill() {
         let store = SledStore::open(dir.path()).unwrap();
         for (n, id) in &acked {
             let user = store.user(id).await.unwrap();
-            assert_eq!(user.map(|u| u.username), Some(format!("user{n}")), "acknowledged user {n} lost");
-            let by_email = store.user_by_key(&UniqueKey::Email(format!("user{n}@example.id"))).await.unwrap();
+            assert_eq!(
+                user.map(|u| u.username),
+                Some(format!("user{n}")),
+                "acknowledged user {n} lost"
+            );
+            let by_email = store
+                .user_by_key(&UniqueKey::Email(format!("user{n}@example.id")))
+                .await
+                .unwrap();
             assert!(by_email.is_some(), "unique index of user {n} lost");
         }
     });

@@ -1,1 +1,21 @@
+//! The one harness every end-to-end suite uses: it builds the real `gerbang` binary, boots it on
+//! free loopback ports with a fresh data directory, starts real upstream apps on loopback, and
+//! gives clients that speak HTTP to it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod gerbang;
+mod raw;
+mod upstream;
+
+pub use gerbang::{gerbang_binary, Gerbang, Spec};
+pub use raw::{raw_request, RawResponse};
+pub use upstream::App;
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}

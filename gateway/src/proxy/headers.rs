@@ -28,8 +28,25 @@ pub fn is_identity_header(name: &str) -> bool {
 
 /// True for a header that says where the request came from; the gateway sets these itself.
 pub fn is_forwarding_header(name: &str) -> bool {
-    const EXACT: &[&str] = &["forwarded", "x-real-ip", "x-request-id", "x-original-url", "x-rewrite-url"];
+    const EXACT: &[&str] = &[
+        "forwarded",
+        "x-real-ip",
+        "x-request-id",
+        "x-original-url",
+        "x-rewrite-url",
+    ];
     EXACT.iter().any(|h| folded_eq(name, h)) || folded_starts_with(name, "x-forwarded-")
+}
+
+/// True when a raw HTTP/1 request head has a `Content-Length` line. With `Transfer-Encoding`
+/// also present the framing is ambiguous (request smuggling): such a request is refused, not
+/// repaired, even though the parser would let `Transfer-Encoding` win.
+pub fn head_declares_content_length(raw_head: &[u8]) -> bool {
+    const NAME: &[u8] = b"content-length:";
+    raw_head
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .any(|line| line.len() >= NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME))
 }
 
 fn fold(b: u8) -> u8 {
@@ -71,14 +88,44 @@ mod tests {
         ] {
             assert!(is_identity_header(name), "{name}");
         }
-        for name in ["X-Forwarded-For", "Authorization", "Cookie", "X-Gerbang", "Remote-Userx", "Accept"] {
+        for name in [
+            "X-Forwarded-For",
+            "Authorization",
+            "Cookie",
+            "X-Gerbang",
+            "Remote-Userx",
+            "Accept",
+        ] {
             assert!(!is_identity_header(name), "{name}");
         }
     }
 
     #[test]
+    fn content_length_lines() {
+        assert!(head_declares_content_length(
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n"
+        ));
+        assert!(head_declares_content_length(
+            b"POST / HTTP/1.1\r\ncontent-LENGTH:4\r\n"
+        ));
+        assert!(!head_declares_content_length(
+            b"POST /content-length: HTTP/1.1\r\nHost: a\r\n"
+        ));
+        assert!(!head_declares_content_length(
+            b"POST / HTTP/1.1\r\nX-Content-Length: 4\r\n"
+        ));
+    }
+
+    #[test]
     fn forwarding_headers() {
-        for name in ["X-Forwarded-For", "x_forwarded_host", "X-Forwarded-Proto", "X-Forwarded-Uri", "Forwarded", "X-Real-IP"] {
+        for name in [
+            "X-Forwarded-For",
+            "x_forwarded_host",
+            "X-Forwarded-Proto",
+            "X-Forwarded-Uri",
+            "Forwarded",
+            "X-Real-IP",
+        ] {
             assert!(is_forwarding_header(name), "{name}");
         }
         assert!(!is_forwarding_header("Host"));

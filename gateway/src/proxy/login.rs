@@ -10,7 +10,8 @@ use std::time::Duration;
 use cookie::{Cookie, CookieJar, Key, SameSite};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
-    AuthUrl, ClientId, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge, RedirectUrl, Scope,
+    AuthUrl, ClientId, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge, RedirectUrl,
+    Scope,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -41,13 +42,23 @@ pub struct LoginRedirect {
 
 /// Builds the authorization request for a user who asked for `return_to` on `public_origin`
 /// (scheme, route host and public port).
-pub fn begin_login(issuer: &Url, public_origin: &str, return_to: &str, key: &Key) -> Result<LoginRedirect, LoginError> {
+pub fn begin_login(
+    issuer: &Url,
+    public_origin: &str,
+    return_to: &str,
+    key: &Key,
+) -> Result<LoginRedirect, LoginError> {
     let issuer_url = IssuerUrl::from_url(issuer.clone());
     let auth_url = AuthUrl::from_url(issuer.join("authorize").map_err(|_| LoginError::Url)?);
-    let redirect = RedirectUrl::new(format!("{public_origin}{CALLBACK_PATH}")).map_err(|_| LoginError::Url)?;
-    let client = CoreClient::new(ClientId::new(GATEWAY_CLIENT_ID.into()), issuer_url, JsonWebKeySet::default())
-        .set_auth_uri(auth_url)
-        .set_redirect_uri(redirect);
+    let redirect =
+        RedirectUrl::new(format!("{public_origin}{CALLBACK_PATH}")).map_err(|_| LoginError::Url)?;
+    let client = CoreClient::new(
+        ClientId::new(GATEWAY_CLIENT_ID.into()),
+        issuer_url,
+        JsonWebKeySet::default(),
+    )
+    .set_auth_uri(auth_url)
+    .set_redirect_uri(redirect);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
         .authorize_url(
@@ -74,7 +85,11 @@ pub fn begin_login(issuer: &Url, public_origin: &str, return_to: &str, key: &Key
 
 /// The cookie name for a state: one cookie per login in progress, so two tabs do not collide.
 pub fn pending_cookie_name(state: &str) -> String {
-    let tag: String = state.chars().filter(char::is_ascii_alphanumeric).take(12).collect();
+    let tag: String = state
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
     format!("{PENDING_COOKIE_PREFIX}{tag}")
 }
 
@@ -86,7 +101,9 @@ fn pending_cookie(pending: &PendingLogin, key: &Key) -> Result<String, LoginErro
         .secure(true)
         .http_only(true)
         .same_site(SameSite::Lax)
-        .max_age(cookie::time::Duration::seconds(PENDING_LIFETIME.as_secs() as i64))
+        .max_age(cookie::time::Duration::seconds(
+            PENDING_LIFETIME.as_secs() as i64
+        ))
         .build();
     jar.private_mut(key).add(cookie);
     jar.delta()
@@ -97,7 +114,13 @@ fn pending_cookie(pending: &PendingLogin, key: &Key) -> Result<String, LoginErro
 
 /// Reads back the pending login of `state` from a request's `Cookie` header, if it is there and
 /// decrypts under `key`.
-#[cfg_attr(not(test), expect(dead_code, reason = "the callback reads it once the provider issues codes"))]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the callback reads it once the provider issues codes"
+    )
+)]
 pub fn read_pending(cookie_header: &str, state: &str, key: &Key) -> Option<PendingLogin> {
     let name = pending_cookie_name(state);
     let mut jar = CookieJar::new();
@@ -139,33 +162,45 @@ mod tests {
     use super::*;
 
     fn issuer() -> Url {
-        Url::parse("https://sso.localhost:8443/").unwrap_or_else(|e| panic!("{e}"))
+        Url::parse("https://sso.localhost:8443/").unwrap()
     }
 
     #[test]
     fn redirect_carries_state_nonce_and_s256_challenge() {
         let key = Key::generate();
-        let r = begin_login(&issuer(), "https://app.localhost:8443", "/orders?id=1", &key)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let url = Url::parse(&r.location).unwrap_or_else(|e| panic!("{e}"));
+        let r = begin_login(
+            &issuer(),
+            "https://app.localhost:8443",
+            "/orders?id=1",
+            &key,
+        )
+        .unwrap();
+        let url = Url::parse(&r.location).unwrap();
         assert_eq!(url.path(), "/authorize");
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["client_id"], GATEWAY_CLIENT_ID);
-        assert_eq!(q["redirect_uri"], "https://app.localhost:8443/_gerbang/callback");
+        assert_eq!(
+            q["redirect_uri"],
+            "https://app.localhost:8443/_gerbang/callback"
+        );
         assert_eq!(q["code_challenge_method"], "S256");
         let state = q["state"].clone();
         assert!(state.len() >= 22 && q["nonce"].len() >= 22);
         assert!(q["scope"].split(' ').any(|s| s == "openid"));
-        let cookie = Cookie::parse(r.set_cookie.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let cookie = Cookie::parse(r.set_cookie.clone()).unwrap();
         assert!(cookie.name().starts_with("__Host-"));
         assert_eq!(cookie.secure(), Some(true));
         assert_eq!(cookie.http_only(), Some(true));
         let header = format!("other=1; {}={}", cookie.name(), cookie.value());
-        let pending = read_pending(&header, &state, &key).unwrap_or_else(|| panic!("cookie unreadable"));
+        let pending =
+            read_pending(&header, &state, &key).unwrap_or_else(|| panic!("cookie unreadable"));
         assert_eq!(pending.nonce, q["nonce"]);
         assert_eq!(pending.return_to, "/orders?id=1");
-        assert!(!r.set_cookie.contains(&pending.pkce_verifier), "the verifier is encrypted");
+        assert!(
+            !r.set_cookie.contains(&pending.pkce_verifier),
+            "the verifier is encrypted"
+        );
         assert_eq!(read_pending(&header, "forged", &key), None);
         assert_eq!(read_pending(&header, &state, &Key::generate()), None);
     }
@@ -173,7 +208,15 @@ mod tests {
     #[test]
     fn return_paths_stay_on_the_host() {
         assert_eq!(safe_return_path("/orders?id=1"), "/orders?id=1");
-        for evil in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "/\tx", "/%0a", ""] {
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/\tx",
+            "/%0a",
+            "",
+        ] {
             let kept = safe_return_path(evil);
             assert!(kept == "/" || kept == "/%0a", "{evil} -> {kept}");
         }

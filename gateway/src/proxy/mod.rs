@@ -115,8 +115,23 @@ fn is_tls(session: &Session) -> bool {
     session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
 
+/// Both `Transfer-Encoding` and `Content-Length` on an HTTP/1 request (see
+/// `headers::head_declares_content_length`).
+fn has_ambiguous_framing(session: &Session) -> bool {
+    let downstream = session.as_downstream();
+    !downstream.is_http2()
+        && session
+            .req_header()
+            .headers
+            .contains_key(http::header::TRANSFER_ENCODING)
+        && headers::head_declares_content_length(&downstream.to_h1_raw())
+}
+
 fn client_ip(session: &Session) -> Option<IpAddr> {
-    session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip())
+    session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| a.ip())
 }
 
 impl Gateway {
@@ -133,7 +148,10 @@ impl Gateway {
                 return Decision::Respond(Response::page(404, pages::error(404)));
             }
             let query = req.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-            let location = format!("https://{host}{}{}{query}", self.public_port, normal.forward);
+            let location = format!(
+                "https://{host}{}{}{query}",
+                self.public_port, normal.forward
+            );
             return Decision::Respond(Response::redirect(308, location));
         }
         let Some(route) = self.routes.find(&host, &normal.matching) else {
@@ -169,10 +187,18 @@ impl Gateway {
             None => path.to_string(),
         };
         let origin = format!("https://{host}{}", self.public_port);
-        match login::begin_login(&self.issuer, &origin, login::safe_return_path(&return_to), &self.cookie_key) {
+        match login::begin_login(
+            &self.issuer,
+            &origin,
+            login::safe_return_path(&return_to),
+            &self.cookie_key,
+        ) {
             Ok(redirect) => Decision::Respond(Response {
                 status: 302,
-                headers: vec![("location", redirect.location), ("set-cookie", redirect.set_cookie)],
+                headers: vec![
+                    ("location", redirect.location),
+                    ("set-cookie", redirect.set_cookie),
+                ],
                 body: Bytes::new(),
             }),
             Err(e) => {
@@ -183,25 +209,39 @@ impl Gateway {
     }
 
     /// Removes what the client may not say and sets what the gateway knows.
-    fn prepare_upstream_request(&self, session: &Session, upstream: &mut RequestHeader, ctx: &RequestCtx) -> Result<()> {
+    fn prepare_upstream_request(
+        &self,
+        session: &Session,
+        upstream: &mut RequestHeader,
+        ctx: &RequestCtx,
+    ) -> Result<()> {
         let owned: Vec<http::HeaderName> = upstream
             .headers
             .keys()
-            .filter(|name| headers::is_identity_header(name.as_str()) || headers::is_forwarding_header(name.as_str()))
+            .filter(|name| {
+                headers::is_identity_header(name.as_str())
+                    || headers::is_forwarding_header(name.as_str())
+            })
             .cloned()
             .collect();
-        let client_forwarded_for = header_str(session.req_header(), "x-forwarded-for").map(str::to_string);
+        let client_forwarded_for =
+            header_str(session.req_header(), "x-forwarded-for").map(str::to_string);
         for name in owned {
             upstream.remove_header(&name);
         }
         let peer = client_ip(session);
         let forwarded_for = match (peer, client_forwarded_for) {
-            (Some(ip), Some(chain)) if self.trusted_proxies.contains(&ip) => format!("{chain}, {ip}"),
+            (Some(ip), Some(chain)) if self.trusted_proxies.contains(&ip) => {
+                format!("{chain}, {ip}")
+            }
             (Some(ip), _) => ip.to_string(),
             (None, _) => "unknown".to_string(),
         };
         upstream.insert_header("x-forwarded-for", forwarded_for)?;
-        upstream.insert_header("x-forwarded-proto", if is_tls(session) { "https" } else { "http" })?;
+        upstream.insert_header(
+            "x-forwarded-proto",
+            if is_tls(session) { "https" } else { "http" },
+        )?;
         if let Some(host) = authority(session.req_header()).map(str::to_string) {
             upstream.insert_header("x-forwarded-host", host)?;
         }
@@ -211,9 +251,9 @@ impl Gateway {
                 Some(q) => format!("{path}?{q}"),
                 None => path.clone(),
             };
-            let uri = target
-                .parse::<http::Uri>()
-                .map_err(|e| Error::because(ErrorType::InternalError, "normal path is not a URI", e))?;
+            let uri = target.parse::<http::Uri>().map_err(|e| {
+                Error::because(ErrorType::InternalError, "normal path is not a URI", e)
+            })?;
             upstream.set_uri(uri);
         }
         Ok(())
@@ -229,8 +269,12 @@ async fn respond(session: &mut Session, response: Response, request_id: &str) ->
     header.insert_header("cache-control", "no-store")?;
     header.insert_header("x-request-id", request_id)?;
     pages::security_headers(&mut header, is_tls(session))?;
-    session.write_response_header(Box::new(header), false).await?;
-    session.write_response_body(Some(response.body), true).await?;
+    session
+        .write_response_header(Box::new(header), false)
+        .await?;
+    session
+        .write_response_body(Some(response.body), true)
+        .await?;
     Ok(())
 }
 
@@ -249,6 +293,16 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        if has_ambiguous_framing(session) {
+            session.set_keepalive(None);
+            respond(
+                session,
+                Response::page(400, pages::error(400)),
+                &ctx.request_id,
+            )
+            .await?;
+            return Ok(true);
+        }
         match self.decide(session.req_header(), ctx) {
             Decision::Proxy => Ok(false),
             Decision::Respond(response) => {
@@ -258,7 +312,11 @@ impl ProxyHttp for Gateway {
         }
     }
 
-    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<Box<HttpPeer>> {
         let route = ctx
             .route
             .as_ref()
@@ -280,20 +338,40 @@ impl ProxyHttp for Gateway {
         Ok(Box::new(peer))
     }
 
-    fn fail_to_connect(&self, _session: &mut Session, _peer: &HttpPeer, ctx: &mut RequestCtx, mut e: Box<Error>) -> Box<Error> {
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut RequestCtx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
         // Try the next address of the route (round-robin moves on), once per address.
         ctx.connect_attempts += 1;
-        if ctx.route.as_ref().is_some_and(|r| ctx.connect_attempts < r.addresses) {
+        if ctx
+            .route
+            .as_ref()
+            .is_some_and(|r| ctx.connect_attempts < r.addresses)
+        {
             e.set_retry(true);
         }
         e
     }
 
-    async fn upstream_request_filter(&self, session: &mut Session, upstream: &mut RequestHeader, ctx: &mut RequestCtx) -> Result<()> {
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
         self.prepare_upstream_request(session, upstream, ctx)
     }
 
-    async fn response_filter(&self, session: &mut Session, response: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
         if is_tls(session) && response.headers.get("strict-transport-security").is_none() {
             response.insert_header("strict-transport-security", pages::HSTS)?;
         }

@@ -66,7 +66,11 @@ pub fn normalise(raw: &str) -> Result<NormalPath<'_>, PathError> {
         out
     };
     let forward = join(&mut forward_segments.iter().copied());
-    let matching = join(&mut forward_segments.iter().map(|s| s.split(';').next().unwrap_or("")));
+    let matching = join(
+        &mut forward_segments
+            .iter()
+            .map(|s| s.split(';').next().unwrap_or("")),
+    );
     Ok(NormalPath {
         forward: Cow::Owned(forward),
         matching: Cow::Owned(matching),
@@ -76,7 +80,9 @@ pub fn normalise(raw: &str) -> Result<NormalPath<'_>, PathError> {
 /// True when the path needs no work: the common case, served without allocating.
 fn is_plain(raw: &str) -> bool {
     let bytes = raw.as_bytes();
-    bytes.iter().all(|&b| b > 0x20 && b < 0x7f && b != b'%' && b != b';' && b != b'\\')
+    bytes
+        .iter()
+        .all(|&b| b > 0x20 && b < 0x7f && b != b'%' && b != b';' && b != b'\\')
         && !raw.contains("//")
         && !raw.split('/').any(|s| s == "." || s == "..")
 }
@@ -126,7 +132,11 @@ fn decode_unreserved(raw: &str) -> Result<String, PathError> {
             }
             0..=0x1f | 0x7f => return Err(PathError::ForbiddenCharacter),
             c if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') => out.push(c),
-            _ => out.extend_from_slice(&[b'%', bytes[i + 1].to_ascii_uppercase(), bytes[i + 2].to_ascii_uppercase()]),
+            _ => out.extend_from_slice(&[
+                b'%',
+                bytes[i + 1].to_ascii_uppercase(),
+                bytes[i + 2].to_ascii_uppercase(),
+            ]),
         }
         i += 3;
     }
@@ -148,7 +158,7 @@ mod tests {
 
     #[test]
     fn plain_paths_are_borrowed() {
-        let p = normalise("/app/page.html").unwrap_or_else(|e| panic!("{e}"));
+        let p = normalise("/app/page.html").unwrap();
         assert!(matches!(p.forward, Cow::Borrowed(_)));
         assert_eq!(p.matching, "/app/page.html");
     }
@@ -176,14 +186,26 @@ mod tests {
     fn parameters_do_not_hide_segments() {
         assert_eq!(norm("/public;x/../admin"), same("/admin"));
         assert_eq!(norm("/public/..;/admin"), same("/admin"));
-        assert_eq!(norm("/admin;jsessionid=1/x"), Ok(("/admin;jsessionid=1/x".into(), "/admin/x".into())));
+        assert_eq!(
+            norm("/admin;jsessionid=1/x"),
+            Ok(("/admin;jsessionid=1/x".into(), "/admin/x".into()))
+        );
     }
 
     #[test]
     fn dangerous_encodings_are_refused() {
-        assert_eq!(norm("/public%2f..%2fadmin"), Err(PathError::EncodedSeparator));
-        assert_eq!(norm("/public%5c..%5cadmin"), Err(PathError::EncodedSeparator));
-        assert_eq!(norm("/public/%252e%252e/admin"), Err(PathError::DoubleEncoded));
+        assert_eq!(
+            norm("/public%2f..%2fadmin"),
+            Err(PathError::EncodedSeparator)
+        );
+        assert_eq!(
+            norm("/public%5c..%5cadmin"),
+            Err(PathError::EncodedSeparator)
+        );
+        assert_eq!(
+            norm("/public/%252e%252e/admin"),
+            Err(PathError::DoubleEncoded)
+        );
         assert_eq!(norm("/admin%00.html"), Err(PathError::ForbiddenCharacter));
         assert_eq!(norm("/a\\..\\admin"), Err(PathError::ForbiddenCharacter));
         assert_eq!(norm("/a%zz"), Err(PathError::BadEscape));

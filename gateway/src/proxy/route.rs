@@ -37,15 +37,21 @@ impl<T> RouteTable<T> {
                     Some(at) => at,
                     None => {
                         self.wildcard.push((suffix.clone(), HostRoutes::new()));
-                        self.wildcard.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
-                        self.wildcard.iter().position(|(s, _)| s == suffix).unwrap_or(0)
+                        self.wildcard
+                            .sort_by_key(|(suffix, _)| std::cmp::Reverse(suffix.len()));
+                        self.wildcard
+                            .iter()
+                            .position(|(s, _)| s == suffix)
+                            .unwrap_or(0)
                     }
                 };
                 &mut self.wildcard[at].1
             }
         };
         group.routes.push((prefix.to_string(), route));
-        group.routes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        group
+            .routes
+            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
     }
 
     /// Whether any route serves this host (a host that none serves gets 404).
@@ -82,18 +88,25 @@ impl<T> HostRoutes<T> {
 /// `/api` matches `/api`, `/api/` and `/api/x`, not `/apix`; `/` matches everything.
 fn prefix_matches(prefix: &str, path: &str) -> bool {
     prefix == "/"
-        || (path.starts_with(prefix) && matches!(path.as_bytes().get(prefix.len()), None | Some(b'/')))
+        || (path.starts_with(prefix)
+            && matches!(path.as_bytes().get(prefix.len()), None | Some(b'/')))
 }
 
 /// The host of a request, lower case and without its port; `None` when it is not a host name.
 pub fn request_host(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     let name = match raw.rsplit_once(':') {
-        Some((name, port)) if !name.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some((name, port)) if !name.ends_with(']') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
         _ if raw.starts_with('[') => return None,
         _ => raw,
     };
     let name = name.strip_suffix('.').unwrap_or(name);
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
         return None;
     }
     Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -113,8 +126,20 @@ mod tests {
         t.insert(&exact, "/", "app-root");
         t.insert(&exact, "/api", "app-api");
         t.insert(&exact, "/api/admin", "app-admin");
-        t.insert(&HostPattern::Wildcard { suffix: ".localhost".into() }, "/", "any");
-        t.insert(&HostPattern::Wildcard { suffix: ".b.localhost".into() }, "/", "any-b");
+        t.insert(
+            &HostPattern::Wildcard {
+                suffix: ".localhost".into(),
+            },
+            "/",
+            "any",
+        );
+        t.insert(
+            &HostPattern::Wildcard {
+                suffix: ".b.localhost".into(),
+            },
+            "/",
+            "any-b",
+        );
         t
     }
 
@@ -125,8 +150,14 @@ mod tests {
         assert_eq!(t.find("app.localhost", "/api"), Some(&"app-api"));
         assert_eq!(t.find("app.localhost", "/api/"), Some(&"app-api"));
         assert_eq!(t.find("app.localhost", "/apix"), Some(&"app-root"));
-        assert_eq!(t.find("app.localhost", "/api/admin/users"), Some(&"app-admin"));
-        assert_eq!(t.find("app.localhost", "/api/administrator"), Some(&"app-api"));
+        assert_eq!(
+            t.find("app.localhost", "/api/admin/users"),
+            Some(&"app-admin")
+        );
+        assert_eq!(
+            t.find("app.localhost", "/api/administrator"),
+            Some(&"app-api")
+        );
     }
 
     #[test]
@@ -141,9 +172,18 @@ mod tests {
 
     #[test]
     fn request_hosts() {
-        assert_eq!(request_host("App.Localhost:8443").as_deref(), Some("app.localhost"));
-        assert_eq!(request_host("app.localhost.").as_deref(), Some("app.localhost"));
-        assert_eq!(request_host("app.localhost").as_deref(), Some("app.localhost"));
+        assert_eq!(
+            request_host("App.Localhost:8443").as_deref(),
+            Some("app.localhost")
+        );
+        assert_eq!(
+            request_host("app.localhost.").as_deref(),
+            Some("app.localhost")
+        );
+        assert_eq!(
+            request_host("app.localhost").as_deref(),
+            Some("app.localhost")
+        );
         assert_eq!(request_host("[::1]:443"), None);
         assert_eq!(request_host("a b"), None);
         assert_eq!(request_host(""), None);

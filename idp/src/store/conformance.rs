@@ -53,7 +53,10 @@ fn session(id: &str, user: &str) -> Session {
 pub async fn users_are_found_by_every_key(store: SharedStore) {
     let created = store.create_user(new_user(1), None, NOW).await.unwrap();
     assert_eq!(created.created_at, NOW);
-    assert_eq!(store.user(&created.id).await.unwrap().as_ref(), Some(&created));
+    assert_eq!(
+        store.user(&created.id).await.unwrap().as_ref(),
+        Some(&created)
+    );
     for key in [
         UniqueKey::Username("USER1".into()),
         UniqueKey::Email(" User1@Example.ID ".into()),
@@ -62,7 +65,11 @@ pub async fn users_are_found_by_every_key(store: SharedStore) {
         let found = store.user_by_key(&key).await.unwrap();
         assert_eq!(found.map(|u| u.id), Some(created.id.clone()), "{key:?}");
     }
-    assert!(store.user_by_key(&UniqueKey::Email("nobody@example.id".into())).await.unwrap().is_none());
+    assert!(store
+        .user_by_key(&UniqueKey::Email("nobody@example.id".into()))
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(store.users().await.unwrap().len(), 1);
 }
 
@@ -87,7 +94,11 @@ pub async fn unique_keys_are_enforced(store: SharedStore) {
         Err(StoreError::Taken(UniqueKey::Nik(_)))
     ));
     // A refused user leaves none of its keys behind.
-    assert!(store.user_by_key(&UniqueKey::Username("user2".into())).await.unwrap().is_none());
+    assert!(store
+        .user_by_key(&UniqueKey::Username("user2".into()))
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(store.users().await.unwrap().len(), 1);
 }
 
@@ -118,7 +129,9 @@ pub async fn concurrent_creation_gives_one_user(store: SharedStore) {
             tokio::spawn(async move {
                 let mut user = new_user(n);
                 user.email = "same@example.id".into();
-                store.create_user(user, Some(mail("same@example.id")), NOW).await
+                store
+                    .create_user(user, Some(mail("same@example.id")), NOW)
+                    .await
             })
         })
         .collect();
@@ -162,24 +175,41 @@ pub async fn updates_move_unique_keys(store: SharedStore) {
     a.email = "new@example.id".into();
     a.status = UserStatus::Disabled;
     store.update_user(&a).await.unwrap();
-    assert_eq!(store.user(&a.id).await.unwrap().unwrap().status, UserStatus::Disabled);
     assert_eq!(
-        store.user_by_key(&UniqueKey::Email("new@example.id".into())).await.unwrap().map(|u| u.id),
+        store.user(&a.id).await.unwrap().unwrap().status,
+        UserStatus::Disabled
+    );
+    assert_eq!(
+        store
+            .user_by_key(&UniqueKey::Email("new@example.id".into()))
+            .await
+            .unwrap()
+            .map(|u| u.id),
         Some(a.id.clone())
     );
     // The old address is free again.
-    assert!(store.user_by_key(&UniqueKey::Email("user1@example.id".into())).await.unwrap().is_none());
+    assert!(store
+        .user_by_key(&UniqueKey::Email("user1@example.id".into()))
+        .await
+        .unwrap()
+        .is_none());
     let mut c = new_user(3);
     c.email = "user1@example.id".into();
     store.create_user(c, None, NOW).await.unwrap();
     // Taking another user's address is refused and changes nothing.
     let mut b2 = b.clone();
     b2.email = "new@example.id".into();
-    assert!(matches!(store.update_user(&b2).await, Err(StoreError::Taken(_))));
+    assert!(matches!(
+        store.update_user(&b2).await,
+        Err(StoreError::Taken(_))
+    ));
     assert_eq!(store.user(&b.id).await.unwrap(), Some(b));
     let mut ghost = a.clone();
     ghost.id = "missing".into();
-    assert!(matches!(store.update_user(&ghost).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.update_user(&ghost).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn deleting_a_user_frees_keys_and_ends_sessions(store: SharedStore) {
@@ -189,15 +219,27 @@ pub async fn deleting_a_user_frees_keys_and_ends_sessions(store: SharedStore) {
     assert!(store.user(&a.id).await.unwrap().is_none());
     assert!(store.session("s1").await.unwrap().is_none());
     store.create_user(new_user(1), None, NOW).await.unwrap();
-    assert!(matches!(store.delete_user("missing").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.delete_user("missing").await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn sessions_by_id_and_user(store: SharedStore) {
     store.put_session(&session("s1", "u1")).await.unwrap();
     store.put_session(&session("s2", "u1")).await.unwrap();
     store.put_session(&session("s3", "u2")).await.unwrap();
-    assert_eq!(store.session("s1").await.unwrap(), Some(session("s1", "u1")));
-    let mut of_u1: Vec<_> = store.sessions_of("u1").await.unwrap().into_iter().map(|s| s.id_hash).collect();
+    assert_eq!(
+        store.session("s1").await.unwrap(),
+        Some(session("s1", "u1"))
+    );
+    let mut of_u1: Vec<_> = store
+        .sessions_of("u1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id_hash)
+        .collect();
     of_u1.sort();
     assert_eq!(of_u1, ["s1", "s2"]);
     store.delete_session("s1").await.unwrap();
@@ -209,25 +251,50 @@ pub async fn sessions_by_id_and_user(store: SharedStore) {
 
 pub async fn one_time_values_are_taken_once(store: SharedStore) {
     let kind = OneTimeKind::AuthorizationCode;
-    store.put_once(kind, "h1", b"grant", NOW + 60).await.unwrap();
+    store
+        .put_once(kind, "h1", b"grant", NOW + 60)
+        .await
+        .unwrap();
     // Kinds are separate name spaces.
-    assert_eq!(store.take_once(OneTimeKind::Captcha, "h1", NOW).await.unwrap(), None);
-    assert_eq!(store.take_once(kind, "h1", NOW).await.unwrap().as_deref(), Some(&b"grant"[..]));
+    assert_eq!(
+        store
+            .take_once(OneTimeKind::Captcha, "h1", NOW)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.take_once(kind, "h1", NOW).await.unwrap().as_deref(),
+        Some(&b"grant"[..])
+    );
     assert_eq!(store.take_once(kind, "h1", NOW).await.unwrap(), None);
     store.put_once(kind, "h2", b"late", NOW + 60).await.unwrap();
     assert_eq!(store.take_once(kind, "h2", NOW + 60).await.unwrap(), None);
     store.put_once(kind, "h3", b"old", NOW + 10).await.unwrap();
     store.put_once(kind, "h4", b"new", NOW + 100).await.unwrap();
     assert_eq!(store.purge_expired(NOW + 50).await.unwrap(), 1);
-    assert!(store.take_once(kind, "h4", NOW + 50).await.unwrap().is_some());
+    assert!(store
+        .take_once(kind, "h4", NOW + 50)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 pub async fn concurrent_takes_win_once(store: SharedStore) {
-    store.put_once(OneTimeKind::Captcha, "c", b"SAMBAS", NOW + 60).await.unwrap();
+    store
+        .put_once(OneTimeKind::Captcha, "c", b"SAMBAS", NOW + 60)
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.take_once(OneTimeKind::Captcha, "c", NOW).await.unwrap().is_some() })
+            tokio::spawn(async move {
+                store
+                    .take_once(OneTimeKind::Captcha, "c", NOW)
+                    .await
+                    .unwrap()
+                    .is_some()
+            })
         })
         .collect();
     let mut winners = 0;
@@ -239,17 +306,34 @@ pub async fn concurrent_takes_win_once(store: SharedStore) {
 
 pub async fn outbox_leases_retries_and_delivers(store: SharedStore) {
     let first = store.enqueue_mail(mail("a@example.id"), NOW).await.unwrap();
-    let second = store.enqueue_mail(mail("b@example.id"), NOW + 1).await.unwrap();
+    let second = store
+        .enqueue_mail(mail("b@example.id"), NOW + 1)
+        .await
+        .unwrap();
     assert_eq!(store.pending_mail().await.unwrap(), 2);
     let lease = Duration::from_secs(30);
     let claimed = store.claim_mail(NOW + 1, lease, 10).await.unwrap();
-    assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [&first, &second]);
+    assert_eq!(
+        claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        [&first, &second]
+    );
     assert_eq!(claimed[0].attempts, 1);
     // Leased: nobody else gets them until the lease ends.
-    assert!(store.claim_mail(NOW + 2, lease, 10).await.unwrap().is_empty());
+    assert!(store
+        .claim_mail(NOW + 2, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
     store.mail_sent(&first).await.unwrap();
-    store.mail_failed(&second, NOW + 100, "connection refused").await.unwrap();
-    assert!(store.claim_mail(NOW + 99, lease, 10).await.unwrap().is_empty());
+    store
+        .mail_failed(&second, NOW + 100, "connection refused")
+        .await
+        .unwrap();
+    assert!(store
+        .claim_mail(NOW + 99, lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let retried = store.claim_mail(NOW + 100, lease, 10).await.unwrap();
     assert_eq!(retried.len(), 1);
     assert_eq!(retried[0].attempts, 2);
@@ -260,12 +344,20 @@ pub async fn outbox_leases_retries_and_delivers(store: SharedStore) {
 
 pub async fn concurrent_claims_are_disjoint(store: SharedStore) {
     for n in 0..40 {
-        store.enqueue_mail(mail(&format!("{n}@example.id")), NOW).await.unwrap();
+        store
+            .enqueue_mail(mail(&format!("{n}@example.id")), NOW)
+            .await
+            .unwrap();
     }
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.claim_mail(NOW, Duration::from_secs(60), 7).await.unwrap() })
+            tokio::spawn(async move {
+                store
+                    .claim_mail(NOW, Duration::from_secs(60), 7)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut seen = HashSet::new();
@@ -292,7 +384,10 @@ pub async fn audit_events_newest_first(store: SharedStore) {
             .unwrap();
     }
     let recent = store.recent_events(3).await.unwrap();
-    assert_eq!(recent.iter().map(|e| e.at).collect::<Vec<_>>(), [NOW + 4, NOW + 3, NOW + 2]);
+    assert_eq!(
+        recent.iter().map(|e| e.at).collect::<Vec<_>>(),
+        [NOW + 4, NOW + 3, NOW + 2]
+    );
 }
 
 pub async fn signing_keys_and_secrets(store: SharedStore) {
@@ -350,7 +445,11 @@ pub async fn counters_count_per_window(store: SharedStore) {
         counts.push(task.await.unwrap());
     }
     counts.sort_unstable();
-    assert_eq!(counts, (1..=50).collect::<Vec<_>>(), "no hit is lost under contention");
+    assert_eq!(
+        counts,
+        (1..=50).collect::<Vec<_>>(),
+        "no hit is lost under contention"
+    );
 }
 
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh store made by `$make`:

@@ -38,7 +38,12 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait UserStore: Send + Sync {
     /// Creates a user, atomically claiming its user name, e-mail and identity document, and
     /// queues `mail` in the same transaction. Two concurrent calls with one e-mail give one user.
-    async fn create_user(&self, user: NewUser, mail: Option<NewMail>, now: Timestamp) -> StoreResult<User>;
+    async fn create_user(
+        &self,
+        user: NewUser,
+        mail: Option<NewMail>,
+        now: Timestamp,
+    ) -> StoreResult<User>;
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     /// The user holding this unique key (user name and e-mail compare case-insensitively).
     async fn user_by_key(&self, key: &UniqueKey) -> StoreResult<Option<User>>;
@@ -62,9 +67,20 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait OneTimeStore: Send + Sync {
     /// Keeps `value` under `key_hash` (a hash of the secret, never the secret) until `expires_at`.
-    async fn put_once(&self, kind: OneTimeKind, key_hash: &str, value: &[u8], expires_at: Timestamp) -> StoreResult<()>;
+    async fn put_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        value: &[u8],
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
     /// Removes and returns the value, once: a second take, or a take after expiry, finds nothing.
-    async fn take_once(&self, kind: OneTimeKind, key_hash: &str, now: Timestamp) -> StoreResult<Option<Vec<u8>>>;
+    async fn take_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<u8>>>;
     /// Drops what has expired; returns how many.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize>;
 }
@@ -73,7 +89,12 @@ pub trait OneTimeStore: Send + Sync {
 pub trait OutboxStore: Send + Sync {
     async fn enqueue_mail(&self, mail: NewMail, now: Timestamp) -> StoreResult<String>;
     /// Leases up to `limit` messages due at `now` for `lease`: no other claim sees them until then.
-    async fn claim_mail(&self, now: Timestamp, lease: Duration, limit: usize) -> StoreResult<Vec<Mail>>;
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<Mail>>;
     /// Delivered: removed from the outbox.
     async fn mail_sent(&self, id: &str) -> StoreResult<()>;
     /// Not delivered: tried again at `retry_at`.
@@ -94,7 +115,11 @@ pub trait KeyStore: Send + Sync {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
     /// A named secret (e.g. the cookie key), made by `make` the first time and the same ever after,
     /// for every instance sharing the store.
-    async fn secret(&self, name: &str, make: &(dyn Fn() -> Vec<u8> + Send + Sync)) -> StoreResult<Vec<u8>>;
+    async fn secret(
+        &self,
+        name: &str,
+        make: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> StoreResult<Vec<u8>>;
 }
 
 #[async_trait]
@@ -108,8 +133,14 @@ pub trait CounterStore: Send + Sync {
 }
 
 /// Everything Gerbang keeps.
-pub trait Store: UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore {}
+pub trait Store:
+    UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore
+{
+}
 
-impl<T> Store for T where T: UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore {}
+impl<T> Store for T where
+    T: UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore
+{
+}
 
 pub type SharedStore = Arc<dyn Store>;

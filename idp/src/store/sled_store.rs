@@ -71,7 +71,9 @@ impl SledStore {
             .path(path)
             .flush_every_ms(Some(500))
             .open()
-            .map_err(|e| StoreError::Backend(format!("cannot open the store at {}: {e}", path.display())))?;
+            .map_err(|e| {
+                StoreError::Backend(format!("cannot open the store at {}: {e}", path.display()))
+            })?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
         Ok(SledStore {
             users: tree("users")?,
@@ -95,7 +97,9 @@ impl SledStore {
     fn claim_keys(unique: &TransactionalTree, keys: &[UniqueKey], id: &str) -> TxResult<()> {
         for key in keys {
             match unique.get(key.canonical().as_bytes())? {
-                Some(holder) if holder != id.as_bytes() => return Err(tx_abort(StoreError::Taken(key.clone()))),
+                Some(holder) if holder != id.as_bytes() => {
+                    return Err(tx_abort(StoreError::Taken(key.clone())))
+                }
                 _ => {
                     unique.insert(key.canonical().as_bytes(), id.as_bytes())?;
                 }
@@ -107,7 +111,12 @@ impl SledStore {
 
 #[async_trait]
 impl UserStore for SledStore {
-    async fn create_user(&self, new: NewUser, mail: Option<NewMail>, now: Timestamp) -> StoreResult<User> {
+    async fn create_user(
+        &self,
+        new: NewUser,
+        mail: Option<NewMail>,
+        now: Timestamp,
+    ) -> StoreResult<User> {
         let user = User {
             id: new_id(),
             username: new.username,
@@ -122,10 +131,7 @@ impl UserStore for SledStore {
         };
         let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
         let record = encode(&user)?;
-        let queued = match mail {
-            Some(message) => Some(new_mail(message, now)),
-            None => None,
-        };
+        let queued = mail.map(|message| new_mail(message, now));
         let queued_record = queued.as_ref().map(encode).transpose()?;
         (&self.users, &self.unique, &self.outbox)
             .transaction(|(users, unique, outbox)| {
@@ -142,7 +148,11 @@ impl UserStore for SledStore {
     }
 
     async fn user(&self, id: &str) -> StoreResult<Option<User>> {
-        self.users.get(id).map_err(backend)?.map(|b| decode(&b)).transpose()
+        self.users
+            .get(id)
+            .map_err(backend)?
+            .map(|b| decode(&b))
+            .transpose()
     }
 
     async fn user_by_key(&self, key: &UniqueKey) -> StoreResult<Option<User>> {
@@ -225,7 +235,11 @@ impl SessionStore for SledStore {
     }
 
     async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
-        self.sessions.get(id_hash).map_err(backend)?.map(|b| decode(&b)).transpose()
+        self.sessions
+            .get(id_hash)
+            .map_err(backend)?
+            .map(|b| decode(&b))
+            .transpose()
     }
 
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
@@ -254,7 +268,9 @@ impl SessionStore for SledStore {
     async fn delete_sessions_of(&self, user_id: &str) -> StoreResult<usize> {
         let sessions = self.sessions_of(user_id).await?;
         for s in &sessions {
-            self.sessions.remove(s.id_hash.as_bytes()).map_err(backend)?;
+            self.sessions
+                .remove(s.id_hash.as_bytes())
+                .map_err(backend)?;
             self.user_sessions
                 .remove(user_session_key(user_id, &s.id_hash))
                 .map_err(backend)?;
@@ -266,10 +282,18 @@ impl SessionStore for SledStore {
 
 #[async_trait]
 impl OneTimeStore for SledStore {
-    async fn put_once(&self, kind: OneTimeKind, key_hash: &str, value: &[u8], expires_at: Timestamp) -> StoreResult<()> {
+    async fn put_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        value: &[u8],
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
         let mut record = expires_at.to_be_bytes().to_vec();
         record.extend_from_slice(value);
-        self.once.insert(once_key(kind, key_hash), record).map_err(backend)?;
+        self.once
+            .insert(once_key(kind, key_hash), record)
+            .map_err(backend)?;
         if matches!(
             kind,
             OneTimeKind::ActivationLink | OneTimeKind::ResetLink | OneTimeKind::RefreshToken
@@ -279,8 +303,17 @@ impl OneTimeStore for SledStore {
         Ok(())
     }
 
-    async fn take_once(&self, kind: OneTimeKind, key_hash: &str, now: Timestamp) -> StoreResult<Option<Vec<u8>>> {
-        let Some(record) = self.once.remove(once_key(kind, key_hash)).map_err(backend)? else {
+    async fn take_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        let Some(record) = self
+            .once
+            .remove(once_key(kind, key_hash))
+            .map_err(backend)?
+        else {
             return Ok(None);
         };
         let (expiry, value) = record.split_at(8.min(record.len()));
@@ -292,9 +325,16 @@ impl OneTimeStore for SledStore {
         let mut purged = 0;
         for entry in self.once.iter() {
             let (key, record) = entry.map_err(backend)?;
-            let expiry = record.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+            let expiry = record
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes);
             if expiry.is_none_or(|e| e <= now)
-                && self.once.compare_and_swap(&key, Some(&record), None::<&[u8]>).map_err(backend)?.is_ok()
+                && self
+                    .once
+                    .compare_and_swap(&key, Some(&record), None::<&[u8]>)
+                    .map_err(backend)?
+                    .is_ok()
             {
                 purged += 1;
             }
@@ -319,12 +359,19 @@ fn new_mail(message: NewMail, now: Timestamp) -> Mail {
 impl OutboxStore for SledStore {
     async fn enqueue_mail(&self, message: NewMail, now: Timestamp) -> StoreResult<String> {
         let mail = new_mail(message, now);
-        self.outbox.insert(mail.id.as_bytes(), encode(&mail)?).map_err(backend)?;
+        self.outbox
+            .insert(mail.id.as_bytes(), encode(&mail)?)
+            .map_err(backend)?;
         self.flush().await?;
         Ok(mail.id)
     }
 
-    async fn claim_mail(&self, now: Timestamp, lease: Duration, limit: usize) -> StoreResult<Vec<Mail>> {
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<Mail>> {
         let mut claimed = Vec::new();
         for entry in self.outbox.iter() {
             if claimed.len() >= limit {
@@ -381,7 +428,9 @@ impl OutboxStore for SledStore {
 impl AuditStore for SledStore {
     async fn record(&self, event: &AuditEvent) -> StoreResult<()> {
         let seq = self.db.generate_id().map_err(backend)?;
-        self.audit.insert(seq.to_be_bytes(), encode(event)?).map_err(backend)?;
+        self.audit
+            .insert(seq.to_be_bytes(), encode(event)?)
+            .map_err(backend)?;
         self.flush().await
     }
 
@@ -399,7 +448,9 @@ impl AuditStore for SledStore {
 #[async_trait]
 impl KeyStore for SledStore {
     async fn put_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
-        self.keys.insert(key.kid.as_bytes(), encode(key)?).map_err(backend)?;
+        self.keys
+            .insert(key.kid.as_bytes(), encode(key)?)
+            .map_err(backend)?;
         self.flush().await
     }
 
@@ -411,7 +462,11 @@ impl KeyStore for SledStore {
             .collect()
     }
 
-    async fn secret(&self, name: &str, make: &(dyn Fn() -> Vec<u8> + Send + Sync)) -> StoreResult<Vec<u8>> {
+    async fn secret(
+        &self,
+        name: &str,
+        make: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> StoreResult<Vec<u8>> {
         if let Some(existing) = self.secrets.get(name).map_err(backend)? {
             return Ok(existing.to_vec());
         }
@@ -465,7 +520,11 @@ impl CounterStore for SledStore {
     async fn count(&self, key: &str, window: Duration, now: Timestamp) -> StoreResult<u64> {
         let record = self.counters.get(key).map_err(backend)?;
         let (start, count) = read_counter(record.as_deref());
-        Ok(if start == window_start(window, now) { count } else { 0 })
+        Ok(if start == window_start(window, now) {
+            count
+        } else {
+            0
+        })
     }
 
     async fn reset(&self, key: &str) -> StoreResult<()> {

@@ -61,6 +61,9 @@ async fn authorize() -> impl IntoResponse {
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        page("404", "<h1>404</h1><p>Halaman tidak ditemukan.</p><p lang=\"en\">Page not found.</p>"),
+        page(
+            "404",
+            "<h1>404</h1><p>Halaman tidak ditemukan.</p><p lang=\"en\">Page not found.</p>",
+        ),
     )
 }

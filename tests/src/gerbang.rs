@@ -1,0 +1,217 @@
+//! Booting the real binary.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::free_port;
+
+/// The `gerbang` binary of this workspace: `$GERBANG_BIN` when set (the test script builds it
+/// first), else built here, once per test process.
+pub fn gerbang_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("GERBANG_BIN") {
+                return PathBuf::from(path);
+            }
+            // target/<profile>/deps/<test> → target/<profile>/gerbang
+            let exe = std::env::current_exe().expect("test executable");
+            let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "-p", "gerbang", "--bin", "gerbang"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "cargo build of gerbang failed");
+            profile_dir.join("gerbang")
+        })
+        .clone()
+}
+
+/// What to boot: the routes (TOML `[[route]]` tables) and the listeners.
+pub struct Spec {
+    pub routes: String,
+    pub http: bool,
+    pub https: bool,
+    /// More TOML appended as is (e.g. `[session]`).
+    pub extra: String,
+    pub grace_period_secs: u64,
+}
+
+impl Spec {
+    /// Plain HTTP only, with these routes.
+    pub fn http(routes: impl Into<String>) -> Spec {
+        Spec {
+            routes: routes.into(),
+            http: true,
+            https: false,
+            extra: String::new(),
+            grace_period_secs: 0,
+        }
+    }
+}
+
+/// A running `gerbang serve`, killed when dropped.
+pub struct Gerbang {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+    /// The port in the issuer and in every public URL.
+    pub public_port: u16,
+}
+
+impl Gerbang {
+    pub const PROVIDER_HOST: &'static str = "sso.test";
+
+    pub fn config_text(spec: &Spec, http: Option<u16>, https: Option<u16>) -> String {
+        let public_port = https.or(http).unwrap_or(443);
+        let mut text = String::from("[server]\n");
+        if let Some(p) = http {
+            text += &format!("http = \"127.0.0.1:{p}\"\n");
+        }
+        if let Some(p) = https {
+            text += &format!("https = \"127.0.0.1:{p}\"\n");
+        }
+        text += &format!(
+            "grace_period_secs = {}\nshutdown_timeout_secs = 5\n\n",
+            spec.grace_period_secs
+        );
+        if https.is_some() {
+            text += "[tls]\ncert = \"certs/cert.pem\"\nkey = \"certs/key.pem\"\ngenerate_dev_cert = true\n\n";
+        }
+        text += &format!(
+            "[provider]\nissuer = \"https://{}:{public_port}\"\n\n[store]\npath = \"store\"\n\n[mail]\nfrom = \"OSS <noreply@oss.test>\"\ntransport = \"folder\"\nfolder = \"outbox\"\n\n",
+            Self::PROVIDER_HOST
+        );
+        text += &spec.extra;
+        text += "\n";
+        text += &spec.routes;
+        text
+    }
+
+    pub async fn start(spec: Spec) -> Gerbang {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let http = spec.http.then(free_port);
+        let https = spec.https.then(free_port);
+        let config = dir.path().join("gerbang.toml");
+        std::fs::write(&config, Self::config_text(&spec, http, https)).expect("write config");
+        let log = std::fs::File::create(dir.path().join("gerbang.log")).expect("log file");
+        let child = Command::new(gerbang_binary())
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("GERBANG_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start gerbang");
+        let mut gerbang = Gerbang {
+            child,
+            dir,
+            http: http.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
+            https: https.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
+            public_port: https.or(http).unwrap_or(443),
+        };
+        gerbang.wait_ready().await;
+        gerbang
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addresses: Vec<SocketAddr> =
+            self.http.iter().chain(self.https.iter()).copied().collect();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "gerbang exited during start-up ({status}):\n{}",
+                    self.logs()
+                );
+            }
+            let mut up = true;
+            for a in &addresses {
+                up &= tokio::net::TcpStream::connect(a).await.is_ok();
+            }
+            if up {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gerbang did not start:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("gerbang.log")).unwrap_or_default()
+    }
+
+    /// The development CA the server made (HTTPS specs only).
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("certs/ca.pem")).expect("ca.pem")
+    }
+
+    /// A client that reaches `hosts` at this server, follows no redirect, keeps cookies, and
+    /// trusts the development CA when there is one.
+    pub fn client(&self, hosts: &[&str]) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(Duration::from_secs(20));
+        for host in hosts {
+            let addr = self.https.or(self.http).expect("a listener");
+            builder = builder.resolve(host, addr);
+        }
+        if self.https.is_some() {
+            let ca = reqwest::Certificate::from_pem(&self.ca_pem()).expect("ca");
+            builder = builder.add_root_certificate(ca);
+        }
+        builder.build().expect("client")
+    }
+
+    /// `scheme://host:port/path` for the main listener.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        let scheme = if self.https.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}:{}{path}", self.public_port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM: the graceful stop.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -TERM failed");
+    }
+
+    /// Waits for the process to end, at most `limit`.
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+}
+
+impl Drop for Gerbang {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

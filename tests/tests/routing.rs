@@ -1,0 +1,248 @@
+//! Routing through the real binary: hosts, prefixes, balancing, failover, policies.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use gerbang_tests::{App, Gerbang, Spec};
+use serde_json::Value;
+
+fn route(name: &str, host: &str, prefix: &str, upstreams: &[&App], policy: &str) -> String {
+    let list: Vec<String> = upstreams
+        .iter()
+        .map(|a| format!("\"{}\"", a.addr))
+        .collect();
+    format!(
+        "[[route]]\nname = \"{name}\"\nhost = \"{host}\"\npath_prefix = \"{prefix}\"\nupstreams = [{}]\npolicy = \"{policy}\"\nhealth_check_secs = 1\n\n",
+        list.join(", ")
+    )
+}
+
+async fn app_of(client: &reqwest::Client, url: &str) -> String {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    let body: Value = response.json().await.unwrap();
+    body["app"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn routes_by_host_then_longest_prefix() {
+    let (root, api, admin, other) = (
+        App::start("root").await,
+        App::start("api").await,
+        App::start("admin").await,
+        App::start("other").await,
+    );
+    let routes = [
+        route("root", "app.test", "/", &[&root], "public"),
+        route("api", "app.test", "/api", &[&api], "public"),
+        route("admin", "app.test", "/api/admin", &[&admin], "public"),
+        route("other", "*.test", "/", &[&other], "public"),
+    ]
+    .concat();
+    let gw = Gerbang::start(Spec::http(routes)).await;
+    let c = gw.client(&["app.test", "x.test", "deep.x.test"]);
+    assert_eq!(app_of(&c, &gw.url("app.test", "/whoami")).await, "root");
+    assert_eq!(app_of(&c, &gw.url("app.test", "/api")).await, "api");
+    assert_eq!(app_of(&c, &gw.url("app.test", "/api/orders")).await, "api");
+    assert_eq!(app_of(&c, &gw.url("app.test", "/apix")).await, "root");
+    assert_eq!(
+        app_of(&c, &gw.url("app.test", "/api/admin/users")).await,
+        "admin"
+    );
+    assert_eq!(
+        app_of(&c, &gw.url("app.test", "/api/administrator")).await,
+        "api"
+    );
+    assert_eq!(app_of(&c, &gw.url("x.test", "/api")).await, "other");
+    assert_eq!(app_of(&c, &gw.url("deep.x.test", "/whoami")).await, "other");
+}
+
+#[tokio::test]
+async fn unknown_host_gets_404() {
+    let app = App::start("app").await;
+    let gw = Gerbang::start(Spec::http(route("app", "app.test", "/", &[&app], "public"))).await;
+    let c = gw.client(&["nobody.example", "app.test"]);
+    let response = c.get(gw.url("nobody.example", "/")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Halaman tidak ditemukan"));
+}
+
+#[tokio::test]
+async fn round_robin_and_failover() {
+    let (a, b) = (App::start("a").await, App::start("b").await);
+    let gw = Gerbang::start(Spec::http(route(
+        "pool",
+        "pool.test",
+        "/",
+        &[&a, &b],
+        "public",
+    )))
+    .await;
+    let c = gw.client(&["pool.test"]);
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for _ in 0..20 {
+        *seen
+            .entry(app_of(&c, &gw.url("pool.test", "/whoami")).await)
+            .or_default() += 1;
+    }
+    assert_eq!(seen.get("a"), Some(&10), "{seen:?}");
+    assert_eq!(seen.get("b"), Some(&10), "{seen:?}");
+
+    // One upstream goes away: every request still succeeds, on the other one, at once (the
+    // failed connection is retried on the next address) and after the health check notices.
+    a.stop().await;
+    for _ in 0..10 {
+        assert_eq!(app_of(&c, &gw.url("pool.test", "/whoami")).await, "b");
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for _ in 0..10 {
+        assert_eq!(app_of(&c, &gw.url("pool.test", "/whoami")).await, "b");
+    }
+    b.stop().await;
+    let response = c.get(gw.url("pool.test", "/whoami")).send().await.unwrap();
+    assert_eq!(response.status(), 502);
+}
+
+#[tokio::test]
+async fn authenticated_route_sends_browsers_to_the_provider() {
+    let app = App::start("app").await;
+    let gw = Gerbang::start(Spec::http(route(
+        "app",
+        "app.test",
+        "/",
+        &[&app],
+        "authenticated",
+    )))
+    .await;
+    let c = gw.client(&["app.test", Gerbang::PROVIDER_HOST]);
+    let response = c
+        .get(gw.url("app.test", "/orders?id=7"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.host_str(), Some(Gerbang::PROVIDER_HOST));
+    assert_eq!(location.path(), "/authorize");
+    let q: HashMap<String, String> = location.query_pairs().into_owned().collect();
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"].len(), 43, "base64url of a SHA-256");
+    assert!(q["state"].len() >= 22);
+    assert!(q["nonce"].len() >= 22);
+    assert_eq!(
+        q["redirect_uri"],
+        format!("https://app.test:{}/_gerbang/callback", gw.public_port)
+    );
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-gerbang-login-"), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax")
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+
+    // Two redirects never share a state.
+    let again = c
+        .get(gw.url("app.test", "/"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let again = url::Url::parse(again.headers()["location"].to_str().unwrap()).unwrap();
+    let q2: HashMap<String, String> = again.query_pairs().into_owned().collect();
+    assert_ne!(q["state"], q2["state"]);
+
+    // The provider's authorization endpoint answers through the gateway (a clear page, for now).
+    let provider = c
+        .get(location.as_str().replace("https://", "http://"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(provider.status(), 503);
+    assert!(provider
+        .text()
+        .await
+        .unwrap()
+        .contains("Masuk belum tersedia"));
+}
+
+#[tokio::test]
+async fn authenticated_route_answers_api_clients_with_401() {
+    let app = App::start("app").await;
+    let gw = Gerbang::start(Spec::http(route(
+        "app",
+        "app.test",
+        "/",
+        &[&app],
+        "authenticated",
+    )))
+    .await;
+    let c = gw.client(&["app.test"]);
+    for request in [
+        c.get(gw.url("app.test", "/api/orders"))
+            .header("accept", "application/json"),
+        c.get(gw.url("app.test", "/api/orders")),
+        c.post(gw.url("app.test", "/orders"))
+            .header("accept", "text/html")
+            .body("x=1"),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"gerbang\""
+        );
+        assert!(response.headers().get("set-cookie").is_none());
+    }
+}
+
+#[tokio::test]
+async fn websocket_and_streaming_pass_through() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = App::start("ws").await;
+    let gw = Gerbang::start(Spec::http(route("ws", "ws.test", "/", &[&app], "public"))).await;
+    let mut request = format!("ws://{}/ws", gw.http.unwrap())
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("host", "ws.test".parse().unwrap());
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.status(), 101);
+    for n in 0..3 {
+        socket
+            .send(Message::text(format!("halo {n}")))
+            .await
+            .unwrap();
+        let reply = socket.next().await.unwrap().unwrap();
+        assert_eq!(reply.into_text().unwrap().as_str(), format!("ws: halo {n}"));
+    }
+    socket.close(None).await.unwrap();
+
+    let c = gw.client(&["ws.test"]);
+    let mut response = c
+        .get(gw.url("ws.test", "/stream?chunks=5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut chunks = Vec::new();
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        chunks.push(chunk);
+    }
+    let body: Vec<u8> = chunks.concat();
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        (0..5).map(|i| format!("chunk {i}\n")).collect::<String>()
+    );
+}

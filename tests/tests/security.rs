@@ -1,0 +1,188 @@
+//! What attackers try at the proxy (see `shared/checklists/security.md`, "The proxy"): each
+//! attempt goes through the real binary and must fail to get in.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gerbang_tests::{raw_request, App, Gerbang, Spec};
+use serde_json::Value;
+
+/// Host `c.test`: `/` public (app `public`), `/admin` authenticated (app `admin`).
+async fn two_policies() -> (Gerbang, App, App) {
+    let public = App::start("public").await;
+    let admin = App::start("admin").await;
+    let routes = format!(
+        "[[route]]\nname = \"public\"\nhost = \"c.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n\n\
+         [[route]]\nname = \"admin\"\nhost = \"c.test\"\npath_prefix = \"/admin\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n",
+        public.addr, admin.addr
+    );
+    (Gerbang::start(Spec::http(routes)).await, public, admin)
+}
+
+fn get(path: &str, extra_headers: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: c.test\r\nAccept: application/json\r\n{extra_headers}Connection: close\r\n\r\n")
+}
+
+#[tokio::test]
+async fn spoofed_identity_headers_never_reach_the_upstream() {
+    let (gw, _public, _admin) = two_policies().await;
+    let spoofed = [
+        "X-Gerbang-User: admin",
+        "x-gerbang-email: admin@oss.go.id",
+        "X-GERBANG-IDENTITY: forged.jwt.value",
+        "X_Gerbang_User: admin",
+        "X-Forwarded-User: admin",
+        "x-forwarded-user: admin",
+        "X_Forwarded_User: admin",
+        "X-Forwarded-Email: admin@oss.go.id",
+        "X-Forwarded-Preferred-Username: admin",
+        "X-Forwarded-Groups: admins",
+        "X-Auth-Request-User: admin",
+        "X-Auth-Request-Email: admin@oss.go.id",
+        "x_auth_request_groups: admins",
+        "Remote-User: admin",
+        "REMOTE_USER: admin",
+        "Remote-Groups: admins",
+        "X-Forwarded-User: second",
+        "X-Forwarded-For: 10.0.0.1",
+        "X-Forwarded-Host: evil.example",
+        "X-Forwarded-Proto: https",
+        "X-Forwarded-Uri: /admin",
+        "Forwarded: for=10.0.0.1;host=evil.example",
+        "X-Real-IP: 10.0.0.1",
+        "X-Request-Id: chosen-by-client",
+    ];
+    let headers: String = spoofed.iter().map(|h| format!("{h}\r\n")).collect();
+    let response = raw_request(gw.http.unwrap(), &get("/whoami", &headers)).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    let body: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(
+        body["app"], "public",
+        "X-Forwarded-Uri must not change the route"
+    );
+    let received = body["headers"].as_object().unwrap();
+    for name in received.keys() {
+        let folded = name.replace('_', "-");
+        assert!(
+            !folded.starts_with("x-gerbang-")
+                && !folded.starts_with("x-auth-request-")
+                && ![
+                    "x-forwarded-user",
+                    "x-forwarded-email",
+                    "x-forwarded-preferred-username",
+                    "x-forwarded-groups",
+                    "remote-user",
+                    "remote-groups",
+                    "forwarded",
+                    "x-real-ip",
+                    "x-forwarded-uri"
+                ]
+                .contains(&folded.as_str()),
+            "{name} reached the upstream: {received:?}"
+        );
+    }
+    // The gateway's own forwarding headers, one value each, set from what it saw.
+    assert_eq!(
+        body["headers"]["x-forwarded-for"],
+        serde_json::json!(["127.0.0.1"])
+    );
+    assert_eq!(
+        body["headers"]["x-forwarded-host"],
+        serde_json::json!(["c.test"])
+    );
+    assert_eq!(
+        body["headers"]["x-forwarded-proto"],
+        serde_json::json!(["http"])
+    );
+    let request_id = body["headers"]["x-request-id"][0].as_str().unwrap();
+    assert_ne!(request_id, "chosen-by-client");
+    assert_eq!(
+        response.header("x-request-id"),
+        Some(request_id),
+        "the client sees the id the upstream saw"
+    );
+}
+
+#[tokio::test]
+async fn path_confusion_cannot_reach_the_protected_prefix() {
+    let (gw, _public, _admin) = two_policies().await;
+    let addr = gw.http.unwrap();
+    // The protected prefix itself: 401 for this API-style client.
+    assert_eq!(
+        raw_request(addr, &get("/admin/users", "")).await.status,
+        401
+    );
+    let attempts = [
+        "/public/../admin/users",
+        "/public/%2e%2e/admin/users",
+        "/public/%2E%2E/admin/users",
+        "/public/.%2e/admin/users",
+        "/%2e%2e/admin/users",
+        "/public/..;/admin/users",
+        "/public;x/../admin/users",
+        "//admin/users",
+        "/./admin/users",
+        "/%61dmin/users",
+        "/public%2f..%2fadmin/users",
+        "/public%5c..%5cadmin/users",
+        "/public/%252e%252e/admin/users",
+        "/admin%00/users",
+        "/public/..%00/admin/users",
+        "/admin;/users",
+    ];
+    for path in attempts {
+        let response = raw_request(addr, &get(path, "")).await;
+        assert!(
+            matches!(response.status, 400 | 401),
+            "{path} answered {} {}",
+            response.status,
+            response.body
+        );
+        assert!(
+            !response.body.contains("\"app\""),
+            "{path} reached an upstream: {}",
+            response.body
+        );
+    }
+    // The upstream receives the normal path the route was chosen on.
+    let response = raw_request(addr, &get("/docs/./guide/../index%2Ehtml", "")).await;
+    let body: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(body["app"], "public");
+    assert_eq!(body["path"], "/docs/index.html");
+}
+
+#[tokio::test]
+async fn conflicting_lengths_are_refused() {
+    let (gw, _public, _admin) = two_policies().await;
+    let addr = gw.http.unwrap();
+    let smuggle = "POST /whoami HTTP/1.1\r\nHost: c.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /admin/users HTTP/1.1\r\nHost: c.test\r\n\r\n";
+    let response = raw_request(addr, smuggle).await;
+    assert_eq!(response.status, 400, "{response:?}");
+    let twice = "POST /whoami HTTP/1.1\r\nHost: c.test\r\nContent-Length: 4\r\nContent-Length: 40\r\nConnection: close\r\n\r\nabcd";
+    assert_eq!(raw_request(addr, twice).await.status, 400);
+}
+
+#[tokio::test]
+async fn host_header_decides_nothing_it_should_not() {
+    let (gw, _public, _admin) = two_policies().await;
+    let addr = gw.http.unwrap();
+    for host in [
+        "evil.example",
+        "c.test.evil.example",
+        "c.test@evil.example",
+        "",
+    ] {
+        let request = format!("GET /whoami HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let status = raw_request(addr, &request).await.status;
+        assert!(
+            matches!(status, 400 | 404),
+            "Host {host:?} answered {status}"
+        );
+    }
+    // The login redirect is built from configured names, never from anything else the client sent.
+    let request = "GET /admin HTTP/1.1\r\nHost: c.test\r\nAccept: text/html\r\nX-Forwarded-Host: evil.example\r\nConnection: close\r\n\r\n";
+    let response = raw_request(addr, request).await;
+    assert_eq!(response.status, 302);
+    let location = response.header("location").unwrap();
+    assert!(location.starts_with("https://sso.test:"), "{location}");
+    assert!(!location.contains("evil"), "{location}");
+}
