@@ -32,6 +32,8 @@ pub struct Server {
     pub shutdown_timeout: Duration,
     /// Peers whose `X-Forwarded-For` is kept and extended rather than replaced.
     pub trusted_proxies: Vec<IpAddr>,
+    /// PEM bundle that TLS upstreams are verified against; the system's roots when absent.
+    pub upstream_ca: Option<PathBuf>,
 }
 
 impl Server {

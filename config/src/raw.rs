@@ -35,6 +35,7 @@ pub(crate) struct RawServer {
     pub shutdown_timeout_secs: Option<S<i64>>,
     #[serde(default)]
     pub trusted_proxies: Vec<S<String>>,
+    pub upstream_ca: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

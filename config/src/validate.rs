@@ -148,6 +148,11 @@ impl<'a> Checker<'a> {
                 ),
             }
         }
+        let upstream_ca = s.upstream_ca.as_ref().map(|ca| {
+            let path = self.path(ca.get_ref());
+            self.pem_file(ca, &path, "server.upstream_ca", &["CERTIFICATE"]);
+            path
+        });
         if (s.http.is_some() && http.is_none()) || (s.https.is_some() && https.is_none()) {
             return None;
         }
@@ -158,6 +163,7 @@ impl<'a> Checker<'a> {
             grace_period: Duration::from_secs(grace as u64),
             shutdown_timeout: Duration::from_secs(timeout as u64),
             trusted_proxies,
+            upstream_ca,
         })
     }
 

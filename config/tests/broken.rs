@@ -53,7 +53,7 @@ fn unknown_key() {
     let src = BASE.replace("http = ", "htpp = ");
     assert_eq!(
         problems(&src),
-        ["broken.toml:2:1: server.htpp: unknown field `htpp`, expected one of `http`, `https`, `threads`, `grace_period_secs`, `shutdown_timeout_secs`, `trusted_proxies`"]
+        ["broken.toml:2:1: server.htpp: unknown field `htpp`, expected one of `http`, `https`, `threads`, `grace_period_secs`, `shutdown_timeout_secs`, `trusted_proxies`, `upstream_ca`"]
     );
 }
 
@@ -148,6 +148,15 @@ fn tls_file_not_a_certificate() {
             "broken.toml:4:8: tls.cert: {}/cert.pem holds no PEM certificate",
             dir.path().display()
         ))
+    );
+}
+
+#[test]
+fn upstream_ca_missing() {
+    let src = BASE.replace("[server]\n", "[server]\nupstream_ca = \"ca.pem\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:2:15: server.upstream_ca: cannot read /nonexistent/ca.pem: No such file or directory (os error 2)"]
     );
 }
 

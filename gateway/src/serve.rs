@@ -63,6 +63,11 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         ..ServerConf::default()
     };
     conf.work_stealing = true;
+    conf.ca_file = config
+        .server
+        .upstream_ca
+        .as_ref()
+        .map(|p| p.display().to_string());
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
 

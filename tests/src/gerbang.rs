@@ -37,6 +37,8 @@ pub struct Spec {
     pub routes: String,
     pub http: bool,
     pub https: bool,
+    /// More keys of the `[server]` table.
+    pub server_extra: String,
     /// More TOML appended as is (e.g. `[session]`).
     pub extra: String,
     pub grace_period_secs: u64,
@@ -49,6 +51,7 @@ impl Spec {
             routes: routes.into(),
             http: true,
             https: false,
+            server_extra: String::new(),
             extra: String::new(),
             grace_period_secs: 0,
         }
@@ -78,8 +81,8 @@ impl Gerbang {
             text += &format!("https = \"127.0.0.1:{p}\"\n");
         }
         text += &format!(
-            "grace_period_secs = {}\nshutdown_timeout_secs = 5\n\n",
-            spec.grace_period_secs
+            "grace_period_secs = {}\nshutdown_timeout_secs = 5\n{}\n",
+            spec.grace_period_secs, spec.server_extra
         );
         if https.is_some() {
             text += "[tls]\ncert = \"certs/cert.pem\"\nkey = \"certs/key.pem\"\ngenerate_dev_cert = true\n\n";
@@ -151,9 +154,13 @@ impl Gerbang {
         std::fs::read_to_string(self.dir.path().join("gerbang.log")).unwrap_or_default()
     }
 
-    /// The development CA the server made (HTTPS specs only).
+    /// Where the development CA the server made is (HTTPS specs only).
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("certs/ca.pem")
+    }
+
     pub fn ca_pem(&self) -> Vec<u8> {
-        std::fs::read(self.dir.path().join("certs/ca.pem")).expect("ca.pem")
+        std::fs::read(self.ca_path()).expect("ca.pem")
     }
 
     /// A client that reaches `hosts` at this server, follows no redirect, keeps cookies, and
@@ -211,6 +218,12 @@ impl Gerbang {
 
 impl Drop for Gerbang {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- gerbang log ---\n{}--- end of gerbang log ---",
+                self.logs()
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

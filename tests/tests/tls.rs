@@ -67,3 +67,59 @@ async fn https_with_the_dev_certificate_and_http_redirects() {
     let unknown = "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n";
     assert_eq!(raw_request(gw.http.unwrap(), unknown).await.status, 404);
 }
+
+/// A route whose upstream is reached over TLS and verified against a configured CA: the
+/// upstream here is a second Gerbang, with its own development CA, in front of the app.
+#[tokio::test]
+async fn upstream_over_verified_tls() {
+    let app = App::start("inner").await;
+    let route = |upstream: String, tls: &str| {
+        format!("[[route]]\nname = \"front\"\nhost = \"front.test\"\nupstreams = [\"{upstream}\"]\npolicy = \"public\"\n{tls}")
+    };
+    let inner = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        ..Spec::http(route(app.addr.to_string(), ""))
+    })
+    .await;
+    let inner_addr = inner.https.unwrap().to_string();
+    let front = Gerbang::start(Spec {
+        server_extra: format!("upstream_ca = \"{}\"\n", inner.ca_path().display()),
+        ..Spec::http(route(
+            inner_addr.clone(),
+            "upstream_tls = { sni = \"front.test\" }\n",
+        ))
+    })
+    .await;
+    let c = front.client(&["front.test"]);
+    let response = c
+        .get(front.url("front.test", "/whoami"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["app"], "inner");
+    assert_eq!(
+        body["headers"]["x-forwarded-proto"],
+        serde_json::json!(["https"]),
+        "the inner hop was TLS"
+    );
+
+    // A name the upstream's certificate does not cover fails verification: no request gets through.
+    let wrong_name = Gerbang::start(Spec {
+        server_extra: format!("upstream_ca = \"{}\"\n", inner.ca_path().display()),
+        ..Spec::http(route(
+            inner_addr,
+            "upstream_tls = { sni = \"other.example\" }\n",
+        ))
+    })
+    .await;
+    let c = wrong_name.client(&["front.test"]);
+    let response = c
+        .get(wrong_name.url("front.test", "/whoami"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+}
