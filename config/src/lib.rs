@@ -2,6 +2,7 @@
 //! validated into a runtime [`Config`]. Every problem is reported at once, each with file, line,
 //! key and what to do.
 
+mod clients;
 mod model;
 mod problem;
 mod raw;

@@ -20,7 +20,45 @@ pub struct Config {
     pub captcha: Captcha,
     pub helpdesk: Helpdesk,
     pub routes: Vec<Route>,
+    pub clients: Vec<Client>,
 }
+
+/// An application that is itself a relying party of the provider.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    /// `None` for a public client, which must use PKCE S256.
+    pub secret: Option<Secret>,
+    /// Compared by exact string match.
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub scopes: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    /// Skips the consent page.
+    pub first_party: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// The scopes the provider knows.
+pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "address", "offline_access", "identity_document"];
 
 #[derive(Debug, Clone)]
 pub struct Server {

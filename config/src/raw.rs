@@ -23,6 +23,25 @@ pub(crate) struct RawConfig {
     pub helpdesk: RawHelpdesk,
     #[serde(default, rename = "route")]
     pub routes: Vec<S<RawRoute>>,
+    #[serde(default, rename = "client")]
+    pub clients: Vec<S<RawClient>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawClient {
+    pub id: S<String>,
+    pub name: Option<String>,
+    pub secret: Option<S<RawSecret>>,
+    #[serde(default)]
+    pub redirect_uris: Vec<S<String>>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<S<String>>,
+    pub backchannel_logout_uri: Option<S<String>>,
+    pub scopes: Option<Vec<S<String>>>,
+    pub grant_types: Option<Vec<S<String>>>,
+    #[serde(default)]
+    pub first_party: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -34,7 +34,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn report(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn report(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let problem = self.map.problem(span, key, message);
         self.problems.push(problem);
     }
@@ -86,6 +86,7 @@ impl<'a> Checker<'a> {
         }
 
         let routes: Vec<Route> = routes.into_iter().flatten().collect();
+        let clients = self.clients(&raw.clients);
         if !self.problems.is_empty() {
             return None;
         }
@@ -104,6 +105,7 @@ impl<'a> Checker<'a> {
                 emails: raw.helpdesk.emails,
             },
             routes,
+            clients,
         })
     }
 
@@ -365,7 +367,7 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn secret(&mut self, raw: &S<RawSecret>, key: &str) -> Option<Secret> {
+    pub(crate) fn secret(&mut self, raw: &S<RawSecret>, key: &str) -> Option<Secret> {
         match raw.get_ref() {
             RawSecret::Literal(value) => Some(Secret::new(value.clone())),
             RawSecret::Env { env } if !env.starts_with(SECRET_ENV_PREFIX) => {

@@ -340,3 +340,30 @@ fn every_problem_is_reported_at_once() {
     assert!(found[1].starts_with("broken.toml:10:14: route[0].upstreams[0]:"));
     assert!(found[2].starts_with("broken.toml:11:10: route[0].policy:"));
 }
+
+#[test]
+fn client_asks_for_the_implicit_grant() {
+    let src = with("\n[[client]]\nid = \"rp\"\nredirect_uris = [\"https://rp.example/cb\"]\ngrant_types = [\"authorization_code\", \"implicit\"]\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:16:38: client[0].grant_types: `implicit` is not a grant Gerbang offers: use authorization_code, refresh_token or client_credentials (no implicit, no password)"]
+    );
+}
+
+#[test]
+fn client_redirect_uri_not_https() {
+    let src = with("\n[[client]]\nid = \"rp\"\nredirect_uris = [\"http://rp.example/cb\"]\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:15:18: client[0].redirect_uris: `http://rp.example/cb` is not an absolute https URI without fragment (http only on loopback)"]
+    );
+}
+
+#[test]
+fn public_client_with_client_credentials() {
+    let src = with("\n[[client]]\nid = \"rp\"\nredirect_uris = [\"https://rp.example/cb\"]\ngrant_types = [\"client_credentials\"]\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:16:16: client[0].grant_types: client_credentials needs a confidential client: give it a `secret`"]
+    );
+}

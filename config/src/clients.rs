@@ -1,0 +1,124 @@
+//! The `[[client]]` tables: relying parties of the provider.
+
+use std::collections::HashSet;
+
+use url::Url;
+
+use crate::model::{Client, GrantType, SUPPORTED_SCOPES};
+use crate::raw::{RawClient, S};
+use crate::validate::Checker;
+
+/// The client id the gateway itself uses; no configured client may take it.
+pub const GATEWAY_CLIENT_ID: &str = "gerbang-gateway";
+
+impl Checker<'_> {
+    pub(crate) fn clients(&mut self, raw: &[S<RawClient>]) -> Vec<Client> {
+        let mut seen = HashSet::new();
+        let mut clients = Vec::new();
+        for (i, c) in raw.iter().enumerate() {
+            let id = c.get_ref().id.get_ref();
+            if !seen.insert(id.clone()) {
+                self.report(c.get_ref().id.span(), format!("client[{i}].id"), format!("duplicate client id `{id}`"));
+            }
+            if let Some(client) = self.client(i, c.get_ref()) {
+                clients.push(client);
+            }
+        }
+        clients
+    }
+
+    fn client(&mut self, index: usize, c: &RawClient) -> Option<Client> {
+        let key = |k: &str| format!("client[{index}].{k}");
+        let id = c.id.get_ref();
+        if id == GATEWAY_CLIENT_ID {
+            self.report(c.id.span(), key("id"), format!("`{GATEWAY_CLIENT_ID}` is the gateway's own client: choose another id"));
+        } else if id.is_empty() || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)) {
+            self.report(c.id.span(), key("id"), "a client id is letters, digits, `-`, `_` and `.`");
+        }
+        let secret = match &c.secret {
+            Some(s) => Some(self.secret(s, &key("secret"))?),
+            None => None,
+        };
+        if let Some(s) = (&secret).as_ref().zip(c.secret.as_ref()) {
+            if s.0.expose().len() < 16 {
+                self.report(s.1.span(), key("secret"), "a client secret must be at least 16 characters");
+            }
+        }
+        let redirect_uris = self.uris(&c.redirect_uris, &key("redirect_uris"));
+        let post_logout = self.uris(&c.post_logout_redirect_uris, &key("post_logout_redirect_uris"));
+        let backchannel = c
+            .backchannel_logout_uri
+            .as_ref()
+            .and_then(|u| self.uris(std::slice::from_ref(u), &key("backchannel_logout_uri")).pop());
+        let scopes: Vec<String> = match &c.scopes {
+            None => ["openid", "profile", "email", "phone"].map(String::from).to_vec(),
+            Some(list) => list
+                .iter()
+                .filter_map(|s| {
+                    if SUPPORTED_SCOPES.contains(&s.get_ref().as_str()) {
+                        Some(s.get_ref().clone())
+                    } else {
+                        self.report(s.span(), key("scopes"), format!("unknown scope `{}`: use {}", s.get_ref(), SUPPORTED_SCOPES.join(", ")));
+                        None
+                    }
+                })
+                .collect(),
+        };
+        let grant_types: Vec<GrantType> = match &c.grant_types {
+            None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            Some(list) => list
+                .iter()
+                .filter_map(|g| match g.get_ref().as_str() {
+                    "authorization_code" => Some(GrantType::AuthorizationCode),
+                    "refresh_token" => Some(GrantType::RefreshToken),
+                    "client_credentials" if secret.is_some() => Some(GrantType::ClientCredentials),
+                    "client_credentials" => {
+                        self.report(g.span(), key("grant_types"), "client_credentials needs a confidential client: give it a `secret`");
+                        None
+                    }
+                    other => {
+                        self.report(
+                            g.span(),
+                            key("grant_types"),
+                            format!("`{other}` is not a grant Gerbang offers: use authorization_code, refresh_token or client_credentials (no implicit, no password)"),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+        };
+        if grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
+            self.report(c.id.span(), key("redirect_uris"), "the authorization_code grant needs at least one redirect URI");
+        }
+        Some(Client {
+            id: id.clone(),
+            name: c.name.clone().unwrap_or_else(|| id.clone()),
+            secret,
+            redirect_uris,
+            post_logout_redirect_uris: post_logout,
+            backchannel_logout_uri: backchannel,
+            scopes,
+            grant_types,
+            first_party: c.first_party,
+        })
+    }
+
+    /// Absolute `https` URIs (or `http` on loopback), without fragment, kept as written: they
+    /// are compared by exact string match.
+    fn uris(&mut self, raw: &[S<String>], key: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for u in raw {
+            let text = u.get_ref();
+            let ok = Url::parse(text).is_ok_and(|url| {
+                let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+                (url.scheme() == "https" || (url.scheme() == "http" && loopback)) && url.fragment().is_none() && url.host_str().is_some()
+            });
+            if ok {
+                out.push(text.clone());
+            } else {
+                self.report(u.span(), key, format!("`{text}` is not an absolute https URI without fragment (http only on loopback)"));
+            }
+        }
+        out
+    }
+}
