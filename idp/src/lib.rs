@@ -1,5 +1,8 @@
 //! Gerbang's embedded OpenID Connect provider and the OSS account flows, with the store they
 //! keep their state in. Knows nothing of Pingora: the gateway forwards the provider's host here.
 
+pub mod account;
+pub mod keys;
+pub mod protocol;
 pub mod store;
 pub mod web;

@@ -1,0 +1,3 @@
+//! The OSS account flows: passwords, captcha, login.
+
+pub mod password;

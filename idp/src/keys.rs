@@ -1,0 +1,233 @@
+//! The provider's signing keys: RS256 (the interoperable default) and ES256, generated on first
+//! start and kept in the store, signed with ring (constant-time, fast). The `rsa` crate only
+//! generates RSA keys here; it never signs (RUSTSEC-2023-0071).
+
+use std::sync::Arc;
+
+use openidconnect::core::{CoreJsonCurveType, CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
+use openidconnect::{JsonWebKeyId, PrivateSigningKey, SigningError};
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
+
+use crate::store::{KeyStore, SigningKey, StoreError, Timestamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SigningAlg {
+    Rs256,
+    Es256,
+}
+
+impl SigningAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::Rs256 => "RS256",
+            SigningAlg::Es256 => "ES256",
+        }
+    }
+
+    fn parse(text: &str) -> Option<SigningAlg> {
+        match text {
+            "RS256" => Some(SigningAlg::Rs256),
+            "ES256" => Some(SigningAlg::Es256),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("signing key `{0}` in the store is unusable")]
+    Corrupt(String),
+    #[error("cannot generate a signing key: {0}")]
+    Generate(String),
+}
+
+enum Pair {
+    Rsa {
+        pair: RsaKeyPair,
+        public: signature::RsaPublicKeyComponents<Vec<u8>>,
+    },
+    Ec(EcdsaKeyPair),
+}
+
+/// One key: its private half (never shown by `Debug`) and its public JWK.
+pub struct Signer {
+    kid: String,
+    alg: SigningAlg,
+    pair: Pair,
+    jwk: CoreJsonWebKey,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    fn from_stored(key: &SigningKey) -> Result<Signer, KeyError> {
+        let corrupt = || KeyError::Corrupt(key.kid.clone());
+        let alg = SigningAlg::parse(&key.alg).ok_or_else(corrupt)?;
+        let rng = SystemRandom::new();
+        let kid = Some(JsonWebKeyId::new(key.kid.clone()));
+        let (pair, jwk) = match alg {
+            SigningAlg::Rs256 => {
+                let pair = RsaKeyPair::from_pkcs8(&key.private_pkcs8).map_err(|_| corrupt())?;
+                let public: signature::RsaPublicKeyComponents<Vec<u8>> = pair.public().into();
+                let jwk = CoreJsonWebKey::new_rsa(public.n.clone(), public.e.clone(), kid);
+                (Pair::Rsa { pair, public }, jwk)
+            }
+            SigningAlg::Es256 => {
+                let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &key.private_pkcs8, &rng)
+                    .map_err(|_| corrupt())?;
+                // Uncompressed point: 0x04 || x || y.
+                let point = pair.public_key().as_ref();
+                let (x, y) = point.get(1..).ok_or_else(corrupt)?.split_at(32);
+                let jwk = CoreJsonWebKey::new_ec(x.to_vec(), y.to_vec(), CoreJsonCurveType::P256, kid);
+                (Pair::Ec(pair), jwk)
+            }
+        };
+        Ok(Signer {
+            kid: key.kid.clone(),
+            alg,
+            pair,
+            jwk,
+            rng,
+        })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn alg(&self) -> SigningAlg {
+        self.alg
+    }
+
+    pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, ring::error::Unspecified> {
+        match &self.pair {
+            Pair::Rsa { pair, .. } => {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)?;
+                Ok(signature)
+            }
+            Pair::Ec(pair) => Ok(pair.sign(&self.rng, message)?.as_ref().to_vec()),
+        }
+    }
+
+    pub fn verify_bytes(&self, message: &[u8], sig: &[u8]) -> Result<(), ring::error::Unspecified> {
+        match &self.pair {
+            Pair::Rsa { public, .. } => public.verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, sig),
+            Pair::Ec(pair) => signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
+                .verify(message, sig),
+        }
+    }
+}
+
+impl PrivateSigningKey for Signer {
+    type VerificationKey = CoreJsonWebKey;
+
+    fn sign(&self, alg: &CoreJwsSigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let expected = match self.alg {
+            SigningAlg::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            SigningAlg::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        };
+        if *alg != expected {
+            return Err(SigningError::UnsupportedAlg(format!("{alg:?}")));
+        }
+        self.sign_bytes(message).map_err(|_| SigningError::CryptoError)
+    }
+
+    fn as_verification_key(&self) -> CoreJsonWebKey {
+        self.jwk.clone()
+    }
+}
+
+/// Every published key, and which one signs for each algorithm.
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    signers: Vec<Arc<Signer>>,
+}
+
+impl Keyring {
+    /// Loads the keys from the store, making an RS256 and an ES256 key if there is none yet.
+    pub async fn load_or_create(store: &dyn KeyStore, now: Timestamp) -> Result<Keyring, KeyError> {
+        let mut stored = store.signing_keys().await?;
+        for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
+            if !stored.iter().any(|k| k.alg == alg.as_str()) {
+                let key = generate(alg, now)?;
+                store.put_signing_key(&key).await?;
+                stored.push(key);
+            }
+        }
+        Self::from_stored(&stored, now)
+    }
+
+    /// The keyring of these stored keys: retired ones left out.
+    pub fn from_stored(stored: &[SigningKey], now: Timestamp) -> Result<Keyring, KeyError> {
+        let mut live: Vec<&SigningKey> = stored.iter().filter(|k| k.retire_after.is_none_or(|t| t > now)).collect();
+        // Newest active key first, so `active` finds it.
+        live.sort_by_key(|k| std::cmp::Reverse(k.active_from));
+        let signers = live
+            .into_iter()
+            .map(|k| Signer::from_stored(k).map(|s| (k.active_from <= now, s)))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Keys not yet active are published but listed after the active ones.
+        let (mut active, pending): (Vec<_>, Vec<_>) = signers.into_iter().partition(|(is_active, _)| *is_active);
+        for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
+            if !active.iter().any(|(_, s)| s.alg == alg) {
+                return Err(KeyError::Corrupt(format!("no active {} key", alg.as_str())));
+            }
+        }
+        active.extend(pending);
+        Ok(Keyring {
+            signers: active.into_iter().map(|(_, s)| Arc::new(s)).collect(),
+        })
+    }
+
+    /// The key that signs for `alg` now (`from_stored` refuses a keyring without one).
+    pub fn active(&self, alg: SigningAlg) -> &Signer {
+        self.signers
+            .iter()
+            .find(|s| s.alg == alg)
+            .map(Arc::as_ref)
+            .unwrap_or_else(|| &self.signers[0])
+    }
+
+    pub fn find(&self, kid: &str) -> Option<&Signer> {
+        self.signers.iter().find(|s| s.kid == kid).map(Arc::as_ref)
+    }
+
+    /// The public keys, as served at the JWKS endpoint.
+    pub fn jwks(&self) -> CoreJsonWebKeySet {
+        CoreJsonWebKeySet::new(self.signers.iter().map(|s| s.jwk.clone()).collect())
+    }
+}
+
+/// A new key of `alg`, active from `now`.
+pub fn generate(alg: SigningAlg, now: Timestamp) -> Result<SigningKey, KeyError> {
+    let private_pkcs8 = match alg {
+        SigningAlg::Rs256 => {
+            use rsa::pkcs8::EncodePrivateKey;
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| KeyError::Generate(e.to_string()))?;
+            key.to_pkcs8_der().map_err(|e| KeyError::Generate(e.to_string()))?.as_bytes().to_vec()
+        }
+        SigningAlg::Es256 => EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map_err(|_| KeyError::Generate("P-256".into()))?
+            .as_ref()
+            .to_vec(),
+    };
+    let id: [u8; 9] = rand::random();
+    use base64::Engine;
+    Ok(SigningKey {
+        kid: format!("{}-{}", alg.as_str().to_lowercase(), base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)),
+        alg: alg.as_str().into(),
+        private_pkcs8,
+        created_at: now,
+        active_from: now,
+        retire_after: None,
+    })
+}

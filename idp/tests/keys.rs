@@ -1,0 +1,43 @@
+//! Signing keys: made once, kept, published, and signing what verifies.
+
+use std::sync::Arc;
+
+use gerbang_idp::keys::{Keyring, SigningAlg};
+use gerbang_idp::protocol::jwt::{self, JwtError};
+use gerbang_idp::store::{KeyStore, SledStore};
+use serde_json::{json, Value};
+
+const NOW: u64 = 1_800_000_000;
+
+#[tokio::test]
+async fn keys_are_made_once_and_sign_verifiable_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let keys = Keyring::load_or_create(store.as_ref(), NOW).await.unwrap();
+    let again = Keyring::load_or_create(store.as_ref(), NOW + 1).await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap().len(), 2, "one RS256 and one ES256, made once");
+    assert_eq!(keys.active(SigningAlg::Rs256).kid(), again.active(SigningAlg::Rs256).kid());
+
+    let jwks: Value = serde_json::to_value(keys.jwks()).unwrap();
+    let published = jwks["keys"].as_array().unwrap();
+    assert_eq!(published.len(), 2);
+    for key in published {
+        assert_eq!(key["use"], "sig");
+        assert!(key["kid"].is_string());
+        assert!(key.get("d").is_none(), "no private part is published");
+    }
+
+    for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
+        let token = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "u1", "n": 1})).unwrap();
+        let claims: Value = jwt::verify(&again, &token).unwrap();
+        assert_eq!(claims["sub"], "u1");
+        // A changed payload no longer verifies.
+        let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+        parts[1] = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "admin", "n": 1})).unwrap().split('.').nth(1).unwrap().to_string();
+        let forged = parts.join(".");
+        assert_eq!(jwt::verify::<Value>(&keys, &forged).err(), Some(JwtError::BadSignature));
+    }
+    assert_eq!(jwt::verify::<Value>(&keys, "a.b").err(), Some(JwtError::Malformed));
+    let none = "eyJhbGciOiJub25lIiwia2lkIjoieCJ9.eyJzdWIiOiJhZG1pbiJ9.";
+    assert_eq!(jwt::verify::<Value>(&keys, none).err(), Some(JwtError::UnknownKey), "alg=none is never accepted");
+}
