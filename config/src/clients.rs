@@ -18,7 +18,11 @@ impl Checker<'_> {
         for (i, c) in raw.iter().enumerate() {
             let id = c.get_ref().id.get_ref();
             if !seen.insert(id.clone()) {
-                self.report(c.get_ref().id.span(), format!("client[{i}].id"), format!("duplicate client id `{id}`"));
+                self.report(
+                    c.get_ref().id.span(),
+                    format!("client[{i}].id"),
+                    format!("duplicate client id `{id}`"),
+                );
             }
             if let Some(client) = self.client(i, c.get_ref()) {
                 clients.push(client);
@@ -31,9 +35,21 @@ impl Checker<'_> {
         let key = |k: &str| format!("client[{index}].{k}");
         let id = c.id.get_ref();
         if id == GATEWAY_CLIENT_ID {
-            self.report(c.id.span(), key("id"), format!("`{GATEWAY_CLIENT_ID}` is the gateway's own client: choose another id"));
-        } else if id.is_empty() || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)) {
-            self.report(c.id.span(), key("id"), "a client id is letters, digits, `-`, `_` and `.`");
+            self.report(
+                c.id.span(),
+                key("id"),
+                format!("`{GATEWAY_CLIENT_ID}` is the gateway's own client: choose another id"),
+            );
+        } else if id.is_empty()
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+        {
+            self.report(
+                c.id.span(),
+                key("id"),
+                "a client id is letters, digits, `-`, `_` and `.`",
+            );
         }
         let secret = match &c.secret {
             Some(s) => Some(self.secret(s, &key("secret"))?),
@@ -41,24 +57,41 @@ impl Checker<'_> {
         };
         if let Some(s) = (&secret).as_ref().zip(c.secret.as_ref()) {
             if s.0.expose().len() < 16 {
-                self.report(s.1.span(), key("secret"), "a client secret must be at least 16 characters");
+                self.report(
+                    s.1.span(),
+                    key("secret"),
+                    "a client secret must be at least 16 characters",
+                );
             }
         }
         let redirect_uris = self.uris(&c.redirect_uris, &key("redirect_uris"));
-        let post_logout = self.uris(&c.post_logout_redirect_uris, &key("post_logout_redirect_uris"));
-        let backchannel = c
-            .backchannel_logout_uri
-            .as_ref()
-            .and_then(|u| self.uris(std::slice::from_ref(u), &key("backchannel_logout_uri")).pop());
+        let post_logout = self.uris(
+            &c.post_logout_redirect_uris,
+            &key("post_logout_redirect_uris"),
+        );
+        let backchannel = c.backchannel_logout_uri.as_ref().and_then(|u| {
+            self.uris(std::slice::from_ref(u), &key("backchannel_logout_uri"))
+                .pop()
+        });
         let scopes: Vec<String> = match &c.scopes {
-            None => ["openid", "profile", "email", "phone"].map(String::from).to_vec(),
+            None => ["openid", "profile", "email", "phone"]
+                .map(String::from)
+                .to_vec(),
             Some(list) => list
                 .iter()
                 .filter_map(|s| {
                     if SUPPORTED_SCOPES.contains(&s.get_ref().as_str()) {
                         Some(s.get_ref().clone())
                     } else {
-                        self.report(s.span(), key("scopes"), format!("unknown scope `{}`: use {}", s.get_ref(), SUPPORTED_SCOPES.join(", ")));
+                        self.report(
+                            s.span(),
+                            key("scopes"),
+                            format!(
+                                "unknown scope `{}`: use {}",
+                                s.get_ref(),
+                                SUPPORTED_SCOPES.join(", ")
+                            ),
+                        );
                         None
                     }
                 })
@@ -88,7 +121,11 @@ impl Checker<'_> {
                 .collect(),
         };
         if grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
-            self.report(c.id.span(), key("redirect_uris"), "the authorization_code grant needs at least one redirect URI");
+            self.report(
+                c.id.span(),
+                key("redirect_uris"),
+                "the authorization_code grant needs at least one redirect URI",
+            );
         }
         Some(Client {
             id: id.clone(),
@@ -111,7 +148,9 @@ impl Checker<'_> {
             let text = u.get_ref();
             let ok = Url::parse(text).is_ok_and(|url| {
                 let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-                (url.scheme() == "https" || (url.scheme() == "http" && loopback)) && url.fragment().is_none() && url.host_str().is_some()
+                (url.scheme() == "https" || (url.scheme() == "http" && loopback))
+                    && url.fragment().is_none()
+                    && url.host_str().is_some()
             });
             if ok {
                 out.push(text.clone());

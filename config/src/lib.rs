@@ -10,6 +10,7 @@ mod validate;
 
 use std::path::Path;
 
+pub use clients::GATEWAY_CLIENT_ID;
 pub use model::*;
 pub use problem::{ConfigError, Problem};
 pub use validate::{normalise_prefix, parse_host_pattern, EnvLookup};

@@ -58,7 +58,15 @@ impl GrantType {
 }
 
 /// The scopes the provider knows.
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "address", "offline_access", "identity_document"];
+pub const SUPPORTED_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+    "identity_document",
+];
 
 #[derive(Debug, Clone)]
 pub struct Server {

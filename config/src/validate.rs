@@ -34,7 +34,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(crate) fn report(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn report(
+        &mut self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         let problem = self.map.problem(span, key, message);
         self.problems.push(problem);
     }

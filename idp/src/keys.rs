@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use openidconnect::core::{CoreJsonCurveType, CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
+use openidconnect::core::{
+    CoreJsonCurveType, CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+};
 use openidconnect::{JsonWebKeyId, PrivateSigningKey, SigningError};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
@@ -63,7 +65,10 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,12 +86,17 @@ impl Signer {
                 (Pair::Rsa { pair, public }, jwk)
             }
             SigningAlg::Es256 => {
-                let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &key.private_pkcs8, &rng)
-                    .map_err(|_| corrupt())?;
+                let pair = EcdsaKeyPair::from_pkcs8(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &key.private_pkcs8,
+                    &rng,
+                )
+                .map_err(|_| corrupt())?;
                 // Uncompressed point: 0x04 || x || y.
                 let point = pair.public_key().as_ref();
                 let (x, y) = point.get(1..).ok_or_else(corrupt)?.split_at(32);
-                let jwk = CoreJsonWebKey::new_ec(x.to_vec(), y.to_vec(), CoreJsonCurveType::P256, kid);
+                let jwk =
+                    CoreJsonWebKey::new_ec(x.to_vec(), y.to_vec(), CoreJsonCurveType::P256, kid);
                 (Pair::Ec(pair), jwk)
             }
         };
@@ -111,7 +121,12 @@ impl Signer {
         match &self.pair {
             Pair::Rsa { pair, .. } => {
                 let mut signature = vec![0; pair.public().modulus_len()];
-                pair.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)?;
+                pair.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &self.rng,
+                    message,
+                    &mut signature,
+                )?;
                 Ok(signature)
             }
             Pair::Ec(pair) => Ok(pair.sign(&self.rng, message)?.as_ref().to_vec()),
@@ -120,9 +135,14 @@ impl Signer {
 
     pub fn verify_bytes(&self, message: &[u8], sig: &[u8]) -> Result<(), ring::error::Unspecified> {
         match &self.pair {
-            Pair::Rsa { public, .. } => public.verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, sig),
-            Pair::Ec(pair) => signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
-                .verify(message, sig),
+            Pair::Rsa { public, .. } => {
+                public.verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, sig)
+            }
+            Pair::Ec(pair) => signature::UnparsedPublicKey::new(
+                &signature::ECDSA_P256_SHA256_FIXED,
+                pair.public_key().as_ref(),
+            )
+            .verify(message, sig),
         }
     }
 }
@@ -138,7 +158,8 @@ impl PrivateSigningKey for Signer {
         if *alg != expected {
             return Err(SigningError::UnsupportedAlg(format!("{alg:?}")));
         }
-        self.sign_bytes(message).map_err(|_| SigningError::CryptoError)
+        self.sign_bytes(message)
+            .map_err(|_| SigningError::CryptoError)
     }
 
     fn as_verification_key(&self) -> CoreJsonWebKey {
@@ -168,7 +189,10 @@ impl Keyring {
 
     /// The keyring of these stored keys: retired ones left out.
     pub fn from_stored(stored: &[SigningKey], now: Timestamp) -> Result<Keyring, KeyError> {
-        let mut live: Vec<&SigningKey> = stored.iter().filter(|k| k.retire_after.is_none_or(|t| t > now)).collect();
+        let mut live: Vec<&SigningKey> = stored
+            .iter()
+            .filter(|k| k.retire_after.is_none_or(|t| t > now))
+            .collect();
         // Newest active key first, so `active` finds it.
         live.sort_by_key(|k| std::cmp::Reverse(k.active_from));
         let signers = live
@@ -176,7 +200,8 @@ impl Keyring {
             .map(|k| Signer::from_stored(k).map(|s| (k.active_from <= now, s)))
             .collect::<Result<Vec<_>, _>>()?;
         // Keys not yet active are published but listed after the active ones.
-        let (mut active, pending): (Vec<_>, Vec<_>) = signers.into_iter().partition(|(is_active, _)| *is_active);
+        let (mut active, pending): (Vec<_>, Vec<_>) =
+            signers.into_iter().partition(|(is_active, _)| *is_active);
         for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
             if !active.iter().any(|(_, s)| s.alg == alg) {
                 return Err(KeyError::Corrupt(format!("no active {} key", alg.as_str())));
@@ -212,18 +237,29 @@ pub fn generate(alg: SigningAlg, now: Timestamp) -> Result<SigningKey, KeyError>
     let private_pkcs8 = match alg {
         SigningAlg::Rs256 => {
             use rsa::pkcs8::EncodePrivateKey;
-            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| KeyError::Generate(e.to_string()))?;
-            key.to_pkcs8_der().map_err(|e| KeyError::Generate(e.to_string()))?.as_bytes().to_vec()
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
+            key.to_pkcs8_der()
+                .map_err(|e| KeyError::Generate(e.to_string()))?
+                .as_bytes()
+                .to_vec()
         }
-        SigningAlg::Es256 => EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .map_err(|_| KeyError::Generate("P-256".into()))?
-            .as_ref()
-            .to_vec(),
+        SigningAlg::Es256 => EcdsaKeyPair::generate_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &SystemRandom::new(),
+        )
+        .map_err(|_| KeyError::Generate("P-256".into()))?
+        .as_ref()
+        .to_vec(),
     };
     let id: [u8; 9] = rand::random();
     use base64::Engine;
     Ok(SigningKey {
-        kid: format!("{}-{}", alg.as_str().to_lowercase(), base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)),
+        kid: format!(
+            "{}-{}",
+            alg.as_str().to_lowercase(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+        ),
         alg: alg.as_str().into(),
         private_pkcs8,
         created_at: now,

@@ -14,9 +14,18 @@ async fn keys_are_made_once_and_sign_verifiable_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path()).unwrap());
     let keys = Keyring::load_or_create(store.as_ref(), NOW).await.unwrap();
-    let again = Keyring::load_or_create(store.as_ref(), NOW + 1).await.unwrap();
-    assert_eq!(store.signing_keys().await.unwrap().len(), 2, "one RS256 and one ES256, made once");
-    assert_eq!(keys.active(SigningAlg::Rs256).kid(), again.active(SigningAlg::Rs256).kid());
+    let again = Keyring::load_or_create(store.as_ref(), NOW + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.signing_keys().await.unwrap().len(),
+        2,
+        "one RS256 and one ES256, made once"
+    );
+    assert_eq!(
+        keys.active(SigningAlg::Rs256).kid(),
+        again.active(SigningAlg::Rs256).kid()
+    );
 
     let jwks: Value = serde_json::to_value(keys.jwks()).unwrap();
     let published = jwks["keys"].as_array().unwrap();
@@ -33,11 +42,26 @@ async fn keys_are_made_once_and_sign_verifiable_tokens() {
         assert_eq!(claims["sub"], "u1");
         // A changed payload no longer verifies.
         let mut parts: Vec<String> = token.split('.').map(String::from).collect();
-        parts[1] = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "admin", "n": 1})).unwrap().split('.').nth(1).unwrap().to_string();
+        parts[1] = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "admin", "n": 1}))
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .to_string();
         let forged = parts.join(".");
-        assert_eq!(jwt::verify::<Value>(&keys, &forged).err(), Some(JwtError::BadSignature));
+        assert_eq!(
+            jwt::verify::<Value>(&keys, &forged).err(),
+            Some(JwtError::BadSignature)
+        );
     }
-    assert_eq!(jwt::verify::<Value>(&keys, "a.b").err(), Some(JwtError::Malformed));
+    assert_eq!(
+        jwt::verify::<Value>(&keys, "a.b").err(),
+        Some(JwtError::Malformed)
+    );
     let none = "eyJhbGciOiJub25lIiwia2lkIjoieCJ9.eyJzdWIiOiJhZG1pbiJ9.";
-    assert_eq!(jwt::verify::<Value>(&keys, none).err(), Some(JwtError::UnknownKey), "alg=none is never accepted");
+    assert_eq!(
+        jwt::verify::<Value>(&keys, none).err(),
+        Some(JwtError::UnknownKey),
+        "alg=none is never accepted"
+    );
 }

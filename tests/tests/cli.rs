@@ -41,7 +41,10 @@ fn config_check_passes_every_sample() {
         .args(&samples)
         .env("GERBANG_COOKIE_SECRET", "x".repeat(48))
         .env("GERBANG_SMTP_PASSWORD", "secret")
-        .env("GERBANG_CLIENT_BERUSAHA_SECRET", "a-long-enough-client-secret")
+        .env(
+            "GERBANG_CLIENT_BERUSAHA_SECRET",
+            "a-long-enough-client-secret",
+        )
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

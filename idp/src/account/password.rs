@@ -33,11 +33,44 @@ pub enum PasswordError {
 
 /// Passwords people choose first; refused outright. A short list, lower-cased.
 const COMMON: &[&str] = &[
-    "password", "password1", "password123", "12345678", "123456789", "1234567890", "qwertyuiop",
-    "qwerty123", "11111111", "00000000", "iloveyou", "sunshine", "princess", "admin123", "welcome1",
-    "abc12345", "football", "baseball", "monkey123", "letmein1", "passw0rd", "p@ssw0rd", "indonesia",
-    "jakarta123", "bismillah", "sayangku", "rahasia123", "katasandi", "12341234", "87654321",
-    "q1w2e3r4", "1q2w3e4r", "zaq12wsx", "superman", "asdfghjk", "asdf1234", "qwertyui", "changeme",
+    "password",
+    "password1",
+    "password123",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "11111111",
+    "00000000",
+    "iloveyou",
+    "sunshine",
+    "princess",
+    "admin123",
+    "welcome1",
+    "abc12345",
+    "football",
+    "baseball",
+    "monkey123",
+    "letmein1",
+    "passw0rd",
+    "p@ssw0rd",
+    "indonesia",
+    "jakarta123",
+    "bismillah",
+    "sayangku",
+    "rahasia123",
+    "katasandi",
+    "12341234",
+    "87654321",
+    "q1w2e3r4",
+    "1q2w3e4r",
+    "zaq12wsx",
+    "superman",
+    "asdfghjk",
+    "asdf1234",
+    "qwertyui",
+    "changeme",
 ];
 
 /// Checks a new password against the policy.
@@ -67,7 +100,8 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new(max_concurrent: usize) -> Result<Passwords, PasswordError> {
-        let params = Params::new(MEMORY_KIB, ITERATIONS, 1, None).map_err(|_| PasswordError::Hash)?;
+        let params =
+            Params::new(MEMORY_KIB, ITERATIONS, 1, None).map_err(|_| PasswordError::Hash)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let decoy = argon2
             .hash_password(b"decoy password", &SaltString::generate(&mut OsRng))
@@ -81,11 +115,15 @@ impl Passwords {
         })
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static) -> Result<T, PasswordError> {
-        let permit = tokio::time::timeout(self.wait_limit, Arc::clone(&self.permits).acquire_owned())
-            .await
-            .map_err(|_| PasswordError::Busy)?
-            .map_err(|_| PasswordError::Busy)?;
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let permit =
+            tokio::time::timeout(self.wait_limit, Arc::clone(&self.permits).acquire_owned())
+                .await
+                .map_err(|_| PasswordError::Busy)?
+                .map_err(|_| PasswordError::Busy)?;
         let argon2 = self.argon2.clone();
         tokio::task::spawn_blocking(move || {
             let result = work(&argon2);
@@ -115,7 +153,9 @@ impl Passwords {
         let phc = phc.map_or_else(|| self.decoy.as_ref().clone(), str::to_string);
         let password = password.as_bytes().to_vec();
         let matched = self
-            .run(move |argon2| PasswordHash::new(&phc).is_ok_and(|h| argon2.verify_password(&password, &h).is_ok()))
+            .run(move |argon2| {
+                PasswordHash::new(&phc).is_ok_and(|h| argon2.verify_password(&password, &h).is_ok())
+            })
             .await?;
         Ok(known && matched)
     }
@@ -147,8 +187,14 @@ mod tests {
         let passwords = Passwords::new(2).unwrap();
         let phc = passwords.hash("kuda laut biru").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(passwords.verify("kuda laut biru", Some(&phc)).await.unwrap());
-        assert!(!passwords.verify("kuda laut merah", Some(&phc)).await.unwrap());
+        assert!(passwords
+            .verify("kuda laut biru", Some(&phc))
+            .await
+            .unwrap());
+        assert!(!passwords
+            .verify("kuda laut merah", Some(&phc))
+            .await
+            .unwrap());
         assert!(!passwords.verify("kuda laut biru", None).await.unwrap());
         assert!(!passwords.verify("x", Some("not a hash")).await.unwrap());
         let temp = temporary_password();

@@ -32,7 +32,12 @@ pub struct Header {
 }
 
 /// Signs `claims` with the keyring's active key for `alg`; `typ` as RFC 9068 / RFC 8417 ask.
-pub fn sign<C: Serialize>(keys: &Keyring, alg: SigningAlg, typ: &str, claims: &C) -> Result<String, JwtError> {
+pub fn sign<C: Serialize>(
+    keys: &Keyring,
+    alg: SigningAlg,
+    typ: &str,
+    claims: &C,
+) -> Result<String, JwtError> {
     let signer = keys.active(alg);
     let header = Header {
         alg: alg.as_str().into(),
@@ -45,7 +50,9 @@ pub fn sign<C: Serialize>(keys: &Keyring, alg: SigningAlg, typ: &str, claims: &C
     token.push_str(&URL_SAFE_NO_PAD.encode(header));
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(claims));
-    let signature = signer.sign_bytes(token.as_bytes()).map_err(|_| JwtError::Signing)?;
+    let signature = signer
+        .sign_bytes(token.as_bytes())
+        .map_err(|_| JwtError::Signing)?;
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(signature));
     Ok(token)
@@ -69,7 +76,8 @@ pub fn verify<C: DeserializeOwned>(keys: &Keyring, token: &str) -> Result<C, Jwt
     }
     let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Malformed)?;
     let signed = &token[..h.len() + 1 + c.len()];
-    key.verify_bytes(signed.as_bytes(), &signature).map_err(|_| JwtError::BadSignature)?;
+    key.verify_bytes(signed.as_bytes(), &signature)
+        .map_err(|_| JwtError::BadSignature)?;
     let claims = URL_SAFE_NO_PAD.decode(c).map_err(|_| JwtError::Malformed)?;
     serde_json::from_slice(&claims).map_err(|_| JwtError::BadClaims)
 }

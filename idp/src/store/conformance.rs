@@ -452,6 +452,28 @@ pub async fn counters_count_per_window(store: SharedStore) {
     );
 }
 
+pub async fn revocations_expire_and_can_be_followed(store: SharedStore) {
+    assert!(!store.is_revoked("family:f1", NOW).await.unwrap());
+    let (none, start) = store.revocations_since(0).await.unwrap();
+    assert!(none.is_empty());
+    store.revoke("family:f1", NOW + 60).await.unwrap();
+    store.revoke("user:u1", NOW + 60).await.unwrap();
+    assert!(store.is_revoked("family:f1", NOW).await.unwrap());
+    assert!(
+        !store.is_revoked("family:f1", NOW + 60).await.unwrap(),
+        "a revocation ends with what it revoked"
+    );
+    let (seen, cursor) = store.revocations_since(start).await.unwrap();
+    assert_eq!(seen, ["family:f1", "user:u1"]);
+    store.revoke("session:s9", NOW + 60).await.unwrap();
+    let (later, _) = store.revocations_since(cursor).await.unwrap();
+    assert_eq!(
+        later,
+        ["session:s9"],
+        "a follower sees each revocation once"
+    );
+}
+
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh store made by `$make`:
 /// an async expression yielding a [`SharedStore`] and a guard that cleans up after it (a
 /// temporary directory, a scratch database) when dropped at the end of the test.
@@ -474,6 +496,7 @@ macro_rules! conformance_suite {
             audit_events_newest_first,
             signing_keys_and_secrets,
             counters_count_per_window,
+            revocations_expire_and_can_be_followed,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

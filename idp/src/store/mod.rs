@@ -132,14 +132,39 @@ pub trait CounterStore: Send + Sync {
     async fn reset(&self, key: &str) -> StoreResult<()>;
 }
 
+/// What has been revoked before its natural end: token families, sessions, users' sessions.
+/// Every gateway instance polls [`RevocationStore::revocations_since`] to drop what it cached.
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Marks `subject` (e.g. `family:…`, `session:…`, `user:…`) revoked until `until`.
+    async fn revoke(&self, subject: &str, until: Timestamp) -> StoreResult<()>;
+    async fn is_revoked(&self, subject: &str, now: Timestamp) -> StoreResult<bool>;
+    /// Revocations recorded after `cursor` (0 for all), with the cursor to ask from next time.
+    async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<String>, u64)>;
+}
+
 /// Everything Gerbang keeps.
 pub trait Store:
-    UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore
+    UserStore
+    + SessionStore
+    + OneTimeStore
+    + OutboxStore
+    + AuditStore
+    + KeyStore
+    + CounterStore
+    + RevocationStore
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + SessionStore + OneTimeStore + OutboxStore + AuditStore + KeyStore + CounterStore
+    T: UserStore
+        + SessionStore
+        + OneTimeStore
+        + OutboxStore
+        + AuditStore
+        + KeyStore
+        + CounterStore
+        + RevocationStore
 {
 }
 

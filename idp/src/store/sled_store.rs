@@ -23,6 +23,8 @@ pub struct SledStore {
     keys: sled::Tree,
     secrets: sled::Tree,
     counters: sled::Tree,
+    revoked: sled::Tree,
+    revocation_log: sled::Tree,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -86,6 +88,8 @@ impl SledStore {
             keys: tree("keys")?,
             secrets: tree("secrets")?,
             counters: tree("counters")?,
+            revoked: tree("revoked")?,
+            revocation_log: tree("revocation_log")?,
             db,
         })
     }
@@ -530,5 +534,39 @@ impl CounterStore for SledStore {
     async fn reset(&self, key: &str) -> StoreResult<()> {
         self.counters.remove(key).map_err(backend)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for SledStore {
+    async fn revoke(&self, subject: &str, until: Timestamp) -> StoreResult<()> {
+        let seq = self.db.generate_id().map_err(backend)? + 1;
+        self.revoked
+            .insert(subject, &until.to_be_bytes())
+            .map_err(backend)?;
+        self.revocation_log
+            .insert(seq.to_be_bytes(), subject.as_bytes())
+            .map_err(backend)?;
+        self.flush().await
+    }
+
+    async fn is_revoked(&self, subject: &str, now: Timestamp) -> StoreResult<bool> {
+        let until = self.revoked.get(subject).map_err(backend)?;
+        Ok(read_counter(until.as_deref()).0 > now)
+    }
+
+    async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<String>, u64)> {
+        let mut subjects = Vec::new();
+        let mut last = cursor;
+        for entry in self.revocation_log.range((cursor + 1).to_be_bytes()..) {
+            let (key, subject) = entry.map_err(backend)?;
+            last = key
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or(last);
+            subjects.push(String::from_utf8_lossy(&subject).into_owned());
+        }
+        Ok((subjects, last))
     }
 }
