@@ -55,10 +55,10 @@ impl Checker<'_> {
             Some(s) => Some(self.secret(s, &key("secret"))?),
             None => None,
         };
-        if let Some(s) = (&secret).as_ref().zip(c.secret.as_ref()) {
-            if s.0.expose().len() < 16 {
+        if let (Some(value), Some(raw)) = (&secret, &c.secret) {
+            if value.expose().len() < 16 {
                 self.report(
-                    s.1.span(),
+                    raw.span(),
                     key("secret"),
                     "a client secret must be at least 16 characters",
                 );

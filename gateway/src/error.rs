@@ -8,6 +8,8 @@ pub enum GatewayError {
     DevCert(#[from] crate::devcert::DevCertError),
     #[error(transparent)]
     Store(#[from] gerbang_idp::store::StoreError),
+    #[error("the provider cannot start: {0}")]
+    Provider(#[from] gerbang_idp::provider::ProviderError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: String,

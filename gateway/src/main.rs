@@ -1,6 +1,7 @@
 //! `gerbang`: an authentication gateway. A Pingora reverse proxy with an OpenID Connect
 //! provider built in.
 
+mod admin;
 mod demo;
 mod devcert;
 mod error;
@@ -46,6 +47,14 @@ enum Command {
     },
     /// Run the demo: the gateway, the provider and three example apps on localhost, data in ./data.
     Demo,
+    /// Manage user accounts (while no server holds the store).
+    Users {
+        /// The configuration file (for the store's location).
+        #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: admin::UsersCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,6 +78,7 @@ fn main() -> ExitCode {
             Ok(config) => finish(serve::run(config, Vec::new())),
             Err(e) => fail(&e),
         },
+        Command::Users { config, command } => users(config, command),
         Command::Demo => {
             let started = demo::config(std::path::Path::new(".")).and_then(|config| {
                 let apps = demo::example_apps(&config)?;
@@ -77,6 +87,30 @@ fn main() -> ExitCode {
             });
             finish(started)
         }
+    }
+}
+
+fn users(config: Option<PathBuf>, command: admin::UsersCommand) -> ExitCode {
+    let Some(path) = config else {
+        return fail(&"give the configuration with --config FILE (or GERBANG_CONFIG)");
+    };
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    match runtime.block_on(admin::run(&config, command)) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
     }
 }
 

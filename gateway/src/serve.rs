@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use cookie::Key;
 use gerbang_config::{Config, Policy, Store as StoreConfig};
-use gerbang_idp::store::{KeyStore, SledStore};
+use gerbang_idp::provider::Provider;
+use gerbang_idp::store::{SharedStore, SledStore};
 use pingora::lb::health_check::TcpHealthCheck;
 use pingora::lb::LoadBalancer;
 use pingora::listeners::tls::TlsSettings;
@@ -42,7 +43,7 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         .enable_all()
         .build()
         .map_err(GatewayError::Runtime)?;
-    let store = match &config.store {
+    let store: SharedStore = match &config.store {
         StoreConfig::Sled { path } => Arc::new(SledStore::open(path)?),
     };
     let cookie_key = match &config.session.cookie_secret {
@@ -54,6 +55,8 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
                 .map_err(|_| GatewayError::Tls("the stored cookie key is malformed".into()))?
         }
     };
+    let config = Arc::new(config);
+    let provider = startup.block_on(Provider::start(Arc::clone(&config), Arc::clone(&store)))?;
     drop(startup);
 
     let mut conf = ServerConf {
@@ -81,7 +84,11 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
             })?;
     server.add_service(background_service(
         "provider",
-        HttpService::new("provider", provider_listener, gerbang_idp::web::router()),
+        HttpService::new(
+            "provider",
+            provider_listener,
+            gerbang_idp::web::router(provider),
+        ),
     ));
 
     let parts = GatewayParts {

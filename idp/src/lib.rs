@@ -4,5 +4,8 @@
 pub mod account;
 pub mod keys;
 pub mod protocol;
+pub mod provider;
+pub mod sealed;
+pub mod session;
 pub mod store;
 pub mod web;

@@ -41,6 +41,8 @@ pub struct Spec {
     pub server_extra: String,
     /// More TOML appended as is (e.g. `[session]`).
     pub extra: String,
+    /// Accounts made with `gerbang users add` before the server starts: (user name, password).
+    pub users: Vec<(String, String)>,
     pub grace_period_secs: u64,
 }
 
@@ -53,6 +55,7 @@ impl Spec {
             https: false,
             server_extra: String::new(),
             extra: String::new(),
+            users: Vec::new(),
             grace_period_secs: 0,
         }
     }
@@ -103,6 +106,9 @@ impl Gerbang {
         let https = spec.https.then(free_port);
         let config = dir.path().join("gerbang.toml");
         std::fs::write(&config, Self::config_text(&spec, http, https)).expect("write config");
+        for (n, (username, password)) in spec.users.iter().enumerate() {
+            add_user(&config, username, password, n);
+        }
         let log = std::fs::File::create(dir.path().join("gerbang.log")).expect("log file");
         let child = Command::new(gerbang_binary())
             .args(["serve", "--config"])
@@ -214,6 +220,41 @@ impl Gerbang {
         }
         None
     }
+}
+
+/// `gerbang users add` for a test account `n`: e-mail `<name>@example.test`, a NIK made from `n`.
+fn add_user(config: &Path, username: &str, password: &str, n: usize) {
+    use std::io::Write;
+    let mut child = Command::new(gerbang_binary())
+        .args(["users", "add", "--config"])
+        .arg(config)
+        .args([
+            "--username",
+            username,
+            "--email",
+            &format!("{username}@example.test"),
+        ])
+        .args([
+            "--phone",
+            &format!("+62812000{n:04}"),
+            "--name",
+            &format!("Pengguna {username}"),
+        ])
+        .args(["--nik", &format!("3171014101{n:06}")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("gerbang users add");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(password.as_bytes())
+        .expect("password");
+    assert!(
+        child.wait().expect("users add").success(),
+        "gerbang users add {username} failed"
+    );
 }
 
 impl Drop for Gerbang {

@@ -159,18 +159,16 @@ async fn authenticated_route_sends_browsers_to_the_provider() {
     let q2: HashMap<String, String> = again.query_pairs().into_owned().collect();
     assert_ne!(q["state"], q2["state"]);
 
-    // The provider's authorization endpoint answers through the gateway (a clear page, for now).
+    // The provider's authorization endpoint, reached through the gateway, accepts the
+    // gateway's request and asks the user to log in.
     let provider = c
         .get(location.as_str().replace("https://", "http://"))
         .send()
         .await
         .unwrap();
-    assert_eq!(provider.status(), 503);
-    assert!(provider
-        .text()
-        .await
-        .unwrap()
-        .contains("Masuk belum tersedia"));
+    assert_eq!(provider.status(), 302);
+    let login = provider.headers()["location"].to_str().unwrap();
+    assert!(login.starts_with("/login?request="), "{login}");
 }
 
 #[tokio::test]

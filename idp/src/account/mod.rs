@@ -1,3 +1,5 @@
 //! The OSS account flows: passwords, captcha, login.
 
+pub mod captcha;
+pub mod login;
 pub mod password;

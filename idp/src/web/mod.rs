@@ -1,18 +1,43 @@
 //! The provider's HTTP surface. Thin handlers: they parse, call protocol or account functions,
 //! and render.
 
-use axum::http::{header, HeaderValue, StatusCode};
+mod i18n;
+mod login;
+mod oidc;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
+use crate::provider::Provider;
+pub use i18n::Lang;
+
 /// The provider's routes, served under the issuer's host.
-pub fn router() -> Router {
+pub fn router(provider: Arc<Provider>) -> Router {
     Router::new()
-        .route("/", get(home))
-        .route("/authorize", get(authorize).post(authorize))
+        .route("/", get(login::home))
+        .route("/.well-known/openid-configuration", get(oidc::discovery))
+        .route("/jwks", get(oidc::jwks))
+        .route(
+            "/authorize",
+            get(oidc::authorize_get).post(oidc::authorize_post),
+        )
+        .route("/token", post(oidc::token))
+        .route(
+            "/userinfo",
+            get(oidc::userinfo_get).post(oidc::userinfo_post),
+        )
+        .route("/login", get(login::page).post(login::submit))
+        .route("/captcha/{token}/image", get(login::captcha_image))
+        .route("/captcha/{token}/audio", get(login::captcha_audio))
+        .route("/static/gerbang.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::map_response(security_headers))
+        .with_state(provider)
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -24,46 +49,51 @@ async fn security_headers(mut response: Response) -> Response {
         (header::REFERRER_POLICY, "no-referrer"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self' https:; frame-ancestors 'none'",
         ),
     ] {
-        headers.insert(name, HeaderValue::from_static(value));
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
     }
     response
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title}</title></head><body><main>{body}</main></body></html>"
-    ))
-}
-
-async fn home() -> Html<String> {
-    page(
-        "Gerbang SSO",
-        "<h1>Gerbang SSO</h1><p>Layanan masuk tunggal untuk aplikasi perizinan.</p><p lang=\"en\">Single sign-on for the licensing apps.</p>",
-    )
-}
-
-/// The authorization endpoint. The login page arrives with the provider; until then it says so
-/// plainly instead of failing.
-async fn authorize() -> impl IntoResponse {
+async fn stylesheet() -> impl IntoResponse {
     (
-        StatusCode::SERVICE_UNAVAILABLE,
-        page(
-            "Masuk belum tersedia",
-            "<h1>Masuk belum tersedia</h1><p>Halaman masuk (login) sedang disiapkan. Silakan coba lagi nanti.</p>\
-<p lang=\"en\">Logging in is not available yet: the login page is being built. Please try again later.</p>",
-        ),
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("gerbang.css"),
     )
 }
 
 async fn not_found() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        page(
+        Html(pages::layout(
+            Lang::Id,
             "404",
-            "<h1>404</h1><p>Halaman tidak ditemukan.</p><p lang=\"en\">Page not found.</p>",
-        ),
+            maud::html! { h1 { "404" } p { "Halaman tidak ditemukan." } p lang="en" { "Page not found." } },
+        )),
     )
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The address the gateway saw the client at: the last `X-Forwarded-For` entry (the provider
+/// listens on loopback and is reached only through the gateway, which sets it).
+fn client_address(headers: &HeaderMap) -> String {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(|a| a.trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn redirect(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
 }

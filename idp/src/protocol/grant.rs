@@ -1,0 +1,517 @@
+//! Issuing and exchanging grants: authorization codes (single use, short-lived, bound to
+//! client, redirect URI, PKCE challenge and nonce), refresh tokens (rotated on every use; a spent
+//! one used again revokes its whole family) and client credentials.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{TimeZone, Utc};
+use gerbang_config::{Client, GrantType};
+use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm};
+use openidconnect::{
+    AccessToken, Audience, AuthenticationContextClass, AuthorizationCode, EmptyAdditionalClaims,
+    IssuerUrl, Nonce, StandardClaims, SubjectIdentifier,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::authorize::{pkce_matches, AuthorizationRequest};
+use super::error::{ErrorCode, OAuthError};
+use super::jwt;
+use crate::keys::SigningAlg;
+use crate::provider::Provider;
+use crate::store::{OneTimeKind, Timestamp, User, UserStatus};
+
+/// The one authentication context Gerbang asserts: password plus captcha.
+pub const ACR: &str = "urn:gerbang:acr:password-captcha";
+
+/// What an authorization code stands for, kept under the code's hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CodeGrant {
+    client_id: String,
+    redirect_uri: String,
+    user_id: String,
+    scopes: Vec<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    auth_time: Timestamp,
+    session: String,
+}
+
+/// What a refresh token stands for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RefreshGrant {
+    family: String,
+    client_id: String,
+    user_id: String,
+    scopes: Vec<String>,
+    auth_time: Timestamp,
+    session: String,
+    /// The family's absolute end: rotation never extends it.
+    family_expires_at: Timestamp,
+}
+
+/// Claims of Gerbang's access tokens (RFC 9068).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Vec<String>,
+    pub client_id: String,
+    pub scope: String,
+    pub iat: Timestamp,
+    pub exp: Timestamp,
+    pub jti: String,
+    /// The provider session it came from; absent for client credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Whom and what a set of tokens is about.
+struct Grantee<'a> {
+    client: &'a Client,
+    user: &'a User,
+    scopes: &'a [String],
+    auth_time: Timestamp,
+    /// The provider session's hash.
+    session: &'a str,
+}
+
+/// Where a refresh token family stands: its name and, after the first rotation, its end.
+struct Family<'a> {
+    name: &'a str,
+    expires_at: Option<Timestamp>,
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn hash(secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn server_error(_: impl std::fmt::Display) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::ServerError,
+        "the provider could not complete the request",
+    )
+}
+
+fn invalid_grant(why: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, why)
+}
+
+/// A new authorization code for a logged-in user.
+pub async fn issue_code(
+    provider: &Provider,
+    request: &AuthorizationRequest,
+    user: &User,
+    session_hash: &str,
+    auth_time: Timestamp,
+    now: Timestamp,
+) -> Result<String, OAuthError> {
+    let code = random_token();
+    let grant = CodeGrant {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        user_id: user.id.clone(),
+        scopes: request.scopes.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time,
+        session: session_hash.to_string(),
+    };
+    let value = serde_json::to_vec(&grant).map_err(server_error)?;
+    let expires = now + provider.config.provider.code_lifetime.as_secs();
+    provider
+        .store
+        .put_once(
+            OneTimeKind::AuthorizationCode,
+            &hash(&code),
+            &value,
+            expires,
+        )
+        .await
+        .map_err(server_error)?;
+    Ok(code)
+}
+
+/// `grant_type=authorization_code`.
+pub async fn exchange_code(
+    provider: &Provider,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+    now: Timestamp,
+) -> Result<TokenResponse, OAuthError> {
+    allowed(client, GrantType::AuthorizationCode)?;
+    let store = &provider.store;
+    let code_hash = hash(code);
+    let Some(bytes) = store
+        .take_once(OneTimeKind::AuthorizationCode, &code_hash, now)
+        .await
+        .map_err(server_error)?
+    else {
+        // A code used twice: revoke what its first use issued (RFC 6749 4.1.2).
+        let family_end = now + provider.config.provider.refresh_token_lifetime.as_secs();
+        store
+            .revoke(&format!("code:{code_hash}"), family_end)
+            .await
+            .map_err(server_error)?;
+        return Err(invalid_grant(
+            "the code is unknown, expired or already used",
+        ));
+    };
+    let grant: CodeGrant = serde_json::from_slice(&bytes).map_err(server_error)?;
+    if grant.client_id != client.id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if redirect_uri != Some(grant.redirect_uri.as_str()) {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&grant.code_challenge, verifier) {
+        (Some(challenge), Some(v)) if pkce_matches(v, challenge) => {}
+        (Some(_), _) => return Err(invalid_grant("the PKCE verifier does not match")),
+        (None, Some(_)) => return Err(invalid_grant("no PKCE challenge was sent for this code")),
+        (None, None) => {}
+    }
+    let user = active_user(provider, &grant.user_id).await?;
+    // Anything issued from this code belongs to the family named after it, so a replay of the
+    // code revokes them (see above).
+    let family = format!("code:{code_hash}");
+    let grantee = Grantee {
+        client,
+        user: &user,
+        scopes: &grant.scopes,
+        auth_time: grant.auth_time,
+        session: &grant.session,
+    };
+    let family = Family {
+        name: &family,
+        expires_at: None,
+    };
+    issue_tokens(
+        provider,
+        &grantee,
+        grant.nonce.as_deref(),
+        &family,
+        Some(code),
+        now,
+    )
+    .await
+}
+
+/// `grant_type=refresh_token`: rotation, reuse detection, absolute lifetime.
+pub async fn refresh(
+    provider: &Provider,
+    client: &Client,
+    token: &str,
+    now: Timestamp,
+) -> Result<TokenResponse, OAuthError> {
+    allowed(client, GrantType::RefreshToken)?;
+    let store = &provider.store;
+    let token_hash = hash(token);
+    let spent_marker = format!("spent:{token_hash}");
+    let Some(bytes) = store
+        .take_once(OneTimeKind::RefreshToken, &token_hash, now)
+        .await
+        .map_err(server_error)?
+    else {
+        if let Some(family) = store
+            .take_once(OneTimeKind::RefreshToken, &spent_marker, now)
+            .await
+            .map_err(server_error)?
+        {
+            let family = String::from_utf8_lossy(&family).into_owned();
+            let until = now + provider.config.provider.refresh_token_lifetime.as_secs();
+            store.revoke(&family, until).await.map_err(server_error)?;
+            tracing::warn!(client = %client.id, "a spent refresh token was used again: its family is revoked");
+        }
+        return Err(invalid_grant(
+            "the refresh token is unknown, expired or already used",
+        ));
+    };
+    let grant: RefreshGrant = serde_json::from_slice(&bytes).map_err(server_error)?;
+    if grant.client_id != client.id {
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    if store
+        .is_revoked(&grant.family, now)
+        .await
+        .map_err(server_error)?
+        || store
+            .is_revoked(&format!("session:{}", grant.session), now)
+            .await
+            .map_err(server_error)?
+    {
+        return Err(invalid_grant("the refresh token was revoked"));
+    }
+    store
+        .put_once(
+            OneTimeKind::RefreshToken,
+            &spent_marker,
+            grant.family.as_bytes(),
+            grant.family_expires_at,
+        )
+        .await
+        .map_err(server_error)?;
+    let user = active_user(provider, &grant.user_id).await?;
+    let grantee = Grantee {
+        client,
+        user: &user,
+        scopes: &grant.scopes,
+        auth_time: grant.auth_time,
+        session: &grant.session,
+    };
+    let family = Family {
+        name: &grant.family,
+        expires_at: Some(grant.family_expires_at),
+    };
+    issue_tokens(provider, &grantee, None, &family, None, now).await
+}
+
+/// `grant_type=client_credentials`: an access token for the client itself.
+pub async fn client_credentials(
+    provider: &Provider,
+    client: &Client,
+    scope: Option<&str>,
+    now: Timestamp,
+) -> Result<TokenResponse, OAuthError> {
+    allowed(client, GrantType::ClientCredentials)?;
+    let requested: Vec<&str> = scope
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty() && *s != "openid")
+        .collect();
+    let scopes: Vec<String> = client
+        .scopes
+        .iter()
+        .filter(|s| requested.contains(&s.as_str()))
+        .cloned()
+        .collect();
+    let (access_token, lifetime) = access_token(provider, client, &client.id, &scopes, None, now)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: lifetime,
+        scope: scopes.join(" "),
+        id_token: None,
+        refresh_token: None,
+    })
+}
+
+fn allowed(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
+    if client.grant_types.contains(&grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("the client may not use {}", grant.as_str()),
+        ))
+    }
+}
+
+async fn active_user(provider: &Provider, id: &str) -> Result<User, OAuthError> {
+    match provider.store.user(id).await.map_err(server_error)? {
+        Some(user) if user.status == UserStatus::Active => Ok(user),
+        _ => Err(invalid_grant("the user is no longer active")),
+    }
+}
+
+fn access_token(
+    provider: &Provider,
+    client: &Client,
+    subject: &str,
+    scopes: &[String],
+    session: Option<&str>,
+    now: Timestamp,
+) -> Result<(String, u64), OAuthError> {
+    let lifetime = provider.config.provider.access_token_lifetime.as_secs();
+    let claims = AccessClaims {
+        iss: provider.issuer.clone(),
+        sub: subject.to_string(),
+        aud: vec![client.id.clone()],
+        client_id: client.id.clone(),
+        scope: scopes.join(" "),
+        iat: now,
+        exp: now + lifetime,
+        jti: random_token(),
+        sid: session.map(str::to_string),
+    };
+    let token =
+        jwt::sign(&provider.keys, SigningAlg::Rs256, "at+jwt", &claims).map_err(server_error)?;
+    Ok((token, lifetime))
+}
+
+async fn issue_tokens(
+    provider: &Provider,
+    grantee: &Grantee<'_>,
+    nonce: Option<&str>,
+    family: &Family<'_>,
+    code: Option<&str>,
+    now: Timestamp,
+) -> Result<TokenResponse, OAuthError> {
+    let Grantee {
+        client,
+        user,
+        scopes,
+        auth_time,
+        session,
+    } = *grantee;
+    let (access, lifetime) = access_token(provider, client, &user.id, scopes, Some(session), now)?;
+    let id_token = id_token(provider, grantee, nonce, &access, code, now)?;
+    let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
+        let token = random_token();
+        let family_expires_at = family
+            .expires_at
+            .unwrap_or(now + provider.config.provider.refresh_token_lifetime.as_secs());
+        let grant = RefreshGrant {
+            family: family.name.to_string(),
+            client_id: client.id.clone(),
+            user_id: user.id.clone(),
+            scopes: scopes.to_vec(),
+            auth_time,
+            session: session.to_string(),
+            family_expires_at,
+        };
+        let value = serde_json::to_vec(&grant).map_err(server_error)?;
+        provider
+            .store
+            .put_once(
+                OneTimeKind::RefreshToken,
+                &hash(&token),
+                &value,
+                family_expires_at,
+            )
+            .await
+            .map_err(server_error)?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer".into(),
+        expires_in: lifetime,
+        scope: scopes.join(" "),
+        id_token: Some(id_token),
+        refresh_token,
+    })
+}
+
+fn id_token(
+    provider: &Provider,
+    grantee: &Grantee<'_>,
+    nonce: Option<&str>,
+    access: &str,
+    code: Option<&str>,
+    now: Timestamp,
+) -> Result<String, OAuthError> {
+    let Grantee {
+        client,
+        user,
+        scopes,
+        auth_time,
+        ..
+    } = *grantee;
+    let time = |t: Timestamp| {
+        Utc.timestamp_opt(t as i64, 0)
+            .single()
+            .ok_or_else(|| server_error("time"))
+    };
+    let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(server_error)?;
+    let released = super::claims::for_scopes(user, scopes);
+    let mut standard: StandardClaims<openidconnect::core::CoreGenderClaim> =
+        StandardClaims::new(SubjectIdentifier::new(user.id.clone()));
+    if let Some(name) = released.get("preferred_username").and_then(|v| v.as_str()) {
+        standard =
+            standard.set_preferred_username(Some(openidconnect::EndUserUsername::new(name.into())));
+    }
+    if let Some(name) = released.get("name").and_then(|v| v.as_str()) {
+        let mut names = openidconnect::LocalizedClaim::new();
+        names.insert(None, openidconnect::EndUserName::new(name.into()));
+        standard = standard.set_name(Some(names));
+    }
+    if let Some(email) = released.get("email").and_then(|v| v.as_str()) {
+        standard = standard
+            .set_email(Some(openidconnect::EndUserEmail::new(email.into())))
+            .set_email_verified(Some(true));
+    }
+    if let Some(phone) = released.get("phone_number").and_then(|v| v.as_str()) {
+        standard =
+            standard.set_phone_number(Some(openidconnect::EndUserPhoneNumber::new(phone.into())));
+    }
+    let lifetime = provider.config.provider.id_token_lifetime.as_secs();
+    let claims = CoreIdTokenClaims::new(
+        issuer,
+        vec![Audience::new(client.id.clone())],
+        time(now + lifetime)?,
+        time(now)?,
+        standard,
+        EmptyAdditionalClaims {},
+    )
+    .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
+    .set_auth_time(Some(time(auth_time)?))
+    .set_auth_context_ref(Some(AuthenticationContextClass::new(ACR.into())));
+    let token = CoreIdToken::new(
+        claims,
+        provider.keys.active(SigningAlg::Rs256),
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        Some(&AccessToken::new(access.to_string())),
+        code.map(|c| AuthorizationCode::new(c.to_string())).as_ref(),
+    )
+    .map_err(server_error)?;
+    Ok(token.to_string())
+}
+
+/// The claims of a live access token: signature, issuer and expiry checked, not revoked.
+pub async fn verify_access_token(
+    provider: &Provider,
+    token: &str,
+    now: Timestamp,
+) -> Result<AccessClaims, OAuthError> {
+    let invalid = || {
+        OAuthError::new(
+            ErrorCode::InvalidToken,
+            "the access token is invalid or expired",
+        )
+    };
+    let claims: AccessClaims = jwt::verify(&provider.keys, token).map_err(|_| invalid())?;
+    if claims.iss != provider.issuer || claims.exp <= now {
+        return Err(invalid());
+    }
+    let store = &provider.store;
+    let revoked = store
+        .is_revoked(&format!("jti:{}", claims.jti), now)
+        .await
+        .map_err(server_error)?
+        || match &claims.sid {
+            Some(sid) => store
+                .is_revoked(&format!("session:{sid}"), now)
+                .await
+                .map_err(server_error)?,
+            None => false,
+        };
+    if revoked {
+        return Err(invalid());
+    }
+    Ok(claims)
+}

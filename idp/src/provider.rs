@@ -1,0 +1,143 @@
+//! The provider: everything its handlers share, made once at start.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use gerbang_config::{Config, HostPattern};
+
+use crate::account::captcha::{CaptchaError, Captchas};
+use crate::account::password::{PasswordError, Passwords};
+use crate::keys::{KeyError, Keyring};
+use crate::protocol::client::Registry;
+use crate::sealed::{BadKey, Sealer};
+use crate::store::{SharedStore, StoreError, Timestamp};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Captcha(#[from] CaptchaError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Seal(#[from] BadKey),
+}
+
+pub struct Provider {
+    /// The issuer exactly as tokens and discovery state it: no trailing slash.
+    pub issuer: String,
+    pub config: Arc<Config>,
+    pub store: SharedStore,
+    pub keys: Keyring,
+    pub passwords: Passwords,
+    pub clients: Registry,
+    pub captchas: Captchas,
+    /// Seals pending authorization requests while the user logs in.
+    pub requests: Sealer,
+    /// The gateway's own client secret, shared with the gateway in this process.
+    pub gateway_secret: String,
+}
+
+/// Seconds since the Unix epoch: the one clock every handler reads, then passes down.
+pub fn now() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn random_secret() -> Vec<u8> {
+    let bytes: [u8; 32] = rand::random();
+    bytes.to_vec()
+}
+
+impl Provider {
+    pub async fn start(
+        config: Arc<Config>,
+        store: SharedStore,
+    ) -> Result<Arc<Provider>, ProviderError> {
+        let now = now();
+        let keys = Keyring::load_or_create(store.as_ref(), now).await?;
+        let captcha_key = store.secret("captcha-key", &random_secret).await?;
+        let request_key = store.secret("request-key", &random_secret).await?;
+        let gateway_secret = store
+            .secret("gateway-client-secret", &random_secret)
+            .await?;
+        let gateway_secret: String = gateway_secret.iter().map(|b| format!("{b:02x}")).collect();
+        let routes: Vec<HostPattern> = config.routes.iter().map(|r| r.host.clone()).collect();
+        let public_port = config
+            .provider
+            .issuer
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let clients = Registry::new(
+            &config.clients,
+            gateway_secret.clone(),
+            &routes,
+            public_port,
+        );
+        let captchas = Captchas::new(
+            &captcha_key,
+            Arc::clone(&store),
+            config.captcha.lifetime.as_secs(),
+            config.captcha.test_answer.clone(),
+        )?;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Arc::new(Provider {
+            issuer: config
+                .provider
+                .issuer
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+            passwords: Passwords::new(workers)?,
+            config,
+            store,
+            keys,
+            clients,
+            captchas,
+            requests: Sealer::new(&request_key, "authorization-request")?,
+            gateway_secret,
+        }))
+    }
+
+    /// An absolute URL under the issuer.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+impl Provider {
+    /// Session timeouts from configuration.
+    pub fn session_lifetimes(&self) -> crate::session::Lifetimes {
+        crate::session::Lifetimes {
+            idle: self.config.session.idle_timeout.as_secs(),
+            absolute: self.config.session.absolute_timeout.as_secs(),
+        }
+    }
+
+    /// Records an audit event; a failure to record is logged, never shown to the user.
+    pub async fn audit(
+        &self,
+        kind: &str,
+        user_id: Option<&str>,
+        client_id: Option<&str>,
+        address: Option<&str>,
+        detail: &str,
+    ) {
+        let event = crate::store::AuditEvent {
+            at: now(),
+            kind: kind.into(),
+            user_id: user_id.map(str::to_string),
+            client_id: client_id.map(str::to_string),
+            address: address.map(str::to_string),
+            detail: detail.into(),
+        };
+        if let Err(e) = self.store.record(&event).await {
+            tracing::error!(error = %e, kind, "cannot record an audit event");
+        }
+    }
+}

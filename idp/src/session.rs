@@ -1,0 +1,96 @@
+//! The provider's own session: who is logged in at the provider, in a `__Host-` cookie whose
+//! value is 256 random bits; the store keeps only its hash.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::store::{Session, SessionStore, StoreResult, Timestamp, User, UserStatus, UserStore};
+
+pub const COOKIE: &str = "__Host-gerbang-sso";
+/// `last_seen` is written at most this often, so busy sessions do not write on every request.
+const TOUCH_EVERY: u64 = 60;
+
+pub fn hash(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
+}
+
+/// Timeouts, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle: u64,
+    pub absolute: u64,
+}
+
+/// Starts a session for `user`; returns the cookie value (shown once, never stored) and the record.
+pub async fn start(
+    store: &dyn SessionStore,
+    user: &User,
+    life: Lifetimes,
+    now: Timestamp,
+) -> StoreResult<(String, Session)> {
+    let bytes: [u8; 32] = rand::random();
+    let value = URL_SAFE_NO_PAD.encode(bytes);
+    let session = Session {
+        id_hash: hash(&value),
+        user_id: user.id.clone(),
+        created_at: now,
+        last_seen: now,
+        expires_at: now + life.idle.min(life.absolute),
+        auth_time: now,
+        audience: "provider".into(),
+    };
+    store.put_session(&session).await?;
+    Ok((value, session))
+}
+
+/// The live session a cookie value names, with its active user; touches it.
+pub async fn current<S: SessionStore + UserStore + ?Sized>(
+    store: &S,
+    value: &str,
+    life: Lifetimes,
+    now: Timestamp,
+) -> StoreResult<Option<(Session, User)>> {
+    let Some(mut session) = store.session(&hash(value)).await? else {
+        return Ok(None);
+    };
+    let absolute_end = session.created_at + life.absolute;
+    if now >= session.expires_at || now >= absolute_end {
+        store.delete_session(&session.id_hash).await?;
+        return Ok(None);
+    }
+    let Some(user) = store
+        .user(&session.user_id)
+        .await?
+        .filter(|u| u.status == UserStatus::Active)
+    else {
+        store.delete_session(&session.id_hash).await?;
+        return Ok(None);
+    };
+    if now >= session.last_seen + TOUCH_EVERY {
+        session.last_seen = now;
+        session.expires_at = (now + life.idle).min(absolute_end);
+        store.put_session(&session).await?;
+    }
+    Ok(Some((session, user)))
+}
+
+/// The `Set-Cookie` value for a session cookie (or, with `None`, one that removes it).
+pub fn cookie(value: Option<&str>, life: Lifetimes) -> String {
+    match value {
+        Some(v) => format!(
+            "{COOKIE}={v}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
+            life.absolute
+        ),
+        None => format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"),
+    }
+}
+
+/// The session cookie's value in a `Cookie` header.
+pub fn from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, v)| v)
+}

@@ -1,0 +1,240 @@
+//! The login page ("Masuk", OSS guide Gambar 5), the captcha's picture and sound, and the
+//! provider's own home.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+
+use super::i18n::{Lang, Text};
+use super::pages::{self, LoginForm};
+use super::{client_address, header_str, oidc, redirect};
+use crate::account::login as limits;
+use crate::account::password::PasswordError;
+use crate::protocol::authorize::AuthorizationRequest;
+use crate::provider::{now, Provider};
+use crate::session;
+use crate::store::{UniqueKey, UserStatus};
+
+fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
+    Lang::choose(ui_locales, header_str(headers, header::ACCEPT_LANGUAGE))
+}
+
+/// The pending authorization request a login continues, if any (and if it opens).
+fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
+    p.requests
+        .open(sealed)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+async fn render(
+    p: &Provider,
+    lang: Lang,
+    status: StatusCode,
+    request: &str,
+    username: &str,
+    error: Option<Text>,
+) -> Response {
+    let token = match p.captchas.issue(now()).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot issue a captcha");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html(pages::error(lang, Text::Busy, &p.config.helpdesk)),
+            )
+                .into_response();
+        }
+    };
+    let form = LoginForm {
+        request_id: request,
+        username,
+        captcha_token: &token,
+        error,
+    };
+    (status, Html(pages::login(lang, &form, &p.config.helpdesk))).into_response()
+}
+
+pub async fn page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let sealed = q.get("request").map(String::as_str).unwrap_or("");
+    let request = pending(&p, sealed);
+    let ui = q.get("ui_locales").map(String::as_str).or(request
+        .as_ref()
+        .and_then(|r| r.ui_locales.first().map(String::as_str)));
+    let lang = lang(&headers, ui);
+    let hint = request
+        .as_ref()
+        .and_then(|r| r.login_hint.clone())
+        .unwrap_or_default();
+    render(
+        &p,
+        lang,
+        StatusCode::OK,
+        if request.is_some() { sealed } else { "" },
+        &hint,
+        None,
+    )
+    .await
+}
+
+/// A login attempt: captcha, limits, password; then a fresh session and back to the client.
+pub async fn submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let lang = lang(&headers, Some(field("ui_locales")));
+    let (sealed, username) = (field("request"), field("username").trim());
+    let again =
+        |error: Text, status: StatusCode| render(&p, lang, status, sealed, username, Some(error));
+    if !same_origin(&p, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            Html(pages::error(lang, Text::BadRequest, &p.config.helpdesk)),
+        )
+            .into_response();
+    }
+    let now = now();
+    let address = client_address(&headers);
+    let store = p.store.as_ref();
+    match limits::address_over_limit(store, &address, now).await {
+        Ok(false) => {}
+        Ok(true) => return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await,
+        Err(e) => return unavailable(&p, lang, e).await,
+    }
+    match p
+        .captchas
+        .check(field("captcha_token"), field("captcha"), now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return again(Text::WrongCaptcha, StatusCode::OK).await,
+        Err(e) => return unavailable(&p, lang, e).await,
+    }
+    // The same account whether its user name or its e-mail was typed.
+    let user = match store
+        .user_by_key(&UniqueKey::Username(username.into()))
+        .await
+    {
+        Ok(Some(u)) => Some(u),
+        Ok(None) => store
+            .user_by_key(&UniqueKey::Email(username.into()))
+            .await
+            .ok()
+            .flatten(),
+        Err(e) => return unavailable(&p, lang, e).await,
+    };
+    let account = limits::account_key(user.as_ref().map(|u| u.id.as_str()), username);
+    match limits::account_locked(store, &account, now).await {
+        Ok(false) => {}
+        Ok(true) => {
+            p.audit(
+                "login.locked",
+                user.as_ref().map(|u| u.id.as_str()),
+                None,
+                Some(&address),
+                "account locked",
+            )
+            .await;
+            return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await;
+        }
+        Err(e) => return unavailable(&p, lang, e).await,
+    }
+    let active = user.filter(|u| u.status == UserStatus::Active);
+    let hash = active.as_ref().and_then(|u| u.password_hash.as_deref());
+    let verified = match p.passwords.verify(field("password"), hash).await {
+        Ok(v) => v,
+        Err(PasswordError::Busy) => {
+            return again(Text::Busy, StatusCode::SERVICE_UNAVAILABLE).await
+        }
+        Err(e) => return unavailable(&p, lang, e).await,
+    };
+    let Some(user) = active.filter(|_| verified) else {
+        let _ = limits::record_failure(store, &account, now).await;
+        p.audit(
+            "login.failure",
+            None,
+            None,
+            Some(&address),
+            "wrong user name or password",
+        )
+        .await;
+        return again(Text::WrongCredentials, StatusCode::OK).await;
+    };
+    let _ = limits::record_success(store, &account).await;
+    // A new session at every login, never one the browser brought.
+    let life = p.session_lifetimes();
+    let (value, session) = match session::start(store, &user, life, now).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(&p, lang, e).await,
+    };
+    p.audit(
+        "login.success",
+        Some(&user.id),
+        None,
+        Some(&address),
+        "password and captcha",
+    )
+    .await;
+    let mut response = match pending(&p, sealed) {
+        Some(request) => oidc::complete(&p, &request, &session, &user, now).await,
+        None => redirect("/"),
+    };
+    if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(Some(&value), life)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// A form post must come from the provider's own pages (CSRF defence beside SameSite cookies).
+fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {
+    header_str(headers, header::ORIGIN).is_none_or(|origin| origin == p.issuer)
+}
+
+async fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "login failed for a server reason");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html(pages::error(lang, Text::Busy, &p.config.helpdesk)),
+    )
+        .into_response()
+}
+
+pub async fn captcha_image(State(p): State<Arc<Provider>>, Path(token): Path<String>) -> Response {
+    match p.captchas.png(&token, now()) {
+        Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+pub async fn captcha_audio(State(p): State<Arc<Provider>>, Path(token): Path<String>) -> Response {
+    match p.captchas.wav(&token, now()) {
+        Some(wav) => ([(header::CONTENT_TYPE, "audio/wav")], wav).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The provider's own page: who is logged in, or the login page.
+pub async fn home(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    let lang = lang(&headers, None);
+    let value = header_str(&headers, header::COOKIE).and_then(session::from_cookie_header);
+    let current = match value {
+        Some(v) => session::current(p.store.as_ref(), v, p.session_lifetimes(), now())
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    match current {
+        Some((_, user)) => Html(pages::logged_in(lang, &user.username)).into_response(),
+        None => redirect("/login"),
+    }
+}

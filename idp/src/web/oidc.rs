@@ -1,0 +1,342 @@
+//! Discovery, JWKS, authorization, token and userinfo endpoints.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Form, Json};
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::i18n::{Lang, Text};
+use super::{header_str, pages, redirect};
+use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
+use crate::protocol::client::ClientCredentials;
+use crate::protocol::error::{ErrorCode, OAuthError};
+use crate::protocol::{claims, grant};
+use crate::provider::{now, Provider};
+use crate::session;
+use crate::store::{Session, User};
+
+pub async fn discovery(State(p): State<Arc<Provider>>) -> Json<Value> {
+    Json(json!({
+        "issuer": p.issuer,
+        "authorization_endpoint": p.url("/authorize"),
+        "token_endpoint": p.url("/token"),
+        "userinfo_endpoint": p.url("/userinfo"),
+        "jwks_uri": p.url("/jwks"),
+        "end_session_endpoint": p.url("/logout"),
+        "introspection_endpoint": p.url("/introspect"),
+        "revocation_endpoint": p.url("/revoke"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": gerbang_config::SUPPORTED_SCOPES,
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "name", "preferred_username",
+            "birthdate", "gender", "locale", "email", "email_verified", "phone_number", "phone_number_verified", "address"],
+        "acr_values_supported": [grant::ACR],
+        "ui_locales_supported": ["id", "en"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+    }))
+}
+
+pub async fn jwks(State(p): State<Arc<Provider>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Json(p.keys.jwks()),
+    )
+        .into_response()
+}
+
+pub async fn authorize_get(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    authorize(&p, &headers, &params).await
+}
+
+pub async fn authorize_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(params): Form<HashMap<String, String>>,
+) -> Response {
+    authorize(&p, &headers, &params).await
+}
+
+fn lang_of(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
+    Lang::choose(ui_locales, header_str(headers, header::ACCEPT_LANGUAGE))
+}
+
+async fn authorize(
+    p: &Provider,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Response {
+    let lang = lang_of(headers, params.get("ui_locales").map(String::as_str));
+    let request = match authorize::validate(params, &p.clients) {
+        Ok(r) => r,
+        Err(AuthorizeError::Page(_)) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Html(pages::error(lang, Text::BadRequest, &p.config.helpdesk)),
+            )
+                .into_response();
+        }
+        Err(AuthorizeError::Redirect {
+            redirect_uri,
+            state,
+            error,
+        }) => {
+            return redirect(&authorize::response_url(
+                &redirect_uri,
+                &p.issuer,
+                Err(&error),
+                state.as_deref(),
+            ));
+        }
+    };
+    let now = now();
+    let current = match header_str(headers, header::COOKIE).and_then(session::from_cookie_header) {
+        Some(value) => session::current(p.store.as_ref(), value, p.session_lifetimes(), now)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let fresh_enough = |s: &Session| request.max_age.is_none_or(|max| now <= s.auth_time + max);
+    match current {
+        Some((session, user)) if !request.prompt_login && fresh_enough(&session) => {
+            complete(p, &request, &session, &user, now).await
+        }
+        _ if request.prompt_none => {
+            let error = OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in");
+            redirect(&authorize::response_url(
+                &request.redirect_uri,
+                &p.issuer,
+                Err(&error),
+                request.state.as_deref(),
+            ))
+        }
+        _ => {
+            let sealed = p
+                .requests
+                .seal(&serde_json::to_vec(&request).unwrap_or_default());
+            redirect(&format!(
+                "/login?request={sealed}&ui_locales={}",
+                lang.code()
+            ))
+        }
+    }
+}
+
+/// Sends a logged-in user back to the client with a code.
+pub async fn complete(
+    p: &Provider,
+    request: &AuthorizationRequest,
+    session: &Session,
+    user: &User,
+    now: u64,
+) -> Response {
+    let outcome =
+        grant::issue_code(p, request, user, &session.id_hash, session.auth_time, now).await;
+    let url = match &outcome {
+        Ok(code) => authorize::response_url(
+            &request.redirect_uri,
+            &p.issuer,
+            Ok(code),
+            request.state.as_deref(),
+        ),
+        Err(e) => authorize::response_url(
+            &request.redirect_uri,
+            &p.issuer,
+            Err(e),
+            request.state.as_deref(),
+        ),
+    };
+    redirect(&url)
+}
+
+/// How the client authenticated: `Authorization: Basic`, or the form.
+fn client_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Option<ClientCredentials> {
+    if let Some(basic) =
+        header_str(headers, header::AUTHORIZATION).and_then(|h| h.strip_prefix("Basic "))
+    {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(basic.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (id, secret) = text.split_once(':')?;
+        let unescape = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
+        return Some(ClientCredentials::Basic {
+            id: unescape(id)?,
+            secret: unescape(secret)?,
+        });
+    }
+    let id = form.get("client_id")?.clone();
+    Some(match form.get("client_secret") {
+        Some(secret) => ClientCredentials::Post {
+            id,
+            secret: secret.clone(),
+        },
+        None => ClientCredentials::Public { id },
+    })
+}
+
+fn oauth_error(e: &OAuthError) -> Response {
+    let status = match e.error {
+        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut response = (status, Json(e)).into_response();
+    if e.error == ErrorCode::InvalidClient {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Basic realm=\"gerbang\""),
+        );
+    }
+    if e.error == ErrorCode::InvalidToken {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    response
+}
+
+pub async fn token(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        let credentials = client_credentials(&headers, &form).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::InvalidClient,
+                "client authentication is required",
+            )
+        })?;
+        let client = p.clients.authenticate(&credentials)?;
+        let now = now();
+        let get = |k: &str| form.get(k).map(String::as_str);
+        let response = match get("grant_type") {
+            Some("authorization_code") => {
+                let code = get("code").ok_or_else(|| {
+                    OAuthError::new(ErrorCode::InvalidRequest, "code is required")
+                })?;
+                grant::exchange_code(
+                    &p,
+                    client,
+                    code,
+                    get("redirect_uri"),
+                    get("code_verifier"),
+                    now,
+                )
+                .await
+            }
+            Some("refresh_token") => {
+                let token = get("refresh_token").ok_or_else(|| {
+                    OAuthError::new(ErrorCode::InvalidRequest, "refresh_token is required")
+                })?;
+                grant::refresh(&p, client, token, now).await
+            }
+            Some("client_credentials") => {
+                grant::client_credentials(&p, client, get("scope"), now).await
+            }
+            Some(_) => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "this grant type is not offered",
+            )),
+            None => Err(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "grant_type is required",
+            )),
+        };
+        let kind = get("grant_type").unwrap_or("-");
+        match &response {
+            Ok(_) => {
+                p.audit("token.issued", None, Some(&client.id), None, kind)
+                    .await
+            }
+            Err(e) => {
+                p.audit(
+                    "token.refused",
+                    None,
+                    Some(&client.id),
+                    None,
+                    &format!("{kind}: {}", e.error.as_str()),
+                )
+                .await
+            }
+        }
+        response
+    }
+    .await;
+    match result {
+        Ok(tokens) => Json(tokens).into_response(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+pub async fn userinfo_get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    userinfo(&p, &headers, None).await
+}
+
+/// POST userinfo: the token in the `Authorization` header, or as `access_token` in a form body.
+pub async fn userinfo_post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form_token = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned());
+    userinfo(&p, &headers, form_token.as_deref()).await
+}
+
+async fn userinfo(p: &Provider, headers: &HeaderMap, form_token: Option<&str>) -> Response {
+    let token = header_str(headers, header::AUTHORIZATION)
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .or(form_token);
+    let Some(token) = token else {
+        return oauth_error(&OAuthError::new(ErrorCode::InvalidToken, "no access token"));
+    };
+    let claims = match grant::verify_access_token(p, token.trim(), now()).await {
+        Ok(c) => c,
+        Err(e) => return oauth_error(&e),
+    };
+    let user = match p.store.user(&claims.sub).await {
+        Ok(Some(u)) => u,
+        _ => {
+            return oauth_error(&OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the token's user is gone",
+            ))
+        }
+    };
+    let scopes: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
+    let mut body = claims::for_scopes(&user, &scopes);
+    body.insert("sub".into(), user.id.into());
+    Json(Value::Object(body)).into_response()
+}

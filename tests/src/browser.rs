@@ -1,0 +1,79 @@
+//! A browser-like client for the provider's pages: a cookie jar, no automatic redirects, and
+//! the form-filling a person does (the captcha answered with the configured test answer).
+
+use reqwest::Client;
+
+/// The test-mode captcha answer every test configuration sets.
+pub const CAPTCHA_TEST_ANSWER: &str = "uji";
+
+/// The `value` of the hidden input `name` in `html`.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("location")?
+        .to_str()
+        .ok()
+        .map(str::to_string)
+}
+
+/// Follows redirects on the provider's host until the login page, logs in, and returns the
+/// `Location` the provider finally sends the browser to (the client's redirect URI with a code).
+pub async fn log_in(
+    browser: &Client,
+    start: &str,
+    provider_origin: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    let mut url = start.to_string();
+    let mut page = String::new();
+    for _ in 0..5 {
+        let response = browser.get(&url).send().await.expect("GET");
+        match location(&response) {
+            Some(next) if !next.starts_with(provider_origin) && next.starts_with("http") => {
+                return next
+            }
+            Some(next) => {
+                url = if next.starts_with('/') {
+                    format!("{provider_origin}{next}")
+                } else {
+                    next
+                }
+            }
+            None => {
+                page = response.text().await.expect("login page");
+                break;
+            }
+        }
+    }
+    let request = hidden_field(&page, "request").unwrap_or_default();
+    let captcha_token = hidden_field(&page, "captcha_token").expect("a captcha on the login page");
+    let response = browser
+        .post(format!("{provider_origin}/login"))
+        .form(&[
+            ("request", request.as_str()),
+            ("captcha_token", captcha_token.as_str()),
+            ("captcha", CAPTCHA_TEST_ANSWER),
+            ("username", username),
+            ("password", password),
+            ("ui_locales", "id"),
+        ])
+        .send()
+        .await
+        .expect("POST /login");
+    let status = response.status();
+    match location(&response) {
+        Some(next) => next,
+        None => panic!(
+            "login did not redirect ({status}): {}",
+            response.text().await.unwrap_or_default()
+        ),
+    }
+}

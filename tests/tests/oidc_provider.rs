@@ -1,0 +1,551 @@
+//! The provider against `shared/checklists/oidc-provider.md`, driven by a real relying party
+//! (the `openidconnect` crate) through the running binary. Tests are named after the
+//! conformance-suite modules they stand for.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+
+use gerbang_tests::browser::{self, location};
+use gerbang_tests::{Gerbang, Spec};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
+    RefreshToken, Scope, TokenResponse,
+};
+use serde_json::Value;
+
+const RP: &str = "rp";
+const RP_SECRET: &str = "rp-secret-0123456789abcdef";
+const RP_REDIRECT: &str = "https://rp.test/callback";
+const USER: &str = "budi";
+const PASSWORD: &str = "kuda laut biru";
+
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// A running Gerbang with two clients and one user, a relying party's HTTP client and a browser.
+struct Op {
+    gw: Gerbang,
+    http: reqwest::Client,
+    browser: reqwest::Client,
+    issuer: String,
+}
+
+impl Op {
+    async fn start() -> Op {
+        let extra = format!(
+            "[captcha]\ntest_answer = \"{}\"\n\n\
+             [[client]]\nid = \"{RP}\"\nsecret = \"{RP_SECRET}\"\nredirect_uris = [\"{RP_REDIRECT}\", \"https://rp.test/other\"]\n\
+             grant_types = [\"authorization_code\", \"refresh_token\", \"client_credentials\"]\nscopes = [\"openid\", \"profile\", \"email\", \"phone\"]\nfirst_party = true\n\n\
+             [[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.test/cb\"]\nfirst_party = true\n",
+            browser::CAPTCHA_TEST_ANSWER
+        );
+        let gw = Gerbang::start(Spec {
+            https: true,
+            http: false,
+            extra,
+            users: vec![(USER.into(), PASSWORD.into())],
+            ..Spec::http("")
+        })
+        .await;
+        let hosts = [Gerbang::PROVIDER_HOST];
+        let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
+        Op {
+            http: gw.client(&hosts),
+            browser: gw.client(&hosts),
+            issuer,
+            gw,
+        }
+    }
+
+    async fn metadata(&self) -> CoreProviderMetadata {
+        CoreProviderMetadata::discover_async(
+            IssuerUrl::new(self.issuer.clone()).unwrap(),
+            &self.http,
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn client(&self) -> Client {
+        CoreClient::from_provider_metadata(
+            self.metadata().await,
+            ClientId::new(RP.into()),
+            Some(ClientSecret::new(RP_SECRET.into())),
+        )
+        .set_redirect_uri(RedirectUrl::new(RP_REDIRECT.into()).unwrap())
+    }
+
+    /// Logs in through the browser and returns the callback's query parameters.
+    async fn authorize(&self, url: &str) -> HashMap<String, String> {
+        let back = browser::log_in(&self.browser, url, &self.issuer, USER, PASSWORD).await;
+        query(&back)
+    }
+
+    /// POSTs `form` to the token endpoint, as the RP with Basic authentication when `secret`
+    /// is given; returns the status and the JSON body.
+    async fn token(&self, secret: Option<&str>, form: &[(&str, &str)]) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}/token", self.issuer)).form(form);
+        if let Some(secret) = secret {
+            request = request.basic_auth(RP, Some(secret));
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    /// The authorization request's answer without any login page: the browser follows only
+    /// the provider's redirects and stops at the first one leaving it.
+    async fn silent(&self, url: &str) -> reqwest::Response {
+        self.browser.get(url).send().await.unwrap()
+    }
+}
+
+/// A plain code-flow request of the RP: its URL, state and nonce.
+fn code_flow(client: &Client) -> (url::Url, CsrfToken, Nonce) {
+    client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .url()
+}
+
+fn query(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn oidcc_server_and_idtoken_signature_and_userinfo() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let back = op.authorize(url.as_str()).await;
+    assert_eq!(back.get("state"), Some(state.secret()));
+    assert_eq!(back.get("iss"), Some(&op.issuer), "RFC 9207");
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(back["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&op.http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().unwrap();
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .unwrap();
+    assert_eq!(claims.preferred_username().map(|u| u.as_str()), Some(USER));
+    assert_eq!(
+        claims.email().map(|e| e.as_str()),
+        Some("budi@example.test")
+    );
+    assert!(claims.auth_time().is_some());
+    assert_eq!(
+        claims.auth_context_ref().map(|a| a.as_str()),
+        Some("urn:gerbang:acr:password-captcha")
+    );
+    assert!(claims.access_token_hash().is_some());
+
+    // oidcc-idtoken-signature: RS256, and the kid is in the JWKS.
+    let header: Value = {
+        use base64::Engine;
+        let first = id_token.to_string().split('.').next().unwrap().to_string();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(first)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(header["alg"], "RS256");
+    let jwks: Value = op
+        .http
+        .get(format!("{}/jwks", op.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["kid"] == header["kid"]));
+
+    // oidcc-userinfo-get
+    let info: CoreUserInfoClaims = client
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request_async(&op.http)
+        .await
+        .unwrap();
+    assert_eq!(info.subject(), claims.subject());
+    assert_eq!(info.email().map(|e| e.as_str()), Some("budi@example.test"));
+    // oidcc-userinfo-post-header and oidcc-userinfo-post-body
+    let userinfo = format!("{}/userinfo", op.issuer);
+    let token = tokens.access_token().secret();
+    let by_header: Value = op
+        .http
+        .post(&userinfo)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_body: Value = op
+        .http
+        .post(&userinfo)
+        .form(&[("access_token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_header["sub"], claims.subject().as_str());
+    assert_eq!(by_body["sub"], claims.subject().as_str());
+    let bad = op
+        .http
+        .get(&userinfo)
+        .bearer_auth("not.a.token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+}
+
+#[tokio::test]
+async fn oidcc_codereuse_and_ensure_request_without_nonce_succeeds() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let (url, _, _) = code_flow(&client);
+    // No nonce in the request: the code flow still succeeds.
+    let without_nonce: String = url::Url::parse(url.as_str())
+        .unwrap()
+        .query_pairs()
+        .filter(|(k, _)| k != "nonce")
+        .fold(
+            url::form_urlencoded::Serializer::new(String::new()),
+            |mut s, (k, v)| {
+                s.append_pair(&k, &v);
+                s
+            },
+        )
+        .finish();
+    let back = op
+        .authorize(&format!("{}/authorize?{without_nonce}", op.issuer))
+        .await;
+    let code = back["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", RP_REDIRECT),
+    ];
+    let first = op.token(Some(RP_SECRET), &form).await;
+    assert_eq!(first.0, 200);
+    let tokens = first.1;
+    let second = op.token(Some(RP_SECRET), &form).await;
+    assert_eq!(second.0, 400);
+    assert_eq!(second.1["error"], "invalid_grant");
+    // What the code issued is revoked: its refresh token no longer works.
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+    ];
+    let refused = op.token(Some(RP_SECRET), &refresh).await;
+    assert_eq!(refused.0, 400);
+}
+
+#[tokio::test]
+async fn oidcc_ensure_registered_redirect_uri_and_response_type_missing() {
+    let op = Op::start().await;
+    let base = format!(
+        "{}/authorize?client_id={RP}&scope=openid&state=s&response_type=code",
+        op.issuer
+    );
+    // Unregistered or missing redirect URI: an error page, never a redirect.
+    for url in [
+        format!("{base}&redirect_uri=https%3A%2F%2Fevil.test%2Fcb"),
+        base.clone(),
+        format!("{base}&client_id=ghost"),
+    ] {
+        let response = op.silent(&url).await;
+        assert_eq!(response.status(), 400, "{url}");
+        assert!(location(&response).is_none());
+    }
+    // Missing response_type: the error goes back to the (registered) redirect URI.
+    let response = op
+        .silent(&format!("{}/authorize?client_id={RP}&scope=openid&state=s&redirect_uri=https%3A%2F%2Frp.test%2Fcallback", op.issuer))
+        .await;
+    let back = query(&location(&response).unwrap());
+    assert_eq!(back["error"], "invalid_request");
+    assert_eq!(back["state"], "s");
+    // Implicit and hybrid flows are refused.
+    let response = op
+        .silent(&format!("{}/authorize?client_id={RP}&scope=openid&response_type=token&redirect_uri=https%3A%2F%2Frp.test%2Fcallback", op.issuer))
+        .await;
+    assert_eq!(
+        query(&location(&response).unwrap())["error"],
+        "unsupported_response_type"
+    );
+}
+
+#[tokio::test]
+async fn oidcc_prompt_none_not_logged_in_then_logged_in() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let url = |prompt: Option<&str>| {
+        let mut request = client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        if let Some(p) = prompt {
+            request = request.add_prompt(match p {
+                "none" => openidconnect::core::CoreAuthPrompt::None,
+                _ => openidconnect::core::CoreAuthPrompt::Login,
+            });
+        }
+        request.url().0.to_string()
+    };
+    let response = op.silent(&url(Some("none"))).await;
+    let back = query(&location(&response).unwrap());
+    assert_eq!(back["error"], "login_required", "no page is shown");
+
+    let first = op.authorize(&url(None)).await;
+    assert!(first.contains_key("code"));
+    // Logged in now: prompt=none answers silently with a code.
+    let response = op.silent(&url(Some("none"))).await;
+    let back = query(&location(&response).unwrap());
+    assert!(back.contains_key("code"), "{back:?}");
+    // prompt=login shows the login page again.
+    let response = op.silent(&url(Some("login"))).await;
+    assert!(location(&response).unwrap().starts_with("/login?request="));
+}
+
+#[tokio::test]
+async fn oidcc_refresh_token_rotates_and_reuse_revokes_the_family() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let (url, _, _) = code_flow(&client);
+    let back = op.authorize(url.as_str()).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(back["code"].clone()))
+        .unwrap()
+        .request_async(&op.http)
+        .await
+        .unwrap();
+    let first = tokens.refresh_token().unwrap().clone();
+    let rotated = client
+        .exchange_refresh_token(&first)
+        .unwrap()
+        .request_async(&op.http)
+        .await
+        .unwrap();
+    let second = rotated.refresh_token().unwrap().clone();
+    assert_ne!(first.secret(), second.secret(), "refresh tokens rotate");
+    // Bound to its client: another client cannot use it.
+    let other = op
+        .token(
+            None,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", second.secret().as_str()),
+                ("client_id", "spa"),
+            ],
+        )
+        .await;
+    assert_eq!(other.0, 400);
+    // Reusing the spent one revokes the whole family, the newest token included.
+    assert!(client
+        .exchange_refresh_token(&first)
+        .unwrap()
+        .request_async(&op.http)
+        .await
+        .is_err());
+    let newest = RefreshToken::new(second.secret().clone());
+    assert!(client
+        .exchange_refresh_token(&newest)
+        .unwrap()
+        .request_async(&op.http)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn client_credentials_and_pkce_rules() {
+    let op = Op::start().await;
+    let cc = op
+        .token(
+            Some(RP_SECRET),
+            &[("grant_type", "client_credentials"), ("scope", "email")],
+        )
+        .await;
+    assert_eq!(cc.0, 200);
+    let body = cc.1;
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none());
+    // Wrong secret: 401 invalid_client.
+    let wrong = op
+        .token(Some("wrong"), &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(wrong.0, 401);
+    // No password grant.
+    let password = op
+        .token(
+            Some(RP_SECRET),
+            &[
+                ("grant_type", "password"),
+                ("username", USER),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(password.1["error"], "unsupported_grant_type");
+    // A public client must use PKCE, and only S256.
+    let spa = format!("{}/authorize?client_id=spa&scope=openid&response_type=code&redirect_uri=https%3A%2F%2Fspa.test%2Fcb", op.issuer);
+    let back = query(&location(&op.silent(&spa).await).unwrap());
+    assert_eq!(back["error"], "invalid_request");
+    let plain = format!("{spa}&code_challenge=abcdefabcdefabcdefabcdefabcdefabcdefabcdefa&code_challenge_method=plain");
+    let back = query(&location(&op.silent(&plain).await).unwrap());
+    assert_eq!(back["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn config_op_discovery_document() {
+    let op = Op::start().await;
+    let doc: Value = op
+        .http
+        .get(format!("{}/.well-known/openid-configuration", op.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc["issuer"],
+        op.issuer.as_str(),
+        "no trailing-slash mismatch"
+    );
+    for endpoint in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "end_session_endpoint",
+        "introspection_endpoint",
+        "revocation_endpoint",
+    ] {
+        assert!(
+            doc[endpoint]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{}/", op.issuer)),
+            "{endpoint}"
+        );
+    }
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert!(doc["id_token_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"RS256".into()));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    for key in [
+        "subject_types_supported",
+        "scopes_supported",
+        "claims_supported",
+        "grant_types_supported",
+        "token_endpoint_auth_methods_supported",
+    ] {
+        assert!(doc[key].as_array().is_some_and(|a| !a.is_empty()), "{key}");
+    }
+    assert_eq!(doc["backchannel_logout_supported"], true);
+    let jwks: Value = op
+        .http
+        .get(doc["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for key in jwks["keys"].as_array().unwrap() {
+        assert!(key["kid"].is_string() && key["use"] == "sig", "{key}");
+    }
+}
+
+#[tokio::test]
+async fn failed_login_keeps_the_user_name_and_shows_the_helpdesk() {
+    let op = Op::start().await;
+    let login = op
+        .browser
+        .get(format!("{}/login", op.issuer))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = browser::hidden_field(&login, "captcha_token").unwrap();
+    let page = op
+        .browser
+        .post(format!("{}/login", op.issuer))
+        .form(&[
+            ("captcha_token", token.as_str()),
+            ("captcha", "uji"),
+            ("username", USER),
+            ("password", "salah sekali"),
+            ("request", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("User name atau password salah."));
+    assert!(
+        page.contains(&format!("value=\"{USER}\"")),
+        "the user name is kept"
+    );
+    assert!(
+        !page.contains("salah sekali"),
+        "the password is never shown again"
+    );
+    assert!(
+        page.contains("Layanan OSS") || page.contains("Hubungi"),
+        "helpdesk block"
+    );
+    let _ = &op.gw;
+}
