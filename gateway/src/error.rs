@@ -10,6 +10,8 @@ pub enum GatewayError {
     Store(#[from] gerbang_idp::store::StoreError),
     #[error("the provider cannot start: {0}")]
     Provider(#[from] gerbang_idp::provider::ProviderError),
+    #[error("the gateway cannot act as a relying party: {0}")]
+    RelyingParty(#[from] crate::proxy::callback::CallbackError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: String,

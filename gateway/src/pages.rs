@@ -18,9 +18,35 @@ pub fn error(status: u16) -> String {
             "Something went wrong in the gateway.",
         ),
     };
+    page(
+        &status.to_string(),
+        &format!("<h1>{status}</h1><p>{id}</p><p lang=\"en\">{en}</p>"),
+    )
+}
+
+fn page(title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{status}</title></head>\
-<body><main><h1>{status}</h1><p>{id}</p><p lang=\"en\">{en}</p></main></body></html>"
+        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title}</title></head><body><main>{body}</main></body></html>"
+    )
+}
+
+/// The login could not be finished (expired, replayed, refused): start again.
+pub fn login_expired() -> String {
+    page(
+        "Masuk gagal",
+        "<h1>Masuk gagal</h1><p>Sesi masuk sudah kedaluwarsa atau tidak valid. <a href=\"/\">Coba lagi</a>.</p>\
+<p lang=\"en\">The login expired or is not valid. <a href=\"/\">Try again</a>.</p>",
+    )
+}
+
+/// Logging out is a POST: a link or an image elsewhere cannot log anyone out.
+pub fn logout_confirm(action: &str) -> String {
+    page(
+        "Keluar",
+        &format!(
+            "<h1>Keluar</h1><p>Keluar dari semua aplikasi? <span lang=\"en\">Log out of every application?</span></p>\
+<form method=\"post\" action=\"{action}\"><button type=\"submit\">Keluar / Log out</button></form>"
+        ),
     )
 }
 

@@ -19,13 +19,16 @@ use pingora::services::ServiceWithDependents;
 use crate::devcert;
 use crate::error::GatewayError;
 use crate::http_service::HttpService;
+use crate::proxy::auth::Auth;
+use crate::proxy::callback::RelyingParty;
 use crate::proxy::route::RouteTable;
-use crate::proxy::{Gateway, Upstream};
+use crate::proxy::session::Revocations;
+use crate::proxy::{Gateway, Upstream, PROVIDER_ROUTE};
 
 /// What every listener's gateway shares.
 struct GatewayParts<'a> {
     config: &'a Config,
-    cookie_key: Key,
+    auth: Arc<Auth>,
     routes: Arc<RouteTable<Arc<Upstream>>>,
 }
 
@@ -87,13 +90,31 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         HttpService::new(
             "provider",
             provider_listener,
-            gerbang_idp::web::router(provider),
+            gerbang_idp::web::router(Arc::clone(&provider)),
         ),
     ));
 
+    let revocations = Arc::new(Revocations::default());
+    server.add_service(background_service(
+        "revocations",
+        RevocationFeed {
+            store: Arc::clone(&store),
+            revocations: Arc::clone(&revocations),
+        },
+    ));
+    let auth = Arc::new(Auth {
+        rp: RelyingParty::new(
+            Arc::clone(&provider),
+            format!("http://{provider_address}/token"),
+        )?,
+        provider: Arc::clone(&provider),
+        revocations,
+        cookie_key,
+        session_lifetime: config.session.absolute_timeout.as_secs(),
+    });
     let parts = GatewayParts {
         config: &config,
-        cookie_key,
+        auth,
         routes: Arc::new(build_routes(
             &config,
             provider_address.to_string(),
@@ -139,8 +160,9 @@ fn build_routes(
         &gerbang_config::HostPattern::Exact(config.provider.host.clone()),
         "/",
         Arc::new(Upstream {
-            name: "provider".into(),
+            name: PROVIDER_ROUTE.into(),
             policy: Policy::Public,
+            forward: gerbang_config::Forward::default(),
             balancer: Arc::new(provider),
             tls: None,
             addresses: 1,
@@ -163,6 +185,7 @@ fn build_routes(
             Arc::new(Upstream {
                 name: route.name.clone(),
                 policy: route.policy,
+                forward: route.forward,
                 balancer,
                 tls: route.upstream_tls.clone(),
                 addresses: route.upstreams.len(),
@@ -212,9 +235,36 @@ impl GatewayParts<'_> {
             routes: Arc::clone(&self.routes),
             issuer: issuer.clone(),
             public_port: issuer.port().map(|p| format!(":{p}")).unwrap_or_default(),
-            cookie_key: self.cookie_key.clone(),
+            auth: Arc::clone(&self.auth),
             trusted_proxies: self.config.server.trusted_proxies.clone(),
             redirect_to_https,
+        }
+    }
+}
+
+/// Follows the store's revocation log, so every instance drops ended sessions within a second.
+struct RevocationFeed {
+    store: SharedStore,
+    revocations: Arc<Revocations>,
+}
+
+#[async_trait::async_trait]
+impl pingora::services::background::BackgroundService for RevocationFeed {
+    async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
+        let mut cursor = 0;
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            match self.store.revocations_since(cursor).await {
+                Ok((subjects, next)) => {
+                    cursor = next;
+                    self.revocations.add(subjects);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read revocations"),
+            }
         }
     }
 }

@@ -35,7 +35,12 @@ pub async fn log_in(
     let mut url = start.to_string();
     let mut page = String::new();
     for _ in 0..5 {
-        let response = browser.get(&url).send().await.expect("GET");
+        let response = browser
+            .get(&url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("GET");
         match location(&response) {
             Some(next) if !next.starts_with(provider_origin) && next.starts_with("http") => {
                 return next

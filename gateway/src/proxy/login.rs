@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use cookie::{Cookie, CookieJar, Key, SameSite};
+use cookie::Key;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
     AuthUrl, ClientId, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge, RedirectUrl,
@@ -16,8 +16,10 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::session::{open_cookie, sealed_cookie};
+
 /// The client id the gateway uses at its own provider.
-pub const GATEWAY_CLIENT_ID: &str = "gerbang-gateway";
+pub use gerbang_config::GATEWAY_CLIENT_ID;
 /// The gateway's own paths on every route host.
 pub const CALLBACK_PATH: &str = "/_gerbang/callback";
 /// How long a user has to log in before the pending cookie expires.
@@ -95,42 +97,20 @@ pub fn pending_cookie_name(state: &str) -> String {
 
 fn pending_cookie(pending: &PendingLogin, key: &Key) -> Result<String, LoginError> {
     let value = serde_json::to_string(pending).map_err(|_| LoginError::Encode)?;
-    let mut jar = CookieJar::new();
-    let cookie = Cookie::build((pending_cookie_name(&pending.state), value))
-        .path("/")
-        .secure(true)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(cookie::time::Duration::seconds(
-            PENDING_LIFETIME.as_secs() as i64
-        ))
-        .build();
-    jar.private_mut(key).add(cookie);
-    jar.delta()
-        .next()
-        .map(|c| c.encoded().to_string())
-        .ok_or(LoginError::Encode)
+    sealed_cookie(
+        &pending_cookie_name(&pending.state),
+        value,
+        key,
+        PENDING_LIFETIME.as_secs(),
+    )
+    .ok_or(LoginError::Encode)
 }
 
 /// Reads back the pending login of `state` from a request's `Cookie` header, if it is there and
-/// decrypts under `key`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the callback reads it once the provider issues codes"
-    )
-)]
+/// opens under `key`.
 pub fn read_pending(cookie_header: &str, state: &str, key: &Key) -> Option<PendingLogin> {
-    let name = pending_cookie_name(state);
-    let mut jar = CookieJar::new();
-    for c in Cookie::split_parse_encoded(cookie_header.to_string()).flatten() {
-        if c.name() == name {
-            jar.add_original(c.into_owned());
-        }
-    }
-    let cookie = jar.private(key).get(&name)?;
-    let pending: PendingLogin = serde_json::from_str(cookie.value()).ok()?;
+    let value = open_cookie(cookie_header, &pending_cookie_name(state), key)?;
+    let pending: PendingLogin = serde_json::from_str(&value).ok()?;
     use subtle::ConstantTimeEq;
     bool::from(pending.state.as_bytes().ct_eq(state.as_bytes())).then_some(pending)
 }
@@ -160,6 +140,7 @@ pub enum LoginError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cookie::Cookie;
 
     fn issuer() -> Url {
         Url::parse("https://sso.localhost:8443/").unwrap()

@@ -2,10 +2,13 @@
 //! named pure functions of its sibling modules: `path` (normalisation), `route` (matching),
 //! `headers` (what the client may not send), `login` (the redirect to the provider).
 
+pub mod auth;
+pub mod callback;
 pub mod headers;
 pub mod login;
 pub mod path;
 pub mod route;
+pub mod session;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -13,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cookie::Key;
-use gerbang_config::Policy;
+use gerbang_config::{Forward, Policy};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::LoadBalancer;
@@ -25,10 +27,14 @@ use url::Url;
 use crate::pages;
 use route::RouteTable;
 
+/// The name of the built-in route to the provider.
+pub const PROVIDER_ROUTE: &str = "provider";
+
 /// One route, compiled: where it goes and what it asks of the request.
 pub struct Upstream {
     pub name: String,
     pub policy: Policy,
+    pub forward: Forward,
     pub balancer: Arc<LoadBalancer<RoundRobin>>,
     pub tls: Option<gerbang_config::UpstreamTls>,
     /// How many addresses the route has: the number of connection attempts before giving up.
@@ -41,7 +47,7 @@ pub struct Gateway {
     pub issuer: Url,
     /// `:8443`, or empty for the default port: the public port of every host.
     pub public_port: String,
-    pub cookie_key: Key,
+    pub auth: Arc<auth::Auth>,
     pub trusted_proxies: Vec<IpAddr>,
     /// Set on the plain HTTP listener when HTTPS is on too: every request is sent there.
     pub redirect_to_https: bool,
@@ -53,6 +59,7 @@ pub struct RequestCtx {
     /// The normal path when it differs from the one the client sent.
     rewritten_path: Option<String>,
     request_id: String,
+    identity: Option<session::Identity>,
     connect_attempts: usize,
     started: Instant,
 }
@@ -61,16 +68,24 @@ pub struct RequestCtx {
 enum Decision {
     Proxy,
     Respond(Response),
+    /// `/_gerbang/callback` on a route host whose public origin this is.
+    Callback {
+        origin: String,
+    },
+    /// `/_gerbang/logout`; `confirmed` for a POST.
+    Logout {
+        confirmed: bool,
+    },
 }
 
-struct Response {
+pub struct Response {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Bytes,
 }
 
 impl Response {
-    fn page(status: u16, body: String) -> Self {
+    pub fn page(status: u16, body: String) -> Self {
         Response {
             status,
             headers: vec![("content-type", "text/html; charset=utf-8".into())],
@@ -78,7 +93,7 @@ impl Response {
         }
     }
 
-    fn redirect(status: u16, location: String) -> Self {
+    pub fn redirect(status: u16, location: String) -> Self {
         Response {
             status,
             headers: vec![("location", location)],
@@ -97,7 +112,7 @@ fn new_request_id() -> String {
     id
 }
 
-fn header_str<'a>(req: &'a RequestHeader, name: &str) -> Option<&'a str> {
+pub fn header_str<'a>(req: &'a RequestHeader, name: &str) -> Option<&'a str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -161,10 +176,30 @@ impl Gateway {
             ctx.rewritten_path = Some(normal.forward.to_string());
         }
         ctx.route = Some(Arc::clone(route));
+        if route.name != PROVIDER_ROUTE {
+            match normal.matching.as_ref() {
+                login::CALLBACK_PATH => {
+                    return Decision::Callback {
+                        origin: format!("https://{host}{}", self.public_port),
+                    }
+                }
+                auth::LOGOUT_PATH => {
+                    return Decision::Logout {
+                        confirmed: req.method == http::Method::POST,
+                    }
+                }
+                _ => {}
+            }
+        }
         match route.policy {
             Policy::Public => Decision::Proxy,
-            // Sessions arrive with the provider; until then no request is authenticated.
-            Policy::Authenticated => self.unauthenticated(req, &host, &normal.forward),
+            Policy::Authenticated => match self.auth.identity(req) {
+                Some(identity) => {
+                    ctx.identity = Some(identity);
+                    Decision::Proxy
+                }
+                None => self.unauthenticated(req, &host, &normal.forward),
+            },
         }
     }
 
@@ -191,7 +226,7 @@ impl Gateway {
             &self.issuer,
             &origin,
             login::safe_return_path(&return_to),
-            &self.cookie_key,
+            &self.auth.cookie_key,
         ) {
             Ok(redirect) => Decision::Respond(Response {
                 status: 302,
@@ -246,6 +281,14 @@ impl Gateway {
             upstream.insert_header("x-forwarded-host", host)?;
         }
         upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
+        if let (Some(identity), Some(route)) = (&ctx.identity, &ctx.route) {
+            for (name, value) in self
+                .auth
+                .upstream_headers(identity, route.forward, &route.name)
+            {
+                upstream.insert_header(name, value)?;
+            }
+        }
         if let Some(path) = &ctx.rewritten_path {
             let target = match upstream.uri.query() {
                 Some(q) => format!("{path}?{q}"),
@@ -287,6 +330,7 @@ impl ProxyHttp for Gateway {
             route: None,
             rewritten_path: None,
             request_id: new_request_id(),
+            identity: None,
             connect_attempts: 0,
             started: Instant::now(),
         }
@@ -303,13 +347,18 @@ impl ProxyHttp for Gateway {
             .await?;
             return Ok(true);
         }
-        match self.decide(session.req_header(), ctx) {
-            Decision::Proxy => Ok(false),
-            Decision::Respond(response) => {
-                respond(session, response, &ctx.request_id).await?;
-                Ok(true)
+        let response = match self.decide(session.req_header(), ctx) {
+            Decision::Proxy => return Ok(false),
+            Decision::Respond(response) => response,
+            Decision::Callback { origin } => {
+                self.auth.callback(session.req_header(), &origin).await
             }
-        }
+            Decision::Logout { confirmed } => {
+                self.auth.logout(session.req_header(), confirmed).await
+            }
+        };
+        respond(session, response, &ctx.request_id).await?;
+        Ok(true)
     }
 
     async fn upstream_peer(

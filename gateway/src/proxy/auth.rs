@@ -1,0 +1,191 @@
+//! Authentication at the gateway: the login callback, logout, and the identity an upstream
+//! receives. The session check itself (`Auth::identity`) is answered from memory.
+
+use std::sync::Arc;
+
+use cookie::Key;
+use gerbang_config::Forward;
+use gerbang_idp::keys::SigningAlg;
+use gerbang_idp::protocol::jwt;
+use gerbang_idp::provider::{now, Provider};
+use gerbang_idp::store::Session;
+use pingora::http::RequestHeader;
+use serde::Serialize;
+
+use super::callback::RelyingParty;
+use super::login::{pending_cookie_name, read_pending, safe_return_path};
+use super::session::{self, Identity, Revocations};
+use super::{header_str, Response};
+use crate::pages;
+
+/// The gateway's own paths on every route host.
+pub const LOGOUT_PATH: &str = "/_gerbang/logout";
+/// How long the identity JWT an upstream receives is valid.
+const IDENTITY_JWT_LIFETIME: u64 = 60;
+
+/// What every listener's gateway shares to authenticate requests.
+pub struct Auth {
+    pub provider: Arc<Provider>,
+    pub rp: RelyingParty,
+    pub revocations: Arc<Revocations>,
+    pub cookie_key: Key,
+    pub session_lifetime: u64,
+}
+
+#[derive(Serialize)]
+struct IdentityClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+    preferred_username: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    auth_time: u64,
+}
+
+impl Auth {
+    /// The live identity a request's session cookie carries.
+    pub fn identity(&self, req: &RequestHeader) -> Option<Identity> {
+        let header = header_str(req, "cookie")?;
+        let identity = session::from_cookie_header(header, &self.cookie_key, now())?;
+        (!self.revocations.ends(&identity)).then_some(identity)
+    }
+
+    /// `/_gerbang/callback`: finish the login and send the user where they were going.
+    pub async fn callback(&self, req: &RequestHeader, origin: &str) -> Response {
+        let params: Vec<(String, String)> = req
+            .uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let state = params
+            .iter()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        let pending =
+            header_str(req, "cookie").and_then(|c| read_pending(c, state, &self.cookie_key));
+        let Some(pending) = pending else {
+            return Response::page(400, pages::login_expired());
+        };
+        let return_to = safe_return_path(&pending.return_to).to_string();
+        let now = now();
+        let identity = match self
+            .rp
+            .finish(&params, pending, origin, self.session_lifetime, now)
+            .await
+        {
+            Ok(identity) => identity,
+            Err(e) => {
+                tracing::warn!(error = %e, "login callback refused");
+                return Response::page(400, pages::login_expired());
+            }
+        };
+        let record = Session {
+            id_hash: gerbang_idp::session::hash(&identity.sid),
+            user_id: identity.sub.clone(),
+            created_at: now,
+            last_seen: now,
+            expires_at: identity.expires_at,
+            auth_time: identity.auth_time,
+            audience: format!("gateway:{origin}"),
+        };
+        if let Err(e) = self.provider.store.put_session(&record).await {
+            tracing::error!(error = %e, "cannot record a gateway session");
+            return Response::page(503, pages::error(503));
+        }
+        let Some(cookie) = session::cookie_for(&identity, &self.cookie_key, self.session_lifetime)
+        else {
+            return Response::page(500, pages::error(500));
+        };
+        let mut response = Response::redirect(302, return_to);
+        response.headers.push(("set-cookie", cookie));
+        response
+            .headers
+            .push(("set-cookie", session::removal(&pending_cookie_name(state))));
+        response
+    }
+
+    /// `/_gerbang/logout`: GET asks for confirmation; POST ends the gateway session and the
+    /// provider session it came from, which ends every other app's session too.
+    pub async fn logout(&self, req: &RequestHeader, confirmed: bool) -> Response {
+        if !confirmed {
+            return Response::page(200, pages::logout_confirm(LOGOUT_PATH));
+        }
+        let mut response = Response::redirect(303, "/".into());
+        response
+            .headers
+            .push(("set-cookie", session::removal(session::COOKIE)));
+        let Some(identity) = self.identity(req) else {
+            return response;
+        };
+        let store = &self.provider.store;
+        let until = now() + self.session_lifetime;
+        let mut ended = vec![format!("gateway:{}", identity.sid)];
+        if let Some(provider_session) = &identity.provider_session {
+            let _ = store.delete_session(provider_session).await;
+            ended.push(format!("session:{provider_session}"));
+        }
+        for subject in &ended {
+            if let Err(e) = store.revoke(subject, until).await {
+                tracing::error!(error = %e, "cannot record a logout");
+            }
+        }
+        self.revocations.add(ended);
+        self.provider
+            .audit("logout", Some(&identity.sub), None, None, "gateway logout")
+            .await;
+        response
+    }
+
+    /// The identity headers an upstream receives on `route`, as the route asks.
+    pub fn upstream_headers(
+        &self,
+        identity: &Identity,
+        forward: Forward,
+        route: &str,
+    ) -> Vec<(&'static str, String)> {
+        let mut out = Vec::with_capacity(5);
+        if forward.headers {
+            out.push(("x-gerbang-user", identity.username.clone()));
+            out.push(("x-gerbang-subject", identity.sub.clone()));
+            if let Some(email) = &identity.email {
+                out.push(("x-gerbang-email", email.clone()));
+            }
+            if let Some(name) = &identity.name {
+                // Header values are ASCII: the name travels percent-encoded (UTF-8).
+                out.push((
+                    "x-gerbang-name",
+                    url::form_urlencoded::byte_serialize(name.as_bytes()).collect(),
+                ));
+            }
+        }
+        if forward.jwt {
+            let now = now();
+            let claims = IdentityClaims {
+                iss: &self.provider.issuer,
+                sub: &identity.sub,
+                aud: route,
+                iat: now,
+                exp: now + IDENTITY_JWT_LIFETIME,
+                preferred_username: &identity.username,
+                email: identity.email.as_deref(),
+                name: identity.name.as_deref(),
+                auth_time: identity.auth_time,
+            };
+            match jwt::sign(&self.provider.keys, SigningAlg::Es256, "JWT", &claims) {
+                Ok(token) => out.push(("x-gerbang-identity", token)),
+                Err(e) => tracing::error!(error = %e, "cannot sign the identity JWT"),
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,166 @@
+//! Gateway sessions. The cookie (`__Host-gerbang-session`, AES-GCM via the `cookie` crate's
+//! private jar) carries who the user is, so any instance checks it from memory without a store
+//! round trip; the store keeps a record of it for revocation, and `Revocations` (fed from the
+//! store) makes a logout or a disabled user visible to every instance within seconds.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+use cookie::{Cookie, CookieJar, Key, SameSite};
+use serde::{Deserialize, Serialize};
+
+pub const COOKIE: &str = "__Host-gerbang-session";
+
+/// Who the user is, as the gateway forwards it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The gateway session's id (random, 256 bits).
+    pub sid: String,
+    /// The provider's subject: the user's stable id.
+    pub sub: String,
+    pub username: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The provider session this one came from: ending it ends this one.
+    pub provider_session: Option<String>,
+    pub auth_time: u64,
+    pub expires_at: u64,
+}
+
+/// The `Set-Cookie` value of a `__Host-` cookie `name` whose `value` is sealed under `key`
+/// (AES-GCM, the `cookie` crate's private jar): Secure, HttpOnly, SameSite=Lax, path `/`.
+pub fn sealed_cookie(name: &str, value: String, key: &Key, max_age_secs: u64) -> Option<String> {
+    let mut jar = CookieJar::new();
+    let cookie = Cookie::build((name.to_string(), value))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age_secs as i64))
+        .build();
+    jar.private_mut(key).add(cookie);
+    jar.delta().next().map(|c| c.encoded().to_string())
+}
+
+/// The opened value of the sealed cookie `name` in a request's `Cookie` header.
+pub fn open_cookie(header: &str, name: &str, key: &Key) -> Option<String> {
+    let raw = header
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)?;
+    let mut jar = CookieJar::new();
+    jar.add_original(Cookie::new(name.to_string(), percent_decode(raw)));
+    jar.private(key).get(name).map(|c| c.value().to_string())
+}
+
+/// The `Set-Cookie` value that carries `identity`.
+pub fn cookie_for(identity: &Identity, key: &Key, max_age_secs: u64) -> Option<String> {
+    sealed_cookie(
+        COOKIE,
+        serde_json::to_string(identity).ok()?,
+        key,
+        max_age_secs,
+    )
+}
+
+/// The `Set-Cookie` value that removes a cookie named `name`.
+pub fn removal(name: &str) -> String {
+    format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// The identity in a request's `Cookie` header, if its session cookie opens under `key` and
+/// has not expired at `now`.
+pub fn from_cookie_header(header: &str, key: &Key, now: u64) -> Option<Identity> {
+    let identity: Identity = serde_json::from_str(&open_cookie(header, COOKIE, key)?).ok()?;
+    (identity.expires_at > now).then_some(identity)
+}
+
+fn percent_decode(raw: &str) -> String {
+    url::form_urlencoded::parse(format!("v={}", raw.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// What has been revoked, as this instance knows it: `session:…`, `user:…`, `gateway:…`.
+#[derive(Default)]
+pub struct Revocations {
+    subjects: RwLock<HashSet<String>>,
+}
+
+impl Revocations {
+    pub fn add(&self, subjects: impl IntoIterator<Item = String>) {
+        if let Ok(mut set) = self.subjects.write() {
+            set.extend(subjects);
+        }
+    }
+
+    /// Whether `identity` was ended: its own session, its provider session or its user.
+    pub fn ends(&self, identity: &Identity) -> bool {
+        let Ok(set) = self.subjects.read() else {
+            return true;
+        };
+        if set.is_empty() {
+            return false;
+        }
+        set.contains(&format!("gateway:{}", identity.sid))
+            || set.contains(&format!("user:{}", identity.sub))
+            || identity
+                .provider_session
+                .as_ref()
+                .is_some_and(|s| set.contains(&format!("session:{s}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity {
+            sid: "s1".into(),
+            sub: "u1".into(),
+            username: "budi".into(),
+            name: Some("Budi Santoso".into()),
+            email: Some("budi@example.test".into()),
+            phone: None,
+            provider_session: Some("p1".into()),
+            auth_time: 10,
+            expires_at: 100,
+        }
+    }
+
+    #[test]
+    fn cookie_round_trip() {
+        let key = Key::generate();
+        let set_cookie = cookie_for(&identity(), &key, 90).unwrap();
+        assert!(set_cookie.starts_with("__Host-gerbang-session="));
+        assert!(!set_cookie.contains("budi"), "the identity is sealed");
+        let value = set_cookie.split(';').next().unwrap();
+        let header = format!("a=b; {value}; c=d");
+        assert_eq!(from_cookie_header(&header, &key, 50), Some(identity()));
+        assert_eq!(from_cookie_header(&header, &key, 100), None, "expired");
+        assert_eq!(
+            from_cookie_header(&header, &Key::generate(), 50),
+            None,
+            "another key"
+        );
+        assert_eq!(
+            from_cookie_header("__Host-gerbang-session=garbage", &key, 50),
+            None
+        );
+    }
+
+    #[test]
+    fn revocations() {
+        let r = Revocations::default();
+        assert!(!r.ends(&identity()));
+        r.add(["session:p1".to_string()]);
+        assert!(r.ends(&identity()));
+        let r = Revocations::default();
+        r.add(["user:u1".to_string()]);
+        assert!(r.ends(&identity()));
+    }
+}

@@ -1,0 +1,212 @@
+//! Single sign-on across two apps behind the gateway, and logout that ends both.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use gerbang_tests::browser::{self, location};
+use gerbang_tests::{App, Gerbang, Spec};
+use serde_json::Value;
+
+const USER: &str = "budi";
+const PASSWORD: &str = "kuda laut biru";
+
+fn route(name: &str, app: &App) -> String {
+    format!(
+        "[[route]]\nname = \"{name}\"\nhost = \"{name}.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\nforward = [\"headers\", \"jwt\"]\n\n",
+        app.addr
+    )
+}
+
+/// GETs `url` as a browser navigation and follows redirects on the app's host, returning the
+/// final response, or the first redirect that leaves `host`.
+async fn navigate(browser: &reqwest::Client, origin: &str, path: &str) -> reqwest::Response {
+    let mut url = format!("{origin}{path}");
+    for _ in 0..5 {
+        let response = browser
+            .get(&url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        match location(&response) {
+            Some(next) if next.starts_with('/') => url = format!("{origin}{next}"),
+            _ => return response,
+        }
+    }
+    panic!("too many redirects from {path}");
+}
+
+async fn whoami(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200, "{:?}", response.headers());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn one_login_serves_both_apps_and_logout_ends_both() {
+    let (perizinan, berusaha) = (App::start("perizinan").await, App::start("berusaha").await);
+    let gw = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        extra: format!(
+            "[captcha]\ntest_answer = \"{}\"\n",
+            browser::CAPTCHA_TEST_ANSWER
+        ),
+        users: vec![(USER.into(), PASSWORD.into())],
+        ..Spec::http([route("perizinan", &perizinan), route("berusaha", &berusaha)].concat())
+    })
+    .await;
+    let browser = gw.client(&["perizinan.test", "berusaha.test", Gerbang::PROVIDER_HOST]);
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let app1 = gw.url("perizinan.test", "");
+    let app2 = gw.url("berusaha.test", "");
+
+    // App 1: redirected to log in, once.
+    let callback = browser::log_in(
+        &browser,
+        &format!("{app1}/whoami"),
+        &provider,
+        USER,
+        PASSWORD,
+    )
+    .await;
+    assert!(
+        callback.starts_with(&format!("{app1}/_gerbang/callback?")),
+        "{callback}"
+    );
+    let landed = browser.get(&callback).send().await.unwrap();
+    assert_eq!(
+        location(&landed).as_deref(),
+        Some("/whoami"),
+        "back where the user was going"
+    );
+    let seen = whoami(navigate(&browser, &app1, "/whoami").await).await;
+    assert_eq!(seen["app"], "perizinan");
+    assert_eq!(seen["headers"]["x-gerbang-user"][0], USER);
+    assert_eq!(seen["headers"]["x-gerbang-email"][0], "budi@example.test");
+    assert_eq!(seen["headers"]["x-gerbang-name"][0], "Pengguna+budi");
+    let jwt = seen["headers"]["x-gerbang-identity"][0].as_str().unwrap();
+    let claims: Value = {
+        use base64::Engine;
+        let payload = jwt.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        claims["aud"], "perizinan",
+        "the identity JWT is bound to the route"
+    );
+    assert_eq!(claims["preferred_username"], USER);
+
+    // App 2 on another host: in without a login page (single sign-on).
+    let first = browser
+        .get(format!("{app2}/whoami"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(&first).unwrap();
+    assert!(authorize.starts_with(&format!("{provider}/authorize?")));
+    let silent = browser.get(&authorize).send().await.unwrap();
+    let callback = location(&silent).unwrap();
+    assert!(
+        callback.starts_with(&format!("{app2}/_gerbang/callback?")),
+        "no login page: {callback}"
+    );
+    browser.get(&callback).send().await.unwrap();
+    let seen = whoami(navigate(&browser, &app2, "/whoami").await).await;
+    assert_eq!(seen["app"], "berusaha");
+    assert_eq!(seen["headers"]["x-gerbang-user"][0], USER);
+    let jwt2 = seen["headers"]["x-gerbang-identity"][0].as_str().unwrap();
+    assert_ne!(jwt, jwt2);
+
+    // Logging out needs a POST: a GET only asks.
+    let ask = browser
+        .get(format!("{app2}/_gerbang/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ask.status(), 200);
+    assert!(ask.text().await.unwrap().contains("method=\"post\""));
+    assert_eq!(
+        whoami(navigate(&browser, &app2, "/whoami").await).await["app"],
+        "berusaha",
+        "still logged in"
+    );
+    let out = browser
+        .post(format!("{app2}/_gerbang/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+
+    // App 2 asks for login at once; app 1 within 5 s, and the provider shows its login page.
+    let again = browser
+        .get(format!("{app2}/whoami"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 302);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let response = browser
+            .get(format!("{app1}/whoami"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 302 {
+            let authorize = location(&response).unwrap();
+            let at_provider = browser.get(&authorize).send().await.unwrap();
+            assert!(
+                location(&at_provider).unwrap().starts_with("/login"),
+                "the provider session ended too"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "app 1 still logged in 5 s after logout"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_forged_or_foreign_session_cookie_gets_nowhere() {
+    let app = App::start("perizinan").await;
+    let gw = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        ..Spec::http(route("perizinan", &app))
+    })
+    .await;
+    let client = gw.client(&["perizinan.test"]);
+    for cookie in [
+        "__Host-gerbang-session=AAAA",
+        "__Host-gerbang-session=",
+        "__Host-gerbang-session=%ZZ",
+    ] {
+        let response = client
+            .get(gw.url("perizinan.test", "/whoami"))
+            .header("cookie", cookie)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{cookie}");
+    }
+    // A callback without its pending-login cookie is refused with a page, never a session.
+    let response = client
+        .get(gw.url("perizinan.test", "/_gerbang/callback?code=x&state=y"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().get("set-cookie").is_none());
+}
