@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod keys;
+pub mod logout;
 pub mod protocol;
 pub mod provider;
 pub mod sealed;

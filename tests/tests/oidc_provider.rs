@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use gerbang_tests::browser::{self, location};
 use gerbang_tests::{Gerbang, Spec};
@@ -36,6 +37,8 @@ type Client = CoreClient<
 /// A running Gerbang with two clients and one user, a relying party's HTTP client and a browser.
 struct Op {
     gw: Gerbang,
+    /// Logout tokens the RP's back-channel endpoint received.
+    logout_tokens: Arc<Mutex<Vec<String>>>,
     http: reqwest::Client,
     browser: reqwest::Client,
     issuer: String,
@@ -43,9 +46,13 @@ struct Op {
 
 impl Op {
     async fn start() -> Op {
+        let logout_tokens = Arc::new(Mutex::new(Vec::new()));
+        let backchannel = backchannel_receiver(Arc::clone(&logout_tokens)).await;
         let extra = format!(
             "[captcha]\ntest_answer = \"{}\"\n\n\
              [[client]]\nid = \"{RP}\"\nsecret = \"{RP_SECRET}\"\nredirect_uris = [\"{RP_REDIRECT}\", \"https://rp.test/other\"]\n\
+             post_logout_redirect_uris = [\"https://rp.test/bye\", \"https://rp.test/bye?from=gerbang\"]\n\
+             backchannel_logout_uri = \"{backchannel}\"\n\
              grant_types = [\"authorization_code\", \"refresh_token\", \"client_credentials\"]\nscopes = [\"openid\", \"profile\", \"email\", \"phone\"]\nfirst_party = true\n\n\
              [[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.test/cb\"]\nfirst_party = true\n",
             browser::CAPTCHA_TEST_ANSWER
@@ -61,6 +68,7 @@ impl Op {
         let hosts = [Gerbang::PROVIDER_HOST];
         let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
         Op {
+            logout_tokens,
             http: gw.client(&hosts),
             browser: gw.client(&hosts),
             issuer,
@@ -92,6 +100,18 @@ impl Op {
         query(&back)
     }
 
+    /// Logs in through the browser with a plain code-flow request and exchanges the code.
+    async fn log_in_tokens(&self, client: &Client) -> openidconnect::core::CoreTokenResponse {
+        let (url, _, _) = code_flow(client);
+        let back = self.authorize(url.as_str()).await;
+        client
+            .exchange_code(AuthorizationCode::new(back["code"].clone()))
+            .unwrap()
+            .request_async(&self.http)
+            .await
+            .unwrap()
+    }
+
     /// POSTs `form` to the token endpoint, as the RP with Basic authentication when `secret`
     /// is given; returns the status and the JSON body.
     async fn token(&self, secret: Option<&str>, form: &[(&str, &str)]) -> (u16, Value) {
@@ -119,6 +139,28 @@ fn code_flow(client: &Client) -> (url::Url, CsrfToken, Nonce) {
             Nonce::new_random,
         )
         .url()
+}
+
+/// An RP's back-channel logout endpoint on loopback that keeps what it receives.
+async fn backchannel_receiver(received: Arc<Mutex<Vec<String>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(
+            move |axum::Form(form): axum::Form<HashMap<String, String>>| {
+                let received = Arc::clone(&received);
+                async move {
+                    if let Some(token) = form.get("logout_token") {
+                        received.lock().unwrap().push(token.clone());
+                    }
+                    "ok"
+                }
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}/backchannel")
 }
 
 fn query(url: &str) -> HashMap<String, String> {
@@ -354,14 +396,7 @@ async fn oidcc_prompt_none_not_logged_in_then_logged_in() {
 async fn oidcc_refresh_token_rotates_and_reuse_revokes_the_family() {
     let op = Op::start().await;
     let client = op.client().await;
-    let (url, _, _) = code_flow(&client);
-    let back = op.authorize(url.as_str()).await;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(back["code"].clone()))
-        .unwrap()
-        .request_async(&op.http)
-        .await
-        .unwrap();
+    let tokens = op.log_in_tokens(&client).await;
     let first = tokens.refresh_token().unwrap().clone();
     let rotated = client
         .exchange_refresh_token(&first)
@@ -548,4 +583,248 @@ async fn failed_login_keeps_the_user_name_and_shows_the_helpdesk() {
         "helpdesk block"
     );
     let _ = &op.gw;
+}
+
+/// RFC 7662 and RFC 7009: introspection and revocation need client authentication, and a
+/// client can neither see nor end another client's tokens.
+#[tokio::test]
+async fn rfc7662_introspection_and_rfc7009_revocation() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let (url, _, _) = code_flow(&client);
+    let back = op.authorize(url.as_str()).await;
+    let tokens: Value = op
+        .token(
+            Some(RP_SECRET),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &back["code"]),
+                ("redirect_uri", RP_REDIRECT),
+            ],
+        )
+        .await
+        .1;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let post = |path: &str, secret: Option<&str>, form: Vec<(&str, &str)>| {
+        let mut request = op.http.post(format!("{}{path}", op.issuer)).form(&form);
+        if let Some(s) = secret {
+            request = request.basic_auth(RP, Some(s));
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, body) = post("/introspect", Some(RP_SECRET), vec![("token", access)]).await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], RP);
+    let info: Value = serde_json::from_str(
+        &post("/introspect", Some(RP_SECRET), vec![("token", refresh)])
+            .await
+            .1,
+    )
+    .unwrap();
+    assert_eq!(info["active"], true);
+    assert_eq!(info["token_type"], "refresh_token");
+    // Another client sees nothing; no client authentication is refused.
+    let foreign: Value = serde_json::from_str(
+        &post(
+            "/introspect",
+            None,
+            vec![("token", access), ("client_id", "spa")],
+        )
+        .await
+        .1,
+    )
+    .unwrap();
+    assert_eq!(foreign, serde_json::json!({"active": false}));
+    assert_eq!(
+        post("/introspect", None, vec![("token", access)]).await.0,
+        401
+    );
+    // Another client cannot revoke it either.
+    assert_eq!(
+        post(
+            "/revoke",
+            None,
+            vec![("token", refresh), ("client_id", "spa")]
+        )
+        .await
+        .0,
+        200
+    );
+    let still: Value = serde_json::from_str(
+        &post("/introspect", Some(RP_SECRET), vec![("token", refresh)])
+            .await
+            .1,
+    )
+    .unwrap();
+    assert_eq!(still["active"], true);
+    // The owner revokes both.
+    assert_eq!(
+        post("/revoke", Some(RP_SECRET), vec![("token", refresh)])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post("/revoke", Some(RP_SECRET), vec![("token", access)])
+            .await
+            .0,
+        200
+    );
+    for token in [access, refresh] {
+        let gone: Value = serde_json::from_str(
+            &post("/introspect", Some(RP_SECRET), vec![("token", token)])
+                .await
+                .1,
+        )
+        .unwrap();
+        assert_eq!(gone["active"], false);
+    }
+    let userinfo = op
+        .http
+        .get(format!("{}/userinfo", op.issuer))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
+    assert_eq!(
+        op.token(
+            Some(RP_SECRET),
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)]
+        )
+        .await
+        .0,
+        400
+    );
+    // Revoking garbage is not an error (RFC 7009 2.2).
+    assert_eq!(
+        post("/revoke", Some(RP_SECRET), vec![("token", "garbage")])
+            .await
+            .0,
+        200
+    );
+}
+
+fn jwt_part(token: &str, index: usize) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(index).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// RP-initiated logout with a valid hint and a registered URI, and back-channel delivery.
+#[tokio::test]
+async fn oidcc_rp_initiated_logout_and_backchannel_logout() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let tokens = op.log_in_tokens(&client).await;
+    let id_token = tokens.id_token().unwrap().to_string();
+    let sid = jwt_part(&id_token, 1)["sid"].as_str().unwrap().to_string();
+
+    // No parameters: only a confirmation page; the session lives on.
+    let ask = op
+        .browser
+        .get(format!("{}/logout", op.issuer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ask.status(), 200);
+    assert!(ask.text().await.unwrap().contains("method=\"post\""));
+    let (url, _, _) = code_flow(&client);
+    assert!(
+        query(&location(&op.silent(url.as_str()).await).unwrap()).contains_key("code"),
+        "still logged in"
+    );
+
+    // A tampered hint: an error page, no redirect.
+    let mut forged = id_token.clone();
+    forged.replace_range(forged.len() - 6.., "AAAAAA");
+    let bad = op
+        .browser
+        .get(format!("{}/logout", op.issuer))
+        .query(&[
+            ("id_token_hint", forged.as_str()),
+            ("post_logout_redirect_uri", "https://rp.test/bye"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(location(&bad).is_none());
+
+    // An unregistered post-logout URI is not followed.
+    // A valid hint with a registered URI that carries a query: redirected there with the state.
+    let out = op
+        .browser
+        .get(format!("{}/logout", op.issuer))
+        .query(&[
+            ("id_token_hint", id_token.as_str()),
+            (
+                "post_logout_redirect_uri",
+                "https://rp.test/bye?from=gerbang",
+            ),
+            ("state", "s9"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&out).as_deref(),
+        Some("https://rp.test/bye?from=gerbang&state=s9")
+    );
+    // The session is over: prompt=none now answers login_required.
+    let (url, _, _) = code_flow(&client);
+    let silent = format!("{url}&prompt=none");
+    assert_eq!(
+        query(&location(&op.silent(&silent).await).unwrap())["error"],
+        "login_required"
+    );
+
+    // The back-channel logout token arrives, well-formed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let token = loop {
+        if let Some(t) = op.logout_tokens.lock().unwrap().first().cloned() {
+            break t;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no logout token within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(jwt_part(&token, 0)["typ"], "logout+jwt");
+    let claims = jwt_part(&token, 1);
+    assert_eq!(claims["iss"], op.issuer.as_str());
+    assert_eq!(claims["aud"], RP);
+    assert_eq!(claims["sid"], sid.as_str());
+    assert!(claims["sub"].is_string() && claims["jti"].is_string() && claims["iat"].is_number());
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(claims.get("nonce").is_none());
+
+    // Unregistered post-logout URI after a fresh login: the logged-out page, no redirect.
+    let tokens = op.log_in_tokens(&client).await;
+    let hint = tokens.id_token().unwrap().to_string();
+    let page = op
+        .browser
+        .get(format!("{}/logout", op.issuer))
+        .query(&[
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", "https://evil.test/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(location(&page).is_none());
 }

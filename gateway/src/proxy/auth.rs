@@ -127,22 +127,24 @@ impl Auth {
         let Some(identity) = self.identity(req) else {
             return response;
         };
-        let store = &self.provider.store;
-        let until = now() + self.session_lifetime;
-        let mut ended = vec![format!("gateway:{}", identity.sid)];
+        let gateway_session = format!("gateway:{}", identity.sid);
+        if let Err(e) = self
+            .provider
+            .store
+            .revoke(&gateway_session, now() + self.session_lifetime)
+            .await
+        {
+            tracing::error!(error = %e, "cannot record a logout");
+        }
+        self.revocations.add([gateway_session]);
+        // Ending the provider session ends this user's session at every app, here through the
+        // revocation feed and at OIDC clients through back-channel logout.
         if let Some(provider_session) = &identity.provider_session {
-            let _ = store.delete_session(provider_session).await;
-            ended.push(format!("session:{provider_session}"));
+            gerbang_idp::logout::end_session(&self.provider, provider_session, &identity.sub, None)
+                .await;
+            self.revocations
+                .add([format!("session:{provider_session}")]);
         }
-        for subject in &ended {
-            if let Err(e) = store.revoke(subject, until).await {
-                tracing::error!(error = %e, "cannot record a logout");
-            }
-        }
-        self.revocations.add(ended);
-        self.provider
-            .audit("logout", Some(&identity.sub), None, None, "gateway logout")
-            .await;
         response
     }
 

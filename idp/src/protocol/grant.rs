@@ -6,10 +6,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{TimeZone, Utc};
 use gerbang_config::{Client, GrantType};
-use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm};
+use openidconnect::core::{
+    CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+};
 use openidconnect::{
-    AccessToken, Audience, AuthenticationContextClass, AuthorizationCode, EmptyAdditionalClaims,
-    IssuerUrl, Nonce, StandardClaims, SubjectIdentifier,
+    AccessToken, AdditionalClaims, Audience, AuthenticationContextClass, AuthorizationCode,
+    IdToken, IdTokenClaims, IssuerUrl, Nonce, StandardClaims, SubjectIdentifier,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -77,6 +79,21 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
+
+/// The ID token's `sid`: the provider session, as back-channel logout tokens name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SessionClaims {
+    sid: String,
+}
+
+impl AdditionalClaims for SessionClaims {}
+
+type GerbangIdToken = IdToken<
+    SessionClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
 
 /// Whom and what a set of tokens is about.
 struct Grantee<'a> {
@@ -460,18 +477,20 @@ fn id_token(
             standard.set_phone_number(Some(openidconnect::EndUserPhoneNumber::new(phone.into())));
     }
     let lifetime = provider.config.provider.id_token_lifetime.as_secs();
-    let claims = CoreIdTokenClaims::new(
+    let claims = IdTokenClaims::new(
         issuer,
         vec![Audience::new(client.id.clone())],
         time(now + lifetime)?,
         time(now)?,
         standard,
-        EmptyAdditionalClaims {},
+        SessionClaims {
+            sid: grantee.session.to_string(),
+        },
     )
     .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
     .set_auth_time(Some(time(auth_time)?))
     .set_auth_context_ref(Some(AuthenticationContextClass::new(ACR.into())));
-    let token = CoreIdToken::new(
+    let token = GerbangIdToken::new(
         claims,
         provider.keys.active(SigningAlg::Rs256),
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
@@ -514,4 +533,115 @@ pub async fn verify_access_token(
         return Err(invalid());
     }
     Ok(claims)
+}
+
+/// RFC 7662: what a token is, told only to the client it was issued to; anything else is
+/// `{"active": false}`.
+pub async fn introspect(
+    provider: &Provider,
+    client: &Client,
+    token: &str,
+    now: Timestamp,
+) -> serde_json::Value {
+    let inactive = serde_json::json!({ "active": false });
+    if let Ok(claims) = verify_access_token(provider, token, now).await {
+        if claims.client_id != client.id {
+            return inactive;
+        }
+        return serde_json::json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": claims.scope,
+            "client_id": claims.client_id,
+            "sub": claims.sub,
+            "aud": claims.aud,
+            "iss": claims.iss,
+            "exp": claims.exp,
+            "iat": claims.iat,
+            "jti": claims.jti,
+        });
+    }
+    match live_refresh_grant(provider, token, now).await {
+        Some(grant) if grant.client_id == client.id => serde_json::json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "scope": grant.scopes.join(" "),
+            "client_id": grant.client_id,
+            "sub": grant.user_id,
+            "iss": provider.issuer,
+            "exp": grant.family_expires_at,
+        }),
+        _ => inactive,
+    }
+}
+
+/// RFC 7009: the client's own token stops working; anything else is ignored (the answer is
+/// the same either way).
+pub async fn revoke(
+    provider: &Provider,
+    client: &Client,
+    token: &str,
+    now: Timestamp,
+) -> Result<(), OAuthError> {
+    let store = &provider.store;
+    if let Ok(claims) = verify_access_token(provider, token, now).await {
+        if claims.client_id == client.id {
+            store
+                .revoke(&format!("jti:{}", claims.jti), claims.exp)
+                .await
+                .map_err(server_error)?;
+            provider
+                .audit(
+                    "token.revoked",
+                    Some(&claims.sub),
+                    Some(&client.id),
+                    None,
+                    "access token",
+                )
+                .await;
+        }
+        return Ok(());
+    }
+    if let Some(grant) = live_refresh_grant(provider, token, now).await {
+        if grant.client_id == client.id {
+            store
+                .take_once(OneTimeKind::RefreshToken, &hash(token), now)
+                .await
+                .map_err(server_error)?;
+            store
+                .revoke(&grant.family, grant.family_expires_at)
+                .await
+                .map_err(server_error)?;
+            provider
+                .audit(
+                    "token.revoked",
+                    Some(&grant.user_id),
+                    Some(&client.id),
+                    None,
+                    "refresh token family",
+                )
+                .await;
+        }
+    }
+    Ok(())
+}
+
+/// The grant of a refresh token that still works: present, unexpired, family and session live.
+async fn live_refresh_grant(
+    provider: &Provider,
+    token: &str,
+    now: Timestamp,
+) -> Option<RefreshGrant> {
+    let store = &provider.store;
+    let bytes = store
+        .peek_once(OneTimeKind::RefreshToken, &hash(token), now)
+        .await
+        .ok()??;
+    let grant: RefreshGrant = serde_json::from_slice(&bytes).ok()?;
+    let revoked = store.is_revoked(&grant.family, now).await.ok()?
+        || store
+            .is_revoked(&format!("session:{}", grant.session), now)
+            .await
+            .ok()?;
+    (!revoked).then_some(grant)
 }

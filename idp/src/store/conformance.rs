@@ -263,11 +263,23 @@ pub async fn one_time_values_are_taken_once(store: SharedStore) {
             .unwrap(),
         None
     );
+    let grant = Some(&b"grant"[..]);
+    assert_eq!(
+        store.peek_once(kind, "h1", NOW).await.unwrap().as_deref(),
+        grant
+    );
+    assert_eq!(
+        store.peek_once(kind, "h1", NOW + 60).await.unwrap(),
+        None,
+        "expired"
+    );
     assert_eq!(
         store.take_once(kind, "h1", NOW).await.unwrap().as_deref(),
-        Some(&b"grant"[..])
+        grant,
+        "peeking leaves it"
     );
     assert_eq!(store.take_once(kind, "h1", NOW).await.unwrap(), None);
+    assert_eq!(store.peek_once(kind, "h1", NOW).await.unwrap(), None);
     store.put_once(kind, "h2", b"late", NOW + 60).await.unwrap();
     assert_eq!(store.take_once(kind, "h2", NOW + 60).await.unwrap(), None);
     store.put_once(kind, "h3", b"old", NOW + 10).await.unwrap();

@@ -81,6 +81,13 @@ pub trait OneTimeStore: Send + Sync {
         key_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<u8>>>;
+    /// The value, if it is there and live, leaving it in place (introspection reads this way).
+    async fn peek_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<u8>>>;
     /// Drops what has expired; returns how many.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize>;
 }

@@ -325,6 +325,20 @@ impl OneTimeStore for SledStore {
         Ok((now < expires_at).then(|| value.to_vec()))
     }
 
+    async fn peek_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        let Some(record) = self.once.get(once_key(kind, key_hash)).map_err(backend)? else {
+            return Ok(None);
+        };
+        let (expiry, value) = record.split_at(8.min(record.len()));
+        let expires_at = u64::from_be_bytes(expiry.try_into().map_err(backend)?);
+        Ok((now < expires_at).then(|| value.to_vec()))
+    }
+
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize> {
         let mut purged = 0;
         for entry in self.once.iter() {

@@ -65,6 +65,9 @@ pub enum Text {
     BadRequest,
     LoggedInAs,
     SwitchLanguage,
+    LogoutTitle,
+    LogoutQuestion,
+    LoggedOut,
 }
 
 pub fn t(lang: Lang, text: Text) -> &'static str {
@@ -110,6 +113,12 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (LoggedInAs, Lang::En) => "You are logged in as",
         (SwitchLanguage, Lang::Id) => "English",
         (SwitchLanguage, Lang::En) => "Bahasa Indonesia",
+        (LogoutTitle, Lang::Id) => "Keluar",
+        (LogoutTitle, Lang::En) => "Log out",
+        (LogoutQuestion, Lang::Id) => "Keluar dari semua aplikasi OSS?",
+        (LogoutQuestion, Lang::En) => "Log out of every OSS application?",
+        (LoggedOut, Lang::Id) => "Anda sudah keluar.",
+        (LoggedOut, Lang::En) => "You are logged out.",
     }
 }
 

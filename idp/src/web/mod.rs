@@ -3,6 +3,7 @@
 
 mod i18n;
 mod login;
+mod logout;
 mod oidc;
 mod pages;
 
@@ -27,11 +28,14 @@ pub fn router(provider: Arc<Provider>) -> Router {
             get(oidc::authorize_get).post(oidc::authorize_post),
         )
         .route("/token", post(oidc::token))
+        .route("/introspect", post(oidc::introspect))
+        .route("/revoke", post(oidc::revoke))
         .route(
             "/userinfo",
             get(oidc::userinfo_get).post(oidc::userinfo_post),
         )
         .route("/login", get(login::page).post(login::submit))
+        .route("/logout", get(logout::get).post(logout::post))
         .route("/captcha/{token}/image", get(login::captcha_image))
         .route("/captcha/{token}/audio", get(login::captcha_audio))
         .route("/static/gerbang.css", get(stylesheet))

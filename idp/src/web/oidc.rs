@@ -230,14 +230,11 @@ pub async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let client = match authenticated_client(&p, &headers, &form) {
+        Ok(c) => c,
+        Err(e) => return oauth_error(&e),
+    };
     let result = async {
-        let credentials = client_credentials(&headers, &form).ok_or_else(|| {
-            OAuthError::new(
-                ErrorCode::InvalidClient,
-                "client authentication is required",
-            )
-        })?;
-        let client = p.clients.authenticate(&credentials)?;
         let now = now();
         let get = |k: &str| form.get(k).map(String::as_str);
         let response = match get("grant_type") {
@@ -295,6 +292,62 @@ pub async fn token(
     .await;
     match result {
         Ok(tokens) => Json(tokens).into_response(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+/// The client a token-endpoint-style request authenticates as.
+fn authenticated_client<'p>(
+    p: &'p Provider,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<&'p gerbang_config::Client, OAuthError> {
+    let credentials = client_credentials(headers, form).ok_or_else(|| {
+        OAuthError::new(
+            ErrorCode::InvalidClient,
+            "client authentication is required",
+        )
+    })?;
+    p.clients.authenticate(&credentials)
+}
+
+/// The authenticated client and the `token` of an introspection or revocation request.
+fn client_and_token<'a>(
+    p: &'a Provider,
+    headers: &HeaderMap,
+    form: &'a HashMap<String, String>,
+) -> Result<(&'a gerbang_config::Client, &'a str), OAuthError> {
+    let client = authenticated_client(p, headers, form)?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "token is required"))?;
+    Ok((client, token))
+}
+
+pub async fn introspect(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    match client_and_token(&p, &headers, &form) {
+        Ok((client, token)) => {
+            Json(grant::introspect(&p, client, token, now()).await).into_response()
+        }
+        Err(e) => oauth_error(&e),
+    }
+}
+
+pub async fn revoke(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (client, token) = match client_and_token(&p, &headers, &form) {
+        Ok(found) => found,
+        Err(e) => return oauth_error(&e),
+    };
+    match grant::revoke(&p, client, token, now()).await {
+        Ok(()) => StatusCode::OK.into_response(),
         Err(e) => oauth_error(&e),
     }
 }

@@ -101,3 +101,27 @@ pub fn logged_in(lang: Lang, username: &str) -> String {
     };
     layout(lang, "Gerbang", body)
 }
+
+/// Asks before logging out: the form posts the same parameters back.
+pub fn logout_confirm(lang: Lang, params: &[(String, String)]) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::LogoutTitle)) }
+        p { (t(lang, Text::LogoutQuestion)) }
+        form method="post" action="/logout" {
+            input type="hidden" name="confirm" value="yes";
+            @for (name, value) in params {
+                input type="hidden" name=(name) value=(value);
+            }
+            button type="submit" { (t(lang, Text::LogoutTitle)) }
+        }
+    };
+    layout(lang, t(lang, Text::LogoutTitle), body)
+}
+
+pub fn logged_out(lang: Lang) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::LogoutTitle)) }
+        p { (t(lang, Text::LoggedOut)) }
+    };
+    layout(lang, t(lang, Text::LogoutTitle), body)
+}

@@ -1,0 +1,109 @@
+//! Ending a provider session: here, at every gateway instance (through the revocation log),
+//! and at every client that registered a back-channel logout URI (OIDC Back-Channel Logout
+//! 1.0), delivered in the background with retries so a client that is down never blocks the
+//! user's logout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::keys::SigningAlg;
+use crate::protocol::jwt;
+use crate::provider::{now, Provider};
+
+const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+const ATTEMPTS: u32 = 4;
+
+#[derive(Serialize)]
+struct LogoutClaims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+    jti: String,
+    sub: &'a str,
+    sid: &'a str,
+    events: serde_json::Value,
+}
+
+/// Ends the provider session `session_hash` of user `sub`.
+pub async fn end_session(
+    provider: &Arc<Provider>,
+    session_hash: &str,
+    sub: &str,
+    address: Option<&str>,
+) {
+    let store = &provider.store;
+    let until = now() + provider.config.session.absolute_timeout.as_secs();
+    if let Err(e) = store.delete_session(session_hash).await {
+        tracing::error!(error = %e, "cannot delete a provider session");
+    }
+    if let Err(e) = store
+        .revoke(&format!("session:{session_hash}"), until)
+        .await
+    {
+        tracing::error!(error = %e, "cannot record a logout");
+    }
+    provider
+        .audit("logout", Some(sub), None, address, "provider session ended")
+        .await;
+    for client in provider.clients.all() {
+        let Some(uri) = client.backchannel_logout_uri.clone() else {
+            continue;
+        };
+        let claims = LogoutClaims {
+            iss: &provider.issuer,
+            aud: &client.id,
+            iat: now(),
+            exp: now() + 120,
+            jti: {
+                let bytes: [u8; 16] = rand::random();
+                bytes.iter().map(|b| format!("{b:02x}")).collect()
+            },
+            sub,
+            sid: session_hash,
+            events: serde_json::json!({ BACKCHANNEL_EVENT: {} }),
+        };
+        let token = match jwt::sign(&provider.keys, SigningAlg::Rs256, "logout+jwt", &claims) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot sign a logout token");
+                continue;
+            }
+        };
+        let client_id = client.id.clone();
+        tokio::spawn(deliver(uri, token, client_id));
+    }
+}
+
+async fn deliver(uri: String, token: String, client_id: String) {
+    let http = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "no HTTP client for back-channel logout");
+            return;
+        }
+    };
+    for attempt in 0..ATTEMPTS {
+        let sent = http
+            .post(&uri)
+            .form(&[("logout_token", token.as_str())])
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) => {
+                tracing::warn!(client = %client_id, status = %r.status(), attempt, "back-channel logout refused")
+            }
+            Err(e) => {
+                tracing::warn!(client = %client_id, error = %e, attempt, "back-channel logout not delivered")
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+    }
+    tracing::error!(client = %client_id, "back-channel logout given up after {ATTEMPTS} attempts");
+}

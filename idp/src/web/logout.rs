@@ -1,0 +1,130 @@
+//! RP-initiated logout (OIDC RP-Initiated Logout 1.0) at `/logout`.
+//!
+//! A GET without a valid `id_token_hint` only asks (a link elsewhere cannot log anyone out); a
+//! valid hint or the confirmation POST ends the session. `post_logout_redirect_uri` is followed
+//! only when it is registered, exactly, for the client the hint (or `client_id`) names, and
+//! `state` goes back with it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde_json::Value;
+
+use super::i18n::Lang;
+use super::{client_address, header_str, pages, redirect};
+use crate::protocol::jwt;
+use crate::provider::Provider;
+use crate::{logout, session};
+
+pub async fn get(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    end_session(&p, &headers, &params, false).await
+}
+
+pub async fn post(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(params): Form<HashMap<String, String>>,
+) -> Response {
+    let confirmed = params.get("confirm").is_some_and(|c| c == "yes");
+    end_session(&p, &headers, &params, confirmed).await
+}
+
+/// The client an ID token hint was issued to, if the hint is ours and untampered.
+fn hinted_client(p: &Provider, hint: &str) -> Option<String> {
+    let claims: Value = jwt::verify(&p.keys, hint).ok()?;
+    (claims["iss"] == p.issuer.as_str()).then_some(())?;
+    match &claims["aud"] {
+        Value::String(a) => Some(a.clone()),
+        Value::Array(a) => a.first().and_then(|v| v.as_str()).map(str::to_string),
+        _ => None,
+    }
+}
+
+async fn end_session(
+    p: &Arc<Provider>,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    confirmed: bool,
+) -> Response {
+    let lang = Lang::choose(
+        params.get("ui_locales").map(String::as_str),
+        header_str(headers, header::ACCEPT_LANGUAGE),
+    );
+    let hint = params.get("id_token_hint").filter(|h| !h.is_empty());
+    let hinted = hint.and_then(|h| hinted_client(p, h));
+    if hint.is_some() && hinted.is_none() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(pages::error(
+                lang,
+                super::i18n::Text::BadRequest,
+                &p.config.helpdesk,
+            )),
+        )
+            .into_response();
+    }
+    if hinted.is_none() && !confirmed {
+        let keep: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| {
+                [
+                    "post_logout_redirect_uri",
+                    "state",
+                    "client_id",
+                    "ui_locales",
+                ]
+                .contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        return Html(pages::logout_confirm(lang, &keep)).into_response();
+    }
+    let value = header_str(headers, header::COOKIE).and_then(session::from_cookie_header);
+    if let Some(value) = value {
+        if let Ok(Some(current)) = p.store.session(&session::hash(value)).await {
+            logout::end_session(
+                p,
+                &current.id_hash,
+                &current.user_id,
+                Some(&client_address(headers)),
+            )
+            .await;
+        }
+    }
+    let client_id = hinted.or_else(|| params.get("client_id").cloned());
+    let target = params.get("post_logout_redirect_uri").filter(|uri| {
+        client_id
+            .as_deref()
+            .and_then(|id| p.clients.get(id))
+            .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == *uri))
+    });
+    let mut response = match target {
+        Some(uri) => {
+            let mut url = uri.clone();
+            if let Some(state) = params.get("state") {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                url.push(separator);
+                url.push_str(
+                    &url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("state", state)
+                        .finish(),
+                );
+            }
+            redirect(&url)
+        }
+        None => Html(pages::logged_out(lang)).into_response(),
+    };
+    if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
