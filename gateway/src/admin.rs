@@ -1,6 +1,6 @@
-//! `gerbang users …`: accounts managed from the shell, before (and beside) self-service
-//! registration. It opens the store directly, so it runs while no server holds it (sled allows
-//! one process).
+//! Administration from the shell: `gerbang users …`, `gerbang keys rotate`, `gerbang audit`.
+//! They open the store directly, so they run while no server holds it (sled allows one
+//! process).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use gerbang_config::{Config, Store as StoreConfig};
 use gerbang_idp::account::password::{check_policy, Passwords};
+use gerbang_idp::keys::{rotate, SigningAlg};
 use gerbang_idp::provider::now;
 use gerbang_idp::store::{Identity, NewUser, SharedStore, SledStore, UniqueKey, User, UserStatus};
 
@@ -49,6 +50,29 @@ pub enum UsersCommand {
     SetPassword { user: String },
 }
 
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Add a signing key that signs after a delay; the old one stays published until every
+    /// token it signed has expired.
+    Rotate {
+        /// RS256 or ES256.
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+        /// Seconds before the new key signs (clients fetch the JWKS meanwhile).
+        #[arg(long, default_value_t = 3600)]
+        delay_secs: u64,
+    },
+    /// List the signing keys (never their private parts).
+    List,
+}
+
+/// Every administrative command.
+pub enum AdminCommand {
+    Users(UsersCommand),
+    Keys(KeysCommand),
+    Audit { limit: usize },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error(transparent)]
@@ -57,6 +81,8 @@ pub enum AdminError {
     Input(String),
     #[error("no user `{0}`")]
     NoSuchUser(String),
+    #[error(transparent)]
+    Keys(#[from] gerbang_idp::keys::KeyError),
 }
 
 fn open(config: &Config) -> Result<SharedStore, AdminError> {
@@ -87,8 +113,96 @@ async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
     Err(AdminError::NoSuchUser(who.into()))
 }
 
-pub async fn run(config: &Config, command: UsersCommand) -> Result<String, AdminError> {
+pub async fn run(config: &Config, command: AdminCommand) -> Result<String, AdminError> {
     let store = open(config)?;
+    match command {
+        AdminCommand::Users(users) => run_users(config, &store, users).await,
+        AdminCommand::Keys(keys) => run_keys(config, &store, keys).await,
+        AdminCommand::Audit { limit } => {
+            let mut lines = vec![format!(
+                "{:<20} {:<18} {:<34} {:<16} {}",
+                "WHEN (UTC)", "EVENT", "USER", "CLIENT", "DETAIL"
+            )];
+            for e in store.recent_events(limit).await? {
+                let when = chrono::DateTime::from_timestamp(e.at as i64, 0).map_or_else(
+                    || e.at.to_string(),
+                    |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                );
+                lines.push(format!(
+                    "{when:<20} {:<18} {:<34} {:<16} {}{}",
+                    e.kind,
+                    e.user_id.as_deref().unwrap_or("-"),
+                    e.client_id.as_deref().unwrap_or("-"),
+                    e.detail,
+                    e.address
+                        .map(|a| format!(" (from {a})"))
+                        .unwrap_or_default()
+                ));
+            }
+            Ok(lines.join("\n"))
+        }
+    }
+}
+
+async fn run_keys(
+    config: &Config,
+    store: &SharedStore,
+    command: KeysCommand,
+) -> Result<String, AdminError> {
+    match command {
+        KeysCommand::Rotate { alg, delay_secs } => {
+            let alg = match alg.to_ascii_uppercase().as_str() {
+                "RS256" => SigningAlg::Rs256,
+                "ES256" => SigningAlg::Es256,
+                other => {
+                    return Err(AdminError::Input(format!(
+                        "`{other}` is not RS256 or ES256"
+                    )))
+                }
+            };
+            let p = &config.provider;
+            let longest = p.access_token_lifetime.max(p.id_token_lifetime).as_secs();
+            let key = rotate(store.as_ref(), alg, delay_secs, longest, now()).await?;
+            store
+                .record(&gerbang_idp::store::AuditEvent {
+                    at: now(),
+                    kind: "key.rotated".into(),
+                    user_id: None,
+                    client_id: None,
+                    address: None,
+                    detail: format!("{} {}", key.alg, key.kid),
+                })
+                .await?;
+            Ok(format!(
+                "added {} key {}, signing from {} (in {delay_secs} s)",
+                key.alg, key.kid, key.active_from
+            ))
+        }
+        KeysCommand::List => {
+            let mut lines = vec![format!(
+                "{:<28} {:<6} {:<12} {}",
+                "KID", "ALG", "SIGNS FROM", "RETIRES"
+            )];
+            for k in store.signing_keys().await? {
+                lines.push(format!(
+                    "{:<28} {:<6} {:<12} {}",
+                    k.kid,
+                    k.alg,
+                    k.active_from,
+                    k.retire_after.map_or_else(|| "-".into(), |t| t.to_string())
+                ));
+            }
+            Ok(lines.join("\n"))
+        }
+    }
+}
+
+async fn run_users(
+    config: &Config,
+    store: &SharedStore,
+    command: UsersCommand,
+) -> Result<String, AdminError> {
+    let store = store.clone();
     let passwords = Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()))?;
     match command {
         UsersCommand::Add {

@@ -55,6 +55,21 @@ enum Command {
         #[command(subcommand)]
         command: admin::UsersCommand,
     },
+    /// Manage the provider's signing keys (while no server holds the store).
+    Keys {
+        #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: admin::KeysCommand,
+    },
+    /// Show the newest audit events: logins, logouts, tokens, key rotations.
+    Audit {
+        #[arg(long, short, env = "GERBANG_CONFIG")]
+        config: Option<PathBuf>,
+        /// How many events.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -78,7 +93,13 @@ fn main() -> ExitCode {
             Ok(config) => finish(serve::run(config, Vec::new())),
             Err(e) => fail(&e),
         },
-        Command::Users { config, command } => users(config, command),
+        Command::Users { config, command } => {
+            administer(config, admin::AdminCommand::Users(command))
+        }
+        Command::Keys { config, command } => administer(config, admin::AdminCommand::Keys(command)),
+        Command::Audit { config, limit } => {
+            administer(config, admin::AdminCommand::Audit { limit })
+        }
         Command::Demo => {
             let started = demo::config(std::path::Path::new(".")).and_then(|config| {
                 let apps = demo::example_apps(&config)?;
@@ -90,7 +111,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn users(config: Option<PathBuf>, command: admin::UsersCommand) -> ExitCode {
+fn administer(config: Option<PathBuf>, command: admin::AdminCommand) -> ExitCode {
     let Some(path) = config else {
         return fail(&"give the configuration with --config FILE (or GERBANG_CONFIG)");
     };

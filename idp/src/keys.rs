@@ -170,7 +170,8 @@ impl PrivateSigningKey for Signer {
 /// Every published key, and which one signs for each algorithm.
 #[derive(Debug, Clone)]
 pub struct Keyring {
-    signers: Vec<Arc<Signer>>,
+    /// Every published key with its activation time, newest first.
+    signers: Vec<(Timestamp, Arc<Signer>)>,
 }
 
 impl Keyring {
@@ -193,42 +194,44 @@ impl Keyring {
             .iter()
             .filter(|k| k.retire_after.is_none_or(|t| t > now))
             .collect();
-        // Newest active key first, so `active` finds it.
+        // Newest first, so `active` finds the newest key whose time has come.
         live.sort_by_key(|k| std::cmp::Reverse(k.active_from));
         let signers = live
             .into_iter()
-            .map(|k| Signer::from_stored(k).map(|s| (k.active_from <= now, s)))
+            .map(|k| Signer::from_stored(k).map(|s| (k.active_from, Arc::new(s))))
             .collect::<Result<Vec<_>, _>>()?;
-        // Keys not yet active are published but listed after the active ones.
-        let (mut active, pending): (Vec<_>, Vec<_>) =
-            signers.into_iter().partition(|(is_active, _)| *is_active);
         for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
-            if !active.iter().any(|(_, s)| s.alg == alg) {
+            if !signers.iter().any(|(from, s)| s.alg == alg && *from <= now) {
                 return Err(KeyError::Corrupt(format!("no active {} key", alg.as_str())));
             }
         }
-        active.extend(pending);
-        Ok(Keyring {
-            signers: active.into_iter().map(|(_, s)| Arc::new(s)).collect(),
-        })
+        Ok(Keyring { signers })
     }
 
-    /// The key that signs for `alg` now (`from_stored` refuses a keyring without one).
+    /// The key that signs for `alg` now: the newest whose activation time has passed. A key
+    /// added by rotation is published at once and signs only after its delay, so clients have
+    /// fetched it before they meet a token it signed.
     pub fn active(&self, alg: SigningAlg) -> &Signer {
+        let now = crate::provider::now();
         self.signers
             .iter()
-            .find(|s| s.alg == alg)
-            .map(Arc::as_ref)
-            .unwrap_or_else(|| &self.signers[0])
+            .filter(|(_, s)| s.alg == alg)
+            .find(|(from, _)| *from <= now)
+            .or_else(|| self.signers.iter().rev().find(|(_, s)| s.alg == alg))
+            .map(|(_, s)| s.as_ref())
+            .unwrap_or_else(|| &self.signers[0].1)
     }
 
     pub fn find(&self, kid: &str) -> Option<&Signer> {
-        self.signers.iter().find(|s| s.kid == kid).map(Arc::as_ref)
+        self.signers
+            .iter()
+            .map(|(_, s)| s.as_ref())
+            .find(|s| s.kid == kid)
     }
 
     /// The public keys, as served at the JWKS endpoint.
     pub fn jwks(&self) -> CoreJsonWebKeySet {
-        CoreJsonWebKeySet::new(self.signers.iter().map(|s| s.jwk.clone()).collect())
+        CoreJsonWebKeySet::new(self.signers.iter().map(|(_, s)| s.jwk.clone()).collect())
     }
 }
 
@@ -266,4 +269,26 @@ pub fn generate(alg: SigningAlg, now: Timestamp) -> Result<SigningKey, KeyError>
         active_from: now,
         retire_after: None,
     })
+}
+
+/// Rotation: a new key of `alg`, published now and signing from `now + delay`; the keys it
+/// replaces stay published until every token they signed has expired (`longest_token` after
+/// the new key takes over), then drop out of the JWKS.
+pub async fn rotate(
+    store: &dyn KeyStore,
+    alg: SigningAlg,
+    delay: u64,
+    longest_token: u64,
+    now: Timestamp,
+) -> Result<SigningKey, KeyError> {
+    let mut key = generate(alg, now)?;
+    key.active_from = now + delay;
+    for mut old in store.signing_keys().await? {
+        if old.alg == alg.as_str() && old.retire_after.is_none() {
+            old.retire_after = Some(key.active_from + longest_token);
+            store.put_signing_key(&old).await?;
+        }
+    }
+    store.put_signing_key(&key).await?;
+    Ok(key)
 }

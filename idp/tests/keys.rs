@@ -65,3 +65,38 @@ async fn keys_are_made_once_and_sign_verifiable_tokens() {
         "alg=none is never accepted"
     );
 }
+
+#[tokio::test]
+async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
+    use gerbang_idp::keys::rotate;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let now = gerbang_idp::provider::now();
+    let before = Keyring::load_or_create(store.as_ref(), now).await.unwrap();
+    let old_kid = before.active(SigningAlg::Rs256).kid().to_string();
+    let new = rotate(store.as_ref(), SigningAlg::Rs256, 3600, 600, now)
+        .await
+        .unwrap();
+
+    // Published at once, but the old key still signs during the delay.
+    let during = Keyring::load_or_create(store.as_ref(), now).await.unwrap();
+    let kids: Vec<String> = serde_json::to_value(during.jwks()).unwrap()["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kids.contains(&new.kid) && kids.contains(&old_kid));
+    assert_eq!(during.active(SigningAlg::Rs256).kid(), old_kid);
+
+    // After the delay the new key signs; the old one is published until its tokens expire.
+    let stored = store.signing_keys().await.unwrap();
+    let after = Keyring::from_stored(&stored, now + 3600 + 1).unwrap();
+    assert!(after.find(&old_kid).is_some());
+    let retired = Keyring::from_stored(&stored, now + 3600 + 600 + 1).unwrap();
+    assert!(
+        retired.find(&old_kid).is_none(),
+        "dropped once every token it signed has expired"
+    );
+    assert!(retired.find(&new.kid).is_some());
+}

@@ -197,6 +197,43 @@ impl Gerbang {
         format!("{scheme}://{host}:{}{path}", self.public_port)
     }
 
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("gerbang.toml")
+    }
+
+    /// Kills the server and waits for it, keeping its data directory (for the admin commands,
+    /// which open the store themselves).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Runs `gerbang ARGS --config <this config>` with `stdin`; returns (success, stdout, stderr).
+    pub fn admin(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
+        use std::io::Write;
+        let mut child = Command::new(gerbang_binary())
+            .args(args)
+            .arg("--config")
+            .arg(self.config_path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("gerbang");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        let out = child.wait_with_output().expect("gerbang output");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -1,0 +1,126 @@
+//! Administration from the shell against a real store: users, keys, audit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gerbang_tests::browser::{self, hidden_field};
+use gerbang_tests::{Gerbang, Spec};
+
+const PASSWORD: &str = "kuda laut biru";
+
+#[tokio::test]
+async fn users_keys_and_audit_from_the_shell() {
+    let mut gw = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        extra: format!(
+            "[captcha]\ntest_answer = \"{}\"\n",
+            browser::CAPTCHA_TEST_ANSWER
+        ),
+        users: vec![("budi".into(), PASSWORD.into())],
+        ..Spec::http("")
+    })
+    .await;
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+    // One failed and one successful login, by e-mail this time.
+    let attempt = |password: &'static str| {
+        let browser = browser.clone();
+        let provider = provider.clone();
+        async move {
+            let page = browser
+                .get(format!("{provider}/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let token = hidden_field(&page, "captcha_token").unwrap();
+            browser
+                .post(format!("{provider}/login"))
+                .form(&[
+                    ("captcha_token", token.as_str()),
+                    ("captcha", "uji"),
+                    ("username", "BUDI@example.test"),
+                    ("password", password),
+                    ("request", ""),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(attempt("salah sekali").await.status(), 200);
+    assert_eq!(attempt(PASSWORD).await.status(), 302);
+    gw.stop();
+
+    let (ok, audit, _) = gw.admin(&["audit"], "");
+    assert!(ok);
+    assert!(
+        audit.contains("login.failure") && audit.contains("login.success"),
+        "{audit}"
+    );
+    assert!(audit.contains("(from 127.0.0.1)"));
+    assert!(
+        !audit.contains(PASSWORD) && !audit.contains("salah sekali"),
+        "no secrets in the audit trail"
+    );
+
+    let (ok, list, _) = gw.admin(&["users", "list"], "");
+    assert!(
+        ok && list.contains("budi") && list.contains("active"),
+        "{list}"
+    );
+    let (ok, added, err) = gw.admin(
+        &[
+            "users",
+            "add",
+            "--username",
+            "sari",
+            "--email",
+            "sari@example.test",
+            "--phone",
+            "+6281300000000",
+            "--name",
+            "Sari",
+            "--nik",
+            "3171015008990002",
+        ],
+        "short",
+    );
+    assert!(!ok && added.is_empty(), "a weak password is refused");
+    assert!(err.contains("shorter than 8"), "{err}");
+    let (ok, _, err) = gw.admin(
+        &[
+            "users",
+            "add",
+            "--username",
+            "budi",
+            "--email",
+            "other@example.test",
+            "--phone",
+            "+6281300000001",
+            "--name",
+            "Budi Dua",
+            "--nik",
+            "3171015008990003",
+        ],
+        PASSWORD,
+    );
+    assert!(!ok && err.contains("taken"), "{err}");
+    let (ok, out, _) = gw.admin(&["users", "disable", "budi@example.test"], "");
+    assert!(ok && out.contains("disabled budi"), "{out}");
+    let (_, list, _) = gw.admin(&["users", "list"], "");
+    assert!(list.contains("disabled"));
+
+    let (ok, rotated, _) = gw.admin(
+        &["keys", "rotate", "--alg", "ES256", "--delay-secs", "60"],
+        "",
+    );
+    assert!(ok && rotated.contains("added ES256 key"), "{rotated}");
+    let (_, keys, _) = gw.admin(&["keys", "list"], "");
+    assert_eq!(keys.lines().count(), 1 + 3, "{keys}");
+    assert!(!keys.contains("PRIVATE"));
+    let (_, audit, _) = gw.admin(&["audit", "--limit", "1"], "");
+    assert!(audit.contains("key.rotated"), "{audit}");
+}
