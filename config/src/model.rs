@@ -19,6 +19,7 @@ pub struct Config {
     pub mail: Mail,
     pub captcha: Captcha,
     pub helpdesk: Helpdesk,
+    pub login: Login,
     pub routes: Vec<Route>,
     pub clients: Vec<Client>,
 }
@@ -160,6 +161,16 @@ pub struct Captcha {
     /// Fixed answer for automated tests; only accepted when every listener is on loopback.
     pub test_answer: Option<String>,
     pub lifetime: Duration,
+}
+
+/// Brute-force limits: after `max_failures` consecutive failures an account is locked for
+/// `backoff_base`, doubling with each further failure up to `backoff_cap`; locks expire.
+#[derive(Debug, Clone, Copy)]
+pub struct Login {
+    pub max_failures: u64,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    pub attempts_per_address_per_minute: u64,
 }
 
 #[derive(Debug, Clone, Default)]

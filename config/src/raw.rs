@@ -21,6 +21,8 @@ pub(crate) struct RawConfig {
     pub captcha: RawCaptcha,
     #[serde(default)]
     pub helpdesk: RawHelpdesk,
+    #[serde(default)]
+    pub login: RawLogin,
     #[serde(default, rename = "route")]
     pub routes: Vec<S<RawRoute>>,
     #[serde(default, rename = "client")]
@@ -168,4 +170,13 @@ pub(crate) struct RawUpstreamTls {
 
 fn yes() -> bool {
     true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLogin {
+    pub max_failures: Option<S<i64>>,
+    pub backoff_base_secs: Option<S<i64>>,
+    pub backoff_cap_secs: Option<S<i64>>,
+    pub attempts_per_address_per_minute: Option<S<i64>>,
 }

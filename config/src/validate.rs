@@ -53,6 +53,7 @@ impl<'a> Checker<'a> {
         let store = self.store(&raw.store);
         let mail = self.mail(raw.mail.as_ref());
         let captcha = self.captcha(&raw.captcha, server.as_ref());
+        let login = self.login(&raw.login);
         let routes: Vec<Option<Route>> = raw
             .routes
             .iter()
@@ -104,6 +105,7 @@ impl<'a> Checker<'a> {
             store: store?,
             mail: mail?,
             captcha: captcha?,
+            login: login?,
             helpdesk: Helpdesk {
                 text: raw.helpdesk.text,
                 phones: raw.helpdesk.phones,
@@ -513,6 +515,34 @@ impl<'a> Checker<'a> {
             security,
             username: s.username.as_ref().map(|u| u.get_ref().clone()),
             password,
+        })
+    }
+
+    fn login(&mut self, raw: &RawLogin) -> Option<Login> {
+        let max = self.int_in(raw.max_failures.as_ref(), "login.max_failures", 1..=100, 3);
+        let base = self.int_in(
+            raw.backoff_base_secs.as_ref(),
+            "login.backoff_base_secs",
+            1..=3600,
+            1,
+        );
+        let cap = self.int_in(
+            raw.backoff_cap_secs.as_ref(),
+            "login.backoff_cap_secs",
+            1..=86_400,
+            900,
+        );
+        let per_address = self.int_in(
+            raw.attempts_per_address_per_minute.as_ref(),
+            "login.attempts_per_address_per_minute",
+            1..=10_000,
+            30,
+        );
+        Some(Login {
+            max_failures: max? as u64,
+            backoff_base: Duration::from_secs(base? as u64),
+            backoff_cap: Duration::from_secs(cap? as u64),
+            attempts_per_address_per_minute: per_address? as u64,
         })
     }
 

@@ -49,6 +49,24 @@ pub fn head_declares_content_length(raw_head: &[u8]) -> bool {
         .any(|line| line.len() >= NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME))
 }
 
+/// The client's address: the peer's, unless the peer is a trusted proxy, in which case the
+/// rightmost address of its `X-Forwarded-For` chain that is not itself a trusted proxy.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    chain: Option<&str>,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    chain
+        .into_iter()
+        .flat_map(|c| c.rsplit(','))
+        .map_while(|entry| entry.trim().parse::<std::net::IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
 fn fold(b: u8) -> u8 {
     if b == b'_' {
         b'-'
@@ -98,6 +116,28 @@ mod tests {
         ] {
             assert!(!is_identity_header(name), "{name}");
         }
+    }
+
+    #[test]
+    fn client_addresses() {
+        let lb: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let peer: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+        let trusted = [lb];
+        assert_eq!(
+            client_address(peer, Some("1.2.3.4"), &trusted),
+            peer,
+            "an untrusted peer's chain is ignored"
+        );
+        assert_eq!(
+            client_address(lb, Some("198.51.100.7"), &trusted).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            client_address(lb, Some("6.6.6.6, 198.51.100.7, 10.0.0.1"), &trusted).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(client_address(lb, Some("garbage"), &trusted), lb);
+        assert_eq!(client_address(lb, None, &trusted), lb);
     }
 
     #[test]

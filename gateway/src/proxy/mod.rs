@@ -265,7 +265,7 @@ impl Gateway {
             upstream.remove_header(&name);
         }
         let peer = client_ip(session);
-        let forwarded_for = match (peer, client_forwarded_for) {
+        let forwarded_for = match (peer, client_forwarded_for.as_deref()) {
             (Some(ip), Some(chain)) if self.trusted_proxies.contains(&ip) => {
                 format!("{chain}, {ip}")
             }
@@ -273,6 +273,11 @@ impl Gateway {
             (None, _) => "unknown".to_string(),
         };
         upstream.insert_header("x-forwarded-for", forwarded_for)?;
+        if let Some(ip) = peer {
+            let client =
+                headers::client_address(ip, client_forwarded_for.as_deref(), &self.trusted_proxies);
+            upstream.insert_header("x-real-ip", client.to_string())?;
+        }
         upstream.insert_header(
             "x-forwarded-proto",
             if is_tls(session) { "https" } else { "http" },

@@ -1,17 +1,17 @@
 //! Brute-force limits for logins: per account, whatever spelling of it was typed (user name or
-//! e-mail resolve to the same account), and per client address. Locks expire with their window,
-//! so an attacker cannot lock an account forever.
+//! e-mail resolve to the same account), with an exponential back-off after repeated failures,
+//! and per client address. Locks are records that expire, so an attacker cannot lock an
+//! account forever; a success resets the count.
 
 use std::time::Duration;
 
-use crate::store::{CounterStore, StoreResult, Timestamp};
+use gerbang_config::Login;
 
-/// Failures of one account in one window before it is locked for the rest of it.
-pub const ACCOUNT_FAILURES: u64 = 5;
-pub const ACCOUNT_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Attempts from one address per minute.
-pub const ADDRESS_ATTEMPTS: u64 = 30;
-pub const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
+use crate::store::{CounterStore, OneTimeKind, OneTimeStore, StoreResult, Timestamp};
+
+/// Failures are counted over this window (and reset by a success).
+const FAILURE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
 
 /// The counter key of an account: its id when it exists, else the folded name typed, so
 /// unknown names are limited the same way (and answer the same).
@@ -22,34 +22,82 @@ pub fn account_key(user_id: Option<&str>, typed: &str) -> String {
     }
 }
 
+/// How long an account is locked after its `failures`-th consecutive failure: nothing before
+/// `max_failures`, then `base`, doubling, at most `cap`.
+pub fn lock_duration(policy: &Login, failures: u64) -> Option<Duration> {
+    let over = failures.checked_sub(policy.max_failures)?;
+    let factor = 1u64.checked_shl(over.min(32) as u32).unwrap_or(u64::MAX);
+    let secs = policy.backoff_base.as_secs().saturating_mul(factor);
+    Some(Duration::from_secs(secs.min(policy.backoff_cap.as_secs())))
+}
+
 /// Counts an attempt from `address`; true when it is over the limit.
 pub async fn address_over_limit(
     store: &dyn CounterStore,
+    policy: &Login,
     address: &str,
     now: Timestamp,
 ) -> StoreResult<bool> {
     Ok(store
         .hit(&format!("login:address:{address}"), ADDRESS_WINDOW, now)
         .await?
-        > ADDRESS_ATTEMPTS)
+        > policy.attempts_per_address_per_minute)
 }
 
 pub async fn account_locked(
-    store: &dyn CounterStore,
+    store: &dyn OneTimeStore,
     key: &str,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    Ok(store.count(key, ACCOUNT_WINDOW, now).await? >= ACCOUNT_FAILURES)
+    Ok(store
+        .peek_once(OneTimeKind::LoginLock, key, now)
+        .await?
+        .is_some())
 }
 
-pub async fn record_failure(
-    store: &dyn CounterStore,
+/// Counts a failure and locks the account when the policy says so.
+pub async fn record_failure<S: CounterStore + OneTimeStore + ?Sized>(
+    store: &S,
+    policy: &Login,
     key: &str,
     now: Timestamp,
 ) -> StoreResult<()> {
-    store.hit(key, ACCOUNT_WINDOW, now).await.map(|_| ())
+    let failures = store.hit(key, FAILURE_WINDOW, now).await?;
+    if let Some(lock) = lock_duration(policy, failures) {
+        store
+            .put_once(
+                OneTimeKind::LoginLock,
+                key,
+                b"",
+                now + lock.as_secs().max(1),
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn record_success(store: &dyn CounterStore, key: &str) -> StoreResult<()> {
     store.reset(key).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_up_to_the_cap() {
+        let policy = Login {
+            max_failures: 3,
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(900),
+            attempts_per_address_per_minute: 30,
+        };
+        let secs = |n| lock_duration(&policy, n).map(|d| d.as_secs());
+        assert_eq!(secs(2), None);
+        assert_eq!(secs(3), Some(1));
+        assert_eq!(secs(4), Some(2));
+        assert_eq!(secs(6), Some(8));
+        assert_eq!(secs(13), Some(900), "capped");
+        assert_eq!(secs(500), Some(900), "no overflow");
+    }
 }

@@ -111,6 +111,8 @@ pub enum OneTimeKind {
     ActivationLink,
     ResetLink,
     PendingLogin,
+    /// An account locked after repeated failures, until the record expires.
+    LoginLock,
 }
 
 impl OneTimeKind {
@@ -122,6 +124,7 @@ impl OneTimeKind {
             OneTimeKind::ActivationLink => "activation",
             OneTimeKind::ResetLink => "reset",
             OneTimeKind::PendingLogin => "pending_login",
+            OneTimeKind::LoginLock => "login_lock",
         }
     }
 }

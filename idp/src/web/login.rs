@@ -105,7 +105,8 @@ pub async fn submit(
     let now = now();
     let address = client_address(&headers);
     let store = p.store.as_ref();
-    match limits::address_over_limit(store, &address, now).await {
+    let policy = &p.config.login;
+    match limits::address_over_limit(store, policy, &address, now).await {
         Ok(false) => {}
         Ok(true) => return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await,
         Err(e) => return unavailable(&p, lang, e).await,
@@ -158,7 +159,7 @@ pub async fn submit(
         Err(e) => return unavailable(&p, lang, e).await,
     };
     let Some(user) = active.filter(|_| verified) else {
-        let _ = limits::record_failure(store, &account, now).await;
+        let _ = limits::record_failure(store, policy, &account, now).await;
         p.audit(
             "login.failure",
             None,

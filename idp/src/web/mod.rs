@@ -83,13 +83,13 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The address the gateway saw the client at: the last `X-Forwarded-For` entry (the provider
-/// listens on loopback and is reached only through the gateway, which sets it).
+/// The client's address as the gateway established it (`X-Real-IP`, which the gateway always
+/// sets and never takes from the client; the provider listens on loopback and is reached only
+/// through the gateway).
 fn client_address(headers: &HeaderMap) -> String {
     headers
-        .get("x-forwarded-for")
+        .get("x-real-ip")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
         .map(|a| a.trim().to_string())
         .unwrap_or_else(|| "unknown".into())
 }

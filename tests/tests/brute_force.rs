@@ -1,0 +1,103 @@
+//! Brute force against the login (see `shared/checklists/security.md`): per-account back-off
+//! that counts user name and e-mail as one account, per-address limits, and locks that expire.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use gerbang_tests::browser::{self, hidden_field};
+use gerbang_tests::{Gerbang, Spec};
+
+const PASSWORD: &str = "kuda laut biru";
+
+async fn gerbang(login: &str) -> Gerbang {
+    Gerbang::start(Spec {
+        https: true,
+        http: false,
+        // The test client stands in for a load balancer that reports many client addresses.
+        server_extra: "trusted_proxies = [\"127.0.0.1\"]\n".into(),
+        extra: format!(
+            "[captcha]\ntest_answer = \"{}\"\n\n[login]\n{login}\n",
+            browser::CAPTCHA_TEST_ANSWER
+        ),
+        users: vec![("budi".into(), PASSWORD.into())],
+        ..Spec::http("")
+    })
+    .await
+}
+
+/// One login attempt from `address`: the status of the answer (302 success, 200 wrong, 429 limited).
+async fn attempt(gw: &Gerbang, address: &str, username: &str, password: &str) -> u16 {
+    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let page = browser
+        .get(format!("{provider}/login"))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_field(&page, "captcha_token").unwrap();
+    let response = browser
+        .post(format!("{provider}/login"))
+        .header("x-forwarded-for", address)
+        .form(&[
+            ("captcha_token", token.as_str()),
+            ("captcha", "uji"),
+            ("username", username),
+            ("password", password),
+            ("request", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn fifty_wrong_passwords_from_many_addresses_never_get_in_and_the_lock_expires() {
+    let gw = gerbang("max_failures = 3\nbackoff_base_secs = 1\nbackoff_cap_secs = 2\nattempts_per_address_per_minute = 1000").await;
+    let mut limited = 0;
+    for n in 0..50 {
+        let address = format!("198.51.100.{}", n % 5 + 1);
+        // The same account, by user name and by e-mail in any case.
+        let spelling = if n % 2 == 0 {
+            "budi"
+        } else {
+            "BUDI@example.test"
+        };
+        match attempt(&gw, &address, spelling, &format!("salah {n}")).await {
+            200 => {}
+            429 => limited += 1,
+            other => panic!("attempt {n} answered {other}"),
+        }
+    }
+    assert!(limited > 0, "the back-off never engaged");
+    // Locked now: even the right password is refused…
+    assert_eq!(attempt(&gw, "198.51.100.9", "budi", PASSWORD).await, 429);
+    // …until the lock expires (the cap is 2 s here); then it works again.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(attempt(&gw, "198.51.100.9", "budi", PASSWORD).await, 302);
+}
+
+#[tokio::test]
+async fn one_address_is_limited_per_minute_others_are_not() {
+    let gw = gerbang("attempts_per_address_per_minute = 4\nmax_failures = 100").await;
+    for _ in 0..4 {
+        assert_eq!(
+            attempt(&gw, "203.0.113.5", "nobody", "salah sekali").await,
+            200
+        );
+    }
+    assert_eq!(
+        attempt(&gw, "203.0.113.5", "nobody", "salah sekali").await,
+        429
+    );
+    assert_eq!(
+        attempt(&gw, "203.0.113.6", "budi", PASSWORD).await,
+        302,
+        "another address is not affected"
+    );
+}
