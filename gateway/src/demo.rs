@@ -44,8 +44,48 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
     Ok(services)
 }
 
+/// The demo's first user, made when the store has none: user name `demo` and a random
+/// password, which is returned to be printed (once; it is stored only as a hash).
+pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
+    use gerbang_idp::account::password::{temporary_password, Passwords};
+    use gerbang_idp::store::{Identity, NewUser, SledStore, UserStatus, UserStore};
+    let gerbang_config::Store::Sled { path } = &config.store;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(GatewayError::Runtime)?;
+    runtime.block_on(async {
+        let store = SledStore::open(path)?;
+        if !store.users().await?.is_empty() {
+            return Ok(None);
+        }
+        let password = temporary_password();
+        let passwords = Passwords::new(1).map_err(|e| GatewayError::Demo(e.to_string()))?;
+        let hash = passwords
+            .hash(&password)
+            .await
+            .map_err(|e| GatewayError::Demo(e.to_string()))?;
+        let user = NewUser {
+            username: "demo".into(),
+            email: "demo@oss.localhost".into(),
+            phone: "+6281234567890".into(),
+            identity: Identity::Ktp {
+                nik: "3171015008900001".into(),
+            },
+            status: UserStatus::Active,
+            password_hash: Some(hash),
+            must_change_password: false,
+            attributes: [("full_name".to_string(), "Pengguna Demo".to_string())].into(),
+        };
+        store
+            .create_user(user, None, gerbang_idp::provider::now())
+            .await?;
+        Ok(Some(password))
+    })
+}
+
 /// What to open, printed once at start.
-pub fn banner(config: &Config) -> String {
+pub fn banner(config: &Config, demo_password: Option<&str>) -> String {
     let port = config
         .provider
         .issuer
@@ -69,6 +109,12 @@ pub fn banner(config: &Config) -> String {
             "The certificate is a development one: trust {} in your browser, or accept the warning.\n",
             ca.display()
         ));
+    }
+    match demo_password {
+        Some(password) => out.push_str(&format!(
+            "Log in as user `demo` with password `{password}` (shown this once; add users with `gerbang users add`).\n"
+        )),
+        None => out.push_str("Log in with a user you made before (`gerbang users add`); the first run printed the `demo` password.\n"),
     }
     out.push_str("Mail is written to ./data/outbox. Stop with Ctrl-C.\n");
     out

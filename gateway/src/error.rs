@@ -24,6 +24,8 @@ pub enum GatewayError {
     },
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("the demo cannot start: {0}")]
+    Demo(String),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
 }

@@ -103,7 +103,8 @@ fn main() -> ExitCode {
         Command::Demo => {
             let started = demo::config(std::path::Path::new(".")).and_then(|config| {
                 let apps = demo::example_apps(&config)?;
-                eprintln!("{}", demo::banner(&config));
+                let password = demo::seed_user(&config)?;
+                eprintln!("{}", demo::banner(&config, password.as_deref()));
                 serve::run(config, apps)
             });
             finish(started)
