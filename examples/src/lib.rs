@@ -2,7 +2,10 @@
 //! the gateway tells it about the user and the request. The demo runs it three times
 //! (`perizinan`, `berusaha`, `informasi`); the end-to-end tests use it as their upstream.
 
+pub mod identity;
+
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -17,14 +20,21 @@ use serde::Deserialize;
 struct App {
     name: String,
     title: String,
+    verifier: Option<Arc<identity::Verifier>>,
 }
 
 /// The app's routes: `/` (a page), `/whoami` (the request as JSON), `/ws` (WebSocket echo),
 /// `/slow?ms=` (answers after a delay) and `/stream?chunks=` (a streamed body).
 pub fn app(name: &str, title: &str) -> Router {
+    app_verifying(name, title, None)
+}
+
+/// The app, checking the forwarded identity JWT with `verifier` when there is one.
+pub fn app_verifying(name: &str, title: &str, verifier: Option<identity::Verifier>) -> Router {
     let state = App {
         name: name.to_string(),
         title: title.to_string(),
+        verifier: verifier.map(Arc::new),
     };
     Router::new()
         .route("/", get(page))
@@ -94,8 +104,21 @@ async fn whoami(
             (name.as_str().to_string(), values)
         })
         .collect();
+    let identity = match (
+        &app.verifier,
+        headers
+            .get("x-gerbang-identity")
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(verifier), Some(token)) => match verifier.verify(token).await {
+            Ok(claims) => serde_json::json!({ "verified": true, "claims": claims }),
+            Err(e) => serde_json::json!({ "verified": false, "error": e.to_string() }),
+        },
+        _ => serde_json::Value::Null,
+    };
     Json(serde_json::json!({
         "app": app.name,
+        "identity": identity,
         "method": method.as_str(),
         "path": uri.path(),
         "query": uri.query(),

@@ -24,8 +24,18 @@ pub fn config(base: &Path) -> Result<Config, GatewayError> {
     )?)
 }
 
-/// The example apps behind the demo's routes, each on its configured upstream address.
+/// The example apps behind the demo's routes, each on its configured upstream address; those
+/// that receive the identity JWT check it against the provider's JWKS, reached through the
+/// demo's own HTTPS listener and development CA.
 pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
+    if let Some(tls) = &config.tls {
+        crate::devcert::ensure(tls, crate::devcert::names(config))?;
+    }
+    let ca_pem = config
+        .tls
+        .as_ref()
+        .and_then(|t| std::fs::read(t.cert.parent()?.join("ca.pem")).ok());
+    let issuer = config.provider.issuer.as_str().trim_end_matches('/');
     let mut services: ExtraServices = Vec::new();
     for route in &config.routes {
         let address = route.upstreams.first().cloned().unwrap_or_default();
@@ -35,7 +45,19 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
                 source,
             })?;
         let name = format!("example app {}", route.name);
-        let app = gerbang_examples::app(&route.name, &route.title);
+        let verifier = match (route.forward.jwt, config.server.https) {
+            (true, Some(https)) => Some(gerbang_examples::identity::Verifier::new(
+                issuer,
+                &route.name,
+                gerbang_examples::identity::JwksSource {
+                    url: format!("{issuer}/jwks"),
+                    ca_pem: ca_pem.clone(),
+                    resolve: Some((config.provider.host.clone(), https)),
+                },
+            )),
+            _ => None,
+        };
+        let app = gerbang_examples::app_verifying(&route.name, &route.title, verifier);
         services.push(Box::new(background_service(
             &name,
             HttpService::new(&name, listener, app),

@@ -165,6 +165,18 @@ impl Gerbang {
         self.dir.path().join("certs/ca.pem")
     }
 
+    /// Where an app finds this provider's JWKS, through the HTTPS listener.
+    pub fn jwks_source(&self) -> gerbang_examples::identity::JwksSource {
+        gerbang_examples::identity::JwksSource {
+            url: self.url(Self::PROVIDER_HOST, "/jwks"),
+            ca_pem: Some(self.ca_pem()),
+            resolve: Some((
+                Self::PROVIDER_HOST.to_string(),
+                self.https.expect("an HTTPS listener"),
+            )),
+        }
+    }
+
     pub fn ca_pem(&self) -> Vec<u8> {
         std::fs::read(self.ca_path()).expect("ca.pem")
     }

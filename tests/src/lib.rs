@@ -11,7 +11,7 @@ mod upstream;
 
 pub use gerbang::{gerbang_binary, Gerbang, Spec};
 pub use raw::{raw_request, RawResponse};
-pub use upstream::App;
+pub use upstream::{App, Reserved};
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {

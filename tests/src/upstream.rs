@@ -9,6 +9,40 @@ pub struct App {
     task: JoinHandle<()>,
 }
 
+/// An app's address, taken before the gateway starts (its routes name it); `serve` starts the
+/// app once it can reach the gateway (to fetch the JWKS).
+pub struct Reserved {
+    pub addr: SocketAddr,
+    listener: tokio::net::TcpListener,
+    name: String,
+}
+
+impl Reserved {
+    pub async fn new(name: &str) -> Reserved {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind upstream");
+        Reserved {
+            addr: listener.local_addr().expect("upstream address"),
+            listener,
+            name: name.to_string(),
+        }
+    }
+
+    /// Serves the example app, checking identity JWTs with `verifier`.
+    pub fn serve(self, verifier: Option<gerbang_examples::identity::Verifier>) -> App {
+        let router = gerbang_examples::app_verifying(&self.name, &self.name, verifier);
+        let listener = self.listener;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        App {
+            addr: self.addr,
+            task,
+        }
+    }
+}
+
 impl App {
     /// Starts the example app named `name` on a free loopback port.
     pub async fn start(name: &str) -> App {

@@ -4,17 +4,18 @@
 
 use std::time::{Duration, Instant};
 
+use gerbang_examples::identity::Verifier;
 use gerbang_tests::browser::{self, location};
-use gerbang_tests::{App, Gerbang, Spec};
+use gerbang_tests::{App, Gerbang, Reserved, Spec};
 use serde_json::Value;
 
 const USER: &str = "budi";
 const PASSWORD: &str = "kuda laut biru";
 
-fn route(name: &str, app: &App) -> String {
+fn route(name: &str, app: std::net::SocketAddr) -> String {
     format!(
         "[[route]]\nname = \"{name}\"\nhost = \"{name}.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\nforward = [\"headers\", \"jwt\"]\n\n",
-        app.addr
+        app
     )
 }
 
@@ -44,7 +45,10 @@ async fn whoami(response: reqwest::Response) -> Value {
 
 #[tokio::test]
 async fn one_login_serves_both_apps_and_logout_ends_both() {
-    let (perizinan, berusaha) = (App::start("perizinan").await, App::start("berusaha").await);
+    let (perizinan, berusaha) = (
+        Reserved::new("perizinan").await,
+        Reserved::new("berusaha").await,
+    );
     let gw = Gerbang::start(Spec {
         https: true,
         http: false,
@@ -53,9 +57,21 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
             browser::CAPTCHA_TEST_ANSWER
         ),
         users: vec![(USER.into(), PASSWORD.into())],
-        ..Spec::http([route("perizinan", &perizinan), route("berusaha", &berusaha)].concat())
+        ..Spec::http(
+            [
+                route("perizinan", perizinan.addr),
+                route("berusaha", berusaha.addr),
+            ]
+            .concat(),
+        )
     })
     .await;
+    // Both apps check the identity JWT against the provider's JWKS, as an app would.
+    let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
+    let _apps = [
+        perizinan.serve(Some(Verifier::new(&issuer, "perizinan", gw.jwks_source()))),
+        berusaha.serve(Some(Verifier::new(&issuer, "berusaha", gw.jwks_source()))),
+    ];
     let browser = gw.client(&["perizinan.test", "berusaha.test", Gerbang::PROVIDER_HOST]);
     let provider = gw.url(Gerbang::PROVIDER_HOST, "");
     let app1 = gw.url("perizinan.test", "");
@@ -122,6 +138,8 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
     assert_eq!(seen["app"], "berusaha");
     assert_eq!(seen["headers"]["x-gerbang-user"][0], USER);
     let jwt2 = seen["headers"]["x-gerbang-identity"][0].as_str().unwrap();
+    assert_eq!(seen["identity"]["verified"], true, "{}", seen["identity"]);
+    assert_eq!(seen["identity"]["claims"]["aud"], "berusaha");
     assert_ne!(jwt, jwt2);
 
     // Logging out needs a POST: a GET only asks.
@@ -183,7 +201,7 @@ async fn a_forged_or_foreign_session_cookie_gets_nowhere() {
     let gw = Gerbang::start(Spec {
         https: true,
         http: false,
-        ..Spec::http(route("perizinan", &app))
+        ..Spec::http(route("perizinan", app.addr))
     })
     .await;
     let client = gw.client(&["perizinan.test"]);
