@@ -828,3 +828,78 @@ async fn oidcc_rp_initiated_logout_and_backchannel_logout() {
     assert_eq!(page.status(), 200);
     assert!(location(&page).is_none());
 }
+
+/// The parameters a provider must accept without fuss, and the prompts and ages that decide
+/// whether the user sees the login page: oidcc-display-page/-popup, -login-hint, -ui-locales,
+/// -claims-locales, -ensure-request-with-acr-values-succeeds, -ensure-request-with-unknown-
+/// parameter-succeeds, -alternate-happy-flow, -ensure-post-request-succeeds, -max-age-1,
+/// -max-age-10000, -id-token-hint, -claims-essential, -server-client-secret-post, -scope-*.
+#[tokio::test]
+async fn oidcc_parameters_prompts_and_max_age() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    // Before any login: login_hint pre-fills the user name, ui_locales picks the language.
+    let (url, _, _) = code_flow(&client);
+    let to_login = op.silent(&format!("{url}&login_hint=budi&ui_locales=en")).await;
+    let login = format!("{}{}", op.issuer, location(&to_login).unwrap());
+    let page = op.browser.get(&login).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("value=\"budi\""), "login_hint");
+    assert!(page.contains("lang=\"en\"") && page.contains("Log in"), "ui_locales=en");
+
+    let tokens = op.log_in_tokens(&client).await;
+    let first_auth_time = jwt_part(&tokens.id_token().unwrap().to_string(), 1)["auth_time"].clone();
+    let hint = tokens.id_token().unwrap().to_string();
+    // Logged in: each of these answers silently with a code.
+    let base = format!("{}/authorize", op.issuer);
+    let silent_with = |extra: &str| {
+        let (url, _, _) = code_flow(&client);
+        format!("{url}&{extra}")
+    };
+    for extra in [
+        "display=page",
+        "display=popup",
+        "claims_locales=id",
+        "acr_values=urn:gerbang:acr:password-captcha",
+        "unknown_parameter=whatever",
+        "max_age=10000",
+        &format!("prompt=none&id_token_hint={hint}"),
+        "claims=%7B%22id_token%22%3A%7B%22name%22%3A%7B%22essential%22%3Atrue%7D%7D%7D",
+    ] {
+        let back = query(&location(&op.silent(&silent_with(extra)).await).unwrap());
+        assert!(back.contains_key("code"), "{extra}: {back:?}");
+    }
+    // Parameter order does not matter; POST works like GET.
+    let reordered = format!("{base}?state=z&scope=email+openid&redirect_uri=https%3A%2F%2Frp.test%2Fcallback&response_type=code&client_id={RP}");
+    assert!(query(&location(&op.silent(&reordered).await).unwrap()).contains_key("code"));
+    let posted = op
+        .browser
+        .post(&base)
+        .form(&[("client_id", RP), ("response_type", "code"), ("scope", "openid phone"), ("redirect_uri", RP_REDIRECT), ("state", "p")])
+        .send()
+        .await
+        .unwrap();
+    let back = query(&location(&posted).unwrap());
+    // client_secret_post at the token endpoint; the phone scope releases phone claims.
+    let (status, tokens) = op
+        .token(
+            None,
+            &[("grant_type", "authorization_code"), ("code", &back["code"]), ("redirect_uri", RP_REDIRECT), ("client_id", RP), ("client_secret", RP_SECRET)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let claims = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(claims["phone_number"], "+628120000000");
+    assert!(claims.get("email").is_none(), "email was not asked for");
+
+    // max_age=1 after a pause forces a new login, which gives a later auth_time.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let forced = op.silent(&silent_with("max_age=1")).await;
+    assert!(location(&forced).unwrap().starts_with("/login?request="), "max_age=1 asks again");
+    let (url, _, _) = code_flow(&client);
+    let back = op.authorize(&format!("{url}&max_age=1")).await;
+    let (_, tokens) = op
+        .token(Some(RP_SECRET), &[("grant_type", "authorization_code"), ("code", &back["code"]), ("redirect_uri", RP_REDIRECT)])
+        .await;
+    let later = jwt_part(tokens["id_token"].as_str().unwrap(), 1)["auth_time"].clone();
+    assert!(later.as_u64().unwrap() > first_auth_time.as_u64().unwrap(), "{later} > {first_auth_time}");
+}
