@@ -192,6 +192,8 @@ pub struct Route {
     pub policy: Policy,
     pub forward: Forward,
     pub health_check: Duration,
+    /// Clients whose access tokens this route accepts as `Authorization: Bearer` (API calls).
+    pub api_clients: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -93,6 +93,17 @@ impl<'a> Checker<'a> {
 
         let routes: Vec<Route> = routes.into_iter().flatten().collect();
         let clients = self.clients(&raw.clients);
+        for (i, route) in raw.routes.iter().enumerate() {
+            for c in &route.get_ref().api_clients {
+                if !clients.iter().any(|known| &known.id == c.get_ref()) {
+                    self.report(
+                        c.span(),
+                        format!("route[{i}].api_clients"),
+                        format!("`{}` is not a configured [[client]] id", c.get_ref()),
+                    );
+                }
+            }
+        }
         if !self.problems.is_empty() {
             return None;
         }
@@ -668,6 +679,7 @@ impl<'a> Checker<'a> {
             policy: policy?,
             forward,
             health_check: Duration::from_secs(health as u64),
+            api_clients: r.api_clients.iter().map(|c| c.get_ref().clone()).collect(),
         })
     }
 

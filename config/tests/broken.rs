@@ -367,3 +367,12 @@ fn public_client_with_client_credentials() {
         ["broken.toml:16:16: client[0].grant_types: client_credentials needs a confidential client: give it a `secret`"]
     );
 }
+
+#[test]
+fn route_accepts_tokens_of_an_unknown_client() {
+    let src = with("api_clients = [\"ghost\"]\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:12:16: route[0].api_clients: `ghost` is not a configured [[client]] id"]
+    );
+}

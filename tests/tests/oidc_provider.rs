@@ -840,11 +840,24 @@ async fn oidcc_parameters_prompts_and_max_age() {
     let client = op.client().await;
     // Before any login: login_hint pre-fills the user name, ui_locales picks the language.
     let (url, _, _) = code_flow(&client);
-    let to_login = op.silent(&format!("{url}&login_hint=budi&ui_locales=en")).await;
+    let to_login = op
+        .silent(&format!("{url}&login_hint=budi&ui_locales=en"))
+        .await;
     let login = format!("{}{}", op.issuer, location(&to_login).unwrap());
-    let page = op.browser.get(&login).send().await.unwrap().text().await.unwrap();
+    let page = op
+        .browser
+        .get(&login)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("value=\"budi\""), "login_hint");
-    assert!(page.contains("lang=\"en\"") && page.contains("Log in"), "ui_locales=en");
+    assert!(
+        page.contains("lang=\"en\"") && page.contains("Log in"),
+        "ui_locales=en"
+    );
 
     let tokens = op.log_in_tokens(&client).await;
     let first_auth_time = jwt_part(&tokens.id_token().unwrap().to_string(), 1)["auth_time"].clone();
@@ -874,7 +887,13 @@ async fn oidcc_parameters_prompts_and_max_age() {
     let posted = op
         .browser
         .post(&base)
-        .form(&[("client_id", RP), ("response_type", "code"), ("scope", "openid phone"), ("redirect_uri", RP_REDIRECT), ("state", "p")])
+        .form(&[
+            ("client_id", RP),
+            ("response_type", "code"),
+            ("scope", "openid phone"),
+            ("redirect_uri", RP_REDIRECT),
+            ("state", "p"),
+        ])
         .send()
         .await
         .unwrap();
@@ -883,7 +902,13 @@ async fn oidcc_parameters_prompts_and_max_age() {
     let (status, tokens) = op
         .token(
             None,
-            &[("grant_type", "authorization_code"), ("code", &back["code"]), ("redirect_uri", RP_REDIRECT), ("client_id", RP), ("client_secret", RP_SECRET)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &back["code"]),
+                ("redirect_uri", RP_REDIRECT),
+                ("client_id", RP),
+                ("client_secret", RP_SECRET),
+            ],
         )
         .await;
     assert_eq!(status, 200);
@@ -894,12 +919,25 @@ async fn oidcc_parameters_prompts_and_max_age() {
     // max_age=1 after a pause forces a new login, which gives a later auth_time.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let forced = op.silent(&silent_with("max_age=1")).await;
-    assert!(location(&forced).unwrap().starts_with("/login?request="), "max_age=1 asks again");
+    assert!(
+        location(&forced).unwrap().starts_with("/login?request="),
+        "max_age=1 asks again"
+    );
     let (url, _, _) = code_flow(&client);
     let back = op.authorize(&format!("{url}&max_age=1")).await;
     let (_, tokens) = op
-        .token(Some(RP_SECRET), &[("grant_type", "authorization_code"), ("code", &back["code"]), ("redirect_uri", RP_REDIRECT)])
+        .token(
+            Some(RP_SECRET),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &back["code"]),
+                ("redirect_uri", RP_REDIRECT),
+            ],
+        )
         .await;
     let later = jwt_part(tokens["id_token"].as_str().unwrap(), 1)["auth_time"].clone();
-    assert!(later.as_u64().unwrap() > first_auth_time.as_u64().unwrap(), "{later} > {first_auth_time}");
+    assert!(
+        later.as_u64().unwrap() > first_auth_time.as_u64().unwrap(),
+        "{later} > {first_auth_time}"
+    );
 }

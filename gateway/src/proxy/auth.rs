@@ -6,6 +6,7 @@ use std::sync::Arc;
 use cookie::Key;
 use gerbang_config::Forward;
 use gerbang_idp::keys::SigningAlg;
+use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
 use gerbang_idp::provider::{now, Provider};
 use gerbang_idp::store::Session;
@@ -53,6 +54,37 @@ impl Auth {
         let header = header_str(req, "cookie")?;
         let identity = session::from_cookie_header(header, &self.cookie_key, now())?;
         (!self.revocations.ends(&identity)).then_some(identity)
+    }
+
+    /// The identity of an API call with `Authorization: Bearer <access token>` from one of the
+    /// route's `api_clients`, verified here: signature (the provider's keys, in memory),
+    /// issuer, expiry and revocation. No store round trip.
+    pub fn bearer(&self, req: &RequestHeader, route: &super::Upstream) -> Option<Identity> {
+        if route.api_clients.is_empty() {
+            return None;
+        }
+        let token = header_str(req, "authorization")?
+            .strip_prefix("Bearer ")?
+            .trim();
+        let claims: AccessClaims = jwt::verify(&self.provider.keys, token).ok()?;
+        let now = now();
+        let acceptable = claims.iss == self.provider.issuer
+            && claims.exp > now
+            && route.api_clients.contains(&claims.client_id);
+        let identity = Identity {
+            sid: claims.jti.clone(),
+            username: claims.sub.clone(),
+            sub: claims.sub,
+            name: None,
+            email: None,
+            phone: None,
+            provider_session: claims.sid,
+            auth_time: claims.iat,
+            expires_at: claims.exp,
+        };
+        let revoked = self.revocations.ends(&identity)
+            || self.revocations.contains(&format!("jti:{}", claims.jti));
+        (acceptable && !revoked).then_some(identity)
     }
 
     /// `/_gerbang/callback`: finish the login and send the user where they were going.

@@ -35,6 +35,8 @@ pub struct Upstream {
     pub name: String,
     pub policy: Policy,
     pub forward: Forward,
+    /// Clients whose bearer access tokens the route accepts.
+    pub api_clients: Vec<String>,
     pub balancer: Arc<LoadBalancer<RoundRobin>>,
     pub tls: Option<gerbang_config::UpstreamTls>,
     /// How many addresses the route has: the number of connection attempts before giving up.
@@ -193,7 +195,11 @@ impl Gateway {
         }
         match route.policy {
             Policy::Public => Decision::Proxy,
-            Policy::Authenticated => match self.auth.identity(req) {
+            Policy::Authenticated => match self
+                .auth
+                .identity(req)
+                .or_else(|| self.auth.bearer(req, route))
+            {
                 Some(identity) => {
                     ctx.identity = Some(identity);
                     Decision::Proxy

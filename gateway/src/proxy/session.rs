@@ -97,6 +97,12 @@ impl Revocations {
         }
     }
 
+    pub fn contains(&self, subject: &str) -> bool {
+        self.subjects
+            .read()
+            .map_or(true, |set| set.contains(subject))
+    }
+
     /// Whether `identity` was ended: its own session, its provider session or its user.
     pub fn ends(&self, identity: &Identity) -> bool {
         let Ok(set) = self.subjects.read() else {
