@@ -54,7 +54,8 @@ impl Op {
              post_logout_redirect_uris = [\"https://rp.test/bye\", \"https://rp.test/bye?from=gerbang\"]\n\
              backchannel_logout_uri = \"{backchannel}\"\n\
              grant_types = [\"authorization_code\", \"refresh_token\", \"client_credentials\"]\nscopes = [\"openid\", \"profile\", \"email\", \"phone\"]\nfirst_party = true\n\n\
-             [[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.test/cb\"]\nfirst_party = true\n",
+             [[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.test/cb\"]\nfirst_party = true\n\n\
+             [[client]]\nid = \"partner\"\nname = \"Mitra\"\nsecret = \"partner-secret-0123456789\"\nredirect_uris = [\"https://partner.test/cb\"]\n",
             browser::CAPTCHA_TEST_ANSWER
         );
         let gw = Gerbang::start(Spec {
@@ -940,4 +941,54 @@ async fn oidcc_parameters_prompts_and_max_age() {
         later.as_u64().unwrap() > first_auth_time.as_u64().unwrap(),
         "{later} > {first_auth_time}"
     );
+}
+
+/// A client that is not first-party gets a code only after the user agreed, once.
+#[tokio::test]
+async fn consent_for_third_party_clients() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    op.log_in_tokens(&client).await;
+    let partner = |extra: &str| {
+        format!("{}/authorize?client_id=partner&response_type=code&scope=openid+email&state=ps&redirect_uri=https%3A%2F%2Fpartner.test%2Fcb{extra}", op.issuer)
+    };
+    assert_eq!(
+        query(&location(&op.silent(&partner("&prompt=none")).await).unwrap())["error"],
+        "consent_required"
+    );
+    let page = op.silent(&partner("")).await;
+    assert_eq!(page.status(), 200, "a consent page, not a redirect");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Mitra") && html.contains("email"));
+    let request = browser::hidden_field(&html, "request").unwrap();
+    let answer = |decision: &'static str, request: String| {
+        let browser = op.browser.clone();
+        let url = format!("{}/consent", op.issuer);
+        async move {
+            browser
+                .post(url)
+                .form(&[("request", request.as_str()), ("decision", decision)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let denied = query(&location(&answer("deny", request.clone()).await).unwrap());
+    assert_eq!(denied["error"], "access_denied");
+    assert_eq!(denied["state"], "ps");
+    let allowed = query(&location(&answer("allow", request).await).unwrap());
+    assert!(allowed.contains_key("code"));
+    // Remembered: no page next time, unless the client asks with prompt=consent.
+    assert!(query(&location(&op.silent(&partner("")).await).unwrap()).contains_key("code"));
+    assert_eq!(op.silent(&partner("&prompt=consent")).await.status(), 200);
+    // A forged origin cannot answer for the user.
+    let forged = op
+        .browser
+        .post(format!("{}/consent", op.issuer))
+        .header("origin", "https://evil.test")
+        .form(&[("request", "x"), ("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
 }

@@ -19,6 +19,8 @@ pub struct AuthorizationRequest {
     pub code_challenge: Option<String>,
     pub prompt_none: bool,
     pub prompt_login: bool,
+    #[serde(default)]
+    pub prompt_consent: bool,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
     pub ui_locales: Vec<String>,
@@ -140,6 +142,7 @@ pub fn validate(
         code_challenge,
         prompt_none,
         prompt_login: prompts.contains(&"login"),
+        prompt_consent: prompts.contains(&"consent"),
         max_age,
         login_hint: get("login_hint").map(str::to_string),
         ui_locales: get("ui_locales")

@@ -102,7 +102,8 @@ pub struct Session {
     pub audience: String,
 }
 
-/// Single-use secrets: each is taken at most once, and never after it expires.
+/// Values that expire: single-use secrets (taken at most once, never after expiry) and a few
+/// records read in place until they expire (locks, consents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OneTimeKind {
     AuthorizationCode,
@@ -113,6 +114,8 @@ pub enum OneTimeKind {
     PendingLogin,
     /// An account locked after repeated failures, until the record expires.
     LoginLock,
+    /// A user's consent to a client's scopes, read (not taken) until it expires.
+    Consent,
 }
 
 impl OneTimeKind {
@@ -125,6 +128,7 @@ impl OneTimeKind {
             OneTimeKind::ResetLink => "reset",
             OneTimeKind::PendingLogin => "pending_login",
             OneTimeKind::LoginLock => "login_lock",
+            OneTimeKind::Consent => "consent",
         }
     }
 }

@@ -68,6 +68,10 @@ pub enum Text {
     LogoutTitle,
     LogoutQuestion,
     LoggedOut,
+    ConsentTitle,
+    ConsentQuestion,
+    Allow,
+    Deny,
 }
 
 pub fn t(lang: Lang, text: Text) -> &'static str {
@@ -119,6 +123,14 @@ pub fn t(lang: Lang, text: Text) -> &'static str {
         (LogoutQuestion, Lang::En) => "Log out of every OSS application?",
         (LoggedOut, Lang::Id) => "Anda sudah keluar.",
         (LoggedOut, Lang::En) => "You are logged out.",
+        (ConsentTitle, Lang::Id) => "Izin akses",
+        (ConsentTitle, Lang::En) => "Allow access",
+        (ConsentQuestion, Lang::Id) => "meminta akses ke data Anda berikut:",
+        (ConsentQuestion, Lang::En) => "asks for access to this data of yours:",
+        (Allow, Lang::Id) => "Izinkan",
+        (Allow, Lang::En) => "Allow",
+        (Deny, Lang::Id) => "Tolak",
+        (Deny, Lang::En) => "Deny",
     }
 }
 

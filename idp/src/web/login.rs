@@ -11,7 +11,7 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
-use super::{client_address, header_str, oidc, redirect};
+use super::{client_address, header_str, oidc, redirect, same_origin};
 use crate::account::login as limits;
 use crate::account::password::PasswordError;
 use crate::protocol::authorize::AuthorizationRequest;
@@ -193,11 +193,6 @@ pub async fn submit(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
-}
-
-/// A form post must come from the provider's own pages (CSRF defence beside SameSite cookies).
-fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {
-    header_str(headers, header::ORIGIN).is_none_or(|origin| origin == p.issuer)
 }
 
 async fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response {

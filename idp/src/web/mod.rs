@@ -35,6 +35,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
             get(oidc::userinfo_get).post(oidc::userinfo_post),
         )
         .route("/login", get(login::page).post(login::submit))
+        .route("/consent", post(oidc::consent_answer))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/captcha/{token}/image", get(login::captcha_image))
         .route("/captcha/{token}/audio", get(login::captcha_audio))
@@ -100,4 +101,9 @@ fn redirect(location: &str) -> Response {
         [(header::LOCATION, location.to_string())],
     )
         .into_response()
+}
+
+/// A form post must come from the provider's own pages (CSRF defence beside SameSite cookies).
+fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {
+    header_str(headers, header::ORIGIN).is_none_or(|origin| origin == p.issuer)
 }

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::i18n::{Lang, Text};
 use super::{header_str, pages, redirect};
+use crate::account::consent;
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
 use crate::protocol::error::{ErrorCode, OAuthError};
@@ -141,7 +142,8 @@ async fn authorize(
     }
 }
 
-/// Sends a logged-in user back to the client with a code.
+/// Sends a logged-in user back to the client with a code, after asking for consent where the
+/// client is not first-party and the user has not agreed to these scopes yet.
 pub async fn complete(
     p: &Provider,
     request: &AuthorizationRequest,
@@ -149,23 +151,92 @@ pub async fn complete(
     user: &User,
     now: u64,
 ) -> Response {
-    let outcome =
-        grant::issue_code(p, request, user, &session.id_hash, session.auth_time, now).await;
-    let url = match &outcome {
-        Ok(code) => authorize::response_url(
+    let back = |outcome: Result<&str, &OAuthError>| {
+        redirect(&authorize::response_url(
             &request.redirect_uri,
             &p.issuer,
-            Ok(code),
+            outcome,
             request.state.as_deref(),
-        ),
-        Err(e) => authorize::response_url(
-            &request.redirect_uri,
-            &p.issuer,
-            Err(e),
-            request.state.as_deref(),
-        ),
+        ))
     };
-    redirect(&url)
+    if let Some(client) = p.clients.get(&request.client_id).filter(|c| !c.first_party) {
+        let given = consent::given(p.store.as_ref(), &user.id, &client.id, &request.scopes, now)
+            .await
+            .unwrap_or(false);
+        if request.prompt_consent || !given {
+            if request.prompt_none {
+                return back(Err(&OAuthError::new(
+                    ErrorCode::ConsentRequired,
+                    "the user has not agreed to these scopes",
+                )));
+            }
+            let lang = Lang::choose(request.ui_locales.first().map(String::as_str), None);
+            let sealed = p
+                .requests
+                .seal(&serde_json::to_vec(request).unwrap_or_default());
+            return Html(pages::consent(lang, &client.name, &request.scopes, &sealed))
+                .into_response();
+        }
+    }
+    match grant::issue_code(p, request, user, &session.id_hash, session.auth_time, now).await {
+        Ok(code) => back(Ok(&code)),
+        Err(e) => back(Err(&e)),
+    }
+}
+
+/// The consent form's answer.
+pub async fn consent_answer(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = lang_of(&headers, form.get("ui_locales").map(String::as_str));
+    let now = now();
+    let request: Option<AuthorizationRequest> = form
+        .get("request")
+        .and_then(|r| p.requests.open(r))
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let current = match header_str(&headers, header::COOKIE).and_then(session::from_cookie_header) {
+        Some(value) => session::current(p.store.as_ref(), value, p.session_lifetimes(), now)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let (Some(request), Some((session, user)), true) =
+        (request, current, super::same_origin(&p, &headers))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(pages::error(lang, Text::BadRequest, &p.config.helpdesk)),
+        )
+            .into_response();
+    };
+    if form.get("decision").map(String::as_str) != Some("allow") {
+        let error = OAuthError::new(ErrorCode::AccessDenied, "the user did not allow access");
+        return redirect(&authorize::response_url(
+            &request.redirect_uri,
+            &p.issuer,
+            Err(&error),
+            request.state.as_deref(),
+        ));
+    }
+    if let Err(e) = consent::remember(
+        p.store.as_ref(),
+        &user.id,
+        &request.client_id,
+        &request.scopes,
+        now,
+    )
+    .await
+    {
+        tracing::error!(error = %e, "cannot record a consent");
+    }
+    let request = AuthorizationRequest {
+        prompt_consent: false,
+        ..request
+    };
+    complete(&p, &request, &session, &user, now).await
 }
 
 /// How the client authenticated: `Authorization: Basic`, or the form.

@@ -125,3 +125,19 @@ pub fn logged_out(lang: Lang) -> String {
     };
     layout(lang, t(lang, Text::LogoutTitle), body)
 }
+
+/// Asks the user to let a client that is not first-party have `scopes`.
+pub fn consent(lang: Lang, client_name: &str, scopes: &[String], sealed_request: &str) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::ConsentTitle)) }
+        p { strong { (client_name) } " " (t(lang, Text::ConsentQuestion)) }
+        ul { @for scope in scopes { li { (scope) } } }
+        form method="post" action="/consent" {
+            input type="hidden" name="request" value=(sealed_request);
+            input type="hidden" name="ui_locales" value=(lang.code());
+            button type="submit" name="decision" value="allow" { (t(lang, Text::Allow)) }
+            button type="submit" name="decision" value="deny" { (t(lang, Text::Deny)) }
+        }
+    };
+    layout(lang, t(lang, Text::ConsentTitle), body)
+}
