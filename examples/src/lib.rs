@@ -3,6 +3,7 @@
 //! (`perizinan`, `berusaha`, `informasi`); the end-to-end tests use it as their upstream.
 
 pub mod identity;
+pub mod relying_party;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

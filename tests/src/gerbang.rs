@@ -39,7 +39,7 @@ pub struct Spec {
     pub https: bool,
     /// More keys of the `[server]` table.
     pub server_extra: String,
-    /// More TOML appended as is (e.g. `[session]`).
+    /// More TOML appended as is (e.g. `[session]`); `{public_port}` becomes the public port.
     pub extra: String,
     /// Accounts made with `gerbang users add` before the server starts: (user name, password).
     pub users: Vec<(String, String)>,
@@ -97,7 +97,8 @@ impl Gerbang {
         text += &spec.extra;
         text += "\n";
         text += &spec.routes;
-        text
+        // Tables that name public URLs (a client's redirect URI) say `{public_port}`.
+        text.replace("{public_port}", &public_port.to_string())
     }
 
     pub async fn start(spec: Spec) -> Gerbang {

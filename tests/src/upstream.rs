@@ -32,6 +32,11 @@ impl Reserved {
     /// Serves the example app, checking identity JWTs with `verifier`.
     pub fn serve(self, verifier: Option<gerbang_examples::identity::Verifier>) -> App {
         let router = gerbang_examples::app_verifying(&self.name, &self.name, verifier);
+        self.serve_router(router)
+    }
+
+    /// Serves any app on the reserved address.
+    pub fn serve_router(self, router: axum::Router) -> App {
         let listener = self.listener;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
