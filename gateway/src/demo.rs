@@ -57,7 +57,48 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
             )),
             _ => None,
         };
-        let app = gerbang_examples::app_verifying(&route.name, &route.title, verifier);
+        let app = match (
+            config.clients.iter().find(|c| c.id == route.name),
+            config.server.https,
+        ) {
+            // An app with a client of its own is an OIDC relying party of the provider.
+            (Some(client), Some(https)) => {
+                let mut http = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .resolve(&config.provider.host, https);
+                if let Some(pem) = &ca_pem {
+                    let ca = reqwest::Certificate::from_pem(pem)
+                        .map_err(|e| GatewayError::Demo(e.to_string()))?;
+                    http = http.add_root_certificate(ca);
+                }
+                let port = config
+                    .provider
+                    .issuer
+                    .port()
+                    .map(|p| format!(":{p}"))
+                    .unwrap_or_default();
+                gerbang_examples::relying_party::app(gerbang_examples::relying_party::RpConfig {
+                    name: route.name.clone(),
+                    issuer: issuer.to_string(),
+                    client_id: client.id.clone(),
+                    client_secret: client
+                        .secret
+                        .as_ref()
+                        .map(|s| s.expose().to_string())
+                        .unwrap_or_default(),
+                    origin: format!("https://{}{port}", route.host),
+                    http: http
+                        .build()
+                        .map_err(|e| GatewayError::Demo(e.to_string()))?,
+                    jwks: gerbang_examples::identity::JwksSource {
+                        url: format!("{issuer}/jwks"),
+                        ca_pem: ca_pem.clone(),
+                        resolve: Some((config.provider.host.clone(), https)),
+                    },
+                })
+            }
+            _ => gerbang_examples::app_verifying(&route.name, &route.title, verifier),
+        };
         services.push(Box::new(background_service(
             &name,
             HttpService::new(&name, listener, app),

@@ -127,6 +127,18 @@ async fn the_demo_runs_on_a_fresh_directory() {
         .await
         .unwrap();
     assert_eq!(image.headers()["content-type"], "image/png");
+    // Portal Berusaha is an OIDC client of the provider: it sends the browser there itself.
+    let rp = client
+        .get("https://berusaha.localhost:8443/")
+        .send()
+        .await
+        .unwrap();
+    let to_provider = location(&rp).unwrap();
+    assert!(
+        to_provider.starts_with("https://sso.localhost:8443/authorize?")
+            && to_provider.contains("client_id=berusaha"),
+        "{to_provider}"
+    );
     // Plain HTTP redirects to HTTPS.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
