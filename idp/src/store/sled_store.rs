@@ -94,8 +94,16 @@ impl SledStore {
         })
     }
 
+    /// Makes what was written durable. sled's own `flush_async` runs on its small I/O pool,
+    /// which concurrent flushes can exhaust and deadlock; a blocking flush on tokio's blocking
+    /// pool cannot.
     async fn flush(&self) -> StoreResult<()> {
-        self.db.flush_async().await.map(|_| ()).map_err(backend)
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(backend)?
+            .map(|_| ())
+            .map_err(backend)
     }
 
     fn claim_keys(unique: &TransactionalTree, keys: &[UniqueKey], id: &str) -> TxResult<()> {
