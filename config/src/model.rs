@@ -171,6 +171,9 @@ pub struct Login {
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     pub attempts_per_address_per_minute: u64,
+    /// Password hashes computed at once (each argon2id takes 19 MiB and a core for ~50 ms);
+    /// the rest of the cores stay free for proxying during a login flood.
+    pub password_workers: usize,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -181,4 +181,5 @@ pub(crate) struct RawLogin {
     pub backoff_base_secs: Option<S<i64>>,
     pub backoff_cap_secs: Option<S<i64>>,
     pub attempts_per_address_per_minute: Option<S<i64>>,
+    pub password_workers: Option<S<i64>>,
 }

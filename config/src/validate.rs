@@ -549,7 +549,15 @@ impl<'a> Checker<'a> {
             1..=10_000,
             30,
         );
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as i64;
+        let workers = self.int_in(
+            raw.password_workers.as_ref(),
+            "login.password_workers",
+            1..=256,
+            (cores / 2).max(1),
+        );
         Some(Login {
+            password_workers: workers? as usize,
             max_failures: max? as u64,
             backoff_base: Duration::from_secs(base? as u64),
             backoff_cap: Duration::from_secs(cap? as u64),

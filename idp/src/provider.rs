@@ -85,7 +85,7 @@ impl Provider {
             config.captcha.lifetime.as_secs(),
             config.captcha.test_answer.clone(),
         )?;
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = config.login.password_workers;
         Ok(Arc::new(Provider {
             issuer: config
                 .provider

@@ -91,6 +91,7 @@ mod tests {
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(900),
             attempts_per_address_per_minute: 30,
+            password_workers: 1,
         };
         let secs = |n| lock_duration(&policy, n).map(|d| d.as_secs());
         assert_eq!(secs(2), None);

@@ -65,7 +65,10 @@ where
     }
     let seconds = started.elapsed().as_secs_f64();
     all.sort();
-    let at = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
     Outcome {
         requests: all.len() as u64,
         errors: errors.load(Ordering::Relaxed),
@@ -75,9 +78,17 @@ where
     }
 }
 
+fn rand_suffix() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 #[tokio::main]
 async fn main() {
-    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let duration = Duration::from_secs(seconds);
     let app = App::start("bench").await;
     let routes = format!(
@@ -100,16 +111,44 @@ async fn main() {
     .await;
     let provider = gw.url(Gerbang::PROVIDER_HOST, "");
     let browser = gw.client(&["app.test", "open.test", Gerbang::PROVIDER_HOST]);
-    let callback = browser::log_in(&browser, &gw.url("app.test", "/whoami"), &provider, "budi", PASSWORD).await;
+    let callback = browser::log_in(
+        &browser,
+        &gw.url("app.test", "/whoami"),
+        &provider,
+        "budi",
+        PASSWORD,
+    )
+    .await;
     browser.get(&callback).send().await.unwrap();
-    assert_eq!(browser.get(gw.url("app.test", "/whoami")).send().await.unwrap().status(), 200, "logged in");
+    assert_eq!(
+        browser
+            .get(gw.url("app.test", "/whoami"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "logged in"
+    );
 
     let get = |url: String| {
         let client = browser.clone();
         move || {
             let client = client.clone();
             let url = url.clone();
-            async move { client.get(&url).send().await.is_ok_and(|r| r.status() == 200) }
+            async move {
+                match client.get(&url).send().await {
+                    Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                    Ok(r) => {
+                        eprintln!("{url}: {}", r.status());
+                        false
+                    }
+                    Err(e) => {
+                        eprintln!("{url}: {e:?}");
+                        false
+                    }
+                }
+            }
         }
     };
     let public = load(16, duration, get(gw.url("open.test", "/whoami"))).await;
@@ -125,12 +164,23 @@ async fn main() {
         let provider = provider.clone();
         flood.push(tokio::spawn(async move {
             while flooding.load(Ordering::Relaxed) {
-                let Ok(page) = client.get(format!("{provider}/login")).send().await else { continue };
-                let token = hidden_field(&page.text().await.unwrap_or_default(), "captcha_token").unwrap_or_default();
+                let Ok(page) = client.get(format!("{provider}/login")).send().await else {
+                    continue;
+                };
+                let token = hidden_field(&page.text().await.unwrap_or_default(), "captcha_token")
+                    .unwrap_or_default();
                 let _ = client
                     .post(format!("{provider}/login"))
                     .header("x-forwarded-for", format!("198.51.100.{n}"))
-                    .form(&[("captcha_token", token.as_str()), ("captcha", "uji"), ("username", "budi"), ("password", "salah"), ("request", "")])
+                    // A new unknown name each time: no lock ever short-cuts the password check,
+                    // so every attempt costs a full argon2id verification (of the decoy hash).
+                    .form(&[
+                        ("captcha_token", token.as_str()),
+                        ("captcha", "uji"),
+                        ("username", &format!("nobody{n}-{}", rand_suffix())),
+                        ("password", "salah"),
+                        ("request", ""),
+                    ])
                     .send()
                     .await;
                 attempts.fetch_add(1, Ordering::Relaxed);
@@ -171,10 +221,22 @@ async fn main() {
         ("authenticated route, 32-client login flood", &under_flood),
         ("token endpoint, client_credentials", &tokens),
     ] {
-        println!("| {name} | {:.0} | {:.2} | {:.2} | {} |", o.rate(), o.p50_ms, o.p99_ms, o.errors);
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+            o.rate(),
+            o.p50_ms,
+            o.p99_ms,
+            o.errors
+        );
     }
     println!();
-    println!("authenticated / public throughput: {:.2}", authenticated.rate() / public.rate());
-    println!("under flood / without: {:.2} (login attempts answered meanwhile: {flood_rate:.0}/s)", under_flood.rate() / authenticated.rate());
+    println!(
+        "authenticated / public throughput: {:.2}",
+        authenticated.rate() / public.rate()
+    );
+    println!(
+        "under flood / without: {:.2} (login attempts answered meanwhile: {flood_rate:.0}/s)",
+        under_flood.rate() / authenticated.rate()
+    );
     println!("duration per phase: {seconds} s; load generator: 16 clients (8 for the token endpoint), HTTP/2 over TLS, same machine");
 }
