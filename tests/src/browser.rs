@@ -82,3 +82,25 @@ pub async fn log_in(
         ),
     }
 }
+
+/// GETs `url` as a browser navigation and follows redirects, on any host, until a response
+/// that is not a redirect (at most six hops).
+pub async fn follow(browser: &Client, url: &str) -> reqwest::Response {
+    let mut url = url.to_string();
+    for _ in 0..6 {
+        let response = browser
+            .get(&url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("GET");
+        let Some(next) = location(&response) else {
+            return response;
+        };
+        url = match url::Url::parse(&url).and_then(|base| base.join(&next)) {
+            Ok(joined) => joined.to_string(),
+            Err(_) => next,
+        };
+    }
+    panic!("too many redirects from {url}");
+}

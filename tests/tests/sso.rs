@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use gerbang_examples::identity::Verifier;
-use gerbang_tests::browser::{self, location};
+use gerbang_tests::browser::{self, follow, location};
 use gerbang_tests::{App, Gerbang, Reserved, Spec};
 use serde_json::Value;
 
@@ -17,25 +17,6 @@ fn route(name: &str, app: std::net::SocketAddr) -> String {
         "[[route]]\nname = \"{name}\"\nhost = \"{name}.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\nforward = [\"headers\", \"jwt\"]\n\n",
         app
     )
-}
-
-/// GETs `url` as a browser navigation and follows redirects on the app's host, returning the
-/// final response, or the first redirect that leaves `host`.
-async fn navigate(browser: &reqwest::Client, origin: &str, path: &str) -> reqwest::Response {
-    let mut url = format!("{origin}{path}");
-    for _ in 0..5 {
-        let response = browser
-            .get(&url)
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
-        match location(&response) {
-            Some(next) if next.starts_with('/') => url = format!("{origin}{next}"),
-            _ => return response,
-        }
-    }
-    panic!("too many redirects from {path}");
 }
 
 async fn whoami(response: reqwest::Response) -> Value {
@@ -96,7 +77,7 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
         Some("/whoami"),
         "back where the user was going"
     );
-    let seen = whoami(navigate(&browser, &app1, "/whoami").await).await;
+    let seen = whoami(follow(&browser, &format!("{app1}/whoami")).await).await;
     assert_eq!(seen["app"], "perizinan");
     assert_eq!(seen["headers"]["x-gerbang-user"][0], USER);
     assert_eq!(seen["headers"]["x-gerbang-email"][0], "budi@example.test");
@@ -134,7 +115,7 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
         "no login page: {callback}"
     );
     browser.get(&callback).send().await.unwrap();
-    let seen = whoami(navigate(&browser, &app2, "/whoami").await).await;
+    let seen = whoami(follow(&browser, &format!("{app2}/whoami")).await).await;
     assert_eq!(seen["app"], "berusaha");
     assert_eq!(seen["headers"]["x-gerbang-user"][0], USER);
     let jwt2 = seen["headers"]["x-gerbang-identity"][0].as_str().unwrap();
@@ -151,7 +132,7 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
     assert_eq!(ask.status(), 200);
     assert!(ask.text().await.unwrap().contains("method=\"post\""));
     assert_eq!(
-        whoami(navigate(&browser, &app2, "/whoami").await).await["app"],
+        whoami(follow(&browser, &format!("{app2}/whoami")).await).await["app"],
         "berusaha",
         "still logged in"
     );

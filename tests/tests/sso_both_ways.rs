@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use gerbang_examples::relying_party::{self, RpConfig};
-use gerbang_tests::browser::{self, location};
+use gerbang_tests::browser::{self, follow};
 use gerbang_tests::{Gerbang, Reserved, Spec};
 use serde_json::Value;
 
@@ -25,34 +25,6 @@ async fn get_json(browser: &reqwest::Client, origin: &str, path: &str) -> Value 
         .json()
         .await
         .unwrap()
-}
-
-/// Follows redirects from `url` across hosts until a page (or 5 hops); returns the last response.
-async fn follow(browser: &reqwest::Client, url: &str) -> reqwest::Response {
-    let mut url = url.to_string();
-    for _ in 0..6 {
-        let response = browser
-            .get(&url)
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
-        let Some(next) = location(&response) else {
-            return response;
-        };
-        url = if next.starts_with('/') {
-            let base = url::Url::parse(&url).unwrap();
-            format!(
-                "{}://{}:{}{next}",
-                base.scheme(),
-                base.host_str().unwrap(),
-                base.port().unwrap()
-            )
-        } else {
-            next
-        };
-    }
-    panic!("too many redirects");
 }
 
 async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
