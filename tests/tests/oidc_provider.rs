@@ -317,7 +317,15 @@ async fn oidcc_codereuse_and_ensure_request_without_nonce_succeeds() {
     let second = op.token(Some(RP_SECRET), &form).await;
     assert_eq!(second.0, 400);
     assert_eq!(second.1["error"], "invalid_grant");
-    // What the code issued is revoked: its refresh token no longer works.
+    // What the code issued is revoked: its access token and its refresh token no longer work.
+    let userinfo = op
+        .http
+        .get(format!("{}/userinfo", op.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
     let refresh = [
         ("grant_type", "refresh_token"),
         ("refresh_token", tokens["refresh_token"].as_str().unwrap()),

@@ -66,6 +66,10 @@ pub struct AccessClaims {
     /// The provider session it came from; absent for client credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The grant family it belongs to (the code it came from): revoking the family, on a
+    /// replayed code or a reused refresh token, revokes it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -324,7 +328,8 @@ pub async fn client_credentials(
         .filter(|s| requested.contains(&s.as_str()))
         .cloned()
         .collect();
-    let (access_token, lifetime) = access_token(provider, client, &client.id, &scopes, None, now)?;
+    let (access_token, lifetime) =
+        access_token(provider, client, &client.id, &scopes, None, None, now)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
@@ -359,6 +364,7 @@ fn access_token(
     subject: &str,
     scopes: &[String],
     session: Option<&str>,
+    family: Option<&str>,
     now: Timestamp,
 ) -> Result<(String, u64), OAuthError> {
     let lifetime = provider.config.provider.access_token_lifetime.as_secs();
@@ -372,6 +378,7 @@ fn access_token(
         exp: now + lifetime,
         jti: random_token(),
         sid: session.map(str::to_string),
+        family: family.map(str::to_string),
     };
     let token =
         jwt::sign(&provider.keys, SigningAlg::Rs256, "at+jwt", &claims).map_err(server_error)?;
@@ -393,7 +400,15 @@ async fn issue_tokens(
         auth_time,
         session,
     } = *grantee;
-    let (access, lifetime) = access_token(provider, client, &user.id, scopes, Some(session), now)?;
+    let (access, lifetime) = access_token(
+        provider,
+        client,
+        &user.id,
+        scopes,
+        Some(session),
+        Some(family.name),
+        now,
+    )?;
     let id_token = id_token(provider, grantee, nonce, &access, code, now)?;
     let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
         let token = random_token();
@@ -518,17 +533,13 @@ pub async fn verify_access_token(
         return Err(invalid());
     }
     let store = &provider.store;
-    let revoked = store
-        .is_revoked(&format!("jti:{}", claims.jti), now)
-        .await
-        .map_err(server_error)?
-        || match &claims.sid {
-            Some(sid) => store
-                .is_revoked(&format!("session:{sid}"), now)
-                .await
-                .map_err(server_error)?,
-            None => false,
-        };
+    let mut subjects = vec![format!("jti:{}", claims.jti)];
+    subjects.extend(claims.sid.as_ref().map(|sid| format!("session:{sid}")));
+    subjects.extend(claims.family.clone());
+    let mut revoked = false;
+    for subject in &subjects {
+        revoked |= store.is_revoked(subject, now).await.map_err(server_error)?;
+    }
     if revoked {
         return Err(invalid());
     }
