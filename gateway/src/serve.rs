@@ -263,7 +263,7 @@ impl pingora::services::background::BackgroundService for RevocationFeed {
             match self.store.revocations_since(cursor).await {
                 Ok((subjects, next)) => {
                     cursor = next;
-                    self.revocations.add(subjects);
+                    self.revocations.add(subjects, gerbang_idp::provider::now());
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read revocations"),
             }

@@ -160,22 +160,18 @@ impl Auth {
             return response;
         };
         let gateway_session = format!("gateway:{}", identity.sid);
-        if let Err(e) = self
-            .provider
-            .store
-            .revoke(&gateway_session, now() + self.session_lifetime)
-            .await
-        {
+        let (now, until) = (now(), now() + self.session_lifetime);
+        if let Err(e) = self.provider.store.revoke(&gateway_session, until).await {
             tracing::error!(error = %e, "cannot record a logout");
         }
-        self.revocations.add([gateway_session]);
+        self.revocations.add([(gateway_session, until)], now);
         // Ending the provider session ends this user's session at every app, here through the
         // revocation feed and at OIDC clients through back-channel logout.
         if let Some(provider_session) = &identity.provider_session {
             gerbang_idp::logout::end_session(&self.provider, provider_session, &identity.sub, None)
                 .await;
             self.revocations
-                .add([format!("session:{provider_session}")]);
+                .add([(format!("session:{provider_session}"), until)], now);
         }
         response
     }

@@ -3,7 +3,7 @@
 //! round trip; the store keeps a record of it for revocation, and `Revocations` (fed from the
 //! store) makes a logout or a disabled user visible to every instance within seconds.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::RwLock;
 
 use cookie::{Cookie, CookieJar, Key, SameSite};
@@ -84,39 +84,42 @@ fn percent_decode(raw: &str) -> String {
         .unwrap_or_default()
 }
 
-/// What has been revoked, as this instance knows it: `session:…`, `user:…`, `gateway:…`.
+/// What has been revoked, as this instance knows it (`session:…`, `user:…`, `gateway:…`,
+/// `jti:…`, grant families), each until it ends: expired entries are dropped as new ones come.
 #[derive(Default)]
 pub struct Revocations {
-    subjects: RwLock<HashSet<String>>,
+    subjects: RwLock<HashMap<String, u64>>,
 }
 
 impl Revocations {
-    pub fn add(&self, subjects: impl IntoIterator<Item = String>) {
-        if let Ok(mut set) = self.subjects.write() {
-            set.extend(subjects);
+    /// Records revocations ending at the given times, dropping those that ended before `now`.
+    pub fn add(&self, subjects: impl IntoIterator<Item = (String, u64)>, now: u64) {
+        if let Ok(mut map) = self.subjects.write() {
+            map.extend(subjects);
+            map.retain(|_, until| *until > now);
         }
     }
 
     pub fn contains(&self, subject: &str) -> bool {
         self.subjects
             .read()
-            .map_or(true, |set| set.contains(subject))
+            .map_or(true, |map| map.contains_key(subject))
     }
 
     /// Whether `identity` was ended: its own session, its provider session or its user.
     pub fn ends(&self, identity: &Identity) -> bool {
-        let Ok(set) = self.subjects.read() else {
+        let Ok(map) = self.subjects.read() else {
             return true;
         };
-        if set.is_empty() {
+        if map.is_empty() {
             return false;
         }
-        set.contains(&format!("gateway:{}", identity.sid))
-            || set.contains(&format!("user:{}", identity.sub))
+        map.contains_key(&format!("gateway:{}", identity.sid))
+            || map.contains_key(&format!("user:{}", identity.sub))
             || identity
                 .provider_session
                 .as_ref()
-                .is_some_and(|s| set.contains(&format!("session:{s}")))
+                .is_some_and(|s| map.contains_key(&format!("session:{s}")))
     }
 }
 
@@ -163,10 +166,14 @@ mod tests {
     fn revocations() {
         let r = Revocations::default();
         assert!(!r.ends(&identity()));
-        r.add(["session:p1".to_string()]);
+        r.add([("session:p1".to_string(), 200)], 100);
         assert!(r.ends(&identity()));
         let r = Revocations::default();
-        r.add(["user:u1".to_string()]);
+        r.add([("user:u1".to_string(), 200)], 100);
         assert!(r.ends(&identity()));
+        // Entries that have ended are dropped as others arrive.
+        r.add([("jti:x".to_string(), 300)], 250);
+        assert!(!r.ends(&identity()));
+        assert!(r.contains("jti:x"));
     }
 }

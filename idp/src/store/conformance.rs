@@ -476,12 +476,18 @@ pub async fn revocations_expire_and_can_be_followed(store: SharedStore) {
         "a revocation ends with what it revoked"
     );
     let (seen, cursor) = store.revocations_since(start).await.unwrap();
-    assert_eq!(seen, ["family:f1", "user:u1"]);
-    store.revoke("session:s9", NOW + 60).await.unwrap();
+    assert_eq!(
+        seen,
+        [
+            ("family:f1".to_string(), NOW + 60),
+            ("user:u1".to_string(), NOW + 60)
+        ]
+    );
+    store.revoke("session:s9", NOW + 90).await.unwrap();
     let (later, _) = store.revocations_since(cursor).await.unwrap();
     assert_eq!(
         later,
-        ["session:s9"],
+        [("session:s9".to_string(), NOW + 90)],
         "a follower sees each revocation once"
     );
 }

@@ -146,8 +146,9 @@ pub trait RevocationStore: Send + Sync {
     /// Marks `subject` (e.g. `family:…`, `session:…`, `user:…`) revoked until `until`.
     async fn revoke(&self, subject: &str, until: Timestamp) -> StoreResult<()>;
     async fn is_revoked(&self, subject: &str, now: Timestamp) -> StoreResult<bool>;
-    /// Revocations recorded after `cursor` (0 for all), with the cursor to ask from next time.
-    async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<String>, u64)>;
+    /// Revocations recorded after `cursor` (0 for all), each with the time it ends, and the
+    /// cursor to ask from next time.
+    async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<(String, Timestamp)>, u64)>;
 }
 
 /// Everything Gerbang keeps.

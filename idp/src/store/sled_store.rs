@@ -566,8 +566,10 @@ impl RevocationStore for SledStore {
         self.revoked
             .insert(subject, &until.to_be_bytes())
             .map_err(backend)?;
+        let mut entry = until.to_be_bytes().to_vec();
+        entry.extend_from_slice(subject.as_bytes());
         self.revocation_log
-            .insert(seq.to_be_bytes(), subject.as_bytes())
+            .insert(seq.to_be_bytes(), entry)
             .map_err(backend)?;
         self.flush().await
     }
@@ -577,17 +579,19 @@ impl RevocationStore for SledStore {
         Ok(read_counter(until.as_deref()).0 > now)
     }
 
-    async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<String>, u64)> {
+    async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<(String, Timestamp)>, u64)> {
         let mut subjects = Vec::new();
         let mut last = cursor;
         for entry in self.revocation_log.range((cursor + 1).to_be_bytes()..) {
-            let (key, subject) = entry.map_err(backend)?;
+            let (key, value) = entry.map_err(backend)?;
             last = key
                 .as_ref()
                 .try_into()
                 .map(u64::from_be_bytes)
                 .unwrap_or(last);
-            subjects.push(String::from_utf8_lossy(&subject).into_owned());
+            let (until, subject) = value.split_at(8.min(value.len()));
+            let until = read_counter(Some(until)).0;
+            subjects.push((String::from_utf8_lossy(subject).into_owned(), until));
         }
         Ok((subjects, last))
     }
