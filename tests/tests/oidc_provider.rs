@@ -1000,3 +1000,41 @@ async fn consent_for_third_party_clients() {
         .unwrap();
     assert_eq!(forged.status(), 400);
 }
+
+/// oidcc-codereuse-30seconds: a code replayed 30 s after its first use is refused, and what the
+/// first use issued is revoked.
+#[tokio::test]
+async fn oidcc_codereuse_30seconds() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let (url, _, _) = code_flow(&client);
+    let back = op.authorize(url.as_str()).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", back["code"].as_str()),
+        ("redirect_uri", RP_REDIRECT),
+    ];
+    let (status, tokens) = op.token(Some(RP_SECRET), &form).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    let (status, error) = op.token(Some(RP_SECRET), &form).await;
+    assert_eq!(status, 400);
+    assert_eq!(error["error"], "invalid_grant");
+    let userinfo = op
+        .http
+        .get(format!("{}/userinfo", op.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo.status(),
+        401,
+        "the access token the code issued is revoked"
+    );
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+    ];
+    assert_eq!(op.token(Some(RP_SECRET), &refresh).await.0, 400);
+}
