@@ -110,15 +110,7 @@ impl Gerbang {
         for (n, (username, password)) in spec.users.iter().enumerate() {
             add_user(&config, username, password, n);
         }
-        let log = std::fs::File::create(dir.path().join("gerbang.log")).expect("log file");
-        let child = Command::new(gerbang_binary())
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("GERBANG_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start gerbang");
+        let child = Self::spawn(dir.path());
         let mut gerbang = Gerbang {
             child,
             dir,
@@ -128,6 +120,29 @@ impl Gerbang {
         };
         gerbang.wait_ready().await;
         gerbang
+    }
+
+    /// `gerbang serve` on the configuration in `dir`, its log appended to `dir/gerbang.log`.
+    fn spawn(dir: &Path) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("gerbang.log"))
+            .expect("log file");
+        Command::new(gerbang_binary())
+            .args(["serve", "--config"])
+            .arg(dir.join("gerbang.toml"))
+            .env("GERBANG_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start gerbang")
+    }
+
+    /// Starts the server again after `stop`, on the same ports and data.
+    pub async fn restart(&mut self) {
+        self.child = Self::spawn(self.dir.path());
+        self.wait_ready().await;
     }
 
     async fn wait_ready(&mut self) {

@@ -124,3 +124,83 @@ async fn users_keys_and_audit_from_the_shell() {
     let (_, audit, _) = gw.admin(&["audit", "--limit", "1"], "");
     assert!(audit.contains("key.rotated"), "{audit}");
 }
+
+/// A disabled user cannot log in and loses the sessions they had, at the provider and at the
+/// gateway (administered while the server is stopped: sled allows one process).
+#[tokio::test]
+async fn a_disabled_user_loses_every_session() {
+    let app = gerbang_tests::App::start("perizinan").await;
+    let mut gw = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        extra: format!("[captcha]\ntest_answer = \"{}\"\n", browser::CAPTCHA_TEST_ANSWER),
+        users: vec![("budi".into(), PASSWORD.into())],
+        ..Spec::http(format!(
+            "[[route]]\nname = \"perizinan\"\nhost = \"perizinan.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n",
+            app.addr
+        ))
+    })
+    .await;
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let app_url = gw.url("perizinan.test", "/whoami");
+    let browser = gw.client(&["perizinan.test", Gerbang::PROVIDER_HOST]);
+    let callback = browser::log_in(&browser, &app_url, &provider, "budi", PASSWORD).await;
+    browser.get(&callback).send().await.unwrap();
+    let status = |browser: reqwest::Client, url: String| async move {
+        browser
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status(browser.clone(), app_url.clone()).await, 200);
+
+    gw.stop();
+    let (ok, out, _) = gw.admin(&["users", "disable", "budi"], "");
+    assert!(ok, "{out}");
+    gw.restart().await;
+
+    // The gateway session is gone within the revocation feed's second; logging in is refused.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while status(browser.clone(), app_url.clone()).await != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the disabled user's gateway session lives on"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let page = browser
+        .get(format!("{provider}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_field(&page, "captcha_token").unwrap();
+    let refused = browser
+        .post(format!("{provider}/login"))
+        .form(&[
+            ("captcha_token", token.as_str()),
+            ("captcha", "uji"),
+            ("username", "budi"),
+            ("password", PASSWORD),
+            ("request", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        200,
+        "the login page again, not a redirect"
+    );
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("User name atau password salah."));
+}
