@@ -1038,3 +1038,67 @@ async fn oidcc_codereuse_30seconds() {
     ];
     assert_eq!(op.token(Some(RP_SECRET), &refresh).await.0, 400);
 }
+
+/// oidcc-rp-initiated-logout variants: a valid hint without a post-logout URI ends the session
+/// on the logged-out page; "only state" and "no state" with a registered URI.
+#[tokio::test]
+async fn oidcc_rp_initiated_logout_variants() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let logout = |params: Vec<(&'static str, String)>| {
+        let browser = op.browser.clone();
+        let url = format!("{}/logout", op.issuer);
+        async move { browser.get(url).query(&params).send().await.unwrap() }
+    };
+    let still_logged_in = || async {
+        let (url, _, _) = code_flow(&client);
+        query(&location(&op.silent(&format!("{url}&prompt=none")).await).unwrap())
+            .contains_key("code")
+    };
+
+    // No post_logout_redirect_uri: the logged-out page, and the session is over.
+    let hint = op
+        .log_in_tokens(&client)
+        .await
+        .id_token()
+        .unwrap()
+        .to_string();
+    let page = logout(vec![("id_token_hint", hint)]).await;
+    assert_eq!(page.status(), 200);
+    assert!(location(&page).is_none());
+    assert!(!still_logged_in().await);
+
+    // No state: redirected to the registered URI exactly, with no state added.
+    let hint = op
+        .log_in_tokens(&client)
+        .await
+        .id_token()
+        .unwrap()
+        .to_string();
+    let out = logout(vec![
+        ("id_token_hint", hint),
+        ("post_logout_redirect_uri", "https://rp.test/bye".into()),
+    ])
+    .await;
+    assert_eq!(location(&out).as_deref(), Some("https://rp.test/bye"));
+    assert!(!still_logged_in().await);
+
+    // Only state (no hint, no URI): asked to confirm, and the confirmation ends the session.
+    op.log_in_tokens(&client).await;
+    let ask = logout(vec![("state", "only".into())]).await;
+    assert_eq!(ask.status(), 200);
+    assert!(still_logged_in().await, "a GET without a hint only asks");
+    let confirmed = op
+        .browser
+        .post(format!("{}/logout", op.issuer))
+        .form(&[("confirm", "yes"), ("state", "only")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        confirmed.status(),
+        200,
+        "no URI to go back to: the logged-out page"
+    );
+    assert!(!still_logged_in().await);
+}
