@@ -58,21 +58,7 @@ pub async fn log_in(
             }
         }
     }
-    let request = hidden_field(&page, "request").unwrap_or_default();
-    let captcha_token = hidden_field(&page, "captcha_token").expect("a captcha on the login page");
-    let response = browser
-        .post(format!("{provider_origin}/login"))
-        .form(&[
-            ("request", request.as_str()),
-            ("captcha_token", captcha_token.as_str()),
-            ("captcha", CAPTCHA_TEST_ANSWER),
-            ("username", username),
-            ("password", password),
-            ("ui_locales", "id"),
-        ])
-        .send()
-        .await
-        .expect("POST /login");
+    let response = fill_in(browser, provider_origin, &page, username, password, None).await;
     let status = response.status();
     match location(&response) {
         Some(next) => next,
@@ -103,4 +89,52 @@ pub async fn follow(browser: &Client, url: &str) -> reqwest::Response {
         };
     }
     panic!("too many redirects from {url}");
+}
+
+/// Opens the login page and submits it, as a person coming from `address` (the client the
+/// gateway's trusted proxy reports) would: the login with no client waiting for it.
+pub async fn submit_login(
+    browser: &Client,
+    provider_origin: &str,
+    username: &str,
+    password: &str,
+    address: Option<&str>,
+) -> reqwest::Response {
+    let mut get = browser.get(format!("{provider_origin}/login"));
+    if let Some(a) = address {
+        get = get.header("x-forwarded-for", a);
+    }
+    let page = get
+        .send()
+        .await
+        .expect("GET /login")
+        .text()
+        .await
+        .expect("login page");
+    fill_in(browser, provider_origin, &page, username, password, address).await
+}
+
+/// Posts the login form of `page` with these credentials and the test-mode captcha answer.
+async fn fill_in(
+    browser: &Client,
+    provider_origin: &str,
+    page: &str,
+    username: &str,
+    password: &str,
+    address: Option<&str>,
+) -> reqwest::Response {
+    let request = hidden_field(page, "request").unwrap_or_default();
+    let captcha_token = hidden_field(page, "captcha_token").expect("a captcha on the login page");
+    let mut post = browser.post(format!("{provider_origin}/login")).form(&[
+        ("request", request.as_str()),
+        ("captcha_token", captcha_token.as_str()),
+        ("captcha", CAPTCHA_TEST_ANSWER),
+        ("username", username),
+        ("password", password),
+        ("ui_locales", "id"),
+    ]);
+    if let Some(a) = address {
+        post = post.header("x-forwarded-for", a);
+    }
+    post.send().await.expect("POST /login")
 }

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use gerbang_tests::browser::{self, hidden_field};
+use gerbang_tests::browser;
 use gerbang_tests::{Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
@@ -24,30 +24,9 @@ async fn users_keys_and_audit_from_the_shell() {
     let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
     // One failed and one successful login, by e-mail this time.
     let attempt = |password: &'static str| {
-        let browser = browser.clone();
-        let provider = provider.clone();
+        let (browser, provider) = (browser.clone(), provider.clone());
         async move {
-            let page = browser
-                .get(format!("{provider}/login"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let token = hidden_field(&page, "captcha_token").unwrap();
-            browser
-                .post(format!("{provider}/login"))
-                .form(&[
-                    ("captcha_token", token.as_str()),
-                    ("captcha", "uji"),
-                    ("username", "BUDI@example.test"),
-                    ("password", password),
-                    ("request", ""),
-                ])
-                .send()
-                .await
-                .unwrap()
+            browser::submit_login(&browser, &provider, "BUDI@example.test", password, None).await
         }
     };
     assert_eq!(attempt("salah sekali").await.status(), 200);
@@ -172,27 +151,7 @@ async fn a_disabled_user_loses_every_session() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let page = browser
-        .get(format!("{provider}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = hidden_field(&page, "captcha_token").unwrap();
-    let refused = browser
-        .post(format!("{provider}/login"))
-        .form(&[
-            ("captcha_token", token.as_str()),
-            ("captcha", "uji"),
-            ("username", "budi"),
-            ("password", PASSWORD),
-            ("request", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = browser::submit_login(&browser, &provider, "budi", PASSWORD, None).await;
     assert_eq!(
         refused.status(),
         200,

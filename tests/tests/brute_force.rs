@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use gerbang_tests::browser::{self, hidden_field};
+use gerbang_tests::browser;
 use gerbang_tests::{Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
@@ -30,29 +30,8 @@ async fn gerbang(login: &str) -> Gerbang {
 async fn attempt(gw: &Gerbang, address: &str, username: &str, password: &str) -> u16 {
     let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
     let provider = gw.url(Gerbang::PROVIDER_HOST, "");
-    let page = browser
-        .get(format!("{provider}/login"))
-        .header("x-forwarded-for", address)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = hidden_field(&page, "captcha_token").unwrap();
-    let response = browser
-        .post(format!("{provider}/login"))
-        .header("x-forwarded-for", address)
-        .form(&[
-            ("captcha_token", token.as_str()),
-            ("captcha", "uji"),
-            ("username", username),
-            ("password", password),
-            ("request", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response =
+        browser::submit_login(&browser, &provider, username, password, Some(address)).await;
     response.status().as_u16()
 }
 

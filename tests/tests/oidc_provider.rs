@@ -552,29 +552,8 @@ async fn config_op_discovery_document() {
 #[tokio::test]
 async fn failed_login_keeps_the_user_name_and_shows_the_helpdesk() {
     let op = Op::start().await;
-    let login = op
-        .browser
-        .get(format!("{}/login", op.issuer))
-        .send()
+    let page = browser::submit_login(&op.browser, &op.issuer, USER, "salah sekali", None)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = browser::hidden_field(&login, "captcha_token").unwrap();
-    let page = op
-        .browser
-        .post(format!("{}/login", op.issuer))
-        .form(&[
-            ("captcha_token", token.as_str()),
-            ("captcha", "uji"),
-            ("username", USER),
-            ("password", "salah sekali"),
-            ("request", ""),
-        ])
-        .send()
-        .await
-        .unwrap()
         .text()
         .await
         .unwrap();
