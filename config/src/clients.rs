@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use crate::model::{Client, GrantType, SUPPORTED_SCOPES};
+use crate::model::{Client, GrantType, IdTokenAlg, SUPPORTED_SCOPES};
 use crate::raw::{RawClient, S};
 use crate::validate::Checker;
 
@@ -127,6 +127,29 @@ impl Checker<'_> {
                 "the authorization_code grant needs at least one redirect URI",
             );
         }
+        let id_token_signed_response_alg = match &c.id_token_signed_response_alg {
+            None => IdTokenAlg::default(),
+            Some(alg) => match alg.get_ref().as_str() {
+                "RS256" => IdTokenAlg::Rs256,
+                "ES256" => IdTokenAlg::Es256,
+                "none" => {
+                    self.report(
+                        alg.span(),
+                        key("id_token_signed_response_alg"),
+                        "unsigned ID tokens are never issued: use RS256 or ES256",
+                    );
+                    IdTokenAlg::default()
+                }
+                other => {
+                    self.report(
+                        alg.span(),
+                        key("id_token_signed_response_alg"),
+                        format!("`{other}` is not offered: use RS256 or ES256"),
+                    );
+                    IdTokenAlg::default()
+                }
+            },
+        };
         Some(Client {
             id: id.clone(),
             name: c.name.clone().unwrap_or_else(|| id.clone()),
@@ -137,6 +160,7 @@ impl Checker<'_> {
             scopes,
             grant_types,
             first_party: c.first_party,
+            id_token_signed_response_alg,
         })
     }
 

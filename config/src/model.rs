@@ -39,6 +39,26 @@ pub struct Client {
     pub grant_types: Vec<GrantType>,
     /// Skips the consent page.
     pub first_party: bool,
+    /// How this client's ID tokens are signed (OIDC client metadata of the same name).
+    pub id_token_signed_response_alg: IdTokenAlg,
+}
+
+/// The algorithms ID tokens are signed with. Unsigned (`none`) is not among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdTokenAlg {
+    /// RS256, the interoperable default every relying party accepts.
+    #[default]
+    Rs256,
+    Es256,
+}
+
+impl IdTokenAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdTokenAlg::Rs256 => "RS256",
+            IdTokenAlg::Es256 => "ES256",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,13 +78,13 @@ impl GrantType {
     }
 }
 
-/// The scopes the provider knows.
+/// The scopes the provider knows. `address` is not among them: the OSS registration collects no
+/// postal address, so there is nothing to release under it.
 pub const SUPPORTED_SCOPES: &[&str] = &[
     "openid",
     "profile",
     "email",
     "phone",
-    "address",
     "offline_access",
     "identity_document",
 ];

@@ -44,6 +44,7 @@ pub(crate) struct RawClient {
     pub grant_types: Option<Vec<S<String>>>,
     #[serde(default)]
     pub first_party: bool,
+    pub id_token_signed_response_alg: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

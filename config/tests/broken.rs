@@ -376,3 +376,15 @@ fn route_accepts_tokens_of_an_unknown_client() {
         ["broken.toml:12:16: route[0].api_clients: `ghost` is not a configured [[client]] id"]
     );
 }
+
+#[test]
+fn unsigned_or_unknown_id_token_alg() {
+    let src = with("\n[[client]]\nid = \"rp\"\nredirect_uris = [\"https://rp.example/cb\"]\nid_token_signed_response_alg = \"none\"\n\n[[client]]\nid = \"rq\"\nredirect_uris = [\"https://rq.example/cb\"]\nid_token_signed_response_alg = \"HS256\"\n");
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:16:32: client[0].id_token_signed_response_alg: unsigned ID tokens are never issued: use RS256 or ES256",
+            "broken.toml:21:32: client[1].id_token_signed_response_alg: `HS256` is not offered: use RS256 or ES256",
+        ]
+    );
+}

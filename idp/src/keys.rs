@@ -104,7 +104,7 @@ impl Signer {
             kid: key.kid.clone(),
             alg,
             pair,
-            jwk,
+            jwk: with_alg(jwk, alg).ok_or_else(corrupt)?,
             rng,
         })
     }
@@ -165,6 +165,15 @@ impl PrivateSigningKey for Signer {
     fn as_verification_key(&self) -> CoreJsonWebKey {
         self.jwk.clone()
     }
+}
+
+/// `jwk` with its `alg` member set, so clients know what each published key signs. The crate
+/// has no setter for it, so it goes through the JSON form.
+fn with_alg(jwk: CoreJsonWebKey, alg: SigningAlg) -> Option<CoreJsonWebKey> {
+    let mut json = serde_json::to_value(jwk).ok()?;
+    json.as_object_mut()?
+        .insert("alg".into(), alg.as_str().into());
+    serde_json::from_value(json).ok()
 }
 
 /// Every published key, and which one signs for each algorithm.

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gerbang_tests::browser::{hidden_field, location};
+use gerbang_tests::browser::{self, hidden_field, location};
 use gerbang_tests::gerbang_binary;
 
 /// The demo process, killed however the test ends (it holds fixed ports).
@@ -106,13 +106,8 @@ async fn the_demo_runs_on_a_fresh_directory() {
         authorize.starts_with("https://sso.localhost:8443/authorize?"),
         "{authorize}"
     );
-    let to_login = client.get(&authorize).send().await.unwrap();
-    let login = format!("https://sso.localhost:8443{}", location(&to_login).unwrap());
-    let page = client
-        .get(&login)
-        .send()
+    let page = browser::follow(&client, &authorize)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -232,6 +232,7 @@ mod tests {
             backchannel_logout_uri: None,
             scopes: ["openid", "profile", "email"].map(String::from).to_vec(),
             grant_types: vec![GrantType::AuthorizationCode],
+            id_token_signed_response_alg: Default::default(),
             first_party: true,
         };
         let spa = Client {

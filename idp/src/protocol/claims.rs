@@ -33,14 +33,6 @@ pub fn for_scopes(user: &User, scopes: &[String]) -> Map<String, Value> {
         claims.insert("phone_number".into(), user.phone.clone().into());
         claims.insert("phone_number_verified".into(), false.into());
     }
-    if has("address") {
-        if let Some(address) = attr("address") {
-            claims.insert(
-                "address".into(),
-                serde_json::json!({ "formatted": address }),
-            );
-        }
-    }
     if has("identity_document") {
         let document = match &user.identity {
             Identity::Ktp { nik } => serde_json::json!({ "type": "KTP", "number": nik }),

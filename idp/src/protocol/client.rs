@@ -51,6 +51,7 @@ impl Registry {
                 .map(String::from)
                 .to_vec(),
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            id_token_signed_response_alg: Default::default(),
             first_party: true,
         });
         Registry {
@@ -71,7 +72,10 @@ impl Registry {
     /// Exact match against the registered URIs; for the gateway, `https://<route host><port>/_gerbang/callback`.
     pub fn redirect_uri_allowed(&self, client: &Client, uri: &str) -> bool {
         if client.id != GATEWAY_CLIENT_ID {
-            return client.redirect_uris.iter().any(|r| r == uri);
+            return client
+                .redirect_uris
+                .iter()
+                .any(|r| r == uri || same_loopback_redirect(r, uri));
         }
         let Ok(url) = url::Url::parse(uri) else {
             return false;
@@ -110,6 +114,26 @@ impl Registry {
     }
 }
 
+/// RFC 8252 section 7.3: a native app's loopback redirect (`http://127.0.0.1/…` or
+/// `http://[::1]/…`, an IP literal, never `localhost`) may use any port; everything else about
+/// it must match the registered URI exactly.
+fn same_loopback_redirect(registered: &str, requested: &str) -> bool {
+    let (Ok(registered), Ok(mut requested)) =
+        (url::Url::parse(registered), url::Url::parse(requested))
+    else {
+        return false;
+    };
+    let loopback = matches!(
+        registered.host(),
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+    ) || matches!(registered.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    if registered.scheme() != "http" || !loopback || requested.set_port(registered.port()).is_err()
+    {
+        return false;
+    }
+    requested == registered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +148,7 @@ mod tests {
             backchannel_logout_uri: None,
             scopes: vec!["openid".into()],
             grant_types: vec![GrantType::AuthorizationCode],
+            id_token_signed_response_alg: Default::default(),
             first_party: false,
         };
         let public = Client {
@@ -131,8 +156,14 @@ mod tests {
             secret: None,
             ..rp.clone()
         };
+        let native = Client {
+            id: "native".into(),
+            secret: None,
+            redirect_uris: vec!["http://127.0.0.1/cb".into(), "http://[::1]/cb".into()],
+            ..rp.clone()
+        };
         Registry::new(
-            &[rp, public],
+            &[rp, public, native],
             "gw-secret".into(),
             &[
                 HostPattern::Exact("app.localhost".into()),
@@ -156,6 +187,23 @@ mod tests {
             "https://rp.example/cb#f",
         ] {
             assert!(!r.redirect_uri_allowed(rp, bad), "{bad}");
+        }
+        let native = r.get("native").unwrap();
+        for good in [
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51234/cb",
+            "http://[::1]:8080/cb",
+        ] {
+            assert!(r.redirect_uri_allowed(native, good), "{good}");
+        }
+        for bad in [
+            "http://127.0.0.1:51234/other",
+            "http://localhost:51234/cb",
+            "https://127.0.0.1:51234/cb",
+            "http://127.0.0.1:51234/cb?x=1",
+            "http://127.0.0.2:51234/cb",
+        ] {
+            assert!(!r.redirect_uri_allowed(native, bad), "{bad}");
         }
         let gw = r.get(GATEWAY_CLIENT_ID).unwrap();
         assert!(r.redirect_uri_allowed(gw, "https://app.localhost:8443/_gerbang/callback"));

@@ -5,13 +5,13 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{TimeZone, Utc};
-use gerbang_config::{Client, GrantType};
+use gerbang_config::{Client, GrantType, IdTokenAlg};
 use openidconnect::core::{
     CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
     AccessToken, AdditionalClaims, Audience, AuthenticationContextClass, AuthorizationCode,
-    IdToken, IdTokenClaims, IssuerUrl, Nonce, StandardClaims, SubjectIdentifier,
+    IdToken, IdTokenClaims, IssuerUrl, Nonce, StandardClaims,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -84,10 +84,13 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
-/// The ID token's `sid`: the provider session, as back-channel logout tokens name it.
+/// The ID token's claims beyond the standard ones: `sid`, the provider session as back-channel
+/// logout tokens name it, and the identity document when its scope was granted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct SessionClaims {
     sid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identity_document: Option<serde_json::Value>,
 }
 
 impl AdditionalClaims for SessionClaims {}
@@ -470,27 +473,12 @@ fn id_token(
             .ok_or_else(|| server_error("time"))
     };
     let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(server_error)?;
-    let released = super::claims::for_scopes(user, scopes);
-    let mut standard: StandardClaims<openidconnect::core::CoreGenderClaim> =
-        StandardClaims::new(SubjectIdentifier::new(user.id.clone()));
-    if let Some(name) = released.get("preferred_username").and_then(|v| v.as_str()) {
-        standard =
-            standard.set_preferred_username(Some(openidconnect::EndUserUsername::new(name.into())));
-    }
-    if let Some(name) = released.get("name").and_then(|v| v.as_str()) {
-        let mut names = openidconnect::LocalizedClaim::new();
-        names.insert(None, openidconnect::EndUserName::new(name.into()));
-        standard = standard.set_name(Some(names));
-    }
-    if let Some(email) = released.get("email").and_then(|v| v.as_str()) {
-        standard = standard
-            .set_email(Some(openidconnect::EndUserEmail::new(email.into())))
-            .set_email_verified(Some(true));
-    }
-    if let Some(phone) = released.get("phone_number").and_then(|v| v.as_str()) {
-        standard =
-            standard.set_phone_number(Some(openidconnect::EndUserPhoneNumber::new(phone.into())));
-    }
+    // The same claims the userinfo endpoint releases, typed by the crate's own deserializer.
+    let mut released = super::claims::for_scopes(user, scopes);
+    let identity_document = released.remove("identity_document");
+    released.insert("sub".into(), user.id.clone().into());
+    let standard: StandardClaims<openidconnect::core::CoreGenderClaim> =
+        serde_json::from_value(serde_json::Value::Object(released)).map_err(server_error)?;
     let lifetime = provider.config.provider.id_token_lifetime.as_secs();
     let claims = IdTokenClaims::new(
         issuer,
@@ -500,15 +488,23 @@ fn id_token(
         standard,
         SessionClaims {
             sid: grantee.session.to_string(),
+            identity_document,
         },
     )
     .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
     .set_auth_time(Some(time(auth_time)?))
     .set_auth_context_ref(Some(AuthenticationContextClass::new(ACR.into())));
+    let (alg, jws_alg) = match client.id_token_signed_response_alg {
+        IdTokenAlg::Rs256 => (
+            SigningAlg::Rs256,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        ),
+        IdTokenAlg::Es256 => (SigningAlg::Es256, CoreJwsSigningAlgorithm::EcdsaP256Sha256),
+    };
     let token = GerbangIdToken::new(
         claims,
-        provider.keys.active(SigningAlg::Rs256),
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        provider.keys.active(alg),
+        jws_alg,
         Some(&AccessToken::new(access.to_string())),
         code.map(|c| AuthorizationCode::new(c.to_string())).as_ref(),
     )

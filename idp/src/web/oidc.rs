@@ -35,12 +35,12 @@ pub async fn discovery(State(p): State<Arc<Provider>>) -> Json<Value> {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": gerbang_config::SUPPORTED_SCOPES,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "name", "preferred_username",
-            "birthdate", "gender", "locale", "email", "email_verified", "phone_number", "phone_number_verified", "address"],
+            "birthdate", "gender", "locale", "email", "email_verified", "phone_number", "phone_number_verified", "identity_document"],
         "acr_values_supported": [grant::ACR],
         "ui_locales_supported": ["id", "en"],
         "claims_parameter_supported": false,
@@ -373,6 +373,14 @@ fn authenticated_client<'p>(
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> Result<&'p gerbang_config::Client, OAuthError> {
+    let basic = header_str(headers, header::AUTHORIZATION).is_some_and(|h| h.starts_with("Basic "));
+    if basic && form.contains_key("client_secret") {
+        // RFC 6749 section 2.3: one authentication method per request.
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "use one client authentication method, not two",
+        ));
+    }
     let credentials = client_credentials(headers, form).ok_or_else(|| {
         OAuthError::new(
             ErrorCode::InvalidClient,
