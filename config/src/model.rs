@@ -20,6 +20,7 @@ pub struct Config {
     pub captcha: Captcha,
     pub helpdesk: Helpdesk,
     pub login: Login,
+    pub accounts: Accounts,
     pub routes: Vec<Route>,
     pub clients: Vec<Client>,
 }
@@ -194,6 +195,17 @@ pub struct Login {
     /// Password hashes computed at once (each argon2id takes 19 MiB and a core for ~50 ms);
     /// the rest of the cores stay free for proxying during a login flood.
     pub password_workers: usize,
+}
+
+/// How long the secrets of the account e-mails live.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounts {
+    /// The activation link of the first e-mail (default 24 h).
+    pub activation_link_lifetime: Duration,
+    /// The "Lupa Password?" reset link (default 60 min).
+    pub reset_link_lifetime: Duration,
+    /// The temporary password of the second e-mail, if never used (default 72 h).
+    pub temporary_password_lifetime: Duration,
 }
 
 #[derive(Debug, Clone, Default)]

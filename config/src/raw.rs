@@ -23,6 +23,8 @@ pub(crate) struct RawConfig {
     pub helpdesk: RawHelpdesk,
     #[serde(default)]
     pub login: RawLogin,
+    #[serde(default)]
+    pub accounts: RawAccounts,
     #[serde(default, rename = "route")]
     pub routes: Vec<S<RawRoute>>,
     #[serde(default, rename = "client")]
@@ -173,6 +175,14 @@ pub(crate) struct RawUpstreamTls {
 
 fn yes() -> bool {
     true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAccounts {
+    pub activation_link_hours: Option<S<i64>>,
+    pub reset_link_minutes: Option<S<i64>>,
+    pub temporary_password_hours: Option<S<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -54,6 +54,7 @@ impl<'a> Checker<'a> {
         let mail = self.mail(raw.mail.as_ref());
         let captcha = self.captcha(&raw.captcha, server.as_ref());
         let login = self.login(&raw.login);
+        let accounts = self.accounts(&raw.accounts);
         let routes: Vec<Option<Route>> = raw
             .routes
             .iter()
@@ -117,6 +118,7 @@ impl<'a> Checker<'a> {
             mail: mail?,
             captcha: captcha?,
             login: login?,
+            accounts: accounts?,
             helpdesk: Helpdesk {
                 text: raw.helpdesk.text,
                 phones: raw.helpdesk.phones,
@@ -562,6 +564,33 @@ impl<'a> Checker<'a> {
             backoff_base: Duration::from_secs(base? as u64),
             backoff_cap: Duration::from_secs(cap? as u64),
             attempts_per_address_per_minute: per_address? as u64,
+        })
+    }
+
+    fn accounts(&mut self, raw: &RawAccounts) -> Option<Accounts> {
+        let hours = Duration::from_secs(3600);
+        let activation = self.int_in(
+            raw.activation_link_hours.as_ref(),
+            "accounts.activation_link_hours",
+            1..=24 * 14,
+            24,
+        );
+        let reset = self.int_in(
+            raw.reset_link_minutes.as_ref(),
+            "accounts.reset_link_minutes",
+            5..=24 * 60,
+            60,
+        );
+        let temporary = self.int_in(
+            raw.temporary_password_hours.as_ref(),
+            "accounts.temporary_password_hours",
+            1..=24 * 14,
+            72,
+        );
+        Some(Accounts {
+            activation_link_lifetime: hours * activation? as u32,
+            reset_link_lifetime: Duration::from_secs(60 * reset? as u64),
+            temporary_password_lifetime: hours * temporary? as u32,
         })
     }
 

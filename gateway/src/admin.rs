@@ -263,7 +263,7 @@ async fn run_users(
         UsersCommand::Disable { user } => {
             let mut found = find(&store, &user).await?;
             found.status = UserStatus::Disabled;
-            store.update_user(&found).await?;
+            store.update_user(&found, None, now()).await?;
             let ended = store.delete_sessions_of(&found.id).await?;
             store
                 .revoke(
@@ -279,7 +279,7 @@ async fn run_users(
         UsersCommand::Enable { user } => {
             let mut found = find(&store, &user).await?;
             found.status = UserStatus::Active;
-            store.update_user(&found).await?;
+            store.update_user(&found, None, now()).await?;
             Ok(format!("enabled {}", found.username))
         }
         UsersCommand::SetPassword { user } => {
@@ -292,7 +292,7 @@ async fn run_users(
                     .map_err(|e| AdminError::Input(e.to_string()))?,
             );
             found.must_change_password = false;
-            store.update_user(&found).await?;
+            store.update_user(&found, None, now()).await?;
             let ended = store.delete_sessions_of(&found.id).await?;
             Ok(format!(
                 "password of {} set; {ended} sessions ended",

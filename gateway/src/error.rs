@@ -22,6 +22,8 @@ pub enum GatewayError {
         route: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Mail(#[from] gerbang_idp::mail::MailError),
     #[error("TLS: {0}")]
     Tls(String),
     #[error("the demo cannot start: {0}")]

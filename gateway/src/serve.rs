@@ -94,6 +94,16 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         ),
     ));
 
+    let mailer = gerbang_idp::mail::Mailer::new(&config.mail)?;
+    server.add_service(background_service(
+        "mail outbox",
+        MailOutbox {
+            store: Arc::clone(&store),
+            mailer: Arc::new(mailer),
+            queued: Arc::clone(&provider.mail_queued),
+        },
+    ));
+
     let revocations = Arc::new(Revocations::default());
     server.add_service(background_service(
         "revocations",
@@ -240,6 +250,28 @@ impl GatewayParts<'_> {
             auth: Arc::clone(&self.auth),
             trusted_proxies: self.config.server.trusted_proxies.clone(),
             redirect_to_https,
+        }
+    }
+}
+
+/// Delivers the mail outbox (see `gerbang_idp::mail::worker`) until shutdown.
+struct MailOutbox {
+    store: SharedStore,
+    mailer: Arc<gerbang_idp::mail::Mailer>,
+    queued: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait::async_trait]
+impl pingora::services::background::BackgroundService for MailOutbox {
+    async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
+        let worker = gerbang_idp::mail::worker::run(
+            Arc::clone(&self.store),
+            Arc::clone(&self.mailer),
+            Arc::clone(&self.queued),
+        );
+        tokio::select! {
+            _ = worker => {}
+            _ = shutdown.changed() => {}
         }
     }
 }

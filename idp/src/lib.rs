@@ -4,9 +4,11 @@
 pub mod account;
 pub mod keys;
 pub mod logout;
+pub mod mail;
 pub mod protocol;
 pub mod provider;
 pub mod sealed;
 pub mod session;
 pub mod store;
+pub mod token;
 pub mod web;

@@ -39,6 +39,8 @@ pub struct Provider {
     pub requests: Sealer,
     /// The gateway's own client secret, shared with the gateway in this process.
     pub gateway_secret: String,
+    /// Rung when a message is queued, so the outbox worker delivers it at once.
+    pub mail_queued: Arc<tokio::sync::Notify>,
 }
 
 /// Seconds since the Unix epoch: the one clock every handler reads, then passes down.
@@ -101,6 +103,7 @@ impl Provider {
             captchas,
             requests: Sealer::new(&request_key, "authorization-request")?,
             gateway_secret,
+            mail_queued: Arc::new(tokio::sync::Notify::new()),
         }))
     }
 

@@ -1,19 +1,13 @@
 //! The provider's own session: who is logged in at the provider, in a `__Host-` cookie whose
 //! value is 256 random bits; the store keeps only its hash.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use sha2::{Digest, Sha256};
-
 use crate::store::{Session, SessionStore, StoreResult, Timestamp, User, UserStatus, UserStore};
 
 pub const COOKIE: &str = "__Host-gerbang-sso";
 /// `last_seen` is written at most this often, so busy sessions do not write on every request.
 const TOUCH_EVERY: u64 = 60;
 
-pub fn hash(value: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
-}
+pub use crate::token::hash;
 
 /// Timeouts, from configuration.
 #[derive(Debug, Clone, Copy)]
@@ -29,8 +23,7 @@ pub async fn start(
     life: Lifetimes,
     now: Timestamp,
 ) -> StoreResult<(String, Session)> {
-    let bytes: [u8; 32] = rand::random();
-    let value = URL_SAFE_NO_PAD.encode(bytes);
+    let value = crate::token::random_token();
     let session = Session {
         id_hash: hash(&value),
         user_id: user.id.clone(),

@@ -43,6 +43,8 @@ pub struct Spec {
     pub extra: String,
     /// Accounts made with `gerbang users add` before the server starts: (user name, password).
     pub users: Vec<(String, String)>,
+    /// The `[mail]` table; `None` writes `.eml` files into the `outbox` folder.
+    pub mail: Option<String>,
     pub grace_period_secs: u64,
 }
 
@@ -56,6 +58,7 @@ impl Spec {
             server_extra: String::new(),
             extra: String::new(),
             users: Vec::new(),
+            mail: None,
             grace_period_secs: 0,
         }
     }
@@ -91,8 +94,11 @@ impl Gerbang {
             text += "[tls]\ncert = \"certs/cert.pem\"\nkey = \"certs/key.pem\"\ngenerate_dev_cert = true\n\n";
         }
         text += &format!(
-            "[provider]\nissuer = \"https://{}:{public_port}\"\n\n[store]\npath = \"store\"\n\n[mail]\nfrom = \"OSS <noreply@oss.test>\"\ntransport = \"folder\"\nfolder = \"outbox\"\n\n",
-            Self::PROVIDER_HOST
+            "[provider]\nissuer = \"https://{}:{public_port}\"\n\n[store]\npath = \"store\"\n\n{}\n",
+            Self::PROVIDER_HOST,
+            spec.mail.as_deref().unwrap_or(
+                "[mail]\nfrom = \"OSS <noreply@oss.test>\"\ntransport = \"folder\"\nfolder = \"outbox\"\n"
+            )
         );
         text += &spec.extra;
         text += "\n";

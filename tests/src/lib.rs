@@ -7,6 +7,7 @@
 pub mod browser;
 mod gerbang;
 mod raw;
+pub mod smtp;
 mod upstream;
 
 pub use gerbang::{gerbang_binary, Gerbang, Spec};

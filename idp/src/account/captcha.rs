@@ -9,7 +9,6 @@ use std::io::Cursor;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::sealed::Sealer;
 use crate::store::{OneTimeKind, SharedStore, StoreError, Timestamp};
@@ -185,9 +184,7 @@ impl Captchas {
     }
 }
 
-fn hash(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(id.as_bytes()))
-}
+use crate::token::hash;
 
 /// One WAV of the letters' WAVs, a short pause between them.
 fn join_wavs(parts: impl Iterator<Item = Vec<u8>>) -> Option<Vec<u8>> {

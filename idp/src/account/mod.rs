@@ -1,6 +1,12 @@
-//! The OSS account flows: passwords, captcha, login.
+//! The OSS account flows: registration and its fields, passwords, captcha, login.
 
 pub mod captcha;
 pub mod consent;
+pub mod countries;
+pub mod email;
+pub mod enrolment;
 pub mod login;
+pub mod nik;
 pub mod password;
+pub mod phone;
+pub mod registration;

@@ -2,8 +2,6 @@
 //! client, redirect URI, PKCE challenge and nonce), refresh tokens (rotated on every use; a spent
 //! one used again revokes its whole family) and client credentials.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{TimeZone, Utc};
 use gerbang_config::{Client, GrantType, IdTokenAlg};
 use openidconnect::core::{
@@ -14,7 +12,6 @@ use openidconnect::{
     IdToken, IdTokenClaims, IssuerUrl, Nonce, StandardClaims,
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::authorize::{pkce_matches, AuthorizationRequest};
 use super::error::{ErrorCode, OAuthError};
@@ -118,14 +115,8 @@ struct Family<'a> {
     expires_at: Option<Timestamp>,
 }
 
-fn random_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn hash(secret: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
-}
+pub use crate::token::hash;
+use crate::token::random_token;
 
 fn server_error(_: impl std::fmt::Display) -> OAuthError {
     OAuthError::new(

@@ -174,7 +174,22 @@ pub async fn updates_move_unique_keys(store: SharedStore) {
     let b = store.create_user(new_user(2), None, NOW).await.unwrap();
     a.email = "new@example.id".into();
     a.status = UserStatus::Disabled;
-    store.update_user(&a).await.unwrap();
+    let notice = NewMail {
+        to: a.email.clone(),
+        subject: "changed".into(),
+        text: "your address changed".into(),
+        html: None,
+    };
+    let queued_before = store.pending_mail().await.unwrap();
+    store
+        .update_user(&a, Some(notice.clone()), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pending_mail().await.unwrap(),
+        queued_before + 1,
+        "the update's mail is queued with it"
+    );
     assert_eq!(
         store.user(&a.id).await.unwrap().unwrap().status,
         UserStatus::Disabled
@@ -200,14 +215,19 @@ pub async fn updates_move_unique_keys(store: SharedStore) {
     let mut b2 = b.clone();
     b2.email = "new@example.id".into();
     assert!(matches!(
-        store.update_user(&b2).await,
+        store.update_user(&b2, Some(notice), NOW).await,
         Err(StoreError::Taken(_))
     ));
+    assert_eq!(
+        store.pending_mail().await.unwrap(),
+        queued_before + 1,
+        "a refused update queues nothing"
+    );
     assert_eq!(store.user(&b.id).await.unwrap(), Some(b));
     let mut ghost = a.clone();
     ghost.id = "missing".into();
     assert!(matches!(
-        store.update_user(&ghost).await,
+        store.update_user(&ghost, None, NOW).await,
         Err(StoreError::NotFound)
     ));
 }

@@ -47,8 +47,14 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     /// The user holding this unique key (user name and e-mail compare case-insensitively).
     async fn user_by_key(&self, key: &UniqueKey) -> StoreResult<Option<User>>;
-    /// Replaces a user's record, moving its unique keys when they changed.
-    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Replaces a user's record, moving its unique keys when they changed, and queues `mail` in
+    /// the same transaction.
+    async fn update_user(
+        &self,
+        user: &User,
+        mail: Option<NewMail>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Removes a user and frees its unique keys.
     async fn delete_user(&self, id: &str) -> StoreResult<()>;
     async fn users(&self) -> StoreResult<Vec<User>>;

@@ -116,6 +116,11 @@ pub enum OneTimeKind {
     LoginLock,
     /// A user's consent to a client's scopes, read (not taken) until it expires.
     Consent,
+    /// A login that must set a new password before it gets a session.
+    PasswordChange,
+    /// Marks that an account's owner was told of a registration naming it, so repeats within
+    /// the hour send nothing more.
+    RegistrationNotice,
 }
 
 impl OneTimeKind {
@@ -129,6 +134,8 @@ impl OneTimeKind {
             OneTimeKind::PendingLogin => "pending_login",
             OneTimeKind::LoginLock => "login_lock",
             OneTimeKind::Consent => "consent",
+            OneTimeKind::PasswordChange => "password_change",
+            OneTimeKind::RegistrationNotice => "registration_notice",
         }
     }
 }

@@ -184,11 +184,18 @@ impl UserStore for SledStore {
         }
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
+    async fn update_user(
+        &self,
+        user: &User,
+        mail: Option<NewMail>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let record = encode(user)?;
         let new_keys = UniqueKey::of(&user.username, &user.email, &user.identity);
-        (&self.users, &self.unique)
-            .transaction(|(users, unique)| {
+        let queued = mail.map(|message| new_mail(message, now));
+        let queued_record = queued.as_ref().map(encode).transpose()?;
+        (&self.users, &self.unique, &self.outbox)
+            .transaction(|(users, unique, outbox)| {
                 let old: User = match users.get(user.id.as_bytes())? {
                     Some(bytes) => decode(&bytes).map_err(tx_abort)?,
                     None => return Err(tx_abort(StoreError::NotFound)),
@@ -200,6 +207,9 @@ impl UserStore for SledStore {
                     }
                 }
                 users.insert(user.id.as_bytes(), record.as_slice())?;
+                if let (Some(mail), Some(bytes)) = (&queued, &queued_record) {
+                    outbox.insert(mail.id.as_bytes(), bytes.as_slice())?;
+                }
                 Ok(())
             })
             .map_err(tx_error)?;

@@ -11,17 +11,16 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
-use super::{client_address, header_str, oidc, redirect, same_origin};
+use super::{
+    admit, field, header_str, lang, oidc, password, redirect, refused, unavailable, Refusal,
+};
+use crate::account::enrolment;
 use crate::account::login as limits;
 use crate::account::password::PasswordError;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::{now, Provider};
 use crate::session;
-use crate::store::{UniqueKey, UserStatus};
-
-fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
-    Lang::choose(ui_locales, header_str(headers, header::ACCEPT_LANGUAGE))
-}
+use crate::store::{Timestamp, UniqueKey, User, UserStatus};
 
 /// The pending authorization request a login continues, if any (and if it opens).
 fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
@@ -42,11 +41,7 @@ async fn render(
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "cannot issue a captcha");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Html(pages::error(lang, Text::Busy, &p.config.helpdesk)),
-            )
-                .into_response();
+            return unavailable(p, lang, e);
         }
     };
     let form = LoginForm {
@@ -90,27 +85,21 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let field = |k: &str| field(&form, k);
     let lang = lang(&headers, Some(field("ui_locales")));
     let (sealed, username) = (field("request"), field("username").trim());
     let again =
         |error: Text, status: StatusCode| render(&p, lang, status, sealed, username, Some(error));
-    if !same_origin(&p, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Html(pages::error(lang, Text::BadRequest, &p.config.helpdesk)),
-        )
-            .into_response();
-    }
     let now = now();
-    let address = client_address(&headers);
+    let address = match admit(&p, &headers, now).await {
+        Ok(address) => address,
+        Err(Refusal::TooMany) => {
+            return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await
+        }
+        Err(refusal) => return refused(&p, lang, refusal),
+    };
     let store = p.store.as_ref();
     let policy = &p.config.login;
-    match limits::address_over_limit(store, policy, &address, now).await {
-        Ok(false) => {}
-        Ok(true) => return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await,
-        Err(e) => return unavailable(&p, lang, e).await,
-    }
     match p
         .captchas
         .check(field("captcha_token"), field("captcha"), now)
@@ -118,7 +107,7 @@ pub async fn submit(
     {
         Ok(true) => {}
         Ok(false) => return again(Text::WrongCaptcha, StatusCode::OK).await,
-        Err(e) => return unavailable(&p, lang, e).await,
+        Err(e) => return unavailable(&p, lang, e),
     }
     // The same account whether its user name or its e-mail was typed.
     let user = match store
@@ -131,7 +120,7 @@ pub async fn submit(
             .await
             .ok()
             .flatten(),
-        Err(e) => return unavailable(&p, lang, e).await,
+        Err(e) => return unavailable(&p, lang, e),
     };
     let account = limits::account_key(user.as_ref().map(|u| u.id.as_str()), username);
     match limits::account_locked(store, &account, now).await {
@@ -147,7 +136,7 @@ pub async fn submit(
             .await;
             return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await;
         }
-        Err(e) => return unavailable(&p, lang, e).await,
+        Err(e) => return unavailable(&p, lang, e),
     }
     let active = user.filter(|u| u.status == UserStatus::Active);
     let hash = active.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -156,7 +145,7 @@ pub async fn submit(
         Err(PasswordError::Busy) => {
             return again(Text::Busy, StatusCode::SERVICE_UNAVAILABLE).await
         }
-        Err(e) => return unavailable(&p, lang, e).await,
+        Err(e) => return unavailable(&p, lang, e),
     };
     let Some(user) = active.filter(|_| verified) else {
         let _ = limits::record_failure(store, policy, &account, now).await;
@@ -171,12 +160,12 @@ pub async fn submit(
         return again(Text::WrongCredentials, StatusCode::OK).await;
     };
     let _ = limits::record_success(store, &account).await;
-    // A new session at every login, never one the browser brought.
-    let life = p.session_lifetimes();
-    let (value, session) = match session::start(store, &user, life, now).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(&p, lang, e).await,
-    };
+    if user.must_change_password {
+        if enrolment::temporary_password_expired(&user, now) {
+            return again(Text::TemporaryExpired, StatusCode::OK).await;
+        }
+        return password::ask_for_new(&p, lang, &user.id, sealed, None).await;
+    }
     p.audit(
         "login.success",
         Some(&user.id),
@@ -185,23 +174,31 @@ pub async fn submit(
         "password and captcha",
     )
     .await;
-    let mut response = match pending(&p, sealed) {
-        Some(request) => oidc::complete(&p, &request, &session, &user, now).await,
+    logged_in(&p, lang, &user, sealed, now).await
+}
+
+/// A fresh provider session for `user` (never one the browser brought), then back to the
+/// client whose request `sealed` carries, or to the home page.
+pub(super) async fn logged_in(
+    p: &Provider,
+    lang: Lang,
+    user: &User,
+    sealed: &str,
+    now: Timestamp,
+) -> Response {
+    let life = p.session_lifetimes();
+    let (value, session) = match session::start(p.store.as_ref(), user, life, now).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(p, lang, e),
+    };
+    let mut response = match pending(p, sealed) {
+        Some(request) => oidc::complete(p, &request, &session, user, now).await,
         None => redirect("/"),
     };
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(Some(&value), life)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
-}
-
-async fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "login failed for a server reason");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Html(pages::error(lang, Text::Busy, &p.config.helpdesk)),
-    )
-        .into_response()
 }
 
 pub async fn captcha_image(State(p): State<Arc<Provider>>, Path(token): Path<String>) -> Response {

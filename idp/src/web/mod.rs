@@ -6,6 +6,8 @@ mod login;
 mod logout;
 mod oidc;
 mod pages;
+mod password;
+mod register;
 
 use std::sync::Arc;
 
@@ -14,7 +16,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::account::login as limits;
 use crate::provider::Provider;
+use crate::store::Timestamp;
 pub use i18n::Lang;
 
 /// The provider's routes, served under the issuer's host.
@@ -36,6 +40,16 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route("/login", get(login::page).post(login::submit))
         .route("/consent", post(oidc::consent_answer))
+        .route("/register", get(register::page).post(register::submit))
+        .route(
+            "/activate",
+            get(register::activate_page).post(register::activate),
+        )
+        .route(
+            "/activate/resend",
+            get(register::resend_page).post(register::resend),
+        )
+        .route("/password/new", post(password::submit_new))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/captcha/{token}/image", get(login::captcha_image))
         .route("/captcha/{token}/audio", get(login::captcha_audio))
@@ -78,6 +92,88 @@ async fn not_found() -> impl IntoResponse {
             maud::html! { h1 { "404" } p { "Halaman tidak ditemukan." } p lang="en" { "Page not found." } },
         )),
     )
+}
+
+/// The page language: `ui_locales` when given, else `Accept-Language`, else Indonesian.
+fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
+    Lang::choose(
+        ui_locales.filter(|l| !l.is_empty()),
+        header_str(headers, header::ACCEPT_LANGUAGE),
+    )
+}
+
+/// Why a form post was turned away before its own checks.
+enum Refusal {
+    /// Posted from another origin.
+    Forbidden,
+    /// Over the per-address limit.
+    TooMany,
+    /// The limit could not be read.
+    Unavailable(crate::store::StoreError),
+}
+
+/// The checks every public form post passes first: same origin, then the per-address limit
+/// (shared by login, registration and the e-mail forms). Returns the client's address.
+async fn admit(p: &Provider, headers: &HeaderMap, now: Timestamp) -> Result<String, Refusal> {
+    if !same_origin(p, headers) {
+        return Err(Refusal::Forbidden);
+    }
+    let address = client_address(headers);
+    match limits::address_over_limit(p.store.as_ref(), &p.config.login, &address, now).await {
+        Ok(false) => Ok(address),
+        Ok(true) => Err(Refusal::TooMany),
+        Err(e) => Err(Refusal::Unavailable(e)),
+    }
+}
+
+/// The page for a refused post.
+fn refused(p: &Provider, lang: Lang, refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Forbidden => forbidden(p, lang),
+        Refusal::TooMany => too_many(p, lang),
+        Refusal::Unavailable(e) => unavailable(p, lang, e),
+    }
+}
+
+/// A field of a posted form, empty when absent.
+fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map(String::as_str).unwrap_or("")
+}
+
+/// A form posted from another origin.
+fn forbidden(p: &Provider, lang: Lang) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html(pages::error(
+            lang,
+            i18n::Text::BadRequest,
+            &p.config.helpdesk,
+        )),
+    )
+        .into_response()
+}
+
+/// Over the per-address limit.
+fn too_many(p: &Provider, lang: Lang) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        Html(pages::error(
+            lang,
+            i18n::Text::TooManyAttempts,
+            &p.config.helpdesk,
+        )),
+    )
+        .into_response()
+}
+
+/// A server-side failure (store, hashing pool, captcha): logged, and a "busy" page.
+fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "a page failed for a server reason");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html(pages::error(lang, i18n::Text::Busy, &p.config.helpdesk)),
+    )
+        .into_response()
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {

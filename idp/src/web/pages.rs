@@ -2,7 +2,9 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use super::i18n::{t, Lang, Text};
+use super::i18n::{problem, t, Lang, Text};
+use crate::account::countries;
+use crate::account::registration::{Field, FieldError, IdentityKind, Problem, RegistrationForm};
 use gerbang_config::Helpdesk;
 
 pub fn layout(lang: Lang, title: &str, body: Markup) -> String {
@@ -140,4 +142,262 @@ pub fn consent(lang: Lang, client_name: &str, scopes: &[String], sealed_request:
         }
     };
     layout(lang, t(lang, Text::ConsentTitle), body)
+}
+
+/// The other language of the two, for the switch on every page.
+fn other(lang: Lang) -> Lang {
+    match lang {
+        Lang::Id => Lang::En,
+        Lang::En => Lang::Id,
+    }
+}
+
+/// A link to the same page in the other language.
+fn language_switch(lang: Lang, path: &str) -> Markup {
+    let other = other(lang);
+    let joiner = if path.contains('?') { '&' } else { '?' };
+    html! {
+        p.lang { a href={ (path) (joiner) "ui_locales=" (other.code()) } lang=(other.code()) { (t(lang, Text::SwitchLanguage)) } }
+    }
+}
+
+/// What the registration form shows again: the values typed (never the captcha answer) and
+/// the error of each field.
+pub struct RegisterForm<'a> {
+    pub values: &'a RegistrationForm,
+    pub errors: &'a [FieldError],
+    pub captcha_token: &'a str,
+}
+
+impl RegisterForm<'_> {
+    fn error(&self, field: Field) -> Option<Problem> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.problem)
+    }
+}
+
+/// How the form shows a field: its label, input type, hint and autocomplete token.
+fn presentation(which: Field) -> (Text, &'static str, Option<Text>, &'static str) {
+    match which {
+        Field::Nik => (Text::Nik, "text", None, "off"),
+        Field::PassportNumber => (Text::PassportNumber, "text", None, "off"),
+        Field::PassportIssued => (Text::PassportIssued, "text", Some(Text::DateHint), "off"),
+        Field::PassportExpires => (Text::PassportExpires, "text", Some(Text::DateHint), "off"),
+        Field::PassportOffice => (Text::PassportOffice, "text", None, "off"),
+        Field::BirthPlace => (Text::BirthPlace, "text", None, "off"),
+        Field::BirthDate => (Text::BirthDate, "text", Some(Text::DateHint), "bday"),
+        Field::Phone => (Text::Phone, "tel", Some(Text::PhoneHint), "tel-national"),
+        Field::Email => (Text::Email, "email", None, "email"),
+        Field::Country => (Text::CountryOfOrigin, "text", None, "country"),
+        Field::PassportCountry => (Text::PassportCountry, "text", None, "off"),
+        Field::Nationality => (Text::Nationality, "text", None, "off"),
+        Field::Sex => (Text::Sex, "text", None, "sex"),
+        Field::Terms => (Text::Terms, "checkbox", None, "off"),
+        Field::Captcha => (Text::Captcha, "text", None, "off"),
+    }
+}
+
+/// A labelled input with its error beside it, announced to screen readers.
+fn field(lang: Lang, form: &RegisterForm<'_>, which: Field, value: &str) -> Markup {
+    let (label, kind, hint, autocomplete) = presentation(which);
+    let name = which.name();
+    let error = form.error(which);
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described: Vec<&str> = hint
+        .map(|_| hint_id.as_str())
+        .into_iter()
+        .chain(error.map(|_| error_id.as_str()))
+        .collect();
+    html! {
+        label for=(name) { (t(lang, label)) }
+        @if let Some(h) = hint { p.help id=(hint_id) { (t(lang, h)) } }
+        input id=(name) name=(name) type=(kind) value=(value) autocomplete=(autocomplete)
+            aria-invalid=[error.map(|_| "true")]
+            aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
+        @if let Some(p) = error { p.field-error id=(error_id) { (problem(lang, p)) } }
+    }
+}
+
+/// A country list; `dialling` shows each country's code, as the guide's "(+62) - Indonesia".
+fn country_select(
+    lang: Lang,
+    form: &RegisterForm<'_>,
+    which: Field,
+    selected: &str,
+    dialling: bool,
+) -> Markup {
+    let (label, ..) = presentation(which);
+    let name = which.name();
+    let error = form.error(which);
+    let error_id = format!("{name}-error");
+    html! {
+        label for=(name) { (t(lang, label)) }
+        select id=(name) name=(name) aria-invalid=[error.map(|_| "true")]
+            aria-describedby=[error.map(|_| error_id.as_str())] {
+            @if !dialling { option value="" { "—" } }
+            @for c in countries::all() {
+                @if !dialling || c.dialling_code.is_some() {
+                    option value=(c.code) selected[c.code.eq_ignore_ascii_case(selected)] {
+                        @if dialling { "(+" (c.dialling_code.unwrap_or(0)) ") - " }
+                        (c.name)
+                    }
+                }
+            }
+        }
+        @if let Some(p) = error { p.field-error id=(error_id) { (problem(lang, p)) } }
+    }
+}
+
+/// "Daftar" (guide Gambar 1 and 2): the identity type switches between the two tables.
+pub fn register(lang: Lang, form: &RegisterForm<'_>) -> String {
+    let v = form.values;
+    let passport = v.kind() == IdentityKind::Passport;
+    let captcha_error = form.error(Field::Captcha);
+    let terms_error = form.error(Field::Terms);
+    let country = if v.country.is_empty() {
+        "ID"
+    } else {
+        v.country.as_str()
+    };
+    let body = html! {
+        h1 { (t(lang, Text::RegisterTitle)) }
+        (language_switch(lang, "/register"))
+        @if !form.errors.is_empty() {
+            p.error role="alert" { (t(lang, Text::FormHasErrors)) }
+        }
+        form method="post" action="/register" novalidate {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="captcha_token" value=(form.captcha_token);
+            label for="identity_type" { (t(lang, Text::IdentityType)) }
+            select id="identity_type" name="identity_type" {
+                option value="ktp" selected[!passport] { (t(lang, Text::Ktp)) }
+                option value="passport" selected[passport] { (t(lang, Text::Passport)) }
+            }
+            div.ktp-only {
+                (field(lang, form, Field::Nik, &v.nik))
+            }
+            div.passport-only {
+                (field(lang, form, Field::PassportNumber, &v.passport_number))
+                (country_select(lang, form, Field::PassportCountry, &v.passport_country, false))
+                (field(lang, form, Field::PassportIssued, &v.passport_issued))
+                (field(lang, form, Field::PassportExpires, &v.passport_expires))
+                (field(lang, form, Field::PassportOffice, &v.passport_office))
+                fieldset.choice aria-describedby=[form.error(Field::Sex).map(|_| "sex-error")] {
+                    legend { (t(lang, Text::Sex)) }
+                    input type="radio" id="sex-male" name="sex" value="male" checked[v.sex == "male"];
+                    label for="sex-male" { (t(lang, Text::Male)) }
+                    input type="radio" id="sex-female" name="sex" value="female" checked[v.sex == "female"];
+                    label for="sex-female" { (t(lang, Text::Female)) }
+                    @if let Some(p) = form.error(Field::Sex) { p.field-error id="sex-error" { (problem(lang, p)) } }
+                }
+                (country_select(lang, form, Field::Nationality, &v.nationality, false))
+                (field(lang, form, Field::BirthPlace, &v.birth_place))
+            }
+            (country_select(lang, form, Field::Country, country, true))
+            (field(lang, form, Field::BirthDate, &v.birth_date))
+            (field(lang, form, Field::Phone, &v.phone))
+            (field(lang, form, Field::Email, &v.email))
+            label for="captcha" { (t(lang, Text::Captcha)) }
+            img.captcha src={ "/captcha/" (form.captcha_token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
+            p.captcha-links {
+                a href={ "/captcha/" (form.captcha_token) "/audio" } { (t(lang, Text::CaptchaAudio)) }
+            }
+            input id="captcha" name="captcha" type="text" autocomplete="off" placeholder=(t(lang, Text::CaptchaPlaceholder))
+                aria-invalid=[captcha_error.map(|_| "true")]
+                aria-describedby=[captcha_error.map(|_| "captcha-error")];
+            @if let Some(p) = captcha_error { p.field-error id="captcha-error" { (problem(lang, p)) } }
+            label.terms for="terms" {
+                input type="checkbox" id="terms" name="terms" value="on" checked[v.terms.is_some()]
+                    aria-invalid=[terms_error.map(|_| "true")]
+                    aria-describedby=[terms_error.map(|_| "terms-error")];
+                span { (t(lang, Text::Terms)) }
+            }
+            @if let Some(p) = terms_error { p.field-error id="terms-error" { (problem(lang, p)) } }
+            button type="submit" { (t(lang, Text::Submit)) }
+        }
+        p.links { a href="/login" { (t(lang, Text::LoginTitle)) } }
+    };
+    layout(lang, t(lang, Text::RegisterTitle), body)
+}
+
+/// A page that says one thing and offers the next step, with the helpdesk block.
+pub fn notice(
+    lang: Lang,
+    title: Text,
+    message: Text,
+    next: Option<(&str, Text)>,
+    desk: &Helpdesk,
+) -> String {
+    let body = html! {
+        h1 { (t(lang, title)) }
+        p.notice role="status" { (t(lang, message)) }
+        @if let Some((href, label)) = next { p.links { a href=(href) { (t(lang, label)) } } }
+        (helpdesk(lang, desk))
+    };
+    layout(lang, t(lang, title), body)
+}
+
+/// The page an activation link opens: a button, so that mail scanners following links do not
+/// spend it.
+pub fn activate(lang: Lang, token: &str) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::ActivateTitle)) }
+        p { (t(lang, Text::ActivateQuestion)) }
+        form method="post" action="/activate" {
+            input type="hidden" name="token" value=(token);
+            input type="hidden" name="ui_locales" value=(lang.code());
+            button type="submit" { (t(lang, Text::ActivateButton)) }
+        }
+    };
+    layout(lang, t(lang, Text::ActivateTitle), body)
+}
+
+/// Asks for an address to send a new activation link to.
+pub fn resend_activation(
+    lang: Lang,
+    email: &str,
+    captcha_token: &str,
+    error: Option<Problem>,
+) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::ResendActivation)) }
+        (language_switch(lang, "/activate/resend"))
+        form method="post" action="/activate/resend" novalidate {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="captcha_token" value=(captcha_token);
+            label for="email" { (t(lang, Text::Email)) }
+            input id="email" name="email" type="email" autocomplete="email" value=(email);
+            label for="captcha" { (t(lang, Text::Captcha)) }
+            img.captcha src={ "/captcha/" (captcha_token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
+            p.captcha-links { a href={ "/captcha/" (captcha_token) "/audio" } { (t(lang, Text::CaptchaAudio)) } }
+            input id="captcha" name="captcha" type="text" autocomplete="off"
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "captcha-error")];
+            @if let Some(p) = error { p.field-error id="captcha-error" { (problem(lang, p)) } }
+            button type="submit" { (t(lang, Text::Submit)) }
+        }
+    };
+    layout(lang, t(lang, Text::ResendActivation), body)
+}
+
+/// The forced change of a temporary password.
+pub fn new_password(lang: Lang, ticket: &str, error: Option<Text>) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::NewPasswordTitle)) }
+        p { (t(lang, Text::NewPasswordHelp)) }
+        @if let Some(e) = error { p.error role="alert" id="password-error" { (t(lang, e)) } }
+        form method="post" action="/password/new" {
+            input type="hidden" name="ticket" value=(ticket);
+            input type="hidden" name="ui_locales" value=(lang.code());
+            label for="password" { (t(lang, Text::NewPassword)) }
+            input id="password" name="password" type="password" autocomplete="new-password"
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "password-error")];
+            label for="confirm" { (t(lang, Text::ConfirmPassword)) }
+            input id="confirm" name="confirm" type="password" autocomplete="new-password";
+            button type="submit" { (t(lang, Text::SaveButton)) }
+        }
+    };
+    layout(lang, t(lang, Text::NewPasswordTitle), body)
 }

@@ -1,0 +1,376 @@
+//! From registration to a first password (guide 1.1–1.2): the pending account and its
+//! activation link, activation with a generated user name and a temporary password, and a new
+//! link on request. Answers never tell whether an address or identity already has an account:
+//! the e-mail sent tells its owner instead.
+
+use crate::mail::templates;
+use crate::provider::Provider;
+use crate::store::{
+    Identity, NewMail, NewUser, OneTimeKind, StoreError, Timestamp, UniqueKey, User, UserStatus,
+};
+use crate::token;
+use crate::web::Lang;
+
+use super::password::{self, PasswordError};
+use super::registration::Registration;
+
+/// The user attribute holding the hash of the live activation link.
+const ACTIVATION_ATTRIBUTE: &str = "activation_link";
+/// The user attribute holding when an unused temporary password stops working.
+pub const TEMPORARY_UNTIL: &str = "temporary_password_until";
+/// The user attribute holding the language the account's e-mails are written in.
+const LOCALE: &str = "locale";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolmentError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+/// What became of an activation link.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// The account is active; the second e-mail is queued.
+    Activated,
+    /// Used, voided by a newer link, expired, or never issued.
+    LinkInvalid,
+}
+
+/// Records a pending account and queues its activation e-mail, or, when the e-mail address or
+/// identity document already has an account, tells that account's owner. Either way the
+/// caller shows the same page.
+pub async fn register(
+    p: &Provider,
+    registration: Registration,
+    lang: Lang,
+    now: Timestamp,
+) -> Result<(), EnrolmentError> {
+    let store = p.store.as_ref();
+    let (link, mail) = activation_link(p, &registration.email, lang, now).await?;
+    let mut attributes = registration.attributes;
+    attributes.insert(ACTIVATION_ATTRIBUTE.into(), token::hash(&link));
+    attributes.insert(LOCALE.into(), lang.code().into());
+    let mut attempt = 0;
+    loop {
+        let user = NewUser {
+            username: username_for(&registration.email),
+            email: registration.email.clone(),
+            phone: registration.phone.clone(),
+            identity: registration.identity.clone(),
+            status: UserStatus::Pending,
+            password_hash: None,
+            must_change_password: true,
+            attributes: attributes.clone(),
+        };
+        match store.create_user(user, Some(mail.clone()), now).await {
+            Ok(created) => {
+                p.mail_queued.notify_one();
+                p.audit(
+                    "account.registered",
+                    Some(&created.id),
+                    None,
+                    None,
+                    "pending activation",
+                )
+                .await;
+                return Ok(());
+            }
+            // A generated user name met an existing one: draw again.
+            Err(StoreError::Taken(UniqueKey::Username(_))) if attempt < 8 => attempt += 1,
+            Err(StoreError::Taken(key)) => {
+                let _ = store
+                    .take_once(OneTimeKind::ActivationLink, &token::hash(&link), now)
+                    .await;
+                return tell_the_owner(p, &key, now).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Someone registered with an address or document that has an account: its owner hears of it.
+async fn tell_the_owner(
+    p: &Provider,
+    key: &UniqueKey,
+    now: Timestamp,
+) -> Result<(), EnrolmentError> {
+    let Some(owner) = p.store.user_by_key(key).await? else {
+        return Ok(());
+    };
+    let notice = format!("registration-notice:{}", owner.id);
+    let store = p.store.as_ref();
+    if store
+        .peek_once(OneTimeKind::RegistrationNotice, &notice, now)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    store
+        .put_once(
+            OneTimeKind::RegistrationNotice,
+            &notice,
+            b"sent",
+            now + 3600,
+        )
+        .await?;
+    let lang = user_lang(&owner);
+    let mail = templates::already_registered(
+        &owner.email,
+        lang,
+        &p.url(&format!("/forgot-password?ui_locales={}", lang.code())),
+        &p.config.helpdesk,
+    );
+    p.store.enqueue_mail(mail, now).await?;
+    p.mail_queued.notify_one();
+    p.audit(
+        "account.registration_collision",
+        Some(&owner.id),
+        None,
+        None,
+        "a registration named this account's e-mail or identity document",
+    )
+    .await;
+    Ok(())
+}
+
+/// Follows an activation link: activates the account and queues the e-mail with its user name
+/// and a temporary password, in one store transaction.
+pub async fn activate(
+    p: &Provider,
+    link: &str,
+    now: Timestamp,
+) -> Result<Activation, EnrolmentError> {
+    let store = p.store.as_ref();
+    let hash = token::hash(link);
+    let Some(email) = store
+        .take_once(OneTimeKind::ActivationLink, &hash, now)
+        .await?
+    else {
+        return Ok(Activation::LinkInvalid);
+    };
+    let email = String::from_utf8_lossy(&email).into_owned();
+    let Some(mut user) = store.user_by_key(&UniqueKey::Email(email)).await? else {
+        return Ok(Activation::LinkInvalid);
+    };
+    let current = user.attributes.get(ACTIVATION_ATTRIBUTE) == Some(&hash);
+    if user.status != UserStatus::Pending || !current {
+        return Ok(Activation::LinkInvalid);
+    }
+    let temporary = password::temporary_password();
+    let lifetime = p.config.accounts.temporary_password_lifetime;
+    user.password_hash = Some(p.passwords.hash(&temporary).await?);
+    user.must_change_password = true;
+    user.status = UserStatus::Active;
+    user.attributes.remove(ACTIVATION_ATTRIBUTE);
+    user.attributes.insert(
+        TEMPORARY_UNTIL.into(),
+        (now + lifetime.as_secs()).to_string(),
+    );
+    let lang = user_lang(&user);
+    let mail = templates::credentials(
+        &user.email,
+        lang,
+        &user.username,
+        &temporary,
+        &p.url(&format!("/login?ui_locales={}", lang.code())),
+        lifetime.as_secs() / 3600,
+        &p.config.helpdesk,
+    );
+    store.update_user(&user, Some(mail), now).await?;
+    p.mail_queued.notify_one();
+    p.audit(
+        "account.activated",
+        Some(&user.id),
+        None,
+        None,
+        "temporary password sent",
+    )
+    .await;
+    Ok(Activation::Activated)
+}
+
+/// Sends a new activation link to a pending account with this address, voiding the old one.
+/// Does nothing, silently, for any other address.
+pub async fn resend(
+    p: &Provider,
+    email: &str,
+    lang: Lang,
+    now: Timestamp,
+) -> Result<(), EnrolmentError> {
+    let store = p.store.as_ref();
+    let Some(mut user) = store.user_by_key(&UniqueKey::Email(email.into())).await? else {
+        return Ok(());
+    };
+    if user.status != UserStatus::Pending {
+        return Ok(());
+    }
+    if let Some(old) = user.attributes.get(ACTIVATION_ATTRIBUTE) {
+        store
+            .take_once(OneTimeKind::ActivationLink, old, now)
+            .await?;
+    }
+    let (link, mail) = activation_link(p, &user.email, lang, now).await?;
+    user.attributes
+        .insert(ACTIVATION_ATTRIBUTE.into(), token::hash(&link));
+    user.attributes.insert(LOCALE.into(), lang.code().into());
+    store.update_user(&user, Some(mail), now).await?;
+    p.mail_queued.notify_one();
+    p.audit(
+        "account.activation_resent",
+        Some(&user.id),
+        None,
+        None,
+        "new activation link",
+    )
+    .await;
+    Ok(())
+}
+
+/// Whether `user` still holds an unused temporary password that has run out.
+pub fn temporary_password_expired(user: &User, now: Timestamp) -> bool {
+    user.must_change_password
+        && user
+            .attributes
+            .get(TEMPORARY_UNTIL)
+            .and_then(|t| t.parse::<Timestamp>().ok())
+            .is_some_and(|until| until <= now)
+}
+
+/// Replaces the password of `user` (already authenticated) and clears the forced change.
+pub async fn set_password(
+    p: &Provider,
+    mut user: User,
+    new_password: &str,
+    now: Timestamp,
+) -> Result<User, EnrolmentError> {
+    password::check_policy(new_password)?;
+    user.password_hash = Some(p.passwords.hash(new_password).await?);
+    user.must_change_password = false;
+    user.attributes.remove(TEMPORARY_UNTIL);
+    p.store.update_user(&user, None, now).await?;
+    p.audit(
+        "password.changed",
+        Some(&user.id),
+        None,
+        None,
+        "new password set",
+    )
+    .await;
+    Ok(user)
+}
+
+/// A new single-use activation link for the account with `email` (stored only as a hash) and
+/// the e-mail that carries it.
+async fn activation_link(
+    p: &Provider,
+    email: &str,
+    lang: Lang,
+    now: Timestamp,
+) -> Result<(String, NewMail), EnrolmentError> {
+    let link = token::random_token();
+    let lifetime = p.config.accounts.activation_link_lifetime.as_secs();
+    p.store
+        .put_once(
+            OneTimeKind::ActivationLink,
+            &token::hash(&link),
+            email.as_bytes(),
+            now + lifetime,
+        )
+        .await?;
+    let mail = templates::activation(
+        email,
+        lang,
+        &p.url(&format!(
+            "/activate?token={link}&ui_locales={}",
+            lang.code()
+        )),
+        lifetime / 3600,
+        &p.config.helpdesk,
+    );
+    Ok((link, mail))
+}
+
+/// The language an account's e-mails are written in: the one it registered in.
+pub fn user_lang(user: &User) -> Lang {
+    Lang::choose(user.attributes.get(LOCALE).map(String::as_str), None)
+}
+
+/// A short, readable user name: up to eight letters of the address's local part and four
+/// random digits (`budisant4821`). Unique because the store refuses a taken one.
+fn username_for(email: &str) -> String {
+    let stem: String = email
+        .split('@')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let stem = if stem.len() < 3 {
+        "oss".to_string()
+    } else {
+        stem
+    };
+    format!("{stem}{:04}", rand::random_range(0..10_000))
+}
+
+/// The identity document of an account, masked for display (`3174********0001`).
+pub fn masked_document(identity: &Identity) -> String {
+    let number = match identity {
+        Identity::Ktp { nik } => nik.as_str(),
+        Identity::Passport { number, .. } => number.as_str(),
+    };
+    let chars: Vec<char> = number.chars().collect();
+    let shown = if chars.len() > 8 { 4 } else { 2 };
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < shown || i + shown >= chars.len() {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_are_short_and_readable() {
+        for (email, stem) in [
+            ("Budi.Santoso@example.id", "budisant"),
+            ("x1@example.id", "oss"),
+            ("siti@example.my", "siti"),
+        ] {
+            let name = username_for(email);
+            assert!(name.starts_with(stem), "{name}");
+            assert_eq!(name.len(), stem.len() + 4);
+            assert!(name[stem.len()..].chars().all(|c| c.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn documents_are_masked() {
+        assert_eq!(
+            masked_document(&Identity::Ktp {
+                nik: "3174051208850001".into()
+            }),
+            "3174********0001"
+        );
+        assert_eq!(
+            masked_document(&Identity::Passport {
+                number: "A1234567".into(),
+                country: "MY".into()
+            }),
+            "A1****67"
+        );
+    }
+}

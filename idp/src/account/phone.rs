@@ -1,0 +1,111 @@
+//! Mobile phone numbers as the OSS form takes them: the country chosen beside the field gives
+//! the dialling code, the number is typed without its leading 0, and what is stored is E.164.
+
+use phonenumber::{country, Mode, PhoneNumber, Type};
+
+use super::countries;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneProblem {
+    Missing,
+    /// A leading 0 was typed: the form asks for the number without it.
+    LeadingZero,
+    /// A `+` or the country's dialling code was typed: the country is chosen beside the field.
+    CountryCodeTyped,
+    /// Something other than digits (spaces and dashes are allowed).
+    NotDigits,
+    /// No valid number of that country.
+    Invalid,
+    /// A valid Indonesian number, but not a mobile one.
+    NotMobile,
+    /// The chosen country is unknown or has no dialling code.
+    Country,
+}
+
+/// The E.164 form (`+628123456789`) of `typed` in the country with ISO code `country_code`.
+pub fn normalise(country_code: &str, typed: &str) -> Result<String, PhoneProblem> {
+    let country = countries::find(country_code).ok_or(PhoneProblem::Country)?;
+    let dialling = country.dialling_code.ok_or(PhoneProblem::Country)?;
+    let digits: String = typed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    if digits.is_empty() {
+        return Err(PhoneProblem::Missing);
+    }
+    if digits.starts_with('+') || digits.starts_with("00") {
+        return Err(PhoneProblem::CountryCodeTyped);
+    }
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(PhoneProblem::NotDigits);
+    }
+    if digits.starts_with('0') {
+        return Err(PhoneProblem::LeadingZero);
+    }
+    let id: country::Id = country.code.parse().map_err(|_| PhoneProblem::Country)?;
+    let number = phonenumber::parse(Some(id), format!("+{dialling}{digits}"))
+        .map_err(|_| PhoneProblem::Invalid)?;
+    if !phonenumber::is_valid(&number) {
+        // "62812…" typed after choosing +62: the code was typed twice.
+        let code = dialling.to_string();
+        if digits.starts_with(&code) && reparses_without(&digits[code.len()..], id) {
+            return Err(PhoneProblem::CountryCodeTyped);
+        }
+        return Err(PhoneProblem::Invalid);
+    }
+    if country.code == "ID" && !is_mobile(&number) {
+        return Err(PhoneProblem::NotMobile);
+    }
+    Ok(number.format().mode(Mode::E164).to_string())
+}
+
+fn reparses_without(rest: &str, id: country::Id) -> bool {
+    phonenumber::parse(Some(id), rest).is_ok_and(|n| phonenumber::is_valid(&n))
+}
+
+fn is_mobile(number: &PhoneNumber) -> bool {
+    matches!(
+        number.number_type(&phonenumber::metadata::DATABASE),
+        Type::Mobile | Type::FixedLineOrMobile
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_table() {
+        let cases: &[(&str, &str, Result<&str, PhoneProblem>)] = &[
+            ("ID", "8123456789", Ok("+628123456789")),
+            ("ID", "812-3456-7890", Ok("+6281234567890")),
+            ("ID", "852 1234 5678", Ok("+6285212345678")),
+            ("id", "8571234567", Ok("+628571234567")),
+            ("MY", "123456789", Ok("+60123456789")),
+            ("SG", "81234567", Ok("+6581234567")),
+            // With the leading 0: explained, not mangled.
+            ("ID", "08123456789", Err(PhoneProblem::LeadingZero)),
+            // With the country code typed anyway.
+            ("ID", "+628123456789", Err(PhoneProblem::CountryCodeTyped)),
+            ("ID", "00628123456789", Err(PhoneProblem::CountryCodeTyped)),
+            ("ID", "628123456789", Err(PhoneProblem::CountryCodeTyped)),
+            // Too short, too long.
+            ("ID", "812", Err(PhoneProblem::Invalid)),
+            ("ID", "81234", Err(PhoneProblem::Invalid)),
+            ("ID", "8123456789012345", Err(PhoneProblem::Invalid)),
+            // A Jakarta landline is no mobile number.
+            ("ID", "215551234", Err(PhoneProblem::NotMobile)),
+            // Letters, nothing, an unknown country.
+            ("ID", "812345678a", Err(PhoneProblem::NotDigits)),
+            ("ID", "  ", Err(PhoneProblem::Missing)),
+            ("XX", "8123456789", Err(PhoneProblem::Country)),
+        ];
+        for (country, typed, expected) in cases {
+            assert_eq!(
+                normalise(country, typed).as_deref().map_err(|e| *e),
+                *expected,
+                "{country} {typed}"
+            );
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! The registration form of the OSS guide (section 1.1): identity by KTP (Gambar 1) or by
+//! passport (Gambar 2), every field mandatory, validated field by field so that each error can
+//! stand beside its field. Pure: the captcha and the store are the caller's.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+
+use super::countries;
+use super::email::{self, EmailProblem};
+use super::nik::{self, NikProblem};
+use super::phone::{self, PhoneProblem};
+use crate::store::Identity;
+
+/// The minimum age for a KTP (and so for registering with one).
+pub const KTP_MINIMUM_AGE: u32 = 17;
+
+/// The form as typed: every field a string, as the browser sent it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RegistrationForm {
+    /// `ktp` or `passport`.
+    pub identity_type: String,
+    pub nik: String,
+    /// Negara Asal (KTP) or the phone's country (passport): ISO 3166 alpha-2; gives the
+    /// dialling code.
+    pub country: String,
+    pub birth_date: String,
+    pub phone: String,
+    pub email: String,
+    pub passport_number: String,
+    pub passport_country: String,
+    pub passport_issued: String,
+    pub passport_expires: String,
+    pub passport_office: String,
+    /// `male` or `female`.
+    pub sex: String,
+    pub nationality: String,
+    pub birth_place: String,
+    /// Present when the terms box is ticked.
+    pub terms: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityKind {
+    Ktp,
+    Passport,
+}
+
+impl RegistrationForm {
+    /// The identity type chosen; KTP unless the passport was chosen.
+    pub fn kind(&self) -> IdentityKind {
+        if self.identity_type == "passport" {
+            IdentityKind::Passport
+        } else {
+            IdentityKind::Ktp
+        }
+    }
+}
+
+/// A field of the form, by its name in the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Nik,
+    Country,
+    BirthDate,
+    Phone,
+    Email,
+    PassportNumber,
+    PassportCountry,
+    PassportIssued,
+    PassportExpires,
+    PassportOffice,
+    Sex,
+    Nationality,
+    BirthPlace,
+    Terms,
+    Captcha,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Nik => "nik",
+            Field::Country => "country",
+            Field::BirthDate => "birth_date",
+            Field::Phone => "phone",
+            Field::Email => "email",
+            Field::PassportNumber => "passport_number",
+            Field::PassportCountry => "passport_country",
+            Field::PassportIssued => "passport_issued",
+            Field::PassportExpires => "passport_expires",
+            Field::PassportOffice => "passport_office",
+            Field::Sex => "sex",
+            Field::Nationality => "nationality",
+            Field::BirthPlace => "birth_place",
+            Field::Terms => "terms",
+            Field::Captcha => "captcha",
+        }
+    }
+}
+
+/// Why a field was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    Required,
+    /// Not a date in dd-mm-yyyy.
+    NotADate,
+    DateInFuture,
+    Nik(NikProblem),
+    /// Younger than [`KTP_MINIMUM_AGE`].
+    TooYoung,
+    Phone(PhoneProblem),
+    Email(EmailProblem),
+    UnknownCountry,
+    /// Letters and digits only, 5 to 20 of them.
+    PassportNumber,
+    ExpiryBeforeIssue,
+    Expired,
+    IssuedBeforeBirth,
+    TermsNotAccepted,
+    WrongCaptcha,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    pub problem: Problem,
+}
+
+/// A valid registration: what the account will hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub identity: Identity,
+    /// Normalised (lower case).
+    pub email: String,
+    /// E.164.
+    pub phone: String,
+    /// The other fields, by name: `birth_date` (ISO 8601), `gender`, `country`, and for a
+    /// passport `passport_issued`, `passport_expires`, `passport_office`, `nationality`,
+    /// `birth_place`.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Checks every field of `form` as of `today`; all problems at once, in the form's order.
+pub fn validate(
+    form: &RegistrationForm,
+    today: NaiveDate,
+) -> Result<Registration, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut fail = |field, problem| errors.push(FieldError { field, problem });
+    let mut attributes = BTreeMap::new();
+    let kind = form.kind();
+
+    let birth_date = match date(&form.birth_date, today) {
+        Ok(d) => Some(d),
+        Err(p) => {
+            fail(Field::BirthDate, p);
+            None
+        }
+    };
+    let identity = match kind {
+        IdentityKind::Ktp => {
+            let nik = form.nik.trim();
+            if nik.is_empty() {
+                fail(Field::Nik, Problem::Required);
+            } else {
+                match nik::check(nik, birth_date) {
+                    Ok(facts) => {
+                        let gender = if facts.female { "female" } else { "male" };
+                        attributes.insert("gender".into(), gender.into());
+                    }
+                    Err(p) => fail(Field::Nik, Problem::Nik(p)),
+                }
+            }
+            if let Some(born) = birth_date {
+                if age(born, today) < KTP_MINIMUM_AGE {
+                    fail(Field::BirthDate, Problem::TooYoung);
+                }
+            }
+            Identity::Ktp { nik: nik.into() }
+        }
+        IdentityKind::Passport => {
+            let number = form.passport_number.trim().to_ascii_uppercase();
+            if number.is_empty() {
+                fail(Field::PassportNumber, Problem::Required);
+            } else if !(5..=20).contains(&number.len())
+                || !number.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                fail(Field::PassportNumber, Problem::PassportNumber);
+            }
+            let issuer = country(&form.passport_country, Field::PassportCountry, &mut fail);
+            let issued = match date(&form.passport_issued, today) {
+                Ok(d) => Some(d),
+                Err(p) => {
+                    fail(Field::PassportIssued, p);
+                    None
+                }
+            };
+            match (issued, birth_date) {
+                (Some(i), Some(b)) if i < b => {
+                    fail(Field::PassportIssued, Problem::IssuedBeforeBirth)
+                }
+                _ => {}
+            }
+            match parse_date(&form.passport_expires) {
+                None if form.passport_expires.trim().is_empty() => {
+                    fail(Field::PassportExpires, Problem::Required)
+                }
+                None => fail(Field::PassportExpires, Problem::NotADate),
+                Some(expires) if issued.is_some_and(|i| expires <= i) => {
+                    fail(Field::PassportExpires, Problem::ExpiryBeforeIssue)
+                }
+                Some(expires) if expires < today => fail(Field::PassportExpires, Problem::Expired),
+                Some(expires) => {
+                    attributes.insert("passport_expires".into(), expires.to_string());
+                }
+            }
+            if let Some(issued) = issued {
+                attributes.insert("passport_issued".into(), issued.to_string());
+            }
+            for (field, value, key) in [
+                (
+                    Field::PassportOffice,
+                    &form.passport_office,
+                    "passport_office",
+                ),
+                (Field::BirthPlace, &form.birth_place, "birth_place"),
+            ] {
+                match value.trim() {
+                    "" => fail(field, Problem::Required),
+                    v => {
+                        attributes.insert(key.into(), v.chars().take(100).collect());
+                    }
+                }
+            }
+            match form.sex.as_str() {
+                "male" | "female" => {
+                    attributes.insert("gender".into(), form.sex.clone());
+                }
+                _ => fail(Field::Sex, Problem::Required),
+            }
+            if let Some(n) = country(&form.nationality, Field::Nationality, &mut fail) {
+                attributes.insert("nationality".into(), n.into());
+            }
+            Identity::Passport {
+                number,
+                country: issuer.unwrap_or_default().into(),
+            }
+        }
+    };
+    let phone_country = country(&form.country, Field::Country, &mut fail);
+    let phone = match phone_country {
+        Some(c) => phone::normalise(c, &form.phone).unwrap_or_else(|p| {
+            fail(Field::Phone, Problem::Phone(p));
+            String::new()
+        }),
+        None => String::new(),
+    };
+    let email = email::normalise(&form.email).unwrap_or_else(|p| {
+        fail(Field::Email, Problem::Email(p));
+        String::new()
+    });
+    if form.terms.is_none() {
+        fail(Field::Terms, Problem::TermsNotAccepted);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if let Some(c) = phone_country {
+        attributes.insert("country".into(), c.into());
+    }
+    if let Some(born) = birth_date {
+        attributes.insert("birth_date".into(), born.to_string());
+    }
+    let kind_name = match kind {
+        IdentityKind::Ktp => "ktp",
+        IdentityKind::Passport => "passport",
+    };
+    attributes.insert("identity_type".into(), kind_name.into());
+    Ok(Registration {
+        identity,
+        email,
+        phone,
+        attributes,
+    })
+}
+
+/// The ISO code of a known country, or a problem for `field`.
+fn country(
+    code: &str,
+    field: Field,
+    fail: &mut impl FnMut(Field, Problem),
+) -> Option<&'static str> {
+    if code.trim().is_empty() {
+        fail(field, Problem::Required);
+        return None;
+    }
+    match countries::find(code) {
+        Some(c) => Some(c.code),
+        None => {
+            fail(field, Problem::UnknownCountry);
+            None
+        }
+    }
+}
+
+/// A past or present date typed as dd-mm-yyyy (the guide's form), or yyyy-mm-dd (what a
+/// browser's date input sends).
+fn date(typed: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
+    if typed.trim().is_empty() {
+        return Err(Problem::Required);
+    }
+    let d = parse_date(typed).ok_or(Problem::NotADate)?;
+    if d > today {
+        return Err(Problem::DateInFuture);
+    }
+    Ok(d)
+}
+
+pub fn parse_date(typed: &str) -> Option<NaiveDate> {
+    let t = typed.trim();
+    ["%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+        .filter(|d| d.year() >= 1900)
+}
+
+/// Whole years from `born` to `today`.
+pub fn age(born: NaiveDate, today: NaiveDate) -> u32 {
+    today.years_since(born).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    }
+
+    fn ktp() -> RegistrationForm {
+        RegistrationForm {
+            identity_type: "ktp".into(),
+            nik: "3174051208850001".into(),
+            country: "ID".into(),
+            birth_date: "12-08-1985".into(),
+            phone: "8123456789".into(),
+            email: "Budi@Example.ID".into(),
+            terms: Some("on".into()),
+            ..RegistrationForm::default()
+        }
+    }
+
+    fn passport() -> RegistrationForm {
+        RegistrationForm {
+            identity_type: "passport".into(),
+            passport_number: "a1234567".into(),
+            passport_country: "MY".into(),
+            passport_issued: "01-02-2022".into(),
+            passport_expires: "01-02-2032".into(),
+            passport_office: "Kuala Lumpur".into(),
+            sex: "female".into(),
+            nationality: "MY".into(),
+            birth_place: "Johor Bahru".into(),
+            birth_date: "1990-03-04".into(),
+            country: "MY".into(),
+            phone: "123456789".into(),
+            email: "siti@example.my".into(),
+            terms: Some("on".into()),
+            ..RegistrationForm::default()
+        }
+    }
+
+    fn problems(form: RegistrationForm) -> Vec<(Field, Problem)> {
+        match validate(&form, today()) {
+            Ok(_) => vec![],
+            Err(errors) => errors.into_iter().map(|e| (e.field, e.problem)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_good_ktp_registration() {
+        let r = validate(&ktp(), today()).unwrap();
+        assert_eq!(
+            r.identity,
+            Identity::Ktp {
+                nik: "3174051208850001".into()
+            }
+        );
+        assert_eq!(r.email, "budi@example.id");
+        assert_eq!(r.phone, "+628123456789");
+        assert_eq!(r.attributes["birth_date"], "1985-08-12");
+        assert_eq!(r.attributes["gender"], "male");
+        assert_eq!(r.attributes["identity_type"], "ktp");
+    }
+
+    #[test]
+    fn a_good_passport_registration() {
+        let r = validate(&passport(), today()).unwrap();
+        assert_eq!(
+            r.identity,
+            Identity::Passport {
+                number: "A1234567".into(),
+                country: "MY".into()
+            }
+        );
+        assert_eq!(r.phone, "+60123456789");
+        assert_eq!(r.attributes["passport_expires"], "2032-02-01");
+        assert_eq!(r.attributes["nationality"], "MY");
+        assert_eq!(r.attributes["gender"], "female");
+    }
+
+    #[test]
+    fn registration_table() {
+        use Field::*;
+        let cases: Vec<(RegistrationForm, Vec<(Field, Problem)>)> = vec![
+            // Born 30-11-2009: 16 years old on 29-11-2026, one day short of 17.
+            (
+                RegistrationForm {
+                    nik: "3174053011090001".into(),
+                    birth_date: "30-11-2009".into(),
+                    ..ktp()
+                },
+                vec![(BirthDate, Problem::TooYoung)],
+            ),
+            // Exactly 17 today.
+            (
+                RegistrationForm {
+                    nik: "3174052911090001".into(),
+                    birth_date: "29-11-2009".into(),
+                    ..ktp()
+                },
+                vec![],
+            ),
+            (
+                RegistrationForm {
+                    birth_date: "12-08-1986".into(),
+                    ..ktp()
+                },
+                vec![(Nik, Problem::Nik(NikProblem::BirthDateMismatch))],
+            ),
+            (
+                RegistrationForm {
+                    birth_date: "31-02-1985".into(),
+                    ..ktp()
+                },
+                vec![(BirthDate, Problem::NotADate)],
+            ),
+            (
+                RegistrationForm {
+                    birth_date: "01-01-2030".into(),
+                    ..ktp()
+                },
+                vec![(BirthDate, Problem::DateInFuture)],
+            ),
+            (
+                RegistrationForm {
+                    phone: "08123456789".into(),
+                    ..ktp()
+                },
+                vec![(Phone, Problem::Phone(PhoneProblem::LeadingZero))],
+            ),
+            (
+                RegistrationForm {
+                    country: "ZZ".into(),
+                    ..ktp()
+                },
+                vec![(Country, Problem::UnknownCountry)],
+            ),
+            (
+                RegistrationForm {
+                    email: "budi@".into(),
+                    terms: None,
+                    ..ktp()
+                },
+                vec![
+                    (Email, Problem::Email(EmailProblem::Invalid)),
+                    (Terms, Problem::TermsNotAccepted),
+                ],
+            ),
+            (
+                RegistrationForm {
+                    nik: String::new(),
+                    ..ktp()
+                },
+                vec![(Nik, Problem::Required)],
+            ),
+            // Passport dates.
+            (
+                RegistrationForm {
+                    passport_issued: "01-01-2027".into(),
+                    ..passport()
+                },
+                vec![(PassportIssued, Problem::DateInFuture)],
+            ),
+            (
+                RegistrationForm {
+                    passport_expires: "01-01-2022".into(),
+                    ..passport()
+                },
+                vec![(PassportExpires, Problem::ExpiryBeforeIssue)],
+            ),
+            (
+                RegistrationForm {
+                    passport_issued: "01-02-2016".into(),
+                    passport_expires: "01-02-2026".into(),
+                    ..passport()
+                },
+                vec![(PassportExpires, Problem::Expired)],
+            ),
+            (
+                RegistrationForm {
+                    passport_expires: "2032/13/01".into(),
+                    ..passport()
+                },
+                vec![(PassportExpires, Problem::NotADate)],
+            ),
+            (
+                RegistrationForm {
+                    passport_issued: "01-01-1989".into(),
+                    ..passport()
+                },
+                vec![(PassportIssued, Problem::IssuedBeforeBirth)],
+            ),
+            (
+                RegistrationForm {
+                    passport_number: "A1-23".into(),
+                    passport_country: "Narnia".into(),
+                    ..passport()
+                },
+                vec![
+                    (PassportNumber, Problem::PassportNumber),
+                    (PassportCountry, Problem::UnknownCountry),
+                ],
+            ),
+            (
+                RegistrationForm {
+                    passport_office: " ".into(),
+                    sex: String::new(),
+                    nationality: String::new(),
+                    birth_place: String::new(),
+                    ..passport()
+                },
+                vec![
+                    (PassportOffice, Problem::Required),
+                    (BirthPlace, Problem::Required),
+                    (Sex, Problem::Required),
+                    (Nationality, Problem::Required),
+                ],
+            ),
+        ];
+        for (form, expected) in cases {
+            let described = format!("{form:?}");
+            assert_eq!(problems(form), expected, "{described}");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The messages Gerbang sends, each in Indonesian and English, as plain text and HTML. Links
+//! are made from the configured issuer, never from a request's Host header.
+
+use gerbang_config::Helpdesk;
+use maud::{html, Markup};
+
+use crate::store::NewMail;
+use crate::web::Lang;
+
+/// What a message says, before it is laid out as text and HTML.
+struct Letter<'a> {
+    subject: &'a str,
+    greeting: &'a str,
+    paragraphs: Vec<String>,
+    /// A button (HTML) or a line (text): label and absolute URL.
+    action: Option<(&'a str, String)>,
+    /// Lines shown as a labelled list (user name and password).
+    facts: Vec<(&'a str, String)>,
+}
+
+fn compose(to: &str, lang: Lang, letter: Letter<'_>, desk: &Helpdesk) -> NewMail {
+    let (help, closing) = match lang {
+        Lang::Id => (
+            "Apabila mengalami kendala, hubungi Layanan OSS:",
+            "Salam,\nLayanan OSS",
+        ),
+        Lang::En => (
+            "If something does not work, contact the OSS helpdesk:",
+            "Regards,\nOSS helpdesk",
+        ),
+    };
+    let contacts: Vec<&str> = desk
+        .phones
+        .iter()
+        .chain(&desk.emails)
+        .map(String::as_str)
+        .collect();
+    let mut text = format!("{}\n\n", letter.greeting);
+    for p in &letter.paragraphs {
+        text.push_str(p);
+        text.push_str("\n\n");
+    }
+    for (label, value) in &letter.facts {
+        text.push_str(&format!("{label}: {value}\n"));
+    }
+    if !letter.facts.is_empty() {
+        text.push('\n');
+    }
+    if let Some((label, url)) = &letter.action {
+        text.push_str(&format!("{label}:\n{url}\n\n"));
+    }
+    text.push_str(&format!("{help} {}\n\n{closing}\n", contacts.join(", ")));
+    let html: Markup = html! {
+        (maud::DOCTYPE)
+        html lang=(lang.code()) {
+            body style="font-family: sans-serif; color: #1a1a1a; max-width: 36rem" {
+                p { (letter.greeting) }
+                @for p in &letter.paragraphs { p { (p) } }
+                @if !letter.facts.is_empty() {
+                    table {
+                        @for (label, value) in &letter.facts {
+                            tr { th align="left" { (label) } td { code { (value) } } }
+                        }
+                    }
+                }
+                @if let Some((label, url)) = &letter.action {
+                    p { a href=(url) style="display: inline-block; padding: .6rem 1rem; background: #0b4f8a; color: #fff; text-decoration: none; border-radius: 4px" { (label) } }
+                    p style="font-size: .85rem" { (url) }
+                }
+                p style="font-size: .85rem" { (help) " " (contacts.join(", ")) }
+                p { @for line in closing.lines() { (line) br; } }
+            }
+        }
+    };
+    NewMail {
+        to: to.into(),
+        subject: letter.subject.into(),
+        text,
+        html: Some(html.into_string()),
+    }
+}
+
+/// The first e-mail (guide 1.2, Gambar 3): the activation link.
+pub fn activation(to: &str, lang: Lang, link: &str, hours: u64, desk: &Helpdesk) -> NewMail {
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: "Aktivasi akun OSS",
+            greeting: "Yth. Pengguna OSS,",
+            paragraphs: vec![
+                "Terima kasih telah mendaftar. Untuk mengaktifkan akun Anda, buka tautan di bawah ini.".into(),
+                format!("Tautan ini hanya dapat dipakai sekali dan berlaku {hours} jam. Setelah aktivasi, kami mengirim e-mail berisi User dan Password Anda."),
+                "Jika Anda tidak mendaftar, abaikan e-mail ini.".into(),
+            ],
+            action: Some(("Aktifkan akun", link.into())),
+            facts: vec![],
+        },
+        Lang::En => Letter {
+            subject: "Activate your OSS account",
+            greeting: "Dear OSS user,",
+            paragraphs: vec![
+                "Thank you for registering. To activate your account, open the link below.".into(),
+                format!("The link works once and for {hours} hours. After activation we send you an e-mail with your user name and password."),
+                "If you did not register, ignore this e-mail.".into(),
+            ],
+            action: Some(("Activate account", link.into())),
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, desk)
+}
+
+/// The second e-mail (guide 1.2, Gambar 4): user name and temporary password.
+pub fn credentials(
+    to: &str,
+    lang: Lang,
+    username: &str,
+    password: &str,
+    login: &str,
+    hours: u64,
+    desk: &Helpdesk,
+) -> NewMail {
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: "User dan Password akun OSS",
+            greeting: "Yth. Pengguna OSS,",
+            paragraphs: vec![
+                "Akun Anda sudah aktif. Berikut User dan Password sementara Anda.".into(),
+                format!("Password ini harus diganti saat Anda pertama kali masuk, dan tidak berlaku lagi bila tidak dipakai dalam {hours} jam."),
+            ],
+            action: Some(("Masuk", login.into())),
+            facts: vec![("User", username.into()), ("Password", password.into())],
+        },
+        Lang::En => Letter {
+            subject: "Your OSS user name and password",
+            greeting: "Dear OSS user,",
+            paragraphs: vec![
+                "Your account is active. Here are your user name and temporary password.".into(),
+                format!("You must change this password when you first log in; it stops working if unused for {hours} hours."),
+            ],
+            action: Some(("Log in", login.into())),
+            facts: vec![("User name", username.into()), ("Password", password.into())],
+        },
+    };
+    compose(to, lang, letter, desk)
+}
+
+/// To the owner of an address someone tried to register again: no second account, and the
+/// way back in.
+pub fn already_registered(to: &str, lang: Lang, forgot: &str, desk: &Helpdesk) -> NewMail {
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: "Pendaftaran akun OSS",
+            greeting: "Yth. Pengguna OSS,",
+            paragraphs: vec![
+                "Seseorang (mungkin Anda) mencoba mendaftar dengan alamat e-mail ini atau dengan nomor identitas Anda, yang sudah terdaftar. Tidak ada akun baru yang dibuat.".into(),
+                "Jika Anda lupa password, aturlah ulang melalui tautan di bawah ini. Jika bukan Anda, abaikan e-mail ini.".into(),
+            ],
+            action: Some(("Lupa Password?", forgot.into())),
+            facts: vec![],
+        },
+        Lang::En => Letter {
+            subject: "OSS account registration",
+            greeting: "Dear OSS user,",
+            paragraphs: vec![
+                "Someone (perhaps you) tried to register with this e-mail address or your identity number, which already has an account. No new account was made.".into(),
+                "If you forgot your password, reset it with the link below. If it was not you, ignore this e-mail.".into(),
+            ],
+            action: Some(("Forgot password?", forgot.into())),
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, desk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desk() -> Helpdesk {
+        Helpdesk {
+            text: None,
+            phones: vec!["08071002576".into()],
+            emails: vec!["helpdesk.oss@bkpm.go.id".into()],
+        }
+    }
+
+    #[test]
+    fn every_message_in_both_languages_with_text_and_html() {
+        for lang in [Lang::Id, Lang::En] {
+            let link = "https://sso.example.id/activate?token=abc";
+            for mail in [
+                activation("a@example.id", lang, link, 24, &desk()),
+                credentials(
+                    "a@example.id",
+                    lang,
+                    "budi.s4",
+                    "kuda-laut-biru",
+                    link,
+                    72,
+                    &desk(),
+                ),
+                already_registered("a@example.id", lang, link, &desk()),
+            ] {
+                let html = mail.html.as_deref().unwrap();
+                assert!(
+                    mail.text.contains(link) && html.contains(link),
+                    "{}",
+                    mail.subject
+                );
+                assert!(
+                    mail.text.contains("08071002576"),
+                    "helpdesk in {}",
+                    mail.subject
+                );
+                assert!(html.contains(&format!("lang=\"{}\"", lang.code())));
+            }
+        }
+        let id = activation("a@example.id", Lang::Id, "x", 24, &desk());
+        let en = activation("a@example.id", Lang::En, "x", 24, &desk());
+        assert_ne!(id.subject, en.subject);
+        let sent = credentials(
+            "a@example.id",
+            Lang::En,
+            "budi.s4",
+            "p<&>w",
+            "x",
+            72,
+            &desk(),
+        );
+        assert!(sent.text.contains("User name: budi.s4") && sent.text.contains("Password: p<&>w"));
+        assert!(
+            sent.html.unwrap().contains("p&lt;&amp;&gt;w"),
+            "escaped in HTML"
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! The outbox worker: claims due messages, delivers them, and reschedules failures with
+//! exponential back-off. Any number of workers (one per instance) may share one outbox; the
+//! store's lease keeps each message with one of them at a time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::Mailer;
+use crate::provider::now;
+use crate::store::{SharedStore, Timestamp};
+
+/// A claimed message is left alone this long; longer than any one delivery attempt.
+const LEASE: Duration = Duration::from_secs(120);
+/// How many messages one round claims.
+const BATCH: usize = 16;
+/// How often the outbox is looked at when nobody rings.
+const POLL: Duration = Duration::from_secs(2);
+/// The first retry comes after this, doubling each time up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+
+/// When a message that failed its `attempts`-th delivery at `now` is tried again.
+pub fn retry_at(attempts: u32, now: Timestamp) -> Timestamp {
+    let doubling = 2u64.saturating_pow(attempts.saturating_sub(1));
+    let delay = FIRST_BACKOFF
+        .as_secs()
+        .saturating_mul(doubling)
+        .min(MAX_BACKOFF.as_secs());
+    now + delay
+}
+
+/// Delivers the outbox until the process ends. `wake` is rung when a message is queued.
+pub async fn run(store: SharedStore, mailer: Arc<Mailer>, wake: Arc<Notify>) {
+    loop {
+        let claimed = match store.claim_mail(now(), LEASE, BATCH).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the mail outbox");
+                Vec::new()
+            }
+        };
+        let full = claimed.len() == BATCH;
+        for mail in claimed {
+            match mailer.deliver(&mail).await {
+                Ok(()) => {
+                    tracing::info!(mail = %mail.id, attempts = mail.attempts, "mail delivered");
+                    if let Err(e) = store.mail_sent(&mail.id).await {
+                        tracing::error!(mail = %mail.id, error = %e, "delivered mail not marked sent: it may be sent again");
+                    }
+                }
+                Err(e) => {
+                    let retry = retry_at(mail.attempts, now());
+                    tracing::warn!(mail = %mail.id, attempts = mail.attempts, error = %e, "mail not delivered; will retry");
+                    if let Err(e) = store.mail_failed(&mail.id, retry, &e.to_string()).await {
+                        tracing::error!(mail = %mail.id, error = %e, "cannot reschedule mail");
+                    }
+                }
+            }
+        }
+        if !full {
+            let _ = tokio::time::timeout(POLL, wake.notified()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_up_to_the_cap() {
+        let delays: Vec<u64> = (1..=10).map(|a| retry_at(a, 1000) - 1000).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 320, 640, 900, 900]);
+        assert_eq!(retry_at(u32::MAX, 0), 900);
+    }
+}

@@ -1,0 +1,212 @@
+//! "Daftar" and the e-mail activation pages (guide 1.1 and 1.2).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::i18n::{Lang, Text};
+use super::pages::{self, RegisterForm};
+use super::{admit, field, forbidden, lang, refused, same_origin, unavailable};
+use crate::account::email;
+use crate::account::enrolment::{self, Activation};
+use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
+use crate::provider::{now, Provider};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisterPost {
+    #[serde(flatten)]
+    form: RegistrationForm,
+    captcha_token: String,
+    captcha: String,
+    ui_locales: String,
+}
+
+pub async fn page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    let form = RegistrationForm {
+        identity_type: q.get("type").cloned().unwrap_or_default(),
+        ..RegistrationForm::default()
+    };
+    render(&p, lang, StatusCode::OK, &form, &[]).await
+}
+
+async fn render(
+    p: &Provider,
+    lang: Lang,
+    status: StatusCode,
+    values: &RegistrationForm,
+    errors: &[FieldError],
+) -> Response {
+    let token = match p.captchas.issue(now()).await {
+        Ok(t) => t,
+        Err(e) => return unavailable(p, lang, e),
+    };
+    let form = RegisterForm {
+        values,
+        errors,
+        captcha_token: &token,
+    };
+    (status, Html(pages::register(lang, &form))).into_response()
+}
+
+/// A registration: captcha and every field checked at once; then the same "check your
+/// e-mail" page whether an account was made or its owner was told.
+pub async fn submit(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(post): Form<RegisterPost>,
+) -> Response {
+    let lang = lang(&headers, Some(&post.ui_locales));
+    let now = now();
+    if let Err(refusal) = admit(&p, &headers, now).await {
+        return refused(&p, lang, refusal);
+    }
+    let captcha_ok = match p
+        .captchas
+        .check(&post.captcha_token, &post.captcha, now)
+        .await
+    {
+        Ok(ok) => ok,
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    let today = chrono::DateTime::from_timestamp(now as i64, 0)
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    let checked = registration::validate(&post.form, today);
+    let registration = match (checked, captcha_ok) {
+        (Ok(r), true) => r,
+        (checked, captcha_ok) => {
+            let mut errors = checked.err().unwrap_or_default();
+            if !captcha_ok {
+                errors.push(FieldError {
+                    field: Field::Captcha,
+                    problem: Problem::WrongCaptcha,
+                });
+            }
+            return render(&p, lang, StatusCode::OK, &post.form, &errors).await;
+        }
+    };
+    if let Err(e) = enrolment::register(&p, registration, lang, now).await {
+        return unavailable(&p, lang, e);
+    }
+    check_your_email(&p, lang)
+}
+
+fn check_your_email(p: &Provider, lang: Lang) -> Response {
+    Html(pages::notice(
+        lang,
+        Text::CheckEmailTitle,
+        Text::CheckEmail,
+        Some(("/activate/resend", Text::ResendActivation)),
+        &p.config.helpdesk,
+    ))
+    .into_response()
+}
+
+/// The page an activation link opens: one button that spends the link.
+pub async fn activate_page(
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    Html(pages::activate(lang, token)).into_response()
+}
+
+pub async fn activate(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| field(&form, k);
+    let lang = lang(&headers, Some(field("ui_locales")));
+    if !same_origin(&p, &headers) {
+        return forbidden(&p, lang);
+    }
+    match enrolment::activate(&p, field("token"), now()).await {
+        Ok(Activation::Activated) => Html(pages::notice(
+            lang,
+            Text::ActivateTitle,
+            Text::Activated,
+            Some(("/login", Text::LoginTitle)),
+            &p.config.helpdesk,
+        ))
+        .into_response(),
+        Ok(Activation::LinkInvalid) => (
+            StatusCode::GONE,
+            Html(pages::notice(
+                lang,
+                Text::LinkInvalidTitle,
+                Text::LinkInvalid,
+                Some(("/activate/resend", Text::ResendActivation)),
+                &p.config.helpdesk,
+            )),
+        )
+            .into_response(),
+        Err(e) => unavailable(&p, lang, e),
+    }
+}
+
+pub async fn resend_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    resend_form(&p, lang, "", None).await
+}
+
+async fn resend_form(p: &Provider, lang: Lang, email: &str, error: Option<Problem>) -> Response {
+    match p.captchas.issue(now()).await {
+        Ok(token) => Html(pages::resend_activation(lang, email, &token, error)).into_response(),
+        Err(e) => unavailable(p, lang, e),
+    }
+}
+
+/// A new activation link: the same answer whatever the address.
+pub async fn resend(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| field(&form, k);
+    let lang = lang(&headers, Some(field("ui_locales")));
+    let now = now();
+    if let Err(refusal) = admit(&p, &headers, now).await {
+        return refused(&p, lang, refusal);
+    }
+    match p
+        .captchas
+        .check(field("captcha_token"), field("captcha"), now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return resend_form(&p, lang, field("email"), Some(Problem::WrongCaptcha)).await
+        }
+        Err(e) => return unavailable(&p, lang, e),
+    }
+    if let Ok(address) = email::normalise(field("email")) {
+        if let Err(e) = enrolment::resend(&p, &address, lang, now).await {
+            return unavailable(&p, lang, e);
+        }
+    }
+    Html(pages::notice(
+        lang,
+        Text::CheckEmailTitle,
+        Text::ResendDone,
+        Some(("/login", Text::LoginTitle)),
+        &p.config.helpdesk,
+    ))
+    .into_response()
+}
