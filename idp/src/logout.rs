@@ -77,6 +77,22 @@ pub async fn end_session(
     }
 }
 
+/// Ends every provider session of user `sub` (log out everywhere, a password reset); returns
+/// how many there were.
+pub async fn end_all_sessions(
+    provider: &Arc<Provider>,
+    sub: &str,
+    address: Option<&str>,
+) -> crate::store::StoreResult<usize> {
+    let sessions = provider.store.sessions_of(sub).await?;
+    let mut ended = 0;
+    for session in sessions.iter().filter(|s| s.audience == "provider") {
+        end_session(provider, &session.id_hash, sub, address).await;
+        ended += 1;
+    }
+    Ok(ended)
+}
+
 async fn deliver(uri: String, token: String, client_id: String) {
     let http = match reqwest::Client::builder()
         .timeout(Duration::from_secs(5))

@@ -21,16 +21,24 @@ struct Site {
 
 impl Site {
     async fn start() -> Site {
+        Self::with_users(Vec::new()).await
+    }
+
+    /// With accounts made by `gerbang users add` (e-mail `<name>@example.test`).
+    async fn with_users(users: Vec<(String, String)>) -> Site {
         let smtp = SmtpServer::start().await;
         let gw = Gerbang::start(Spec {
             https: true,
             http: false,
             mail: Some(smtp.mail_config()),
+            users,
             extra: format!(
-                "[captcha]\ntest_answer = \"{}\"\n\n[helpdesk]\nphones = [\"08071002576\"]\nemails = [\"helpdesk.oss@bkpm.go.id\"]\n",
+                "[login]\nattempts_per_address_per_minute = 1000\n\n[captcha]\ntest_answer = \"{}\"\n\n[helpdesk]\nphones = [\"08071002576\"]\nemails = [\"helpdesk.oss@bkpm.go.id\"]\n",
                 browser::CAPTCHA_TEST_ANSWER
             ),
-            ..Spec::http("")
+            ..Spec::http(
+                "[[route]]\nname = \"perizinan\"\ntitle = \"Perizinan Berusaha\"\nhost = \"perizinan.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n",
+            )
         })
         .await;
         let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
@@ -67,6 +75,12 @@ impl Site {
             .await
             .unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Asks the address form at `path` (a new activation link, a password reset) for `who`.
+    async fn ask(&self, path: &str, who: &str) -> (u16, String) {
+        self.submit(path, browser::CAPTCHA_TEST_ANSWER, &[("email", who)])
+            .await
     }
 
     /// Opens the registration page and submits `fields` with the test captcha answer.
@@ -210,7 +224,28 @@ async fn ktp_registration_activation_and_first_login() {
         .iter()
         .any(|c| c.to_str().unwrap().starts_with("__Host-gerbang-sso=")));
     let home = site.get("/").await.text().await.unwrap();
-    assert!(home.contains(&username), "{home}");
+    assert!(
+        home.contains("Beranda") && home.contains(&username),
+        "{home}"
+    );
+    for shown in [
+        "3174********0001",
+        "budi.santoso@example.id",
+        "+628123456789",
+        "Kartu Tanda Penduduk (KTP)",
+    ] {
+        assert!(home.contains(shown), "the home page shows {shown}");
+    }
+    assert!(!home.contains("3174051208850001"), "the NIK is masked");
+    let app = format!("href=\"https://perizinan.test:{}/\"", site.gw.public_port);
+    assert!(
+        home.contains(&app) && home.contains("Perizinan Berusaha"),
+        "the apps"
+    );
+    assert!(
+        home.contains("Layanan OSS") || home.contains("08071002576"),
+        "the helpdesk"
+    );
 
     // The ticket was single use; the temporary password is gone; the new one works.
     let replay = site
@@ -380,20 +415,8 @@ async fn activation_links_are_single_use_and_resend_voids_the_old() {
     let first = site.smtp.wait_for("dewi@example.id", 1, MAIL_WAIT).await;
 
     // Ask for a new link: the same answer as for an unknown address.
-    let resend = |email: &'static str| {
-        let site = &site;
-        async move {
-            site.submit(
-                "/activate/resend",
-                browser::CAPTCHA_TEST_ANSWER,
-                &[("email", email)],
-            )
-            .await
-            .1
-        }
-    };
-    let known = resend("dewi@example.id").await;
-    let unknown = resend("nobody@example.id").await;
+    let known = site.ask("/activate/resend", "dewi@example.id").await;
+    let unknown = site.ask("/activate/resend", "nobody@example.id").await;
     assert_eq!(known, unknown);
     let mails = site.smtp.wait_for("dewi@example.id", 2, MAIL_WAIT).await;
     let newer = mails
@@ -411,4 +434,206 @@ async fn activation_links_are_single_use_and_resend_voids_the_old() {
     assert_eq!(site.activate(newer).await.status(), 200);
     assert_eq!(site.activate(newer).await.status(), 410, "single use");
     let _ = &site.gw;
+}
+
+/// A valid NIK (born 12-08-1985, a man) with serial `n`.
+fn nik(n: usize) -> String {
+    format!("317405120885{:04}", n + 1)
+}
+
+/// With the SMTP server down, 20 registrations succeed; Gerbang is killed (SIGKILL) and
+/// restarted half-way; when the server returns, every message arrives exactly once.
+#[tokio::test]
+async fn mail_survives_an_smtp_outage_and_a_crash() {
+    let mut site = Site::start().await;
+    site.smtp.stop();
+    for n in 0..20 {
+        if n == 10 {
+            site.gw.stop();
+            site.gw.restart().await;
+        }
+        let fields = ktp(&format!("outage{n}@example.id"), &nik(n));
+        let (status, page) = site.register(&borrowed(&fields)).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Periksa e-mail Anda"));
+    }
+    site.smtp.resume().await;
+    for n in 0..20 {
+        site.smtp
+            .wait_for(&format!("outage{n}@example.id"), 1, Duration::from_secs(90))
+            .await;
+    }
+    // Anything sent twice would have arrived by now.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = site.smtp.messages();
+    let ids: std::collections::HashSet<&str> =
+        received.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(received.len(), 20, "each message once");
+    assert_eq!(ids.len(), 20);
+    assert!(
+        site.gw.logs().contains("mail not delivered; will retry"),
+        "the outage was seen and retried"
+    );
+}
+
+/// 50 registrations at once with one e-mail address (then with one NIK) make exactly one
+/// account and 50 identical answers.
+#[tokio::test]
+async fn fifty_parallel_registrations_make_one_account() {
+    let site = Site::start().await;
+    for (case, same_email) in [("email", true), ("nik", false)] {
+        let forms: Vec<Vec<(&'static str, String)>> = (0..50)
+            .map(|n| {
+                if same_email {
+                    ktp("race@example.id", &nik(n))
+                } else {
+                    ktp(&format!("race{n}@example.id"), &nik(100))
+                }
+            })
+            .collect();
+        let answers = futures_util::future::join_all(
+            forms
+                .iter()
+                .map(|f| async { site.register(&borrowed(f)).await }),
+        )
+        .await;
+        assert!(
+            answers.iter().all(|a| a == &answers[0]),
+            "{case}: 50 identical answers"
+        );
+        assert_eq!(answers[0].0, 200);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let activations = site
+            .smtp
+            .messages()
+            .into_iter()
+            .filter(|m| m.subject == "Aktivasi akun OSS")
+            .filter(|m| {
+                if same_email {
+                    m.to.contains("race@")
+                } else {
+                    m.to.contains("race") && !m.to.contains("race@")
+                }
+            })
+            .count();
+        assert_eq!(activations, 1, "{case}: one account, one activation e-mail");
+    }
+}
+
+/// "Lupa Password?": the same answer for any address; a single-use link; the new password ends
+/// every session of the account.
+#[tokio::test]
+async fn forgot_password_end_to_end() {
+    let mut site = Site::with_users(vec![("budi".into(), "kuda laut biru".into())]).await;
+    let logged_in = site.log_in("budi", "kuda laut biru").await;
+    assert_eq!(location(&logged_in).as_deref(), Some("/"));
+    assert!(site.get("/").await.status().is_success(), "a session");
+
+    let known = site.ask("/forgot-password", "Budi@Example.Test").await;
+    let unknown = site.ask("/forgot-password", "nobody@example.test").await;
+    assert_eq!(known, unknown, "the same answer");
+    assert_eq!(known.0, 200);
+    let mails = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
+    assert_eq!(mails[0].subject, "Atur ulang password OSS");
+    assert_eq!(
+        smtp::labelled(&mails[0].text, "User").as_deref(),
+        Some("budi")
+    );
+    let link = smtp::link(&mails[0].text, "/password/reset?token=").unwrap();
+    assert!(link.starts_with(&site.issuer));
+
+    let form = site
+        .browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_field(&form, "token").unwrap();
+    let post = |password: &'static str, confirm: &'static str| {
+        let site = &site;
+        let token = token.clone();
+        async move {
+            site.browser
+                .post(format!("{}/password/reset", site.issuer))
+                .form(&[
+                    ("token", token.as_str()),
+                    ("password", password),
+                    ("confirm", confirm),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let differ = post("gajah terbang tinggi", "gajah terbang rendah").await;
+    assert!(differ
+        .text()
+        .await
+        .unwrap()
+        .contains("Kedua password tidak sama."));
+    let short = post("pendek", "pendek").await;
+    assert!(
+        short.text().await.unwrap().contains("minimal 8 karakter"),
+        "the link is not spent by a refusal"
+    );
+    let done = post("gajah terbang tinggi", "gajah terbang tinggi").await;
+    assert_eq!(done.status(), 200);
+    assert!(done
+        .text()
+        .await
+        .unwrap()
+        .contains("keluar dari semua perangkat"));
+
+    // Every session ended; the old password is refused, the new one works; the link is spent.
+    assert_eq!(location(&site.get("/").await).as_deref(), Some("/login"));
+    let old = site
+        .log_in("budi", "kuda laut biru")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(old.contains("User name atau password salah."));
+    let new = site.log_in("budi", "gajah terbang tinggi").await;
+    assert_eq!(location(&new).as_deref(), Some("/"));
+    assert_eq!(post("x", "x").await.status(), 410);
+    assert_eq!(site.browser.get(&link).send().await.unwrap().status(), 410);
+    site.gw.stop();
+    let (ok, audit, _) = site.gw.admin(&["audit"], "");
+    assert!(ok);
+    assert!(audit.contains("password.reset"), "{audit}");
+    assert!(!audit.contains("gajah"), "no password in the audit trail");
+}
+
+/// "Log out everywhere" on the home page ends every session of the user.
+#[tokio::test]
+async fn log_out_everywhere_from_the_home_page() {
+    let site = Site::with_users(vec![("budi".into(), "kuda laut biru".into())]).await;
+    let other = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    browser::submit_login(&other, &site.issuer, "budi", "kuda laut biru", None).await;
+    site.log_in("budi", "kuda laut biru").await;
+    let home = site.get("/").await.text().await.unwrap();
+    assert_eq!(
+        home.matches("<li>Gerbang SSO").count(),
+        2,
+        "two sessions: {home}"
+    );
+    let out = site
+        .browser
+        .post(format!("{}/logout/everywhere", site.issuer))
+        .form(&[("ui_locales", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    for browser in [&site.browser, &other] {
+        let home = browser
+            .get(format!("{}/", site.issuer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&home).as_deref(), Some("/login"));
+    }
 }

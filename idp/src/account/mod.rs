@@ -9,4 +9,5 @@ pub mod login;
 pub mod nik;
 pub mod password;
 pub mod phone;
+pub mod recovery;
 pub mod registration;

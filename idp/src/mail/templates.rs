@@ -172,6 +172,42 @@ pub fn already_registered(to: &str, lang: Lang, forgot: &str, desk: &Helpdesk) -
     compose(to, lang, letter, desk)
 }
 
+/// "Lupa Password?": the reset link.
+pub fn reset(
+    to: &str,
+    lang: Lang,
+    username: &str,
+    link: &str,
+    minutes: u64,
+    desk: &Helpdesk,
+) -> NewMail {
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: "Atur ulang password OSS",
+            greeting: "Yth. Pengguna OSS,",
+            paragraphs: vec![
+                "Kami menerima permintaan untuk mengatur ulang password akun Anda. Buka tautan di bawah ini untuk membuat password baru.".into(),
+                format!("Tautan ini hanya dapat dipakai sekali dan berlaku {minutes} menit. Setelah password diganti, Anda keluar dari semua perangkat."),
+                "Jika Anda tidak memintanya, abaikan e-mail ini; password Anda tidak berubah.".into(),
+            ],
+            action: Some(("Buat password baru", link.into())),
+            facts: vec![("User", username.into())],
+        },
+        Lang::En => Letter {
+            subject: "Reset your OSS password",
+            greeting: "Dear OSS user,",
+            paragraphs: vec![
+                "We received a request to reset the password of your account. Open the link below to choose a new one.".into(),
+                format!("The link works once and for {minutes} minutes. Once the password is changed, you are logged out everywhere."),
+                "If you did not ask for this, ignore this e-mail; your password stays as it is.".into(),
+            ],
+            action: Some(("Choose a new password", link.into())),
+            facts: vec![("User name", username.into())],
+        },
+    };
+    compose(to, lang, letter, desk)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +236,7 @@ mod tests {
                     &desk(),
                 ),
                 already_registered("a@example.id", lang, link, &desk()),
+                reset("a@example.id", lang, "budi.s4", link, 60, &desk()),
             ] {
                 let html = mail.html.as_deref().unwrap();
                 assert!(

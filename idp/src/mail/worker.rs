@@ -12,7 +12,7 @@ use crate::provider::now;
 use crate::store::{SharedStore, Timestamp};
 
 /// A claimed message is left alone this long; longer than any one delivery attempt.
-const LEASE: Duration = Duration::from_secs(120);
+const LEASE: Duration = Duration::from_secs(60);
 /// How many messages one round claims.
 const BATCH: usize = 16;
 /// How often the outbox is looked at when nobody rings.

@@ -11,9 +11,7 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
-use super::{
-    admit, field, header_str, lang, oidc, password, redirect, refused, unavailable, Refusal,
-};
+use super::{admit, field, lang, oidc, password, redirect, refused, unavailable, Refusal};
 use crate::account::enrolment;
 use crate::account::login as limits;
 use crate::account::password::PasswordError;
@@ -212,22 +210,5 @@ pub async fn captcha_audio(State(p): State<Arc<Provider>>, Path(token): Path<Str
     match p.captchas.wav(&token, now()) {
         Some(wav) => ([(header::CONTENT_TYPE, "audio/wav")], wav).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-/// The provider's own page: who is logged in, or the login page.
-pub async fn home(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    let lang = lang(&headers, None);
-    let value = header_str(&headers, header::COOKIE).and_then(session::from_cookie_header);
-    let current = match value {
-        Some(v) => session::current(p.store.as_ref(), v, p.session_lifetimes(), now())
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    match current {
-        Some((_, user)) => Html(pages::logged_in(lang, &user.username)).into_response(),
-        None => redirect("/login"),
     }
 }

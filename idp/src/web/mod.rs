@@ -1,12 +1,15 @@
 //! The provider's HTTP surface. Thin handlers: they parse, call protocol or account functions,
 //! and render.
 
+mod address;
+mod home;
 mod i18n;
 mod login;
 mod logout;
 mod oidc;
 mod pages;
 mod password;
+mod recovery;
 mod register;
 
 use std::sync::Arc;
@@ -24,7 +27,7 @@ pub use i18n::Lang;
 /// The provider's routes, served under the issuer's host.
 pub fn router(provider: Arc<Provider>) -> Router {
     Router::new()
-        .route("/", get(login::home))
+        .route("/", get(home::page))
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/jwks", get(oidc::jwks))
         .route(
@@ -47,10 +50,19 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route(
             "/activate/resend",
-            get(register::resend_page).post(register::resend),
+            get(address::resend_page).post(address::resend),
         )
         .route("/password/new", post(password::submit_new))
+        .route(
+            "/forgot-password",
+            get(address::forgot_page).post(address::forgot),
+        )
+        .route(
+            "/password/reset",
+            get(recovery::reset_page).post(recovery::reset),
+        )
         .route("/logout", get(logout::get).post(logout::post))
+        .route("/logout/everywhere", post(home::log_out_everywhere))
         .route("/captcha/{token}/image", get(login::captcha_image))
         .route("/captcha/{token}/audio", get(login::captcha_audio))
         .route("/static/gerbang.css", get(stylesheet))

@@ -5,6 +5,7 @@ use maud::{html, Markup, DOCTYPE};
 use super::i18n::{problem, t, Lang, Text};
 use crate::account::countries;
 use crate::account::registration::{Field, FieldError, IdentityKind, Problem, RegistrationForm};
+use crate::store::{Identity, Session, Timestamp, User};
 use gerbang_config::Helpdesk;
 
 pub fn layout(lang: Lang, title: &str, body: Markup) -> String {
@@ -96,12 +97,74 @@ pub fn error(lang: Lang, message: Text, desk: &Helpdesk) -> String {
     layout(lang, t(lang, Text::ErrorTitle), body)
 }
 
-pub fn logged_in(lang: Lang, username: &str) -> String {
-    let body = html! {
-        h1 { "Gerbang" }
-        p { (t(lang, Text::LoggedInAs)) " " strong { (username) } }
+/// An app on the home page.
+pub struct App {
+    pub title: String,
+    pub url: String,
+}
+
+/// What the home page shows.
+pub struct HomeView<'a> {
+    pub user: &'a User,
+    /// The identity document number, masked.
+    pub document: String,
+    pub apps: Vec<App>,
+    pub sessions: &'a [Session],
+    /// The hash of the session viewing the page.
+    pub current: &'a str,
+}
+
+fn date_time(t: Timestamp) -> String {
+    chrono::DateTime::from_timestamp(t as i64, 0)
+        .map(|d| d.format("%d-%m-%Y %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// "Beranda" (guide Gambar 6).
+pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> String {
+    let user = view.user;
+    let (document_label, document_kind) = match &user.identity {
+        Identity::Ktp { .. } => (Text::Nik, Text::Ktp),
+        Identity::Passport { .. } => (Text::PassportNumber, Text::Passport),
     };
-    layout(lang, "Gerbang", body)
+    let body = html! {
+        h1 { (t(lang, Text::HomeTitle)) }
+        (language_switch(lang, "/"))
+        p { (t(lang, Text::LoggedInAs)) " " strong { (user.username) } }
+        section aria-labelledby="profile" {
+            h2 id="profile" { (t(lang, Text::Profile)) }
+            dl.profile {
+                dt { (t(lang, Text::IdentityType)) } dd { (t(lang, document_kind)) }
+                dt { (t(lang, document_label)) } dd { (view.document) }
+                dt { (t(lang, Text::Email)) } dd { (user.email) }
+                dt { (t(lang, Text::Phone)) } dd { (user.phone) }
+            }
+        }
+        section aria-labelledby="apps" {
+            h2 id="apps" { (t(lang, Text::Apps)) }
+            ul.apps {
+                @for app in &view.apps { li { a href=(app.url) { (app.title) } } }
+            }
+        }
+        section aria-labelledby="sessions" {
+            h2 id="sessions" { (t(lang, Text::Sessions)) }
+            ul.sessions {
+                @for s in view.sessions {
+                    li {
+                        (s.audience.strip_prefix("gateway:").unwrap_or(t(lang, Text::ThisSite)))
+                        " · " (t(lang, Text::Since)) " " (date_time(s.created_at))
+                        @if s.id_hash == view.current { " · " strong { (t(lang, Text::ThisDevice)) } }
+                    }
+                }
+            }
+            form method="post" action="/logout/everywhere" {
+                input type="hidden" name="ui_locales" value=(lang.code());
+                button type="submit" { (t(lang, Text::LogOutEverywhere)) }
+            }
+        }
+        (helpdesk(lang, desk))
+    };
+    layout(lang, t(lang, Text::HomeTitle), body)
 }
 
 /// Asks before logging out: the form posts the same parameters back.
@@ -355,41 +418,60 @@ pub fn activate(lang: Lang, token: &str) -> String {
     layout(lang, t(lang, Text::ActivateTitle), body)
 }
 
-/// Asks for an address to send a new activation link to.
-pub fn resend_activation(
-    lang: Lang,
-    email: &str,
-    captcha_token: &str,
-    error: Option<Problem>,
-) -> String {
+/// A form that asks for an e-mail address (or user name) and a captcha: a new activation link,
+/// "Lupa Password?".
+pub struct AddressForm<'a> {
+    pub title: Text,
+    pub intro: Text,
+    pub action: &'a str,
+    pub label: Text,
+    pub value: &'a str,
+    pub captcha_token: &'a str,
+    pub error: Option<Problem>,
+}
+
+pub fn address_form(lang: Lang, form: &AddressForm<'_>) -> String {
+    let error = form.error;
     let body = html! {
-        h1 { (t(lang, Text::ResendActivation)) }
-        (language_switch(lang, "/activate/resend"))
-        form method="post" action="/activate/resend" novalidate {
+        h1 { (t(lang, form.title)) }
+        (language_switch(lang, form.action))
+        p { (t(lang, form.intro)) }
+        form method="post" action=(form.action) novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
-            input type="hidden" name="captcha_token" value=(captcha_token);
-            label for="email" { (t(lang, Text::Email)) }
-            input id="email" name="email" type="email" autocomplete="email" value=(email);
+            input type="hidden" name="captcha_token" value=(form.captcha_token);
+            label for="email" { (t(lang, form.label)) }
+            input id="email" name="email" type="text" autocomplete="email" value=(form.value);
             label for="captcha" { (t(lang, Text::Captcha)) }
-            img.captcha src={ "/captcha/" (captcha_token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
-            p.captcha-links { a href={ "/captcha/" (captcha_token) "/audio" } { (t(lang, Text::CaptchaAudio)) } }
+            img.captcha src={ "/captcha/" (form.captcha_token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
+            p.captcha-links { a href={ "/captcha/" (form.captcha_token) "/audio" } { (t(lang, Text::CaptchaAudio)) } }
             input id="captcha" name="captcha" type="text" autocomplete="off"
                 aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "captcha-error")];
             @if let Some(p) = error { p.field-error id="captcha-error" { (problem(lang, p)) } }
             button type="submit" { (t(lang, Text::Submit)) }
         }
+        p.links { a href="/login" { (t(lang, Text::BackToLogin)) } }
     };
-    layout(lang, t(lang, Text::ResendActivation), body)
+    layout(lang, t(lang, form.title), body)
 }
 
-/// The forced change of a temporary password.
-pub fn new_password(lang: Lang, ticket: &str, error: Option<Text>) -> String {
+/// A new-password form: the forced change of a temporary password (`/password/new`, with a
+/// ticket) or a reset (`/password/reset`, with the link's token).
+pub struct NewPasswordForm<'a> {
+    pub action: &'a str,
+    /// The hidden field that carries the authority to set it: (`ticket` or `token`, value).
+    pub authority: (&'a str, &'a str),
+    pub intro: Text,
+    pub error: Option<Text>,
+}
+
+pub fn new_password(lang: Lang, form: &NewPasswordForm<'_>) -> String {
+    let error = form.error;
     let body = html! {
         h1 { (t(lang, Text::NewPasswordTitle)) }
-        p { (t(lang, Text::NewPasswordHelp)) }
+        p { (t(lang, form.intro)) }
         @if let Some(e) = error { p.error role="alert" id="password-error" { (t(lang, e)) } }
-        form method="post" action="/password/new" {
-            input type="hidden" name="ticket" value=(ticket);
+        form method="post" action=(form.action) {
+            input type="hidden" name=(form.authority.0) value=(form.authority.1);
             input type="hidden" name="ui_locales" value=(lang.code());
             label for="password" { (t(lang, Text::NewPassword)) }
             input id="password" name="password" type="password" autocomplete="new-password"

@@ -57,7 +57,16 @@ pub(super) async fn ask_for_new(
     if let Err(e) = stored {
         return unavailable(p, lang, e);
     }
-    Html(pages::new_password(lang, &ticket, error)).into_response()
+    Html(pages::new_password(
+        lang,
+        &pages::NewPasswordForm {
+            action: "/password/new",
+            authority: ("ticket", &ticket),
+            intro: Text::NewPasswordHelp,
+            error,
+        },
+    ))
+    .into_response()
 }
 
 pub async fn submit_new(
@@ -138,7 +147,7 @@ pub async fn submit_new(
 }
 
 /// What to tell the user about a refused password; `None` for server-side failures.
-fn policy_text(e: PasswordError) -> Option<Text> {
+pub(super) fn policy_text(e: PasswordError) -> Option<Text> {
     match e {
         PasswordError::TooShort => Some(Text::PasswordTooShort),
         PasswordError::TooLong => Some(Text::PasswordTooLong),

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
 use super::{admit, field, forbidden, lang, refused, same_origin, unavailable};
-use crate::account::email;
 use crate::account::enrolment::{self, Activation};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::provider::{now, Provider};
@@ -155,58 +154,4 @@ pub async fn activate(
             .into_response(),
         Err(e) => unavailable(&p, lang, e),
     }
-}
-
-pub async fn resend_page(
-    State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
-    resend_form(&p, lang, "", None).await
-}
-
-async fn resend_form(p: &Provider, lang: Lang, email: &str, error: Option<Problem>) -> Response {
-    match p.captchas.issue(now()).await {
-        Ok(token) => Html(pages::resend_activation(lang, email, &token, error)).into_response(),
-        Err(e) => unavailable(p, lang, e),
-    }
-}
-
-/// A new activation link: the same answer whatever the address.
-pub async fn resend(
-    State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let field = |k: &str| field(&form, k);
-    let lang = lang(&headers, Some(field("ui_locales")));
-    let now = now();
-    if let Err(refusal) = admit(&p, &headers, now).await {
-        return refused(&p, lang, refusal);
-    }
-    match p
-        .captchas
-        .check(field("captcha_token"), field("captcha"), now)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return resend_form(&p, lang, field("email"), Some(Problem::WrongCaptcha)).await
-        }
-        Err(e) => return unavailable(&p, lang, e),
-    }
-    if let Ok(address) = email::normalise(field("email")) {
-        if let Err(e) = enrolment::resend(&p, &address, lang, now).await {
-            return unavailable(&p, lang, e);
-        }
-    }
-    Html(pages::notice(
-        lang,
-        Text::CheckEmailTitle,
-        Text::ResendDone,
-        Some(("/login", Text::LoginTitle)),
-        &p.config.helpdesk,
-    ))
-    .into_response()
 }

@@ -1,0 +1,122 @@
+//! "Lupa Password?": a single-use, short-lived reset link sent to the account's address, and
+//! the new password it sets, which ends every session of the account.
+
+use std::sync::Arc;
+
+use crate::logout;
+use crate::mail::templates;
+use crate::provider::Provider;
+use crate::store::{OneTimeKind, Timestamp, UniqueKey, User, UserStatus};
+use crate::token;
+
+use super::enrolment::{self, user_lang, EnrolmentError};
+
+/// The user attribute holding the hash of the live reset link (a newer request voids it).
+const RESET_ATTRIBUTE: &str = "reset_link";
+
+/// Sends a reset link to the active account with this address (or user name). Does nothing,
+/// silently, for any other: the caller answers the same either way.
+pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), EnrolmentError> {
+    let store = p.store.as_ref();
+    let user = match store.user_by_key(&UniqueKey::Email(who.into())).await? {
+        Some(u) => Some(u),
+        None => store.user_by_key(&UniqueKey::Username(who.into())).await?,
+    };
+    let Some(mut user) = user.filter(|u| u.status == UserStatus::Active) else {
+        return Ok(());
+    };
+    let link = token::random_token();
+    let lifetime = p.config.accounts.reset_link_lifetime.as_secs();
+    if let Some(old) = user.attributes.get(RESET_ATTRIBUTE) {
+        store.take_once(OneTimeKind::ResetLink, old, now).await?;
+    }
+    store
+        .put_once(
+            OneTimeKind::ResetLink,
+            &token::hash(&link),
+            user.id.as_bytes(),
+            now + lifetime,
+        )
+        .await?;
+    user.attributes
+        .insert(RESET_ATTRIBUTE.into(), token::hash(&link));
+    let lang = user_lang(&user);
+    let mail = templates::reset(
+        &user.email,
+        lang,
+        &user.username,
+        &p.url(&format!(
+            "/password/reset?token={link}&ui_locales={}",
+            lang.code()
+        )),
+        lifetime / 60,
+        &p.config.helpdesk,
+    );
+    store.update_user(&user, Some(mail), now).await?;
+    p.mail_queued.notify_one();
+    p.audit(
+        "password.reset_requested",
+        Some(&user.id),
+        None,
+        None,
+        "reset link sent",
+    )
+    .await;
+    Ok(())
+}
+
+/// The account a live reset link belongs to, without spending the link.
+pub async fn holder(
+    p: &Provider,
+    link: &str,
+    now: Timestamp,
+) -> Result<Option<User>, EnrolmentError> {
+    let hash = token::hash(link);
+    let Some(id) = p
+        .store
+        .peek_once(OneTimeKind::ResetLink, &hash, now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = p.store.user(&String::from_utf8_lossy(&id)).await?;
+    Ok(user.filter(|u| {
+        u.status == UserStatus::Active && u.attributes.get(RESET_ATTRIBUTE) == Some(&hash)
+    }))
+}
+
+/// Spends the link and sets `new_password` (already checked against the policy by
+/// [`enrolment::set_password`]); ends every session of the account. `None` when the link was
+/// spent meanwhile.
+pub async fn reset(
+    p: &Arc<Provider>,
+    link: &str,
+    new_password: &str,
+    address: &str,
+    now: Timestamp,
+) -> Result<Option<User>, EnrolmentError> {
+    let Some(user) = holder(p, link, now).await? else {
+        return Ok(None);
+    };
+    super::password::check_policy(new_password)?;
+    if p.store
+        .take_once(OneTimeKind::ResetLink, &token::hash(link), now)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let mut user = user;
+    user.attributes.remove(RESET_ATTRIBUTE);
+    let user = enrolment::set_password(p, user, new_password, now).await?;
+    let ended = logout::end_all_sessions(p, &user.id, Some(address)).await?;
+    p.audit(
+        "password.reset",
+        Some(&user.id),
+        None,
+        Some(address),
+        &format!("password reset by e-mail link; {ended} sessions ended"),
+    )
+    .await;
+    Ok(Some(user))
+}

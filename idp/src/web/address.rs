@@ -1,0 +1,165 @@
+//! The two forms that ask only for an address and a captcha, and answer the same whatever the
+//! address: a new activation link, and "Lupa Password?".
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+
+use super::i18n::{Lang, Text};
+use super::pages::{self, AddressForm};
+use super::{admit, field, lang, refused, unavailable};
+use crate::account::registration::Problem;
+use crate::account::{email, enrolment, recovery};
+use crate::provider::{now, Provider};
+
+/// What the address is asked for.
+#[derive(Debug, Clone, Copy)]
+enum Purpose {
+    /// A new activation link for a pending account.
+    Activation,
+    /// A password reset link ("Lupa Password?").
+    Reset,
+}
+
+impl Purpose {
+    fn form(self) -> (Text, Text, &'static str, Text) {
+        match self {
+            Purpose::Activation => (
+                Text::ResendActivation,
+                Text::ResendIntro,
+                "/activate/resend",
+                Text::Email,
+            ),
+            Purpose::Reset => (
+                Text::ForgotTitle,
+                Text::ForgotIntro,
+                "/forgot-password",
+                Text::EmailOrUsername,
+            ),
+        }
+    }
+
+    /// What the page says after any request, whether or not the address has an account.
+    fn done(self) -> Text {
+        match self {
+            Purpose::Activation => Text::ResendDone,
+            Purpose::Reset => Text::ForgotDone,
+        }
+    }
+}
+
+pub async fn resend_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    page(&p, &headers, &q, Purpose::Activation).await
+}
+
+pub async fn resend(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    submit(&p, &headers, &form, Purpose::Activation).await
+}
+
+pub async fn forgot_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    page(&p, &headers, &q, Purpose::Reset).await
+}
+
+pub async fn forgot(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    submit(&p, &headers, &form, Purpose::Reset).await
+}
+
+async fn page(
+    p: &Provider,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    purpose: Purpose,
+) -> Response {
+    let lang = lang(headers, q.get("ui_locales").map(String::as_str));
+    render(p, lang, purpose, "", None).await
+}
+
+async fn render(
+    p: &Provider,
+    lang: Lang,
+    purpose: Purpose,
+    value: &str,
+    error: Option<Problem>,
+) -> Response {
+    let (title, intro, action, label) = purpose.form();
+    match p.captchas.issue(now()).await {
+        Ok(token) => Html(pages::address_form(
+            lang,
+            &AddressForm {
+                title,
+                intro,
+                action,
+                label,
+                value,
+                captcha_token: &token,
+                error,
+            },
+        ))
+        .into_response(),
+        Err(e) => unavailable(p, lang, e),
+    }
+}
+
+async fn submit(
+    p: &Provider,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    purpose: Purpose,
+) -> Response {
+    let field = |k: &str| field(form, k);
+    let lang = lang(headers, Some(field("ui_locales")));
+    let now = now();
+    if let Err(refusal) = admit(p, headers, now).await {
+        return refused(p, lang, refusal);
+    }
+    let typed = field("email").trim();
+    match p
+        .captchas
+        .check(field("captcha_token"), field("captcha"), now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return render(p, lang, purpose, typed, Some(Problem::WrongCaptcha)).await,
+        Err(e) => return unavailable(p, lang, e),
+    }
+    let acted = match purpose {
+        Purpose::Activation => match email::normalise(typed) {
+            Ok(address) => enrolment::resend(p, &address, lang, now).await,
+            Err(_) => Ok(()),
+        },
+        Purpose::Reset if typed.is_empty() => Ok(()),
+        Purpose::Reset => recovery::request(p, &typed.to_lowercase(), now).await,
+    };
+    if let Err(e) = acted {
+        return unavailable(p, lang, e);
+    }
+    let (title, ..) = purpose.form();
+    Html(pages::notice(
+        lang,
+        title,
+        purpose.done(),
+        Some(("/login", Text::BackToLogin)),
+        &p.config.helpdesk,
+    ))
+    .into_response()
+}

@@ -1,0 +1,92 @@
+//! "Lupa Password?" pages: ask for a link, then choose a new password with it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+
+use super::i18n::{Lang, Text};
+use super::pages::{self, NewPasswordForm};
+use super::password::policy_text;
+use super::{client_address, field, forbidden, lang, same_origin, unavailable};
+use crate::account::enrolment::EnrolmentError;
+use crate::account::recovery;
+use crate::provider::{now, Provider};
+
+/// The page a reset link opens: the form, if the link is live (it is spent only by the form).
+pub async fn reset_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    match recovery::holder(&p, token, now()).await {
+        Ok(Some(_)) => reset_form(lang, token, None),
+        Ok(None) => link_invalid(&p, lang),
+        Err(e) => unavailable(&p, lang, e),
+    }
+}
+
+fn reset_form(lang: Lang, token: &str, error: Option<Text>) -> Response {
+    Html(pages::new_password(
+        lang,
+        &NewPasswordForm {
+            action: "/password/reset",
+            authority: ("token", token),
+            intro: Text::ResetIntro,
+            error,
+        },
+    ))
+    .into_response()
+}
+
+fn link_invalid(p: &Provider, lang: Lang) -> Response {
+    (
+        StatusCode::GONE,
+        Html(pages::notice(
+            lang,
+            Text::LinkInvalidTitle,
+            Text::LinkInvalid,
+            Some(("/forgot-password", Text::ForgotPassword)),
+            &p.config.helpdesk,
+        )),
+    )
+        .into_response()
+}
+
+pub async fn reset(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| field(&form, k);
+    let lang = lang(&headers, Some(field("ui_locales")));
+    if !same_origin(&p, &headers) {
+        return forbidden(&p, lang);
+    }
+    let (token, password) = (field("token"), field("password"));
+    if password != field("confirm") {
+        return reset_form(lang, token, Some(Text::PasswordsDiffer));
+    }
+    let address = client_address(&headers);
+    match recovery::reset(&p, token, password, &address, now()).await {
+        Ok(Some(_)) => Html(pages::notice(
+            lang,
+            Text::ForgotTitle,
+            Text::ResetDone,
+            Some(("/login", Text::LoginTitle)),
+            &p.config.helpdesk,
+        ))
+        .into_response(),
+        Ok(None) => link_invalid(&p, lang),
+        Err(EnrolmentError::Password(e)) => match policy_text(e) {
+            Some(text) => reset_form(lang, token, Some(text)),
+            None => unavailable(&p, lang, e),
+        },
+        Err(e) => unavailable(&p, lang, e),
+    }
+}
