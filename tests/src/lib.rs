@@ -7,6 +7,7 @@
 pub mod browser;
 mod gerbang;
 mod raw;
+pub mod site;
 pub mod smtp;
 mod upstream;
 

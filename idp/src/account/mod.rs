@@ -9,5 +9,6 @@ pub mod login;
 pub mod nik;
 pub mod password;
 pub mod phone;
+pub mod profile;
 pub mod recovery;
 pub mod registration;

@@ -208,6 +208,60 @@ pub fn reset(
     compose(to, lang, letter, desk)
 }
 
+/// To a new address: confirm it before the account takes it.
+pub fn confirm_email(to: &str, lang: Lang, link: &str, desk: &Helpdesk) -> NewMail {
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: "Konfirmasi alamat e-mail OSS",
+            greeting: "Yth. Pengguna OSS,",
+            paragraphs: vec![
+                "Alamat ini diminta menjadi alamat e-mail akun OSS. Buka tautan di bawah ini untuk mengonfirmasinya; sebelum itu tidak ada yang berubah.".into(),
+                "Jika Anda tidak memintanya, abaikan e-mail ini.".into(),
+            ],
+            action: Some(("Konfirmasi alamat", link.into())),
+            facts: vec![],
+        },
+        Lang::En => Letter {
+            subject: "Confirm your OSS e-mail address",
+            greeting: "Dear OSS user,",
+            paragraphs: vec![
+                "This address was given as the e-mail address of an OSS account. Open the link below to confirm it; nothing changes before that.".into(),
+                "If you did not ask for this, ignore this e-mail.".into(),
+            ],
+            action: Some(("Confirm address", link.into())),
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, desk)
+}
+
+/// To the old address, once the account has a new one.
+pub fn email_changed(to: &str, lang: Lang, new_address: &str, desk: &Helpdesk) -> NewMail {
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: "Alamat e-mail akun OSS diganti",
+            greeting: "Yth. Pengguna OSS,",
+            paragraphs: vec![
+                "Alamat e-mail akun OSS Anda telah diganti. E-mail berikutnya dikirim ke alamat baru.".into(),
+                "Jika bukan Anda yang menggantinya, segera hubungi Layanan OSS.".into(),
+            ],
+            action: None,
+            facts: vec![("Alamat baru", new_address.into())],
+        },
+        Lang::En => Letter {
+            subject: "Your OSS e-mail address was changed",
+            greeting: "Dear OSS user,",
+            paragraphs: vec![
+                "The e-mail address of your OSS account was changed. Further e-mails go to the new address.".into(),
+                "If you did not change it, contact the OSS helpdesk at once.".into(),
+            ],
+            action: None,
+            facts: vec![("New address", new_address.into())],
+        },
+    };
+    compose(to, lang, letter, desk)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +291,7 @@ mod tests {
                 ),
                 already_registered("a@example.id", lang, link, &desk()),
                 reset("a@example.id", lang, "budi.s4", link, 60, &desk()),
+                confirm_email("a@example.id", lang, link, &desk()),
             ] {
                 let html = mail.html.as_deref().unwrap();
                 assert!(

@@ -118,6 +118,8 @@ pub enum OneTimeKind {
     Consent,
     /// A login that must set a new password before it gets a session.
     PasswordChange,
+    /// A new e-mail address waiting for its confirmation link to be followed.
+    EmailChange,
     /// Marks that an account's owner was told of a registration naming it, so repeats within
     /// the hour send nothing more.
     RegistrationNotice,
@@ -135,6 +137,7 @@ impl OneTimeKind {
             OneTimeKind::LoginLock => "login_lock",
             OneTimeKind::Consent => "consent",
             OneTimeKind::PasswordChange => "password_change",
+            OneTimeKind::EmailChange => "email_change",
             OneTimeKind::RegistrationNotice => "registration_notice",
         }
     }

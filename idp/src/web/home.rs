@@ -19,7 +19,7 @@ use crate::session;
 use crate::store::{Session, User};
 
 /// The logged-in user and their provider session, from the request's cookie.
-async fn current(p: &Provider, headers: &HeaderMap) -> Option<(Session, User)> {
+pub(super) async fn current(p: &Provider, headers: &HeaderMap) -> Option<(Session, User)> {
     let value = header_str(headers, header::COOKIE).and_then(session::from_cookie_header)?;
     session::current(p.store.as_ref(), value, p.session_lifetimes(), now())
         .await

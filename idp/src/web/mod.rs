@@ -1,6 +1,7 @@
 //! The provider's HTTP surface. Thin handlers: they parse, call protocol or account functions,
 //! and render.
 
+mod account;
 mod address;
 mod home;
 mod i18n;
@@ -63,6 +64,18 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route("/logout", get(logout::get).post(logout::post))
         .route("/logout/everywhere", post(home::log_out_everywhere))
+        .route(
+            "/account/password",
+            get(account::password_page).post(account::change_password),
+        )
+        .route(
+            "/account/contact",
+            get(account::contact_page).post(account::change_contact),
+        )
+        .route(
+            "/account/email/confirm",
+            get(account::email_confirm_page).post(account::email_confirm),
+        )
         .route("/captcha/{token}/image", get(login::captcha_image))
         .route("/captcha/{token}/audio", get(login::captcha_audio))
         .route("/static/gerbang.css", get(stylesheet))

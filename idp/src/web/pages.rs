@@ -157,6 +157,11 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> String {
                     }
                 }
             }
+            p.links {
+                a href="/account/password" { (t(lang, Text::ChangePassword)) }
+                " · "
+                a href="/account/contact" { (t(lang, Text::ChangeContact)) }
+            }
             form method="post" action="/logout/everywhere" {
                 input type="hidden" name="ui_locales" value=(lang.code());
                 button type="submit" { (t(lang, Text::LogOutEverywhere)) }
@@ -403,19 +408,83 @@ pub fn notice(
     layout(lang, t(lang, title), body)
 }
 
-/// The page an activation link opens: a button, so that mail scanners following links do not
-/// spend it.
-pub fn activate(lang: Lang, token: &str) -> String {
+/// The page an e-mail link opens (activation, a new address): one button that posts the link's
+/// token, so that mail scanners following links do not spend it.
+pub fn confirm_link(
+    lang: Lang,
+    title: Text,
+    question: Text,
+    button: Text,
+    action: &str,
+    token: &str,
+) -> String {
     let body = html! {
-        h1 { (t(lang, Text::ActivateTitle)) }
-        p { (t(lang, Text::ActivateQuestion)) }
-        form method="post" action="/activate" {
+        h1 { (t(lang, title)) }
+        p { (t(lang, question)) }
+        form method="post" action=(action) {
             input type="hidden" name="token" value=(token);
             input type="hidden" name="ui_locales" value=(lang.code());
-            button type="submit" { (t(lang, Text::ActivateButton)) }
+            button type="submit" { (t(lang, button)) }
         }
     };
-    layout(lang, t(lang, Text::ActivateTitle), body)
+    layout(lang, t(lang, title), body)
+}
+
+/// The current password, asked again before a change to the account.
+fn current_password(lang: Lang, error: Option<Text>) -> Markup {
+    html! {
+        label for="current" { (t(lang, Text::CurrentPassword)) }
+        input id="current" name="current" type="password" autocomplete="current-password"
+            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "current-error")];
+        @if let Some(e) = error { p.field-error id="current-error" { (t(lang, e)) } }
+    }
+}
+
+/// "Ganti password" for a logged-in user.
+pub fn change_password(lang: Lang, error: Option<Text>) -> String {
+    let wrong_current = error.filter(|e| *e == Text::WrongPassword);
+    let other = error.filter(|e| *e != Text::WrongPassword);
+    let body = html! {
+        h1 { (t(lang, Text::ChangePassword)) }
+        @if let Some(e) = other { p.error role="alert" id="password-error" { (t(lang, e)) } }
+        form method="post" action="/account/password" {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            (current_password(lang, wrong_current))
+            label for="password" { (t(lang, Text::NewPassword)) }
+            input id="password" name="password" type="password" autocomplete="new-password"
+                aria-invalid=[other.map(|_| "true")] aria-describedby=[other.map(|_| "password-error")];
+            label for="confirm" { (t(lang, Text::ConfirmPassword)) }
+            input id="confirm" name="confirm" type="password" autocomplete="new-password";
+            button type="submit" { (t(lang, Text::SaveButton)) }
+        }
+        p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+    };
+    layout(lang, t(lang, Text::ChangePassword), body)
+}
+
+/// What the contact form shows: the registration form's own fields (e-mail, country, phone)
+/// and their errors, and the re-authentication.
+pub struct ContactForm<'a> {
+    pub fields: RegisterForm<'a>,
+    pub password_error: Option<Text>,
+}
+
+/// "Ubah e-mail/telepon" for a logged-in user.
+pub fn change_contact(lang: Lang, form: &ContactForm<'_>) -> String {
+    let v = form.fields.values;
+    let body = html! {
+        h1 { (t(lang, Text::ChangeContact)) }
+        form method="post" action="/account/contact" novalidate {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            (field(lang, &form.fields, Field::Email, &v.email))
+            (country_select(lang, &form.fields, Field::Country, &v.country, true))
+            (field(lang, &form.fields, Field::Phone, &v.phone))
+            (current_password(lang, form.password_error))
+            button type="submit" { (t(lang, Text::SaveButton)) }
+        }
+        p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+    };
+    layout(lang, t(lang, Text::ChangeContact), body)
 }
 
 /// A form that asks for an e-mail address (or user name) and a captcha: a new activation link,

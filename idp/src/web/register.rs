@@ -119,7 +119,15 @@ pub async fn activate_page(
 ) -> Response {
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
     let token = q.get("token").map(String::as_str).unwrap_or("");
-    Html(pages::activate(lang, token)).into_response()
+    Html(pages::confirm_link(
+        lang,
+        Text::ActivateTitle,
+        Text::ActivateQuestion,
+        Text::ActivateButton,
+        "/activate",
+        token,
+    ))
+    .into_response()
 }
 
 pub async fn activate(

@@ -1,0 +1,251 @@
+//! The logged-in user's own changes: password, and e-mail address or phone number, each after
+//! typing the current password again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+
+use super::home::current;
+use super::i18n::{Lang, Text};
+use super::pages::{self, ContactForm, RegisterForm};
+use super::password::policy_text;
+use super::{client_address, field, forbidden, lang, redirect, same_origin, unavailable};
+use crate::account::enrolment::EnrolmentError;
+use crate::account::profile::{self, EmailChange};
+use crate::account::registration::{Field, FieldError, Problem, RegistrationForm};
+use crate::account::{email, phone};
+use crate::provider::{now, Provider};
+use crate::session;
+
+pub async fn password_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    if current(&p, &headers).await.is_none() {
+        return redirect("/login");
+    }
+    Html(pages::change_password(lang, None)).into_response()
+}
+
+pub async fn change_password(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| field(&form, k);
+    let lang = lang(&headers, Some(field("ui_locales")));
+    if !same_origin(&p, &headers) {
+        return forbidden(&p, lang);
+    }
+    let Some((_, user)) = current(&p, &headers).await else {
+        return redirect("/login");
+    };
+    let again = |error: Text| Html(pages::change_password(lang, Some(error))).into_response();
+    match profile::confirm_password(&p, &user, field("current")).await {
+        Ok(true) => {}
+        Ok(false) => return again(Text::WrongPassword),
+        Err(e) => return unavailable(&p, lang, e),
+    }
+    if field("password") != field("confirm") {
+        return again(Text::PasswordsDiffer);
+    }
+    let address = client_address(&headers);
+    let user = match profile::change_password(&p, user, field("password"), &address, now()).await {
+        Ok(u) => u,
+        Err(EnrolmentError::Password(e)) => match policy_text(e) {
+            Some(text) => return again(text),
+            None => return unavailable(&p, lang, e),
+        },
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    // Every session ended; this browser gets a new one.
+    let life = p.session_lifetimes();
+    let value = match session::start(p.store.as_ref(), &user, life, now()).await {
+        Ok((value, _)) => value,
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    let mut response = Html(pages::notice(
+        lang,
+        Text::ChangePassword,
+        Text::PasswordChanged,
+        Some(("/", Text::HomeTitle)),
+        &p.config.helpdesk,
+    ))
+    .into_response();
+    if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(Some(&value), life)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+pub async fn contact_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    let Some((_, user)) = current(&p, &headers).await else {
+        return redirect("/login");
+    };
+    let (country, national) = split_phone(&user.phone, user.attributes.get("country"));
+    let values = RegistrationForm {
+        email: user.email.clone(),
+        country,
+        phone: national,
+        ..RegistrationForm::default()
+    };
+    contact_form(lang, &values, &[], None)
+}
+
+fn contact_form(
+    lang: Lang,
+    values: &RegistrationForm,
+    errors: &[FieldError],
+    password_error: Option<Text>,
+) -> Response {
+    let form = ContactForm {
+        fields: RegisterForm {
+            values,
+            errors,
+            captcha_token: "",
+        },
+        password_error,
+    };
+    Html(pages::change_contact(lang, &form)).into_response()
+}
+
+pub async fn change_contact(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| field(&form, k);
+    let lang = lang(&headers, Some(field("ui_locales")));
+    if !same_origin(&p, &headers) {
+        return forbidden(&p, lang);
+    }
+    let Some((_, user)) = current(&p, &headers).await else {
+        return redirect("/login");
+    };
+    let values = RegistrationForm {
+        email: field("email").into(),
+        country: field("country").into(),
+        phone: field("phone").into(),
+        ..RegistrationForm::default()
+    };
+    let desk = &p.config.helpdesk;
+    match profile::confirm_password(&p, &user, field("current")).await {
+        Ok(true) => {}
+        Ok(false) => return contact_form(lang, &values, &[], Some(Text::WrongPassword)),
+        Err(e) => return unavailable(&p, lang, e),
+    }
+    let mut errors = Vec::new();
+    let new_email = email::normalise(&values.email).map_err(|e| {
+        errors.push(FieldError {
+            field: Field::Email,
+            problem: Problem::Email(e),
+        })
+    });
+    let new_phone = phone::normalise(&values.country, &values.phone).map_err(|e| {
+        errors.push(FieldError {
+            field: Field::Phone,
+            problem: Problem::Phone(e),
+        })
+    });
+    let (Ok(new_email), Ok(new_phone)) = (new_email, new_phone) else {
+        return contact_form(lang, &values, &errors, None);
+    };
+    let now = now();
+    let email_changes = new_email != user.email;
+    if new_phone != user.phone {
+        if let Err(e) = profile::change_phone(&p, user.clone(), new_phone, now).await {
+            return unavailable(&p, lang, e);
+        }
+    }
+    if email_changes {
+        if let Err(e) = profile::request_email_change(&p, &user, &new_email, now).await {
+            return unavailable(&p, lang, e);
+        }
+    }
+    let message = if email_changes {
+        Text::ConfirmNewEmail
+    } else {
+        Text::ContactSaved
+    };
+    Html(pages::notice(
+        lang,
+        Text::ChangeContact,
+        message,
+        Some(("/", Text::HomeTitle)),
+        desk,
+    ))
+    .into_response()
+}
+
+/// The page a confirmation link opens: one button, so link scanners do not spend it.
+pub async fn email_confirm_page(
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    let token = q.get("token").map(String::as_str).unwrap_or("");
+    Html(pages::confirm_link(
+        lang,
+        Text::ChangeContact,
+        Text::ConfirmEmailQuestion,
+        Text::ConfirmButton,
+        "/account/email/confirm",
+        token,
+    ))
+    .into_response()
+}
+
+pub async fn email_confirm(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| field(&form, k);
+    let lang = lang(&headers, Some(field("ui_locales")));
+    if !same_origin(&p, &headers) {
+        return forbidden(&p, lang);
+    }
+    let desk = &p.config.helpdesk;
+    let (status, title, message) =
+        match profile::confirm_email_change(&p, field("token"), now()).await {
+            Ok(EmailChange::Changed) => (StatusCode::OK, Text::ChangeContact, Text::EmailChanged),
+            Ok(EmailChange::Taken) => (StatusCode::CONFLICT, Text::ChangeContact, Text::EmailTaken),
+            Ok(EmailChange::LinkInvalid) => {
+                (StatusCode::GONE, Text::LinkInvalidTitle, Text::LinkInvalid)
+            }
+            Err(e) => return unavailable(&p, lang, e),
+        };
+    (
+        status,
+        Html(pages::notice(
+            lang,
+            title,
+            message,
+            Some(("/", Text::HomeTitle)),
+            desk,
+        )),
+    )
+        .into_response()
+}
+
+/// A stored E.164 number split into the country chosen at registration and the national part.
+fn split_phone(e164: &str, country: Option<&String>) -> (String, String) {
+    let country = country.cloned().unwrap_or_else(|| "ID".into());
+    let code = crate::account::countries::find(&country)
+        .and_then(|c| c.dialling_code)
+        .map(|c| format!("+{c}"))
+        .unwrap_or_default();
+    let national = e164.strip_prefix(&code).unwrap_or(e164).to_string();
+    (country, national)
+}

@@ -1,0 +1,205 @@
+//! A logged-in user's changes to their own account, each behind the current password: the
+//! password (other sessions end), the phone number, and the e-mail address (only once the new
+//! address confirms it; the old one is told).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gerbang_tests::browser::{hidden_field, location};
+use gerbang_tests::site::{Site, MAIL_WAIT};
+use gerbang_tests::smtp;
+use gerbang_tests::Gerbang;
+
+const PASSWORD: &str = "kuda laut biru";
+
+async fn logged_in_site() -> Site {
+    let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
+    assert_eq!(
+        location(&site.log_in("budi", PASSWORD).await).as_deref(),
+        Some("/")
+    );
+    site
+}
+
+/// Posts `form` to `path` in the site's browser.
+async fn post(site: &Site, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    site.browser
+        .post(format!("{}{path}", site.issuer))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn change_password_needs_the_current_one_and_ends_other_sessions() {
+    let site = logged_in_site().await;
+    let other = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    gerbang_tests::browser::submit_login(&other, &site.issuer, "budi", PASSWORD, None).await;
+
+    let page = site.get("/account/password").await.text().await.unwrap();
+    assert!(page.contains("Password saat ini"));
+    let wrong = post(
+        &site,
+        "/account/password",
+        &[
+            ("current", "salah"),
+            ("password", "gajah terbang tinggi"),
+            ("confirm", "gajah terbang tinggi"),
+        ],
+    )
+    .await;
+    let wrong = wrong.text().await.unwrap();
+    assert!(wrong.contains("Password saat ini salah.") && wrong.contains("aria-invalid=\"true\""));
+    let weak = post(
+        &site,
+        "/account/password",
+        &[
+            ("current", PASSWORD),
+            ("password", "12345678"),
+            ("confirm", "12345678"),
+        ],
+    )
+    .await;
+    assert!(weak.text().await.unwrap().contains("terlalu umum"));
+
+    let done = post(
+        &site,
+        "/account/password",
+        &[
+            ("current", PASSWORD),
+            ("password", "gajah terbang tinggi"),
+            ("confirm", "gajah terbang tinggi"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status(), 200);
+    assert!(
+        done.headers().get("set-cookie").is_some(),
+        "this browser gets a new session"
+    );
+    assert!(
+        site.get("/").await.status().is_success(),
+        "still logged in here"
+    );
+    let elsewhere = other.get(format!("{}/", site.issuer)).send().await.unwrap();
+    assert_eq!(
+        location(&elsewhere).as_deref(),
+        Some("/login"),
+        "logged out elsewhere"
+    );
+    assert_eq!(
+        location(&site.log_in("budi", "gajah terbang tinggi").await).as_deref(),
+        Some("/")
+    );
+}
+
+#[tokio::test]
+async fn change_phone_and_email_after_confirmation() {
+    let site = logged_in_site().await;
+    let page = site.get("/account/contact").await.text().await.unwrap();
+    assert!(
+        page.contains("value=\"budi@example.test\""),
+        "the form shows the current values"
+    );
+
+    // A bad phone is shown beside its field; nothing changes.
+    let bad = post(
+        &site,
+        "/account/contact",
+        &[
+            ("current", PASSWORD),
+            ("email", "budi@example.test"),
+            ("country", "ID"),
+            ("phone", "0812345678"),
+        ],
+    )
+    .await;
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("Tulis nomor tanpa 0 di depan"));
+
+    let saved = post(
+        &site,
+        "/account/contact",
+        &[
+            ("current", PASSWORD),
+            ("email", "Budi.Baru@Example.ID"),
+            ("country", "ID"),
+            ("phone", "8571234567"),
+        ],
+    )
+    .await;
+    assert!(saved.text().await.unwrap().contains("tautan konfirmasi"));
+    let home = site.get("/").await.text().await.unwrap();
+    assert!(home.contains("+628571234567"), "the phone changes at once");
+    assert!(
+        home.contains("budi@example.test"),
+        "the address waits for its confirmation"
+    );
+
+    let mails = site
+        .smtp
+        .wait_for("budi.baru@example.id", 1, MAIL_WAIT)
+        .await;
+    let link = smtp::link(&mails[0].text, "/account/email/confirm?token=").unwrap();
+    let page = site
+        .browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_field(&page, "token").unwrap();
+    let confirmed = post(&site, "/account/email/confirm", &[("token", &token)]).await;
+    assert_eq!(confirmed.status(), 200);
+    assert!(site
+        .get("/")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("budi.baru@example.id"));
+    let told = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
+    assert_eq!(told[0].subject, "Alamat e-mail akun OSS diganti");
+    assert_eq!(
+        post(&site, "/account/email/confirm", &[("token", &token)])
+            .await
+            .status(),
+        410
+    );
+    // The new address logs in.
+    assert_eq!(
+        location(&site.log_in("budi.baru@example.id", PASSWORD).await).as_deref(),
+        Some("/")
+    );
+}
+
+#[tokio::test]
+async fn account_pages_need_a_session_and_the_right_origin() {
+    let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
+    for path in ["/account/password", "/account/contact"] {
+        assert_eq!(
+            location(&site.get(path).await).as_deref(),
+            Some("/login"),
+            "{path}"
+        );
+    }
+    site.log_in("budi", PASSWORD).await;
+    let forged = site
+        .browser
+        .post(format!("{}/account/password", site.issuer))
+        .header("origin", "https://evil.test")
+        .form(&[
+            ("current", PASSWORD),
+            ("password", "gajah terbang tinggi"),
+            ("confirm", "gajah terbang tinggi"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+}
