@@ -8,10 +8,13 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use gerbang_config::{Config, Store as StoreConfig};
+use gerbang_idp::account::enrolment;
 use gerbang_idp::account::password::{check_policy, Passwords};
 use gerbang_idp::keys::{rotate, SigningAlg};
-use gerbang_idp::provider::now;
-use gerbang_idp::store::{Identity, NewUser, SharedStore, SledStore, UniqueKey, User, UserStatus};
+use gerbang_idp::provider::{now, Provider};
+use gerbang_idp::store::{
+    AuditEvent, Identity, NewUser, SharedStore, SledStore, UniqueKey, User, UserStatus,
+};
 
 #[derive(Subcommand)]
 pub enum UsersCommand {
@@ -48,6 +51,12 @@ pub enum UsersCommand {
     Enable { user: String },
     /// Set a user's password, read from standard input.
     SetPassword { user: String },
+    /// Find users whose user name, e-mail, NIK or passport number contains QUERY.
+    Search { query: String },
+    /// Send a pending user a new activation link (the old one stops working).
+    ResendActivation { user: String },
+    /// Delete a user: their personal data goes; the audit trail keeps only the account's id.
+    Delete { user: String },
 }
 
 #[derive(Subcommand)]
@@ -83,6 +92,10 @@ pub enum AdminError {
     NoSuchUser(String),
     #[error(transparent)]
     Keys(#[from] gerbang_idp::keys::KeyError),
+    #[error(transparent)]
+    Provider(#[from] gerbang_idp::provider::ProviderError),
+    #[error(transparent)]
+    Enrolment(#[from] gerbang_idp::account::enrolment::EnrolmentError),
 }
 
 fn open(config: &Config) -> Result<SharedStore, AdminError> {
@@ -101,10 +114,29 @@ fn read_password() -> Result<String, AdminError> {
     Ok(password)
 }
 
+/// Users as a table: user name, e-mail, status, id.
+fn user_table(users: &[User]) -> String {
+    let mut lines = vec![format!(
+        "{:<20} {:<32} {:<9} {}",
+        "USER NAME", "E-MAIL", "STATUS", "ID"
+    )];
+    for u in users {
+        lines.push(format!(
+            "{:<20} {:<32} {:<9} {}",
+            u.username,
+            u.email,
+            format!("{:?}", u.status).to_lowercase(),
+            u.id
+        ));
+    }
+    lines.join("\n")
+}
+
 async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
     for key in [
         UniqueKey::Username(who.into()),
         UniqueKey::Email(who.into()),
+        UniqueKey::Nik(who.into()),
     ] {
         if let Some(user) = store.user_by_key(&key).await? {
             return Ok(user);
@@ -244,21 +276,60 @@ async fn run_users(
             let created = store.create_user(user, None, now()).await?;
             Ok(format!("created {} ({})", created.username, created.id))
         }
-        UsersCommand::List => {
-            let mut lines = vec![format!(
-                "{:<20} {:<32} {:<9} {}",
-                "USER NAME", "E-MAIL", "STATUS", "ID"
-            )];
-            for u in store.users().await? {
-                lines.push(format!(
-                    "{:<20} {:<32} {:<9} {}",
-                    u.username,
-                    u.email,
-                    format!("{:?}", u.status).to_lowercase(),
-                    u.id
-                ));
+        UsersCommand::List => Ok(user_table(&store.users().await?)),
+        UsersCommand::Search { query } => {
+            let needle = query.trim().to_lowercase();
+            let found: Vec<User> = store
+                .users()
+                .await?
+                .into_iter()
+                .filter(|u| {
+                    let document = match &u.identity {
+                        Identity::Ktp { nik } => nik.clone(),
+                        Identity::Passport { number, .. } => number.to_lowercase(),
+                    };
+                    [u.username.to_lowercase(), u.email.clone(), document]
+                        .iter()
+                        .any(|field| field.contains(&needle))
+                })
+                .collect();
+            Ok(user_table(&found))
+        }
+        UsersCommand::ResendActivation { user } => {
+            let found = find(&store, &user).await?;
+            if found.status != UserStatus::Pending {
+                return Err(AdminError::Input(format!(
+                    "{} is already activated",
+                    found.username
+                )));
             }
-            Ok(lines.join("\n"))
+            let provider = Provider::start(Arc::new(config.clone()), store.clone()).await?;
+            enrolment::resend(&provider, &found.email, enrolment::user_lang(&found), now()).await?;
+            Ok(format!(
+                "a new activation link for {} is queued; the server sends it when it runs",
+                found.email
+            ))
+        }
+        UsersCommand::Delete { user } => {
+            let found = find(&store, &user).await?;
+            store.delete_user(&found.id).await?;
+            store
+                .revoke(
+                    &format!("user:{}", found.id),
+                    now() + config.session.absolute_timeout.as_secs(),
+                )
+                .await?;
+            store
+                .record(&AuditEvent {
+                    at: now(),
+                    kind: "account.deleted".into(),
+                    user_id: Some(found.id.clone()),
+                    client_id: None,
+                    address: None,
+                    detail: "personal data removed by an administrator".into(),
+                })
+                .await?;
+            Ok(format!("deleted account {}", found.id))
         }
         UsersCommand::Disable { user } => {
             let mut found = find(&store, &user).await?;

@@ -163,3 +163,50 @@ async fn a_disabled_user_loses_every_session() {
         .unwrap()
         .contains("User name atau password salah."));
 }
+
+/// `gerbang users search|resend-activation|delete` on an account registered through the pages.
+#[tokio::test]
+async fn search_resend_activation_and_delete() {
+    use gerbang_tests::site::{borrowed, ktp, Site, MAIL_WAIT};
+    let mut site = Site::start().await;
+    let fields = ktp("rina@example.id", "3174055208850002");
+    site.register(&borrowed(&fields)).await;
+    site.smtp.wait_for("rina@example.id", 1, MAIL_WAIT).await;
+    site.gw.stop();
+
+    for query in ["3174055208850002", "RINA@example.id", "rina"] {
+        let (ok, found, _) = site.gw.admin(&["users", "search", query], "");
+        assert!(
+            ok && found.contains("rina@example.id") && found.contains("pending"),
+            "{query}: {found}"
+        );
+    }
+    let (ok, nothing, _) = site.gw.admin(&["users", "search", "nobody"], "");
+    assert!(ok && !nothing.contains("@"), "{nothing}");
+
+    let (ok, out, err) = site
+        .gw
+        .admin(&["users", "resend-activation", "3174055208850002"], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("rina@example.id"));
+    site.gw.restart().await;
+    let mails = site.smtp.wait_for("rina@example.id", 2, MAIL_WAIT).await;
+    assert!(mails.iter().all(|m| m.subject == "Aktivasi akun OSS"));
+    site.gw.stop();
+
+    let (ok, out, _) = site.gw.admin(&["users", "delete", "rina@example.id"], "");
+    assert!(ok, "{out}");
+    let (_, found, _) = site.gw.admin(&["users", "search", "rina"], "");
+    assert!(!found.contains("rina@example.id"), "gone: {found}");
+    let (_, audit, _) = site.gw.admin(&["audit"], "");
+    assert!(audit.contains("account.deleted"), "{audit}");
+    assert!(
+        !audit.contains("rina@example.id") && !audit.contains("3174055208850002"),
+        "no personal data in the audit trail: {audit}"
+    );
+    // The address and the NIK are free for a new registration.
+    site.gw.restart().await;
+    let (status, _) = site.register(&borrowed(&fields)).await;
+    assert_eq!(status, 200);
+    site.smtp.wait_for("rina@example.id", 3, MAIL_WAIT).await;
+}
