@@ -65,7 +65,7 @@ pub async fn resend(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    submit(&p, &headers, &form, Purpose::Activation).await
+    submit(p, &headers, &form, Purpose::Activation).await
 }
 
 pub async fn forgot_page(
@@ -81,7 +81,7 @@ pub async fn forgot(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    submit(&p, &headers, &form, Purpose::Reset).await
+    submit(p, &headers, &form, Purpose::Reset).await
 }
 
 async fn page(
@@ -121,7 +121,7 @@ async fn render(
 }
 
 async fn submit(
-    p: &Provider,
+    p: Arc<Provider>,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
     purpose: Purpose,
@@ -129,30 +129,36 @@ async fn submit(
     let field = |k: &str| field(form, k);
     let lang = lang(headers, Some(field("ui_locales")));
     let now = now();
-    if let Err(refusal) = admit(p, headers, now).await {
-        return refused(p, lang, refusal);
+    if let Err(refusal) = admit(&p, headers, now).await {
+        return refused(&p, lang, refusal);
     }
-    let typed = field("email").trim();
+    let typed = field("email").trim().to_string();
     match p
         .captchas
         .check(field("captcha_token"), field("captcha"), now)
         .await
     {
         Ok(true) => {}
-        Ok(false) => return render(p, lang, purpose, typed, Some(Problem::WrongCaptcha)).await,
-        Err(e) => return unavailable(p, lang, e),
+        Ok(false) => return render(&p, lang, purpose, &typed, Some(Problem::WrongCaptcha)).await,
+        Err(e) => return unavailable(&p, lang, e),
     }
-    let acted = match purpose {
-        Purpose::Activation => match email::normalise(typed) {
-            Ok(address) => enrolment::resend(p, &address, lang, now).await,
-            Err(_) => Ok(()),
-        },
-        Purpose::Reset if typed.is_empty() => Ok(()),
-        Purpose::Reset => recovery::request(p, &typed.to_lowercase(), now).await,
-    };
-    if let Err(e) = acted {
-        return unavailable(p, lang, e);
-    }
+    // The answer goes out before any account is looked up: neither its words nor its timing
+    // depend on whether the address has one.
+    let worker = Arc::clone(&p);
+    tokio::spawn(async move {
+        let p = worker.as_ref();
+        let acted = match purpose {
+            Purpose::Activation => match email::normalise(&typed) {
+                Ok(address) => enrolment::resend(p, &address, lang, now).await,
+                Err(_) => Ok(()),
+            },
+            Purpose::Reset if typed.is_empty() => Ok(()),
+            Purpose::Reset => recovery::request(p, &typed.to_lowercase(), now).await,
+        };
+        if let Err(e) = acted {
+            tracing::error!(error = %e, ?purpose, "an e-mail request failed");
+        }
+    });
     let (title, ..) = purpose.form();
     Html(pages::notice(
         lang,
