@@ -135,7 +135,21 @@ async fn passport_registration_in_english() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Buat password baru") || page.contains("Choose a new password"));
+    assert!(page.contains("Buat password baru"), "{page}");
+    let done = site
+        .new_password(&page, "kuda laut biru", "kuda laut biru")
+        .await;
+    assert_eq!(location(&done).as_deref(), Some("/"));
+    let home = site.get("/?ui_locales=en").await.text().await.unwrap();
+    for shown in [
+        "Home",
+        "Passport",
+        "A1****67",
+        "siti@example.my",
+        "+60123456789",
+    ] {
+        assert!(home.contains(shown), "the home page shows {shown}: {home}");
+    }
 }
 
 /// A bad form comes back with each error beside its field, announced, and what was typed kept
@@ -463,4 +477,64 @@ async fn log_out_everywhere_from_the_home_page() {
             .unwrap();
         assert_eq!(location(&home).as_deref(), Some("/login"));
     }
+}
+
+/// The embedded default writes each message as an `.eml` file in the outbox folder.
+#[tokio::test]
+async fn the_folder_outbox_holds_each_message_as_an_eml_file() {
+    let gw = Gerbang::start(gerbang_tests::Spec {
+        https: true,
+        http: false,
+        extra: format!(
+            "[captcha]\ntest_answer = \"{}\"\n",
+            browser::CAPTCHA_TEST_ANSWER
+        ),
+        ..gerbang_tests::Spec::http("")
+    })
+    .await;
+    let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
+    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let page = browser
+        .get(format!("{issuer}/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_field(&page, "captcha_token").unwrap();
+    let mut form = vec![
+        ("captcha_token", token),
+        ("captcha", browser::CAPTCHA_TEST_ANSWER.into()),
+    ];
+    form.extend(ktp("folder@example.id", &nik(7)));
+    let response = browser
+        .post(format!("{issuer}/register"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let outbox = gw.dir.path().join("outbox");
+    let deadline = std::time::Instant::now() + MAIL_WAIT;
+    let eml = loop {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "eml"));
+        if let Some(path) = found {
+            break std::fs::read_to_string(path).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no .eml in {}",
+            outbox.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(eml.contains("To: folder@example.id"), "{eml}");
+    assert!(eml.contains("Subject: Aktivasi akun OSS"));
+    assert!(eml.contains("text/plain") && eml.contains("text/html"));
 }

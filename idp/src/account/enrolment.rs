@@ -358,6 +358,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unused_temporary_password_expires() {
+        let mut user = User {
+            id: "u".into(),
+            username: "budi0001".into(),
+            email: "budi@example.id".into(),
+            phone: "+628123456789".into(),
+            identity: Identity::Ktp {
+                nik: "3174051208850001".into(),
+            },
+            status: UserStatus::Active,
+            password_hash: None,
+            must_change_password: true,
+            attributes: [(TEMPORARY_UNTIL.to_string(), "1000".to_string())].into(),
+            created_at: 0,
+        };
+        assert!(!temporary_password_expired(&user, 999));
+        assert!(temporary_password_expired(&user, 1000));
+        user.must_change_password = false;
+        assert!(
+            !temporary_password_expired(&user, 5000),
+            "a chosen password never expires here"
+        );
+    }
+
+    #[test]
     fn documents_are_masked() {
         assert_eq!(
             masked_document(&Identity::Ktp {
