@@ -388,3 +388,23 @@ fn unsigned_or_unknown_id_token_alg() {
         ]
     );
 }
+
+#[test]
+fn account_link_lifetimes_out_of_range() {
+    let src = with("\n[accounts]\nreset_link_minutes = 1\nactivation_link_hours = 0\n");
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:14:22: accounts.reset_link_minutes: 1 is out of range: use a value from 5 to 1440",
+            "broken.toml:15:25: accounts.activation_link_hours: 0 is out of range: use a value from 1 to 336",
+        ]
+    );
+}
+
+#[test]
+fn unknown_account_key() {
+    assert_eq!(
+        problems(&with("\n[accounts]\nlink_days = 3\n")),
+        ["broken.toml:14:1: accounts.link_days: unknown field `link_days`, expected one of `activation_link_hours`, `reset_link_minutes`, `temporary_password_hours`"]
+    );
+}
