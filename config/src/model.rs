@@ -165,6 +165,9 @@ pub struct Smtp {
     pub security: SmtpSecurity,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// A CA certificate (PEM) to trust for this server besides the public roots, e.g. a
+    /// company's own mail relay.
+    pub ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -121,6 +121,7 @@ pub(crate) struct RawSmtp {
     pub security: Option<S<String>>,
     pub username: Option<S<String>>,
     pub password: Option<S<RawSecret>>,
+    pub ca: Option<S<String>>,
 }
 
 /// A secret written in the file, or the name of an environment variable holding it.

@@ -528,6 +528,7 @@ impl<'a> Checker<'a> {
             security,
             username: s.username.as_ref().map(|u| u.get_ref().clone()),
             password,
+            ca: s.ca.as_ref().map(|c| self.path(c.get_ref())),
         })
     }
 

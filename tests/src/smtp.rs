@@ -19,15 +19,24 @@ pub struct SmtpServer {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
+    /// Certificate and key (PEM files) for STARTTLS, which the server then requires.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl SmtpServer {
+    /// A server without TLS on a free port.
     pub async fn start() -> SmtpServer {
+        Self::start_on(crate::free_port(), None).await
+    }
+
+    /// A server on `port`, requiring STARTTLS with `tls` (certificate, key) when given.
+    pub async fn start_on(port: u16, tls: Option<(PathBuf, PathBuf)>) -> SmtpServer {
         let dir = tempfile::tempdir().expect("maildir");
         let mut server = SmtpServer {
             child: None,
-            port: crate::free_port(),
+            port,
             dir,
+            tls,
         };
         server.resume().await;
         server
@@ -52,9 +61,14 @@ impl SmtpServer {
     /// Starts (again) on the same port and maildir.
     pub async fn resume(&mut self) {
         let maildir: PathBuf = self.dir.path().join("mail");
-        let child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg(format!("127.0.0.1:{}", self.port));
+        if let Some((cert, key)) = &self.tls {
+            command.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+        }
+        let child = command
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(Stdio::null())

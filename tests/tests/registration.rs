@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use gerbang_tests::browser::{self, hidden_field, location};
 use gerbang_tests::site::{borrowed, ktp, nik, Site, MAIL_WAIT};
-use gerbang_tests::smtp::{self, Received};
+use gerbang_tests::smtp::{self, Received, SmtpServer};
 use gerbang_tests::Gerbang;
 
 /// Register with a KTP → activation mail over SMTP → link → second mail with user name and
@@ -492,29 +492,7 @@ async fn the_folder_outbox_holds_each_message_as_an_eml_file() {
         ..gerbang_tests::Spec::http("")
     })
     .await;
-    let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
-    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
-    let page = browser
-        .get(format!("{issuer}/register"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = hidden_field(&page, "captcha_token").unwrap();
-    let mut form = vec![
-        ("captcha_token", token),
-        ("captcha", browser::CAPTCHA_TEST_ANSWER.into()),
-    ];
-    form.extend(ktp("folder@example.id", &nik(7)));
-    let response = browser
-        .post(format!("{issuer}/register"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    register_on(&gw, "folder@example.id").await;
     let outbox = gw.dir.path().join("outbox");
     let deadline = std::time::Instant::now() + MAIL_WAIT;
     let eml = loop {
@@ -537,4 +515,79 @@ async fn the_folder_outbox_holds_each_message_as_an_eml_file() {
     assert!(eml.contains("To: folder@example.id"), "{eml}");
     assert!(eml.contains("Subject: Aktivasi akun OSS"));
     assert!(eml.contains("text/plain") && eml.contains("text/html"));
+}
+
+/// A Gerbang whose mail goes to `localhost:port` with STARTTLS, trusting `ca` when given.
+async fn starttls_gerbang(port: u16, ca: Option<&str>) -> Gerbang {
+    let ca = ca.map(|c| format!("ca = \"{c}\"\n")).unwrap_or_default();
+    Gerbang::start(gerbang_tests::Spec {
+        https: true,
+        http: false,
+        mail: Some(format!(
+            "[mail]\nfrom = \"OSS <noreply@oss.test>\"\ntransport = \"smtp\"\n\n[mail.smtp]\nhost = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n{ca}"
+        )),
+        extra: format!("[captcha]\ntest_answer = \"{}\"\n", browser::CAPTCHA_TEST_ANSWER),
+        ..gerbang_tests::Spec::http("")
+    })
+    .await
+}
+
+/// Registers `email` through the pages of `gw`.
+async fn register_on(gw: &Gerbang, email: &str) {
+    let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
+    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let page = browser
+        .get(format!("{issuer}/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_field(&page, "captcha_token").unwrap();
+    let mut form = vec![
+        ("captcha_token", token),
+        ("captcha", browser::CAPTCHA_TEST_ANSWER.into()),
+    ];
+    form.extend(ktp(email, &nik(3)));
+    let response = browser
+        .post(format!("{issuer}/register"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// STARTTLS with rustls to a server whose certificate comes from a private CA named in
+/// `mail.smtp.ca` (here the development CA Gerbang made, whose certificate covers localhost).
+#[tokio::test]
+async fn mail_over_starttls_with_a_private_ca() {
+    let port = gerbang_tests::free_port();
+    let gw = starttls_gerbang(port, Some("certs/ca.pem")).await;
+    let certs = gw.dir.path().join("certs");
+    let smtp =
+        SmtpServer::start_on(port, Some((certs.join("cert.pem"), certs.join("key.pem")))).await;
+    register_on(&gw, "tls@example.id").await;
+    let mails = smtp.wait_for("tls@example.id", 1, MAIL_WAIT).await;
+    assert_eq!(mails[0].subject, "Aktivasi akun OSS");
+}
+
+/// STARTTLS is required, never skipped: against a server that offers no TLS nothing is sent,
+/// and the message waits in the outbox.
+#[tokio::test]
+async fn starttls_never_falls_back_to_clear_text() {
+    let smtp = SmtpServer::start().await;
+    let gw = starttls_gerbang(smtp.port, None).await;
+    register_on(&gw, "plain@example.id").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !gw.logs().contains("mail not delivered") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failed attempt logged:\n{}",
+            gw.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(smtp.messages().is_empty(), "nothing went out in clear text");
 }

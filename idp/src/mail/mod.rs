@@ -13,9 +13,10 @@ pub mod worker;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gerbang_config::{Mail as MailConfig, MailTransport, SmtpSecurity};
+use gerbang_config::{Mail as MailConfig, MailTransport, Smtp, SmtpSecurity};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::store::Mail;
@@ -52,31 +53,7 @@ impl Mailer {
             .map_err(|e| MailError::Config(format!("mail.from: {e}")))?;
         let transport = match &config.transport {
             MailTransport::Folder { path } => Transport::Folder(path.clone()),
-            MailTransport::Smtp(smtp) => {
-                let tls_error =
-                    |e: lettre::transport::smtp::Error| MailError::Config(e.to_string());
-                let builder = match smtp.security {
-                    SmtpSecurity::StartTls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                            .map_err(tls_error)?
-                    }
-                    SmtpSecurity::Implicit => {
-                        AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
-                            .map_err(tls_error)?
-                    }
-                    SmtpSecurity::None => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-                    }
-                };
-                let mut builder = builder.port(smtp.port).timeout(Some(SMTP_TIMEOUT));
-                if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-                    builder = builder.credentials(Credentials::new(
-                        user.clone(),
-                        password.expose().to_string(),
-                    ));
-                }
-                Transport::Smtp(builder.build())
-            }
+            MailTransport::Smtp(smtp) => Transport::Smtp(smtp_transport(smtp)?),
         };
         Ok(Mailer { from, transport })
     }
@@ -120,6 +97,42 @@ impl Mailer {
             .multipart(body)
             .map_err(|e| MailError::Message(e.to_string()))
     }
+}
+
+/// An SMTP transport as configured: STARTTLS (required, never a silent fall-back to clear
+/// text), TLS from the first byte, or clear text (loopback only, checked by the configuration).
+fn smtp_transport(smtp: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    let config_error = |e: lettre::transport::smtp::Error| MailError::Config(e.to_string());
+    let tls = match smtp.security {
+        SmtpSecurity::None => Tls::None,
+        SmtpSecurity::StartTls | SmtpSecurity::Implicit => {
+            let mut parameters = TlsParameters::builder(smtp.host.clone());
+            if let Some(ca) = &smtp.ca {
+                let pem = std::fs::read(ca).map_err(|e| {
+                    MailError::Config(format!("mail.smtp.ca {}: {e}", ca.display()))
+                })?;
+                let certificate = Certificate::from_pem(&pem).map_err(config_error)?;
+                parameters = parameters.add_root_certificate(certificate);
+            }
+            let parameters = parameters.build_rustls().map_err(config_error)?;
+            if smtp.security == SmtpSecurity::Implicit {
+                Tls::Wrapper(parameters)
+            } else {
+                Tls::Required(parameters)
+            }
+        }
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+        .port(smtp.port)
+        .tls(tls)
+        .timeout(Some(SMTP_TIMEOUT));
+    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
+        builder = builder.credentials(Credentials::new(
+            user.clone(),
+            password.expose().to_string(),
+        ));
+    }
+    Ok(builder.build())
 }
 
 /// Writes `<id>.eml` whole or not at all (a temporary file renamed into place).
