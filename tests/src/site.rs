@@ -24,6 +24,15 @@ impl Site {
 
     /// With accounts made by `gerbang users add` (e-mail `<name>@example.test`).
     pub async fn with_users(users: Vec<(String, String)>) -> Site {
+        Self::build(
+            "[[route]]\nname = \"perizinan\"\ntitle = \"Perizinan Berusaha\"\nhost = \"perizinan.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n".into(),
+            users,
+        )
+        .await
+    }
+
+    /// With these `[[route]]` tables and accounts.
+    pub async fn build(routes: String, users: Vec<(String, String)>) -> Site {
         let smtp = SmtpServer::start().await;
         let gw = Gerbang::start(Spec {
             https: true,
@@ -34,9 +43,7 @@ impl Site {
                 "[login]\nattempts_per_address_per_minute = 1000\n\n[captcha]\ntest_answer = \"{}\"\n\n[helpdesk]\nphones = [\"08071002576\"]\nemails = [\"helpdesk.oss@bkpm.go.id\"]\n",
                 browser::CAPTCHA_TEST_ANSWER
             ),
-            ..Spec::http(
-                "[[route]]\nname = \"perizinan\"\ntitle = \"Perizinan Berusaha\"\nhost = \"perizinan.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n",
-            )
+            ..Spec::http(routes)
         })
         .await;
         let issuer = gw.url(Gerbang::PROVIDER_HOST, "");

@@ -2,6 +2,8 @@
 //! where it came from: those headers are removed, in every spelling, before the upstream sees
 //! the request, and the gateway sets its own.
 
+use super::{login, session};
+
 /// The prefix of the identity headers Gerbang sets.
 pub const IDENTITY_PREFIX: &str = "x-gerbang-";
 
@@ -67,6 +69,41 @@ pub fn client_address(
         .unwrap_or(peer)
 }
 
+/// HTTP/2 lets a browser send its cookies as several `cookie` fields (RFC 9113 section
+/// 8.2.3); everything downstream of here, the gateway's own session checks and HTTP/1.1
+/// upstreams alike, expects one. Joins them with `; ` into the first; `None` when there is
+/// at most one field already.
+pub fn joined_cookies<'a>(fields: impl Iterator<Item = &'a [u8]>) -> Option<Vec<u8>> {
+    let mut fields = fields.peekable();
+    let first = fields.next()?;
+    fields.peek()?;
+    let mut joined = first.to_vec();
+    for field in fields {
+        joined.extend_from_slice(b"; ");
+        joined.extend_from_slice(field);
+    }
+    Some(joined)
+}
+
+/// The `cookie` header an upstream receives: the client's, without the gateway's own cookies
+/// (its session and pending logins), which are credentials for the gateway, not for the app.
+/// `None` when nothing needs removing; `Some("")` when nothing is left.
+pub fn without_gateway_cookies(header: &str) -> Option<String> {
+    let is_ours = |pair: &str| {
+        let name = pair.trim_start().split('=').next().unwrap_or("");
+        name == session::COOKIE || name.starts_with(login::PENDING_COOKIE_PREFIX)
+    };
+    if !header.contains("__Host-gerbang-") || !header.split(';').any(is_ours) {
+        return None;
+    }
+    let kept: Vec<&str> = header
+        .split(';')
+        .filter(|pair| !is_ours(pair))
+        .map(str::trim)
+        .collect();
+    Some(kept.join("; "))
+}
+
 fn fold(b: u8) -> u8 {
     if b == b'_' {
         b'-'
@@ -86,6 +123,39 @@ fn folded_starts_with(name: &str, lower: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gateways_cookies_stay_with_the_gateway() {
+        assert_eq!(without_gateway_cookies("a=1; b=2"), None);
+        assert_eq!(
+            without_gateway_cookies(
+                "a=1; __Host-gerbang-session=x; __Host-gerbang-login-s1=y; b=2"
+            )
+            .as_deref(),
+            Some("a=1; b=2")
+        );
+        assert_eq!(
+            without_gateway_cookies("__Host-gerbang-session=x").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            without_gateway_cookies("__Host-gerbang-sso=p").as_deref(),
+            None,
+            "the provider's own cookie is the provider's business"
+        );
+    }
+
+    #[test]
+    fn cookie_fields_are_joined() {
+        let one: [&[u8]; 1] = [b"a=1"];
+        assert_eq!(joined_cookies(one.into_iter()), None);
+        assert_eq!(joined_cookies(std::iter::empty()), None);
+        let three: [&[u8]; 3] = [b"a=1", b"b=2", b"c=3"];
+        assert_eq!(
+            joined_cookies(three.into_iter()).as_deref(),
+            Some(&b"a=1; b=2; c=3"[..])
+        );
+    }
 
     #[test]
     fn identity_headers_in_every_spelling() {

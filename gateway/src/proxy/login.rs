@@ -24,7 +24,7 @@ pub use gerbang_config::GATEWAY_CLIENT_ID;
 pub const CALLBACK_PATH: &str = "/_gerbang/callback";
 /// How long a user has to log in before the pending cookie expires.
 pub const PENDING_LIFETIME: Duration = Duration::from_secs(600);
-const PENDING_COOKIE_PREFIX: &str = "__Host-gerbang-login-";
+pub const PENDING_COOKIE_PREFIX: &str = "__Host-gerbang-login-";
 
 /// What the gateway must remember between the redirect and the callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -270,6 +270,15 @@ impl Gateway {
         for name in owned {
             upstream.remove_header(&name);
         }
+        if let Some(kept) =
+            header_str(upstream, "cookie").and_then(headers::without_gateway_cookies)
+        {
+            if kept.is_empty() {
+                upstream.remove_header("cookie");
+            } else {
+                upstream.insert_header("cookie", kept)?;
+            }
+        }
         let peer = client_ip(session);
         let forwarded_for = match (peer, client_forwarded_for.as_deref()) {
             (Some(ip), Some(chain)) if self.trusted_proxies.contains(&ip) => {
@@ -348,6 +357,10 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        let cookies = session.req_header().headers.get_all("cookie");
+        if let Some(joined) = headers::joined_cookies(cookies.iter().map(|v| v.as_bytes())) {
+            session.req_header_mut().insert_header("cookie", joined)?;
+        }
         if has_ambiguous_framing(session) {
             session.set_keepalive(None);
             respond(

@@ -90,7 +90,10 @@ async fn security_headers(mut response: Response) -> Response {
         (header::CACHE_CONTROL, "no-store"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: with it, browsers send `Origin: null` on the pages' own form posts,
+        // which the same-origin check must refuse. `same-origin` still keeps URLs (with their
+        // one-time tokens) from other sites.
+        (header::REFERRER_POLICY, "same-origin"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self' https:; frame-ancestors 'none'",

@@ -1,0 +1,238 @@
+//! Headless Chromium driven over WebDriver (Debian's `chromium` and `chromium-driver`, which
+//! `scripts/setup` installs), for the journeys a person makes through the pages, with axe-core
+//! (installed by `scripts/setup` under `target/axe`) checking each page's accessibility.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+pub struct Chrome {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// An accessibility rule a page breaks, as axe-core reports it.
+#[derive(Debug)]
+pub struct Violation {
+    pub id: String,
+    pub impact: String,
+    pub help: String,
+    pub targets: Vec<String>,
+}
+
+impl Chrome {
+    /// A fresh browser (its own profile) with a `width` × `height` window whose person reads
+    /// `language` (e.g. `id-ID`), resolving every `*.test` host to loopback and accepting the
+    /// test's development certificate.
+    pub async fn start(width: u32, height: u32, language: &str) -> Chrome {
+        let port = crate::free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (scripts/setup installs chromium-driver)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile");
+        let args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-sync".into(),
+            "--ignore-certificate-errors".into(),
+            "--host-resolver-rules=MAP *.test 127.0.0.1".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={width},{height}"),
+            format!("--lang={language}"),
+        ];
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": args,
+                "prefs": { "intl.accept_languages": language },
+            }),
+        );
+        capabilities.insert("acceptInsecureCerts".into(), json!(true));
+        // Several crypto back-ends are linked into the tests; WebDriver talk uses ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        client
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
+        Chrome {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.expect("url").to_string()
+    }
+
+    pub async fn source(&self) -> String {
+        self.client.source().await.expect("page source")
+    }
+
+    /// Types `text` into the field with id `id`, replacing what is there.
+    pub async fn type_into(&self, id: &str, text: &str) {
+        let field = self.by_id(id).await;
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    pub async fn by_id(&self, id: &str) -> fantoccini::elements::Element {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no #{id}: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    pub async fn click_link(&self, text: &str) {
+        self.client
+            .find(Locator::LinkText(text))
+            .await
+            .unwrap_or_else(|e| panic!("no link {text:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    pub async fn select(&self, id: &str, value: &str) {
+        self.by_id(id)
+            .await
+            .select_by_value(value)
+            .await
+            .expect("select");
+    }
+
+    /// Whether the element with id `id` is shown (laid out and visible).
+    pub async fn visible(&self, id: &str) -> bool {
+        self.by_id(id)
+            .await
+            .is_displayed()
+            .await
+            .expect("displayed")
+    }
+
+    /// The value of the input with id `id`.
+    pub async fn value(&self, id: &str) -> String {
+        self.by_id(id)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
+    /// Saves a screenshot as `<dir>/<name>.png`.
+    pub async fn screenshot(&self, dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("screenshot folder");
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Runs axe-core on the page; returns its serious and critical violations.
+    pub async fn serious_violations(&self) -> Vec<Violation> {
+        let axe =
+            std::fs::read_to_string(axe_core()).expect("axe-core (scripts/setup installs it)");
+        self.client
+            .execute(&axe, vec![])
+            .await
+            .expect("inject axe-core");
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations), e => done(String(e)));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        let Value::Array(found) = result else {
+            panic!("axe-core failed: {result}");
+        };
+        found
+            .into_iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| Violation {
+                id: v["id"].as_str().unwrap_or("").into(),
+                impact: v["impact"].as_str().unwrap_or("").into(),
+                help: v["help"].as_str().unwrap_or("").into(),
+                targets: v["nodes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|n| n["target"].to_string())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    pub async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+/// Where `scripts/setup` put axe-core.
+fn axe_core() -> PathBuf {
+    std::env::var_os("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/axe/node_modules/axe-core/axe.min.js")
+        })
+}
+
+/// Where the tests keep screenshots: `target/screenshots`, which CI keeps with the build.
+pub fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")
+}

@@ -1,0 +1,226 @@
+//! The whole journey as a person makes it, in headless Chromium: from an app to the login page,
+//! registration (with a mistake), activation by e-mail over SMTP, the forced password change,
+//! back in the app, single sign-on into a second app, the home page, and logging out
+//! everywhere. axe-core checks every page on the way.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use gerbang_examples::identity::Verifier;
+use gerbang_tests::chrome::{screenshot_dir, Chrome, Violation};
+use gerbang_tests::site::{Site, MAIL_WAIT};
+use gerbang_tests::{browser, smtp, Reserved};
+
+fn route(name: &str, title: &str, app: std::net::SocketAddr) -> String {
+    format!(
+        "[[route]]\nname = \"{name}\"\ntitle = \"{title}\"\nhost = \"{name}.test\"\nupstreams = [\"{app}\"]\npolicy = \"authenticated\"\nforward = [\"headers\", \"jwt\"]\n\n"
+    )
+}
+
+/// Runs axe-core on the current page and keeps what it finds, by page.
+async fn audit(chrome: &Chrome, page: &str, found: &mut Vec<(String, Violation)>) {
+    for v in chrome.serious_violations().await {
+        found.push((page.to_string(), v));
+    }
+}
+
+/// Waits until the page's source contains `text` (pages load after a click).
+async fn wait_for_text(chrome: &Chrome, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let source = chrome.source().await;
+        if source.contains(text) {
+            return source;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{text:?} not on {}:\n{source}",
+            chrome.url().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn register_activate_log_in_sso_and_log_out_everywhere() {
+    let (perizinan, berusaha) = (
+        Reserved::new("perizinan").await,
+        Reserved::new("berusaha").await,
+    );
+    let site = Site::build(
+        [
+            route("perizinan", "Perizinan Berusaha", perizinan.addr),
+            route("berusaha", "Portal Berusaha", berusaha.addr),
+        ]
+        .concat(),
+        Vec::new(),
+    )
+    .await;
+    let issuer = site.issuer.clone();
+    let _apps = [
+        perizinan.serve(Some(Verifier::new(
+            &issuer,
+            "perizinan",
+            site.gw.jwks_source(),
+        ))),
+        berusaha.serve(Some(Verifier::new(
+            &issuer,
+            "berusaha",
+            site.gw.jwks_source(),
+        ))),
+    ];
+    let app1 = site.gw.url("perizinan.test", "/whoami");
+    let app2 = site.gw.url("berusaha.test", "/whoami");
+    let shots = screenshot_dir().join("journey");
+    let chrome = Chrome::start(1280, 900, "id-ID").await;
+    let mut violations = Vec::new();
+
+    // An app sends the person to the login page.
+    chrome.goto(&app1).await;
+    wait_for_text(&chrome, "Lupa Password?").await;
+    assert!(chrome.url().await.starts_with(&format!("{issuer}/login")));
+    audit(&chrome, "login", &mut violations).await;
+    chrome.screenshot(&shots, "01-login").await;
+
+    // "Daftar": the KTP form; Paspor changes the fields, and back.
+    chrome.click_link("Daftar").await;
+    wait_for_text(&chrome, "Jenis Identitas").await;
+    assert!(chrome.visible("nik").await && !chrome.visible("passport_number").await);
+    chrome.select("identity_type", "passport").await;
+    assert!(!chrome.visible("nik").await && chrome.visible("passport_number").await);
+    assert!(chrome.visible("passport_office").await && chrome.visible("nationality").await);
+    chrome.screenshot(&shots, "02-register-passport").await;
+    chrome.select("identity_type", "ktp").await;
+    assert!(chrome.visible("nik").await && !chrome.visible("passport_number").await);
+    audit(&chrome, "register", &mut violations).await;
+
+    // A NIK that does not match the birth date: the error beside the field, the rest kept.
+    chrome.type_into("nik", "3174051208850001").await;
+    chrome.type_into("birth_date", "13-08-1985").await;
+    chrome.type_into("phone", "8123456789").await;
+    chrome.type_into("email", "sari@example.id").await;
+    chrome
+        .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
+        .await;
+    chrome.click("#terms").await;
+    chrome.click("button[type=submit]").await;
+    let page = wait_for_text(&chrome, "NIK tidak sesuai dengan Tanggal Lahir.").await;
+    assert!(page.contains("id=\"nik-error\""));
+    assert_eq!(
+        chrome
+            .by_id("nik")
+            .await
+            .attr("aria-invalid")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(chrome.value("email").await, "sari@example.id");
+    assert_eq!(chrome.value("phone").await, "8123456789");
+    assert_eq!(
+        chrome.value("captcha").await,
+        "",
+        "the captcha answer is not kept"
+    );
+    audit(&chrome, "register with errors", &mut violations).await;
+    chrome.screenshot(&shots, "03-register-errors").await;
+
+    // Corrected: "check your e-mail".
+    chrome.type_into("birth_date", "12-08-1985").await;
+    chrome
+        .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
+        .await;
+    chrome.click("button[type=submit]").await;
+    wait_for_text(&chrome, "Periksa e-mail Anda").await;
+    audit(&chrome, "check your e-mail", &mut violations).await;
+    chrome.screenshot(&shots, "04-check-email").await;
+
+    // The activation e-mail, over SMTP; its link; its button.
+    let first = site.smtp.wait_for("sari@example.id", 1, MAIL_WAIT).await;
+    chrome
+        .goto(&smtp::link(&first[0].text, "/activate?token=").unwrap())
+        .await;
+    wait_for_text(&chrome, "Aktifkan akun").await;
+    audit(&chrome, "activate", &mut violations).await;
+    chrome.screenshot(&shots, "05-activate").await;
+    chrome.click("button[type=submit]").await;
+    wait_for_text(&chrome, "Akun Anda sudah aktif").await;
+
+    // The second e-mail: user name and temporary password.
+    let mails = site.smtp.wait_for("sari@example.id", 2, MAIL_WAIT).await;
+    let second = mails
+        .iter()
+        .find(|m| m.subject == "User dan Password akun OSS")
+        .unwrap();
+    let username = smtp::labelled(&second.text, "User").unwrap();
+    let temporary = smtp::labelled(&second.text, "Password").unwrap();
+
+    // Back to the app: log in with them, choose a new password, land in the app.
+    chrome.goto(&app1).await;
+    wait_for_text(&chrome, "Lupa Password?").await;
+    chrome.type_into("username", &username).await;
+    chrome.type_into("password", &temporary).await;
+    chrome
+        .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
+        .await;
+    chrome.click("button[type=submit]").await;
+    wait_for_text(&chrome, "Buat password baru").await;
+    audit(&chrome, "new password", &mut violations).await;
+    chrome.screenshot(&shots, "06-new-password").await;
+    chrome.type_into("password", "sawah hijau di lereng").await;
+    chrome.type_into("confirm", "sawah hijau di lereng").await;
+    chrome.click("button[type=submit]").await;
+    let landed = wait_for_text(&chrome, "\"verified\":true").await;
+    assert!(
+        landed.contains(&format!("\"x-gerbang-user\":[\"{username}\"]")),
+        "{landed}"
+    );
+    assert!(
+        !landed.contains("__Host-gerbang-"),
+        "the gateway's cookies stay with it"
+    );
+    assert!(
+        chrome.url().await.starts_with(&app1),
+        "back in perizinan: {}",
+        chrome.url().await
+    );
+
+    // The second app: in without a login page.
+    chrome.goto(&app2).await;
+    let landed = wait_for_text(&chrome, "\"verified\":true").await;
+    assert!(landed.contains(&username));
+    assert!(chrome.url().await.starts_with(&app2));
+
+    // The home page: both apps, then log out everywhere.
+    chrome.goto(&format!("{issuer}/")).await;
+    let home = wait_for_text(&chrome, "Beranda").await;
+    assert!(home.contains("Perizinan Berusaha") && home.contains("Portal Berusaha"));
+    assert!(home.contains("3174********0001") && home.contains(&username));
+    audit(&chrome, "home", &mut violations).await;
+    chrome.screenshot(&shots, "07-home").await;
+    chrome
+        .click("form[action='/logout/everywhere'] button")
+        .await;
+    wait_for_text(&chrome, "Anda sudah keluar.").await;
+    audit(&chrome, "logged out", &mut violations).await;
+
+    // Both apps ask for a login again (the gateways hear of it within seconds).
+    for app in [&app1, &app2] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            chrome.goto(app).await;
+            if chrome.url().await.starts_with(&format!("{issuer}/login")) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{app} still lets the user in");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    chrome.quit().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core, serious or critical: {violations:#?}"
+    );
+}
