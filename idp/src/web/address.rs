@@ -128,6 +128,9 @@ async fn submit(
 ) -> Response {
     let field = |k: &str| field(form, k);
     let lang = lang(headers, Some(field("ui_locales")));
+    if field("refresh") == "captcha" {
+        return render(&p, lang, purpose, field("email").trim(), None).await;
+    }
     let now = now();
     if let Err(refusal) = admit(&p, headers, now).await {
         return refused(&p, lang, refusal);

@@ -88,6 +88,9 @@ pub async fn submit(
     let (sealed, username) = (field("request"), field("username").trim());
     let again =
         |error: Text, status: StatusCode| render(&p, lang, status, sealed, username, Some(error));
+    if field("refresh") == "captcha" {
+        return render(&p, lang, StatusCode::OK, sealed, username, None).await;
+    }
     let now = now();
     let address = match admit(&p, &headers, now).await {
         Ok(address) => address,

@@ -80,6 +80,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/captcha/{token}/audio", get(login::captcha_audio))
         .route("/static/gerbang.css", get(stylesheet))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(remember_language))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(provider)
 }
@@ -124,10 +125,42 @@ async fn not_found() -> impl IntoResponse {
 
 /// The page language: `ui_locales` when given, else `Accept-Language`, else Indonesian.
 fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
+    let remembered = header_str(headers, header::COOKIE).and_then(|c| {
+        c.split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == LANG_COOKIE)
+            .map(|(_, value)| value)
+    });
     Lang::choose(
-        ui_locales.filter(|l| !l.is_empty()),
+        ui_locales.filter(|l| !l.is_empty()).or(remembered),
         header_str(headers, header::ACCEPT_LANGUAGE),
     )
+}
+
+/// Remembers the language a person chose (the switch on every page, or a client's
+/// `ui_locales`), so the next pages speak it too.
+const LANG_COOKIE: &str = "__Host-gerbang-lang";
+
+async fn remember_language(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let chosen = request.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "ui_locales")
+            .map(|(_, v)| Lang::choose(Some(&v), None))
+    });
+    let mut response = next.run(request).await;
+    if let Some(lang) = chosen {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Secure; SameSite=Lax; Max-Age=31536000",
+            lang.code()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// Why a form post was turned away before its own checks.

@@ -39,6 +39,36 @@ pub fn helpdesk(lang: Lang, desk: &Helpdesk) -> Markup {
     }
 }
 
+/// The captcha of a form: its picture, the audio alternative, the answer field with its help
+/// and error. The answer is never shown again.
+fn captcha(lang: Lang, token: &str, error: Option<&str>) -> Markup {
+    let described = if error.is_some() {
+        "captcha-help captcha-error"
+    } else {
+        "captcha-help"
+    };
+    html! {
+        label for="captcha" { (t(lang, Text::Captcha)) }
+        img.captcha src={ "/captcha/" (token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
+        p.captcha-links { a href={ "/captcha/" (token) "/audio" } { (t(lang, Text::CaptchaAudio)) } }
+        input id="captcha" name="captcha" type="text" autocomplete="off" autocapitalize="characters"
+            placeholder=(t(lang, Text::CaptchaPlaceholder))
+            aria-invalid=[error.map(|_| "true")] aria-describedby=(described);
+        p.help id="captcha-help" { (t(lang, Text::CaptchaHelp)) }
+        @if let Some(e) = error { p.field-error id="captcha-error" { (e) } }
+    }
+}
+
+/// After the form's own button (so Enter still submits the form): another captcha picture. It
+/// posts the form back, so what was typed stays, and needs no script.
+fn captcha_refresh(lang: Lang) -> Markup {
+    html! {
+        p.captcha-links {
+            button.link type="submit" name="refresh" value="captcha" formnovalidate { (t(lang, Text::CaptchaRefresh)) }
+        }
+    }
+}
+
 /// What the login form shows again after a failed attempt (never the password).
 pub struct LoginForm<'a> {
     pub request_id: &'a str,
@@ -67,16 +97,9 @@ pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> String {
                 aria-describedby=[form.error.map(|_| "form-error")];
             label for="password" { (t(lang, Text::Password)) }
             input id="password" name="password" type="password" autocomplete="current-password" required;
-            label for="captcha" { (t(lang, Text::Captcha)) }
-            img.captcha src={ "/captcha/" (form.captcha_token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
-            p.captcha-links {
-                a href={ "/captcha/" (form.captcha_token) "/audio" } { (t(lang, Text::CaptchaAudio)) }
-                " · "
-                a href={ "/login?request=" (form.request_id) "&ui_locales=" (lang.code()) } { (t(lang, Text::CaptchaRefresh)) }
-            }
-            input id="captcha" name="captcha" type="text" autocomplete="off" required aria-describedby="captcha-help";
-            p.help id="captcha-help" { (t(lang, Text::CaptchaHelp)) }
+            (captcha(lang, form.captcha_token, None))
             button type="submit" { (t(lang, Text::LoginButton)) }
+            (captcha_refresh(lang))
         }
         p.links {
             a href="/register" { (t(lang, Text::Register)) }
@@ -368,15 +391,7 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>) -> String {
             (field(lang, form, Field::BirthDate, &v.birth_date))
             (field(lang, form, Field::Phone, &v.phone))
             (field(lang, form, Field::Email, &v.email))
-            label for="captcha" { (t(lang, Text::Captcha)) }
-            img.captcha src={ "/captcha/" (form.captcha_token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
-            p.captcha-links {
-                a href={ "/captcha/" (form.captcha_token) "/audio" } { (t(lang, Text::CaptchaAudio)) }
-            }
-            input id="captcha" name="captcha" type="text" autocomplete="off" placeholder=(t(lang, Text::CaptchaPlaceholder))
-                aria-invalid=[captcha_error.map(|_| "true")]
-                aria-describedby=[captcha_error.map(|_| "captcha-error")];
-            @if let Some(p) = captcha_error { p.field-error id="captcha-error" { (problem(lang, p)) } }
+            (captcha(lang, form.captcha_token, captcha_error.map(|p| problem(lang, p))))
             label.terms for="terms" {
                 input type="checkbox" id="terms" name="terms" value="on" checked[v.terms.is_some()]
                     aria-invalid=[terms_error.map(|_| "true")]
@@ -385,6 +400,7 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>) -> String {
             }
             @if let Some(p) = terms_error { p.field-error id="terms-error" { (problem(lang, p)) } }
             button type="submit" { (t(lang, Text::Submit)) }
+            (captcha_refresh(lang))
         }
         p.links { a href="/login" { (t(lang, Text::LoginTitle)) } }
     };
@@ -510,13 +526,9 @@ pub fn address_form(lang: Lang, form: &AddressForm<'_>) -> String {
             input type="hidden" name="captcha_token" value=(form.captcha_token);
             label for="email" { (t(lang, form.label)) }
             input id="email" name="email" type="text" autocomplete="email" value=(form.value);
-            label for="captcha" { (t(lang, Text::Captcha)) }
-            img.captcha src={ "/captcha/" (form.captcha_token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
-            p.captcha-links { a href={ "/captcha/" (form.captcha_token) "/audio" } { (t(lang, Text::CaptchaAudio)) } }
-            input id="captcha" name="captcha" type="text" autocomplete="off"
-                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "captcha-error")];
-            @if let Some(p) = error { p.field-error id="captcha-error" { (problem(lang, p)) } }
+            (captcha(lang, form.captcha_token, error.map(|p| problem(lang, p))))
             button type="submit" { (t(lang, Text::Submit)) }
+            (captcha_refresh(lang))
         }
         p.links { a href="/login" { (t(lang, Text::BackToLogin)) } }
     };

@@ -24,6 +24,8 @@ pub struct RegisterPost {
     captcha_token: String,
     captcha: String,
     ui_locales: String,
+    /// Set by the "another picture" button: show the form again with a new captcha.
+    refresh: String,
 }
 
 pub async fn page(
@@ -66,6 +68,9 @@ pub async fn submit(
     Form(post): Form<RegisterPost>,
 ) -> Response {
     let lang = lang(&headers, Some(&post.ui_locales));
+    if post.refresh == "captcha" {
+        return render(&p, lang, StatusCode::OK, &post.form, &[]).await;
+    }
     let now = now();
     if let Err(refusal) = admit(&p, &headers, now).await {
         return refused(&p, lang, refusal);
