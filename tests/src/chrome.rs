@@ -102,6 +102,28 @@ impl Chrome {
         self.client.source().await.expect("page source")
     }
 
+    /// Waits (up to 10 s) until the page's source contains one of `texts`; returns the source.
+    pub async fn wait_for_any(&self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let source = self.source().await;
+            if texts.iter().any(|t| source.contains(t)) {
+                return source;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "none of {texts:?} on {}:\n{source}",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the page's source contains `text` (pages load after a click).
+    pub async fn wait_for(&self, text: &str) -> String {
+        self.wait_for_any(&[text]).await
+    }
+
     /// Types `text` into the field with id `id`, replacing what is there.
     pub async fn type_into(&self, id: &str, text: &str) {
         let field = self.by_id(id).await;

@@ -12,56 +12,40 @@ use gerbang_tests::{browser, smtp};
 
 const PASSWORD: &str = "kuda laut biru";
 
-async fn wait_for(chrome: &Chrome, text: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let source = chrome.source().await;
-        if source.contains(text) {
-            return source;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{text:?} not on {}",
-            chrome.url().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn forgot_password_in_the_browser() {
     let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
     let chrome = Chrome::start(1280, 900, "id-ID").await;
     chrome.goto(&format!("{}/login", site.issuer)).await;
-    wait_for(&chrome, "Lupa Password?").await;
+    chrome.wait_for("Lupa Password?").await;
     chrome.click_link("Lupa Password?").await;
-    wait_for(&chrome, "Alamat e-mail atau User").await;
+    chrome.wait_for("Alamat e-mail atau User").await;
     chrome.type_into("email", "budi@example.test").await;
     chrome
         .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
         .await;
     chrome.click("button[type=submit]:not([name])").await;
-    wait_for(&chrome, "kami telah mengirim tautan").await;
+    chrome.wait_for("kami telah mengirim tautan").await;
 
     let mail = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
     chrome
         .goto(&smtp::link(&mail[0].text, "/password/reset?token=").unwrap())
         .await;
-    wait_for(&chrome, "Buat password baru").await;
+    chrome.wait_for("Buat password baru").await;
     chrome.type_into("password", "gunung biru di timur").await;
     chrome.type_into("confirm", "gunung biru di timur").await;
     chrome.click("button[type=submit]").await;
-    wait_for(&chrome, "Password Anda sudah diganti").await;
+    chrome.wait_for("Password Anda sudah diganti").await;
 
     chrome.click_link("Masuk").await;
-    wait_for(&chrome, "Lupa Password?").await;
+    chrome.wait_for("Lupa Password?").await;
     chrome.type_into("username", "budi").await;
     chrome.type_into("password", "gunung biru di timur").await;
     chrome
         .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
         .await;
     chrome.click("button[type=submit]:not([name])").await;
-    wait_for(&chrome, "Beranda").await;
+    chrome.wait_for("Beranda").await;
     chrome.quit().await;
 }
 
@@ -70,15 +54,15 @@ async fn the_language_switch_sticks_and_ui_locales_works() {
     let site = Site::start().await;
     let chrome = Chrome::start(390, 844, "id-ID").await;
     chrome.goto(&format!("{}/login", site.issuer)).await;
-    wait_for(&chrome, "lang=\"id\"").await;
+    chrome.wait_for("lang=\"id\"").await;
     chrome.click_link("English").await;
-    wait_for(&chrome, "Forgot password?").await;
+    chrome.wait_for("Forgot password?").await;
     // The next pages speak English too, though the browser asks for Indonesian.
     chrome.click_link("Register").await;
-    let page = wait_for(&chrome, "Identity type").await;
+    let page = chrome.wait_for("Identity type").await;
     assert!(page.contains("lang=\"en\""));
     chrome.click_link("Bahasa Indonesia").await;
-    wait_for(&chrome, "Jenis Identitas").await;
+    chrome.wait_for("Jenis Identitas").await;
     chrome.quit().await;
 
     // A client's ui_locales=en, in a browser that asks for Indonesian.
@@ -86,7 +70,7 @@ async fn the_language_switch_sticks_and_ui_locales_works() {
     chrome
         .goto(&format!("{}/login?ui_locales=en", site.issuer))
         .await;
-    wait_for(&chrome, "Log in").await;
+    chrome.wait_for("Log in").await;
     chrome.quit().await;
 }
 
@@ -95,7 +79,7 @@ async fn another_captcha_picture_keeps_what_was_typed() {
     let site = Site::start().await;
     let chrome = Chrome::start(1280, 900, "id-ID").await;
     chrome.goto(&format!("{}/register", site.issuer)).await;
-    wait_for(&chrome, "Jenis Identitas").await;
+    chrome.wait_for("Jenis Identitas").await;
     let before = chrome
         .by_id("captcha")
         .await

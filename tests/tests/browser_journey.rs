@@ -25,23 +25,6 @@ async fn audit(chrome: &Chrome, page: &str, found: &mut Vec<(String, Violation)>
     }
 }
 
-/// Waits until the page's source contains `text` (pages load after a click).
-async fn wait_for_text(chrome: &Chrome, text: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let source = chrome.source().await;
-        if source.contains(text) {
-            return source;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{text:?} not on {}:\n{source}",
-            chrome.url().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn register_activate_log_in_sso_and_log_out_everywhere() {
     let (perizinan, berusaha) = (
@@ -78,14 +61,14 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
 
     // An app sends the person to the login page.
     chrome.goto(&app1).await;
-    wait_for_text(&chrome, "Lupa Password?").await;
+    chrome.wait_for("Lupa Password?").await;
     assert!(chrome.url().await.starts_with(&format!("{issuer}/login")));
     audit(&chrome, "login", &mut violations).await;
     chrome.screenshot(&shots, "01-login").await;
 
     // "Daftar": the KTP form; Paspor changes the fields, and back.
     chrome.click_link("Daftar").await;
-    wait_for_text(&chrome, "Jenis Identitas").await;
+    chrome.wait_for("Jenis Identitas").await;
     assert!(chrome.visible("nik").await && !chrome.visible("passport_number").await);
     chrome.select("identity_type", "passport").await;
     assert!(!chrome.visible("nik").await && chrome.visible("passport_number").await);
@@ -105,7 +88,9 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
         .await;
     chrome.click("#terms").await;
     chrome.click("button[type=submit]").await;
-    let page = wait_for_text(&chrome, "NIK tidak sesuai dengan Tanggal Lahir.").await;
+    let page = chrome
+        .wait_for("NIK tidak sesuai dengan Tanggal Lahir.")
+        .await;
     assert!(page.contains("id=\"nik-error\""));
     assert_eq!(
         chrome
@@ -133,7 +118,7 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
         .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
         .await;
     chrome.click("button[type=submit]").await;
-    wait_for_text(&chrome, "Periksa e-mail Anda").await;
+    chrome.wait_for("Periksa e-mail Anda").await;
     audit(&chrome, "check your e-mail", &mut violations).await;
     chrome.screenshot(&shots, "04-check-email").await;
 
@@ -142,11 +127,11 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     chrome
         .goto(&smtp::link(&first[0].text, "/activate?token=").unwrap())
         .await;
-    wait_for_text(&chrome, "Aktifkan akun").await;
+    chrome.wait_for("Aktifkan akun").await;
     audit(&chrome, "activate", &mut violations).await;
     chrome.screenshot(&shots, "05-activate").await;
     chrome.click("button[type=submit]").await;
-    wait_for_text(&chrome, "Akun Anda sudah aktif").await;
+    chrome.wait_for("Akun Anda sudah aktif").await;
 
     // The second e-mail: user name and temporary password.
     let mails = site.smtp.wait_for("sari@example.id", 2, MAIL_WAIT).await;
@@ -159,20 +144,20 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
 
     // Back to the app: log in with them, choose a new password, land in the app.
     chrome.goto(&app1).await;
-    wait_for_text(&chrome, "Lupa Password?").await;
+    chrome.wait_for("Lupa Password?").await;
     chrome.type_into("username", &username).await;
     chrome.type_into("password", &temporary).await;
     chrome
         .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
         .await;
     chrome.click("button[type=submit]").await;
-    wait_for_text(&chrome, "Buat password baru").await;
+    chrome.wait_for("Buat password baru").await;
     audit(&chrome, "new password", &mut violations).await;
     chrome.screenshot(&shots, "06-new-password").await;
     chrome.type_into("password", "sawah hijau di lereng").await;
     chrome.type_into("confirm", "sawah hijau di lereng").await;
     chrome.click("button[type=submit]").await;
-    let landed = wait_for_text(&chrome, "\"verified\":true").await;
+    let landed = chrome.wait_for("\"verified\":true").await;
     assert!(
         landed.contains(&format!("\"x-gerbang-user\":[\"{username}\"]")),
         "{landed}"
@@ -189,13 +174,13 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
 
     // The second app: in without a login page.
     chrome.goto(&app2).await;
-    let landed = wait_for_text(&chrome, "\"verified\":true").await;
+    let landed = chrome.wait_for("\"verified\":true").await;
     assert!(landed.contains(&username));
     assert!(chrome.url().await.starts_with(&app2));
 
     // The home page: both apps, then log out everywhere.
     chrome.goto(&format!("{issuer}/")).await;
-    let home = wait_for_text(&chrome, "Beranda").await;
+    let home = chrome.wait_for("Beranda").await;
     assert!(home.contains("Perizinan Berusaha") && home.contains("Portal Berusaha"));
     assert!(home.contains("3174********0001") && home.contains(&username));
     audit(&chrome, "home", &mut violations).await;
@@ -203,7 +188,7 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     chrome
         .click("form[action='/logout/everywhere'] button")
         .await;
-    wait_for_text(&chrome, "Anda sudah keluar.").await;
+    chrome.wait_for("Anda sudah keluar.").await;
     audit(&chrome, "logged out", &mut violations).await;
 
     // Both apps ask for a login again (the gateways hear of it within seconds).

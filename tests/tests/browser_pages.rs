@@ -5,37 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, Instant};
-
 use gerbang_tests::browser;
 use gerbang_tests::chrome::{screenshot_dir, Chrome, Violation};
 use gerbang_tests::site::{ktp, nik, Site};
 
 const PASSWORD: &str = "kuda laut biru";
 
-/// Waits for `marker` (a text in either language) on the page.
-async fn shown(chrome: &Chrome, markers: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let source = chrome.source().await;
-        if markers.iter().any(|m| source.contains(m)) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "none of {markers:?} on {}",
-            chrome.url().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Logs in on the provider's own login page.
 async fn log_in(chrome: &Chrome, issuer: &str, lang: &str, username: &str, password: &str) {
     chrome
         .goto(&format!("{issuer}/login?ui_locales={lang}"))
         .await;
-    shown(chrome, &["captcha"]).await;
+    chrome.wait_for_any(&["captcha"]).await;
     chrome.type_into("username", username).await;
     chrome.type_into("password", password).await;
     chrome
@@ -62,7 +43,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             let q = format!("ui_locales={lang}");
 
             chrome.goto(&format!("{issuer}/login?{q}")).await;
-            shown(&chrome, &["Lupa Password?", "Forgot password?"]).await;
+            chrome
+                .wait_for_any(&["Lupa Password?", "Forgot password?"])
+                .await;
             take(
                 &chrome,
                 &dir,
@@ -75,7 +58,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             .await;
 
             chrome.goto(&format!("{issuer}/register?{q}")).await;
-            shown(&chrome, &["Jenis Identitas", "Identity type"]).await;
+            chrome
+                .wait_for_any(&["Jenis Identitas", "Identity type"])
+                .await;
             take(
                 &chrome,
                 &dir,
@@ -101,7 +86,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             chrome.type_into("nik", "12345").await;
             chrome.type_into("phone", "0812").await;
             chrome.click("button[type=submit]").await;
-            shown(&chrome, &["Periksa isian", "Please check"]).await;
+            chrome
+                .wait_for_any(&["Periksa isian", "Please check"])
+                .await;
             take(
                 &chrome,
                 &dir,
@@ -116,7 +103,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             chrome
                 .goto(&format!("{issuer}/activate?token=example&{q}"))
                 .await;
-            shown(&chrome, &["Aktifkan akun", "Activate account"]).await;
+            chrome
+                .wait_for_any(&["Aktifkan akun", "Activate account"])
+                .await;
             take(
                 &chrome,
                 &dir,
@@ -129,7 +118,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             .await;
 
             chrome.goto(&format!("{issuer}/forgot-password?{q}")).await;
-            shown(&chrome, &["Lupa Password", "Forgot password"]).await;
+            chrome
+                .wait_for_any(&["Lupa Password", "Forgot password"])
+                .await;
             take(
                 &chrome,
                 &dir,
@@ -144,7 +135,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             chrome
                 .goto(&format!("{issuer}/authorize?client_id=unknown&{q}"))
                 .await;
-            shown(&chrome, &["Terjadi kesalahan", "Something went wrong"]).await;
+            chrome
+                .wait_for_any(&["Terjadi kesalahan", "Something went wrong"])
+                .await;
             take(
                 &chrome,
                 &dir,
@@ -157,7 +150,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             .await;
 
             log_in(&chrome, &issuer, lang, &fresh, &temporary).await;
-            shown(&chrome, &["Buat password baru", "Choose a new password"]).await;
+            chrome
+                .wait_for_any(&["Buat password baru", "Choose a new password"])
+                .await;
             take(
                 &chrome,
                 &dir,
@@ -170,9 +165,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             .await;
 
             log_in(&chrome, &issuer, lang, "budi", PASSWORD).await;
-            shown(&chrome, &["Beranda", "Home"]).await;
+            chrome.wait_for_any(&["Beranda", "Home"]).await;
             chrome.goto(&format!("{issuer}/?{q}")).await;
-            shown(&chrome, &["Beranda", "Home"]).await;
+            chrome.wait_for_any(&["Beranda", "Home"]).await;
             take(
                 &chrome,
                 &dir,
