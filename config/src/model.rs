@@ -207,7 +207,7 @@ pub struct Accounts {
     pub activation_link_lifetime: Duration,
     /// The "Lupa Password?" reset link (default 60 min).
     pub reset_link_lifetime: Duration,
-    /// The temporary password of the second e-mail, if never used (default 72 h).
+    /// The temporary password of the second e-mail, if never used (default 24 h).
     pub temporary_password_lifetime: Duration,
 }
 

@@ -586,7 +586,7 @@ impl<'a> Checker<'a> {
             raw.temporary_password_hours.as_ref(),
             "accounts.temporary_password_hours",
             1..=24 * 14,
-            72,
+            24,
         );
         Some(Accounts {
             activation_link_lifetime: hours * activation? as u32,

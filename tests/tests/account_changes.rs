@@ -202,4 +202,25 @@ async fn account_pages_need_a_session_and_the_right_origin() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
+    // `Origin: null` (what `Referrer-Policy: no-referrer` makes browsers send) counts as this
+    // origin only with Fetch Metadata saying so.
+    let form = [
+        ("current", PASSWORD),
+        ("password", "gajah terbang tinggi"),
+        ("confirm", "gajah terbang tinggi"),
+    ];
+    let post = |site_header: Option<&'static str>| {
+        let mut request = site
+            .browser
+            .post(format!("{}/account/password", site.issuer))
+            .header("origin", "null")
+            .form(&form);
+        if let Some(value) = site_header {
+            request = request.header("sec-fetch-site", value);
+        }
+        request.send()
+    };
+    assert_eq!(post(None).await.unwrap().status(), 403);
+    assert_eq!(post(Some("cross-site")).await.unwrap().status(), 403);
+    assert_eq!(post(Some("same-origin")).await.unwrap().status(), 200);
 }

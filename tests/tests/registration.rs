@@ -591,3 +591,18 @@ async fn starttls_never_falls_back_to_clear_text() {
     }
     assert!(smtp.messages().is_empty(), "nothing went out in clear text");
 }
+
+/// The public forms cannot flood a mailbox: repeated reset requests for one account within the
+/// cool-down send one e-mail (and answer the same every time).
+#[tokio::test]
+async fn reset_requests_cannot_flood_a_mailbox() {
+    let site = Site::with_users(vec![("budi".into(), "kuda laut biru".into())]).await;
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(site.ask("/forgot-password", "budi@example.test").await);
+    }
+    assert!(answers.iter().all(|a| a == &answers[0] && a.0 == 200));
+    site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(site.smtp.messages().len(), 1, "one e-mail, not five");
+}

@@ -99,23 +99,9 @@ async fn tell_the_owner(
     let Some(owner) = p.store.user_by_key(key).await? else {
         return Ok(());
     };
-    let notice = format!("registration-notice:{}", owner.id);
-    let store = p.store.as_ref();
-    if store
-        .peek_once(OneTimeKind::RegistrationNotice, &notice, now)
-        .await?
-        .is_some()
-    {
+    if !may_mail(p, "registration-notice", &owner.id, 3600, now).await? {
         return Ok(());
     }
-    store
-        .put_once(
-            OneTimeKind::RegistrationNotice,
-            &notice,
-            b"sent",
-            now + 3600,
-        )
-        .await?;
     let lang = user_lang(&owner);
     let mail = templates::already_registered(
         &owner.email,
@@ -135,6 +121,34 @@ async fn tell_the_owner(
     .await;
     Ok(())
 }
+
+/// Whether the account `user_id` may be sent a `purpose` message now: at most one per
+/// `cooldown` seconds, so that nobody can flood someone's mailbox through the public forms
+/// (which answer the same either way, so the limit tells nothing).
+pub(super) async fn may_mail(
+    p: &Provider,
+    purpose: &str,
+    user_id: &str,
+    cooldown: u64,
+    now: Timestamp,
+) -> Result<bool, EnrolmentError> {
+    let key = format!("{purpose}:{user_id}");
+    let store = p.store.as_ref();
+    if store
+        .peek_once(OneTimeKind::MailCooldown, &key, now)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    store
+        .put_once(OneTimeKind::MailCooldown, &key, b"sent", now + cooldown)
+        .await?;
+    Ok(true)
+}
+
+/// How often the public forms may mail one account a new link.
+pub(super) const LINK_COOLDOWN: u64 = 60;
 
 /// Follows an activation link: activates the account and queues the e-mail with its user name
 /// and a temporary password, in one store transaction.
@@ -204,7 +218,9 @@ pub async fn resend(
     let Some(mut user) = store.user_by_key(&UniqueKey::Email(email.into())).await? else {
         return Ok(());
     };
-    if user.status != UserStatus::Pending {
+    if user.status != UserStatus::Pending
+        || !may_mail(p, "activation", &user.id, LINK_COOLDOWN, now).await?
+    {
         return Ok(());
     }
     if let Some(old) = user.attributes.get(ACTIVATION_ATTRIBUTE) {

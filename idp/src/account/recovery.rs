@@ -25,6 +25,9 @@ pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), Enro
     let Some(mut user) = user.filter(|u| u.status == UserStatus::Active) else {
         return Ok(());
     };
+    if !enrolment::may_mail(p, "reset", &user.id, enrolment::LINK_COOLDOWN, now).await? {
+        return Ok(());
+    }
     let link = token::random_token();
     let lifetime = p.config.accounts.reset_link_lifetime.as_secs();
     if let Some(old) = user.attributes.get(RESET_ATTRIBUTE) {

@@ -120,9 +120,9 @@ pub enum OneTimeKind {
     PasswordChange,
     /// A new e-mail address waiting for its confirmation link to be followed.
     EmailChange,
-    /// Marks that an account's owner was told of a registration naming it, so repeats within
-    /// the hour send nothing more.
-    RegistrationNotice,
+    /// Marks that an account was sent a message of some kind, so that repeats within the
+    /// cool-down send nothing more (nobody can flood a mailbox through the public forms).
+    MailCooldown,
 }
 
 impl OneTimeKind {
@@ -138,7 +138,7 @@ impl OneTimeKind {
             OneTimeKind::Consent => "consent",
             OneTimeKind::PasswordChange => "password_change",
             OneTimeKind::EmailChange => "email_change",
-            OneTimeKind::RegistrationNotice => "registration_notice",
+            OneTimeKind::MailCooldown => "mail_cooldown",
         }
     }
 }

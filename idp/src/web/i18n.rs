@@ -138,7 +138,7 @@ texts! {
     LinkInvalidTitle => ("Tautan tidak berlaku", "Link no longer valid"),
     LinkInvalid => ("Tautan ini sudah dipakai atau sudah kedaluwarsa. Minta tautan baru, atau masuk bila akun Anda sudah aktif.", "This link has been used or has expired. Ask for a new one, or log in if your account is already active."),
     NewPasswordTitle => ("Buat password baru", "Choose a new password"),
-    NewPasswordHelp => ("Password sementara harus diganti. Gunakan minimal 8 karakter; kalimat yang mudah Anda ingat lebih baik daripada kata yang rumit.", "Your temporary password must be replaced. Use at least 8 characters; a sentence you can remember beats a complicated word."),
+    NewPasswordHelp => ("Password sementara harus diganti. Gunakan minimal 8 karakter, sebaiknya 15 atau lebih; kalimat yang mudah Anda ingat lebih baik daripada kata yang rumit.", "Your temporary password must be replaced. Use at least 8 characters, better 15 or more; a sentence you can remember beats a complicated word."),
     NewPassword => ("Password baru", "New password"),
     ConfirmPassword => ("Ulangi password baru", "Repeat the new password"),
     SaveButton => ("Simpan", "Save"),

@@ -91,10 +91,7 @@ async fn security_headers(mut response: Response) -> Response {
         (header::CACHE_CONTROL, "no-store"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        // Not `no-referrer`: with it, browsers send `Origin: null` on the pages' own form posts,
-        // which the same-origin check must refuse. `same-origin` still keeps URLs (with their
-        // one-time tokens) from other sites.
-        (header::REFERRER_POLICY, "same-origin"),
+        (header::REFERRER_POLICY, "no-referrer"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self' https:; frame-ancestors 'none'",
@@ -262,5 +259,14 @@ fn redirect(location: &str) -> Response {
 
 /// A form post must come from the provider's own pages (CSRF defence beside SameSite cookies).
 fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {
-    header_str(headers, header::ORIGIN).is_none_or(|origin| origin == p.issuer)
+    match header_str(headers, header::ORIGIN) {
+        // Not a browser, or an old one: SameSite cookies and the forms' own tokens stand.
+        None => true,
+        // `Referrer-Policy: no-referrer` makes browsers send `Origin: null` even on a page's
+        // own form posts; Fetch Metadata then tells whether the post came from this origin.
+        Some("null") => {
+            headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin")
+        }
+        Some(origin) => origin == p.issuer,
+    }
 }
