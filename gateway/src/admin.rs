@@ -110,7 +110,7 @@ fn read_password() -> Result<String, AdminError> {
         AdminError::Input(format!("cannot read the password from standard input: {e}"))
     })?;
     let password = text.trim_end_matches(['\n', '\r']).to_string();
-    check_policy(&password).map_err(|e| AdminError::Input(e.to_string()))?;
+    check_policy(&password, &[]).map_err(|e| AdminError::Input(e.to_string()))?;
     Ok(password)
 }
 

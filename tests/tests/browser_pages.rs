@@ -5,18 +5,46 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::PathBuf;
+
 use gerbang_tests::browser;
 use gerbang_tests::chrome::{screenshot_dir, Chrome, Violation};
 use gerbang_tests::site::{ktp, nik, Site};
 
 const PASSWORD: &str = "kuda laut biru";
 
+/// What the pages showed: screenshots taken, and what was wrong with them.
+struct Gallery {
+    dir: PathBuf,
+    violations: Vec<(String, Violation)>,
+    too_wide: Vec<String>,
+}
+
+impl Gallery {
+    /// Screenshot, accessibility audit and width check of the page `chrome` shows.
+    async fn shot(&mut self, chrome: &Chrome, page: &str, lang: &str, width: u32) {
+        let name = format!("{page}-{lang}-{width}");
+        chrome.screenshot(&self.dir, &name).await;
+        for v in chrome.serious_violations().await {
+            self.violations.push((name.clone(), v));
+        }
+        let scroll_width = chrome
+            .client
+            .execute("return document.documentElement.scrollWidth;", vec![])
+            .await
+            .unwrap();
+        if scroll_width.as_u64().unwrap_or(0) > u64::from(width) {
+            self.too_wide.push(format!("{name}: {scroll_width}px"));
+        }
+    }
+}
+
 /// Logs in on the provider's own login page.
 async fn log_in(chrome: &Chrome, issuer: &str, lang: &str, username: &str, password: &str) {
     chrome
         .goto(&format!("{issuer}/login?ui_locales={lang}"))
         .await;
-    chrome.wait_for_any(&["captcha"]).await;
+    chrome.wait_for("captcha").await;
     chrome.type_into("username", username).await;
     chrome.type_into("password", password).await;
     chrome
@@ -33,182 +61,115 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (fresh, temporary) = site.enrol(&fields, "baru@example.id").await;
     let issuer = site.issuer.clone();
-    let dir = screenshot_dir().join("pages");
-    let mut violations: Vec<(String, Violation)> = Vec::new();
-    let mut too_wide = Vec::new();
+    let mut gallery = Gallery {
+        dir: screenshot_dir().join("pages"),
+        violations: Vec::new(),
+        too_wide: Vec::new(),
+    };
 
     for (lang, accept) in [("id", "id-ID"), ("en", "en-GB")] {
         for width in [390, 1280] {
             let chrome = Chrome::start(width, 844, accept).await;
             let q = format!("ui_locales={lang}");
-
-            chrome.goto(&format!("{issuer}/login?{q}")).await;
-            chrome
-                .wait_for_any(&["Lupa Password?", "Forgot password?"])
-                .await;
-            take(
-                &chrome,
-                &dir,
-                "login",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
-
-            chrome.goto(&format!("{issuer}/register?{q}")).await;
-            chrome
-                .wait_for_any(&["Jenis Identitas", "Identity type"])
-                .await;
-            take(
-                &chrome,
-                &dir,
-                "register-ktp",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
-            chrome.select("identity_type", "passport").await;
-            take(
-                &chrome,
-                &dir,
-                "register-passport",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
-            chrome.select("identity_type", "ktp").await;
-            chrome.type_into("nik", "12345").await;
-            chrome.type_into("phone", "0812").await;
-            chrome.click("button[type=submit]").await;
-            chrome
-                .wait_for_any(&["Periksa isian", "Please check"])
-                .await;
-            take(
-                &chrome,
-                &dir,
-                "register-errors",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
-
-            chrome
-                .goto(&format!("{issuer}/activate?token=example&{q}"))
-                .await;
-            chrome
-                .wait_for_any(&["Aktifkan akun", "Activate account"])
-                .await;
-            take(
-                &chrome,
-                &dir,
-                "activate",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
-
-            chrome.goto(&format!("{issuer}/forgot-password?{q}")).await;
-            chrome
-                .wait_for_any(&["Lupa Password", "Forgot password"])
-                .await;
-            take(
-                &chrome,
-                &dir,
-                "forgot-password",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
-
-            chrome
-                .goto(&format!("{issuer}/authorize?client_id=unknown&{q}"))
-                .await;
-            chrome
-                .wait_for_any(&["Terjadi kesalahan", "Something went wrong"])
-                .await;
-            take(
-                &chrome,
-                &dir,
-                "error",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
+            // (page, path, what shows it is there) for the pages reached by their address.
+            let pages = [
+                (
+                    "login",
+                    format!("/login?{q}"),
+                    ["Lupa Password?", "Forgot password?"],
+                ),
+                (
+                    "register-ktp",
+                    format!("/register?{q}"),
+                    ["Jenis Identitas", "Identity type"],
+                ),
+                (
+                    "activate",
+                    format!("/activate?token=example&{q}"),
+                    ["Aktifkan akun", "Activate account"],
+                ),
+                (
+                    "resend-activation",
+                    format!("/activate/resend?{q}"),
+                    ["Kirim ulang", "Send the activation"],
+                ),
+                (
+                    "forgot-password",
+                    format!("/forgot-password?{q}"),
+                    ["Lupa Password", "Forgot password"],
+                ),
+                (
+                    "link-invalid",
+                    format!("/password/reset?token=spent&{q}"),
+                    ["Tautan tidak berlaku", "Link no longer valid"],
+                ),
+                (
+                    "error",
+                    format!("/authorize?client_id=unknown&{q}"),
+                    ["Terjadi kesalahan", "Something went wrong"],
+                ),
+                (
+                    "logout-confirm",
+                    format!("/logout?{q}"),
+                    ["Keluar dari semua", "Log out of every"],
+                ),
+            ];
+            for (page, path, markers) in &pages {
+                chrome.goto(&format!("{issuer}{path}")).await;
+                chrome.wait_for_any(markers).await;
+                gallery.shot(&chrome, page, lang, width).await;
+                if *page == "register-ktp" {
+                    chrome.select("identity_type", "passport").await;
+                    gallery
+                        .shot(&chrome, "register-passport", lang, width)
+                        .await;
+                    chrome.select("identity_type", "ktp").await;
+                    chrome.type_into("nik", "12345").await;
+                    chrome.type_into("phone", "0812").await;
+                    chrome.click("button[type=submit]").await;
+                    chrome
+                        .wait_for_any(&["Periksa isian", "Please check"])
+                        .await;
+                    gallery.shot(&chrome, "register-errors", lang, width).await;
+                }
+            }
 
             log_in(&chrome, &issuer, lang, &fresh, &temporary).await;
             chrome
                 .wait_for_any(&["Buat password baru", "Choose a new password"])
                 .await;
-            take(
-                &chrome,
-                &dir,
-                "new-password",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
+            gallery.shot(&chrome, "new-password", lang, width).await;
 
             log_in(&chrome, &issuer, lang, "budi", PASSWORD).await;
             chrome.wait_for_any(&["Beranda", "Home"]).await;
-            chrome.goto(&format!("{issuer}/?{q}")).await;
-            chrome.wait_for_any(&["Beranda", "Home"]).await;
-            take(
-                &chrome,
-                &dir,
-                "home",
-                lang,
-                width,
-                &mut violations,
-                &mut too_wide,
-            )
-            .await;
+            for (page, path, markers) in [
+                ("home", "/", ["Beranda", "Home"]),
+                (
+                    "change-password",
+                    "/account/password",
+                    ["Password saat ini", "Current password"],
+                ),
+                (
+                    "change-contact",
+                    "/account/contact",
+                    ["Ubah e-mail", "Change e-mail"],
+                ),
+            ] {
+                chrome.goto(&format!("{issuer}{path}?{q}")).await;
+                chrome.wait_for_any(&markers).await;
+                gallery.shot(&chrome, page, lang, width).await;
+            }
             chrome.quit().await;
         }
     }
     assert!(
-        violations.is_empty(),
-        "axe-core, serious or critical: {violations:#?}"
+        gallery.violations.is_empty(),
+        "axe-core, serious or critical: {:#?}",
+        gallery.violations
     );
-    assert!(too_wide.is_empty(), "wider than the screen: {too_wide:?}");
-}
-
-/// Screenshot, accessibility audit and width check of the current page.
-async fn take(
-    chrome: &Chrome,
-    dir: &std::path::Path,
-    page: &str,
-    lang: &str,
-    width: u32,
-    violations: &mut Vec<(String, Violation)>,
-    too_wide: &mut Vec<String>,
-) {
-    let name = format!("{page}-{lang}-{width}");
-    chrome.screenshot(dir, &name).await;
-    for v in chrome.serious_violations().await {
-        violations.push((name.clone(), v));
-    }
-    let scroll_width = chrome
-        .client
-        .execute("return document.documentElement.scrollWidth;", vec![])
-        .await
-        .unwrap();
-    if scroll_width.as_u64().unwrap_or(0) > u64::from(width) {
-        too_wide.push(format!("{name}: {scroll_width}px"));
-    }
+    assert!(
+        gallery.too_wide.is_empty(),
+        "wider than the screen: {:?}",
+        gallery.too_wide
+    );
 }

@@ -262,7 +262,7 @@ pub async fn set_password(
     new_password: &str,
     now: Timestamp,
 ) -> Result<User, EnrolmentError> {
-    password::check_policy(new_password)?;
+    password::check_policy(new_password, &[&user.username, &user.email])?;
     user.password_hash = Some(p.passwords.hash(new_password).await?);
     user.must_change_password = false;
     user.attributes.remove(TEMPORARY_UNTIL);

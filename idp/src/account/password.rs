@@ -23,7 +23,9 @@ pub enum PasswordError {
     TooShort,
     #[error("the password is longer than {MAX_LENGTH} characters")]
     TooLong,
-    #[error("the password is one of the most common passwords")]
+    #[error(
+        "the password is too easy to guess: a common password, a pattern or the account's own name"
+    )]
     Common,
     #[error("too many passwords are being checked: try again in a moment")]
     Busy,
@@ -73,8 +75,11 @@ const COMMON: &[&str] = &[
     "changeme",
 ];
 
-/// Checks a new password against the policy.
-pub fn check_policy(password: &str) -> Result<(), PasswordError> {
+/// Checks a new password against the policy (NIST SP 800-63B): long enough, not too long, and
+/// not easily guessed — not one of the passwords people choose first (our Indonesian list and
+/// zxcvbn's dictionaries of common passwords, names and keyboard patterns), nor built from the
+/// account's own `context` (user name, e-mail). No composition rules.
+pub fn check_policy(password: &str, context: &[&str]) -> Result<(), PasswordError> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
         return Err(PasswordError::TooShort);
@@ -83,6 +88,10 @@ pub fn check_policy(password: &str) -> Result<(), PasswordError> {
         return Err(PasswordError::TooLong);
     }
     if COMMON.contains(&password.to_lowercase().as_str()) {
+        return Err(PasswordError::Common);
+    }
+    // zxcvbn's cost grows with length; past 64 characters no password is guessable anyway.
+    if length <= 64 && zxcvbn::zxcvbn(password, context).score() < zxcvbn::Score::Two {
         return Err(PasswordError::Common);
     }
     Ok(())
@@ -175,11 +184,41 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert_eq!(check_policy("short"), Err(PasswordError::TooShort));
-        assert_eq!(check_policy("Password"), Err(PasswordError::Common));
-        assert_eq!(check_policy(&"x".repeat(257)), Err(PasswordError::TooLong));
-        assert_eq!(check_policy("kuda laut biru"), Ok(()));
-        assert_eq!(check_policy("日本語のパスワード"), Ok(()));
+        let none: &[&str] = &[];
+        assert_eq!(check_policy("short", none), Err(PasswordError::TooShort));
+        assert_eq!(
+            check_policy(&"x".repeat(257), none),
+            Err(PasswordError::TooLong)
+        );
+        for common in [
+            "Password",
+            "bismillah",
+            "12345678",
+            "qwertyuiop",
+            "aaaaaaaaaa",
+            "abcdefgh",
+            "iloveyou2",
+            "sunshine1",
+        ] {
+            assert_eq!(
+                check_policy(common, none),
+                Err(PasswordError::Common),
+                "{common}"
+            );
+        }
+        // Built from the account's own name.
+        assert_eq!(
+            check_policy("budisantoso1", &["budisantoso", "budi@example.id"]),
+            Err(PasswordError::Common)
+        );
+        for good in [
+            "kuda laut biru",
+            "日本語のパスワード",
+            "sawah hijau di lereng",
+            "Tr0mbone-Kopi",
+        ] {
+            assert_eq!(check_policy(good, none), Ok(()), "{good}");
+        }
     }
 
     #[tokio::test]
@@ -199,6 +238,6 @@ mod tests {
         assert!(!passwords.verify("x", Some("not a hash")).await.unwrap());
         let temp = temporary_password();
         assert_eq!(temp.len(), 16);
-        assert_eq!(check_policy(&temp), Ok(()));
+        assert_eq!(check_policy(&temp, &[]), Ok(()));
     }
 }

@@ -101,7 +101,7 @@ pub async fn reset(
     let Some(user) = holder(p, link, now).await? else {
         return Ok(None);
     };
-    super::password::check_policy(new_password)?;
+    super::password::check_policy(new_password, &[&user.username, &user.email])?;
     if p.store
         .take_once(OneTimeKind::ResetLink, &token::hash(link), now)
         .await?
