@@ -140,7 +140,26 @@ pub struct Session {
 
 #[derive(Debug, Clone)]
 pub enum Store {
+    /// The embedded default: one process.
     Sled { path: PathBuf },
+    /// Shared by several instances.
+    Postgres(Postgres),
+}
+
+/// A PostgreSQL store shared by several instances.
+#[derive(Debug, Clone)]
+pub struct Postgres {
+    /// `postgres://user@host:port/database` (a secret: it may carry a password).
+    pub url: Secret,
+    /// The tables live in this schema when given, else in the server's search path.
+    pub schema: Option<String>,
+    /// Connections per instance.
+    pub pool_size: usize,
+    /// How long a caller waits for a connection, or for a new one to open, before failing.
+    pub timeout: Duration,
+    /// Apply pending migrations when the server starts; when false, `gerbang migrate` does it
+    /// and a server refuses to start on another schema version.
+    pub migrate_at_start: bool,
 }
 
 #[derive(Debug, Clone)]

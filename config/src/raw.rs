@@ -94,6 +94,11 @@ pub(crate) struct RawSession {
 pub(crate) struct RawStore {
     pub backend: Option<S<String>>,
     pub path: Option<S<String>>,
+    pub url: Option<S<RawSecret>>,
+    pub schema: Option<S<String>>,
+    pub pool_size: Option<S<i64>>,
+    pub timeout_secs: Option<S<i64>>,
+    pub migrate_at_start: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

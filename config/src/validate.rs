@@ -423,11 +423,58 @@ impl<'a> Checker<'a> {
             None | Some(("sled", _)) => Some(Store::Sled {
                 path: self.path(raw.path.as_ref().map_or("data/store", |p| p.get_ref())),
             }),
+            Some(("postgres", span)) => {
+                let Some(raw_url) = &raw.url else {
+                    self.report(
+                        span,
+                        "store.url",
+                        "the postgres backend needs `url`, e.g. { env = \"GERBANG_DATABASE_URL\" }",
+                    );
+                    return None;
+                };
+                let url = self.secret(raw_url, "store.url")?;
+                if !["postgres://", "postgresql://"]
+                    .iter()
+                    .any(|scheme| url.expose().starts_with(scheme))
+                {
+                    self.report(
+                        raw_url.span(),
+                        "store.url",
+                        "a PostgreSQL URL starts with postgres://, e.g. \"postgres://gerbang@db.internal:5432/gerbang\"",
+                    );
+                    return None;
+                }
+                let schema = raw.schema.as_ref().map(|s| s.get_ref().clone());
+                if let (Some(name), Some(raw_schema)) = (&schema, &raw.schema) {
+                    if name.is_empty()
+                        || !name
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    {
+                        self.report(
+                            raw_schema.span(),
+                            "store.schema",
+                            "a schema name is lower-case letters, digits and `_`",
+                        );
+                    }
+                }
+                let pool_size =
+                    self.int_in(raw.pool_size.as_ref(), "store.pool_size", 1..=1000, 16);
+                let timeout =
+                    self.int_in(raw.timeout_secs.as_ref(), "store.timeout_secs", 1..=300, 5);
+                Some(Store::Postgres(Postgres {
+                    url,
+                    schema,
+                    pool_size: pool_size? as usize,
+                    timeout: Duration::from_secs(timeout? as u64),
+                    migrate_at_start: raw.migrate_at_start.as_ref().is_none_or(|b| *b.get_ref()),
+                }))
+            }
             Some((other, span)) => {
                 self.report(
                     span,
                     "store.backend",
-                    format!("`{other}` is not a store backend: use \"sled\""),
+                    format!("`{other}` is not a store backend: use \"sled\" or \"postgres\""),
                 );
                 None
             }

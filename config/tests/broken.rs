@@ -408,3 +408,29 @@ fn unknown_account_key() {
         ["broken.toml:14:1: accounts.link_days: unknown field `link_days`, expected one of `activation_link_hours`, `reset_link_minutes`, `temporary_password_hours`"]
     );
 }
+
+#[test]
+fn postgres_store_problems() {
+    let store = |body: &str| problems(&with(&format!("\n[store]\nbackend = \"postgres\"\n{body}")));
+    let found = [
+        store(""),
+        store("url = \"mysql://db/gerbang\"\n"),
+        store("url = { env = \"GERBANG_UNSET\" }\n"),
+        store("url = \"postgres://db/gerbang\"\nschema = \"Gerbang-Prod\"\npool_size = 0\ntimeout_secs = 900\n"),
+        store("url = \"postgres://db/gerbang\"\nmigrate_at_start = \"yes\"\n"),
+    ];
+    assert_eq!(
+        found,
+        [
+            vec!["broken.toml:14:11: store.url: the postgres backend needs `url`, e.g. { env = \"GERBANG_DATABASE_URL\" }"],
+            vec!["broken.toml:15:7: store.url: a PostgreSQL URL starts with postgres://, e.g. \"postgres://gerbang@db.internal:5432/gerbang\""],
+            vec!["broken.toml:15:7: store.url: environment variable `GERBANG_UNSET` is not set: export it before starting"],
+            vec![
+                "broken.toml:16:10: store.schema: a schema name is lower-case letters, digits and `_`",
+                "broken.toml:17:13: store.pool_size: 0 is out of range: use a value from 1 to 1000",
+                "broken.toml:18:16: store.timeout_secs: 900 is out of range: use a value from 1 to 300",
+            ],
+            vec!["broken.toml:16:20: store.migrate_at_start: invalid type: string \"yes\", expected a boolean"],
+        ]
+    );
+}

@@ -7,14 +7,12 @@ use std::io::Read;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use gerbang_config::{Config, Store as StoreConfig};
+use gerbang_config::Config;
 use gerbang_idp::account::enrolment;
 use gerbang_idp::account::password::{check_policy, Passwords};
 use gerbang_idp::keys::{rotate, SigningAlg};
 use gerbang_idp::provider::{now, Provider};
-use gerbang_idp::store::{
-    AuditEvent, Identity, NewUser, SharedStore, SledStore, UniqueKey, User, UserStatus,
-};
+use gerbang_idp::store::{AuditEvent, Identity, NewUser, SharedStore, UniqueKey, User, UserStatus};
 
 #[derive(Subcommand)]
 pub enum UsersCommand {
@@ -98,12 +96,6 @@ pub enum AdminError {
     Enrolment(#[from] gerbang_idp::account::enrolment::EnrolmentError),
 }
 
-fn open(config: &Config) -> Result<SharedStore, AdminError> {
-    match &config.store {
-        StoreConfig::Sled { path } => Ok(Arc::new(SledStore::open(path)?)),
-    }
-}
-
 fn read_password() -> Result<String, AdminError> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| {
@@ -146,7 +138,7 @@ async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
 }
 
 pub async fn run(config: &Config, command: AdminCommand) -> Result<String, AdminError> {
-    let store = open(config)?;
+    let store = crate::store::open(config).await?;
     match command {
         AdminCommand::Users(users) => run_users(config, &store, users).await,
         AdminCommand::Keys(keys) => run_keys(config, &store, keys).await,

@@ -111,14 +111,13 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
 /// password, which is returned to be printed (once; it is stored only as a hash).
 pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
     use gerbang_idp::account::password::{temporary_password, Passwords};
-    use gerbang_idp::store::{Identity, NewUser, SledStore, UserStatus, UserStore};
-    let gerbang_config::Store::Sled { path } = &config.store;
+    use gerbang_idp::store::{Identity, NewUser, UserStatus};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(GatewayError::Runtime)?;
     runtime.block_on(async {
-        let store = SledStore::open(path)?;
+        let store = crate::store::open(config).await?;
         if !store.users().await?.is_empty() {
             return Ok(None);
         }

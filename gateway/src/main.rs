@@ -10,6 +10,7 @@ mod logging;
 mod pages;
 mod proxy;
 mod serve;
+mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::KeysCommand,
     },
+    /// Bring a PostgreSQL store's tables to this version (servers can also do it at start).
+    Migrate {
+        #[arg(long, short, env = "GERBANG_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Show the newest audit events: logins, logouts, tokens, key rotations.
     Audit {
         #[arg(long, short, env = "GERBANG_CONFIG")]
@@ -94,11 +100,16 @@ fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Command::Users { config, command } => {
-            administer(config, admin::AdminCommand::Users(command))
+            administer_store(config, admin::AdminCommand::Users(command))
         }
-        Command::Keys { config, command } => administer(config, admin::AdminCommand::Keys(command)),
+        Command::Keys { config, command } => {
+            administer_store(config, admin::AdminCommand::Keys(command))
+        }
         Command::Audit { config, limit } => {
-            administer(config, admin::AdminCommand::Audit { limit })
+            administer_store(config, admin::AdminCommand::Audit { limit })
+        }
+        Command::Migrate { config } => {
+            administer(config, |config| Box::pin(store::migrate(config)))
         }
         Command::Demo => {
             let started = demo::config(std::path::Path::new(".")).and_then(|config| {
@@ -112,7 +123,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn administer(config: Option<PathBuf>, command: admin::AdminCommand) -> ExitCode {
+fn administer_store(config: Option<PathBuf>, command: admin::AdminCommand) -> ExitCode {
+    administer(config, |config| Box::pin(admin::run(config, command)))
+}
+
+/// An administrative task's output or its error, printed.
+type Task<'a, E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, E>> + 'a>>;
+
+/// Loads the configuration and runs `task` on it, printing what it answers.
+fn administer<E: std::fmt::Display>(
+    config: Option<PathBuf>,
+    task: impl for<'a> FnOnce(&'a Config) -> Task<'a, E>,
+) -> ExitCode {
     let Some(path) = config else {
         return fail(&"give the configuration with --config FILE (or GERBANG_CONFIG)");
     };
@@ -127,7 +149,7 @@ fn administer(config: Option<PathBuf>, command: admin::AdminCommand) -> ExitCode
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    match runtime.block_on(admin::run(&config, command)) {
+    match runtime.block_on(task(&config)) {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use cookie::Key;
-use gerbang_config::{Config, Policy, Store as StoreConfig};
+use gerbang_config::{Config, Policy};
 use gerbang_idp::provider::Provider;
-use gerbang_idp::store::{SharedStore, SledStore};
+use gerbang_idp::store::SharedStore;
 use pingora::lb::health_check::TcpHealthCheck;
 use pingora::lb::LoadBalancer;
 use pingora::listeners::tls::TlsSettings;
@@ -46,9 +46,7 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         .enable_all()
         .build()
         .map_err(GatewayError::Runtime)?;
-    let store: SharedStore = match &config.store {
-        StoreConfig::Sled { path } => Arc::new(SledStore::open(path)?),
-    };
+    let store: SharedStore = startup.block_on(crate::store::open(&config))?;
     let cookie_key = match &config.session.cookie_secret {
         Some(secret) => Key::derive_from(secret.expose().as_bytes()),
         None => {

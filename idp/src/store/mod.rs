@@ -7,10 +7,13 @@
 //! flush (sled: every 500 ms) and may be lost in a crash, which only costs a retry.
 
 mod model;
+mod pg_store;
 mod sled_store;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+#[cfg(any(test, feature = "conformance"))]
+pub mod test_database;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use model::*;
+pub use pg_store::{PgStore, SCHEMA_VERSION};
 pub use sled_store::SledStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +34,9 @@ pub enum StoreError {
     /// The backend failed (disk, connection, corrupt record); the message names what.
     #[error("store backend: {0}")]
     Backend(String),
+    /// The database's tables are older (or newer) than this build expects.
+    #[error("the database schema is at version {found}, this gerbang needs version {needed}: run `gerbang migrate --config FILE` (with this version of gerbang) first")]
+    SchemaVersion { found: i32, needed: i32 },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

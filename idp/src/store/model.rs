@@ -38,6 +38,24 @@ pub struct NewUser {
     pub attributes: BTreeMap<String, String>,
 }
 
+impl User {
+    /// The record of a new account, with a fresh id.
+    pub fn new(new: NewUser, now: Timestamp) -> User {
+        User {
+            id: new_id(),
+            username: new.username,
+            email: new.email,
+            phone: new.phone,
+            identity: new.identity,
+            status: new.status,
+            password_hash: new.password_hash,
+            must_change_password: new.must_change_password,
+            attributes: new.attributes,
+            created_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
@@ -76,6 +94,19 @@ impl UniqueKey {
             UniqueKey::Email(email.trim().to_lowercase()),
             identity,
         ]
+    }
+
+    /// The same key in its canonical spelling: callers may pass any; the index holds this one.
+    pub fn normalised(&self) -> UniqueKey {
+        match self {
+            UniqueKey::Username(u) => UniqueKey::Username(u.trim().to_lowercase()),
+            UniqueKey::Email(e) => UniqueKey::Email(e.trim().to_lowercase()),
+            UniqueKey::Nik(n) => UniqueKey::Nik(n.trim().to_string()),
+            UniqueKey::Passport { number, country } => UniqueKey::Passport {
+                number: number.trim().to_ascii_uppercase(),
+                country: country.trim().to_ascii_uppercase(),
+            },
+        }
     }
 
     /// The canonical text of the key, as the backends index it.
@@ -160,6 +191,27 @@ pub struct Mail {
     /// Not handed out again before this time (a claimed message is leased; a failed one backs off).
     pub not_before: Timestamp,
     pub last_error: Option<String>,
+}
+
+impl Mail {
+    /// A message queued at `now`, due at once.
+    pub fn new(message: NewMail, now: Timestamp) -> Mail {
+        Mail {
+            // Time first, so the outbox is read oldest first.
+            id: format!("{now:016x}{}", new_id()),
+            message,
+            queued_at: now,
+            attempts: 0,
+            not_before: now,
+            last_error: None,
+        }
+    }
+}
+
+/// 128 random bits, hex: record identifiers.
+pub fn new_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

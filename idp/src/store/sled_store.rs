@@ -39,12 +39,6 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Backend(format!("corrupt record: {e}")))
 }
 
-/// 128 random bits, hex: record identifiers.
-pub(crate) fn new_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn once_key(kind: OneTimeKind, key_hash: &str) -> Vec<u8> {
     format!("{}:{key_hash}", kind.as_str()).into_bytes()
 }
@@ -129,21 +123,10 @@ impl UserStore for SledStore {
         mail: Option<NewMail>,
         now: Timestamp,
     ) -> StoreResult<User> {
-        let user = User {
-            id: new_id(),
-            username: new.username,
-            email: new.email,
-            phone: new.phone,
-            identity: new.identity,
-            status: new.status,
-            password_hash: new.password_hash,
-            must_change_password: new.must_change_password,
-            attributes: new.attributes,
-            created_at: now,
-        };
+        let user = User::new(new, now);
         let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
         let record = encode(&user)?;
-        let queued = mail.map(|message| new_mail(message, now));
+        let queued = mail.map(|message| Mail::new(message, now));
         let queued_record = queued.as_ref().map(encode).transpose()?;
         (&self.users, &self.unique, &self.outbox)
             .transaction(|(users, unique, outbox)| {
@@ -168,16 +151,7 @@ impl UserStore for SledStore {
     }
 
     async fn user_by_key(&self, key: &UniqueKey) -> StoreResult<Option<User>> {
-        let canonical = match key {
-            // Callers may pass any spelling; the index holds the canonical one.
-            UniqueKey::Username(u) => UniqueKey::Username(u.trim().to_lowercase()),
-            UniqueKey::Email(e) => UniqueKey::Email(e.trim().to_lowercase()),
-            UniqueKey::Nik(n) => UniqueKey::Nik(n.trim().to_string()),
-            UniqueKey::Passport { number, country } => UniqueKey::Passport {
-                number: number.trim().to_ascii_uppercase(),
-                country: country.trim().to_ascii_uppercase(),
-            },
-        };
+        let canonical = key.normalised();
         match self.unique.get(canonical.canonical()).map_err(backend)? {
             Some(id) => self.user(&String::from_utf8_lossy(&id)).await,
             None => Ok(None),
@@ -192,7 +166,7 @@ impl UserStore for SledStore {
     ) -> StoreResult<()> {
         let record = encode(user)?;
         let new_keys = UniqueKey::of(&user.username, &user.email, &user.identity);
-        let queued = mail.map(|message| new_mail(message, now));
+        let queued = mail.map(|message| Mail::new(message, now));
         let queued_record = queued.as_ref().map(encode).transpose()?;
         (&self.users, &self.unique, &self.outbox)
             .transaction(|(users, unique, outbox)| {
@@ -379,22 +353,10 @@ impl OneTimeStore for SledStore {
     }
 }
 
-fn new_mail(message: NewMail, now: Timestamp) -> Mail {
-    Mail {
-        // Time first, so the outbox is read oldest first.
-        id: format!("{now:016x}{}", new_id()),
-        message,
-        queued_at: now,
-        attempts: 0,
-        not_before: now,
-        last_error: None,
-    }
-}
-
 #[async_trait]
 impl OutboxStore for SledStore {
     async fn enqueue_mail(&self, message: NewMail, now: Timestamp) -> StoreResult<String> {
-        let mail = new_mail(message, now);
+        let mail = Mail::new(message, now);
         self.outbox
             .insert(mail.id.as_bytes(), encode(&mail)?)
             .map_err(backend)?;

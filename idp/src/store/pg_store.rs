@@ -1,0 +1,706 @@
+//! The PostgreSQL backend, for several Gerbang instances sharing one store. Uniqueness and
+//! single use are the database's: unique keys are a primary key, a one-time value is taken by
+//! one `DELETE … RETURNING`, and outbox claims use `FOR UPDATE SKIP LOCKED`, so no instance
+//! reads and then writes what another may have changed in between.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+use super::*;
+
+/// The schema's versions, applied in order by [`PgStore::migrate`].
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+pub struct PgStore {
+    pool: Pool,
+    /// Drives every connection, whichever runtime asked for it: a connection opened by a
+    /// short-lived start-up runtime would otherwise die with it.
+    _connections: ConnectionRuntime,
+}
+
+/// A small runtime of its own on which connections are opened and driven.
+struct ConnectionRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for ConnectionRuntime {
+    fn drop(&mut self) {
+        // The store may be dropped inside async code, where a blocking shutdown would panic.
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Opens connections on the store's runtime (see `PgStore::_connections`).
+struct SpawnOn(tokio::runtime::Handle);
+
+impl deadpool_postgres::Connect for SpawnOn {
+    fn connect(
+        &self,
+        config: &tokio_postgres::Config,
+    ) -> Pin<Box<dyn Future<Output = PgConnectResult> + Send + '_>> {
+        let config = config.clone();
+        let opened = self.0.spawn(open_connection(config.clone()));
+        Box::pin(async move {
+            match opened.await {
+                Ok(result) => result,
+                // Only when the store's runtime is shutting down: open one here instead.
+                Err(_) => open_connection(config).await,
+            }
+        })
+    }
+}
+
+type PgConnectResult =
+    Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>;
+
+/// Opens a connection and spawns its driver on the current runtime.
+async fn open_connection(config: tokio_postgres::Config) -> PgConnectResult {
+    let (client, connection) = config.connect(NoTls).await?;
+    let driver = tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %e, "PostgreSQL connection ended");
+        }
+    });
+    Ok((client, driver))
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(backend)
+}
+
+/// Timestamps and counts as PostgreSQL's BIGINT.
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn uint(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl PgStore {
+    /// A pool of connections to the configured database, its tables in the configured schema
+    /// (else the server's search path). Nothing connects until the first use.
+    pub fn connect(options: &gerbang_config::Postgres) -> StoreResult<PgStore> {
+        let mut config: tokio_postgres::Config = options.url.expose().parse().map_err(backend)?;
+        config.connect_timeout(options.timeout);
+        if let Some(schema) = &options.schema {
+            config.options(format!("-c search_path={schema}"));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("gerbang-postgres")
+            .enable_all()
+            .build()
+            .map_err(backend)?;
+        let manager = Manager::from_connect(
+            config,
+            SpawnOn(runtime.handle().clone()),
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size)
+            .wait_timeout(Some(options.timeout))
+            .create_timeout(Some(options.timeout))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(backend)?;
+        Ok(PgStore {
+            pool,
+            _connections: ConnectionRuntime(Some(runtime)),
+        })
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(backend)
+    }
+
+    /// Runs one statement on a pooled connection: how many rows it touched.
+    async fn execute(&self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
+        self.client()
+            .await?
+            .execute(sql, params)
+            .await
+            .map_err(backend)
+    }
+
+    async fn rows(&self, sql: &str, params: Params<'_>) -> StoreResult<Vec<Row>> {
+        self.client()
+            .await?
+            .query(sql, params)
+            .await
+            .map_err(backend)
+    }
+
+    async fn row(&self, sql: &str, params: Params<'_>) -> StoreResult<Option<Row>> {
+        self.client()
+            .await?
+            .query_opt(sql, params)
+            .await
+            .map_err(backend)
+    }
+
+    /// The record (JSON in the first column) of the row a query finds, if any.
+    async fn fetch_one<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+    ) -> StoreResult<Option<T>> {
+        let row = self.row(sql, params).await?;
+        row.map(|r| from_json(r.get(0))).transpose()
+    }
+
+    /// The records (JSON in the first column) of the rows a query finds.
+    async fn fetch_all<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+    ) -> StoreResult<Vec<T>> {
+        let rows = self.rows(sql, params).await?;
+        rows.iter().map(|r| from_json(r.get(0))).collect()
+    }
+
+    async fn row_one(&self, sql: &str, params: Params<'_>) -> StoreResult<Row> {
+        self.client()
+            .await?
+            .query_one(sql, params)
+            .await
+            .map_err(backend)
+    }
+
+    /// The newest migration applied to the database (0 when none is).
+    pub async fn schema_version(&self) -> StoreResult<i32> {
+        let client = self.client().await?;
+        let exists = client
+            .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+            .await
+            .map_err(backend)?
+            .get::<_, bool>(0);
+        if !exists {
+            return Ok(0);
+        }
+        let row = client
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.get(0))
+    }
+
+    /// Fails unless the database is at exactly the version this build expects.
+    pub async fn check_schema(&self) -> StoreResult<()> {
+        match self.schema_version().await? {
+            SCHEMA_VERSION => Ok(()),
+            found => Err(StoreError::SchemaVersion {
+                found,
+                needed: SCHEMA_VERSION,
+            }),
+        }
+    }
+
+    /// Applies the migrations not yet applied, one transaction each, under an advisory lock so
+    /// that instances starting together do not race. Returns the schema version.
+    pub async fn migrate(&self) -> StoreResult<i32> {
+        let mut client = self.client().await?;
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )
+            .await
+            .map_err(backend)?;
+        let mut version = 0;
+        for (number, sql) in MIGRATIONS {
+            let tx = client.transaction().await.map_err(backend)?;
+            tx.execute("SELECT pg_advisory_xact_lock(7403392011)", &[])
+                .await
+                .map_err(backend)?;
+            let applied = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[number],
+                )
+                .await
+                .map_err(backend)?
+                .is_some();
+            if !applied {
+                tx.batch_execute(sql).await.map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[number],
+                )
+                .await
+                .map_err(backend)?;
+            }
+            tx.commit().await.map_err(backend)?;
+            version = *number;
+        }
+        Ok(version)
+    }
+
+    /// Claims `keys` for user `id` inside `tx`; another holder of any of them aborts.
+    async fn claim_keys(tx: &Transaction<'_>, keys: &[UniqueKey], id: &str) -> StoreResult<()> {
+        for key in keys {
+            let canonical = key.canonical();
+            let inserted = tx
+                .execute(
+                    "INSERT INTO unique_keys (key, user_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    &[&canonical, &id],
+                )
+                .await
+                .map_err(backend)?;
+            if inserted == 0 {
+                let holder: String = tx
+                    .query_one(
+                        "SELECT user_id FROM unique_keys WHERE key = $1",
+                        &[&canonical],
+                    )
+                    .await
+                    .map_err(backend)?
+                    .get(0);
+                if holder != id {
+                    return Err(StoreError::Taken(key.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn queue_in(
+        tx: &Transaction<'_>,
+        mail: Option<NewMail>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        if let Some(message) = mail {
+            let mail = Mail::new(message, now);
+            tx.execute(
+                "INSERT INTO outbox (id, message, queued_at, attempts, not_before) VALUES ($1, $2, $3, 0, $3)",
+                &[&mail.id, &to_json(&mail.message)?, &int(now)],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn create_user(
+        &self,
+        new: NewUser,
+        mail: Option<NewMail>,
+        now: Timestamp,
+    ) -> StoreResult<User> {
+        let user = User::new(new, now);
+        let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.execute(
+            "INSERT INTO users (id, record) VALUES ($1, $2)",
+            &[&user.id, &to_json(&user)?],
+        )
+        .await
+        .map_err(backend)?;
+        Self::claim_keys(&tx, &keys, &user.id).await?;
+        Self::queue_in(&tx, mail, now).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(user)
+    }
+
+    async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        self.fetch_one("SELECT record FROM users WHERE id = $1", &[&id])
+            .await
+    }
+
+    async fn user_by_key(&self, key: &UniqueKey) -> StoreResult<Option<User>> {
+        self.fetch_one(
+            "SELECT u.record FROM unique_keys k JOIN users u ON u.id = k.user_id WHERE k.key = $1",
+            &[&key.normalised().canonical()],
+        )
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        user: &User,
+        mail: Option<NewMail>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let new_keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let old = tx
+            .query_opt(
+                "SELECT record FROM users WHERE id = $1 FOR UPDATE",
+                &[&user.id],
+            )
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound)?;
+        let old: User = from_json(old.get(0))?;
+        Self::claim_keys(&tx, &new_keys, &user.id).await?;
+        for key in UniqueKey::of(&old.username, &old.email, &old.identity) {
+            if !new_keys.contains(&key) {
+                tx.execute(
+                    "DELETE FROM unique_keys WHERE key = $1 AND user_id = $2",
+                    &[&key.canonical(), &user.id],
+                )
+                .await
+                .map_err(backend)?;
+            }
+        }
+        tx.execute(
+            "UPDATE users SET record = $2 WHERE id = $1",
+            &[&user.id, &to_json(user)?],
+        )
+        .await
+        .map_err(backend)?;
+        Self::queue_in(&tx, mail, now).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn delete_user(&self, id: &str) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let deleted = tx
+            .execute("DELETE FROM users WHERE id = $1", &[&id])
+            .await
+            .map_err(backend)?;
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        self.fetch_all("SELECT record FROM users ORDER BY id", &[])
+            .await
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        self.execute(
+                "INSERT INTO sessions (id_hash, user_id, record) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id_hash) DO UPDATE SET user_id = EXCLUDED.user_id, record = EXCLUDED.record",
+                &[&session.id_hash, &session.user_id, &to_json(session)?],
+            ).await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str) -> StoreResult<Option<Session>> {
+        self.fetch_one(
+            "SELECT record FROM sessions WHERE id_hash = $1",
+            &[&id_hash],
+        )
+        .await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM sessions WHERE id_hash = $1", &[&id_hash])
+            .await?;
+        Ok(())
+    }
+
+    async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<Session>> {
+        self.fetch_all(
+            "SELECT record FROM sessions WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await
+    }
+
+    async fn delete_sessions_of(&self, user_id: &str) -> StoreResult<usize> {
+        let deleted = self
+            .execute("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+            .await?;
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
+    }
+}
+
+#[async_trait]
+impl OneTimeStore for PgStore {
+    async fn put_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        value: &[u8],
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.execute(
+                "INSERT INTO one_time (kind, key_hash, value, expires_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, key_hash) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at",
+                &[&kind.as_str(), &key_hash, &value, &int(expires_at)],
+            ).await?;
+        Ok(())
+    }
+
+    async fn take_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        let row = self.row(
+                "DELETE FROM one_time WHERE kind = $1 AND key_hash = $2 RETURNING value, expires_at",
+                &[&kind.as_str(), &key_hash],
+            ).await?;
+        Ok(row.and_then(|r| (uint(r.get(1)) > now).then(|| r.get(0))))
+    }
+
+    async fn peek_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        let row = self
+            .row(
+                "SELECT value FROM one_time WHERE kind = $1 AND key_hash = $2 AND expires_at > $3",
+                &[&kind.as_str(), &key_hash, &int(now)],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize> {
+        let purged = self
+            .execute("DELETE FROM one_time WHERE expires_at <= $1", &[&int(now)])
+            .await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+    }
+}
+
+fn mail_from_row(row: &tokio_postgres::Row) -> StoreResult<Mail> {
+    let attempts: i32 = row.get(3);
+    Ok(Mail {
+        id: row.get(0),
+        message: from_json(row.get(1))?,
+        queued_at: uint(row.get(2)),
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        not_before: uint(row.get(4)),
+        last_error: row.get(5),
+    })
+}
+
+#[async_trait]
+impl OutboxStore for PgStore {
+    async fn enqueue_mail(&self, message: NewMail, now: Timestamp) -> StoreResult<String> {
+        let mail = Mail::new(message, now);
+        self.execute(
+                "INSERT INTO outbox (id, message, queued_at, attempts, not_before) VALUES ($1, $2, $3, 0, $3)",
+                &[&mail.id, &to_json(&mail.message)?, &int(now)],
+            ).await?;
+        Ok(mail.id)
+    }
+
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<Mail>> {
+        let until = now + lease.as_secs().max(1);
+        let rows = self.rows(
+                "WITH due AS (SELECT id FROM outbox WHERE not_before <= $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                 UPDATE outbox o SET not_before = $3, attempts = o.attempts + 1 FROM due WHERE o.id = due.id \
+                 RETURNING o.id, o.message, o.queued_at, o.attempts, o.not_before, o.last_error",
+                &[&int(now), &int(limit as u64), &int(until)],
+            ).await?;
+        rows.iter().map(mail_from_row).collect()
+    }
+
+    async fn mail_sent(&self, id: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM outbox WHERE id = $1", &[&id])
+            .await?;
+        Ok(())
+    }
+
+    async fn mail_failed(&self, id: &str, retry_at: Timestamp, error: &str) -> StoreResult<()> {
+        let updated = self
+            .execute(
+                "UPDATE outbox SET not_before = $2, last_error = $3 WHERE id = $1",
+                &[&id, &int(retry_at), &error],
+            )
+            .await?;
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn pending_mail(&self) -> StoreResult<usize> {
+        let count: i64 = self
+            .row_one("SELECT count(*) FROM outbox", &[])
+            .await?
+            .get(0);
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl AuditStore for PgStore {
+    async fn record(&self, event: &AuditEvent) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO audit (record) VALUES ($1)",
+            &[&to_json(event)?],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn recent_events(&self, limit: usize) -> StoreResult<Vec<AuditEvent>> {
+        self.fetch_all(
+            "SELECT record FROM audit ORDER BY seq DESC LIMIT $1",
+            &[&int(limit as u64)],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl KeyStore for PgStore {
+    async fn put_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+        self.execute(
+                "INSERT INTO signing_keys (kid, record) VALUES ($1, $2) ON CONFLICT (kid) DO UPDATE SET record = EXCLUDED.record",
+                &[&key.kid, &to_json(key)?],
+            ).await?;
+        Ok(())
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        self.fetch_all("SELECT record FROM signing_keys ORDER BY kid", &[])
+            .await
+    }
+
+    async fn secret(
+        &self,
+        name: &str,
+        make: &(dyn Fn() -> Vec<u8> + Send + Sync),
+    ) -> StoreResult<Vec<u8>> {
+        let client = self.client().await?;
+        let fresh = make();
+        // The first instance's value wins; every other reads it back.
+        client
+            .execute(
+                "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                &[&name, &fresh],
+            )
+            .await
+            .map_err(backend)?;
+        let row = client
+            .query_one("SELECT value FROM secrets WHERE name = $1", &[&name])
+            .await
+            .map_err(backend)?;
+        Ok(row.get(0))
+    }
+}
+
+fn window_start(window: Duration, now: Timestamp) -> u64 {
+    let w = window.as_secs().max(1);
+    now - now % w
+}
+
+#[async_trait]
+impl CounterStore for PgStore {
+    async fn hit(&self, key: &str, window: Duration, now: Timestamp) -> StoreResult<u64> {
+        let row = self.row_one(
+                "INSERT INTO counters (key, window_start, count) VALUES ($1, $2, 1) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   count = CASE WHEN counters.window_start = EXCLUDED.window_start THEN counters.count + 1 ELSE 1 END, \
+                   window_start = EXCLUDED.window_start \
+                 RETURNING count",
+                &[&key, &int(window_start(window, now))],
+            ).await?;
+        Ok(uint(row.get(0)))
+    }
+
+    async fn count(&self, key: &str, window: Duration, now: Timestamp) -> StoreResult<u64> {
+        let row = self
+            .row(
+                "SELECT count FROM counters WHERE key = $1 AND window_start = $2",
+                &[&key, &int(window_start(window, now))],
+            )
+            .await?;
+        Ok(row.map_or(0, |r| uint(r.get(0))))
+    }
+
+    async fn reset(&self, key: &str) -> StoreResult<()> {
+        self.execute("DELETE FROM counters WHERE key = $1", &[&key])
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for PgStore {
+    async fn revoke(&self, subject: &str, until: Timestamp) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.execute(
+            "INSERT INTO revoked (subject, until) VALUES ($1, $2) ON CONFLICT (subject) DO UPDATE SET until = EXCLUDED.until",
+            &[&subject, &int(until)],
+        )
+        .await
+        .map_err(backend)?;
+        tx.execute(
+            "INSERT INTO revocation_log (subject, until) VALUES ($1, $2)",
+            &[&subject, &int(until)],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn is_revoked(&self, subject: &str, now: Timestamp) -> StoreResult<bool> {
+        let row = self
+            .row(
+                "SELECT 1 FROM revoked WHERE subject = $1 AND until > $2",
+                &[&subject, &int(now)],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+
+    async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<(String, Timestamp)>, u64)> {
+        let rows = self
+            .rows(
+                "SELECT seq, subject, until FROM revocation_log WHERE seq > $1 ORDER BY seq",
+                &[&int(cursor)],
+            )
+            .await?;
+        let last = rows.last().map_or(cursor, |r| uint(r.get(0)));
+        Ok((
+            rows.iter().map(|r| (r.get(1), uint(r.get(2)))).collect(),
+            last,
+        ))
+    }
+}

@@ -1,0 +1,77 @@
+//! A fresh PostgreSQL schema for one test, dropped when the test ends. The database is the one
+//! `GERBANG_TEST_POSTGRES` names (default: the CI machine's
+//! `postgres://postgres@127.0.0.1:5432/test`). No database, no pass: a test that needs one
+//! fails with the address it tried; it never skips.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use gerbang_config::{Postgres, Secret};
+
+pub fn database_url() -> String {
+    std::env::var("GERBANG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A schema of its own in the test database; dropped (with everything in it) on drop.
+pub struct TestSchema {
+    pub name: String,
+}
+
+impl TestSchema {
+    pub async fn create() -> TestSchema {
+        let bytes: [u8; 8] = rand::random();
+        let name = format!(
+            "gerbang_test_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let client = connect()
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", database_url()));
+        client
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .await
+            .unwrap();
+        TestSchema { name }
+    }
+
+    /// Store options for this schema, as a configuration file would give them.
+    pub fn options(&self) -> Postgres {
+        Postgres {
+            url: Secret::new(database_url()),
+            schema: Some(self.name.clone()),
+            pool_size: 8,
+            timeout: Duration::from_secs(5),
+            migrate_at_start: true,
+        }
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop may run inside a test's runtime: do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(client) = connect().await {
+                    let _ = client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn connect() -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, connection) =
+        tokio_postgres::connect(&database_url(), tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
