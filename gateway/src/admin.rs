@@ -73,11 +73,21 @@ pub enum KeysCommand {
     List,
 }
 
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Write every lasting record (users, sessions, keys, secrets, queued mail, audit) to FILE
+    /// as JSON lines, readable only by you: it is as sensitive as the store.
+    Export { file: std::path::PathBuf },
+    /// Read a file made by `export` into this configuration's store, which must have no users.
+    Import { file: std::path::PathBuf },
+}
+
 /// Every administrative command.
 pub enum AdminCommand {
     Users(UsersCommand),
     Keys(KeysCommand),
     Audit { limit: usize },
+    Store(StoreCommand),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +151,7 @@ pub async fn run(config: &Config, command: AdminCommand) -> Result<String, Admin
     let store = crate::store::open(config).await?;
     match command {
         AdminCommand::Users(users) => run_users(config, &store, users).await,
+        AdminCommand::Store(command) => run_store(&store, command).await,
         AdminCommand::Keys(keys) => run_keys(config, &store, keys).await,
         AdminCommand::Audit { limit } => {
             let mut lines = vec![format!(
@@ -361,6 +372,40 @@ async fn run_users(
                 "password of {} set; {ended} sessions ended",
                 found.username
             ))
+        }
+    }
+}
+
+async fn run_store(store: &SharedStore, command: StoreCommand) -> Result<String, AdminError> {
+    use gerbang_idp::store::transfer;
+    let io = |file: &std::path::Path, e: std::io::Error| {
+        AdminError::Input(format!("{}: {e}", file.display()))
+    };
+    match command {
+        StoreCommand::Export { file } => {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let records = store.export().await?;
+            let text = transfer::to_json_lines(&records)?;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&file)
+                .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+                .map_err(|e| io(&file, e))?;
+            Ok(format!(
+                "exported {} to {}",
+                transfer::Counts::of(&records),
+                file.display()
+            ))
+        }
+        StoreCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| io(&file, e))?;
+            let records = transfer::from_json_lines(&text)
+                .map_err(|e| AdminError::Input(format!("{}: {e}", file.display())))?;
+            let counts = transfer::import(store.as_ref(), &records).await?;
+            Ok(format!("imported {counts} from {}", file.display()))
         }
     }
 }

@@ -63,6 +63,13 @@ enum Command {
         #[command(subcommand)]
         command: admin::KeysCommand,
     },
+    /// Move a store's contents between backends (sled ↔ PostgreSQL), while no server holds it.
+    Store {
+        #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: admin::StoreCommand,
+    },
     /// Bring a PostgreSQL store's tables to this version (servers can also do it at start).
     Migrate {
         #[arg(long, short, env = "GERBANG_CONFIG")]
@@ -107,6 +114,9 @@ fn main() -> ExitCode {
         }
         Command::Audit { config, limit } => {
             administer_store(config, admin::AdminCommand::Audit { limit })
+        }
+        Command::Store { config, command } => {
+            administer_store(config, admin::AdminCommand::Store(command))
         }
         Command::Migrate { config } => {
             administer(config, |config| Box::pin(store::migrate(config)))

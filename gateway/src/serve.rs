@@ -104,9 +104,9 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
 
     let revocations = Arc::new(Revocations::default());
     server.add_service(background_service(
-        "revocations",
-        RevocationFeed {
-            store: Arc::clone(&store),
+        "shared state",
+        SharedStateFeed {
+            provider: Arc::clone(&provider),
             revocations: Arc::clone(&revocations),
         },
     ));
@@ -274,28 +274,46 @@ impl pingora::services::background::BackgroundService for MailOutbox {
     }
 }
 
-/// Follows the store's revocation log, so every instance drops ended sessions within a second.
-struct RevocationFeed {
-    store: SharedStore,
+/// Follows what any instance sharing the store changes: the revocation log every second (so
+/// every instance drops ended sessions within [`REVOCATION_BOUND`]) and the signing keys
+/// every [`KEY_REFRESH`] (a rotation on one instance is published by all).
+struct SharedStateFeed {
+    provider: Arc<Provider>,
     revocations: Arc<Revocations>,
 }
 
+/// How soon a revocation on any instance reaches this one's in-memory checks.
+pub const REVOCATION_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
+/// How soon stored key changes are published; a rotation's delay must be longer.
+pub const KEY_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[async_trait::async_trait]
-impl pingora::services::background::BackgroundService for RevocationFeed {
+impl pingora::services::background::BackgroundService for SharedStateFeed {
     async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
+        let store = self.provider.store.as_ref();
         let mut cursor = 0;
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut tick = tokio::time::interval(REVOCATION_BOUND);
+        let mut keys_checked = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => return,
             }
-            match self.store.revocations_since(cursor).await {
+            let now = gerbang_idp::provider::now();
+            match store.revocations_since(cursor).await {
                 Ok((subjects, next)) => {
                     cursor = next;
-                    self.revocations.add(subjects, gerbang_idp::provider::now());
+                    self.revocations.add(subjects, now);
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read revocations"),
+            }
+            if keys_checked.elapsed() >= KEY_REFRESH {
+                keys_checked = tokio::time::Instant::now();
+                match self.provider.keys.refresh(store, now).await {
+                    Ok(true) => tracing::info!("signing keys changed in the store: JWKS updated"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot read signing keys"),
+                }
             }
         }
     }

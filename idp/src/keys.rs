@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use openidconnect::core::{
     CoreJsonCurveType, CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
 };
@@ -184,19 +186,6 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// Loads the keys from the store, making an RS256 and an ES256 key if there is none yet.
-    pub async fn load_or_create(store: &dyn KeyStore, now: Timestamp) -> Result<Keyring, KeyError> {
-        let mut stored = store.signing_keys().await?;
-        for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
-            if !stored.iter().any(|k| k.alg == alg.as_str()) {
-                let key = generate(alg, now)?;
-                store.put_signing_key(&key).await?;
-                stored.push(key);
-            }
-        }
-        Self::from_stored(&stored, now)
-    }
-
     /// The keyring of these stored keys: retired ones left out.
     pub fn from_stored(stored: &[SigningKey], now: Timestamp) -> Result<Keyring, KeyError> {
         let mut live: Vec<&SigningKey> = stored
@@ -241,6 +230,69 @@ impl Keyring {
     /// The public keys, as served at the JWKS endpoint.
     pub fn jwks(&self) -> CoreJsonWebKeySet {
         CoreJsonWebKeySet::new(self.signers.iter().map(|(_, s)| s.jwk.clone()).collect())
+    }
+}
+
+/// The keyring every request reads, replaced whole when the stored keys change: another
+/// instance sharing the store may rotate, and retired keys drop out as their time passes.
+pub struct LiveKeyring {
+    current: ArcSwap<Keyring>,
+    /// The stored keys the current keyring was made from, to notice a change.
+    made_from: std::sync::Mutex<Vec<(String, Option<Timestamp>)>>,
+}
+
+/// What identifies a set of stored keys for [`LiveKeyring::refresh`]: each key and its retirement.
+fn fingerprint(stored: &[SigningKey], now: Timestamp) -> Vec<(String, Option<Timestamp>)> {
+    let mut print: Vec<_> = stored
+        .iter()
+        .filter(|k| k.retire_after.is_none_or(|t| t > now))
+        .map(|k| (k.kid.clone(), k.retire_after))
+        .collect();
+    print.sort();
+    print
+}
+
+impl LiveKeyring {
+    /// Loads the keys from the store, making an RS256 and an ES256 key if there is none yet.
+    pub async fn load_or_create(
+        store: &dyn KeyStore,
+        now: Timestamp,
+    ) -> Result<LiveKeyring, KeyError> {
+        let mut stored = store.signing_keys().await?;
+        for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
+            if !stored.iter().any(|k| k.alg == alg.as_str()) {
+                let key = generate(alg, now)?;
+                store.put_signing_key(&key).await?;
+                stored.push(key);
+            }
+        }
+        Ok(LiveKeyring {
+            current: ArcSwap::from_pointee(Keyring::from_stored(&stored, now)?),
+            made_from: std::sync::Mutex::new(fingerprint(&stored, now)),
+        })
+    }
+
+    /// The keyring now (cheap: no lock, no copy).
+    pub fn current(&self) -> arc_swap::Guard<Arc<Keyring>> {
+        self.current.load()
+    }
+
+    /// Reads the stored keys again and replaces the keyring if they changed. Returns whether
+    /// they did.
+    pub async fn refresh(&self, store: &dyn KeyStore, now: Timestamp) -> Result<bool, KeyError> {
+        let stored = store.signing_keys().await?;
+        let print = fingerprint(&stored, now);
+        let mut made_from = self
+            .made_from
+            .lock()
+            .map_err(|_| KeyError::Corrupt("keyring lock poisoned".into()))?;
+        if *made_from == print {
+            return Ok(false);
+        }
+        self.current
+            .store(Arc::new(Keyring::from_stored(&stored, now)?));
+        *made_from = print;
+        Ok(true)
     }
 }
 

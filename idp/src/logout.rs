@@ -65,7 +65,12 @@ pub async fn end_session(
             sid: session_hash,
             events: serde_json::json!({ BACKCHANNEL_EVENT: {} }),
         };
-        let token = match jwt::sign(&provider.keys, SigningAlg::Rs256, "logout+jwt", &claims) {
+        let token = match jwt::sign(
+            &provider.keys.current(),
+            SigningAlg::Rs256,
+            "logout+jwt",
+            &claims,
+        ) {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(error = %e, "cannot sign a logout token");

@@ -7,7 +7,7 @@ use gerbang_config::{Config, HostPattern};
 
 use crate::account::captcha::{CaptchaError, Captchas};
 use crate::account::password::{PasswordError, Passwords};
-use crate::keys::{KeyError, Keyring};
+use crate::keys::{KeyError, LiveKeyring};
 use crate::protocol::client::Registry;
 use crate::sealed::{BadKey, Sealer};
 use crate::store::{SharedStore, StoreError, Timestamp};
@@ -31,7 +31,7 @@ pub struct Provider {
     pub issuer: String,
     pub config: Arc<Config>,
     pub store: SharedStore,
-    pub keys: Keyring,
+    pub keys: LiveKeyring,
     pub passwords: Passwords,
     pub clients: Registry,
     pub captchas: Captchas,
@@ -61,7 +61,7 @@ impl Provider {
         store: SharedStore,
     ) -> Result<Arc<Provider>, ProviderError> {
         let now = now();
-        let keys = Keyring::load_or_create(store.as_ref(), now).await?;
+        let keys = LiveKeyring::load_or_create(store.as_ref(), now).await?;
         let captcha_key = store.secret("captcha-key", &random_secret).await?;
         let request_key = store.secret("request-key", &random_secret).await?;
         let gateway_secret = store

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use gerbang_idp::keys::{Keyring, SigningAlg};
+use gerbang_idp::keys::{Keyring, LiveKeyring, SigningAlg};
 use gerbang_idp::protocol::jwt::{self, JwtError};
 use gerbang_idp::store::{KeyStore, SledStore};
 use serde_json::{json, Value};
@@ -13,10 +13,14 @@ const NOW: u64 = 1_800_000_000;
 async fn keys_are_made_once_and_sign_verifiable_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path()).unwrap());
-    let keys = Keyring::load_or_create(store.as_ref(), NOW).await.unwrap();
-    let again = Keyring::load_or_create(store.as_ref(), NOW + 1)
+    let keys = LiveKeyring::load_or_create(store.as_ref(), NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .current();
+    let again = LiveKeyring::load_or_create(store.as_ref(), NOW + 1)
+        .await
+        .unwrap()
+        .current();
     assert_eq!(
         store.signing_keys().await.unwrap().len(),
         2,
@@ -72,14 +76,23 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path()).unwrap());
     let now = gerbang_idp::provider::now();
-    let before = Keyring::load_or_create(store.as_ref(), now).await.unwrap();
-    let old_kid = before.active(SigningAlg::Rs256).kid().to_string();
+    let live = LiveKeyring::load_or_create(store.as_ref(), now)
+        .await
+        .unwrap();
+    let old_kid = live.current().active(SigningAlg::Rs256).kid().to_string();
+    assert!(
+        !live.refresh(store.as_ref(), now).await.unwrap(),
+        "nothing changed"
+    );
+    // Rotated by another instance sharing the store, or by `gerbang keys rotate`.
     let new = rotate(store.as_ref(), SigningAlg::Rs256, 3600, 600, now)
         .await
         .unwrap();
 
-    // Published at once, but the old key still signs during the delay.
-    let during = Keyring::load_or_create(store.as_ref(), now).await.unwrap();
+    // Published at once (a refresh finds it), but the old key still signs during the delay.
+    assert!(live.refresh(store.as_ref(), now).await.unwrap());
+    assert!(!live.refresh(store.as_ref(), now).await.unwrap());
+    let during = live.current();
     let kids: Vec<String> = serde_json::to_value(during.jwks()).unwrap()["keys"]
         .as_array()
         .unwrap()

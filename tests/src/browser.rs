@@ -138,3 +138,10 @@ async fn fill_in(
     }
     post.send().await.expect("POST /login")
 }
+
+/// GETs `url` and reads its JSON body, which must come with a 200.
+pub async fn get_json(client: &Client, url: &str) -> serde_json::Value {
+    let response = client.get(url).send().await.expect("GET");
+    assert_eq!(response.status(), 200, "{url}");
+    response.json().await.expect("a JSON body")
+}

@@ -46,6 +46,13 @@ pub struct Spec {
     /// The `[mail]` table; `None` writes `.eml` files into the `outbox` folder.
     pub mail: Option<String>,
     pub grace_period_secs: u64,
+    /// The `[store]` table; `None` keeps a sled store in the `store` folder.
+    pub store: Option<String>,
+    /// The port in the issuer and every public URL when clients come through a load balancer
+    /// (several instances behind one address); `None`: this instance's own.
+    pub public_port: Option<u16>,
+    /// A `certs` folder to start with (instances behind one address share one certificate).
+    pub certs: Option<PathBuf>,
 }
 
 impl Spec {
@@ -60,6 +67,9 @@ impl Spec {
             users: Vec::new(),
             mail: None,
             grace_period_secs: 0,
+            store: None,
+            public_port: None,
+            certs: None,
         }
     }
 }
@@ -78,7 +88,7 @@ impl Gerbang {
     pub const PROVIDER_HOST: &'static str = "sso.test";
 
     pub fn config_text(spec: &Spec, http: Option<u16>, https: Option<u16>) -> String {
-        let public_port = https.or(http).unwrap_or(443);
+        let public_port = spec.public_port.or(https).or(http).unwrap_or(443);
         let mut text = String::from("[server]\n");
         if let Some(p) = http {
             text += &format!("http = \"127.0.0.1:{p}\"\n");
@@ -94,8 +104,9 @@ impl Gerbang {
             text += "[tls]\ncert = \"certs/cert.pem\"\nkey = \"certs/key.pem\"\ngenerate_dev_cert = true\n\n";
         }
         text += &format!(
-            "[provider]\nissuer = \"https://{}:{public_port}\"\n\n[store]\npath = \"store\"\n\n{}\n",
+            "[provider]\nissuer = \"https://{}:{public_port}\"\n\n{}\n\n{}\n",
             Self::PROVIDER_HOST,
+            spec.store.as_deref().unwrap_or("[store]\npath = \"store\""),
             spec.mail.as_deref().unwrap_or(
                 "[mail]\nfrom = \"OSS <noreply@oss.test>\"\ntransport = \"folder\"\nfolder = \"outbox\"\n"
             )
@@ -113,6 +124,14 @@ impl Gerbang {
         let https = spec.https.then(free_port);
         let config = dir.path().join("gerbang.toml");
         std::fs::write(&config, Self::config_text(&spec, http, https)).expect("write config");
+        if let Some(certs) = &spec.certs {
+            let to = dir.path().join("certs");
+            std::fs::create_dir_all(&to).expect("certs folder");
+            for entry in std::fs::read_dir(certs).expect("certs to copy") {
+                let from = entry.expect("cert").path();
+                std::fs::copy(&from, to.join(from.file_name().expect("a file"))).expect("copy");
+            }
+        }
         for (n, (username, password)) in spec.users.iter().enumerate() {
             add_user(&config, username, password, n);
         }
@@ -122,7 +141,7 @@ impl Gerbang {
             dir,
             http: http.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
             https: https.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
-            public_port: https.or(http).unwrap_or(443),
+            public_port: spec.public_port.or(https).or(http).unwrap_or(443),
         };
         gerbang.wait_ready().await;
         gerbang
@@ -206,19 +225,33 @@ impl Gerbang {
     /// A client that reaches `hosts` at this server, follows no redirect, keeps cookies, and
     /// trusts the development CA when there is one.
     pub fn client(&self, hosts: &[&str]) -> reqwest::Client {
+        self.client_builder(self.https.or(self.http).expect("a listener"), hosts)
+            .build()
+            .expect("client")
+    }
+
+    /// Like [`Gerbang::client`], reaching `hosts` at `addr` (a load balancer in front) on a
+    /// new connection for every request, so the balancer chooses an instance each time.
+    pub fn client_via(&self, addr: SocketAddr, hosts: &[&str]) -> reqwest::Client {
+        self.client_builder(addr, hosts)
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("client")
+    }
+
+    fn client_builder(&self, addr: SocketAddr, hosts: &[&str]) -> reqwest::ClientBuilder {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
             .timeout(Duration::from_secs(20));
         for host in hosts {
-            let addr = self.https.or(self.http).expect("a listener");
             builder = builder.resolve(host, addr);
         }
         if self.https.is_some() {
             let ca = reqwest::Certificate::from_pem(&self.ca_pem()).expect("ca");
             builder = builder.add_root_certificate(ca);
         }
-        builder.build().expect("client")
+        builder
     }
 
     /// `scheme://host:port/path` for the main listener.

@@ -10,10 +10,12 @@ mod gerbang;
 mod raw;
 pub mod site;
 pub mod smtp;
+pub mod tcp_proxy;
 mod upstream;
 
 pub use gerbang::{gerbang_binary, Gerbang, Spec};
 pub use raw::{raw_request, RawResponse};
+pub use tcp_proxy::TcpProxy;
 pub use upstream::{App, Reserved};
 
 /// A loopback port nobody listens on right now.

@@ -34,7 +34,13 @@ impl Site {
     /// With these `[[route]]` tables and accounts.
     pub async fn build(routes: String, users: Vec<(String, String)>) -> Site {
         let smtp = SmtpServer::start().await;
-        let gw = Gerbang::start(Spec {
+        let gw = Gerbang::start(Self::spec(&smtp, routes, users)).await;
+        Self::around(gw, smtp)
+    }
+
+    /// What a site runs: HTTPS, mail to `smtp`, the test captcha answer, generous limits.
+    pub fn spec(smtp: &SmtpServer, routes: String, users: Vec<(String, String)>) -> Spec {
+        Spec {
             https: true,
             http: false,
             mail: Some(smtp.mail_config()),
@@ -44,8 +50,11 @@ impl Site {
                 browser::CAPTCHA_TEST_ANSWER
             ),
             ..Spec::http(routes)
-        })
-        .await;
+        }
+    }
+
+    /// The site of a started `gw`, its browser going straight to it.
+    pub fn around(gw: Gerbang, smtp: SmtpServer) -> Site {
         let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
         Site {
             browser: gw.client(&[Gerbang::PROVIDER_HOST]),

@@ -109,14 +109,7 @@ impl Op {
     }
 
     async fn get_json(&self, path: &str) -> Value {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.issuer))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        response.json().await.unwrap()
+        browser::get_json(&self.http, &format!("{}{path}", self.issuer)).await
     }
 
     /// Logs in through the browser and returns the callback's query parameters.

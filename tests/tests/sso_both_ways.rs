@@ -15,18 +15,6 @@ const USER: &str = "budi";
 const PASSWORD: &str = "kuda laut biru";
 const SECRET: &str = "berusaha-secret-0123456789";
 
-/// GETs `path` on `origin` as a browser would, following the redirects that stay on it.
-async fn get_json(browser: &reqwest::Client, origin: &str, path: &str) -> Value {
-    browser
-        .get(format!("{origin}{path}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !check().await {
@@ -74,7 +62,8 @@ async fn sso_and_logout_in_both_directions() {
     }));
     let browser = gw.client(&["perizinan.test", "berusaha.test", Gerbang::PROVIDER_HOST]);
     let user_at_berusaha = || async {
-        get_json(&browser, &app2, "/whoami").await["user"]["preferred_username"].clone()
+        browser::get_json(&browser, &format!("{app2}/whoami")).await["user"]["preferred_username"]
+            .clone()
     };
     let user_at_perizinan = || async {
         let r = browser

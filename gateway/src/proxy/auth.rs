@@ -66,7 +66,7 @@ impl Auth {
         let token = header_str(req, "authorization")?
             .strip_prefix("Bearer ")?
             .trim();
-        let claims: AccessClaims = jwt::verify(&self.provider.keys, token).ok()?;
+        let claims: AccessClaims = jwt::verify(&self.provider.keys.current(), token).ok()?;
         let now = now();
         let acceptable = claims.iss == self.provider.issuer
             && claims.exp > now
@@ -211,7 +211,12 @@ impl Auth {
                 name: identity.name.as_deref(),
                 auth_time: identity.auth_time,
             };
-            match jwt::sign(&self.provider.keys, SigningAlg::Es256, "JWT", &claims) {
+            match jwt::sign(
+                &self.provider.keys.current(),
+                SigningAlg::Es256,
+                "JWT",
+                &claims,
+            ) {
                 Ok(token) => out.push(("x-gerbang-identity", token)),
                 Err(e) => tracing::error!(error = %e, "cannot sign the identity JWT"),
             }

@@ -53,7 +53,7 @@ impl RelyingParty {
         let client = CoreClient::new(
             ClientId::new(GATEWAY_CLIENT_ID.into()),
             issuer,
-            provider.keys.jwks(),
+            provider.keys.current().jwks(),
         )
         .set_client_secret(ClientSecret::new(provider.gateway_secret.clone()))
         .set_auth_uri(AuthUrl::new(provider.url("/authorize")).map_err(|e| setup(&e))?)
@@ -104,8 +104,11 @@ impl RelyingParty {
         let claims: &CoreIdTokenClaims = id_token
             .claims(&self.client.id_token_verifier(), &Nonce::new(pending.nonce))
             .map_err(|e| CallbackError::IdToken(e.to_string()))?;
-        let access: AccessClaims = jwt::verify(&self.provider.keys, tokens.access_token().secret())
-            .map_err(|e| CallbackError::IdToken(e.to_string()))?;
+        let access: AccessClaims = jwt::verify(
+            &self.provider.keys.current(),
+            tokens.access_token().secret(),
+        )
+        .map_err(|e| CallbackError::IdToken(e.to_string()))?;
         let sid: [u8; 32] = rand::random();
         Ok(Identity {
             sid: sid.iter().map(|b| format!("{b:02x}")).collect(),

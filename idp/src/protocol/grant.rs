@@ -374,8 +374,13 @@ fn access_token(
         sid: session.map(str::to_string),
         family: family.map(str::to_string),
     };
-    let token =
-        jwt::sign(&provider.keys, SigningAlg::Rs256, "at+jwt", &claims).map_err(server_error)?;
+    let token = jwt::sign(
+        &provider.keys.current(),
+        SigningAlg::Rs256,
+        "at+jwt",
+        &claims,
+    )
+    .map_err(server_error)?;
     Ok((token, lifetime))
 }
 
@@ -492,9 +497,10 @@ fn id_token(
         ),
         IdTokenAlg::Es256 => (SigningAlg::Es256, CoreJwsSigningAlgorithm::EcdsaP256Sha256),
     };
+    let keys = provider.keys.current();
     let token = GerbangIdToken::new(
         claims,
-        provider.keys.active(alg),
+        keys.active(alg),
         jws_alg,
         Some(&AccessToken::new(access.to_string())),
         code.map(|c| AuthorizationCode::new(c.to_string())).as_ref(),
@@ -515,7 +521,8 @@ pub async fn verify_access_token(
             "the access token is invalid or expired",
         )
     };
-    let claims: AccessClaims = jwt::verify(&provider.keys, token).map_err(|_| invalid())?;
+    let claims: AccessClaims =
+        jwt::verify(&provider.keys.current(), token).map_err(|_| invalid())?;
     if claims.iss != provider.issuer || claims.exp <= now {
         return Err(invalid());
     }

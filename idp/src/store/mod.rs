@@ -9,6 +9,7 @@
 mod model;
 mod pg_store;
 mod sled_store;
+pub mod transfer;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 pub use model::*;
 pub use pg_store::{PgStore, SCHEMA_VERSION};
 pub use sled_store::SledStore;
+pub use transfer::{Record, TransferStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -174,6 +176,7 @@ pub trait Store:
     + KeyStore
     + CounterStore
     + RevocationStore
+    + TransferStore
 {
 }
 
@@ -186,6 +189,7 @@ impl<T> Store for T where
         + KeyStore
         + CounterStore
         + RevocationStore
+        + TransferStore
 {
 }
 

@@ -228,7 +228,9 @@ impl PgStore {
         let mut client = self.client().await?;
         client
             .batch_execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                "SET client_min_messages = warning; \
+                 CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); \
+                 RESET client_min_messages",
             )
             .await
             .map_err(backend)?;
@@ -702,5 +704,108 @@ impl RevocationStore for PgStore {
             rows.iter().map(|r| (r.get(1), uint(r.get(2)))).collect(),
             last,
         ))
+    }
+}
+
+#[async_trait]
+impl TransferStore for PgStore {
+    async fn export(&self) -> StoreResult<Vec<Record>> {
+        let mut records: Vec<Record> = self
+            .fetch_all::<SigningKey>("SELECT record FROM signing_keys ORDER BY kid", &[])
+            .await?
+            .into_iter()
+            .map(Record::SigningKey)
+            .collect();
+        for row in self
+            .rows("SELECT name, value FROM secrets ORDER BY name", &[])
+            .await?
+        {
+            records.push(Record::Secret {
+                name: row.get(0),
+                value: row.get(1),
+            });
+        }
+        let users = self.fetch_all("SELECT record FROM users ORDER BY id", &[]);
+        records.extend(users.await?.into_iter().map(Record::User));
+        let sessions = self.fetch_all("SELECT record FROM sessions ORDER BY id_hash", &[]);
+        records.extend(sessions.await?.into_iter().map(Record::Session));
+        let once = "SELECT kind, key_hash, value, expires_at FROM one_time ORDER BY kind, key_hash";
+        for row in self.rows(once, &[]).await? {
+            records.push(Record::OneTime {
+                kind: row.get(0),
+                key_hash: row.get(1),
+                value: row.get(2),
+                expires_at: uint(row.get(3)),
+            });
+        }
+        let outbox = "SELECT id, message, queued_at, attempts, not_before, last_error FROM outbox ORDER BY id";
+        for row in self.rows(outbox, &[]).await? {
+            records.push(Record::Mail(mail_from_row(&row)?));
+        }
+        let audit = self.fetch_all("SELECT record FROM audit ORDER BY seq", &[]);
+        records.extend(audit.await?.into_iter().map(Record::Audit));
+        let revoked = "SELECT subject, until FROM revoked ORDER BY subject";
+        for row in self.rows(revoked, &[]).await? {
+            records.push(Record::Revoked {
+                subject: row.get(0),
+                until: uint(row.get(1)),
+            });
+        }
+        Ok(records)
+    }
+
+    async fn restore(&self, record: &Record) -> StoreResult<()> {
+        match record {
+            Record::SigningKey(key) => self.put_signing_key(key).await,
+            Record::Secret { name, value } => self
+                .execute(
+                    "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                    &[name, value],
+                )
+                .await
+                .map(|_| ()),
+            Record::User(user) => {
+                let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+                let mut client = self.client().await?;
+                let tx = client.transaction().await.map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO users (id, record) VALUES ($1, $2)",
+                    &[&user.id, &to_json(user)?],
+                )
+                .await
+                .map_err(backend)?;
+                Self::claim_keys(&tx, &keys, &user.id).await?;
+                tx.commit().await.map_err(backend)
+            }
+            Record::Session(session) => self.put_session(session).await,
+            Record::OneTime {
+                kind,
+                key_hash,
+                value,
+                expires_at,
+            } => self
+                .execute(
+                    "INSERT INTO one_time (kind, key_hash, value, expires_at) VALUES ($1, $2, $3, $4)",
+                    &[kind, key_hash, value, &int(*expires_at)],
+                )
+                .await
+                .map(|_| ()),
+            Record::Mail(mail) => self
+                .execute(
+                    "INSERT INTO outbox (id, message, queued_at, attempts, not_before, last_error) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &mail.id,
+                        &to_json(&mail.message)?,
+                        &int(mail.queued_at),
+                        &i32::try_from(mail.attempts).unwrap_or(i32::MAX),
+                        &int(mail.not_before),
+                        &mail.last_error,
+                    ],
+                )
+                .await
+                .map(|_| ()),
+            Record::Audit(event) => self.record(event).await,
+            Record::Revoked { subject, until } => self.revoke(subject, *until).await,
+        }
     }
 }

@@ -568,3 +568,105 @@ impl RevocationStore for SledStore {
         Ok((subjects, last))
     }
 }
+
+#[async_trait]
+impl TransferStore for SledStore {
+    async fn export(&self) -> StoreResult<Vec<Record>> {
+        fn values<T: DeserializeOwned>(tree: &sled::Tree) -> StoreResult<Vec<T>> {
+            tree.iter()
+                .values()
+                .map(|v| decode(&v.map_err(backend)?))
+                .collect()
+        }
+        fn entries(tree: &sled::Tree) -> StoreResult<Vec<(String, sled::IVec)>> {
+            tree.iter()
+                .map(|entry| {
+                    let (key, value) = entry.map_err(backend)?;
+                    Ok((String::from_utf8_lossy(&key).into_owned(), value))
+                })
+                .collect()
+        }
+        let split_expiry = |record: &[u8]| {
+            let (expiry, value) = record.split_at(8.min(record.len()));
+            (read_counter(Some(expiry)).0, value.to_vec())
+        };
+        let mut records: Vec<Record> = values(&self.keys)?
+            .into_iter()
+            .map(Record::SigningKey)
+            .collect();
+        for (name, value) in entries(&self.secrets)? {
+            records.push(Record::Secret {
+                name,
+                value: value.to_vec(),
+            });
+        }
+        records.extend(values(&self.users)?.into_iter().map(Record::User));
+        records.extend(values(&self.sessions)?.into_iter().map(Record::Session));
+        for (key, record) in entries(&self.once)? {
+            let (kind, key_hash) = key.split_once(':').unwrap_or(("", &key));
+            let (expires_at, value) = split_expiry(&record);
+            records.push(Record::OneTime {
+                kind: kind.to_string(),
+                key_hash: key_hash.to_string(),
+                value,
+                expires_at,
+            });
+        }
+        records.extend(values(&self.outbox)?.into_iter().map(Record::Mail));
+        records.extend(values(&self.audit)?.into_iter().map(Record::Audit));
+        for (subject, until) in entries(&self.revoked)? {
+            records.push(Record::Revoked {
+                subject,
+                until: read_counter(Some(&until)).0,
+            });
+        }
+        Ok(records)
+    }
+
+    async fn restore(&self, record: &Record) -> StoreResult<()> {
+        match record {
+            Record::SigningKey(key) => self.put_signing_key(key).await,
+            Record::Secret { name, value } => self
+                .secrets
+                .insert(name.as_bytes(), value.as_slice())
+                .map(|_| ())
+                .map_err(backend),
+            Record::User(user) => {
+                let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+                let bytes = encode(user)?;
+                (&self.users, &self.unique)
+                    .transaction(|(users, unique)| {
+                        Self::claim_keys(unique, &keys, &user.id)?;
+                        users.insert(user.id.as_bytes(), bytes.as_slice())?;
+                        Ok(())
+                    })
+                    .map_err(tx_error)
+            }
+            Record::Session(session) => self.put_session(session).await,
+            Record::OneTime {
+                kind,
+                key_hash,
+                value,
+                expires_at,
+            } => {
+                let mut bytes = expires_at.to_be_bytes().to_vec();
+                bytes.extend_from_slice(value);
+                self.once
+                    .insert(format!("{kind}:{key_hash}").as_bytes(), bytes)
+                    .map(|_| ())
+                    .map_err(backend)
+            }
+            Record::Mail(mail) => self
+                .outbox
+                .insert(mail.id.as_bytes(), encode(mail)?)
+                .map(|_| ())
+                .map_err(backend),
+            Record::Audit(event) => self.record(event).await,
+            Record::Revoked { subject, until } => self.revoke(subject, *until).await,
+        }
+    }
+
+    async fn finish_import(&self) -> StoreResult<()> {
+        self.flush().await
+    }
+}

@@ -39,7 +39,7 @@ pub async fn post(
 
 /// The client an ID token hint was issued to, if the hint is ours and untampered.
 fn hinted_client(p: &Provider, hint: &str) -> Option<String> {
-    let claims: Value = jwt::verify(&p.keys, hint).ok()?;
+    let claims: Value = jwt::verify(&p.keys.current(), hint).ok()?;
     (claims["iss"] == p.issuer.as_str()).then_some(())?;
     match &claims["aud"] {
         Value::String(a) => Some(a.clone()),

@@ -55,7 +55,7 @@ pub async fn discovery(State(p): State<Arc<Provider>>) -> Json<Value> {
 pub async fn jwks(State(p): State<Arc<Provider>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        Json(p.keys.jwks()),
+        Json(p.keys.current().jwks()),
     )
         .into_response()
 }

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gerbang_idp::store::test_database::{database_url, TestSchema};
 use gerbang_tests::browser::{self, hidden_field};
 use gerbang_tests::{App, Gerbang, Spec};
 
@@ -96,7 +97,20 @@ async fn main() {
          [[route]]\nname = \"app\"\nhost = \"app.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n",
         a = app.addr
     );
+    // BENCH_STORE=postgres: the same run on PostgreSQL (a fresh schema of the test database).
+    let schema = match std::env::var("BENCH_STORE").as_deref() {
+        Ok("postgres") => Some(TestSchema::create().await),
+        _ => None,
+    };
+    let store = schema.as_ref().map(|s| {
+        format!(
+            "[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\n",
+            database_url(),
+            s.name
+        )
+    });
     let gw = Gerbang::start(Spec {
+        store,
         https: true,
         http: false,
         server_extra: "threads = 2\n".into(),
@@ -213,6 +227,26 @@ async fn main() {
     })
     .await;
 
+    // Successful logins: the login page, then the right password (argon2id, a new session).
+    let login_client = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let login_provider = provider.clone();
+    let logins = load(4, duration, move || {
+        let client = login_client.clone();
+        let provider = login_provider.clone();
+        async move {
+            let response = browser::submit_login(&client, &provider, "budi", PASSWORD, None).await;
+            response.status() == 302
+        }
+    })
+    .await;
+
+    let backend = if schema.is_some() {
+        "PostgreSQL"
+    } else {
+        "sled"
+    };
+    println!("store: {backend}");
+    println!();
     println!("| measurement | requests/s | p50 ms | p99 ms | errors |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     for (name, o) in [
@@ -220,6 +254,10 @@ async fn main() {
         ("authenticated route (session check)", &authenticated),
         ("authenticated route, 32-client login flood", &under_flood),
         ("token endpoint, client_credentials", &tokens),
+        (
+            "successful logins (login page + argon2id + session)",
+            &logins,
+        ),
     ] {
         println!(
             "| {name} | {:.0} | {:.2} | {:.2} | {} |",
