@@ -102,6 +102,9 @@ pub struct Server {
     pub trusted_proxies: Vec<IpAddr>,
     /// PEM bundle that TLS upstreams are verified against; the system's roots when absent.
     pub upstream_ca: Option<PathBuf>,
+    /// The internal listener: `/metrics` (Prometheus), `/healthz`, `/readyz`. Unauthenticated,
+    /// so keep it on loopback or a private network.
+    pub internal: Option<SocketAddr>,
 }
 
 impl Server {

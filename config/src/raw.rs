@@ -60,6 +60,7 @@ pub(crate) struct RawServer {
     #[serde(default)]
     pub trusted_proxies: Vec<S<String>>,
     pub upstream_ca: Option<S<String>>,
+    pub internal: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -175,7 +175,14 @@ impl<'a> Checker<'a> {
             self.pem_file(ca, &path, "server.upstream_ca", &["CERTIFICATE"]);
             path
         });
-        if (s.http.is_some() && http.is_none()) || (s.https.is_some() && https.is_none()) {
+        let internal = s
+            .internal
+            .as_ref()
+            .and_then(|a| self.listen_addr(a, "server.internal"));
+        if (s.http.is_some() && http.is_none())
+            || (s.https.is_some() && https.is_none())
+            || (s.internal.is_some() && internal.is_none())
+        {
             return None;
         }
         Some(Server {
@@ -186,6 +193,7 @@ impl<'a> Checker<'a> {
             shutdown_timeout: Duration::from_secs(timeout as u64),
             trusted_proxies,
             upstream_ca,
+            internal,
         })
     }
 

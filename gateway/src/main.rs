@@ -6,6 +6,7 @@ mod demo;
 mod devcert;
 mod error;
 mod http_service;
+mod internal;
 mod logging;
 mod pages;
 mod proxy;

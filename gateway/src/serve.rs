@@ -96,9 +96,8 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
     server.add_service(background_service(
         "mail outbox",
         MailOutbox {
-            store: Arc::clone(&store),
+            provider: Arc::clone(&provider),
             mailer: Arc::new(mailer),
-            queued: Arc::clone(&provider.mail_queued),
         },
     ));
 
@@ -120,14 +119,25 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         cookie_key,
         session_lifetime: config.session.absolute_timeout.as_secs(),
     });
+    let (routes, configured) = build_routes(&config, provider_address.to_string(), &mut server)?;
+    if let Some(address) = config.server.internal {
+        if !address.ip().is_loopback() {
+            tracing::warn!(%address, "the internal listener (metrics, health) is not on loopback: it has no authentication, keep it on a private network");
+        }
+        let listener = bind(&address.to_string())?;
+        server.add_service(background_service(
+            "internal",
+            HttpService::new(
+                "internal",
+                listener,
+                crate::internal::router(Arc::clone(&provider), configured),
+            ),
+        ));
+    }
     let parts = GatewayParts {
         config: &config,
         auth,
-        routes: Arc::new(build_routes(
-            &config,
-            provider_address.to_string(),
-            &mut server,
-        )?),
+        routes: Arc::new(routes),
     };
     add_listeners(&mut server, parts)?;
     for service in extra {
@@ -150,14 +160,17 @@ fn bind(address: &str) -> Result<std::net::TcpListener, GatewayError> {
     })
 }
 
+type Routes = RouteTable<Arc<Upstream>>;
+
 /// The route table: the provider's host first, then every configured route with a health-checked,
-/// round-robin set of upstreams.
+/// round-robin set of upstreams; and the configured routes in order.
 fn build_routes(
     config: &Config,
     provider_address: String,
     server: &mut Server,
-) -> Result<RouteTable<Arc<Upstream>>, GatewayError> {
+) -> Result<(Routes, Vec<Arc<Upstream>>), GatewayError> {
     let mut table = RouteTable::default();
+    let mut configured = Vec::with_capacity(config.routes.len());
     let provider = LoadBalancer::try_from_iter([provider_address]).map_err(|source| {
         GatewayError::Upstream {
             route: "provider".into(),
@@ -175,9 +188,10 @@ fn build_routes(
             balancer: Arc::new(provider),
             tls: None,
             addresses: 1,
+            metrics_id: 0,
         }),
     );
-    for route in &config.routes {
+    for (index, route) in config.routes.iter().enumerate() {
         let mut balancer = LoadBalancer::try_from_iter(route.upstreams.iter().map(String::as_str))
             .map_err(|source| GatewayError::Upstream {
                 route: route.name.clone(),
@@ -188,21 +202,20 @@ fn build_routes(
         let service = background_service(&format!("health check {}", route.name), balancer);
         let balancer = service.task();
         server.add_service(service);
-        table.insert(
-            &route.host,
-            &route.path_prefix,
-            Arc::new(Upstream {
-                name: route.name.clone(),
-                policy: route.policy,
-                forward: route.forward,
-                api_clients: route.api_clients.clone(),
-                balancer,
-                tls: route.upstream_tls.clone(),
-                addresses: route.upstreams.len(),
-            }),
-        );
+        let upstream = Arc::new(Upstream {
+            name: route.name.clone(),
+            policy: route.policy,
+            forward: route.forward,
+            api_clients: route.api_clients.clone(),
+            balancer,
+            tls: route.upstream_tls.clone(),
+            addresses: route.upstreams.len(),
+            metrics_id: index + 1,
+        });
+        table.insert(&route.host, &route.path_prefix, Arc::clone(&upstream));
+        configured.push(upstream);
     }
-    Ok(table)
+    Ok((table, configured))
 }
 
 fn add_listeners(server: &mut Server, parts: GatewayParts<'_>) -> Result<(), GatewayError> {
@@ -254,18 +267,18 @@ impl GatewayParts<'_> {
 
 /// Delivers the mail outbox (see `gerbang_idp::mail::worker`) until shutdown.
 struct MailOutbox {
-    store: SharedStore,
+    provider: Arc<Provider>,
     mailer: Arc<gerbang_idp::mail::Mailer>,
-    queued: Arc<tokio::sync::Notify>,
 }
 
 #[async_trait::async_trait]
 impl pingora::services::background::BackgroundService for MailOutbox {
     async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
         let worker = gerbang_idp::mail::worker::run(
-            Arc::clone(&self.store),
+            Arc::clone(&self.provider.store),
             Arc::clone(&self.mailer),
-            Arc::clone(&self.queued),
+            Arc::clone(&self.provider.mail_queued),
+            Arc::clone(&self.provider.metrics),
         );
         tokio::select! {
             _ = worker => {}

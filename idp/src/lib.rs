@@ -5,6 +5,7 @@ pub mod account;
 pub mod keys;
 pub mod logout;
 pub mod mail;
+pub mod metrics;
 pub mod protocol;
 pub mod provider;
 pub mod sealed;

@@ -8,6 +8,7 @@ use gerbang_config::{Config, HostPattern};
 use crate::account::captcha::{CaptchaError, Captchas};
 use crate::account::password::{PasswordError, Passwords};
 use crate::keys::{KeyError, LiveKeyring};
+use crate::metrics::Metrics;
 use crate::protocol::client::Registry;
 use crate::sealed::{BadKey, Sealer};
 use crate::store::{SharedStore, StoreError, Timestamp};
@@ -39,6 +40,8 @@ pub struct Provider {
     pub requests: Sealer,
     /// The gateway's own client secret, shared with the gateway in this process.
     pub gateway_secret: String,
+    /// Counters for Prometheus (route ids: 0 the provider, then the routes in order).
+    pub metrics: Arc<Metrics>,
     /// Rung when a message is queued, so the outbox worker delivers it at once.
     pub mail_queued: Arc<tokio::sync::Notify>,
 }
@@ -81,11 +84,16 @@ impl Provider {
             &routes,
             public_port,
         );
+        let metrics = Arc::new(Metrics::new(
+            std::iter::once(crate::metrics::PROVIDER_ROUTE)
+                .chain(config.routes.iter().map(|r| r.name.as_str())),
+        ));
         let captchas = Captchas::new(
             &captcha_key,
             Arc::clone(&store),
             config.captcha.lifetime.as_secs(),
             config.captcha.test_answer.clone(),
+            Arc::clone(&metrics),
         )?;
         let workers = config.login.password_workers;
         Ok(Arc::new(Provider {
@@ -103,6 +111,7 @@ impl Provider {
             captchas,
             requests: Sealer::new(&request_key, "authorization-request")?,
             gateway_secret,
+            metrics,
             mail_queued: Arc::new(tokio::sync::Notify::new()),
         }))
     }
@@ -139,6 +148,7 @@ impl Provider {
             address: address.map(str::to_string),
             detail: detail.into(),
         };
+        self.metrics.event(kind, detail);
         if let Err(e) = self.store.record(&event).await {
             tracing::error!(error = %e, kind, "cannot record an audit event");
         }

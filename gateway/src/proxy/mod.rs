@@ -28,7 +28,7 @@ use crate::pages;
 use route::RouteTable;
 
 /// The name of the built-in route to the provider.
-pub const PROVIDER_ROUTE: &str = "provider";
+pub use gerbang_idp::metrics::PROVIDER_ROUTE;
 
 /// One route, compiled: where it goes and what it asks of the request.
 pub struct Upstream {
@@ -41,6 +41,8 @@ pub struct Upstream {
     pub tls: Option<gerbang_config::UpstreamTls>,
     /// How many addresses the route has: the number of connection attempts before giving up.
     pub addresses: usize,
+    /// The route's id in the provider's metrics.
+    pub metrics_id: usize,
 }
 
 /// What the gateway knows for its whole life (until a reload replaces it).
@@ -64,6 +66,8 @@ pub struct RequestCtx {
     identity: Option<session::Identity>,
     connect_attempts: usize,
     started: Instant,
+    /// When the first upstream was chosen (for the upstream latency histogram).
+    upstream_started: Option<Instant>,
 }
 
 /// What `request_filter` decided.
@@ -353,6 +357,7 @@ impl ProxyHttp for Gateway {
             identity: None,
             connect_attempts: 0,
             started: Instant::now(),
+            upstream_started: None,
         }
     }
 
@@ -402,6 +407,7 @@ impl ProxyHttp for Gateway {
             Some(t) => (true, t.sni.clone()),
             None => (false, String::new()),
         };
+        ctx.upstream_started.get_or_insert_with(Instant::now);
         let mut peer = HttpPeer::new(backend.addr, tls, sni);
         peer.options.connection_timeout = Some(Duration::from_secs(3));
         if let Some(t) = &route.tls {
@@ -455,6 +461,13 @@ impl ProxyHttp for Gateway {
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
         let req = session.req_header();
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        if let Some(route) = &ctx.route {
+            let upstream = ctx.upstream_started.map(|t| t.elapsed());
+            self.auth
+                .provider
+                .metrics
+                .request(route.metrics_id, status, upstream);
+        }
         // The path only: queries may carry codes or tokens.
         tracing::info!(
             target: "gerbang::access",

@@ -6,10 +6,12 @@
 //! single-use on every instance. Answers compare without case and spaces.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
+use crate::metrics::Metrics;
 use crate::sealed::Sealer;
 use crate::store::{OneTimeKind, SharedStore, StoreError, Timestamp};
 
@@ -36,6 +38,7 @@ pub struct Captchas {
     store: SharedStore,
     lifetime_secs: u64,
     test_answer: Option<String>,
+    metrics: Arc<Metrics>,
 }
 
 /// What a sealed token holds.
@@ -60,12 +63,14 @@ impl Captchas {
         store: SharedStore,
         lifetime_secs: u64,
         test_answer: Option<String>,
+        metrics: Arc<Metrics>,
     ) -> Result<Captchas, CaptchaError> {
         Ok(Captchas {
             sealer: Sealer::new(key, "captcha").map_err(|_| CaptchaError::Key)?,
             store,
             lifetime_secs,
             test_answer,
+            metrics,
         })
     }
 
@@ -89,8 +94,24 @@ impl Captchas {
         })
     }
 
-    /// Whether `answer` solves the challenge of `token`. The challenge is spent either way.
+    /// Whether `answer` solves the challenge of `token`. The challenge is spent either way; a
+    /// refusal is counted.
     pub async fn check(
+        &self,
+        token: &str,
+        answer: &str,
+        now: Timestamp,
+    ) -> Result<bool, CaptchaError> {
+        let solved = self.solves(token, answer, now).await?;
+        if !solved {
+            self.metrics
+                .captcha_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(solved)
+    }
+
+    async fn solves(
         &self,
         token: &str,
         answer: &str,
@@ -193,7 +214,10 @@ fn join_wavs(parts: impl Iterator<Item = Vec<u8>>) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::store::SledStore;
-    use std::sync::Arc;
+
+    fn metrics() -> Arc<Metrics> {
+        Arc::new(Metrics::new([]))
+    }
 
     #[test]
     fn every_word_can_be_drawn() {
@@ -217,7 +241,7 @@ mod tests {
     async fn challenges_are_single_use_and_sealed() {
         let dir = tempfile::tempdir().unwrap();
         let store: SharedStore = Arc::new(SledStore::open(dir.path()).unwrap());
-        let captchas = Captchas::new(&[7; 32], Arc::clone(&store), 300, None).unwrap();
+        let captchas = Captchas::new(&[7; 32], Arc::clone(&store), 300, None, metrics()).unwrap();
         let now = 1_800_000_000;
         let token = captchas.issue(now).await.unwrap();
         let word = captchas.open(&token).unwrap().word;
@@ -249,7 +273,7 @@ mod tests {
         );
         assert!(captchas.png(&late, now + 300).is_none());
 
-        let other = Captchas::new(&[8; 32], store, 300, None).unwrap();
+        let other = Captchas::new(&[8; 32], store, 300, None, metrics()).unwrap();
         let token = captchas.issue(now).await.unwrap();
         assert!(
             other.png(&token, now).is_none(),
@@ -262,7 +286,7 @@ mod tests {
     async fn test_mode_answer() {
         let dir = tempfile::tempdir().unwrap();
         let store: SharedStore = Arc::new(SledStore::open(dir.path()).unwrap());
-        let captchas = Captchas::new(&[7; 32], store, 300, Some("uji".into())).unwrap();
+        let captchas = Captchas::new(&[7; 32], store, 300, Some("uji".into()), metrics()).unwrap();
         let token = captchas.issue(1).await.unwrap();
         assert!(captchas.check(&token, " UJI ", 1).await.unwrap());
         assert!(

@@ -2,12 +2,14 @@
 //! exponential back-off. Any number of workers (one per instance) may share one outbox; the
 //! store's lease keeps each message with one of them at a time.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use super::Mailer;
+use crate::metrics::Metrics;
 use crate::provider::now;
 use crate::store::{SharedStore, Timestamp};
 
@@ -32,7 +34,12 @@ pub fn retry_at(attempts: u32, now: Timestamp) -> Timestamp {
 }
 
 /// Delivers the outbox until the process ends. `wake` is rung when a message is queued.
-pub async fn run(store: SharedStore, mailer: Arc<Mailer>, wake: Arc<Notify>) {
+pub async fn run(
+    store: SharedStore,
+    mailer: Arc<Mailer>,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+) {
     loop {
         let claimed = match store.claim_mail(now(), LEASE, BATCH).await {
             Ok(batch) => batch,
@@ -45,12 +52,14 @@ pub async fn run(store: SharedStore, mailer: Arc<Mailer>, wake: Arc<Notify>) {
         for mail in claimed {
             match mailer.deliver(&mail).await {
                 Ok(()) => {
+                    metrics.mail_delivered.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(mail = %mail.id, attempts = mail.attempts, "mail delivered");
                     if let Err(e) = store.mail_sent(&mail.id).await {
                         tracing::error!(mail = %mail.id, error = %e, "delivered mail not marked sent: it may be sent again");
                     }
                 }
                 Err(e) => {
+                    metrics.mail_failures.fetch_add(1, Ordering::Relaxed);
                     let retry = retry_at(mail.attempts, now());
                     tracing::warn!(mail = %mail.id, attempts = mail.attempts, error = %e, "mail not delivered; will retry");
                     if let Err(e) = store.mail_failed(&mail.id, retry, &e.to_string()).await {

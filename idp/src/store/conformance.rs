@@ -249,6 +249,7 @@ pub async fn sessions_by_id_and_user(store: SharedStore) {
     store.put_session(&session("s1", "u1")).await.unwrap();
     store.put_session(&session("s2", "u1")).await.unwrap();
     store.put_session(&session("s3", "u2")).await.unwrap();
+    assert_eq!(store.count_sessions().await.unwrap(), 3);
     assert_eq!(
         store.session("s1").await.unwrap(),
         Some(session("s1", "u1"))

@@ -77,6 +77,8 @@ pub trait SessionStore: Send + Sync {
     async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<Session>>;
     /// Ends every session of a user; returns how many there were.
     async fn delete_sessions_of(&self, user_id: &str) -> StoreResult<usize>;
+    /// How many sessions are stored (for the metrics gauge).
+    async fn count_sessions(&self) -> StoreResult<usize>;
 }
 
 #[async_trait]

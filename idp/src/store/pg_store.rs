@@ -182,6 +182,12 @@ impl PgStore {
         rows.iter().map(|r| from_json(r.get(0))).collect()
     }
 
+    /// The number a `SELECT count(*) …` finds.
+    async fn count(&self, sql: &str) -> StoreResult<usize> {
+        let count: i64 = self.row_one(sql, &[]).await?.get(0);
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     async fn row_one(&self, sql: &str, params: Params<'_>) -> StoreResult<Row> {
         self.client()
             .await?
@@ -446,6 +452,10 @@ impl SessionStore for PgStore {
             .await?;
         Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
+
+    async fn count_sessions(&self) -> StoreResult<usize> {
+        self.count("SELECT count(*) FROM sessions").await
+    }
 }
 
 #[async_trait]
@@ -560,11 +570,7 @@ impl OutboxStore for PgStore {
     }
 
     async fn pending_mail(&self) -> StoreResult<usize> {
-        let count: i64 = self
-            .row_one("SELECT count(*) FROM outbox", &[])
-            .await?
-            .get(0);
-        Ok(usize::try_from(count).unwrap_or(0))
+        self.count("SELECT count(*) FROM outbox").await
     }
 }
 

@@ -274,6 +274,10 @@ impl SessionStore for SledStore {
         self.flush().await?;
         Ok(sessions.len())
     }
+
+    async fn count_sessions(&self) -> StoreResult<usize> {
+        Ok(self.sessions.len())
+    }
 }
 
 #[async_trait]

@@ -1,0 +1,185 @@
+//! What platform teams watch: the internal listener's metrics after a scripted journey, and
+//! the health endpoints.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+
+use gerbang_tests::browser;
+use gerbang_tests::site::{borrowed, ktp, nik, Site};
+use gerbang_tests::smtp::SmtpServer;
+use gerbang_tests::{free_port, App, Gerbang};
+
+const NEW_PASSWORD: &str = "kuda laut biru terbang tinggi";
+const MACHINE_SECRET: &str = "machine-secret-0123456789";
+
+/// The value of the sample `name` (with its labels) in a Prometheus text page.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn metrics_count_a_scripted_journey_and_health_answers() {
+    let app = App::start("terbuka").await;
+    let internal = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let routes = format!(
+        "[[route]]\nname = \"perizinan\"\nhost = \"perizinan.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\n\n\
+         [[route]]\nname = \"terbuka\"\nhost = \"terbuka.test\"\nupstreams = [\"{a}\"]\npolicy = \"public\"\n",
+        a = app.addr
+    );
+    let smtp = SmtpServer::start().await;
+    let mut spec = Site::spec(&smtp, routes, Vec::new());
+    spec.server_extra = format!("internal = \"{internal}\"\n");
+    spec.extra += &format!(
+        "\n[[client]]\nid = \"machine\"\nsecret = \"{MACHINE_SECRET}\"\ngrant_types = [\"client_credentials\"]\n"
+    );
+    let site = Site::around(Gerbang::start(spec).await, smtp);
+    let internal_url = |path: &str| format!("http://{internal}{path}");
+    let plain = reqwest::Client::new();
+    let metrics = || async {
+        let response = plain.get(internal_url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        response.text().await.unwrap()
+    };
+
+    // Health first: up, and ready (the store answers, keys are loaded).
+    let healthz = plain.get(internal_url("/healthz")).send().await.unwrap();
+    assert_eq!(healthz.status(), 200);
+    let readyz = plain.get(internal_url("/readyz")).send().await.unwrap();
+    assert_eq!(readyz.status(), 200);
+
+    // The journey: one registration and activation (two mails), the forced change (a login),
+    // two wrong passwords, one wrong captcha, two client_credentials grants, three requests to
+    // the protected app without a session, two to the public one.
+    let email = "rina.wati@example.id";
+    let (username, temporary) = site.enrol(&borrowed(&ktp(email, &nik(3))), email).await;
+    let page = site
+        .log_in(&username, &temporary)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let done = site.new_password(&page, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(done.status(), 302);
+    let stranger = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    for n in 0..2 {
+        let wrong = browser::submit_login(
+            &stranger,
+            &site.issuer,
+            &username,
+            &format!("salah {n}"),
+            None,
+        )
+        .await;
+        assert_eq!(wrong.status(), 200);
+    }
+    let (status, _) = site
+        .submit(
+            "/login",
+            "bukan jawabannya",
+            &[("username", &username), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, 200, "a wrong captcha shows the form again");
+    for _ in 0..2 {
+        let token = stranger
+            .post(format!("{}/token", site.issuer))
+            .basic_auth("machine", Some(MACHINE_SECRET))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token.status(), 200);
+    }
+    let apps = site.gw.client(&["perizinan.test", "terbuka.test"]);
+    for _ in 0..3 {
+        let response = apps
+            .get(site.gw.url("perizinan.test", "/whoami"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302);
+    }
+    for _ in 0..2 {
+        let response = apps
+            .get(site.gw.url("terbuka.test", "/whoami"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    let text = metrics().await;
+    for (name, expected) in [
+        ("gerbang_registrations_total", 1.0),
+        ("gerbang_activations_total", 1.0),
+        ("gerbang_mail_delivered_total", 2.0),
+        ("gerbang_mail_failures_total", 0.0),
+        ("gerbang_mail_queue", 0.0),
+        ("gerbang_logins_total{result=\"success\"}", 1.0),
+        ("gerbang_logins_total{result=\"failure\"}", 2.0),
+        ("gerbang_logins_total{result=\"locked\"}", 0.0),
+        ("gerbang_captcha_failures_total", 1.0),
+        (
+            "gerbang_token_grants_total{grant_type=\"client_credentials\"}",
+            2.0,
+        ),
+        (
+            "gerbang_token_grants_total{grant_type=\"authorization_code\"}",
+            0.0,
+        ),
+        (
+            "gerbang_requests_total{route=\"perizinan\",status=\"3xx\"}",
+            3.0,
+        ),
+        (
+            "gerbang_requests_total{route=\"perizinan\",status=\"2xx\"}",
+            0.0,
+        ),
+        (
+            "gerbang_requests_total{route=\"terbuka\",status=\"2xx\"}",
+            2.0,
+        ),
+        (
+            "gerbang_upstream_duration_seconds_count{route=\"terbuka\"}",
+            2.0,
+        ),
+        (
+            "gerbang_upstream_duration_seconds_count{route=\"perizinan\"}",
+            0.0,
+        ),
+        ("gerbang_upstream_healthy{route=\"terbuka\"}", 1.0),
+        ("gerbang_config_reload_failures_total", 0.0),
+    ] {
+        assert_eq!(sample(&text, name), expected, "{name}");
+    }
+    assert!(sample(&text, "gerbang_sessions") >= 1.0);
+    assert!(sample(&text, "gerbang_store_latency_seconds") > 0.0);
+    assert!(
+        sample(
+            &text,
+            "gerbang_requests_total{route=\"provider\",status=\"2xx\"}"
+        ) >= 10.0,
+        "the provider's pages count as a route too"
+    );
+    // Bounded labels: no user, address, path or secret ever becomes one.
+    for private in [
+        username.as_str(),
+        email,
+        "/whoami",
+        "127.0.0.1",
+        MACHINE_SECRET,
+        NEW_PASSWORD,
+    ] {
+        assert!(!text.contains(private), "{private} in the metrics");
+    }
+}
