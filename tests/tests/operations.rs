@@ -69,6 +69,21 @@ async fn metrics_count_a_scripted_journey_and_health_answers() {
         .unwrap();
     let done = site.new_password(&page, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(done.status(), 302);
+    // What must never reach a log: cookie values, tokens, link tokens, passwords.
+    let mut secrets: Vec<String> = vec![
+        temporary.clone(),
+        NEW_PASSWORD.into(),
+        MACHINE_SECRET.into(),
+    ];
+    secrets.extend(done.headers().get_all("set-cookie").iter().filter_map(|c| {
+        let value = c.to_str().ok()?.split(';').next()?.split_once('=')?.1;
+        (value.len() >= 16).then(|| value.to_string())
+    }));
+    for mail in site.smtp.messages() {
+        if let Some(link) = gerbang_tests::smtp::link(&mail.text, "token=") {
+            secrets.push(link.split("token=").nth(1).unwrap().to_string());
+        }
+    }
     let stranger = site.gw.client(&[Gerbang::PROVIDER_HOST]);
     for n in 0..2 {
         let wrong = browser::submit_login(
@@ -98,6 +113,8 @@ async fn metrics_count_a_scripted_journey_and_health_answers() {
             .await
             .unwrap();
         assert_eq!(token.status(), 200);
+        let body: serde_json::Value = token.json().await.unwrap();
+        secrets.push(body["access_token"].as_str().unwrap().to_string());
     }
     let apps = site.gw.client(&["perizinan.test", "terbuka.test"]);
     for _ in 0..3 {
