@@ -106,12 +106,9 @@ pub enum AdminError {
     Enrolment(#[from] gerbang_idp::account::enrolment::EnrolmentError),
 }
 
-fn read_password() -> Result<String, AdminError> {
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|e| {
-        AdminError::Input(format!("cannot read the password from standard input: {e}"))
-    })?;
-    let password = text.trim_end_matches(['\n', '\r']).to_string();
+/// The password given on standard input (`input`).
+fn read_password(input: &str) -> Result<String, AdminError> {
+    let password = input.trim_end_matches(['\n', '\r']).to_string();
     check_policy(&password, &[]).map_err(|e| AdminError::Input(e.to_string()))?;
     Ok(password)
 }
@@ -147,10 +144,47 @@ async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
     Err(AdminError::NoSuchUser(who.into()))
 }
 
-pub async fn run(config: &Config, command: AdminCommand) -> Result<String, AdminError> {
+impl AdminCommand {
+    /// Whether the command reads standard input (a password).
+    pub fn reads_input(&self) -> bool {
+        matches!(
+            self,
+            AdminCommand::Users(UsersCommand::Add { .. } | UsersCommand::SetPassword { .. })
+        )
+    }
+}
+
+/// Reads what the command wants from standard input.
+pub fn read_input(command: &AdminCommand) -> Result<String, AdminError> {
+    let mut text = String::new();
+    if command.reads_input() {
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            AdminError::Input(format!("cannot read the password from standard input: {e}"))
+        })?;
+    }
+    Ok(text)
+}
+
+/// Runs `command` on the configured store, opened here (no server holds it).
+pub async fn run(
+    config: &Config,
+    command: AdminCommand,
+    input: &str,
+) -> Result<String, AdminError> {
     let store = crate::store::open(config).await?;
+    run_on(config, &store, command, input).await
+}
+
+/// Runs `command` on `store`: opened by `run`, or a running server's (through its admin socket).
+pub async fn run_on(
+    config: &Config,
+    store: &SharedStore,
+    command: AdminCommand,
+    input: &str,
+) -> Result<String, AdminError> {
+    let store = store.clone();
     match command {
-        AdminCommand::Users(users) => run_users(config, &store, users).await,
+        AdminCommand::Users(users) => run_users(config, &store, users, input).await,
         AdminCommand::Store(command) => run_store(&store, command).await,
         AdminCommand::Keys(keys) => run_keys(config, &store, keys).await,
         AdminCommand::Audit { limit } => {
@@ -236,6 +270,7 @@ async fn run_users(
     config: &Config,
     store: &SharedStore,
     command: UsersCommand,
+    input: &str,
 ) -> Result<String, AdminError> {
     let store = store.clone();
     let passwords = Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()))?;
@@ -261,7 +296,7 @@ async fn run_users(
                     ))
                 }
             };
-            let password = read_password()?;
+            let password = read_password(input)?;
             let hash = passwords
                 .hash(&password)
                 .await
@@ -358,7 +393,7 @@ async fn run_users(
         }
         UsersCommand::SetPassword { user } => {
             let mut found = find(&store, &user).await?;
-            let password = read_password()?;
+            let password = read_password(input)?;
             found.password_hash = Some(
                 passwords
                     .hash(&password)

@@ -2,6 +2,7 @@
 //! provider built in.
 
 mod admin;
+mod admin_socket;
 mod demo;
 mod devcert;
 mod error;
@@ -49,7 +50,20 @@ enum Command {
     },
     /// Run the demo: the gateway, the provider and three example apps on localhost, data in ./data.
     Demo,
-    /// Manage user accounts (while no server holds the store).
+    #[command(flatten)]
+    Admin(AdminCli),
+    /// Bring a PostgreSQL store's tables to this version (servers can also do it at start).
+    Migrate {
+        #[arg(long, short, env = "GERBANG_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// The commands that administer a store: through a running server's admin socket when one
+/// listens (see `admin_socket`), else on the store itself.
+#[derive(Subcommand)]
+enum AdminCli {
+    /// Manage user accounts (through a running server's admin socket, or on the store).
     Users {
         /// The configuration file (for the store's location).
         #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
@@ -57,7 +71,7 @@ enum Command {
         #[command(subcommand)]
         command: admin::UsersCommand,
     },
-    /// Manage the provider's signing keys (while no server holds the store).
+    /// Manage the provider's signing keys.
     Keys {
         #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
         config: Option<PathBuf>,
@@ -71,11 +85,6 @@ enum Command {
         #[command(subcommand)]
         command: admin::StoreCommand,
     },
-    /// Bring a PostgreSQL store's tables to this version (servers can also do it at start).
-    Migrate {
-        #[arg(long, short, env = "GERBANG_CONFIG")]
-        config: Option<PathBuf>,
-    },
     /// Show the newest audit events: logins, logouts, tokens, key rotations.
     Audit {
         #[arg(long, short, env = "GERBANG_CONFIG")]
@@ -84,6 +93,32 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+impl AdminCli {
+    fn split(self) -> (Option<PathBuf>, admin::AdminCommand) {
+        match self {
+            AdminCli::Users { config, command } => (config, admin::AdminCommand::Users(command)),
+            AdminCli::Keys { config, command } => (config, admin::AdminCommand::Keys(command)),
+            AdminCli::Audit { config, limit } => (config, admin::AdminCommand::Audit { limit }),
+            AdminCli::Store { config, command } => (config, admin::AdminCommand::Store(command)),
+        }
+    }
+}
+
+/// Parses a command line sent to the admin socket (without the program name).
+pub(crate) fn admin_command(args: &[String]) -> Result<admin::AdminCommand, String> {
+    let line = std::iter::once("gerbang").chain(args.iter().map(String::as_str));
+    match Cli::try_parse_from(line)
+        .map_err(|e| e.to_string())?
+        .command
+    {
+        Command::Admin(AdminCli::Store { .. }) => {
+            Err("`gerbang store` works on a stopped server's store only".into())
+        }
+        Command::Admin(admin) => Ok(admin.split().1),
+        _ => Err("not an administrative command (users, keys, audit)".into()),
+    }
 }
 
 #[derive(Subcommand)]
@@ -107,18 +142,7 @@ fn main() -> ExitCode {
             Ok(config) => finish(serve::run(config, Vec::new())),
             Err(e) => fail(&e),
         },
-        Command::Users { config, command } => {
-            administer_store(config, admin::AdminCommand::Users(command))
-        }
-        Command::Keys { config, command } => {
-            administer_store(config, admin::AdminCommand::Keys(command))
-        }
-        Command::Audit { config, limit } => {
-            administer_store(config, admin::AdminCommand::Audit { limit })
-        }
-        Command::Store { config, command } => {
-            administer_store(config, admin::AdminCommand::Store(command))
-        }
+        Command::Admin(admin) => administer_store(admin),
         Command::Migrate { config } => {
             administer(config, |config| Box::pin(store::migrate(config)))
         }
@@ -134,8 +158,37 @@ fn main() -> ExitCode {
     }
 }
 
-fn administer_store(config: Option<PathBuf>, command: admin::AdminCommand) -> ExitCode {
-    administer(config, |config| Box::pin(admin::run(config, command)))
+/// Runs an administrative command through the running server's admin socket, or on the store
+/// when no server listens (`gerbang store` always on the store).
+fn administer_store(cli: AdminCli) -> ExitCode {
+    let through_server = !matches!(cli, AdminCli::Store { .. });
+    let (config, command) = cli.split();
+    administer(config, move |config| {
+        Box::pin(async move {
+            let input = admin::read_input(&command)?;
+            let socket = admin_socket::path(config).filter(|_| through_server);
+            if let Some(path) = socket {
+                let request = admin_socket::Request {
+                    args: std::env::args().skip(1).collect(),
+                    input,
+                };
+                if let Some(reply) = admin_socket::send(&path, &request).await {
+                    let reply = reply.map_err(|e| {
+                        admin::AdminError::Input(format!(
+                            "the admin socket {}: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    return match reply.ok {
+                        true => Ok(reply.output),
+                        false => Err(admin::AdminError::Input(reply.output)),
+                    };
+                }
+                return admin::run(config, command, &request.input).await;
+            }
+            admin::run(config, command, &input).await
+        })
+    })
 }
 
 /// An administrative task's output or its error, printed.

@@ -134,6 +134,16 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
             ),
         ));
     }
+    if let Some(path) = crate::admin_socket::path(&config) {
+        server.add_service(background_service(
+            "admin socket",
+            crate::admin_socket::AdminSocket {
+                path,
+                config: Arc::clone(&config),
+                provider: Arc::clone(&provider),
+            },
+        ));
+    }
     let parts = GatewayParts {
         config: &config,
         auth,
