@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod chrome;
 mod gerbang;
+pub mod nginx;
 mod raw;
 pub mod site;
 pub mod smtp;

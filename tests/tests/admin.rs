@@ -168,7 +168,10 @@ async fn disabling_a_user_on_a_running_server_ends_every_session_within_5_s() {
 
     // Same commands, same output, with the server running or stopped; errors alike.
     let (ok, live, _) = gw.admin(&["users", "list"], "");
-    assert!(ok && live.contains("budi") && live.contains("disabled"), "{live}");
+    assert!(
+        ok && live.contains("budi") && live.contains("disabled"),
+        "{live}"
+    );
     let (ok, _, live_error) = gw.admin(&["users", "enable", "nobody"], "");
     assert!(!ok);
     let (ok, _, refused_store) = gw.admin(&["store", "export", "dump.jsonl"], "");

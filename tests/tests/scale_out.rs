@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gerbang_idp::store::test_database::{database_url, TestSchema};
@@ -67,7 +66,7 @@ async fn two_instances_behind_one_address_share_everything() {
     let a = Gerbang::start(spec(&smtp, store.clone(), route(app.addr), public)).await;
     // Behind one address, the instances show one certificate.
     let b = Gerbang::start(Spec {
-        certs: Some(PathBuf::from(a.dir.path().join("certs"))),
+        certs: Some(a.dir.path().join("certs")),
         users: Vec::new(),
         ..spec(&smtp, store, route(app.addr), public)
     })

@@ -22,6 +22,9 @@ use super::session::{open_cookie, sealed_cookie};
 pub use gerbang_config::GATEWAY_CLIENT_ID;
 /// The gateway's own paths on every route host.
 pub const CALLBACK_PATH: &str = "/_gerbang/callback";
+/// Starts a login and comes back to `rd` (a path on the host): where a proxy in front sends a
+/// browser that forward-auth refused.
+pub const LOGIN_PATH: &str = "/_gerbang/login";
 /// How long a user has to log in before the pending cookie expires.
 pub const PENDING_LIFETIME: Duration = Duration::from_secs(600);
 pub const PENDING_COOKIE_PREFIX: &str = "__Host-gerbang-login-";

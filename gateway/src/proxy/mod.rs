@@ -99,6 +99,15 @@ impl Response {
         }
     }
 
+    /// A bare answer: the status says it all (forward-auth).
+    pub fn status_only(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
     pub fn redirect(status: u16, location: String) -> Self {
         Response {
             status,
@@ -194,6 +203,18 @@ impl Gateway {
                         confirmed: req.method == http::Method::POST,
                     }
                 }
+                auth::FORWARD_AUTH_PATH => return self.forward_auth(req, &host),
+                login::LOGIN_PATH => {
+                    let rd = req
+                        .uri
+                        .query()
+                        .and_then(|q| {
+                            url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "rd")
+                        })
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_else(|| "/".into());
+                    return self.login_redirect(&host, &rd);
+                }
                 _ => {}
             }
         }
@@ -231,11 +252,54 @@ impl Gateway {
             Some(q) => format!("{path}?{q}"),
             None => path.to_string(),
         };
+        self.login_redirect(host, &return_to)
+    }
+
+    /// `/_gerbang/auth`: 200 with the identity headers the route forwards when the original
+    /// request may pass, else 401 (the proxy then sends a browser to `/_gerbang/login?rd=…`).
+    /// The original path comes in `X-Original-URI` (nginx) or `X-Forwarded-Uri` (Traefik,
+    /// Caddy); the host is the request's own.
+    fn forward_auth(&self, req: &RequestHeader, host: &str) -> Decision {
+        let original = header_str(req, "x-original-uri")
+            .or_else(|| header_str(req, "x-forwarded-uri"))
+            .unwrap_or("/");
+        let original_path = original.split('?').next().unwrap_or("/");
+        let route = path::normalise(original_path)
+            .ok()
+            .and_then(|normal| self.routes.find(host, &normal.matching));
+        let Some(route) = route else {
+            return Decision::Respond(Response::status_only(403));
+        };
+        let identity = match route.policy {
+            Policy::Public => return Decision::Respond(Response::status_only(200)),
+            Policy::Authenticated => self
+                .auth
+                .identity(req)
+                .or_else(|| self.auth.bearer(req, route)),
+        };
+        match identity {
+            Some(identity) => Decision::Respond(Response {
+                status: 200,
+                headers: self
+                    .auth
+                    .upstream_headers(&identity, route.forward, &route.name),
+                body: Bytes::new(),
+            }),
+            None => Decision::Respond(Response {
+                status: 401,
+                headers: vec![("www-authenticate", "Bearer realm=\"gerbang\"".into())],
+                body: Bytes::new(),
+            }),
+        }
+    }
+
+    /// Sends the browser to log in, coming back to `return_to` (made a safe path here).
+    fn login_redirect(&self, host: &str, return_to: &str) -> Decision {
         let origin = format!("https://{host}{}", self.public_port);
         match login::begin_login(
             &self.issuer,
             &origin,
-            login::safe_return_path(&return_to),
+            login::safe_return_path(return_to),
             &self.auth.cookie_key,
         ) {
             Ok(redirect) => Decision::Respond(Response {

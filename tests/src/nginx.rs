@@ -1,0 +1,62 @@
+//! Debian's nginx on loopback, run in the foreground from a folder of its own with the `http`
+//! block a test gives; stopped when dropped.
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Nginx {
+    child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Starts nginx with `servers` (the inside of its `http` block) and waits until `listen`
+    /// accepts connections.
+    pub async fn start(servers: &str, listen: SocketAddr) -> Nginx {
+        let dir = tempfile::tempdir().expect("nginx folder");
+        let d = dir.path().display();
+        let config = format!(
+            "worker_processes 1;\nerror_log {d}/error.log warn;\npid {d}/nginx.pid;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  \
+             fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{servers}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), config).expect("nginx.conf");
+        let child = Command::new("/usr/sbin/nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .args(["-g", "daemon off; user root;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start nginx (scripts/setup --tests installs it)");
+        let mut nginx = Nginx { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(listen).await.is_err() {
+            if let Ok(Some(status)) = nginx.child.try_wait() {
+                panic!("nginx exited ({status}): {}", nginx.errors());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start: {}",
+                nginx.errors()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        nginx
+    }
+
+    pub fn errors(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
