@@ -145,3 +145,45 @@ pub async fn get_json(client: &Client, url: &str) -> serde_json::Value {
     assert_eq!(response.status(), 200, "{url}");
     response.json().await.expect("a JSON body")
 }
+
+/// Logs in at the provider from `start` (a protected app URL) and follows the callback:
+/// returns the response that sets the gateway session.
+pub async fn log_in_to_app(
+    browser: &Client,
+    start: &str,
+    provider_origin: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let callback = log_in(browser, start, provider_origin, username, password).await;
+    browser.get(&callback).send().await.expect("the callback")
+}
+
+/// The `name=value` pairs `response` sets, as a `Cookie` header would carry them back.
+pub fn cookies_set_by(response: &reqwest::Response) -> String {
+    let pairs: Vec<&str> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok()?.split(';').next())
+        .collect();
+    pairs.join("; ")
+}
+
+/// An access token from the client credentials grant at `token_url`.
+pub async fn client_credentials(http: &Client, token_url: &str, id: &str, secret: &str) -> String {
+    let body: serde_json::Value = http
+        .post(token_url)
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("POST /token")
+        .json()
+        .await
+        .expect("a token response");
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string()
+}

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use gerbang_tests::{App, Gerbang, Spec};
+use gerbang_tests::{browser, App, Gerbang, Spec};
 use serde_json::Value;
 
 #[tokio::test]
@@ -28,17 +28,7 @@ async fn bearer_tokens_of_the_routes_clients_are_accepted_and_revocable() {
         let http = http.clone();
         let url = gw.url(Gerbang::PROVIDER_HOST, "/token");
         async move {
-            let body: Value = http
-                .post(url)
-                .basic_auth(id, Some(format!("{id}-secret-0123456789")))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            body["access_token"].as_str().unwrap().to_string()
+            browser::client_credentials(&http, &url, id, &format!("{id}-secret-0123456789")).await
         }
     };
     let call = |token: String| {

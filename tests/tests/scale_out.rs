@@ -123,13 +123,7 @@ async fn two_instances_behind_one_address_share_everything() {
     );
     let landed = site.browser.get(&callback).send().await.unwrap();
     // The gateway's session cookie, kept aside as another tab (or a thief) would hold it.
-    let cookie: Vec<String> = landed
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|c| c.to_str().ok()?.split(';').next().map(str::to_string))
-        .collect();
-    let cookie = cookie.join("; ");
+    let cookie = browser::cookies_set_by(&landed);
     let seen: Value = follow(&site.browser, &app_url).await.json().await.unwrap();
     assert_eq!(seen["headers"]["x-gerbang-user"][0], username.as_str());
     balancer.pin(to_a);

@@ -125,7 +125,7 @@ async fn main() {
     .await;
     let provider = gw.url(Gerbang::PROVIDER_HOST, "");
     let browser = gw.client(&["app.test", "open.test", Gerbang::PROVIDER_HOST]);
-    let callback = browser::log_in(
+    browser::log_in_to_app(
         &browser,
         &gw.url("app.test", "/whoami"),
         &provider,
@@ -133,7 +133,6 @@ async fn main() {
         PASSWORD,
     )
     .await;
-    browser.get(&callback).send().await.unwrap();
     assert_eq!(
         browser
             .get(gw.url("app.test", "/whoami"))
