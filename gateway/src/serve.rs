@@ -118,6 +118,7 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         revocations,
         cookie_key,
         session_lifetime: config.session.absolute_timeout.as_secs(),
+        verified: Default::default(),
     });
     let (routes, configured) = build_routes(&config, provider_address.to_string(), &mut server)?;
     if let Some(address) = config.server.internal {

@@ -13,6 +13,7 @@ use gerbang_idp::store::Session;
 use pingora::http::RequestHeader;
 use serde::Serialize;
 
+use super::bearer::{self, VerifiedTokens};
 use super::callback::RelyingParty;
 use super::login::{pending_cookie_name, read_pending, safe_return_path};
 use super::session::{self, Identity, Revocations};
@@ -34,6 +35,8 @@ pub struct Auth {
     pub revocations: Arc<Revocations>,
     pub cookie_key: Key,
     pub session_lifetime: u64,
+    /// Bearer tokens whose signature already verified.
+    pub verified: VerifiedTokens,
 }
 
 #[derive(Serialize)]
@@ -60,8 +63,9 @@ impl Auth {
     }
 
     /// The identity of an API call with `Authorization: Bearer <access token>` from one of the
-    /// route's `api_clients`, verified here: signature (the provider's keys, in memory),
-    /// issuer, expiry and revocation. No store round trip.
+    /// route's `api_clients`: the signature verified against the provider's keys (once per
+    /// token, then remembered), then issuer, expiry, client and revocation on every request.
+    /// No store round trip.
     pub fn bearer(&self, req: &RequestHeader, route: &super::Upstream) -> Option<Identity> {
         if route.api_clients.is_empty() {
             return None;
@@ -69,25 +73,23 @@ impl Auth {
         let token = header_str(req, "authorization")?
             .strip_prefix("Bearer ")?
             .trim();
-        let claims: AccessClaims = jwt::verify(&self.provider.keys.current(), token).ok()?;
         let now = now();
-        let acceptable = claims.iss == self.provider.issuer
-            && claims.exp > now
-            && route.api_clients.contains(&claims.client_id);
-        let identity = Identity {
-            sid: claims.jti.clone(),
-            username: claims.sub.clone(),
-            sub: claims.sub,
-            name: None,
-            email: None,
-            phone: None,
-            provider_session: claims.sid,
-            auth_time: claims.iat,
-            expires_at: claims.exp,
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims: AccessClaims =
+                    jwt::verify(&self.provider.keys.current(), token).ok()?;
+                self.verified.insert(token, &claims, now);
+                claims
+            }
         };
-        let revoked = self.revocations.ends(&identity)
-            || self.revocations.contains(&format!("jti:{}", claims.jti));
-        (acceptable && !revoked).then_some(identity)
+        bearer::accept(
+            claims,
+            &self.provider.issuer,
+            &route.api_clients,
+            &self.revocations,
+            now,
+        )
     }
 
     /// `/_gerbang/callback`: finish the login and send the user where they were going.

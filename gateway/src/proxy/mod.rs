@@ -3,6 +3,7 @@
 //! `headers` (what the client may not send), `login` (the redirect to the provider).
 
 pub mod auth;
+pub mod bearer;
 pub mod callback;
 pub mod headers;
 pub mod login;

@@ -1,0 +1,140 @@
+//! Bearer access tokens on API routes: whether a token's claims let a request through (pure,
+//! unit-tested), and the tokens already verified, so a client that sends the same token many
+//! times pays the signature check (an RS256 verification, ~40 µs) once.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use gerbang_idp::protocol::grant::AccessClaims;
+
+use super::session::{Identity, Revocations};
+
+/// At most this many verified tokens are remembered; when full, the expired ones go, and if
+/// none has expired the memory starts again (a flood of distinct tokens costs verifications,
+/// never memory).
+const CAPACITY: usize = 10_000;
+
+/// Tokens whose signature verified, with their claims. Only the signature check is cached:
+/// expiry, issuer, client and revocation are checked on every request by [`accept`].
+#[derive(Default)]
+pub struct VerifiedTokens {
+    tokens: RwLock<HashMap<Box<str>, AccessClaims>>,
+}
+
+impl VerifiedTokens {
+    /// The claims of `token` if it was verified before.
+    pub fn get(&self, token: &str) -> Option<AccessClaims> {
+        self.tokens.read().ok()?.get(token).cloned()
+    }
+
+    /// Remembers a token whose signature verified.
+    pub fn insert(&self, token: &str, claims: &AccessClaims, now: u64) {
+        let Ok(mut tokens) = self.tokens.write() else {
+            return;
+        };
+        if tokens.len() >= CAPACITY {
+            tokens.retain(|_, c| c.exp > now);
+            if tokens.len() >= CAPACITY {
+                tokens.clear();
+            }
+        }
+        tokens.insert(token.into(), claims.clone());
+    }
+}
+
+/// The identity a verified token gives on a route that accepts `api_clients`, unless it is
+/// expired, from another issuer or client, or revoked (itself, its grant family, its provider
+/// session or its user).
+pub fn accept(
+    claims: AccessClaims,
+    issuer: &str,
+    api_clients: &[String],
+    revocations: &Revocations,
+    now: u64,
+) -> Option<Identity> {
+    let acceptable =
+        claims.iss == issuer && claims.exp > now && api_clients.contains(&claims.client_id);
+    if !acceptable
+        || revocations.contains(&format!("jti:{}", claims.jti))
+        || claims
+            .family
+            .as_ref()
+            .is_some_and(|f| revocations.contains(f))
+    {
+        return None;
+    }
+    let identity = Identity {
+        sid: claims.jti,
+        username: claims.sub.clone(),
+        sub: claims.sub,
+        name: None,
+        email: None,
+        phone: None,
+        provider_session: claims.sid,
+        auth_time: claims.iat,
+        expires_at: claims.exp,
+    };
+    (!revocations.ends(&identity)).then_some(identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "https://sso.test";
+
+    fn claims() -> AccessClaims {
+        AccessClaims {
+            iss: ISSUER.into(),
+            sub: "u1".into(),
+            aud: vec![],
+            client_id: "machine".into(),
+            scope: String::new(),
+            iat: 100,
+            exp: 200,
+            jti: "j1".into(),
+            sid: Some("p1".into()),
+            family: Some("code:abc".into()),
+        }
+    }
+
+    fn accepted(claims: AccessClaims, revoked: &[&str], now: u64) -> bool {
+        let revocations = Revocations::default();
+        revocations.add(revoked.iter().map(|s| (s.to_string(), 1_000)), now);
+        accept(claims, ISSUER, &["machine".into()], &revocations, now).is_some()
+    }
+
+    #[test]
+    fn a_live_token_of_an_allowed_client_passes() {
+        assert!(accepted(claims(), &[], 150));
+    }
+
+    #[test]
+    fn expiry_issuer_client_and_every_revocation_refuse() {
+        assert!(!accepted(claims(), &[], 200), "expired");
+        let mut other = claims();
+        other.iss = "https://evil.test".into();
+        assert!(!accepted(other, &[], 150));
+        let mut other = claims();
+        other.client_id = "someone-else".into();
+        assert!(!accepted(other, &[], 150));
+        for revoked in ["jti:j1", "code:abc", "session:p1", "user:u1"] {
+            assert!(!accepted(claims(), &[revoked], 150), "{revoked}");
+        }
+    }
+
+    #[test]
+    fn the_cache_is_bounded_and_keeps_only_what_it_was_given() {
+        let cache = VerifiedTokens::default();
+        assert!(cache.get("t0").is_none());
+        for n in 0..CAPACITY + 5 {
+            let mut c = claims();
+            c.exp = if n < 10 { 50 } else { 500 };
+            cache.insert(&format!("t{n}"), &c, 100);
+        }
+        let size = cache.tokens.read().unwrap().len();
+        assert!(size <= CAPACITY, "{size}");
+        assert_eq!(cache.get(&format!("t{}", CAPACITY + 4)).unwrap().jti, "j1");
+        assert!(cache.get("t0").is_none(), "expired ones went first");
+    }
+}
