@@ -110,8 +110,6 @@ pub struct Metrics {
     pub captcha_failures: AtomicU64,
     pub mail_delivered: AtomicU64,
     pub mail_failures: AtomicU64,
-    pub config_reloads: AtomicU64,
-    pub config_reload_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -131,8 +129,6 @@ impl Metrics {
             captcha_failures: AtomicU64::new(0),
             mail_delivered: AtomicU64::new(0),
             mail_failures: AtomicU64::new(0),
-            config_reloads: AtomicU64::new(0),
-            config_reload_failures: AtomicU64::new(0),
         }
     }
 
@@ -262,16 +258,6 @@ impl Metrics {
                 "gerbang_mail_failures_total",
                 "Delivery attempts that failed (retried with back-off).",
                 self.mail_failures.load(Ordering::Relaxed),
-            ),
-            (
-                "gerbang_config_reloads_total",
-                "Configuration reloads applied.",
-                self.config_reloads.load(Ordering::Relaxed),
-            ),
-            (
-                "gerbang_config_reload_failures_total",
-                "Configuration reloads refused (the running one stayed).",
-                self.config_reload_failures.load(Ordering::Relaxed),
             ),
         ] {
             family(&mut out, name, "counter", help);

@@ -77,14 +77,14 @@ impl Auth {
         let claims = match self.verified.get(token) {
             Some(claims) => claims,
             None => {
-                let claims: AccessClaims =
-                    jwt::verify(&self.provider.keys.current(), token).ok()?;
-                self.verified.insert(token, &claims, now);
+                let claims: Arc<AccessClaims> =
+                    Arc::new(jwt::verify(&self.provider.keys.current(), token).ok()?);
+                self.verified.insert(token, Arc::clone(&claims), now);
                 claims
             }
         };
         bearer::accept(
-            claims,
+            &claims,
             &self.provider.issuer,
             &route.api_clients,
             &self.revocations,

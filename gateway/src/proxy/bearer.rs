@@ -3,7 +3,7 @@
 //! times pays the signature check (an RS256 verification, ~40 µs) once.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use gerbang_idp::protocol::grant::AccessClaims;
 
@@ -18,17 +18,17 @@ const CAPACITY: usize = 10_000;
 /// expiry, issuer, client and revocation are checked on every request by [`accept`].
 #[derive(Default)]
 pub struct VerifiedTokens {
-    tokens: RwLock<HashMap<Box<str>, AccessClaims>>,
+    tokens: RwLock<HashMap<Box<str>, Arc<AccessClaims>>>,
 }
 
 impl VerifiedTokens {
     /// The claims of `token` if it was verified before.
-    pub fn get(&self, token: &str) -> Option<AccessClaims> {
+    pub fn get(&self, token: &str) -> Option<Arc<AccessClaims>> {
         self.tokens.read().ok()?.get(token).cloned()
     }
 
     /// Remembers a token whose signature verified.
-    pub fn insert(&self, token: &str, claims: &AccessClaims, now: u64) {
+    pub fn insert(&self, token: &str, claims: Arc<AccessClaims>, now: u64) {
         let Ok(mut tokens) = self.tokens.write() else {
             return;
         };
@@ -38,7 +38,7 @@ impl VerifiedTokens {
                 tokens.clear();
             }
         }
-        tokens.insert(token.into(), claims.clone());
+        tokens.insert(token.into(), claims);
     }
 }
 
@@ -46,7 +46,7 @@ impl VerifiedTokens {
 /// expired, from another issuer or client, or revoked (itself, its grant family, its provider
 /// session or its user).
 pub fn accept(
-    claims: AccessClaims,
+    claims: &AccessClaims,
     issuer: &str,
     api_clients: &[String],
     revocations: &Revocations,
@@ -64,13 +64,13 @@ pub fn accept(
         return None;
     }
     let identity = Identity {
-        sid: claims.jti,
+        sid: claims.jti.clone(),
         username: claims.sub.clone(),
-        sub: claims.sub,
+        sub: claims.sub.clone(),
         name: None,
         email: None,
         phone: None,
-        provider_session: claims.sid,
+        provider_session: claims.sid.clone(),
         auth_time: claims.iat,
         expires_at: claims.exp,
     };
@@ -101,7 +101,7 @@ mod tests {
     fn accepted(claims: AccessClaims, revoked: &[&str], now: u64) -> bool {
         let revocations = Revocations::default();
         revocations.add(revoked.iter().map(|s| (s.to_string(), 1_000)), now);
-        accept(claims, ISSUER, &["machine".into()], &revocations, now).is_some()
+        accept(&claims, ISSUER, &["machine".into()], &revocations, now).is_some()
     }
 
     #[test]
@@ -130,7 +130,7 @@ mod tests {
         for n in 0..CAPACITY + 5 {
             let mut c = claims();
             c.exp = if n < 10 { 50 } else { 500 };
-            cache.insert(&format!("t{n}"), &c, 100);
+            cache.insert(&format!("t{n}"), Arc::new(c), 100);
         }
         let size = cache.tokens.read().unwrap().len();
         assert!(size <= CAPACITY, "{size}");
