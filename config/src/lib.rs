@@ -6,6 +6,7 @@ mod clients;
 mod model;
 mod problem;
 mod raw;
+mod reload;
 mod validate;
 
 use std::path::Path;
@@ -13,20 +14,42 @@ use std::path::Path;
 pub use clients::GATEWAY_CLIENT_ID;
 pub use model::*;
 pub use problem::{ConfigError, Problem};
+pub use reload::{restart_needed, NEEDS_RESTART};
 pub use validate::{normalise_prefix, parse_host_pattern, EnvLookup};
 
 use problem::SourceMap;
 use validate::Checker;
 
-impl Config {
+/// A configuration with the text it was read from (a reload compares texts, see
+/// [`restart_needed`]). The text may hold inline secrets: it is never logged.
+pub struct Loaded {
+    pub config: Config,
+    pub text: String,
+}
+
+impl Loaded {
     /// Reads and validates a file, with secrets from the process environment.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let source = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    pub fn read(path: &Path) -> Result<Loaded, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
+        Loaded::parse(text, path)
+    }
+
+    /// Validates `text` as the file at `path` (relative paths in it are taken from the file's
+    /// folder), with secrets from the process environment.
+    pub fn parse(text: String, path: &Path) -> Result<Loaded, ConfigError> {
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&source, path, base_dir, &|name| std::env::var(name).ok())
+        let config = Config::parse(&text, path, base_dir, &|name| std::env::var(name).ok())?;
+        Ok(Loaded { config, text })
+    }
+}
+
+impl Config {
+    /// Reads and validates a file, with secrets from the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Loaded::read(path).map(|loaded| loaded.config)
     }
 
     /// Validates a configuration text; relative paths in it are taken from `base_dir`.

@@ -105,6 +105,41 @@ pub struct Server {
     /// The internal listener: `/metrics` (Prometheus), `/healthz`, `/readyz`. Unauthenticated,
     /// so keep it on loopback or a private network.
     pub internal: Option<SocketAddr>,
+    /// Where `gerbang serve --upgrade` receives the listening sockets from the running process
+    /// (see [`Config::upgrade_socket`]).
+    pub upgrade_socket: Option<PathBuf>,
+}
+
+impl Config {
+    /// The socket of a zero-downtime upgrade: `server.upgrade_socket`, or beside a sled store.
+    /// Never in a shared folder such as /tmp: whoever can connect to it is handed the listeners.
+    pub fn upgrade_socket(&self) -> Option<PathBuf> {
+        self.server
+            .upgrade_socket
+            .clone()
+            .or_else(|| match &self.store {
+                Store::Sled { path } => Some(self.beside_store(path, "upgrade.sock")),
+                Store::Postgres(_) => None,
+            })
+    }
+
+    /// `:8443`, or empty for the scheme's default port: the public port of every host, as the
+    /// issuer states it.
+    pub fn public_port(&self) -> String {
+        self.provider
+            .issuer
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default()
+    }
+
+    /// `<store folder>.<suffix>`: a file beside a sled store, in the folder Gerbang owns.
+    pub fn beside_store(&self, store: &std::path::Path, suffix: &str) -> PathBuf {
+        let mut name = store.file_name().unwrap_or_default().to_os_string();
+        name.push(".");
+        name.push(suffix);
+        store.with_file_name(name)
+    }
 }
 
 impl Server {

@@ -61,6 +61,7 @@ pub(crate) struct RawServer {
     pub trusted_proxies: Vec<S<String>>,
     pub upstream_ca: Option<S<String>>,
     pub internal: Option<S<String>>,
+    pub upgrade_socket: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -194,6 +194,7 @@ impl<'a> Checker<'a> {
             trusted_proxies,
             upstream_ca,
             internal,
+            upgrade_socket: s.upgrade_socket.as_ref().map(|p| self.path(p.get_ref())),
         })
     }
 

@@ -37,11 +37,7 @@ pub struct Reply {
 /// A PostgreSQL store has none: any process may open it, so the commands do.
 pub fn path(config: &Config) -> Option<PathBuf> {
     match &config.store {
-        StoreConfig::Sled { path } => {
-            let mut name = path.file_name()?.to_os_string();
-            name.push(".admin.sock");
-            Some(path.with_file_name(name))
-        }
+        StoreConfig::Sled { path } => Some(config.beside_store(path, "admin.sock")),
         StoreConfig::Postgres(_) => None,
     }
 }

@@ -71,12 +71,7 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
                         .map_err(|e| GatewayError::Demo(e.to_string()))?;
                     http = http.add_root_certificate(ca);
                 }
-                let port = config
-                    .provider
-                    .issuer
-                    .port()
-                    .map(|p| format!(":{p}"))
-                    .unwrap_or_default();
+                let port = config.public_port();
                 gerbang_examples::relying_party::app(gerbang_examples::relying_party::RpConfig {
                     name: route.name.clone(),
                     issuer: issuer.to_string(),
@@ -148,12 +143,7 @@ pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
 
 /// What to open, printed once at start.
 pub fn banner(config: &Config, demo_password: Option<&str>) -> String {
-    let port = config
-        .provider
-        .issuer
-        .port()
-        .map(|p| format!(":{p}"))
-        .unwrap_or_default();
+    let port = config.public_port();
     let mut out = String::from("\nGerbang demo is running. Open:\n");
     for route in &config.routes {
         out.push_str(&format!(

@@ -28,6 +28,8 @@ pub enum GatewayError {
     Tls(String),
     #[error("the demo cannot start: {0}")]
     Demo(String),
+    #[error("cannot upgrade: {0}")]
+    Upgrade(String),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
 }

@@ -13,15 +13,15 @@ use axum::routing::get;
 use gerbang_idp::metrics::Gauges;
 use gerbang_idp::provider::Provider;
 
-use crate::proxy::Upstream;
+use crate::routing::LiveRouting;
 
 struct Internal {
     provider: Arc<Provider>,
-    /// The configured routes, for their upstreams' health.
-    routes: Vec<Arc<Upstream>>,
+    /// The routes being served, for their upstreams' health.
+    routes: LiveRouting,
 }
 
-pub fn router(provider: Arc<Provider>, routes: Vec<Arc<Upstream>>) -> axum::Router {
+pub fn router(provider: Arc<Provider>, routes: LiveRouting) -> axum::Router {
     axum::Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -40,6 +40,8 @@ async fn metrics(State(internal): State<Arc<Internal>>) -> impl IntoResponse {
         store_latency,
         healthy_upstreams: internal
             .routes
+            .load()
+            .configured
             .iter()
             .map(|route| {
                 let backends = route.balancer.backends();

@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_socket;
+mod daemon;
 mod demo;
 mod devcert;
 mod error;
@@ -11,6 +12,8 @@ mod internal;
 mod logging;
 mod pages;
 mod proxy;
+mod reload;
+mod routing;
 mod serve;
 mod store;
 
@@ -39,9 +42,17 @@ struct Cli {
 enum Command {
     /// Run the gateway and its provider.
     Serve {
-        /// The configuration file.
+        /// The configuration file. It is watched: changes are applied without a restart (also
+        /// on SIGHUP), a file with errors is refused whole.
         #[arg(long, short, env = "GERBANG_CONFIG")]
         config: PathBuf,
+        /// Take the listeners over from the running Gerbang: start this, then send the running
+        /// one SIGQUIT; it hands its sockets over and drains (docs/operations.md, "Upgrade").
+        #[arg(long)]
+        upgrade: bool,
+        /// Run in the background (for systemd's Type=forking), writing the process id here.
+        #[arg(long, value_name = "PID_FILE")]
+        daemon: Option<PathBuf>,
     },
     /// Work with configuration files.
     Config {
@@ -138,8 +149,23 @@ fn main() -> ExitCode {
         Command::Config {
             command: ConfigCommand::Check { files },
         } => check(&files),
-        Command::Serve { config } => match Config::load(&config) {
-            Ok(config) => finish(serve::run(config, Vec::new())),
+        Command::Serve {
+            config,
+            upgrade,
+            daemon,
+        } => match gerbang_config::Loaded::read(&config) {
+            Ok(loaded) => {
+                if let Some(pid_file) = daemon {
+                    if let Err(e) = daemon::detach(&pid_file) {
+                        return fail(&e);
+                    }
+                }
+                let start = serve::Start {
+                    text: Some(loaded.text),
+                    upgrade,
+                };
+                finish(serve::run(loaded.config, start, Vec::new()))
+            }
             Err(e) => fail(&e),
         },
         Command::Admin(admin) => administer_store(admin),
@@ -151,7 +177,7 @@ fn main() -> ExitCode {
                 let apps = demo::example_apps(&config)?;
                 let password = demo::seed_user(&config)?;
                 eprintln!("{}", demo::banner(&config, password.as_deref()));
-                serve::run(config, apps)
+                serve::run(config, serve::Start::default(), apps)
             });
             finish(started)
         }

@@ -1,17 +1,16 @@
 //! Puts a validated configuration to work: the store, the embedded provider, the proxy with its
-//! routes and health checks, and the listeners, all in one Pingora server.
+//! routes and health checks, the listeners and the reloader, all in one Pingora server.
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use cookie::Key;
-use gerbang_config::{Config, Policy};
+use gerbang_config::Config;
 use gerbang_idp::provider::Provider;
 use gerbang_idp::store::SharedStore;
-use pingora::lb::health_check::TcpHealthCheck;
-use pingora::lb::LoadBalancer;
 use pingora::listeners::tls::TlsSettings;
 use pingora::prelude::*;
-use pingora::server::configuration::ServerConf;
+use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::RunArgs;
 use pingora::services::background::background_service;
 use pingora::services::ServiceWithDependents;
@@ -21,32 +20,48 @@ use crate::error::GatewayError;
 use crate::http_service::HttpService;
 use crate::proxy::auth::Auth;
 use crate::proxy::callback::RelyingParty;
-use crate::proxy::route::RouteTable;
 use crate::proxy::session::Revocations;
-use crate::proxy::{Gateway, Upstream, PROVIDER_ROUTE};
+use crate::proxy::Gateway;
+use crate::reload::Reloader;
+use crate::routing::{HealthChecks, LiveRouting, Routing};
 
 /// What every listener's gateway shares.
 struct GatewayParts<'a> {
     config: &'a Config,
     auth: Arc<Auth>,
-    routes: Arc<RouteTable<Arc<Upstream>>>,
+    routing: LiveRouting,
 }
 
 /// Services that run beside the gateway (the demo's example apps).
 pub type ExtraServices = Vec<Box<dyn ServiceWithDependents>>;
 
-/// Runs until SIGTERM (graceful: in-flight requests finish) or SIGINT.
-pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
+/// How a server starts.
+#[derive(Default)]
+pub struct Start {
+    /// The text of the configuration file, when there is one: the file is then watched and
+    /// reloaded (see `reload`).
+    pub text: Option<String>,
+    /// Take the listening sockets over from a running Gerbang (`gerbang serve --upgrade`).
+    pub upgrade: bool,
+}
+
+/// Runs until SIGTERM (graceful: in-flight requests finish), SIGINT, or SIGQUIT (hands the
+/// listeners to a process started with `--upgrade`, then drains).
+pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), GatewayError> {
     if let Some(tls) = &config.tls {
         if devcert::ensure(tls, devcert::names(&config))? {
             tracing::warn!(cert = %tls.cert.display(), "made a self-signed development certificate: trust ca.pem beside it in your browser, never use it in production");
         }
     }
+    // The server first: an upgrade receives the running process's listeners before anything
+    // else, and the running process lets go of the store only once it has drained.
+    let mut server = server(&config, start.upgrade)?;
+    server.bootstrap();
     let startup = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(GatewayError::Runtime)?;
-    let store: SharedStore = startup.block_on(crate::store::open(&config))?;
+    let store: SharedStore = startup.block_on(open_store(&config, start.upgrade))?;
     let cookie_key = match &config.session.cookie_secret {
         Some(secret) => Key::derive_from(secret.expose().as_bytes()),
         None => {
@@ -60,21 +75,6 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
     let provider = startup.block_on(Provider::start(Arc::clone(&config), Arc::clone(&store)))?;
     drop(startup);
 
-    let mut conf = ServerConf {
-        threads: config.server.threads,
-        grace_period_seconds: Some(config.server.grace_period.as_secs()),
-        graceful_shutdown_timeout_seconds: Some(config.server.shutdown_timeout.as_secs()),
-        ..ServerConf::default()
-    };
-    conf.work_stealing = true;
-    conf.ca_file = config
-        .server
-        .upstream_ca
-        .as_ref()
-        .map(|p| p.display().to_string());
-    let mut server = Server::new_with_opt_and_conf(None, conf);
-    server.bootstrap();
-
     let provider_listener = bind("127.0.0.1:0")?;
     let provider_address =
         provider_listener
@@ -83,6 +83,7 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
                 address: "127.0.0.1:0".into(),
                 source,
             })?;
+    let provider_address = provider_address.to_string();
     server.add_service(background_service(
         "provider",
         HttpService::new(
@@ -92,12 +93,14 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         ),
     ));
 
-    let mailer = gerbang_idp::mail::Mailer::new(&config.mail)?;
+    let mailer = Arc::new(ArcSwap::from_pointee(gerbang_idp::mail::Mailer::new(
+        &config.mail,
+    )?));
     server.add_service(background_service(
         "mail outbox",
         MailOutbox {
             provider: Arc::clone(&provider),
-            mailer: Arc::new(mailer),
+            mailer: Arc::clone(&mailer),
         },
     ));
 
@@ -120,18 +123,43 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
         session_lifetime: config.session.absolute_timeout.as_secs(),
         verified: Default::default(),
     });
-    let (routes, configured) = build_routes(&config, provider_address.to_string(), &mut server)?;
+    let routing: LiveRouting = Arc::new(ArcSwap::from_pointee(Routing::compile(
+        &config,
+        &provider_address,
+        &provider.metrics,
+        None,
+    )?));
+    server.add_service(background_service(
+        "health checks",
+        HealthChecks {
+            routing: Arc::clone(&routing),
+        },
+    ));
+    if let Some(text) = start.text {
+        server.add_service(background_service(
+            "configuration reload",
+            Reloader {
+                path: config.source.clone(),
+                running_text: tokio::sync::Mutex::new(text),
+                provider: Arc::clone(&provider),
+                routing: Arc::clone(&routing),
+                provider_address,
+                mailer,
+            },
+        ));
+    }
     if let Some(address) = config.server.internal {
         if !address.ip().is_loopback() {
             tracing::warn!(%address, "the internal listener (metrics, health) is not on loopback: it has no authentication, keep it on a private network");
         }
-        let listener = bind(&address.to_string())?;
+        // Shared with the process an upgrade starts, which binds it while this one drains.
+        let listener = bind_shared(address)?;
         server.add_service(background_service(
             "internal",
             HttpService::new(
                 "internal",
                 listener,
-                crate::internal::router(Arc::clone(&provider), configured),
+                crate::internal::router(Arc::clone(&provider), Arc::clone(&routing)),
             ),
         ));
     }
@@ -148,7 +176,7 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
     let parts = GatewayParts {
         config: &config,
         auth,
-        routes: Arc::new(routes),
+        routing,
     };
     add_listeners(&mut server, parts)?;
     for service in extra {
@@ -159,9 +187,61 @@ pub fn run(config: Config, extra: ExtraServices) -> Result<(), GatewayError> {
             "captcha test mode is on: a fixed answer passes every captcha; never in production"
         );
     }
-    tracing::info!(issuer = %config.provider.issuer, routes = config.routes.len(), "gerbang started");
+    tracing::info!(issuer = %config.provider.issuer, routes = config.routes.len(), upgrade = start.upgrade, "gerbang started");
     server.run(RunArgs::default());
     Ok(())
+}
+
+/// The Pingora server, set to take the listeners over from a running process when `upgrade`.
+fn server(config: &Config, upgrade: bool) -> Result<Server, GatewayError> {
+    let upgrade_socket = config.upgrade_socket();
+    if upgrade && upgrade_socket.is_none() {
+        return Err(GatewayError::Upgrade(
+            "set server.upgrade_socket (a PostgreSQL store has no folder to put it in)".into(),
+        ));
+    }
+    let mut conf = ServerConf {
+        threads: config.server.threads,
+        grace_period_seconds: Some(config.server.grace_period.as_secs()),
+        graceful_shutdown_timeout_seconds: Some(config.server.shutdown_timeout.as_secs()),
+        upgrade_sock: upgrade_socket
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        ..ServerConf::default()
+    };
+    conf.work_stealing = true;
+    conf.ca_file = config
+        .server
+        .upstream_ca
+        .as_ref()
+        .map(|p| p.display().to_string());
+    let opt = Opt {
+        upgrade,
+        ..Opt::default()
+    };
+    Ok(Server::new_with_opt_and_conf(Some(opt), conf))
+}
+
+/// How long an upgrade waits for the running process to let go of a sled store: its grace
+/// period and drain, and some margin.
+fn store_handover(config: &Config) -> std::time::Duration {
+    config.server.grace_period + config.server.shutdown_timeout + std::time::Duration::from_secs(15)
+}
+
+/// Opens the store; on an upgrade, a sled store is still held by the process being replaced
+/// until it exits, so opening is retried until then.
+async fn open_store(config: &Config, upgrade: bool) -> Result<SharedStore, GatewayError> {
+    let deadline = tokio::time::Instant::now() + store_handover(config);
+    loop {
+        match crate::store::open(config).await {
+            Ok(store) => return Ok(store),
+            Err(e) if upgrade && tokio::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, "waiting for the running process to release the store");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 fn bind(address: &str) -> Result<std::net::TcpListener, GatewayError> {
@@ -171,62 +251,22 @@ fn bind(address: &str) -> Result<std::net::TcpListener, GatewayError> {
     })
 }
 
-type Routes = RouteTable<Arc<Upstream>>;
-
-/// The route table: the provider's host first, then every configured route with a health-checked,
-/// round-robin set of upstreams; and the configured routes in order.
-fn build_routes(
-    config: &Config,
-    provider_address: String,
-    server: &mut Server,
-) -> Result<(Routes, Vec<Arc<Upstream>>), GatewayError> {
-    let mut table = RouteTable::default();
-    let mut configured = Vec::with_capacity(config.routes.len());
-    let provider = LoadBalancer::try_from_iter([provider_address]).map_err(|source| {
-        GatewayError::Upstream {
-            route: "provider".into(),
-            source,
-        }
-    })?;
-    table.insert(
-        &gerbang_config::HostPattern::Exact(config.provider.host.clone()),
-        "/",
-        Arc::new(Upstream {
-            name: PROVIDER_ROUTE.into(),
-            policy: Policy::Public,
-            forward: gerbang_config::Forward::default(),
-            api_clients: Vec::new(),
-            balancer: Arc::new(provider),
-            tls: None,
-            addresses: 1,
-            metrics_id: 0,
-        }),
-    );
-    for (index, route) in config.routes.iter().enumerate() {
-        let mut balancer = LoadBalancer::try_from_iter(route.upstreams.iter().map(String::as_str))
-            .map_err(|source| GatewayError::Upstream {
-                route: route.name.clone(),
-                source,
-            })?;
-        balancer.set_health_check(TcpHealthCheck::new());
-        balancer.health_check_frequency = Some(route.health_check);
-        let service = background_service(&format!("health check {}", route.name), balancer);
-        let balancer = service.task();
-        server.add_service(service);
-        let upstream = Arc::new(Upstream {
-            name: route.name.clone(),
-            policy: route.policy,
-            forward: route.forward,
-            api_clients: route.api_clients.clone(),
-            balancer,
-            tls: route.upstream_tls.clone(),
-            addresses: route.upstreams.len(),
-            metrics_id: index + 1,
-        });
-        table.insert(&route.host, &route.path_prefix, Arc::clone(&upstream));
-        configured.push(upstream);
-    }
-    Ok((table, configured))
+/// A listener another process of the same user may bind too (`SO_REUSEPORT`): the internal
+/// listener, held by both processes of an upgrade for a moment.
+fn bind_shared(address: std::net::SocketAddr) -> Result<std::net::TcpListener, GatewayError> {
+    use socket2::{Domain, Socket, Type};
+    let bound = (|| {
+        let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.bind(&address.into())?;
+        socket.listen(1024)?;
+        Ok(socket.into())
+    })();
+    bound.map_err(|source| GatewayError::Listen {
+        address: address.to_string(),
+        source,
+    })
 }
 
 fn add_listeners(server: &mut Server, parts: GatewayParts<'_>) -> Result<(), GatewayError> {
@@ -266,9 +306,9 @@ impl GatewayParts<'_> {
     fn gateway(&self, redirect_to_https: bool) -> Gateway {
         let issuer = &self.config.provider.issuer;
         Gateway {
-            routes: Arc::clone(&self.routes),
+            routes: Arc::clone(&self.routing),
             issuer: issuer.clone(),
-            public_port: issuer.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            public_port: self.config.public_port(),
             auth: Arc::clone(&self.auth),
             trusted_proxies: self.config.server.trusted_proxies.clone(),
             redirect_to_https,
@@ -279,7 +319,7 @@ impl GatewayParts<'_> {
 /// Delivers the mail outbox (see `gerbang_idp::mail::worker`) until shutdown.
 struct MailOutbox {
     provider: Arc<Provider>,
-    mailer: Arc<gerbang_idp::mail::Mailer>,
+    mailer: Arc<ArcSwap<gerbang_idp::mail::Mailer>>,
 }
 
 #[async_trait::async_trait]

@@ -35,7 +35,7 @@ pub async fn end_session(
     address: Option<&str>,
 ) {
     let store = &provider.store;
-    let until = now() + provider.config.session.absolute_timeout.as_secs();
+    let until = now() + provider.config().session.absolute_timeout.as_secs();
     if let Err(e) = store.delete_session(session_hash).await {
         tracing::error!(error = %e, "cannot delete a provider session");
     }
@@ -48,7 +48,7 @@ pub async fn end_session(
     provider
         .audit("logout", Some(sub), None, address, "provider session ended")
         .await;
-    for client in provider.clients.all() {
+    for client in provider.clients().all() {
         let Some(uri) = client.backchannel_logout_uri.clone() else {
             continue;
         };

@@ -7,9 +7,10 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The provider's own route: id 0 in [`Metrics::request`], the configured routes after it.
+/// The name of the provider's own route in the request metrics (the configured routes follow it).
 pub const PROVIDER_ROUTE: &str = "provider";
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -86,12 +87,28 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
-/// What one route counts.
-struct Route {
-    name: String,
+/// What one route counts. The gateway keeps these in its compiled route, so counting a response
+/// is two atomic additions, with no lookup.
+#[derive(Default)]
+pub struct RouteCounters {
     /// Responses by status class: 1xx … 5xx, then "none" (no response was written).
     statuses: [AtomicU64; 6],
     upstream: Histogram,
+}
+
+impl RouteCounters {
+    /// Counts a response with `status` (0: none written), and the time its upstream took when it
+    /// had one.
+    pub fn count(&self, status: u16, upstream: Option<Duration>) {
+        let class = match status {
+            100..=599 => usize::from(status / 100 - 1),
+            _ => 5,
+        };
+        self.statuses[class].fetch_add(1, Ordering::Relaxed);
+        if let Some(elapsed) = upstream {
+            self.upstream.observe(elapsed);
+        }
+    }
 }
 
 /// Values read when scraped rather than counted: the gateway and the store supply them.
@@ -103,49 +120,40 @@ pub struct Gauges {
     pub healthy_upstreams: Vec<(String, usize)>,
 }
 
+#[derive(Default)]
 pub struct Metrics {
-    routes: Vec<Route>,
+    /// The routes being served, in configuration order. Touched at start, on reload and when
+    /// scraped; never on the request path.
+    routes: Mutex<Vec<(String, Arc<RouteCounters>)>>,
     events: [AtomicU64; EVENTS.len() + 1],
     grants: [AtomicU64; GRANTS.len() + 1],
     pub captcha_failures: AtomicU64,
     pub mail_delivered: AtomicU64,
     pub mail_failures: AtomicU64,
+    pub config_reloads: AtomicU64,
+    pub config_reload_failures: AtomicU64,
 }
 
 impl Metrics {
-    /// Counters for these routes; a route's index in `names` is its id in [`Metrics::request`].
-    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Metrics {
-        Metrics {
-            routes: names
-                .into_iter()
-                .map(|name| Route {
-                    name: name.to_string(),
-                    statuses: std::array::from_fn(|_| AtomicU64::new(0)),
-                    upstream: Histogram::default(),
-                })
-                .collect(),
-            events: std::array::from_fn(|_| AtomicU64::new(0)),
-            grants: std::array::from_fn(|_| AtomicU64::new(0)),
-            captcha_failures: AtomicU64::new(0),
-            mail_delivered: AtomicU64::new(0),
-            mail_failures: AtomicU64::new(0),
-        }
-    }
-
-    /// Counts a response of route `route` (its index) with `status` (0: none written), and the
-    /// time its upstream took when it had one.
-    pub fn request(&self, route: usize, status: u16, upstream: Option<Duration>) {
-        let Some(r) = self.routes.get(route) else {
-            return;
-        };
-        let class = match status {
-            100..=599 => usize::from(status / 100 - 1),
-            _ => 5,
-        };
-        r.statuses[class].fetch_add(1, Ordering::Relaxed);
-        if let Some(elapsed) = upstream {
-            r.upstream.observe(elapsed);
-        }
+    /// The counters of the routes served from now on, in order: a name counted before keeps its
+    /// counters (a reload does not reset them), a route no longer named stops being reported.
+    pub fn serve_routes<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<Arc<RouteCounters>> {
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let next: Vec<(String, Arc<RouteCounters>)> = names
+            .into_iter()
+            .map(|name| {
+                let counters = routes
+                    .iter()
+                    .find(|(known, _)| known == name)
+                    .map_or_else(Default::default, |(_, c)| Arc::clone(c));
+                (name.to_string(), counters)
+            })
+            .collect();
+        *routes = next;
+        routes.iter().map(|(_, c)| Arc::clone(c)).collect()
     }
 
     /// Counts an audit event (and, for an issued token, its grant type in `detail`).
@@ -174,13 +182,18 @@ impl Metrics {
     /// The text exposition format.
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::with_capacity(8192);
+        let routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         family(
             &mut out,
             "gerbang_requests_total",
             "counter",
             "Responses by route and status class.",
         );
-        for r in &self.routes {
+        for (name, r) in &routes {
             for (class, n) in ["1xx", "2xx", "3xx", "4xx", "5xx", "none"]
                 .iter()
                 .zip(&r.statuses)
@@ -188,8 +201,7 @@ impl Metrics {
                 let n = n.load(Ordering::Relaxed);
                 let _ = writeln!(
                     out,
-                    "gerbang_requests_total{{route=\"{}\",status=\"{class}\"}} {n}",
-                    r.name
+                    "gerbang_requests_total{{route=\"{name}\",status=\"{class}\"}} {n}"
                 );
             }
         }
@@ -199,8 +211,8 @@ impl Metrics {
             "histogram",
             "Time from choosing an upstream to the end of its response, by route.",
         );
-        for r in &self.routes {
-            let labels = format!("route=\"{}\",", r.name);
+        for (name, r) in &routes {
+            let labels = format!("route=\"{name}\",");
             r.upstream
                 .render(&mut out, "gerbang_upstream_duration_seconds", &labels);
         }
@@ -262,6 +274,22 @@ impl Metrics {
         ] {
             family(&mut out, name, "counter", help);
             let _ = writeln!(out, "{name} {value}");
+        }
+        family(
+            &mut out,
+            "gerbang_config_reloads_total",
+            "counter",
+            "Configuration reloads by result (a refused file leaves the running one serving).",
+        );
+        for (result, n) in [
+            ("success", &self.config_reloads),
+            ("failure", &self.config_reload_failures),
+        ] {
+            let _ = writeln!(
+                out,
+                "gerbang_config_reloads_total{{result=\"{result}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
         }
         family(
             &mut out,
@@ -327,11 +355,11 @@ mod tests {
 
     #[test]
     fn counts_render_with_bounded_labels() {
-        let m = Metrics::new(["provider", "perizinan"]);
-        m.request(1, 200, Some(Duration::from_millis(3)));
-        m.request(1, 302, None);
-        m.request(1, 0, None);
-        m.request(9, 200, None); // an unknown route id counts nowhere
+        let m = Metrics::default();
+        let routes = m.serve_routes(["provider", "perizinan"]);
+        routes[1].count(200, Some(Duration::from_millis(3)));
+        routes[1].count(302, None);
+        routes[1].count(0, None);
         m.event("login.failure", "wrong user name or password");
         m.event("token.issued", "client_credentials");
         m.event("token.issued", "urn:made-up");
@@ -382,5 +410,30 @@ mod tests {
             "absent gauges are left out"
         );
         assert!(!text.contains("made-up") && !text.contains("something.new"));
+    }
+
+    #[test]
+    fn a_reload_keeps_the_counters_of_routes_that_stay() {
+        let m = Metrics::default();
+        m.serve_routes(["provider", "old", "kept"])[2].count(200, None);
+        let next = m.serve_routes(["provider", "kept", "new"]);
+        next[1].count(200, None);
+        let text = m.render(&Gauges {
+            mail_queue: None,
+            sessions: None,
+            store_latency: None,
+            healthy_upstreams: Vec::new(),
+        });
+        assert!(line(
+            &text,
+            "gerbang_requests_total{route=\"kept\",status=\"2xx\"}"
+        )
+        .ends_with(" 2"));
+        assert!(line(
+            &text,
+            "gerbang_requests_total{route=\"new\",status=\"2xx\"}"
+        )
+        .ends_with(" 0"));
+        assert!(!text.contains("route=\"old\""));
     }
 }

@@ -1,8 +1,10 @@
-//! The provider: everything its handlers share, made once at start.
+//! The provider: everything its handlers share, made once at start (the parts a reload may
+//! change are swapped whole, see [`Provider::reconfigure`]).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use arc_swap::ArcSwap;
 use gerbang_config::{Config, HostPattern};
 
 use crate::account::captcha::{CaptchaError, Captchas};
@@ -30,11 +32,12 @@ pub enum ProviderError {
 pub struct Provider {
     /// The issuer exactly as tokens and discovery state it: no trailing slash.
     pub issuer: String,
-    pub config: Arc<Config>,
+    /// The running configuration; a reload replaces it (see [`Provider::reconfigure`]).
+    config: ArcSwap<Config>,
     pub store: SharedStore,
     pub keys: LiveKeyring,
     pub passwords: Passwords,
-    pub clients: Registry,
+    clients: ArcSwap<Registry>,
     pub captchas: Captchas,
     /// Seals pending authorization requests while the user logs in.
     pub requests: Sealer,
@@ -71,28 +74,12 @@ impl Provider {
             .secret("gateway-client-secret", &random_secret)
             .await?;
         let gateway_secret: String = gateway_secret.iter().map(|b| format!("{b:02x}")).collect();
-        let routes: Vec<HostPattern> = config.routes.iter().map(|r| r.host.clone()).collect();
-        let public_port = config
-            .provider
-            .issuer
-            .port()
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
-        let clients = Registry::new(
-            &config.clients,
-            gateway_secret.clone(),
-            &routes,
-            public_port,
-        );
-        let metrics = Arc::new(Metrics::new(
-            std::iter::once(crate::metrics::PROVIDER_ROUTE)
-                .chain(config.routes.iter().map(|r| r.name.as_str())),
-        ));
+        let clients = registry(&config, &gateway_secret);
+        let metrics = Arc::new(Metrics::default());
         let captchas = Captchas::new(
             &captcha_key,
             Arc::clone(&store),
-            config.captcha.lifetime.as_secs(),
-            config.captcha.test_answer.clone(),
+            &config.captcha,
             Arc::clone(&metrics),
         )?;
         let workers = config.login.password_workers;
@@ -104,10 +91,10 @@ impl Provider {
                 .trim_end_matches('/')
                 .to_string(),
             passwords: Passwords::new(workers)?,
-            config,
+            config: ArcSwap::new(config),
             store,
             keys,
-            clients,
+            clients: ArcSwap::from_pointee(clients),
             captchas,
             requests: Sealer::new(&request_key, "authorization-request")?,
             gateway_secret,
@@ -116,18 +103,49 @@ impl Provider {
         }))
     }
 
+    /// The running configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
+    }
+
+    /// The registered clients (the gateway's own among them).
+    pub fn clients(&self) -> Arc<Registry> {
+        self.clients.load_full()
+    }
+
+    /// Takes a reloaded configuration (see `Config::reloaded`): clients, captcha and every
+    /// setting read per request. Requests already running finish with what they started with.
+    pub fn reconfigure(&self, config: Arc<Config>) {
+        self.clients
+            .store(Arc::new(registry(&config, &self.gateway_secret)));
+        self.captchas.configure(&config.captcha);
+        self.config.store(config);
+    }
+
     /// An absolute URL under the issuer.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
 }
 
+/// The configured clients, and the gateway's own client allowed back to every route host.
+fn registry(config: &Config, gateway_secret: &str) -> Registry {
+    let routes: Vec<HostPattern> = config.routes.iter().map(|r| r.host.clone()).collect();
+    let public_port = config.public_port();
+    Registry::new(
+        &config.clients,
+        gateway_secret.to_string(),
+        &routes,
+        public_port,
+    )
+}
+
 impl Provider {
     /// Session timeouts from configuration.
     pub fn session_lifetimes(&self) -> crate::session::Lifetimes {
         crate::session::Lifetimes {
-            idle: self.config.session.idle_timeout.as_secs(),
-            absolute: self.config.session.absolute_timeout.as_secs(),
+            idle: self.config().session.idle_timeout.as_secs(),
+            absolute: self.config().session.absolute_timeout.as_secs(),
         }
     }
 

@@ -149,13 +149,57 @@ impl Gerbang {
 
     /// `gerbang serve` on the configuration in `dir`, its log appended to `dir/gerbang.log`.
     fn spawn(dir: &Path) -> Child {
+        Self::spawn_with(dir, &[])
+    }
+
+    /// Replaces the running process with a new one the way an operator upgrades: starts
+    /// `gerbang serve --upgrade`, sends the running one SIGQUIT (it hands its listeners over and
+    /// drains), and waits for it to exit and for the new one to start serving.
+    pub async fn upgrade(&mut self) {
+        let started_before = self.logs().matches("gerbang started").count();
+        let mut old = std::mem::replace(
+            &mut self.child,
+            Self::spawn_with(self.dir.path(), &["--upgrade"]),
+        );
+        // The new process is waiting for the sockets before the old one is asked to send them.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let status = Command::new("kill")
+            .args(["-QUIT", &old.id().to_string()])
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -QUIT failed");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while old.try_wait().ok().flatten().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the old process did not exit:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // One "gerbang started" per process (the log's fields are coloured, its message is not).
+        while self.logs().matches("gerbang started").count() == started_before {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the upgrade exited ({status}):\n{}", self.logs());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the upgrade did not start:\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn spawn_with(dir: &Path, serve_args: &[&str]) -> Child {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join("gerbang.log"))
             .expect("log file");
         Command::new(gerbang_binary())
-            .args(["serve", "--config"])
+            .arg("serve")
+            .args(serve_args)
+            .arg("--config")
             .arg(dir.join("gerbang.toml"))
             .env("GERBANG_LOG", "info")
             .stdout(Stdio::null())
@@ -307,10 +351,15 @@ impl Gerbang {
 
     /// Sends SIGTERM: the graceful stop.
     pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends a signal by name (`HUP`: reload the configuration; `QUIT`: hand over to an upgrade).
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
+            .args([&format!("-{name}"), &self.pid().to_string()])
             .status();
-        assert!(status.is_ok_and(|s| s.success()), "kill -TERM failed");
+        assert!(status.is_ok_and(|s| s.success()), "kill -{name} failed");
     }
 
     /// Waits for the process to end, at most `limit`.

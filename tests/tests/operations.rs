@@ -8,19 +8,10 @@ use std::net::SocketAddr;
 use gerbang_tests::browser;
 use gerbang_tests::site::{borrowed, ktp, nik, Site};
 use gerbang_tests::smtp::SmtpServer;
-use gerbang_tests::{free_port, App, Gerbang};
+use gerbang_tests::{free_port, metric as sample, App, Gerbang};
 
 const NEW_PASSWORD: &str = "kuda laut biru terbang tinggi";
 const MACHINE_SECRET: &str = "machine-secret-0123456789";
-
-/// The value of the sample `name` (with its labels) in a Prometheus text page.
-fn sample(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
-        .parse()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn metrics_count_a_scripted_journey_and_health_answers() {

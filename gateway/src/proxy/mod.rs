@@ -26,7 +26,8 @@ use pingora::proxy::{ProxyHttp, Session};
 use url::Url;
 
 use crate::pages;
-use route::RouteTable;
+use crate::routing::LiveRouting;
+use gerbang_idp::metrics::RouteCounters;
 
 /// The name of the built-in route to the provider.
 pub use gerbang_idp::metrics::PROVIDER_ROUTE;
@@ -40,15 +41,17 @@ pub struct Upstream {
     pub api_clients: Vec<String>,
     pub balancer: Arc<LoadBalancer<RoundRobin>>,
     pub tls: Option<gerbang_config::UpstreamTls>,
-    /// How many addresses the route has: the number of connection attempts before giving up.
-    pub addresses: usize,
-    /// The route's id in the provider's metrics.
-    pub metrics_id: usize,
+    /// The configured addresses (their number is the number of connection attempts).
+    pub targets: Vec<String>,
+    /// How often the addresses are checked (`None`: never, the provider's own route).
+    pub health_check: Option<Duration>,
+    /// The route's request counters.
+    pub counters: Arc<RouteCounters>,
 }
 
-/// What the gateway knows for its whole life (until a reload replaces it).
+/// What a listener's gateway knows for its whole life; the routes are replaced by a reload.
 pub struct Gateway {
-    pub routes: Arc<RouteTable<Arc<Upstream>>>,
+    pub routes: LiveRouting,
     pub issuer: Url,
     /// `:8443`, or empty for the default port: the public port of every host.
     pub public_port: String,
@@ -174,8 +177,9 @@ impl Gateway {
             Ok(p) => p,
             Err(_) => return Decision::Respond(Response::page(400, pages::error(400))),
         };
+        let routes = self.routes.load();
         if self.redirect_to_https {
-            if !self.routes.knows_host(&host) {
+            if !routes.table.knows_host(&host) {
                 return Decision::Respond(Response::page(404, pages::error(404)));
             }
             let query = req.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
@@ -185,7 +189,7 @@ impl Gateway {
             );
             return Decision::Respond(Response::redirect(308, location));
         }
-        let Some(route) = self.routes.find(&host, &normal.matching) else {
+        let Some(route) = routes.table.find(&host, &normal.matching) else {
             return Decision::Respond(Response::page(404, pages::error(404)));
         };
         if normal.forward != req.uri.path() {
@@ -265,9 +269,10 @@ impl Gateway {
             .or_else(|| header_str(req, "x-forwarded-uri"))
             .unwrap_or("/");
         let original_path = original.split('?').next().unwrap_or("/");
+        let routes = self.routes.load();
         let route = path::normalise(original_path)
             .ok()
-            .and_then(|normal| self.routes.find(host, &normal.matching));
+            .and_then(|normal| routes.table.find(host, &normal.matching));
         let Some(route) = route else {
             return Decision::Respond(Response::status_only(403));
         };
@@ -494,7 +499,7 @@ impl ProxyHttp for Gateway {
         if ctx
             .route
             .as_ref()
-            .is_some_and(|r| ctx.connect_attempts < r.addresses)
+            .is_some_and(|r| ctx.connect_attempts < r.targets.len())
         {
             e.set_retry(true);
         }
@@ -528,10 +533,7 @@ impl ProxyHttp for Gateway {
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         if let Some(route) = &ctx.route {
             let upstream = ctx.upstream_started.map(|t| t.elapsed());
-            self.auth
-                .provider
-                .metrics
-                .request(route.metrics_id, status, upstream);
+            route.counters.count(status, upstream);
         }
         // The path only: queries may carry codes or tokens.
         tracing::info!(

@@ -8,6 +8,7 @@
 use std::io::Cursor;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
@@ -36,8 +37,8 @@ pub enum CaptchaError {
 pub struct Captchas {
     sealer: Sealer,
     store: SharedStore,
-    lifetime_secs: u64,
-    test_answer: Option<String>,
+    /// Lifetime and test answer, replaced by a reload.
+    settings: ArcSwap<gerbang_config::Captcha>,
     metrics: Arc<Metrics>,
 }
 
@@ -61,21 +62,24 @@ impl Captchas {
     pub fn new(
         key: &[u8],
         store: SharedStore,
-        lifetime_secs: u64,
-        test_answer: Option<String>,
+        settings: &gerbang_config::Captcha,
         metrics: Arc<Metrics>,
     ) -> Result<Captchas, CaptchaError> {
         Ok(Captchas {
             sealer: Sealer::new(key, "captcha").map_err(|_| CaptchaError::Key)?,
             store,
-            lifetime_secs,
-            test_answer,
+            settings: ArcSwap::from_pointee(settings.clone()),
             metrics,
         })
     }
 
+    /// Takes reloaded settings; challenges already issued keep their expiry.
+    pub fn configure(&self, settings: &gerbang_config::Captcha) {
+        self.settings.store(Arc::new(settings.clone()));
+    }
+
     pub fn test_mode(&self) -> bool {
-        self.test_answer.is_some()
+        self.settings.load().test_answer.is_some()
     }
 
     /// A new challenge: its token, for the form and the image and audio URLs.
@@ -83,7 +87,7 @@ impl Captchas {
         let id_bytes: [u8; 16] = rand::random();
         let id = URL_SAFE_NO_PAD.encode(id_bytes);
         let word = WORDS[rand::random_range(0..WORDS.len())];
-        let expires_at = now + self.lifetime_secs;
+        let expires_at = now + self.settings.load().lifetime.as_secs();
         self.store
             .put_once(OneTimeKind::Captcha, &hash(&id), b"", expires_at)
             .await?;
@@ -128,7 +132,7 @@ impl Captchas {
         if !live || sealed.expires_at <= now {
             return Ok(false);
         }
-        if let Some(test) = &self.test_answer {
+        if let Some(test) = &self.settings.load().test_answer {
             if normalise(answer) == normalise(test) {
                 tracing::warn!("captcha passed by the test-mode answer");
                 return Ok(true);
@@ -215,8 +219,15 @@ mod tests {
     use super::*;
     use crate::store::SledStore;
 
+    fn settings(test_answer: Option<&str>) -> gerbang_config::Captcha {
+        gerbang_config::Captcha {
+            test_answer: test_answer.map(str::to_string),
+            lifetime: std::time::Duration::from_secs(300),
+        }
+    }
+
     fn metrics() -> Arc<Metrics> {
-        Arc::new(Metrics::new([]))
+        Arc::new(Metrics::default())
     }
 
     #[test]
@@ -241,7 +252,8 @@ mod tests {
     async fn challenges_are_single_use_and_sealed() {
         let dir = tempfile::tempdir().unwrap();
         let store: SharedStore = Arc::new(SledStore::open(dir.path()).unwrap());
-        let captchas = Captchas::new(&[7; 32], Arc::clone(&store), 300, None, metrics()).unwrap();
+        let captchas =
+            Captchas::new(&[7; 32], Arc::clone(&store), &settings(None), metrics()).unwrap();
         let now = 1_800_000_000;
         let token = captchas.issue(now).await.unwrap();
         let word = captchas.open(&token).unwrap().word;
@@ -273,7 +285,7 @@ mod tests {
         );
         assert!(captchas.png(&late, now + 300).is_none());
 
-        let other = Captchas::new(&[8; 32], store, 300, None, metrics()).unwrap();
+        let other = Captchas::new(&[8; 32], store, &settings(None), metrics()).unwrap();
         let token = captchas.issue(now).await.unwrap();
         assert!(
             other.png(&token, now).is_none(),
@@ -286,7 +298,7 @@ mod tests {
     async fn test_mode_answer() {
         let dir = tempfile::tempdir().unwrap();
         let store: SharedStore = Arc::new(SledStore::open(dir.path()).unwrap());
-        let captchas = Captchas::new(&[7; 32], store, 300, Some("uji".into()), metrics()).unwrap();
+        let captchas = Captchas::new(&[7; 32], store, &settings(Some("uji")), metrics()).unwrap();
         let token = captchas.issue(1).await.unwrap();
         assert!(captchas.check(&token, " UJI ", 1).await.unwrap());
         assert!(

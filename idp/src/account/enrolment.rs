@@ -107,7 +107,7 @@ async fn tell_the_owner(
         &owner.email,
         lang,
         &p.url(&format!("/forgot-password?ui_locales={}", lang.code())),
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     );
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
@@ -174,7 +174,7 @@ pub async fn activate(
         return Ok(Activation::LinkInvalid);
     }
     let temporary = password::temporary_password();
-    let lifetime = p.config.accounts.temporary_password_lifetime;
+    let lifetime = p.config().accounts.temporary_password_lifetime;
     user.password_hash = Some(p.passwords.hash(&temporary).await?);
     user.must_change_password = true;
     user.status = UserStatus::Active;
@@ -191,7 +191,7 @@ pub async fn activate(
         &temporary,
         &p.url(&format!("/login?ui_locales={}", lang.code())),
         lifetime.as_secs() / 3600,
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     );
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
@@ -287,7 +287,7 @@ async fn activation_link(
     now: Timestamp,
 ) -> Result<(String, NewMail), EnrolmentError> {
     let link = token::random_token();
-    let lifetime = p.config.accounts.activation_link_lifetime.as_secs();
+    let lifetime = p.config().accounts.activation_link_lifetime.as_secs();
     p.store
         .put_once(
             OneTimeKind::ActivationLink,
@@ -304,7 +304,7 @@ async fn activation_link(
             lang.code()
         )),
         lifetime / 3600,
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     );
     Ok((link, mail))
 }

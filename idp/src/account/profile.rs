@@ -108,7 +108,7 @@ pub async fn request_email_change(
             "/account/email/confirm?token={link}&ui_locales={}",
             lang.code()
         )),
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     );
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
@@ -135,7 +135,8 @@ pub async fn confirm_email_change(
         return Ok(EmailChange::LinkInvalid);
     };
     let old = std::mem::replace(&mut user.email, pending.email);
-    let notice = templates::email_changed(&old, user_lang(&user), &user.email, &p.config.helpdesk);
+    let notice =
+        templates::email_changed(&old, user_lang(&user), &user.email, &p.config().helpdesk);
     match p.store.update_user(&user, Some(notice), now).await {
         Ok(()) => {}
         Err(StoreError::Taken(UniqueKey::Email(_))) => return Ok(EmailChange::Taken),

@@ -29,7 +29,7 @@ pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), Enro
         return Ok(());
     }
     let link = token::random_token();
-    let lifetime = p.config.accounts.reset_link_lifetime.as_secs();
+    let lifetime = p.config().accounts.reset_link_lifetime.as_secs();
     if let Some(old) = user.attributes.get(RESET_ATTRIBUTE) {
         store.take_once(OneTimeKind::ResetLink, old, now).await?;
     }
@@ -53,7 +53,7 @@ pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), Enro
             lang.code()
         )),
         lifetime / 60,
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     );
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();

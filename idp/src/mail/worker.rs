@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
 use super::Mailer;
@@ -36,7 +37,7 @@ pub fn retry_at(attempts: u32, now: Timestamp) -> Timestamp {
 /// Delivers the outbox until the process ends. `wake` is rung when a message is queued.
 pub async fn run(
     store: SharedStore,
-    mailer: Arc<Mailer>,
+    mailer: Arc<ArcSwap<Mailer>>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
 ) {
@@ -49,6 +50,8 @@ pub async fn run(
             }
         };
         let full = claimed.len() == BATCH;
+        // The transport as configured now (a reload may have replaced it).
+        let mailer = mailer.load_full();
         for mail in claimed {
             match mailer.deliver(&mail).await {
                 Ok(()) => {

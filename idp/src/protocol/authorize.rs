@@ -49,7 +49,7 @@ pub fn validate(
         .and_then(|id| registry.get(id))
         .ok_or(AuthorizeError::Page("unknown_client"))?;
     let redirect_uri = get("redirect_uri").ok_or(AuthorizeError::Page("missing_redirect_uri"))?;
-    if !registry.redirect_uri_allowed(client, redirect_uri) {
+    if !registry.redirect_uri_allowed(&client, redirect_uri) {
         return Err(AuthorizeError::Page("unregistered_redirect_uri"));
     }
     let state = get("state").map(str::to_string);
@@ -91,7 +91,7 @@ pub fn validate(
             "the openid scope is required",
         ));
     }
-    let scopes = allowed_scopes(client, &requested);
+    let scopes = allowed_scopes(&client, &requested);
     let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
         (None, _) if client.secret.is_none() => {
             return Err(fail(

@@ -1,6 +1,8 @@
 //! Registered clients: the configured relying parties and the gateway's own client, and how
 //! they authenticate at the token endpoint.
 
+use std::sync::Arc;
+
 use gerbang_config::{Client, GrantType, HostPattern};
 use subtle::ConstantTimeEq;
 
@@ -13,7 +15,7 @@ pub const GATEWAY_CALLBACK_PATH: &str = "/_gerbang/callback";
 
 #[derive(Debug, Clone)]
 pub struct Registry {
-    clients: Vec<Client>,
+    clients: Vec<Arc<Client>>,
     /// Route hosts the gateway client may be sent back to, and the public origin suffix.
     gateway_hosts: Vec<HostPattern>,
     public_port: String,
@@ -55,17 +57,17 @@ impl Registry {
             first_party: true,
         });
         Registry {
-            clients,
+            clients: clients.into_iter().map(Arc::new).collect(),
             gateway_hosts: routes.to_vec(),
             public_port,
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<&Client> {
-        self.clients.iter().find(|c| c.id == id)
+    pub fn get(&self, id: &str) -> Option<Arc<Client>> {
+        self.clients.iter().find(|c| c.id == id).cloned()
     }
 
-    pub fn all(&self) -> &[Client] {
+    pub fn all(&self) -> &[Arc<Client>] {
         &self.clients
     }
 
@@ -93,7 +95,7 @@ impl Registry {
     }
 
     /// The client that `credentials` authenticate, or `invalid_client`.
-    pub fn authenticate(&self, credentials: &ClientCredentials) -> Result<&Client, OAuthError> {
+    pub fn authenticate(&self, credentials: &ClientCredentials) -> Result<Arc<Client>, OAuthError> {
         let invalid = || OAuthError::new(ErrorCode::InvalidClient, "client authentication failed");
         let (id, secret) = match credentials {
             ClientCredentials::Basic { id, secret } | ClientCredentials::Post { id, secret } => {
@@ -179,14 +181,14 @@ mod tests {
     fn redirect_uris_match_exactly() {
         let r = registry();
         let rp = r.get("rp").unwrap();
-        assert!(r.redirect_uri_allowed(rp, "https://rp.example/cb"));
+        assert!(r.redirect_uri_allowed(&rp, "https://rp.example/cb"));
         for bad in [
             "https://rp.example/cb/",
             "https://rp.example/cb?x=1",
             "https://RP.example/cb",
             "https://rp.example/cb#f",
         ] {
-            assert!(!r.redirect_uri_allowed(rp, bad), "{bad}");
+            assert!(!r.redirect_uri_allowed(&rp, bad), "{bad}");
         }
         let native = r.get("native").unwrap();
         for good in [
@@ -194,7 +196,7 @@ mod tests {
             "http://127.0.0.1:51234/cb",
             "http://[::1]:8080/cb",
         ] {
-            assert!(r.redirect_uri_allowed(native, good), "{good}");
+            assert!(r.redirect_uri_allowed(&native, good), "{good}");
         }
         for bad in [
             "http://127.0.0.1:51234/other",
@@ -203,11 +205,11 @@ mod tests {
             "http://127.0.0.1:51234/cb?x=1",
             "http://127.0.0.2:51234/cb",
         ] {
-            assert!(!r.redirect_uri_allowed(native, bad), "{bad}");
+            assert!(!r.redirect_uri_allowed(&native, bad), "{bad}");
         }
         let gw = r.get(GATEWAY_CLIENT_ID).unwrap();
-        assert!(r.redirect_uri_allowed(gw, "https://app.localhost:8443/_gerbang/callback"));
-        assert!(r.redirect_uri_allowed(gw, "https://x.apps.localhost:8443/_gerbang/callback"));
+        assert!(r.redirect_uri_allowed(&gw, "https://app.localhost:8443/_gerbang/callback"));
+        assert!(r.redirect_uri_allowed(&gw, "https://x.apps.localhost:8443/_gerbang/callback"));
         for bad in [
             "https://evil.example:8443/_gerbang/callback",
             "https://app.localhost/_gerbang/callback",
@@ -216,7 +218,7 @@ mod tests {
             "https://app.localhost:8443/other",
             "https://user@app.localhost:8443/_gerbang/callback",
         ] {
-            assert!(!r.redirect_uri_allowed(gw, bad), "{bad}");
+            assert!(!r.redirect_uri_allowed(&gw, bad), "{bad}");
         }
     }
 
@@ -227,7 +229,10 @@ mod tests {
             id: "rp".into(),
             secret: "rp-secret-0123456789".into(),
         };
-        assert_eq!(r.authenticate(&ok).map(|c| c.id.as_str()), Ok("rp"));
+        assert_eq!(
+            r.authenticate(&ok).map(|c| c.id.clone()),
+            Ok("rp".to_string())
+        );
         let wrong = ClientCredentials::Post {
             id: "rp".into(),
             secret: "nope".into(),

@@ -150,7 +150,7 @@ pub async fn issue_code(
         session: session_hash.to_string(),
     };
     let value = serde_json::to_vec(&grant).map_err(server_error)?;
-    let expires = now + provider.config.provider.code_lifetime.as_secs();
+    let expires = now + provider.config().provider.code_lifetime.as_secs();
     provider
         .store
         .put_once(
@@ -182,7 +182,7 @@ pub async fn exchange_code(
         .map_err(server_error)?
     else {
         // A code used twice: revoke what its first use issued (RFC 6749 4.1.2).
-        let family_end = now + provider.config.provider.refresh_token_lifetime.as_secs();
+        let family_end = now + provider.config().provider.refresh_token_lifetime.as_secs();
         store
             .revoke(&format!("code:{code_hash}"), family_end)
             .await
@@ -254,7 +254,7 @@ pub async fn refresh(
             .map_err(server_error)?
         {
             let family = String::from_utf8_lossy(&family).into_owned();
-            let until = now + provider.config.provider.refresh_token_lifetime.as_secs();
+            let until = now + provider.config().provider.refresh_token_lifetime.as_secs();
             store.revoke(&family, until).await.map_err(server_error)?;
             tracing::warn!(client = %client.id, "a spent refresh token was used again: its family is revoked");
         }
@@ -361,7 +361,7 @@ fn access_token(
     family: Option<&str>,
     now: Timestamp,
 ) -> Result<(String, u64), OAuthError> {
-    let lifetime = provider.config.provider.access_token_lifetime.as_secs();
+    let lifetime = provider.config().provider.access_token_lifetime.as_secs();
     let claims = AccessClaims {
         iss: provider.issuer.clone(),
         sub: subject.to_string(),
@@ -413,7 +413,7 @@ async fn issue_tokens(
         let token = random_token();
         let family_expires_at = family
             .expires_at
-            .unwrap_or(now + provider.config.provider.refresh_token_lifetime.as_secs());
+            .unwrap_or(now + provider.config().provider.refresh_token_lifetime.as_secs());
         let grant = RefreshGrant {
             family: family.name.to_string(),
             client_id: client.id.clone(),
@@ -475,7 +475,7 @@ fn id_token(
     released.insert("sub".into(), user.id.clone().into());
     let standard: StandardClaims<openidconnect::core::CoreGenderClaim> =
         serde_json::from_value(serde_json::Value::Object(released)).map_err(server_error)?;
-    let lifetime = provider.config.provider.id_token_lifetime.as_secs();
+    let lifetime = provider.config().provider.id_token_lifetime.as_secs();
     let claims = IdTokenClaims::new(
         issuer,
         vec![Audience::new(client.id.clone())],

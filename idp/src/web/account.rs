@@ -75,7 +75,7 @@ pub async fn change_password(
         Text::ChangePassword,
         Text::PasswordChanged,
         Some(("/", Text::HomeTitle)),
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     ))
     .into_response();
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(Some(&value), life)) {
@@ -139,7 +139,7 @@ pub async fn change_contact(
         phone: field("phone").into(),
         ..RegistrationForm::default()
     };
-    let desk = &p.config.helpdesk;
+    let desk = &p.config().helpdesk;
     match profile::confirm_password(&p, &user, field("current")).await {
         Ok(true) => {}
         Ok(false) => return contact_form(lang, &values, &[], Some(Text::WrongPassword)),
@@ -216,7 +216,7 @@ pub async fn email_confirm(
     if !same_origin(&p, &headers) {
         return forbidden(&p, lang);
     }
-    let desk = &p.config.helpdesk;
+    let desk = &p.config().helpdesk;
     let (status, title, message) =
         match profile::confirm_email_change(&p, field("token"), now()).await {
             Ok(EmailChange::Changed) => (StatusCode::OK, Text::ChangeContact, Text::EmailChanged),

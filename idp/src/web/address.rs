@@ -168,7 +168,7 @@ async fn submit(
         title,
         purpose.done(),
         Some(("/login", Text::BackToLogin)),
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     ))
     .into_response()
 }

@@ -48,20 +48,15 @@ pub async fn page(
         sessions: &sessions,
         current: &session.id_hash,
     };
-    Html(pages::home(lang, &view, &p.config.helpdesk)).into_response()
+    Html(pages::home(lang, &view, &p.config().helpdesk)).into_response()
 }
 
 /// The routes a logged-in user can open, as links: every route on a single host (a wildcard
 /// route has no one address to link to).
 fn apps(p: &Provider) -> Vec<App> {
-    let port = p
-        .config
-        .provider
-        .issuer
-        .port()
-        .map(|port| format!(":{port}"))
-        .unwrap_or_default();
-    p.config
+    let config = p.config();
+    let port = config.public_port();
+    config
         .routes
         .iter()
         .filter(|r| matches!(r.policy, Policy::Public | Policy::Authenticated))

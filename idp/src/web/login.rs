@@ -48,7 +48,11 @@ async fn render(
         captcha_token: &token,
         error,
     };
-    (status, Html(pages::login(lang, &form, &p.config.helpdesk))).into_response()
+    (
+        status,
+        Html(pages::login(lang, &form, &p.config().helpdesk)),
+    )
+        .into_response()
 }
 
 pub async fn page(
@@ -100,7 +104,7 @@ pub async fn submit(
         Err(refusal) => return refused(&p, lang, refusal),
     };
     let store = p.store.as_ref();
-    let policy = &p.config.login;
+    let policy = &p.config().login;
     match p
         .captchas
         .check(field("captcha_token"), field("captcha"), now)

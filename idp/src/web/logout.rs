@@ -66,7 +66,7 @@ async fn end_session(
             Html(pages::error(
                 lang,
                 super::i18n::Text::BadRequest,
-                &p.config.helpdesk,
+                &p.config().helpdesk,
             )),
         )
             .into_response();
@@ -103,7 +103,7 @@ async fn end_session(
     let target = params.get("post_logout_redirect_uri").filter(|uri| {
         client_id
             .as_deref()
-            .and_then(|id| p.clients.get(id))
+            .and_then(|id| p.clients().get(id))
             .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == *uri))
     });
     let mut response = match target {

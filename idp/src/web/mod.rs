@@ -177,7 +177,7 @@ async fn admit(p: &Provider, headers: &HeaderMap, now: Timestamp) -> Result<Stri
         return Err(Refusal::Forbidden);
     }
     let address = client_address(headers);
-    match limits::address_over_limit(p.store.as_ref(), &p.config.login, &address, now).await {
+    match limits::address_over_limit(p.store.as_ref(), &p.config().login, &address, now).await {
         Ok(false) => Ok(address),
         Ok(true) => Err(Refusal::TooMany),
         Err(e) => Err(Refusal::Unavailable(e)),
@@ -205,7 +205,7 @@ fn forbidden(p: &Provider, lang: Lang) -> Response {
         Html(pages::error(
             lang,
             i18n::Text::BadRequest,
-            &p.config.helpdesk,
+            &p.config().helpdesk,
         )),
     )
         .into_response()
@@ -218,7 +218,7 @@ fn too_many(p: &Provider, lang: Lang) -> Response {
         Html(pages::error(
             lang,
             i18n::Text::TooManyAttempts,
-            &p.config.helpdesk,
+            &p.config().helpdesk,
         )),
     )
         .into_response()
@@ -229,7 +229,7 @@ fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response 
     tracing::error!(error = %e, "a page failed for a server reason");
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Html(pages::error(lang, i18n::Text::Busy, &p.config.helpdesk)),
+        Html(pages::error(lang, i18n::Text::Busy, &p.config().helpdesk)),
     )
         .into_response()
 }

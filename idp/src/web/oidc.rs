@@ -86,12 +86,12 @@ async fn authorize(
     params: &HashMap<String, String>,
 ) -> Response {
     let lang = lang_of(headers, params.get("ui_locales").map(String::as_str));
-    let request = match authorize::validate(params, &p.clients) {
+    let request = match authorize::validate(params, &p.clients()) {
         Ok(r) => r,
         Err(AuthorizeError::Page(_)) => {
             return (
                 StatusCode::BAD_REQUEST,
-                Html(pages::error(lang, Text::BadRequest, &p.config.helpdesk)),
+                Html(pages::error(lang, Text::BadRequest, &p.config().helpdesk)),
             )
                 .into_response();
         }
@@ -159,7 +159,11 @@ pub async fn complete(
             request.state.as_deref(),
         ))
     };
-    if let Some(client) = p.clients.get(&request.client_id).filter(|c| !c.first_party) {
+    if let Some(client) = p
+        .clients()
+        .get(&request.client_id)
+        .filter(|c| !c.first_party)
+    {
         let given = consent::given(p.store.as_ref(), &user.id, &client.id, &request.scopes, now)
             .await
             .unwrap_or(false);
@@ -208,7 +212,7 @@ pub async fn consent_answer(
     else {
         return (
             StatusCode::BAD_REQUEST,
-            Html(pages::error(lang, Text::BadRequest, &p.config.helpdesk)),
+            Html(pages::error(lang, Text::BadRequest, &p.config().helpdesk)),
         )
             .into_response();
     };
@@ -315,7 +319,7 @@ pub async fn token(
                 })?;
                 grant::exchange_code(
                     &p,
-                    client,
+                    &client,
                     code,
                     get("redirect_uri"),
                     get("code_verifier"),
@@ -327,10 +331,10 @@ pub async fn token(
                 let token = get("refresh_token").ok_or_else(|| {
                     OAuthError::new(ErrorCode::InvalidRequest, "refresh_token is required")
                 })?;
-                grant::refresh(&p, client, token, now).await
+                grant::refresh(&p, &client, token, now).await
             }
             Some("client_credentials") => {
-                grant::client_credentials(&p, client, get("scope"), now).await
+                grant::client_credentials(&p, &client, get("scope"), now).await
             }
             Some(_) => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -368,11 +372,11 @@ pub async fn token(
 }
 
 /// The client a token-endpoint-style request authenticates as.
-fn authenticated_client<'p>(
-    p: &'p Provider,
+fn authenticated_client(
+    p: &Provider,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
-) -> Result<&'p gerbang_config::Client, OAuthError> {
+) -> Result<Arc<gerbang_config::Client>, OAuthError> {
     let basic = header_str(headers, header::AUTHORIZATION).is_some_and(|h| h.starts_with("Basic "));
     if basic && form.contains_key("client_secret") {
         // RFC 6749 section 2.3: one authentication method per request.
@@ -387,7 +391,7 @@ fn authenticated_client<'p>(
             "client authentication is required",
         )
     })?;
-    p.clients.authenticate(&credentials)
+    p.clients().authenticate(&credentials)
 }
 
 /// The authenticated client and the `token` of an introspection or revocation request.
@@ -395,7 +399,7 @@ fn client_and_token<'a>(
     p: &'a Provider,
     headers: &HeaderMap,
     form: &'a HashMap<String, String>,
-) -> Result<(&'a gerbang_config::Client, &'a str), OAuthError> {
+) -> Result<(Arc<gerbang_config::Client>, &'a str), OAuthError> {
     let client = authenticated_client(p, headers, form)?;
     let token = form
         .get("token")
@@ -410,7 +414,7 @@ pub async fn introspect(
 ) -> Response {
     match client_and_token(&p, &headers, &form) {
         Ok((client, token)) => {
-            Json(grant::introspect(&p, client, token, now()).await).into_response()
+            Json(grant::introspect(&p, &client, token, now()).await).into_response()
         }
         Err(e) => oauth_error(&e),
     }
@@ -425,7 +429,7 @@ pub async fn revoke(
         Ok(found) => found,
         Err(e) => return oauth_error(&e),
     };
-    match grant::revoke(&p, client, token, now()).await {
+    match grant::revoke(&p, &client, token, now()).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => oauth_error(&e),
     }

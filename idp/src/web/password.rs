@@ -101,7 +101,7 @@ pub async fn submit_new(
                     Text::NewPasswordTitle,
                     Text::SessionExpired,
                     Some(("/login", Text::LoginTitle)),
-                    &p.config.helpdesk,
+                    &p.config().helpdesk,
                 )),
             )
                 .into_response()

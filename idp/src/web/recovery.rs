@@ -52,7 +52,7 @@ fn link_invalid(p: &Provider, lang: Lang) -> Response {
             Text::LinkInvalidTitle,
             Text::LinkInvalid,
             Some(("/forgot-password", Text::ForgotPassword)),
-            &p.config.helpdesk,
+            &p.config().helpdesk,
         )),
     )
         .into_response()
@@ -79,7 +79,7 @@ pub async fn reset(
             Text::ForgotTitle,
             Text::ResetDone,
             Some(("/login", Text::LoginTitle)),
-            &p.config.helpdesk,
+            &p.config().helpdesk,
         ))
         .into_response(),
         Ok(None) => link_invalid(&p, lang),

@@ -112,7 +112,7 @@ fn check_your_email(p: &Provider, lang: Lang) -> Response {
         Text::CheckEmailTitle,
         Text::CheckEmail,
         Some(("/activate/resend", Text::ResendActivation)),
-        &p.config.helpdesk,
+        &p.config().helpdesk,
     ))
     .into_response()
 }
@@ -151,7 +151,7 @@ pub async fn activate(
             Text::ActivateTitle,
             Text::Activated,
             Some(("/login", Text::LoginTitle)),
-            &p.config.helpdesk,
+            &p.config().helpdesk,
         ))
         .into_response(),
         Ok(Activation::LinkInvalid) => (
@@ -161,7 +161,7 @@ pub async fn activate(
                 Text::LinkInvalidTitle,
                 Text::LinkInvalid,
                 Some(("/activate/resend", Text::ResendActivation)),
-                &p.config.helpdesk,
+                &p.config().helpdesk,
             )),
         )
             .into_response(),
