@@ -1,6 +1,6 @@
-//! Administration from the shell: `gerbang users …`, `gerbang keys rotate`, `gerbang audit`.
-//! They open the store directly, so they run while no server holds it (sled allows one
-//! process).
+//! Administration from the shell: `gerbang users …`, `gerbang sessions …`, `gerbang keys …`,
+//! `gerbang audit`, `gerbang store …`. Run inside a running server (through its admin socket) or
+//! on the store opened here when none holds it (sled allows one process).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -58,6 +58,15 @@ pub enum UsersCommand {
 }
 
 #[derive(Subcommand)]
+pub enum SessionsCommand {
+    /// List a user's sessions (by user name or e-mail).
+    List { user: String },
+    /// End every session of a user everywhere (apps with a back-channel logout URI are told);
+    /// the account stays active and may log in again.
+    Revoke { user: String },
+}
+
+#[derive(Subcommand)]
 pub enum KeysCommand {
     /// Add a signing key that signs after a delay; the old one stays published until every
     /// token it signed has expired.
@@ -85,6 +94,7 @@ pub enum StoreCommand {
 /// Every administrative command.
 pub enum AdminCommand {
     Users(UsersCommand),
+    Sessions(SessionsCommand),
     Keys(KeysCommand),
     Audit { limit: usize },
     Store(StoreCommand),
@@ -172,19 +182,40 @@ pub async fn run(
     input: &str,
 ) -> Result<String, AdminError> {
     let store = crate::store::open(config).await?;
-    run_on(config, &store, command, input).await
+    let target = Target {
+        store: &store,
+        provider: None,
+    };
+    run_on(config, target, command, input).await
 }
 
-/// Runs `command` on `store`: opened by `run`, or a running server's (through its admin socket).
+/// What a command works on: a store opened by `run`, or a running server's store and provider
+/// (through its admin socket).
+pub struct Target<'a> {
+    pub store: &'a SharedStore,
+    pub provider: Option<&'a Arc<Provider>>,
+}
+
+impl Target<'_> {
+    /// The running server's provider, or one started on the store for this command.
+    async fn provider(&self, config: &Config) -> Result<Arc<Provider>, AdminError> {
+        match self.provider {
+            Some(p) => Ok(Arc::clone(p)),
+            None => Ok(Provider::start(Arc::new(config.clone()), self.store.clone()).await?),
+        }
+    }
+}
+
 pub async fn run_on(
     config: &Config,
-    store: &SharedStore,
+    target: Target<'_>,
     command: AdminCommand,
     input: &str,
 ) -> Result<String, AdminError> {
-    let store = store.clone();
+    let store = target.store.clone();
     match command {
-        AdminCommand::Users(users) => run_users(config, &store, users, input).await,
+        AdminCommand::Users(users) => run_users(config, &target, users, input).await,
+        AdminCommand::Sessions(sessions) => run_sessions(config, &target, sessions).await,
         AdminCommand::Store(command) => run_store(&store, command).await,
         AdminCommand::Keys(keys) => run_keys(config, &store, keys).await,
         AdminCommand::Audit { limit } => {
@@ -266,13 +297,56 @@ async fn run_keys(
     }
 }
 
+async fn run_sessions(
+    config: &Config,
+    target: &Target<'_>,
+    command: SessionsCommand,
+) -> Result<String, AdminError> {
+    let time = |t: u64| {
+        chrono::DateTime::from_timestamp(t as i64, 0).map_or_else(
+            || t.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+    };
+    match command {
+        SessionsCommand::List { user } => {
+            let found = find(target.store, &user).await?;
+            let mut lines = vec![format!(
+                "{:<14} {:<12} {:<20} {:<20} {}",
+                "SESSION", "FOR", "STARTED (UTC)", "LAST SEEN (UTC)", "EXPIRES (UTC)"
+            )];
+            for s in target.store.sessions_of(&found.id).await? {
+                // A prefix of the stored hash names the session; the cookie never appears.
+                lines.push(format!(
+                    "{:<14} {:<12} {:<20} {:<20} {}",
+                    s.id_hash.get(..12).unwrap_or(&s.id_hash),
+                    s.audience,
+                    time(s.created_at),
+                    time(s.last_seen),
+                    time(s.expires_at)
+                ));
+            }
+            Ok(lines.join("\n"))
+        }
+        SessionsCommand::Revoke { user } => {
+            let found = find(target.store, &user).await?;
+            let provider = target.provider(config).await?;
+            let ended = gerbang_idp::logout::end_all_sessions(&provider, &found.id, None).await?;
+            Ok(format!(
+                "{ended} sessions of {} ended everywhere",
+                found.username
+            ))
+        }
+    }
+}
+
 async fn run_users(
     config: &Config,
-    store: &SharedStore,
+    target: &Target<'_>,
     command: UsersCommand,
     input: &str,
 ) -> Result<String, AdminError> {
-    let store = store.clone();
+    let store = target.store.clone();
     let passwords = Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()))?;
     match command {
         UsersCommand::Add {
@@ -341,7 +415,7 @@ async fn run_users(
                     found.username
                 )));
             }
-            let provider = Provider::start(Arc::new(config.clone()), store.clone()).await?;
+            let provider = target.provider(config).await?;
             enrolment::resend(&provider, &found.email, enrolment::user_lang(&found), now()).await?;
             Ok(format!(
                 "a new activation link for {} is queued; the server sends it when it runs",

@@ -61,7 +61,6 @@ pub async fn send(path: &Path, request: &Request) -> Option<std::io::Result<Repl
 /// Serves the socket until shutdown, then removes it.
 pub struct AdminSocket {
     pub path: PathBuf,
-    pub config: Arc<Config>,
     pub provider: Arc<Provider>,
 }
 
@@ -79,8 +78,8 @@ impl pingora::services::background::BackgroundService for AdminSocket {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
-                        let (config, provider) = (Arc::clone(&self.config), Arc::clone(&self.provider));
-                        tokio::spawn(async move { serve(stream, &config, &provider).await });
+                        let provider = Arc::clone(&self.provider);
+                        tokio::spawn(async move { serve(stream, &provider).await });
                     }
                     Err(e) => tracing::warn!(error = %e, "admin socket"),
                 },
@@ -105,11 +104,11 @@ impl AdminSocket {
     }
 }
 
-async fn serve(mut stream: UnixStream, config: &Config, provider: &Provider) {
+async fn serve(mut stream: UnixStream, provider: &Arc<Provider>) {
     let mut body = Vec::new();
     let read = (&mut stream).take(MAX_REQUEST).read_to_end(&mut body).await;
     let reply = match read.map(|_| serde_json::from_slice::<Request>(&body)) {
-        Ok(Ok(request)) => run(request, config, provider).await,
+        Ok(Ok(request)) => run(request, provider).await,
         _ => Reply {
             ok: false,
             output: "a malformed admin request".into(),
@@ -120,7 +119,8 @@ async fn serve(mut stream: UnixStream, config: &Config, provider: &Provider) {
     }
 }
 
-async fn run(request: Request, config: &Config, provider: &Provider) -> Reply {
+/// Runs a request with the running configuration (as last reloaded) and the server's provider.
+async fn run(request: Request, provider: &Arc<Provider>) -> Reply {
     let command = match crate::admin_command(&request.args) {
         Ok(command) => command,
         Err(message) => {
@@ -131,7 +131,12 @@ async fn run(request: Request, config: &Config, provider: &Provider) -> Reply {
         }
     };
     tracing::info!(target: "gerbang::audit", command = request.args.first().map_or("", String::as_str), "admin command through the socket");
-    match crate::admin::run_on(config, &provider.store, command, &request.input).await {
+    let config = provider.config();
+    let target = crate::admin::Target {
+        store: &provider.store,
+        provider: Some(provider),
+    };
+    match crate::admin::run_on(&config, target, command, &request.input).await {
         Ok(output) => Reply { ok: true, output },
         Err(e) => Reply {
             ok: false,

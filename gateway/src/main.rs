@@ -82,6 +82,13 @@ enum AdminCli {
         #[command(subcommand)]
         command: admin::UsersCommand,
     },
+    /// See and end a user's sessions.
+    Sessions {
+        #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: admin::SessionsCommand,
+    },
     /// Manage the provider's signing keys.
     Keys {
         #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
@@ -111,6 +118,9 @@ impl AdminCli {
         match self {
             AdminCli::Users { config, command } => (config, admin::AdminCommand::Users(command)),
             AdminCli::Keys { config, command } => (config, admin::AdminCommand::Keys(command)),
+            AdminCli::Sessions { config, command } => {
+                (config, admin::AdminCommand::Sessions(command))
+            }
             AdminCli::Audit { config, limit } => (config, admin::AdminCommand::Audit { limit }),
             AdminCli::Store { config, command } => (config, admin::AdminCommand::Store(command)),
         }
@@ -128,7 +138,7 @@ pub(crate) fn admin_command(args: &[String]) -> Result<admin::AdminCommand, Stri
             Err("`gerbang store` works on a stopped server's store only".into())
         }
         Command::Admin(admin) => Ok(admin.split().1),
-        _ => Err("not an administrative command (users, keys, audit)".into()),
+        _ => Err("not an administrative command (users, sessions, keys, audit)".into()),
     }
 }
 

@@ -168,7 +168,6 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
             "admin socket",
             crate::admin_socket::AdminSocket {
                 path,
-                config: Arc::clone(&config),
                 provider: Arc::clone(&provider),
             },
         ));

@@ -108,34 +108,14 @@ async fn users_keys_and_audit_from_the_shell() {
 /// gateway (administered while the server is stopped: sled allows one process).
 #[tokio::test]
 async fn disabling_a_user_on_a_running_server_ends_every_session_within_5_s() {
-    let app = gerbang_tests::App::start("perizinan").await;
-    let mut gw = Gerbang::start(Spec {
-        https: true,
-        http: false,
-        extra: format!("[captcha]\ntest_answer = \"{}\"\n", browser::CAPTCHA_TEST_ANSWER),
-        users: vec![("budi".into(), PASSWORD.into())],
-        ..Spec::http(format!(
-            "[[route]]\nname = \"perizinan\"\nhost = \"perizinan.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n",
-            app.addr
-        ))
-    })
-    .await;
-    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
-    let app_url = gw.url("perizinan.test", "/whoami");
-    let browser = gw.client(&["perizinan.test", Gerbang::PROVIDER_HOST]);
-    let callback = browser::log_in(&browser, &app_url, &provider, "budi", PASSWORD).await;
-    browser.get(&callback).send().await.unwrap();
-    let status = |browser: reqwest::Client, url: String| async move {
-        browser
-            .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    };
-    assert_eq!(status(browser.clone(), app_url.clone()).await, 200);
+    // `_app` bound: the upstream app lives as long as the test.
+    let LoggedIn {
+        mut gw,
+        _app,
+        browser,
+        provider,
+        ..
+    } = LoggedIn::budi().await;
 
     // On the running server (which holds the sled store): through its admin socket.
     let socket = gw.dir.path().join("store.admin.sock");
@@ -146,14 +126,7 @@ async fn disabling_a_user_on_a_running_server_ends_every_session_within_5_s() {
     assert!(ok, "{out}{err}");
 
     // The gateway session is gone within the revocation feed's second; logging in is refused.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while status(browser.clone(), app_url.clone()).await != 401 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the disabled user's gateway session lives on"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    LoggedIn::refused_within_5_s(&browser, &gw).await;
     let refused = browser::submit_login(&browser, &provider, "budi", PASSWORD, None).await;
     assert_eq!(
         refused.status(),
@@ -226,4 +199,106 @@ async fn search_resend_activation_and_delete() {
     let (status, _) = site.register(&borrowed(&fields)).await;
     assert_eq!(status, 200);
     site.smtp.wait_for("rina@example.id", 3, MAIL_WAIT).await;
+}
+
+/// `gerbang sessions list|revoke` against a running server: the user's sessions are listed
+/// (never a cookie), then ended everywhere within 5 s, and the account may log in again.
+#[tokio::test]
+async fn revoking_a_users_sessions_on_a_running_server_logs_them_out_everywhere() {
+    let LoggedIn {
+        gw,
+        _app,
+        browser,
+        provider,
+        cookies,
+    } = LoggedIn::budi().await;
+    let app_url = gw.url("perizinan.test", "/whoami");
+
+    let (ok, listed, err) = gw.admin(&["sessions", "list", "budi"], "");
+    assert!(ok && listed.contains("provider"), "{listed}{err}");
+    for value in cookies
+        .split("; ")
+        .filter_map(|c| c.split_once('='))
+        .map(|(_, v)| v)
+    {
+        // Secrets are long; short values (a language) may well appear in any text.
+        assert!(
+            value.len() < 16 || !listed.contains(value),
+            "a cookie value in the listing"
+        );
+    }
+
+    let (ok, out, err) = gw.admin(&["sessions", "revoke", "budi"], "");
+    assert!(ok && out.contains("1 sessions of budi ended"), "{out}{err}");
+    LoggedIn::refused_within_5_s(&browser, &gw).await;
+    let (_, listed, _) = gw.admin(&["sessions", "list", "budi"], "");
+    assert!(!listed.contains("provider"), "{listed}");
+    // The account itself is untouched: budi logs in again.
+    browser::log_in_to_app(&browser, &app_url, &provider, "budi", PASSWORD).await;
+    assert_eq!(LoggedIn::status(&browser, &gw).await, 200);
+}
+
+/// budi, logged in to an authenticated app through a running server.
+struct LoggedIn {
+    gw: Gerbang,
+    _app: gerbang_tests::App,
+    browser: reqwest::Client,
+    /// The provider's origin.
+    provider: String,
+    /// The cookies the login set.
+    cookies: String,
+}
+
+impl LoggedIn {
+    async fn budi() -> LoggedIn {
+        let app = gerbang_tests::App::start("perizinan").await;
+        let gw = Gerbang::start(Spec {
+            https: true,
+            http: false,
+            extra: format!("[captcha]\ntest_answer = \"{}\"\n", browser::CAPTCHA_TEST_ANSWER),
+            users: vec![("budi".into(), PASSWORD.into())],
+            ..Spec::http(format!(
+                "[[route]]\nname = \"perizinan\"\nhost = \"perizinan.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n",
+                app.addr
+            ))
+        })
+        .await;
+        let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+        let browser = gw.client(&["perizinan.test", Gerbang::PROVIDER_HOST]);
+        let app_url = gw.url("perizinan.test", "/whoami");
+        let set = browser::log_in_to_app(&browser, &app_url, &provider, "budi", PASSWORD).await;
+        let cookies = browser::cookies_set_by(&set);
+        assert_eq!(LoggedIn::status(&browser, &gw).await, 200);
+        LoggedIn {
+            gw,
+            _app: app,
+            browser,
+            provider,
+            cookies,
+        }
+    }
+
+    /// What the app answers the browser (as an API call: 401 without a session).
+    async fn status(browser: &reqwest::Client, gw: &Gerbang) -> u16 {
+        browser
+            .get(gw.url("perizinan.test", "/whoami"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// Waits for the browser's gateway session to be refused, at most 5 s.
+    async fn refused_within_5_s(browser: &reqwest::Client, gw: &Gerbang) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while LoggedIn::status(browser, gw).await != 401 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the gateway session lives on"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 }

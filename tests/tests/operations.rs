@@ -190,3 +190,71 @@ async fn metrics_count_a_scripted_journey_and_health_answers() {
         assert!(!text.contains(private), "{private} in the metrics");
     }
 }
+
+/// `--log-format json`: one JSON object per line, and the access line of a request carries the
+/// request id its upstream saw (and the client got back).
+#[tokio::test]
+async fn json_logs_carry_the_request_id_the_upstream_saw() {
+    let app = App::start("terbuka").await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let spec = gerbang_tests::Spec::http(format!(
+        "[[route]]\nname = \"terbuka\"\nhost = \"terbuka.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+        app.addr
+    ));
+    let config = dir.path().join("gerbang.toml");
+    std::fs::write(&config, Gerbang::config_text(&spec, Some(port), None)).unwrap();
+    let log = dir.path().join("gerbang.log");
+    let mut server = std::process::Command::new(gerbang_tests::gerbang_binary())
+        .args(["--log-format", "json", "serve", "--config"])
+        .arg(&config)
+        .env("GERBANG_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .resolve("terbuka.test", SocketAddr::from(([127, 0, 0, 1], port)))
+        .build()
+        .unwrap();
+    let mut response = None;
+    for _ in 0..200 {
+        match client
+            .get(format!("http://terbuka.test:{port}/whoami"))
+            .send()
+            .await
+        {
+            Ok(r) => {
+                response = Some(r);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    let response = response.expect("gerbang answered");
+    let returned = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["headers"]["x-request-id"][0], returned.as_str());
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let access = lines
+        .iter()
+        .find(|l| l["fields"]["request_id"] == returned.as_str())
+        .unwrap_or_else(|| panic!("no access line with {returned}:\n{text}"));
+    assert_eq!(access["target"], "gerbang::access");
+    assert_eq!(access["fields"]["status"], 200);
+    assert_eq!(access["fields"]["route"], "terbuka");
+    assert_eq!(access["fields"]["path"], "/whoami");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no terminal colours in a log file"
+    );
+}

@@ -87,3 +87,112 @@ async fn a_looping_client_sees_no_error_while_the_process_is_replaced() {
     assert!(ok && out.contains("budi"), "{out}{err}");
     assert!(gw.logs().contains("listener sockets sent"), "{}", gw.logs());
 }
+
+/// What the systemd unit (`examples/systemd/gerbang.service`) relies on: `--daemon` returns once
+/// the server runs in the background and names it in the PID file; an upgrade started the same
+/// way replaces the PID in the file before the old process exits, so systemd follows it.
+#[tokio::test]
+async fn the_daemon_names_itself_in_the_pid_file_and_an_upgrade_takes_it_over() {
+    let app = App::start("terbuka").await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let spec = Spec {
+        grace_period_secs: 1,
+        ..Spec::http(format!(
+            "[[route]]\nname = \"terbuka\"\nhost = \"terbuka.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+            app.addr
+        ))
+    };
+    let config = dir.path().join("gerbang.toml");
+    std::fs::write(&config, Gerbang::config_text(&spec, Some(port), None)).unwrap();
+    let pid_file = dir.path().join("gerbang.pid");
+    let log = dir.path().join("gerbang.log");
+    let daemon = |upgrade: bool| {
+        let mut command = std::process::Command::new(gerbang_tests::gerbang_binary());
+        command
+            .args(["serve", "--config"])
+            .arg(&config)
+            .arg("--daemon")
+            .arg(&pid_file)
+            .env("GERBANG_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)
+                    .unwrap(),
+            );
+        if upgrade {
+            command.arg("--upgrade");
+        }
+        // The command returns once the server has detached.
+        let status = command.status().unwrap();
+        assert!(status.success(), "{status}");
+    };
+    let pid_in_file = || async {
+        for _ in 0..100 {
+            if let Some(pid) = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+            {
+                return pid;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no PID file");
+    };
+    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let signal = |name: &str, pid: u32| {
+        std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    let client = reqwest::Client::builder()
+        .resolve("terbuka.test", SocketAddr::from(([127, 0, 0, 1], port)))
+        .build()
+        .unwrap();
+    let url = format!("http://terbuka.test:{port}/whoami");
+    let answered = || async {
+        for _ in 0..200 {
+            if client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    };
+
+    daemon(false);
+    let first = pid_in_file().await;
+    assert!(
+        alive(first) && answered().await,
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+
+    daemon(true);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(signal("QUIT", first).success());
+    let second = pid_in_file().await;
+    assert_ne!(second, first, "the upgrade wrote its own PID");
+    for _ in 0..600 {
+        if !alive(first) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let logs = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!alive(first), "the old process exited:\n{logs}");
+    assert!(
+        alive(second) && answered().await,
+        "the new process serves:\n{logs}"
+    );
+    assert!(signal("TERM", second).success());
+}
