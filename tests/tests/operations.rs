@@ -237,10 +237,18 @@ async fn json_logs_carry_the_request_id_the_upstream_saw() {
         .to_string();
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["headers"]["x-request-id"][0], returned.as_str());
+    // The access line is written once the response has gone out: wait for it.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = std::fs::read_to_string(&log).unwrap();
+        if text.contains(&returned) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let _ = server.kill();
     let _ = server.wait();
 
-    let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
