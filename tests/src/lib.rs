@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod chrome;
 mod gerbang;
+pub mod load;
 pub mod nginx;
 mod raw;
 pub mod site;

@@ -106,9 +106,23 @@ async fn routes_change_under_traffic_and_a_broken_file_is_refused_whole() {
     gw.signal("HUP");
     until(&client, &gw, "dua.test", Err(401)).await;
 
-    // Removed (the file watch alone).
-    write_routes(&gw, &route("satu", satu.addr, "public"));
+    // Removed, and a client added (SIGHUP): the token endpoint knows it at once.
+    let provider = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let token_url = gw.url(Gerbang::PROVIDER_HOST, "/token");
+    let grant = || {
+        provider
+            .post(&token_url)
+            .basic_auth("mesin", Some("rahasia-mesin-0123456789"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    assert_eq!(grant().await.unwrap().status(), 401, "no such client yet");
+    let client_table = "[[client]]\nid = \"mesin\"\nsecret = \"rahasia-mesin-0123456789\"\ngrant_types = [\"client_credentials\"]\n";
+    write_routes(&gw, &(route("satu", satu.addr, "public") + client_table));
+    gw.signal("HUP");
     until(&client, &gw, "dua.test", Err(404)).await;
+    let granted = grant().await.unwrap();
+    assert_eq!(granted.status(), 200, "the reloaded client is known");
 
     // A broken file: one good new route and one bad upstream. Refused whole: the new route does
     // not appear, the old configuration keeps serving, the problem is named with file:line:key.
@@ -141,8 +155,8 @@ async fn routes_change_under_traffic_and_a_broken_file_is_refused_whole() {
         .text()
         .await
         .unwrap();
-    // Four applied (added, changed, policy, removed); the broken file counted once although
-    // both SIGHUP and the file watch saw it.
+    // Four applied (added, changed, policy, removed with the client); the broken file counted
+    // once although both SIGHUP and the file watch saw it.
     assert_eq!(
         metric(&metrics, "gerbang_config_reloads_total{result=\"success\"}"),
         4.0

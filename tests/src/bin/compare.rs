@@ -3,136 +3,40 @@
 //! - **direct**: the upstream itself (the limit);
 //! - **nginx**: Debian's nginx as a plain reverse proxy, keep-alive to the upstream;
 //! - **gerbang public**, **gerbang session** (a gateway session cookie), **gerbang bearer** (a
-//!   JWT access token verified per request);
-//! - **nginx + auth_request**: nginx asking Gerbang's `/_gerbang/auth` for every request.
+//!   JWT access token);
+//! - **nginx + auth_request**: nginx asking Gerbang's `/_gerbang/auth` for every request;
+//! - **gerbang session under a login flood**: 32 clients posting wrong passwords meanwhile.
 //!
-//! Cores: wrk runs on CPU 0; the servers (nginx with one worker, Gerbang with one thread) (this process's upstream, nginx, Gerbang) on CPU 1,
-//! so each proxy shares one core with the upstream it fronts. Reports requests/s, p50/p99/p99.9,
-//! the server side's CPU seconds per 10k requests, its peak RSS, and ratios.
+//! Cores: wrk runs on CPU 0; the servers (this process's upstream, nginx with one worker,
+//! Gerbang with one thread) on CPU 1, so each proxy shares one core with the upstream it fronts.
+//! Every target is measured `COMPARE_ROUNDS` times (default 3), interleaved; the table gives
+//! each column's median and the range of requests/s. Then open-loop load at half the session
+//! route's median rate (this program's `rate` mode, in its own process on CPU 0) gives the
+//! latency Gerbang adds over the upstream alone. `COMPARE_PROFILE="<target name>"` records a
+//! `perf` profile of Gerbang during that target's first round (`perf.data`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use gerbang_tests::browser;
+use gerbang_tests::load::{measure, pin, with_children, Run, LOAD_CPU, REPORT_SCRIPT, SERVER_CPU};
 use gerbang_tests::nginx::Nginx;
 use gerbang_tests::{free_port, App, Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
 const MACHINE_SECRET: &str = "machine-secret-0123456789";
-const LOAD_CPU: &str = "0";
-const SERVER_CPU: &str = "1";
-
-/// wrk's report, printed by the Lua `done` hook on one line.
-const REPORT_SCRIPT: &str = r#"
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("REPORT %d %d %.3f %.3f %.3f %d\n", summary.requests, summary.duration,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-"#;
-
-struct Run {
-    name: &'static str,
-    rate: f64,
-    p50: f64,
-    p99: f64,
-    p999: f64,
-    errors: u64,
-    cpu_per_10k: f64,
-    rss_mb: f64,
-}
-
-/// CPU ticks (user + system) of `pids`, from `/proc`.
-fn cpu_ticks(pids: &[u32]) -> u64 {
-    pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .map(|stat| {
-            // Fields after the command name (which may hold spaces) start after ") ".
-            let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
-        })
-        .sum()
-}
-
-/// Peak resident memory of `pids`, in MB.
-fn peak_rss_mb(pids: &[u32]) -> f64 {
-    pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .sum::<f64>()
-        / 1024.0
-}
-
-/// A process and its children (nginx's workers).
-fn with_children(pid: u32) -> Vec<u32> {
-    let mut pids = vec![pid];
-    let children =
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    pids.extend(
-        children
-            .split_whitespace()
-            .filter_map(|p| p.parse::<u32>().ok()),
-    );
-    pids
-}
-
-fn pin(pids: &[u32], cpu: &str) {
-    for pid in pids {
-        let _ = Command::new("taskset")
-            .args(["-a", "-cp", cpu, &pid.to_string()])
-            .output();
-    }
-}
-
-/// wrk on `url` with `headers`: a warm-up, then `seconds` measured.
-fn wrk(
-    url: &str,
-    headers: &[String],
-    seconds: u64,
-    script: &std::path::Path,
-) -> (u64, f64, [f64; 3], u64) {
-    let run = |duration: u64| {
-        let mut command = Command::new("taskset");
-        command.args(["-c", LOAD_CPU, "wrk", "-t1", "-c32"]);
-        command.arg(format!("-d{duration}s")).arg("-s").arg(script);
-        for h in headers {
-            command.arg("-H").arg(h);
-        }
-        let out = command
-            .arg(url)
-            .output()
-            .expect("wrk (scripts/compare installs it)");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    run(2);
-    let out = run(seconds);
-    let line = out
-        .lines()
-        .find_map(|l| l.strip_prefix("REPORT "))
-        .unwrap_or_else(|| panic!("no wrk report:\n{out}"));
-    let f: Vec<f64> = line
-        .split_whitespace()
-        .map(|v| v.parse().unwrap())
-        .collect();
-    (f[0] as u64, f[1] / 1e6, [f[2], f[3], f[4]], f[5] as u64)
-}
-
 #[tokio::main]
 async fn main() {
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("rate") {
+        return rate_mode(&args[1..]).await;
+    }
+    let seconds = env("BENCH_SECONDS", 10) as u64;
     let app = App::start("bench").await;
     let gw = Gerbang::start(Spec {
         https: true,
@@ -209,88 +113,341 @@ async fn main() {
     let script = gw.dir.path().join("report.lua");
     std::fs::write(&script, REPORT_SCRIPT).unwrap();
     let host = |h: &str| format!("Host: {h}");
-    let phases: Vec<(&'static str, String, Vec<String>, Vec<u32>)> = vec![
-        (
+    let phases: Vec<Phase> = vec![
+        Phase::new(
             "direct (the upstream itself)",
             format!("http://{}/whoami", app.addr),
             vec![],
             own.clone(),
         ),
-        (
+        Phase::new(
             "nginx, plain reverse proxy",
             format!("https://{front}/whoami"),
             vec![host("plain.test")],
             nginx_pids.clone(),
         ),
-        (
+        Phase::new(
             "gerbang, public route",
             format!("https://{gerbang}/whoami"),
             vec![host("open.test")],
             gerbang_pids.clone(),
         ),
-        (
+        Phase::new(
             "gerbang, session cookie",
             format!("https://{gerbang}/whoami"),
             vec![host("app.test"), cookie.clone()],
             gerbang_pids.clone(),
         ),
-        (
+        Phase::new(
             "gerbang, bearer JWT",
             format!("https://{gerbang}/whoami"),
             vec![host("api.test"), bearer],
             gerbang_pids.clone(),
         ),
-        (
+        Phase::new(
             "nginx + auth_request to gerbang",
             format!("https://{front}/whoami"),
-            vec![host("guarded.test"), cookie],
+            vec![host("guarded.test"), cookie.clone()],
             [nginx_pids.clone(), gerbang_pids.clone()].concat(),
         ),
+        Phase {
+            flood: true,
+            ..Phase::new(
+                "gerbang, session cookie, 32-client login flood",
+                format!("https://{gerbang}/whoami"),
+                vec![host("app.test"), cookie.clone()],
+                gerbang_pids.clone(),
+            )
+        },
     ];
-    let mut runs = Vec::new();
-    for (name, url, headers, pids) in phases {
-        let before = cpu_ticks(&pids);
-        let (requests, secs, [p50, p99, p999], errors) =
-            tokio::task::block_in_place(|| wrk(&url, &headers, seconds, &script));
-        let cpu = (cpu_ticks(&pids) - before) as f64 / 100.0;
-        runs.push(Run {
-            name,
-            rate: requests as f64 / secs,
-            p50,
-            p99,
-            p999,
-            errors,
-            cpu_per_10k: cpu * 10_000.0 / requests.max(1) as f64,
-            rss_mb: peak_rss_mb(&pids),
-        });
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    let rounds = env("COMPARE_ROUNDS", 3);
+    let profile = std::env::var("COMPARE_PROFILE").ok();
+    let mut runs: Vec<Vec<Run>> = phases.iter().map(|_| Vec::new()).collect();
+    for round in 0..rounds {
+        for (phase, runs) in phases.iter().zip(&mut runs) {
+            let flood = phase.flood.then(|| LoginFlood::start(&gw, 32));
+            let profiler = (round == 0 && profile.as_deref() == Some(phase.name)).then(|| {
+                Command::new("perf")
+                    .args([
+                        "record",
+                        "-F",
+                        "2999",
+                        "-g",
+                        "-o",
+                        "perf.data",
+                        "-p",
+                        &gw.pid().to_string(),
+                        "--",
+                        "sleep",
+                        &(seconds + 2).to_string(),
+                    ])
+                    .spawn()
+                    .expect("perf (linux-perf)")
+            });
+            runs.push(tokio::task::block_in_place(|| {
+                measure(
+                    phase.name,
+                    &phase.url,
+                    &phase.headers,
+                    &phase.pids,
+                    seconds,
+                    &script,
+                )
+            }));
+            if let Some(mut p) = profiler {
+                let _ = p.wait();
+                eprintln!("profile of `{}` written to perf.data", phase.name);
+            }
+            if let Some(flood) = flood {
+                let attempts = flood.stop().await;
+                eprintln!("login flood: {attempts} wrong passwords answered");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
-
-    let public = runs[2].rate;
-    let nginx_rate = runs[1].rate;
-    println!("| target | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU s / 10k req | peak RSS MB | × gerbang public | × nginx |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for r in &runs {
+    let medians: Vec<Run> = runs.iter().map(|r| median(r)).collect();
+    let (public, nginx_rate) = (medians[2].rate, medians[1].rate);
+    println!("| target | req/s (median) | req/s (range) | p50 ms | p99 ms | p99.9 ms | errors | CPU µs / req | peak RSS MB | × gerbang public | × nginx |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (m, all) in medians.iter().zip(&runs) {
+        let (low, high) = all.iter().fold((f64::MAX, 0.0f64), |(l, h), r| {
+            (l.min(r.rate), h.max(r.rate))
+        });
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.1} | {:.2} | {:.2} |",
-            r.name,
-            r.rate,
-            r.p50,
-            r.p99,
-            r.p999,
-            r.errors,
-            r.cpu_per_10k,
-            r.rss_mb,
-            r.rate / public,
-            r.rate / nginx_rate
+            "| {} | {:.0} | {:.0}–{:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.1} | {:.2} | {:.2} |",
+            m.name, m.rate, low, high, m.p50, m.p99, m.p999, m.errors, m.cpu_per_10k * 100.0, m.rss_mb, m.rate / public, m.rate / nginx_rate
         );
     }
     println!();
     println!(
-        "wrk: 1 thread, 32 connections, {seconds} s after a 2 s warm-up, pinned to CPU {LOAD_CPU}; servers (upstream, nginx with 1 worker, gerbang with 1 thread) pinned to CPU {SERVER_CPU}; HTTPS with keep-alive except direct (HTTP)."
+        "{rounds} rounds; each target: wrk, 1 thread, 32 connections, {seconds} s after a 2 s warm-up, pinned to CPU {LOAD_CPU}; servers (upstream, nginx with 1 worker, gerbang with 1 thread) pinned to CPU {SERVER_CPU}; HTTPS with keep-alive except direct (HTTP). Medians of each column over the rounds."
+    );
+    println!(
+        "session route / public route: {:.2}",
+        medians[3].rate / public
     );
     println!(
         "inline gerbang session / nginx + auth_request: {:.2}",
-        runs[3].rate / runs[5].rate
+        medians[3].rate / medians[5].rate
+    );
+    println!(
+        "session route under the login flood / without: {:.2}",
+        medians[6].rate / medians[3].rate
+    );
+
+    // Latency added at half of the session route's capacity: open-loop load at a fixed rate,
+    // from a separate process on the load core, against the upstream and against Gerbang.
+    let half = (medians[3].rate / 2.0).round() as u64;
+    let direct = at_rate(&format!("http://{}/whoami", app.addr), &[], half, seconds);
+    let through = at_rate(
+        &format!("https://{gerbang}/whoami"),
+        &[host("app.test"), cookie],
+        half,
+        seconds,
+    );
+    println!();
+    println!("| at {half} req/s (half the session route's median) | p50 ms | p99 ms | p99.9 ms | errors |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for (name, l) in [("direct", &direct), ("gerbang, session cookie", &through)] {
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {} |",
+            l[0], l[1], l[2], l[3]
+        );
+    }
+    println!(
+        "p99 added by gerbang at half load: {:.2} ms",
+        through[1] - direct[1]
+    );
+}
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One target: what wrk asks for, and whose CPU and memory are counted.
+struct Phase {
+    name: &'static str,
+    url: String,
+    headers: Vec<String>,
+    pids: Vec<u32>,
+    /// Measured while 32 clients post wrong passwords to the login page.
+    flood: bool,
+}
+
+impl Phase {
+    fn new(name: &'static str, url: String, headers: Vec<String>, pids: Vec<u32>) -> Phase {
+        Phase {
+            name,
+            url,
+            headers,
+            pids,
+            flood: false,
+        }
+    }
+}
+
+/// Each column's median over the rounds.
+fn median(runs: &[Run]) -> Run {
+    let mid = |f: fn(&Run) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Run {
+        name: runs[0].name,
+        rate: mid(|r| r.rate),
+        p50: mid(|r| r.p50),
+        p99: mid(|r| r.p99),
+        p999: mid(|r| r.p999),
+        errors: runs.iter().map(|r| r.errors).sum(),
+        cpu_per_10k: mid(|r| r.cpu_per_10k),
+        rss_mb: mid(|r| r.rss_mb),
+    }
+}
+
+/// Clients posting wrong passwords (a new unknown user name each time, so no lock short-cuts
+/// the argon2id check) until stopped.
+struct LoginFlood {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<u64>>,
+}
+
+impl LoginFlood {
+    fn start(gw: &Gerbang, clients: usize) -> LoginFlood {
+        let stop = Arc::new(AtomicBool::new(false));
+        let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+        let tasks = (0..clients)
+            .map(|c| {
+                let (browser, provider, stop) = (
+                    gw.client(&[Gerbang::PROVIDER_HOST]),
+                    provider.clone(),
+                    Arc::clone(&stop),
+                );
+                tokio::spawn(async move {
+                    let mut answered = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let user = format!("penyerang{c}x{answered}");
+                        browser::submit_login(&browser, &provider, &user, "salah sekali", None)
+                            .await;
+                        answered += 1;
+                    }
+                    answered
+                })
+            })
+            .collect();
+        LoginFlood { stop, tasks }
+    }
+
+    async fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut total = 0;
+        for t in self.tasks {
+            total += t.await.unwrap_or(0);
+        }
+        total
+    }
+}
+
+/// Latency (p50, p99, p99.9 in ms, and errors) of `rate` requests/s for `seconds`, sent by this
+/// program's `rate` mode in its own process on the load core.
+fn at_rate(url: &str, headers: &[String], rate: u64, seconds: u64) -> [f64; 4] {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("taskset")
+        .args(["-c", LOAD_CPU])
+        .arg(exe)
+        .args(["rate", url, &rate.to_string(), &seconds.to_string()])
+        .args(headers)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("LATENCY "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no latency report: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    [v[0], v[1], v[2], v[3]]
+}
+
+/// `gerbang-compare rate URL RATE SECONDS [HEADER…]`: open-loop load at a fixed rate. Each
+/// request's latency counts from the moment it was due, so a slow server cannot hide its queue
+/// (no coordinated omission). A 2 s warm-up is sent first and not counted.
+async fn rate_mode(args: &[String]) {
+    let (url, rate, seconds) = (
+        &args[0],
+        args[1].parse::<u64>().unwrap(),
+        args[2].parse::<u64>().unwrap(),
+    );
+    let mut headers = reqwest::header::HeaderMap::new();
+    for h in &args[3..] {
+        let (name, value) = h.split_once(": ").unwrap();
+        headers.insert(
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    let client = reqwest::Client::builder()
+        .http1_only()
+        .danger_accept_invalid_certs(true)
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let warm_up = tokio::time::Instant::now() + Duration::from_secs(2);
+    let end = warm_up + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    loop {
+        let due = tick.tick().await;
+        if due >= end {
+            break;
+        }
+        let (client, url, latencies, errors) = (
+            client.clone(),
+            url.clone(),
+            Arc::clone(&latencies),
+            Arc::clone(&errors),
+        );
+        tasks.push(tokio::spawn(async move {
+            let ok = match client.get(&url).send().await {
+                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            if due >= warm_up {
+                if ok {
+                    latencies.lock().unwrap().push(due.elapsed());
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let mut l = latencies.lock().unwrap().clone();
+    l.sort();
+    let at = |q: f64| {
+        l.get(((l.len().max(1) - 1) as f64 * q) as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    println!(
+        "LATENCY {:.3} {:.3} {:.3} {}",
+        at(0.5),
+        at(0.99),
+        at(0.999),
+        errors.load(Ordering::Relaxed)
     );
 }

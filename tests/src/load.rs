@@ -1,0 +1,136 @@
+//! Load measurement shared by the benchmark harnesses: wrk on a pinned core, the CPU and peak
+//! memory of the processes under test from `/proc`.
+
+use std::process::Command;
+
+/// The core the load generator runs on.
+pub const LOAD_CPU: &str = "0";
+/// The core every server under test (and its upstream) runs on.
+pub const SERVER_CPU: &str = "1";
+
+/// wrk's report, printed by the Lua `done` hook on one line.
+pub const REPORT_SCRIPT: &str = r#"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("REPORT %d %d %.3f %.3f %.3f %d\n", summary.requests, summary.duration,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"#;
+
+/// One measured target.
+pub struct Run {
+    pub name: &'static str,
+    pub rate: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub errors: u64,
+    pub cpu_per_10k: f64,
+    pub rss_mb: f64,
+}
+
+/// CPU ticks (user + system) of `pids`, from `/proc`.
+pub fn cpu_ticks(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // Fields after the command name (which may hold spaces) start after ") ".
+            let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
+        })
+        .sum()
+}
+
+/// Peak resident memory of `pids`, in MB.
+pub fn peak_rss_mb(pids: &[u32]) -> f64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .sum::<f64>()
+        / 1024.0
+}
+
+/// A process and its children (nginx's workers).
+pub fn with_children(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    pids.extend(
+        children
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok()),
+    );
+    pids
+}
+
+pub fn pin(pids: &[u32], cpu: &str) {
+    for pid in pids {
+        let _ = Command::new("taskset")
+            .args(["-a", "-cp", cpu, &pid.to_string()])
+            .output();
+    }
+}
+
+/// wrk on `url` with `headers`: a warm-up, then `seconds` measured.
+pub fn wrk(
+    url: &str,
+    headers: &[String],
+    seconds: u64,
+    script: &std::path::Path,
+) -> (u64, f64, [f64; 3], u64) {
+    let run = |duration: u64| {
+        let mut command = Command::new("taskset");
+        command.args(["-c", LOAD_CPU, "wrk", "-t1", "-c32"]);
+        command.arg(format!("-d{duration}s")).arg("-s").arg(script);
+        for h in headers {
+            command.arg("-H").arg(h);
+        }
+        let out = command
+            .arg(url)
+            .output()
+            .expect("wrk (scripts/compare installs it)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(2);
+    let out = run(seconds);
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("REPORT "))
+        .unwrap_or_else(|| panic!("no wrk report:\n{out}"));
+    let f: Vec<f64> = line
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    (f[0] as u64, f[1] / 1e6, [f[2], f[3], f[4]], f[5] as u64)
+}
+
+/// wrk on `url` for `seconds` (after a warm-up), with the CPU and peak memory of `pids`.
+pub fn measure(
+    name: &'static str,
+    url: &str,
+    headers: &[String],
+    pids: &[u32],
+    seconds: u64,
+    script: &std::path::Path,
+) -> Run {
+    let before = cpu_ticks(pids);
+    let (requests, secs, [p50, p99, p999], errors) = wrk(url, headers, seconds, script);
+    let cpu = (cpu_ticks(pids) - before) as f64 / 100.0;
+    Run {
+        name,
+        rate: requests as f64 / secs,
+        p50,
+        p99,
+        p999,
+        errors,
+        cpu_per_10k: cpu * 10_000.0 / requests.max(1) as f64,
+        rss_mb: peak_rss_mb(pids),
+    }
+}
