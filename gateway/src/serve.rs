@@ -122,6 +122,7 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
         cookie_key,
         session_lifetime: config.session.absolute_timeout.as_secs(),
         verified: Default::default(),
+        sessions: Default::default(),
     });
     let routing: LiveRouting = Arc::new(ArcSwap::from_pointee(Routing::compile(
         &config,
@@ -208,7 +209,7 @@ fn server(config: &Config, upgrade: bool) -> Result<Server, GatewayError> {
             .unwrap_or_default(),
         ..ServerConf::default()
     };
-    conf.work_stealing = true;
+    conf.work_stealing = false;
     conf.ca_file = config
         .server
         .upstream_ca

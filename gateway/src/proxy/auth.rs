@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::bearer::{self, VerifiedTokens};
 use super::callback::RelyingParty;
 use super::login::{pending_cookie_name, read_pending, safe_return_path};
+use super::remembered::Remembered;
 use super::session::{self, Identity, Revocations};
 use super::{header_str, Response};
 use crate::pages;
@@ -37,6 +38,8 @@ pub struct Auth {
     pub session_lifetime: u64,
     /// Bearer tokens whose signature already verified.
     pub verified: VerifiedTokens,
+    /// Session cookies already opened.
+    pub sessions: Remembered<Identity>,
 }
 
 #[derive(Serialize)]
@@ -55,18 +58,22 @@ struct IdentityClaims<'a> {
 }
 
 impl Auth {
-    /// The live identity a request's session cookie carries.
-    pub fn identity(&self, req: &RequestHeader) -> Option<Identity> {
-        let header = header_str(req, "cookie")?;
-        let identity = session::from_cookie_header(header, &self.cookie_key, now())?;
-        (!self.revocations.ends(&identity)).then_some(identity)
+    /// The live identity a request's session cookie carries. The cookie is opened once and
+    /// remembered; expiry and revocation are checked on every request.
+    pub fn identity(&self, req: &RequestHeader) -> Option<Arc<Identity>> {
+        let raw = session::raw_cookie(header_str(req, "cookie")?, session::COOKIE)?;
+        let now = now();
+        let identity = self.sessions.get_or_check(raw, now, |raw| {
+            session::open_identity(raw, &self.cookie_key)
+        })?;
+        session::is_live(&identity, &self.revocations, now).then_some(identity)
     }
 
     /// The identity of an API call with `Authorization: Bearer <access token>` from one of the
     /// route's `api_clients`: the signature verified against the provider's keys (once per
     /// token, then remembered), then issuer, expiry, client and revocation on every request.
     /// No store round trip.
-    pub fn bearer(&self, req: &RequestHeader, route: &super::Upstream) -> Option<Identity> {
+    pub fn bearer(&self, req: &RequestHeader, route: &super::Upstream) -> Option<Arc<Identity>> {
         if route.api_clients.is_empty() {
             return None;
         }
@@ -74,15 +81,9 @@ impl Auth {
             .strip_prefix("Bearer ")?
             .trim();
         let now = now();
-        let claims = match self.verified.get(token) {
-            Some(claims) => claims,
-            None => {
-                let claims: Arc<AccessClaims> =
-                    Arc::new(jwt::verify(&self.provider.keys.current(), token).ok()?);
-                self.verified.insert(token, Arc::clone(&claims), now);
-                claims
-            }
-        };
+        let claims = self.verified.get_or_check(token, now, |token| {
+            jwt::verify::<AccessClaims>(&self.provider.keys.current(), token).ok()
+        })?;
         bearer::accept(
             &claims,
             &self.provider.issuer,
@@ -90,6 +91,7 @@ impl Auth {
             &self.revocations,
             now,
         )
+        .map(Arc::new)
     }
 
     /// `/_gerbang/callback`: finish the login and send the user where they were going.

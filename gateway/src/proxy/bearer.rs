@@ -1,44 +1,19 @@
 //! Bearer access tokens on API routes: whether a token's claims let a request through (pure,
-//! unit-tested), and the tokens already verified, so a client that sends the same token many
-//! times pays the signature check (an RS256 verification, ~40 µs) once.
-
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+//! unit-tested); tokens already verified are remembered (`remembered`), so a client that sends
+//! the same token many times pays the signature check (an RS256 verification, ~40 µs) once.
 
 use gerbang_idp::protocol::grant::AccessClaims;
 
+use super::remembered::{Expiring, Remembered};
 use super::session::{Identity, Revocations};
 
-/// At most this many verified tokens are remembered; when full, the expired ones go, and if
-/// none has expired the memory starts again (a flood of distinct tokens costs verifications,
-/// never memory).
-const CAPACITY: usize = 10_000;
-
-/// Tokens whose signature verified, with their claims. Only the signature check is cached:
+/// Tokens whose signature verified, with their claims. Only the signature check is remembered:
 /// expiry, issuer, client and revocation are checked on every request by [`accept`].
-#[derive(Default)]
-pub struct VerifiedTokens {
-    tokens: RwLock<HashMap<Box<str>, Arc<AccessClaims>>>,
-}
+pub type VerifiedTokens = Remembered<AccessClaims>;
 
-impl VerifiedTokens {
-    /// The claims of `token` if it was verified before.
-    pub fn get(&self, token: &str) -> Option<Arc<AccessClaims>> {
-        self.tokens.read().ok()?.get(token).cloned()
-    }
-
-    /// Remembers a token whose signature verified.
-    pub fn insert(&self, token: &str, claims: Arc<AccessClaims>, now: u64) {
-        let Ok(mut tokens) = self.tokens.write() else {
-            return;
-        };
-        if tokens.len() >= CAPACITY {
-            tokens.retain(|_, c| c.exp > now);
-            if tokens.len() >= CAPACITY {
-                tokens.clear();
-            }
-        }
-        tokens.insert(token.into(), claims);
+impl Expiring for AccessClaims {
+    fn expires_at(&self) -> u64 {
+        self.exp
     }
 }
 
@@ -121,20 +96,5 @@ mod tests {
         for revoked in ["jti:j1", "code:abc", "session:p1", "user:u1"] {
             assert!(!accepted(claims(), &[revoked], 150), "{revoked}");
         }
-    }
-
-    #[test]
-    fn the_cache_is_bounded_and_keeps_only_what_it_was_given() {
-        let cache = VerifiedTokens::default();
-        assert!(cache.get("t0").is_none());
-        for n in 0..CAPACITY + 5 {
-            let mut c = claims();
-            c.exp = if n < 10 { 50 } else { 500 };
-            cache.insert(&format!("t{n}"), Arc::new(c), 100);
-        }
-        let size = cache.tokens.read().unwrap().len();
-        assert!(size <= CAPACITY, "{size}");
-        assert_eq!(cache.get(&format!("t{}", CAPACITY + 4)).unwrap().jti, "j1");
-        assert!(cache.get("t0").is_none(), "expired ones went first");
     }
 }

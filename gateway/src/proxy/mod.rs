@@ -8,6 +8,7 @@ pub mod callback;
 pub mod headers;
 pub mod login;
 pub mod path;
+pub mod remembered;
 pub mod route;
 pub mod session;
 
@@ -67,7 +68,7 @@ pub struct RequestCtx {
     /// The normal path when it differs from the one the client sent.
     rewritten_path: Option<String>,
     request_id: String,
-    identity: Option<session::Identity>,
+    identity: Option<Arc<session::Identity>>,
     connect_attempts: usize,
     started: Instant,
     /// When the first upstream was chosen (for the upstream latency histogram).

@@ -43,13 +43,22 @@ pub fn sealed_cookie(name: &str, value: String, key: &Key, max_age_secs: u64) ->
     jar.delta().next().map(|c| c.encoded().to_string())
 }
 
-/// The opened value of the sealed cookie `name` in a request's `Cookie` header.
-pub fn open_cookie(header: &str, name: &str, key: &Key) -> Option<String> {
-    let raw = header
+/// The value of cookie `name` in a request's `Cookie` header, as sent.
+pub fn raw_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
         .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)?;
+        .map(|(_, v)| v)
+}
+
+/// The opened value of the sealed cookie `name` in a request's `Cookie` header.
+pub fn open_cookie(header: &str, name: &str, key: &Key) -> Option<String> {
+    open_raw(raw_cookie(header, name)?, name, key)
+}
+
+/// The opened value of a sealed cookie `name` sent as `raw`.
+fn open_raw(raw: &str, name: &str, key: &Key) -> Option<String> {
     let mut jar = CookieJar::new();
     jar.add_original(Cookie::new(name.to_string(), percent_decode(raw)));
     jar.private(key).get(name).map(|c| c.value().to_string())
@@ -70,11 +79,22 @@ pub fn removal(name: &str) -> String {
     format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
-/// The identity in a request's `Cookie` header, if its session cookie opens under `key` and
-/// has not expired at `now`.
-pub fn from_cookie_header(header: &str, key: &Key, now: u64) -> Option<Identity> {
-    let identity: Identity = serde_json::from_str(&open_cookie(header, COOKIE, key)?).ok()?;
-    (identity.expires_at > now).then_some(identity)
+/// The identity sealed in a session cookie sent as `raw` (expired or not: the caller compares
+/// `expires_at` with the time of each request).
+pub fn open_identity(raw: &str, key: &Key) -> Option<Identity> {
+    serde_json::from_str(&open_raw(raw, COOKIE, key)?).ok()
+}
+
+/// Whether a session still lets requests through at `now`: not expired, nor revoked (itself,
+/// its provider session or its user).
+pub fn is_live(identity: &Identity, revocations: &Revocations, now: u64) -> bool {
+    identity.expires_at > now && !revocations.ends(identity)
+}
+
+impl super::remembered::Expiring for Identity {
+    fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
 }
 
 fn percent_decode(raw: &str) -> String {
@@ -149,17 +169,16 @@ mod tests {
         assert!(!set_cookie.contains("budi"), "the identity is sealed");
         let value = set_cookie.split(';').next().unwrap();
         let header = format!("a=b; {value}; c=d");
-        assert_eq!(from_cookie_header(&header, &key, 50), Some(identity()));
-        assert_eq!(from_cookie_header(&header, &key, 100), None, "expired");
-        assert_eq!(
-            from_cookie_header(&header, &Key::generate(), 50),
-            None,
-            "another key"
-        );
-        assert_eq!(
-            from_cookie_header("__Host-gerbang-session=garbage", &key, 50),
-            None
-        );
+        let raw = raw_cookie(&header, COOKIE).unwrap();
+        assert_eq!(open_identity(raw, &key), Some(identity()));
+        assert_eq!(open_identity(raw, &Key::generate()), None, "another key");
+        assert_eq!(open_identity("garbage", &key), None);
+        assert_eq!(raw_cookie("a=b; c=d", COOKIE), None);
+        let revocations = Revocations::default();
+        assert!(is_live(&identity(), &revocations, 50));
+        assert!(!is_live(&identity(), &revocations, 100), "expired");
+        revocations.add([("session:p1".to_string(), 200)], 50);
+        assert!(!is_live(&identity(), &revocations, 50), "revoked");
     }
 
     #[test]

@@ -97,10 +97,13 @@ pub fn check_policy(password: &str, context: &[&str]) -> Result<(), PasswordErro
     Ok(())
 }
 
-/// Hashes and verifies on the blocking pool, at most `max_concurrent` at once.
+/// Hashes and verifies on its own `max_concurrent` threads, which run at a lower CPU priority
+/// than the proxy (nice 10): a flood of logins takes the cores only as far as proxying leaves
+/// them idle, and proxied requests keep their latency (docs/benchmarks.md).
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     argon2: Argon2<'static>,
     /// A hash of nothing, verified when the user does not exist so the answer takes as long.
     decoy: Arc<String>,
@@ -116,8 +119,10 @@ impl Passwords {
             .hash_password(b"decoy password", &SaltString::generate(&mut OsRng))
             .map_err(|_| PasswordError::Hash)?
             .to_string();
+        let workers = max_concurrent.max(1);
         Ok(Passwords {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            permits: Arc::new(Semaphore::new(workers)),
+            jobs: spawn_workers(workers)?,
             argon2,
             decoy: Arc::new(decoy),
             wait_limit: Duration::from_secs(10),
@@ -134,13 +139,13 @@ impl Passwords {
                 .map_err(|_| PasswordError::Busy)?
                 .map_err(|_| PasswordError::Busy)?;
         let argon2 = self.argon2.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = work(&argon2);
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work(&argon2));
             drop(permit);
-            result
-        })
-        .await
-        .map_err(|_| PasswordError::Hash)
+        });
+        self.jobs.send(job).map_err(|_| PasswordError::Hash)?;
+        result.await.map_err(|_| PasswordError::Hash)
     }
 
     /// The PHC string of a new password (the policy is the caller's to check first).
@@ -168,6 +173,40 @@ impl Passwords {
             .await?;
         Ok(known && matched)
     }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How much lower than the proxy's the password threads' priority is (the `nice` value).
+const WORKER_NICENESS: i32 = 10;
+
+/// Starts `n` password threads taking jobs from one queue; they end when every sender is gone.
+fn spawn_workers(n: usize) -> Result<std::sync::mpsc::Sender<Job>, PasswordError> {
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let queue = Arc::new(std::sync::Mutex::new(queue));
+    for i in 0..n {
+        let queue = Arc::clone(&queue);
+        std::thread::Builder::new()
+            .name(format!("gerbang-password-{i}"))
+            .spawn(move || {
+                // On Linux this sets the calling thread's own nice value, not the process's.
+                if let Err(e) = rustix::process::setpriority_process(None, WORKER_NICENESS) {
+                    tracing::warn!(error = %e, "password thread keeps the normal priority");
+                }
+                loop {
+                    let next = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match next {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .map_err(|_| PasswordError::Hash)?;
+    }
+    Ok(jobs)
 }
 
 /// A random password for the first login: 16 characters a person can type from an e-mail.

@@ -379,10 +379,12 @@ fn at_rate(url: &str, headers: &[String], rate: u64, seconds: u64) -> [f64; 4] {
     [v[0], v[1], v[2], v[3]]
 }
 
-/// `gerbang-compare rate URL RATE SECONDS [HEADER…]`: open-loop load at a fixed rate. Each
+/// `gerbang-compare rate URL RATE SECONDS [HEADER…]`: open-loop load at a fixed rate over 32
+/// kept-alive connections, each sending its share on a fixed schedule (as wrk2 does). Each
 /// request's latency counts from the moment it was due, so a slow server cannot hide its queue
 /// (no coordinated omission). A 2 s warm-up is sent first and not counted.
 async fn rate_mode(args: &[String]) {
+    const CONNECTIONS: u64 = 32;
     let (url, rate, seconds) = (
         &args[0],
         args[1].parse::<u64>().unwrap(),
@@ -396,51 +398,51 @@ async fn rate_mode(args: &[String]) {
             value.parse().unwrap(),
         );
     }
-    let client = reqwest::Client::builder()
-        .http1_only()
-        .danger_accept_invalid_certs(true)
-        .default_headers(headers)
-        .build()
-        .unwrap();
-    let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let warm_up = tokio::time::Instant::now() + Duration::from_secs(2);
+    let start = tokio::time::Instant::now();
+    let warm_up = start + Duration::from_secs(2);
     let end = warm_up + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    loop {
-        let due = tick.tick().await;
-        if due >= end {
-            break;
-        }
-        let (client, url, latencies, errors) = (
-            client.clone(),
-            url.clone(),
-            Arc::clone(&latencies),
-            Arc::clone(&errors),
-        );
-        tasks.push(tokio::spawn(async move {
-            let ok = match client.get(&url).send().await {
-                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            if due >= warm_up {
-                if ok {
-                    latencies.lock().unwrap().push(due.elapsed());
-                } else {
-                    errors.fetch_add(1, Ordering::Relaxed);
+    let interval = Duration::from_nanos(1_000_000_000 * CONNECTIONS / rate);
+    let connections: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            let client = reqwest::Client::builder()
+                .http1_only()
+                .pool_max_idle_per_host(1)
+                .danger_accept_invalid_certs(true)
+                .default_headers(headers.clone())
+                .build()
+                .unwrap();
+            let url = url.clone();
+            tokio::spawn(async move {
+                let (mut latencies, mut errors) = (Vec::new(), 0u64);
+                // Connections start spread over one interval.
+                let mut due = start + interval * c as u32 / CONNECTIONS as u32;
+                while due < end {
+                    tokio::time::sleep_until(due).await;
+                    let ok = match client.get(&url).send().await {
+                        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if due >= warm_up {
+                        match ok {
+                            true => latencies.push(due.elapsed()),
+                            false => errors += 1,
+                        }
+                    }
+                    due += interval;
                 }
-            }
-        }));
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for c in connections {
+        let (l, e) = c.await.unwrap();
+        all.extend(l);
+        errors += e;
     }
-    for t in tasks {
-        let _ = t.await;
-    }
-    let mut l = latencies.lock().unwrap().clone();
-    l.sort();
+    all.sort();
     let at = |q: f64| {
-        l.get(((l.len().max(1) - 1) as f64 * q) as usize)
+        all.get(((all.len().max(1) - 1) as f64 * q) as usize)
             .map_or(0.0, |d| d.as_secs_f64() * 1e3)
     };
     println!(
@@ -448,6 +450,6 @@ async fn rate_mode(args: &[String]) {
         at(0.5),
         at(0.99),
         at(0.999),
-        errors.load(Ordering::Relaxed)
+        errors
     );
 }
