@@ -4,7 +4,13 @@
 //! logs a user in, then measures for a fixed time each:
 //! - the public route, and the authenticated route with a gateway session (the session check);
 //! - the authenticated route while 32 clients post wrong passwords to the login page;
-//! - the token endpoint (client credentials).
+//! - the token endpoint: `client_credentials`; `authorization_code` (the authorize request of a
+//!   logged-in user and the code exchange); `refresh_token` (each client refreshing its own
+//!   grant, rotation included);
+//! - successful logins (argon2id) and registrations (the Daftar form, queued mail included).
+//!
+//! `BENCH_PIN=1` pins Gerbang to CPU 1 and this program (the load and the upstream app) to
+//! CPU 0, so the provider's rates are per core.
 //!
 //! Every request goes to 127.0.0.1; every phase is bounded in time.
 
@@ -16,9 +22,12 @@ use std::time::{Duration, Instant};
 
 use gerbang_idp::store::test_database::{database_url, TestSchema};
 use gerbang_tests::browser::{self, hidden_field};
-use gerbang_tests::{App, Gerbang, Spec};
+use gerbang_tests::load::{pin, LOAD_CPU, SERVER_CPU};
+use gerbang_tests::{site, App, Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
+const RP_SECRET: &str = "rp-secret-0123456789abcdef";
+const RP_CALLBACK: &str = "https://rp.test/cb";
 
 struct Outcome {
     requests: u64,
@@ -116,7 +125,8 @@ async fn main() {
         server_extra: "threads = 2\n".into(),
         extra: format!(
             "[captcha]\ntest_answer = \"{}\"\n\n[login]\nattempts_per_address_per_minute = 10000\nmax_failures = 100\n\n\
-             [[client]]\nid = \"machine\"\nsecret = \"machine-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\n",
+             [[client]]\nid = \"machine\"\nsecret = \"machine-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\n\n\
+             [[client]]\nid = \"rp\"\nsecret = \"{RP_SECRET}\"\nredirect_uris = [\"{RP_CALLBACK}\"]\ngrant_types = [\"authorization_code\", \"refresh_token\"]\nfirst_party = true\n",
             browser::CAPTCHA_TEST_ANSWER
         ),
         users: vec![("budi".into(), PASSWORD.into())],
@@ -143,6 +153,11 @@ async fn main() {
         200,
         "logged in"
     );
+
+    if std::env::var("BENCH_PIN").is_ok_and(|v| v == "1") {
+        pin(&[gw.pid()], SERVER_CPU);
+        pin(&[std::process::id()], LOAD_CPU);
+    }
 
     let get = |url: String| {
         let client = browser.clone();
@@ -239,6 +254,87 @@ async fn main() {
     })
     .await;
 
+    // The authorization code flow of the logged-in browser: authorize, then exchange the code.
+    let code_flow = {
+        let (browser, provider) = (browser.clone(), provider.clone());
+        move || {
+            let (browser, provider) = (browser.clone(), provider.clone());
+            async move { code_grant(&browser, &provider).await.is_some() }
+        }
+    };
+    let codes = load(8, duration, code_flow).await;
+
+    // Refresh: each client holds one grant and refreshes it (the old token is spent each time).
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(
+            code_grant(&browser, &provider)
+                .await
+                .expect("a refresh token"),
+        );
+    }
+    let held = Arc::new(std::sync::Mutex::new(held));
+    let refresh_client = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let refresh_url = format!("{provider}/token");
+    let refreshes = load(8, duration, move || {
+        let (client, url, held) = (
+            refresh_client.clone(),
+            refresh_url.clone(),
+            Arc::clone(&held),
+        );
+        async move {
+            let Some(token) = held.lock().unwrap().pop() else {
+                return false;
+            };
+            let next = token_response(
+                client
+                    .post(&url)
+                    .basic_auth("rp", Some(RP_SECRET))
+                    .form(&[("grant_type", "refresh_token"), ("refresh_token", &token)]),
+            )
+            .await;
+            match next {
+                Some(next) => {
+                    held.lock().unwrap().push(next);
+                    true
+                }
+                None => false,
+            }
+        }
+    })
+    .await;
+
+    // Registrations: the Daftar page, then the form (a new NIK and e-mail each time).
+    let register_client = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let register_provider = provider.clone();
+    let registrations = load(8, duration, move || {
+        let (client, provider) = (register_client.clone(), register_provider.clone());
+        async move {
+            let n = rand_suffix() as usize;
+            let Ok(page) = client.get(format!("{provider}/register")).send().await else {
+                return false;
+            };
+            let token = hidden_field(&page.text().await.unwrap_or_default(), "captcha_token")
+                .unwrap_or_default();
+            let email = format!("pendaftar{n}@example.id");
+            let mut form = vec![
+                ("captcha_token", token),
+                ("captcha", browser::CAPTCHA_TEST_ANSWER.to_string()),
+            ];
+            form.extend(site::ktp(
+                &email,
+                &format!("317405120885{:04}", n % 9999 + 1),
+            ));
+            let response = client
+                .post(format!("{provider}/register"))
+                .form(&form)
+                .send()
+                .await;
+            response.is_ok_and(|r| r.status() == 200)
+        }
+    })
+    .await;
+
     let backend = if schema.is_some() {
         "PostgreSQL"
     } else {
@@ -253,6 +349,12 @@ async fn main() {
         ("authenticated route (session check)", &authenticated),
         ("authenticated route, 32-client login flood", &under_flood),
         ("token endpoint, client_credentials", &tokens),
+        (
+            "authorization code flow (authorize + code exchange)",
+            &codes,
+        ),
+        ("token endpoint, refresh_token (rotating)", &refreshes),
+        ("registrations (Daftar form, mail queued)", &registrations),
         (
             "successful logins (login page + argon2id + session)",
             &logins,
@@ -275,5 +377,52 @@ async fn main() {
         "under flood / without: {:.2} (login attempts answered meanwhile: {flood_rate:.0}/s)",
         under_flood.rate() / authenticated.rate()
     );
-    println!("duration per phase: {seconds} s; load generator: 16 clients (8 for the token endpoint), HTTP/2 over TLS, same machine");
+    println!("duration per phase: {seconds} s; load generator: 16 clients (8 for the token endpoint, code flows, refreshes and registrations; 4 for logins), HTTP/2 over TLS, same machine");
+}
+
+/// One authorization code flow of the logged-in `browser` for the client `rp`: its refresh
+/// token, when every step succeeded.
+async fn code_grant(browser: &reqwest::Client, provider: &str) -> Option<String> {
+    let state = rand_suffix().to_string();
+    let authorize = browser
+        .get(format!("{provider}/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "rp"),
+            ("redirect_uri", RP_CALLBACK),
+            ("scope", "openid profile"),
+            ("state", &state),
+            ("nonce", &state),
+        ])
+        .send()
+        .await
+        .ok()?;
+    let location = authorize.headers().get("location")?.to_str().ok()?;
+    let code = url::Url::parse(location)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == "code")?
+        .1
+        .into_owned();
+    token_response(
+        browser
+            .post(format!("{provider}/token"))
+            .basic_auth("rp", Some(RP_SECRET))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", RP_CALLBACK),
+            ]),
+    )
+    .await
+}
+
+/// The refresh token of a successful token response.
+async fn token_response(request: reqwest::RequestBuilder) -> Option<String> {
+    let response = request.send().await.ok()?;
+    if response.status() != 200 {
+        return None;
+    }
+    let body: serde_json::Value = response.json().await.ok()?;
+    Some(body["refresh_token"].as_str()?.to_string())
 }
