@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use crate::model::{Client, GrantType, IdTokenAlg, SUPPORTED_SCOPES};
+use crate::model::{Client, GrantType, JwsAlg, SUPPORTED_SCOPES};
 use crate::raw::{RawClient, S};
 use crate::validate::Checker;
 
@@ -127,29 +127,14 @@ impl Checker<'_> {
                 "the authorization_code grant needs at least one redirect URI",
             );
         }
-        let id_token_signed_response_alg = match &c.id_token_signed_response_alg {
-            None => IdTokenAlg::default(),
-            Some(alg) => match alg.get_ref().as_str() {
-                "RS256" => IdTokenAlg::Rs256,
-                "ES256" => IdTokenAlg::Es256,
-                "none" => {
-                    self.report(
-                        alg.span(),
-                        key("id_token_signed_response_alg"),
-                        "unsigned ID tokens are never issued: use RS256 or ES256",
-                    );
-                    IdTokenAlg::default()
-                }
-                other => {
-                    self.report(
-                        alg.span(),
-                        key("id_token_signed_response_alg"),
-                        format!("`{other}` is not offered: use RS256 or ES256"),
-                    );
-                    IdTokenAlg::default()
-                }
-            },
-        };
+        let id_token_signed_response_alg = self.jws_alg(
+            &c.id_token_signed_response_alg,
+            key("id_token_signed_response_alg"),
+        );
+        let access_token_signed_response_alg = self.jws_alg(
+            &c.access_token_signed_response_alg,
+            key("access_token_signed_response_alg"),
+        );
         Some(Client {
             id: id.clone(),
             name: c.name.clone().unwrap_or_else(|| id.clone()),
@@ -161,7 +146,35 @@ impl Checker<'_> {
             grant_types,
             first_party: c.first_party,
             id_token_signed_response_alg,
+            access_token_signed_response_alg,
         })
+    }
+
+    /// A token signing algorithm a client asks for: RS256 (the default) or ES256.
+    fn jws_alg(&mut self, raw: &Option<S<String>>, key: String) -> JwsAlg {
+        let Some(alg) = raw else {
+            return JwsAlg::default();
+        };
+        match alg.get_ref().as_str() {
+            "RS256" => JwsAlg::Rs256,
+            "ES256" => JwsAlg::Es256,
+            "none" => {
+                self.report(
+                    alg.span(),
+                    key,
+                    "unsigned tokens are never issued: use RS256 or ES256",
+                );
+                JwsAlg::default()
+            }
+            other => {
+                self.report(
+                    alg.span(),
+                    key,
+                    format!("`{other}` is not offered: use RS256 or ES256"),
+                );
+                JwsAlg::default()
+            }
+        }
     }
 
     /// Absolute `https` URIs (or `http` on loopback), without fragment, kept as written: they

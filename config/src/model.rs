@@ -41,23 +41,27 @@ pub struct Client {
     /// Skips the consent page.
     pub first_party: bool,
     /// How this client's ID tokens are signed (OIDC client metadata of the same name).
-    pub id_token_signed_response_alg: IdTokenAlg,
+    pub id_token_signed_response_alg: JwsAlg,
+    /// How the access tokens issued to this client are signed (Keycloak's client setting of
+    /// the same name): RS256 by default, which every resource server accepts; ES256 signs in a
+    /// fraction of the time (docs/benchmarks.md).
+    pub access_token_signed_response_alg: JwsAlg,
 }
 
-/// The algorithms ID tokens are signed with. Unsigned (`none`) is not among them.
+/// The algorithms tokens are signed with. Unsigned (`none`) is not among them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IdTokenAlg {
+pub enum JwsAlg {
     /// RS256, the interoperable default every relying party accepts.
     #[default]
     Rs256,
     Es256,
 }
 
-impl IdTokenAlg {
+impl JwsAlg {
     pub fn as_str(self) -> &'static str {
         match self {
-            IdTokenAlg::Rs256 => "RS256",
-            IdTokenAlg::Es256 => "ES256",
+            JwsAlg::Rs256 => "RS256",
+            JwsAlg::Es256 => "ES256",
         }
     }
 }

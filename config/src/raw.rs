@@ -47,6 +47,7 @@ pub(crate) struct RawClient {
     #[serde(default)]
     pub first_party: bool,
     pub id_token_signed_response_alg: Option<S<String>>,
+    pub access_token_signed_response_alg: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

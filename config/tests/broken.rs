@@ -378,13 +378,14 @@ fn route_accepts_tokens_of_an_unknown_client() {
 }
 
 #[test]
-fn unsigned_or_unknown_id_token_alg() {
-    let src = with("\n[[client]]\nid = \"rp\"\nredirect_uris = [\"https://rp.example/cb\"]\nid_token_signed_response_alg = \"none\"\n\n[[client]]\nid = \"rq\"\nredirect_uris = [\"https://rq.example/cb\"]\nid_token_signed_response_alg = \"HS256\"\n");
+fn unsigned_or_unknown_token_alg() {
+    let src = with("\n[[client]]\nid = \"rp\"\nredirect_uris = [\"https://rp.example/cb\"]\nid_token_signed_response_alg = \"none\"\n\n[[client]]\nid = \"rq\"\nredirect_uris = [\"https://rq.example/cb\"]\nid_token_signed_response_alg = \"HS256\"\naccess_token_signed_response_alg = \"none\"\n");
     assert_eq!(
         problems(&src),
         [
-            "broken.toml:16:32: client[0].id_token_signed_response_alg: unsigned ID tokens are never issued: use RS256 or ES256",
+            "broken.toml:16:32: client[0].id_token_signed_response_alg: unsigned tokens are never issued: use RS256 or ES256",
             "broken.toml:21:32: client[1].id_token_signed_response_alg: `HS256` is not offered: use RS256 or ES256",
+            "broken.toml:22:36: client[1].access_token_signed_response_alg: unsigned tokens are never issued: use RS256 or ES256",
         ]
     );
 }

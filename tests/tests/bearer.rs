@@ -13,12 +13,16 @@ async fn bearer_tokens_of_the_routes_clients_are_accepted_and_revocable() {
     let client = |id: &str| {
         format!("[[client]]\nid = \"{id}\"\nsecret = \"{id}-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\nscopes = [\"openid\", \"email\"]\n\n")
     };
+    let es256 = format!(
+        "{}\naccess_token_signed_response_alg = \"ES256\"\n\n",
+        client("machine-es").trim_end()
+    );
     let gw = Gerbang::start(Spec {
         https: true,
         http: false,
-        extra: [client("machine"), client("stranger")].concat(),
+        extra: [client("machine"), client("stranger"), es256].concat(),
         ..Spec::http(format!(
-            "[[route]]\nname = \"api\"\nhost = \"api.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\napi_clients = [\"machine\"]\n",
+            "[[route]]\nname = \"api\"\nhost = \"api.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\napi_clients = [\"machine\", \"machine-es\"]\n",
             app.addr
         ))
     })
@@ -45,6 +49,16 @@ async fn bearer_tokens_of_the_routes_clients_are_accepted_and_revocable() {
         seen["headers"].get("authorization").is_some(),
         "the token itself still reaches the API"
     );
+
+    // A client whose access tokens are ES256: signed so, and accepted alike.
+    let es = token_for("machine-es").await;
+    let header = es.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(call(es).await.status(), 200);
 
     assert_eq!(
         call(token_for("stranger").await).await.status(),

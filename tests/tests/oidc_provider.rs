@@ -491,7 +491,7 @@ async fn oidcc_idtoken_unsigned() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("id_token_signed_response_alg: unsigned ID tokens are never issued"),
+        stderr.contains("id_token_signed_response_alg: unsigned tokens are never issued"),
         "{stderr}"
     );
 }

@@ -233,6 +233,7 @@ mod tests {
             scopes: ["openid", "profile", "email"].map(String::from).to_vec(),
             grant_types: vec![GrantType::AuthorizationCode],
             id_token_signed_response_alg: Default::default(),
+            access_token_signed_response_alg: Default::default(),
             first_party: true,
         };
         let spa = Client {

@@ -54,6 +54,7 @@ impl Registry {
                 .to_vec(),
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             id_token_signed_response_alg: Default::default(),
+            access_token_signed_response_alg: Default::default(),
             first_party: true,
         });
         Registry {
@@ -151,6 +152,7 @@ mod tests {
             scopes: vec!["openid".into()],
             grant_types: vec![GrantType::AuthorizationCode],
             id_token_signed_response_alg: Default::default(),
+            access_token_signed_response_alg: Default::default(),
             first_party: false,
         };
         let public = Client {

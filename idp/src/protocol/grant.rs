@@ -3,7 +3,7 @@
 //! one used again revokes its whole family) and client credentials.
 
 use chrono::{TimeZone, Utc};
-use gerbang_config::{Client, GrantType, IdTokenAlg};
+use gerbang_config::{Client, GrantType, JwsAlg};
 use openidconnect::core::{
     CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
 };
@@ -374,13 +374,12 @@ fn access_token(
         sid: session.map(str::to_string),
         family: family.map(str::to_string),
     };
-    let token = jwt::sign(
-        &provider.keys.current(),
-        SigningAlg::Rs256,
-        "at+jwt",
-        &claims,
-    )
-    .map_err(server_error)?;
+    let alg = match client.access_token_signed_response_alg {
+        JwsAlg::Rs256 => SigningAlg::Rs256,
+        JwsAlg::Es256 => SigningAlg::Es256,
+    };
+    let token =
+        jwt::sign(&provider.keys.current(), alg, "at+jwt", &claims).map_err(server_error)?;
     Ok((token, lifetime))
 }
 
@@ -491,11 +490,11 @@ fn id_token(
     .set_auth_time(Some(time(auth_time)?))
     .set_auth_context_ref(Some(AuthenticationContextClass::new(ACR.into())));
     let (alg, jws_alg) = match client.id_token_signed_response_alg {
-        IdTokenAlg::Rs256 => (
+        JwsAlg::Rs256 => (
             SigningAlg::Rs256,
             CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
         ),
-        IdTokenAlg::Es256 => (SigningAlg::Es256, CoreJwsSigningAlgorithm::EcdsaP256Sha256),
+        JwsAlg::Es256 => (SigningAlg::Es256, CoreJwsSigningAlgorithm::EcdsaP256Sha256),
     };
     let keys = provider.keys.current();
     let token = GerbangIdToken::new(

@@ -9,6 +9,7 @@
 //!   grant, rotation included);
 //! - successful logins (argon2id) and registrations (the Daftar form, queued mail included).
 //!
+//! `BENCH_TOKEN_ALG=ES256` signs the clients' tokens with ES256 instead of RS256.
 //! `BENCH_PIN=1` pins Gerbang to CPU 1 and this program (the load and the upstream app) to
 //! CPU 0, so the provider's rates are per core.
 //!
@@ -118,6 +119,8 @@ async fn main() {
             s.name
         )
     });
+    // BENCH_TOKEN_ALG=ES256: the clients' access and ID tokens signed with ES256 (default RS256).
+    let alg = std::env::var("BENCH_TOKEN_ALG").unwrap_or_else(|_| "RS256".into());
     let gw = Gerbang::start(Spec {
         store,
         https: true,
@@ -125,8 +128,9 @@ async fn main() {
         server_extra: "threads = 2\n".into(),
         extra: format!(
             "[captcha]\ntest_answer = \"{}\"\n\n[login]\nattempts_per_address_per_minute = 10000\nmax_failures = 100\n\n\
-             [[client]]\nid = \"machine\"\nsecret = \"machine-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\n\n\
-             [[client]]\nid = \"rp\"\nsecret = \"{RP_SECRET}\"\nredirect_uris = [\"{RP_CALLBACK}\"]\ngrant_types = [\"authorization_code\", \"refresh_token\"]\nfirst_party = true\n",
+             [[client]]\nid = \"machine\"\nsecret = \"machine-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\naccess_token_signed_response_alg = \"{alg}\"\n\n\
+             [[client]]\nid = \"rp\"\nsecret = \"{RP_SECRET}\"\nredirect_uris = [\"{RP_CALLBACK}\"]\ngrant_types = [\"authorization_code\", \"refresh_token\"]\nfirst_party = true\n\
+             access_token_signed_response_alg = \"{alg}\"\nid_token_signed_response_alg = \"{alg}\"\n",
             browser::CAPTCHA_TEST_ANSWER
         ),
         users: vec![("budi".into(), PASSWORD.into())],
@@ -340,7 +344,7 @@ async fn main() {
     } else {
         "sled"
     };
-    println!("store: {backend}");
+    println!("store: {backend}; client tokens signed with {alg}");
     println!();
     println!("| measurement | requests/s | p50 ms | p99 ms | errors |");
     println!("| --- | ---: | ---: | ---: | ---: |");
