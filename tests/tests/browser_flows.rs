@@ -86,24 +86,21 @@ async fn another_captcha_picture_keeps_what_was_typed() {
         .attr("aria-describedby")
         .await
         .unwrap();
+    // The picture's address; `None` while the page is between documents (the element went
+    // stale or is not there yet).
     let picture = |c: &Chrome| {
         let c = c.client.clone();
         async move {
-            c.find(fantoccini::Locator::Css("img.captcha"))
-                .await
-                .unwrap()
-                .attr("src")
-                .await
-                .unwrap()
-                .unwrap()
+            let image = c.find(fantoccini::Locator::Css("img.captcha")).await.ok()?;
+            image.attr("src").await.ok().flatten()
         }
     };
-    let first = picture(&chrome).await;
+    let first = picture(&chrome).await.expect("a captcha picture");
     chrome.type_into("nik", "3174051208850001").await;
     chrome.type_into("email", "budi@example.id").await;
     chrome.click("button[name=refresh]").await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while picture(&chrome).await == first {
+    while picture(&chrome).await.is_none_or(|src| src == first) {
         assert!(Instant::now() < deadline, "the picture did not change");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
