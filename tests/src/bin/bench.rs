@@ -234,13 +234,27 @@ async fn main() {
         let client = token_client.clone();
         let url = token_url.clone();
         async move {
-            client
+            let response = client
                 .post(&url)
                 .basic_auth("machine", Some("machine-secret-0123456789"))
                 .form(&[("grant_type", "client_credentials")])
                 .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
+                .await;
+            match response {
+                Ok(r) if r.status() == 200 => true,
+                Ok(r) => {
+                    eprintln!(
+                        "token endpoint: {} {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    );
+                    false
+                }
+                Err(e) => {
+                    eprintln!("token endpoint: {e:?}");
+                    false
+                }
+            }
         }
     })
     .await;
