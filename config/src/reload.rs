@@ -55,9 +55,26 @@ fn differences(key: &str, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<St
 
 impl Config {
     /// The configuration a reload runs: what `new` may change, and the running values of
-    /// everything in [`NEEDS_RESTART`].
-    pub fn reloaded(&self, new: Config) -> Config {
-        Config {
+    /// everything in [`NEEDS_RESTART`]. The new file was validated against its own listeners
+    /// and issuer; the rules that tie what changes to what stays are checked again here
+    /// against the running ones, and a breach refuses the reload.
+    pub fn reloaded(&self, new: Config) -> Result<Config, String> {
+        let all_loopback = self.server.listeners().all(|a| a.ip().is_loopback());
+        if new.captcha.test_answer.is_some() && !all_loopback {
+            return Err(format!(
+                "{}: captcha.test_answer: captcha test mode is only allowed when every listener is on loopback, and the running listeners are not (listeners change only with a restart)",
+                new.source.display()
+            ));
+        }
+        let provider_host = crate::HostPattern::Exact(self.provider.host.clone());
+        if let Some(route) = new.routes.iter().find(|r| r.host == provider_host) {
+            return Err(format!(
+                "{}: route `{}`: its host is the running provider's host (from provider.issuer): give the app its own host",
+                new.source.display(),
+                route.name
+            ));
+        }
+        Ok(Config {
             source: self.source.clone(),
             server: self.server.clone(),
             tls: self.tls.clone(),
@@ -69,7 +86,7 @@ impl Config {
                 ..new.login
             },
             ..new
-        }
+        })
     }
 }
 
@@ -90,6 +107,49 @@ mod tests {
                 "login.password_workers"
             ]
         );
+    }
+
+    fn parse(text: &str) -> Config {
+        let base = "[store]\npath = \"store\"\n\n\
+                    [mail]\nfrom = \"a@example.id\"\ntransport = \"folder\"\nfolder = \"outbox\"\n\n";
+        let text = format!("{text}\n{base}");
+        let path = std::path::Path::new("gerbang.toml");
+        match Config::parse(&text, path, std::path::Path::new("."), &|_| None) {
+            Ok(config) => config,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_reload_cannot_turn_test_mode_on_behind_public_listeners() {
+        const SSO: &str = "[provider]\nissuer = \"https://sso.example.id\"\n";
+        let running = parse(&format!("[server]\nhttp = \"0.0.0.0:8080\"\n{SSO}"));
+        // Valid on its own (its listener is loopback), but the running listener stays public.
+        let new = parse(&format!(
+            "[server]\nhttp = \"127.0.0.1:8080\"\n{SSO}[captcha]\ntest_answer = \"uji\"\n"
+        ));
+        let refused = running.reloaded(new).err().unwrap_or_default();
+        assert!(refused.contains("captcha.test_answer"), "{refused}");
+        let fine = parse(&format!(
+            "[server]\nhttp = \"0.0.0.0:8080\"\n{SSO}[captcha]\nlifetime_secs = 60\n"
+        ));
+        let reloaded = running
+            .reloaded(fine)
+            .ok()
+            .map(|c| c.captcha.lifetime.as_secs());
+        assert_eq!(reloaded, Some(60));
+    }
+
+    #[test]
+    fn a_reload_cannot_route_the_running_providers_host_to_an_app() {
+        let running = parse("[server]\nhttp = \"127.0.0.1:8080\"\n[provider]\nissuer = \"https://sso.example.id\"\n");
+        // The new issuer (which waits for a restart) frees sso.example.id in the new file only.
+        let new = parse(
+            "[server]\nhttp = \"127.0.0.1:8080\"\n[provider]\nissuer = \"https://login.example.id\"\n\n\
+             [[route]]\nname = \"app\"\nhost = \"sso.example.id\"\nupstreams = [\"127.0.0.1:9001\"]\npolicy = \"public\"\n",
+        );
+        let refused = running.reloaded(new).err().unwrap_or_default();
+        assert!(refused.contains("route `app`"), "{refused}");
     }
 
     #[test]

@@ -46,6 +46,8 @@ enum Refused {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Apply(#[from] GatewayError),
+    #[error("{0}")]
+    Rule(String),
 }
 
 impl Reloader {
@@ -75,7 +77,7 @@ impl Reloader {
         let restart = gerbang_config::restart_needed(running_text, &text);
         let new = Loaded::parse(text, &self.path)?.config;
         let running = self.provider.config();
-        let config = Arc::new(running.reloaded(new));
+        let config = Arc::new(running.reloaded(new).map_err(Refused::Rule)?);
         let mailer = Mailer::new(&config.mail).map_err(GatewayError::from)?;
         let routing = Routing::compile(
             &config,
@@ -96,6 +98,11 @@ impl Reloader {
             clients = config.clients.len(),
             "configuration reloaded"
         );
+        if config.captcha.test_answer.is_some() {
+            tracing::warn!(
+                "captcha test mode is on: a fixed answer passes every captcha; never in production"
+            );
+        }
         if !restart.is_empty() {
             tracing::warn!(
                 file = %self.path.display(),
