@@ -85,6 +85,7 @@ impl Reloader {
             &self.provider.metrics,
             Some(&self.routing.load()),
         )?;
+        routing.report_to(&self.provider.metrics);
         self.routing.store(Arc::new(routing));
         self.mailer.store(Arc::new(mailer));
         self.provider.reconfigure(Arc::clone(&config));

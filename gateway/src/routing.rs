@@ -21,6 +21,8 @@ use crate::proxy::{Upstream, PROVIDER_ROUTE};
 /// The compiled routes.
 pub struct Routing {
     pub table: RouteTable<Arc<Upstream>>,
+    /// The provider's own route.
+    provider: Arc<Upstream>,
     /// The configured routes in file order (the provider's own route is not among them).
     pub configured: Vec<Arc<Upstream>>,
 }
@@ -31,32 +33,30 @@ pub type LiveRouting = Arc<ArcSwap<Routing>>;
 impl Routing {
     /// Compiles `config`'s routes, the provider's host first. A route of `running` whose
     /// addresses and health-check interval are unchanged keeps its balancer, so its upstreams'
-    /// health carries over a reload.
+    /// health carries over a reload; a route's name keeps its request counters. The metrics
+    /// report the new routes only after [`Routing::report_to`].
     pub fn compile(
         config: &Config,
         provider_address: &str,
         metrics: &Metrics,
         running: Option<&Routing>,
     ) -> Result<Routing, GatewayError> {
-        let names =
-            std::iter::once(PROVIDER_ROUTE).chain(config.routes.iter().map(|r| r.name.as_str()));
-        let mut counters = metrics.serve_routes(names).into_iter();
-        let mut next_counters = || counters.next().unwrap_or_default();
         let mut table = RouteTable::default();
+        let provider = Arc::new(Upstream {
+            name: PROVIDER_ROUTE.into(),
+            policy: Policy::Public,
+            forward: Forward::default(),
+            api_clients: Vec::new(),
+            balancer: Arc::new(balancer(PROVIDER_ROUTE, &[provider_address.to_string()])?),
+            tls: None,
+            targets: vec![provider_address.to_string()],
+            health_check: None,
+            counters: metrics.counters_for(PROVIDER_ROUTE),
+        });
         table.insert(
             &HostPattern::Exact(config.provider.host.clone()),
             "/",
-            Arc::new(Upstream {
-                name: PROVIDER_ROUTE.into(),
-                policy: Policy::Public,
-                forward: Forward::default(),
-                api_clients: Vec::new(),
-                balancer: Arc::new(balancer(PROVIDER_ROUTE, &[provider_address.to_string()])?),
-                tls: None,
-                targets: vec![provider_address.to_string()],
-                health_check: None,
-                counters: next_counters(),
-            }),
+            Arc::clone(&provider),
         );
         let mut configured = Vec::with_capacity(config.routes.len());
         for route in &config.routes {
@@ -84,12 +84,29 @@ impl Routing {
                 tls: route.upstream_tls.clone(),
                 targets: route.upstreams.clone(),
                 health_check: Some(route.health_check),
-                counters: next_counters(),
+                counters: metrics.counters_for(&route.name),
             });
             table.insert(&route.host, &route.path_prefix, Arc::clone(&upstream));
             configured.push(upstream);
         }
-        Ok(Routing { table, configured })
+        Ok(Routing {
+            table,
+            provider,
+            configured,
+        })
+    }
+
+    /// Makes these the routes the metrics report (once they are the ones served).
+    pub fn report_to(&self, metrics: &Metrics) {
+        let provider = (
+            PROVIDER_ROUTE.to_string(),
+            Arc::clone(&self.provider.counters),
+        );
+        let routes = self
+            .configured
+            .iter()
+            .map(|u| (u.name.clone(), Arc::clone(&u.counters)));
+        metrics.serve(std::iter::once(provider).chain(routes).collect());
     }
 }
 

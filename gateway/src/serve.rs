@@ -124,12 +124,9 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
         verified: Default::default(),
         sessions: Default::default(),
     });
-    let routing: LiveRouting = Arc::new(ArcSwap::from_pointee(Routing::compile(
-        &config,
-        &provider_address,
-        &provider.metrics,
-        None,
-    )?));
+    let routing = Routing::compile(&config, &provider_address, &provider.metrics, None)?;
+    routing.report_to(&provider.metrics);
+    let routing: LiveRouting = Arc::new(ArcSwap::from_pointee(routing));
     server.add_service(background_service(
         "health checks",
         HealthChecks {

@@ -135,25 +135,20 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The counters of the routes served from now on, in order: a name counted before keeps its
-    /// counters (a reload does not reset them), a route no longer named stops being reported.
-    pub fn serve_routes<'a>(
-        &self,
-        names: impl IntoIterator<Item = &'a str>,
-    ) -> Vec<Arc<RouteCounters>> {
-        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let next: Vec<(String, Arc<RouteCounters>)> = names
-            .into_iter()
-            .map(|name| {
-                let counters = routes
-                    .iter()
-                    .find(|(known, _)| known == name)
-                    .map_or_else(Default::default, |(_, c)| Arc::clone(c));
-                (name.to_string(), counters)
-            })
-            .collect();
-        *routes = next;
-        routes.iter().map(|(_, c)| Arc::clone(c)).collect()
+    /// The counters of route `name`: the ones it has been counting into when it is served
+    /// now (a reload does not reset them), else new ones. Nothing changes until [`Metrics::serve`].
+    pub fn counters_for(&self, name: &str) -> Arc<RouteCounters> {
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        routes
+            .iter()
+            .find(|(known, _)| known == name)
+            .map_or_else(Default::default, |(_, c)| Arc::clone(c))
+    }
+
+    /// The routes reported from now on, in order; a route no longer among them stops being
+    /// reported.
+    pub fn serve(&self, routes: Vec<(String, Arc<RouteCounters>)>) {
+        *self.routes.lock().unwrap_or_else(|e| e.into_inner()) = routes;
     }
 
     /// Counts an audit event (and, for an issued token, its grant type in `detail`).
@@ -356,10 +351,14 @@ mod tests {
     #[test]
     fn counts_render_with_bounded_labels() {
         let m = Metrics::default();
-        let routes = m.serve_routes(["provider", "perizinan"]);
-        routes[1].count(200, Some(Duration::from_millis(3)));
-        routes[1].count(302, None);
-        routes[1].count(0, None);
+        let perizinan = m.counters_for("perizinan");
+        m.serve(vec![
+            ("provider".into(), m.counters_for("provider")),
+            ("perizinan".into(), Arc::clone(&perizinan)),
+        ]);
+        perizinan.count(200, Some(Duration::from_millis(3)));
+        perizinan.count(302, None);
+        perizinan.count(0, None);
         m.event("login.failure", "wrong user name or password");
         m.event("token.issued", "client_credentials");
         m.event("token.issued", "urn:made-up");
@@ -415,9 +414,18 @@ mod tests {
     #[test]
     fn a_reload_keeps_the_counters_of_routes_that_stay() {
         let m = Metrics::default();
-        m.serve_routes(["provider", "old", "kept"])[2].count(200, None);
-        let next = m.serve_routes(["provider", "kept", "new"]);
-        next[1].count(200, None);
+        let serve = |names: &[&str]| {
+            let routes: Vec<_> = names
+                .iter()
+                .map(|n| (n.to_string(), m.counters_for(n)))
+                .collect();
+            m.serve(routes.clone());
+            routes
+        };
+        serve(&["provider", "old", "kept"])[2].1.count(200, None);
+        // A reload refused after its counters were looked up changes nothing.
+        let _unused = m.counters_for("never-served");
+        serve(&["provider", "kept", "new"])[1].1.count(200, None);
         let text = m.render(&Gauges {
             mail_queue: None,
             sessions: None,
@@ -434,6 +442,6 @@ mod tests {
             "gerbang_requests_total{route=\"new\",status=\"2xx\"}"
         )
         .ends_with(" 0"));
-        assert!(!text.contains("route=\"old\""));
+        assert!(!text.contains("route=\"old\"") && !text.contains("never-served"));
     }
 }
