@@ -121,10 +121,7 @@ impl Config {
         self.server
             .upgrade_socket
             .clone()
-            .or_else(|| match &self.store {
-                Store::Sled { path } => Some(self.beside_store(path, "upgrade.sock")),
-                Store::Postgres(_) => None,
-            })
+            .or_else(|| self.beside_sled_store("upgrade.sock"))
     }
 
     /// `:8443`, or empty for the scheme's default port: the public port of every host, as the
@@ -137,12 +134,16 @@ impl Config {
             .unwrap_or_default()
     }
 
-    /// `<store folder>.<suffix>`: a file beside a sled store, in the folder Gerbang owns.
-    pub fn beside_store(&self, store: &std::path::Path, suffix: &str) -> PathBuf {
-        let mut name = store.file_name().unwrap_or_default().to_os_string();
+    /// `<store folder>.<suffix>`, a file beside a sled store, in the folder Gerbang owns;
+    /// `None` with PostgreSQL, which has no folder here.
+    pub fn beside_sled_store(&self, suffix: &str) -> Option<PathBuf> {
+        let Store::Sled { path } = &self.store else {
+            return None;
+        };
+        let mut name = path.file_name()?.to_os_string();
         name.push(".");
         name.push(suffix);
-        store.with_file_name(name)
+        Some(path.with_file_name(name))
     }
 }
 

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use gerbang_config::{Config, Store as StoreConfig};
+use gerbang_config::Config;
 use gerbang_idp::provider::Provider;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,10 +36,7 @@ pub struct Reply {
 /// Where a server with this configuration listens: beside a sled store (`<path>.admin.sock`).
 /// A PostgreSQL store has none: any process may open it, so the commands do.
 pub fn path(config: &Config) -> Option<PathBuf> {
-    match &config.store {
-        StoreConfig::Sled { path } => Some(config.beside_store(path, "admin.sock")),
-        StoreConfig::Postgres(_) => None,
-    }
+    config.beside_sled_store("admin.sock")
 }
 
 /// Sends `request` to a server listening at `path`; `None` when no server listens there.

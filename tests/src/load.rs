@@ -2,6 +2,10 @@
 //! memory of the processes under test from `/proc`.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::{browser, Gerbang};
 
 /// The core the load generator runs on.
 pub const LOAD_CPU: &str = "0";
@@ -45,12 +49,22 @@ pub fn cpu_ticks(pids: &[u32]) -> u64 {
 
 /// Peak resident memory of `pids`, in MB.
 pub fn peak_rss_mb(pids: &[u32]) -> f64 {
+    memory_mb(pids, "VmHWM:")
+}
+
+/// Resident memory of `pids` now, in MB.
+pub fn rss_mb(pids: &[u32]) -> f64 {
+    memory_mb(pids, "VmRSS:")
+}
+
+/// The sum of a `/proc/<pid>/status` memory field (`VmRSS:`, `VmHWM:`) over `pids`, in MB.
+fn memory_mb(pids: &[u32], field: &str) -> f64 {
     pids.iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
         .filter_map(|status| {
             status
                 .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .sum::<f64>()
@@ -132,5 +146,65 @@ pub fn measure(
         errors,
         cpu_per_10k: cpu * 10_000.0 / requests.max(1) as f64,
         rss_mb: peak_rss_mb(pids),
+    }
+}
+
+/// Clients posting wrong passwords to the login page as fast as they are answered, until
+/// stopped. Each uses a new unknown user name every time (so no lock short-cuts the argon2id
+/// check of the decoy hash) and its own address (so no per-address limit stops it).
+pub struct LoginFlood {
+    stop: Arc<AtomicBool>,
+    answered: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl LoginFlood {
+    pub fn start(gw: &Gerbang, clients: usize) -> LoginFlood {
+        let stop = Arc::new(AtomicBool::new(false));
+        let answered = Arc::new(AtomicU64::new(0));
+        let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+        let tasks = (0..clients)
+            .map(|c| {
+                let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+                let (provider, stop, answered) =
+                    (provider.clone(), Arc::clone(&stop), Arc::clone(&answered));
+                tokio::spawn(async move {
+                    let address = format!("198.51.100.{}", c % 250 + 1);
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let user = format!("penyerang{c}x{n}");
+                        browser::submit_login(
+                            &browser,
+                            &provider,
+                            &user,
+                            "salah sekali",
+                            Some(&address),
+                        )
+                        .await;
+                        answered.fetch_add(1, Ordering::Relaxed);
+                        n += 1;
+                    }
+                })
+            })
+            .collect();
+        LoginFlood {
+            stop,
+            answered,
+            tasks,
+        }
+    }
+
+    /// Attempts answered so far.
+    pub fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
+    }
+
+    /// Stops the clients; the attempts answered in all.
+    pub async fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.answered.load(Ordering::Relaxed)
     }
 }

@@ -130,17 +130,21 @@ async fn the_daemon_names_itself_in_the_pid_file_and_an_upgrade_takes_it_over() 
         let status = command.status().unwrap();
         assert!(status.success(), "{status}");
     };
-    let pid_in_file = || async {
-        for _ in 0..100 {
-            if let Some(pid) = std::fs::read_to_string(&pid_file)
-                .ok()
-                .and_then(|t| t.trim().parse::<u32>().ok())
-            {
-                return pid;
+    // The PID the file names once it names one other than `old`.
+    let pid_in_file = |old: Option<u32>| {
+        let pid_file = &pid_file;
+        async move {
+            for _ in 0..100 {
+                let named = std::fs::read_to_string(pid_file)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok());
+                if let Some(pid) = named.filter(|pid| Some(*pid) != old) {
+                    return pid;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            panic!("the PID file never named a process other than {old:?}");
         }
-        panic!("no PID file");
     };
     let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
     let signal = |name: &str, pid: u32| {
@@ -170,7 +174,7 @@ async fn the_daemon_names_itself_in_the_pid_file_and_an_upgrade_takes_it_over() 
     };
 
     daemon(false);
-    let first = pid_in_file().await;
+    let first = pid_in_file(None).await;
     assert!(
         alive(first) && answered().await,
         "{}",
@@ -180,8 +184,12 @@ async fn the_daemon_names_itself_in_the_pid_file_and_an_upgrade_takes_it_over() 
     daemon(true);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(signal("QUIT", first).success());
-    let second = pid_in_file().await;
-    assert_ne!(second, first, "the upgrade wrote its own PID");
+    let second = pid_in_file(Some(first)).await;
+    // What systemd relies on: the file names the new process before the old one exits.
+    assert!(
+        alive(first),
+        "the old process was still draining when the PID file changed"
+    );
     for _ in 0..600 {
         if !alive(first) {
             break;

@@ -17,13 +17,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gerbang_idp::store::test_database::{database_url, TestSchema};
 use gerbang_tests::browser::{self, hidden_field};
-use gerbang_tests::load::{pin, LOAD_CPU, SERVER_CPU};
+use gerbang_tests::load::{pin, LoginFlood, LOAD_CPU, SERVER_CPU};
 use gerbang_tests::{site, App, Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
@@ -187,46 +187,12 @@ async fn main() {
     let authenticated = load(16, duration, get(gw.url("app.test", "/whoami"))).await;
 
     // The login flood: 32 clients posting wrong passwords as fast as they can.
-    let flooding = Arc::new(AtomicBool::new(true));
-    let attempts = Arc::new(AtomicU64::new(0));
-    let mut flood = Vec::new();
-    for n in 0..32 {
-        let (flooding, attempts) = (Arc::clone(&flooding), Arc::clone(&attempts));
-        let client = gw.client(&[Gerbang::PROVIDER_HOST]);
-        let provider = provider.clone();
-        flood.push(tokio::spawn(async move {
-            while flooding.load(Ordering::Relaxed) {
-                let Ok(page) = client.get(format!("{provider}/login")).send().await else {
-                    continue;
-                };
-                let token = hidden_field(&page.text().await.unwrap_or_default(), "captcha_token")
-                    .unwrap_or_default();
-                let _ = client
-                    .post(format!("{provider}/login"))
-                    .header("x-forwarded-for", format!("198.51.100.{n}"))
-                    // A new unknown name each time: no lock ever short-cuts the password check,
-                    // so every attempt costs a full argon2id verification (of the decoy hash).
-                    .form(&[
-                        ("captcha_token", token.as_str()),
-                        ("captcha", "uji"),
-                        ("username", &format!("nobody{n}-{}", rand_suffix())),
-                        ("password", "salah"),
-                        ("request", ""),
-                    ])
-                    .send()
-                    .await;
-                attempts.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
+    let flood = LoginFlood::start(&gw, 32);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = attempts.load(Ordering::Relaxed);
+    let before = flood.answered();
     let under_flood = load(16, duration, get(gw.url("app.test", "/whoami"))).await;
-    let flood_rate = (attempts.load(Ordering::Relaxed) - before) as f64 / under_flood.seconds;
-    flooding.store(false, Ordering::Relaxed);
-    for task in flood {
-        let _ = task.await;
-    }
+    let flood_rate = (flood.answered() - before) as f64 / under_flood.seconds;
+    flood.stop().await;
 
     let token_client = gw.client(&[Gerbang::PROVIDER_HOST]);
     let token_url = format!("{provider}/token");

@@ -19,12 +19,12 @@
 
 use std::net::SocketAddr;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use gerbang_tests::browser;
-use gerbang_tests::load::{measure, pin, with_children, Run, LOAD_CPU, REPORT_SCRIPT, SERVER_CPU};
+use gerbang_tests::load::{
+    measure, pin, with_children, LoginFlood, Run, LOAD_CPU, REPORT_SCRIPT, SERVER_CPU,
+};
 use gerbang_tests::nginx::Nginx;
 use gerbang_tests::{free_port, App, Gerbang, Spec};
 
@@ -305,49 +305,6 @@ fn median(runs: &[Run]) -> Run {
         errors: runs.iter().map(|r| r.errors).sum(),
         cpu_per_10k: mid(|r| r.cpu_per_10k),
         rss_mb: mid(|r| r.rss_mb),
-    }
-}
-
-/// Clients posting wrong passwords (a new unknown user name each time, so no lock short-cuts
-/// the argon2id check) until stopped.
-struct LoginFlood {
-    stop: Arc<AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<u64>>,
-}
-
-impl LoginFlood {
-    fn start(gw: &Gerbang, clients: usize) -> LoginFlood {
-        let stop = Arc::new(AtomicBool::new(false));
-        let provider = gw.url(Gerbang::PROVIDER_HOST, "");
-        let tasks = (0..clients)
-            .map(|c| {
-                let (browser, provider, stop) = (
-                    gw.client(&[Gerbang::PROVIDER_HOST]),
-                    provider.clone(),
-                    Arc::clone(&stop),
-                );
-                tokio::spawn(async move {
-                    let mut answered = 0;
-                    while !stop.load(Ordering::Relaxed) {
-                        let user = format!("penyerang{c}x{answered}");
-                        browser::submit_login(&browser, &provider, &user, "salah sekali", None)
-                            .await;
-                        answered += 1;
-                    }
-                    answered
-                })
-            })
-            .collect();
-        LoginFlood { stop, tasks }
-    }
-
-    async fn stop(self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        let mut total = 0;
-        for t in self.tasks {
-            total += t.await.unwrap_or(0);
-        }
-        total
     }
 }
 

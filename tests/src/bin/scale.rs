@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use gerbang_idp::store::{
     Identity, NewUser, Session, SharedStore, SledStore, UniqueKey, UserStatus,
 };
-use gerbang_tests::load::{measure, pin, REPORT_SCRIPT, SERVER_CPU};
+use gerbang_tests::load::{measure, pin, rss_mb, REPORT_SCRIPT, SERVER_CPU};
 use gerbang_tests::{browser, App, Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
@@ -69,18 +69,6 @@ fn dir_size(path: &Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
-}
-
-fn resident_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
 }
 
 async fn sessions(n: usize, seconds: u64) -> String {
@@ -140,7 +128,7 @@ async fn sessions(n: usize, seconds: u64) -> String {
     )
     .await;
     let cookie = format!("Cookie: {}", browser::cookies_set_by(&landed));
-    let idle_rss = resident_mb(gw.pid());
+    let idle_rss = rss_mb(&[gw.pid()]);
     pin(&[gw.pid(), std::process::id()], SERVER_CPU);
     let script = dir.path().join("report.lua");
     std::fs::write(&script, REPORT_SCRIPT).unwrap();
