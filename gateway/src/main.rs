@@ -277,6 +277,7 @@ fn check(files: &[PathBuf]) -> ExitCode {
 }
 
 fn finish(result: Result<(), error::GatewayError>) -> ExitCode {
+    logging::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),

@@ -208,3 +208,73 @@ impl LoginFlood {
         self.answered.load(Ordering::Relaxed)
     }
 }
+
+/// System calls, grouped as a proxy makes them: (label, the tracepoints summed into it).
+const SYSCALL_GROUPS: &[(&str, &[&str])] = &[
+    ("read", &["read", "readv", "recvfrom", "recvmsg"]),
+    ("write", &["write", "writev", "sendto", "sendmsg"]),
+    ("epoll_wait", &["epoll_wait", "epoll_pwait", "epoll_pwait2"]),
+    ("epoll_ctl", &["epoll_ctl"]),
+    ("futex", &["futex"]),
+];
+
+/// `perf stat` counting the system calls of some processes over a window (kernel
+/// tracepoints: the processes run at full speed, unlike under `strace`).
+pub struct SyscallCounter {
+    child: std::process::Child,
+}
+
+/// What a [`SyscallCounter`] counted: all system calls, and each group of
+/// [`SYSCALL_GROUPS`] in its order.
+pub struct Syscalls {
+    pub total: u64,
+    pub groups: Vec<(&'static str, u64)>,
+}
+
+impl SyscallCounter {
+    /// Counts from `delay_ms` after now, for `seconds`.
+    pub fn start(pids: &[u32], delay_ms: u64, seconds: u64) -> SyscallCounter {
+        let mut events = vec!["raw_syscalls:sys_enter".to_string()];
+        for (_, calls) in SYSCALL_GROUPS {
+            events.extend(calls.iter().map(|c| format!("syscalls:sys_enter_{c}")));
+        }
+        let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
+        let child = Command::new("perf")
+            .args(["stat", "-x", ",", "-D", &delay_ms.to_string(), "-e"])
+            .arg(events.join(","))
+            .args(["-p", &pids.join(","), "--", "sleep"])
+            .arg((delay_ms.div_ceil(1000) + seconds).to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("perf (linux-perf)");
+        SyscallCounter { child }
+    }
+
+    pub fn finish(self) -> Syscalls {
+        let out = self.child.wait_with_output().expect("perf stat");
+        let text = String::from_utf8_lossy(&out.stderr);
+        // CSV lines: count,unit,event,…; "<not supported>" counts as 0.
+        let count = |event: &str| -> u64 {
+            text.lines()
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    (f.get(2) == Some(&event)).then(|| f[0].parse::<u64>().unwrap_or(0))
+                })
+                .sum()
+        };
+        Syscalls {
+            total: count("raw_syscalls:sys_enter"),
+            groups: SYSCALL_GROUPS
+                .iter()
+                .map(|(label, calls)| {
+                    let n = calls
+                        .iter()
+                        .map(|c| count(&format!("syscalls:sys_enter_{c}")))
+                        .sum();
+                    (*label, n)
+                })
+                .collect(),
+        }
+    }
+}

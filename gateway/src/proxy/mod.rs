@@ -538,7 +538,7 @@ impl ProxyHttp for Gateway {
         }
         // The path only: queries may carry codes or tokens.
         tracing::info!(
-            target: "gerbang::access",
+            target: crate::logging::ACCESS_TARGET,
             request_id = %ctx.request_id,
             method = %req.method,
             host = authority(req).unwrap_or("-"),

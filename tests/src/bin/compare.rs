@@ -13,7 +13,8 @@
 //! each column's median and the range of requests/s. Then open-loop load at half the session
 //! route's median rate (this program's `rate` mode, in its own process on CPU 0) gives the
 //! latency Gerbang adds over the upstream alone. `COMPARE_PROFILE="<target name>"` records a
-//! `perf` profile of Gerbang during that target's first round (`perf.data`).
+//! `perf` profile of Gerbang during that target's first round (`perf.data`);
+//! `COMPARE_SYSCALLS=1` counts each target's system calls per request in the first round.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,7 +24,8 @@ use std::time::Duration;
 
 use gerbang_tests::browser;
 use gerbang_tests::load::{
-    measure, pin, with_children, LoginFlood, Run, LOAD_CPU, REPORT_SCRIPT, SERVER_CPU,
+    measure, pin, with_children, LoginFlood, Run, SyscallCounter, Syscalls, LOAD_CPU,
+    REPORT_SCRIPT, SERVER_CPU,
 };
 use gerbang_tests::nginx::Nginx;
 use gerbang_tests::{free_port, App, Gerbang, Spec};
@@ -78,10 +80,13 @@ async fn main() {
     let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let certs = gw.dir.path().join("certs");
     let (cert, key) = (certs.join("cert.pem"), certs.join("key.pem"));
+    // Both proxies log every request, each buffering its lines (nginx's access log as Gerbang's).
     let tls = format!(
-        "listen {front} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};",
+        "listen {front} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};\n    \
+         access_log {} combined buffer=64k flush=100ms;",
         cert.display(),
-        key.display()
+        key.display(),
+        gw.dir.path().join("nginx-access.log").display()
     );
     let keepalive = "proxy_http_version 1.1;\n      proxy_set_header Connection \"\";";
     let nginx = Nginx::start(
@@ -162,6 +167,8 @@ async fn main() {
     ];
     let rounds = env("COMPARE_ROUNDS", 3);
     let profile = std::env::var("COMPARE_PROFILE").ok();
+    let count_syscalls = std::env::var_os("COMPARE_SYSCALLS").is_some();
+    let mut syscalls = Vec::new();
     let mut runs: Vec<Vec<Run>> = phases.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
         for (phase, runs) in phases.iter().zip(&mut runs) {
@@ -171,8 +178,9 @@ async fn main() {
                     .args([
                         "record",
                         "-F",
-                        "2999",
-                        "-g",
+                        "999",
+                        "--call-graph",
+                        "dwarf,16384",
                         "-o",
                         "perf.data",
                         "-p",
@@ -184,7 +192,10 @@ async fn main() {
                     .spawn()
                     .expect("perf (linux-perf)")
             });
-            runs.push(tokio::task::block_in_place(|| {
+            // After wrk's 2 s warm-up, for the measured seconds.
+            let counter = (round == 0 && count_syscalls)
+                .then(|| SyscallCounter::start(&phase.pids, 2000, seconds));
+            let run = tokio::task::block_in_place(|| {
                 measure(
                     phase.name,
                     &phase.url,
@@ -193,7 +204,11 @@ async fn main() {
                     seconds,
                     &script,
                 )
-            }));
+            });
+            if let Some(counter) = counter {
+                syscalls.push((phase.name, run.rate * seconds as f64, counter.finish()));
+            }
+            runs.push(run);
             if let Some(mut p) = profiler {
                 let _ = p.wait();
                 eprintln!("profile of `{}` written to perf.data", phase.name);
@@ -222,6 +237,9 @@ async fn main() {
     println!(
         "{rounds} rounds; each target: wrk, 1 thread, 32 connections, {seconds} s after a 2 s warm-up, pinned to CPU {LOAD_CPU}; servers (upstream, nginx with 1 worker, gerbang with 1 thread) pinned to CPU {SERVER_CPU}; HTTPS with keep-alive except direct (HTTP). Medians of each column over the rounds."
     );
+    if !syscalls.is_empty() {
+        print_syscalls(&syscalls);
+    }
     println!(
         "session route / public route: {:.2}",
         medians[3].rate / public
@@ -258,6 +276,23 @@ async fn main() {
         "p99 added by gerbang at half load: {:.2} ms",
         through[1] - direct[1]
     );
+}
+
+/// System calls per request of each target's server processes (first round).
+fn print_syscalls(counted: &[(&str, f64, Syscalls)]) {
+    let labels: Vec<&str> = counted[0].2.groups.iter().map(|(l, _)| *l).collect();
+    println!();
+    println!(
+        "| system calls per request | all | {} |",
+        labels.join(" | ")
+    );
+    println!("| --- | ---: |{}", " ---: |".repeat(labels.len()));
+    for (name, requests, calls) in counted {
+        let per = |n: u64| format!("{:.2}", n as f64 / requests.max(1.0));
+        let groups: Vec<String> = calls.groups.iter().map(|(_, n)| per(*n)).collect();
+        println!("| {name} | {} | {} |", per(calls.total), groups.join(" | "));
+    }
+    println!();
 }
 
 fn env(name: &str, default: usize) -> usize {
