@@ -144,7 +144,6 @@ impl<'a> MakeWriter<'a> for &'static Batched {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
 
     /// A sink whose lines go to `out`, with no flusher unless `flushed`.
     fn line(sink: &'static Batched, flushed: bool) -> Line {

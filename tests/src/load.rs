@@ -218,25 +218,39 @@ const SYSCALL_GROUPS: &[(&str, &[&str])] = &[
     ("futex", &["futex"]),
 ];
 
-/// `perf stat` counting the system calls of some processes over a window (kernel
-/// tracepoints: the processes run at full speed, unlike under `strace`).
-pub struct SyscallCounter {
+/// The C library's allocation entry points, counted through uprobes.
+const ALLOCATORS: &[&str] = &["malloc", "calloc", "realloc"];
+
+/// `perf stat` counting the system calls (kernel tracepoints) and heap allocations (uprobes
+/// on the C library's `malloc`, `calloc`, `realloc`) of some processes over a window. Exact
+/// counts; the uprobes slow every allocation down, so rates measured meanwhile are not kept.
+pub struct CallCounter {
     child: std::process::Child,
 }
 
-/// What a [`SyscallCounter`] counted: all system calls, and each group of
-/// [`SYSCALL_GROUPS`] in its order.
-pub struct Syscalls {
-    pub total: u64,
+/// What a [`CallCounter`] counted: all system calls, each group of [`SYSCALL_GROUPS`] in its
+/// order, and allocations.
+pub struct Calls {
+    pub syscalls: u64,
     pub groups: Vec<(&'static str, u64)>,
+    pub allocations: u64,
 }
 
-impl SyscallCounter {
+impl CallCounter {
     /// Counts from `delay_ms` after now, for `seconds`.
-    pub fn start(pids: &[u32], delay_ms: u64, seconds: u64) -> SyscallCounter {
+    pub fn start(pids: &[u32], delay_ms: u64, seconds: u64) -> CallCounter {
         let mut events = vec!["raw_syscalls:sys_enter".to_string()];
         for (_, calls) in SYSCALL_GROUPS {
             events.extend(calls.iter().map(|c| format!("syscalls:sys_enter_{c}")));
+        }
+        if let Some(libc) = pids.first().and_then(|pid| libc_of(*pid)) {
+            for function in ALLOCATORS {
+                // Defines `probe_libc:<function>`; fails harmlessly when it exists.
+                let _ = Command::new("perf")
+                    .args(["probe", "-q", "-x", &libc, function])
+                    .output();
+                events.push(format!("probe_libc:{function}"));
+            }
         }
         let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
         let child = Command::new("perf")
@@ -248,10 +262,10 @@ impl SyscallCounter {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("perf (linux-perf)");
-        SyscallCounter { child }
+        CallCounter { child }
     }
 
-    pub fn finish(self) -> Syscalls {
+    pub fn finish(self) -> Calls {
         let out = self.child.wait_with_output().expect("perf stat");
         let text = String::from_utf8_lossy(&out.stderr);
         // CSV lines: count,unit,event,…; "<not supported>" counts as 0.
@@ -263,8 +277,8 @@ impl SyscallCounter {
                 })
                 .sum()
         };
-        Syscalls {
-            total: count("raw_syscalls:sys_enter"),
+        Calls {
+            syscalls: count("raw_syscalls:sys_enter"),
             groups: SYSCALL_GROUPS
                 .iter()
                 .map(|(label, calls)| {
@@ -275,6 +289,19 @@ impl SyscallCounter {
                     (*label, n)
                 })
                 .collect(),
+            allocations: ALLOCATORS
+                .iter()
+                .map(|f| count(&format!("probe_libc:{f}")))
+                .sum(),
         }
     }
+}
+
+/// The C library a process has mapped (for its allocation probes).
+fn libc_of(pid: u32) -> Option<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).ok()?;
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|path| path.contains("/libc.so") || path.contains("/libc-"))
+        .map(str::to_string)
 }

@@ -10,6 +10,7 @@ use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
 use gerbang_idp::provider::{now, Provider};
 use gerbang_idp::store::Session;
+use http::HeaderValue;
 use pingora::http::RequestHeader;
 use serde::Serialize;
 
@@ -183,27 +184,17 @@ impl Auth {
         response
     }
 
-    /// The identity headers an upstream receives on `route`, as the route asks.
+    /// The identity headers an upstream receives on `route`, as the route asks; `None` when
+    /// the identity cannot be sent (see [`Identity::headers`]).
     pub fn upstream_headers(
         &self,
         identity: &Identity,
         forward: Forward,
         route: &str,
-    ) -> Vec<(&'static str, String)> {
+    ) -> Option<Vec<(&'static str, HeaderValue)>> {
         let mut out = Vec::with_capacity(5);
         if forward.headers {
-            out.push(("x-gerbang-user", identity.username.clone()));
-            out.push(("x-gerbang-subject", identity.sub.clone()));
-            if let Some(email) = &identity.email {
-                out.push(("x-gerbang-email", email.clone()));
-            }
-            if let Some(name) = &identity.name {
-                // Header values are ASCII: the name travels percent-encoded (UTF-8).
-                out.push((
-                    "x-gerbang-name",
-                    url::form_urlencoded::byte_serialize(name.as_bytes()).collect(),
-                ));
-            }
+            out.extend(identity.headers()?.iter().cloned());
         }
         if forward.jwt {
             let now = now();
@@ -224,10 +215,10 @@ impl Auth {
                 "JWT",
                 &claims,
             ) {
-                Ok(token) => out.push(("x-gerbang-identity", token)),
+                Ok(token) => out.push(("x-gerbang-identity", HeaderValue::try_from(token).ok()?)),
                 Err(e) => tracing::error!(error = %e, "cannot sign the identity JWT"),
             }
         }
-        out
+        Some(out)
     }
 }

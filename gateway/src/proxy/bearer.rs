@@ -48,6 +48,7 @@ pub fn accept(
         provider_session: claims.sid.clone(),
         auth_time: claims.iat,
         expires_at: claims.exp,
+        headers: Default::default(),
     };
     (!revocations.ends(&identity)).then_some(identity)
 }

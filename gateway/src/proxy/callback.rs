@@ -128,6 +128,7 @@ impl RelyingParty {
                 .auth_time()
                 .map_or(now, |t| t.timestamp().max(0) as u64),
             expires_at: now + lifetime_secs,
+            headers: Default::default(),
         })
     }
 }

@@ -96,12 +96,14 @@ pub fn without_gateway_cookies(header: &str) -> Option<String> {
     if !header.contains("__Host-gerbang-") || !header.split(';').any(is_ours) {
         return None;
     }
-    let kept: Vec<&str> = header
-        .split(';')
-        .filter(|pair| !is_ours(pair))
-        .map(str::trim)
-        .collect();
-    Some(kept.join("; "))
+    let mut kept = String::new();
+    for pair in header.split(';').filter(|pair| !is_ours(pair)) {
+        if !kept.is_empty() {
+            kept.push_str("; ");
+        }
+        kept.push_str(pair.trim());
+    }
+    Some(kept)
 }
 
 fn fold(b: u8) -> u8 {

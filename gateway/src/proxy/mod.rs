@@ -284,19 +284,26 @@ impl Gateway {
                 .identity(req)
                 .or_else(|| self.auth.bearer(req, route)),
         };
-        match identity {
-            Some(identity) => Decision::Respond(Response {
-                status: 200,
-                headers: self
-                    .auth
-                    .upstream_headers(&identity, route.forward, &route.name),
-                body: Bytes::new(),
-            }),
-            None => Decision::Respond(Response {
+        let Some(identity) = identity else {
+            return Decision::Respond(Response {
                 status: 401,
                 headers: vec![("www-authenticate", "Bearer realm=\"gerbang\"".into())],
                 body: Bytes::new(),
+            });
+        };
+        match self
+            .auth
+            .upstream_headers(&identity, route.forward, &route.name)
+        {
+            Some(headers) => Decision::Respond(Response {
+                status: 200,
+                headers: headers
+                    .into_iter()
+                    .map(|(name, value)| (name, String::from_utf8_lossy(value.as_bytes()).into()))
+                    .collect(),
+                body: Bytes::new(),
             }),
+            None => Decision::Respond(Response::page(500, pages::error(500))),
         }
     }
 
@@ -377,10 +384,13 @@ impl Gateway {
         }
         upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
         if let (Some(identity), Some(route)) = (&ctx.identity, &ctx.route) {
-            for (name, value) in self
+            let headers = self
                 .auth
                 .upstream_headers(identity, route.forward, &route.name)
-            {
+                .ok_or_else(|| {
+                    Error::explain(ErrorType::InternalError, "the identity cannot be sent")
+                })?;
+            for (name, value) in headers {
                 upstream.insert_header(name, value)?;
             }
         }

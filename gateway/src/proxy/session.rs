@@ -4,7 +4,9 @@
 //! store) makes a logout or a disabled user visible to every instance within seconds.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
+
+use http::HeaderValue;
 
 use cookie::{Cookie, CookieJar, Key, SameSite};
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,38 @@ pub struct Identity {
     pub provider_session: Option<String>,
     pub auth_time: u64,
     pub expires_at: u64,
+    /// Its identity headers, made on first use: a remembered session makes them once.
+    #[serde(skip)]
+    pub headers: OnceLock<Option<IdentityHeaders>>,
+}
+
+/// The identity headers an upstream receives (`forward = ["headers"]`), ready to send.
+pub type IdentityHeaders = Vec<(&'static str, HeaderValue)>;
+
+impl Identity {
+    /// The identity headers of `forward = ["headers"]`; `None` when a value cannot travel in
+    /// a header (the request then fails rather than reach the app without them).
+    pub fn headers(&self) -> Option<&IdentityHeaders> {
+        self.headers
+            .get_or_init(|| {
+                let value = |v: &str| HeaderValue::from_str(v).ok();
+                let mut out = vec![
+                    ("x-gerbang-user", value(&self.username)?),
+                    ("x-gerbang-subject", value(&self.sub)?),
+                ];
+                if let Some(email) = &self.email {
+                    out.push(("x-gerbang-email", value(email)?));
+                }
+                if let Some(name) = &self.name {
+                    // Header values are ASCII: the name travels percent-encoded (UTF-8).
+                    let encoded: String =
+                        url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+                    out.push(("x-gerbang-name", value(&encoded)?));
+                }
+                Some(out)
+            })
+            .as_ref()
+    }
 }
 
 /// The `Set-Cookie` value of a `__Host-` cookie `name` whose `value` is sealed under `key`
@@ -158,6 +192,7 @@ mod tests {
             provider_session: Some("p1".into()),
             auth_time: 10,
             expires_at: 100,
+            headers: OnceLock::new(),
         }
     }
 
@@ -179,6 +214,37 @@ mod tests {
         assert!(!is_live(&identity(), &revocations, 100), "expired");
         revocations.add([("session:p1".to_string(), 200)], 50);
         assert!(!is_live(&identity(), &revocations, 50), "revoked");
+    }
+
+    #[test]
+    fn identity_headers_are_made_once_and_refuse_what_cannot_travel() {
+        let identity = identity();
+        let headers = identity.headers().unwrap();
+        let shown: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (*n, v.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("x-gerbang-user", "budi"),
+                ("x-gerbang-subject", "u1"),
+                ("x-gerbang-email", "budi@example.test"),
+                ("x-gerbang-name", "Budi+Santoso"),
+            ]
+        );
+        assert!(
+            std::ptr::eq(headers, identity.headers().unwrap()),
+            "made once"
+        );
+        let broken = Identity {
+            username: "budi\r\nx-gerbang-user: admin".into(),
+            ..self::identity()
+        };
+        assert!(
+            broken.headers().is_none(),
+            "a line break never reaches a header"
+        );
     }
 
     #[test]

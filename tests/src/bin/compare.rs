@@ -14,7 +14,8 @@
 //! route's median rate (this program's `rate` mode, in its own process on CPU 0) gives the
 //! latency Gerbang adds over the upstream alone. `COMPARE_PROFILE="<target name>"` records a
 //! `perf` profile of Gerbang during that target's first round (`perf.data`);
-//! `COMPARE_SYSCALLS=1` counts each target's system calls per request in the first round.
+//! `COMPARE_COUNTS=1` adds a pass counting each target's system calls and heap allocations per
+//! request.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -24,8 +25,7 @@ use std::time::Duration;
 
 use gerbang_tests::browser;
 use gerbang_tests::load::{
-    measure, pin, with_children, LoginFlood, Run, SyscallCounter, Syscalls, LOAD_CPU,
-    REPORT_SCRIPT, SERVER_CPU,
+    measure, pin, with_children, CallCounter, LoginFlood, Run, LOAD_CPU, REPORT_SCRIPT, SERVER_CPU,
 };
 use gerbang_tests::nginx::Nginx;
 use gerbang_tests::{free_port, App, Gerbang, Spec};
@@ -73,8 +73,13 @@ async fn main() {
     .await;
     let cookie = format!("Cookie: {}", browser::cookies_set_by(&landed));
     let token_url = format!("{provider}/token");
-    let token = browser::client_credentials(&browser, &token_url, "machine", MACHINE_SECRET).await;
-    let bearer = format!("Authorization: Bearer {token}");
+    // An access token outlives a round, not a whole run: each round (and the counting pass)
+    // takes a fresh one.
+    let bearer = || async {
+        let token =
+            browser::client_credentials(&browser, &token_url, "machine", MACHINE_SECRET).await;
+        format!("Authorization: Bearer {token}")
+    };
 
     // nginx: a plain proxy, and the same with auth_request to Gerbang.
     let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
@@ -118,7 +123,7 @@ async fn main() {
     let script = gw.dir.path().join("report.lua");
     std::fs::write(&script, REPORT_SCRIPT).unwrap();
     let host = |h: &str| format!("Host: {h}");
-    let phases: Vec<Phase> = vec![
+    let mut phases: Vec<Phase> = vec![
         Phase::new(
             "direct (the upstream itself)",
             format!("http://{}/whoami", app.addr),
@@ -146,7 +151,7 @@ async fn main() {
         Phase::new(
             "gerbang, bearer JWT",
             format!("https://{gerbang}/whoami"),
-            vec![host("api.test"), bearer],
+            vec![host("api.test"), bearer().await],
             gerbang_pids.clone(),
         ),
         Phase::new(
@@ -167,10 +172,13 @@ async fn main() {
     ];
     let rounds = env("COMPARE_ROUNDS", 3);
     let profile = std::env::var("COMPARE_PROFILE").ok();
-    let count_syscalls = std::env::var_os("COMPARE_SYSCALLS").is_some();
-    let mut syscalls = Vec::new();
     let mut runs: Vec<Vec<Run>> = phases.iter().map(|_| Vec::new()).collect();
+    let bearer_phase = phases
+        .iter()
+        .position(|p| p.name == "gerbang, bearer JWT")
+        .unwrap();
     for round in 0..rounds {
+        phases[bearer_phase].headers[1] = bearer().await;
         for (phase, runs) in phases.iter().zip(&mut runs) {
             let flood = phase.flood.then(|| LoginFlood::start(&gw, 32));
             let profiler = (round == 0 && profile.as_deref() == Some(phase.name)).then(|| {
@@ -192,23 +200,7 @@ async fn main() {
                     .spawn()
                     .expect("perf (linux-perf)")
             });
-            // After wrk's 2 s warm-up, for the measured seconds.
-            let counter = (round == 0 && count_syscalls)
-                .then(|| SyscallCounter::start(&phase.pids, 2000, seconds));
-            let run = tokio::task::block_in_place(|| {
-                measure(
-                    phase.name,
-                    &phase.url,
-                    &phase.headers,
-                    &phase.pids,
-                    seconds,
-                    &script,
-                )
-            });
-            if let Some(counter) = counter {
-                syscalls.push((phase.name, run.rate * seconds as f64, counter.finish()));
-            }
-            runs.push(run);
+            runs.push(phase.measure(seconds, &script));
             if let Some(mut p) = profiler {
                 let _ = p.wait();
                 eprintln!("profile of `{}` written to perf.data", phase.name);
@@ -237,8 +229,9 @@ async fn main() {
     println!(
         "{rounds} rounds; each target: wrk, 1 thread, 32 connections, {seconds} s after a 2 s warm-up, pinned to CPU {LOAD_CPU}; servers (upstream, nginx with 1 worker, gerbang with 1 thread) pinned to CPU {SERVER_CPU}; HTTPS with keep-alive except direct (HTTP). Medians of each column over the rounds."
     );
-    if !syscalls.is_empty() {
-        print_syscalls(&syscalls);
+    if std::env::var_os("COMPARE_COUNTS").is_some() {
+        phases[bearer_phase].headers[1] = bearer().await;
+        count_calls(&phases, &gw, seconds, &script).await;
     }
     println!(
         "session route / public route: {:.2}",
@@ -256,15 +249,30 @@ async fn main() {
     // Latency added at half of the session route's capacity: open-loop load at a fixed rate,
     // from a separate process on the load core, against the upstream and against Gerbang.
     let half = (medians[3].rate / 2.0).round() as u64;
-    let direct = at_rate(&format!("http://{}/whoami", app.addr), &[], half, seconds);
-    let through = at_rate(
-        &format!("https://{gerbang}/whoami"),
-        &[host("app.test"), cookie],
-        half,
-        seconds,
-    );
+    // As many rounds as above, the two interleaved; each column's median.
+    let (mut direct, mut through) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        direct.push(at_rate(
+            &format!("http://{}/whoami", app.addr),
+            &[],
+            half,
+            seconds,
+        ));
+        through.push(at_rate(
+            &format!("https://{gerbang}/whoami"),
+            &[host("app.test"), cookie.clone()],
+            half,
+            seconds,
+        ));
+    }
+    let added: Vec<f64> = direct
+        .iter()
+        .zip(&through)
+        .map(|(d, t)| t[1] - d[1])
+        .collect();
+    let (direct, through) = (column_medians(&direct), column_medians(&through));
     println!();
-    println!("| at {half} req/s (half the session route's median) | p50 ms | p99 ms | p99.9 ms | errors |");
+    println!("| at {half} req/s (half the session route's median), {rounds} rounds, medians | p50 ms | p99 ms | p99.9 ms | errors |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     for (name, l) in [("direct", &direct), ("gerbang, session cookie", &through)] {
         println!(
@@ -272,25 +280,45 @@ async fn main() {
             l[0], l[1], l[2], l[3]
         );
     }
+    let rendered: Vec<String> = added.iter().map(|a| format!("{a:.2}")).collect();
     println!(
-        "p99 added by gerbang at half load: {:.2} ms",
-        through[1] - direct[1]
+        "p99 added by gerbang at half load: {:.2} ms (median; each round: {} ms)",
+        through[1] - direct[1],
+        rendered.join(", ")
     );
 }
 
-/// System calls per request of each target's server processes (first round).
-fn print_syscalls(counted: &[(&str, f64, Syscalls)]) {
+/// One more pass over the targets, counting each one's system calls and heap allocations per
+/// request (its rates are not kept: the allocation probes slow the servers down).
+async fn count_calls(phases: &[Phase], gw: &Gerbang, seconds: u64, script: &std::path::Path) {
+    let mut counted = Vec::new();
+    for phase in phases {
+        let flood = phase.flood.then(|| LoginFlood::start(gw, 32));
+        // After wrk's 2 s warm-up, for the measured seconds.
+        let counter = CallCounter::start(&phase.pids, 2000, seconds);
+        let run = phase.measure(seconds, script);
+        counted.push((phase.name, run.rate * seconds as f64, counter.finish()));
+        if let Some(flood) = flood {
+            flood.stop().await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let labels: Vec<&str> = counted[0].2.groups.iter().map(|(l, _)| *l).collect();
     println!();
     println!(
-        "| system calls per request | all | {} |",
+        "| per request | heap allocations | system calls | {} |",
         labels.join(" | ")
     );
-    println!("| --- | ---: |{}", " ---: |".repeat(labels.len()));
-    for (name, requests, calls) in counted {
+    println!("| --- | ---: | ---: |{}", " ---: |".repeat(labels.len()));
+    for (name, requests, calls) in &counted {
         let per = |n: u64| format!("{:.2}", n as f64 / requests.max(1.0));
         let groups: Vec<String> = calls.groups.iter().map(|(_, n)| per(*n)).collect();
-        println!("| {name} | {} | {} |", per(calls.total), groups.join(" | "));
+        println!(
+            "| {name} | {} | {} | {} |",
+            per(calls.allocations),
+            per(calls.syscalls),
+            groups.join(" | ")
+        );
     }
     println!();
 }
@@ -313,6 +341,20 @@ struct Phase {
 }
 
 impl Phase {
+    /// wrk on this target (see [`measure`]), from the runtime's blocking section.
+    fn measure(&self, seconds: u64, script: &std::path::Path) -> Run {
+        tokio::task::block_in_place(|| {
+            measure(
+                self.name,
+                &self.url,
+                &self.headers,
+                &self.pids,
+                seconds,
+                script,
+            )
+        })
+    }
+
     fn new(name: &'static str, url: String, headers: Vec<String>, pids: Vec<u32>) -> Phase {
         Phase {
             name,
@@ -326,11 +368,7 @@ impl Phase {
 
 /// Each column's median over the rounds.
 fn median(runs: &[Run]) -> Run {
-    let mid = |f: fn(&Run) -> f64| {
-        let mut v: Vec<f64> = runs.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let mid = |f: fn(&Run) -> f64| median_of(runs.iter().map(f).collect());
     Run {
         name: runs[0].name,
         rate: mid(|r| r.rate),
@@ -341,6 +379,16 @@ fn median(runs: &[Run]) -> Run {
         cpu_per_10k: mid(|r| r.cpu_per_10k),
         rss_mb: mid(|r| r.rss_mb),
     }
+}
+
+/// The median of each column of `rows`.
+fn column_medians(rows: &[[f64; 4]]) -> [f64; 4] {
+    std::array::from_fn(|c| median_of(rows.iter().map(|r| r[c]).collect()))
+}
+
+fn median_of(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// Latency (p50, p99, p99.9 in ms, and errors) of `rate` requests/s for `seconds`, sent by this
