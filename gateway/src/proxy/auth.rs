@@ -82,17 +82,18 @@ impl Auth {
             .strip_prefix("Bearer ")?
             .trim();
         let now = now();
-        let claims = self.verified.get_or_check(token, now, |token| {
-            jwt::verify::<AccessClaims>(&self.provider.keys.current(), token).ok()
+        let verified = self.verified.get_or_check(token, now, |token| {
+            jwt::verify::<AccessClaims>(&self.provider.keys.current(), token)
+                .ok()
+                .map(bearer::Verified::new)
         })?;
         bearer::accept(
-            &claims,
+            &verified,
             &self.provider.issuer,
             &route.api_clients,
             &self.revocations,
             now,
         )
-        .map(Arc::new)
     }
 
     /// `/_gerbang/callback`: finish the login and send the user where they were going.
