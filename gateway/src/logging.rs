@@ -1,13 +1,13 @@
 //! Logs through `tracing`, with Pingora's `log` records bridged in. Human lines by default, JSON
 //! lines on request; the filter comes from `GERBANG_LOG` (e.g. `info,gerbang::access=warn`).
 //!
-//! Access lines (one per request) are gathered in memory and written out together, every
-//! [`ACCESS_FLUSH_INTERVAL`] or once [`ACCESS_BUFFER`] bytes wait, as nginx's `access_log …
-//! buffer= flush=` does: a proxied request costs no system call for its log line. Every other
-//! line is written at once, after the access lines before it, so the order is kept.
+//! Access lines (one per request, [`crate::access`]) are gathered in memory and written out
+//! together, every [`ACCESS_FLUSH_INTERVAL`] or once [`ACCESS_BUFFER`] bytes wait, as nginx's
+//! `access_log … buffer= flush=` does: a proxied request costs no system call for its log line.
+//! Every other line is written at once, after the access lines before it, so the order is kept.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::sync::{Mutex, Once, PoisonError};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tracing_subscriber::fmt::MakeWriter;
@@ -27,6 +27,7 @@ pub enum LogFormat {
 }
 
 pub fn init(format: LogFormat) {
+    let _ = FORMAT.set(format);
     let filter = EnvFilter::try_from_env("GERBANG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a person at a terminal, never into a file or the journal.
     let builder = tracing_subscriber::fmt()
@@ -38,6 +39,18 @@ pub fn init(format: LogFormat) {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// The format every line is written in (human until [`init`] says otherwise).
+pub fn format() -> LogFormat {
+    FORMAT.get().copied().unwrap_or(LogFormat::Human)
+}
+
+static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
+/// Adds one access line, written by `write` into the lines waiting in memory.
+pub fn access_line(write: impl FnOnce(&mut Vec<u8>)) {
+    STDERR.batch(write);
 }
 
 /// Writes out the access lines still in memory (before the process ends).
@@ -74,6 +87,18 @@ impl Batched {
         }
     }
 
+    /// Appends a line to those waiting; writes them out once [`ACCESS_BUFFER`] bytes wait.
+    fn batch(&'static self, write: impl FnOnce(&mut Vec<u8>)) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        write(&mut pending);
+        if pending.len() >= ACCESS_BUFFER {
+            self.send(&mut pending);
+        } else {
+            drop(pending);
+            self.start_flusher();
+        }
+    }
+
     fn start_flusher(&'static self) {
         self.flusher.call_once(|| {
             let spawned = std::thread::Builder::new()
@@ -95,10 +120,9 @@ fn write_to_stderr(lines: &[u8]) {
     let _ = std::io::stderr().lock().write_all(lines);
 }
 
-/// One log line's writer.
+/// One log line's writer: the access lines waiting in memory go out first, then this line.
 pub struct Line {
     sink: &'static Batched,
-    batched: bool,
 }
 
 impl std::io::Write for Line {
@@ -109,12 +133,7 @@ impl std::io::Write for Line {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         pending.extend_from_slice(buf);
-        if !self.batched || pending.len() >= ACCESS_BUFFER {
-            self.sink.send(&mut pending);
-        } else {
-            drop(pending);
-            self.sink.start_flusher();
-        }
+        self.sink.send(&mut pending);
         Ok(buf.len())
     }
 
@@ -127,17 +146,7 @@ impl<'a> MakeWriter<'a> for &'static Batched {
     type Writer = Line;
 
     fn make_writer(&'a self) -> Line {
-        Line {
-            sink: self,
-            batched: false,
-        }
-    }
-
-    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Line {
-        Line {
-            sink: self,
-            batched: meta.target() == ACCESS_TARGET && *meta.level() == tracing::Level::INFO,
-        }
+        Line { sink: self }
     }
 }
 
@@ -145,15 +154,12 @@ impl<'a> MakeWriter<'a> for &'static Batched {
 mod tests {
     use super::*;
 
-    /// A sink whose lines go to `out`, with no flusher unless `flushed`.
-    fn line(sink: &'static Batched, flushed: bool) -> Line {
+    /// Adds `line` as an access line; `flushed` lets the sink start its flusher.
+    fn access(sink: &'static Batched, line: &[u8], flushed: bool) {
         if !flushed {
             sink.flusher.call_once(|| {});
         }
-        Line {
-            sink,
-            batched: true,
-        }
+        sink.batch(|pending| pending.extend_from_slice(line));
     }
 
     fn pending(sink: &Batched) -> usize {
@@ -168,9 +174,8 @@ mod tests {
             flusher: Once::new(),
             out: |lines| WRITTEN.lock().unwrap().extend_from_slice(lines),
         };
-        let mut access = line(&SINK, false);
-        access.write_all(b"access 1\n").unwrap();
-        access.write_all(b"access 2\n").unwrap();
+        access(&SINK, b"access 1\n", false);
+        access(&SINK, b"access 2\n", false);
         assert_eq!(pending(&SINK), 18, "access lines wait in memory");
         assert!(WRITTEN.lock().unwrap().is_empty());
         (&SINK).make_writer().write_all(b"warning\n").unwrap();
@@ -190,7 +195,7 @@ mod tests {
             flusher: Once::new(),
             out: |lines| WRITTEN.lock().unwrap().extend_from_slice(lines),
         };
-        line(&SINK, true).write_all(b"access\n").unwrap();
+        access(&SINK, b"access\n", true);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while WRITTEN.lock().unwrap().is_empty() {
             assert!(std::time::Instant::now() < deadline, "never flushed");
@@ -207,11 +212,10 @@ mod tests {
             flusher: Once::new(),
             out: |_| {},
         };
-        let mut access = line(&SINK, false);
         let half = vec![b'.'; ACCESS_BUFFER / 2];
-        access.write_all(&half).unwrap();
+        access(&SINK, &half, false);
         assert_eq!(pending(&SINK), half.len());
-        access.write_all(&half).unwrap();
+        access(&SINK, &half, false);
         assert_eq!(pending(&SINK), 0);
     }
 }

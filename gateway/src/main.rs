@@ -1,6 +1,7 @@
 //! `gerbang`: an authentication gateway. A Pingora reverse proxy with an OpenID Connect
 //! provider built in.
 
+mod access;
 mod admin;
 mod admin_socket;
 mod daemon;

@@ -53,6 +53,8 @@ pub struct Spec {
     pub public_port: Option<u16>,
     /// A `certs` folder to start with (instances behind one address share one certificate).
     pub certs: Option<PathBuf>,
+    /// A command `gerbang serve` runs under (e.g. valgrind); empty: none.
+    pub under: Vec<String>,
 }
 
 impl Spec {
@@ -70,6 +72,7 @@ impl Spec {
             store: None,
             public_port: None,
             certs: None,
+            under: Vec::new(),
         }
     }
 }
@@ -82,6 +85,7 @@ pub struct Gerbang {
     pub https: Option<SocketAddr>,
     /// The port in the issuer and in every public URL.
     pub public_port: u16,
+    under: Vec<String>,
 }
 
 impl Gerbang {
@@ -135,21 +139,17 @@ impl Gerbang {
         for (n, (username, password)) in spec.users.iter().enumerate() {
             add_user(&config, username, password, n);
         }
-        let child = Self::spawn(dir.path());
+        let child = Self::spawn_with(dir.path(), &[], &spec.under);
         let mut gerbang = Gerbang {
             child,
             dir,
+            under: spec.under,
             http: http.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
             https: https.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
             public_port: spec.public_port.or(https).or(http).unwrap_or(443),
         };
         gerbang.wait_ready().await;
         gerbang
-    }
-
-    /// `gerbang serve` on the configuration in `dir`, its log appended to `dir/gerbang.log`.
-    fn spawn(dir: &Path) -> Child {
-        Self::spawn_with(dir, &[])
     }
 
     /// Replaces the running process with a new one the way an operator upgrades: starts
@@ -159,7 +159,7 @@ impl Gerbang {
         let started_before = self.logs().matches("gerbang started").count();
         let mut old = std::mem::replace(
             &mut self.child,
-            Self::spawn_with(self.dir.path(), &["--upgrade"]),
+            Self::spawn_with(self.dir.path(), &["--upgrade"], &self.under),
         );
         // The new process is waiting for the sockets before the old one is asked to send them.
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -190,13 +190,23 @@ impl Gerbang {
         }
     }
 
-    fn spawn_with(dir: &Path, serve_args: &[&str]) -> Child {
+    /// `gerbang serve` on the configuration in `dir` (run under `under`, if any), its log
+    /// appended to `dir/gerbang.log`.
+    fn spawn_with(dir: &Path, serve_args: &[&str], under: &[String]) -> Child {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join("gerbang.log"))
             .expect("log file");
-        Command::new(gerbang_binary())
+        let mut command = match under.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(gerbang_binary());
+                command
+            }
+            None => Command::new(gerbang_binary()),
+        };
+        command
             .arg("serve")
             .args(serve_args)
             .arg("--config")
@@ -210,12 +220,14 @@ impl Gerbang {
 
     /// Starts the server again after `stop`, on the same ports and data.
     pub async fn restart(&mut self) {
-        self.child = Self::spawn(self.dir.path());
+        self.child = Self::spawn_with(self.dir.path(), &[], &self.under);
         self.wait_ready().await;
     }
 
     async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Under valgrind everything, key generation first, runs many times slower.
+        let seconds = if self.under.is_empty() { 30 } else { 180 };
+        let deadline = Instant::now() + Duration::from_secs(seconds);
         let addresses: Vec<SocketAddr> =
             self.http.iter().chain(self.https.iter()).copied().collect();
         loop {

@@ -1,6 +1,7 @@
 //! Load measurement shared by the benchmark harnesses: wrk on a pinned core, the CPU and peak
 //! memory of the processes under test from `/proc`.
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -99,21 +100,31 @@ pub fn wrk(
     seconds: u64,
     script: &std::path::Path,
 ) -> (u64, f64, [f64; 3], u64) {
-    let run = |duration: u64| {
-        let mut command = Command::new("taskset");
-        command.args(["-c", LOAD_CPU, "wrk", "-t1", "-c32"]);
-        command.arg(format!("-d{duration}s")).arg("-s").arg(script);
-        for h in headers {
-            command.arg("-H").arg(h);
-        }
-        let out = command
-            .arg(url)
-            .output()
-            .expect("wrk (scripts/compare installs it)");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    run(2);
-    let out = run(seconds);
+    wrk_once(url, headers, 32, 2, script);
+    wrk_once(url, headers, 32, seconds, script)
+}
+
+/// One wrk run (1 thread, on the load core) of `seconds` over `connections`: requests,
+/// seconds, latency p50/p99/p99.9 in ms, errors.
+pub fn wrk_once(
+    url: &str,
+    headers: &[String],
+    connections: u32,
+    seconds: u64,
+    script: &std::path::Path,
+) -> (u64, f64, [f64; 3], u64) {
+    let mut command = Command::new("taskset");
+    command.args(["-c", LOAD_CPU, "wrk", "-t1"]);
+    command.arg(format!("-c{connections}"));
+    command.arg(format!("-d{seconds}s")).arg("-s").arg(script);
+    for h in headers {
+        command.arg("-H").arg(h);
+    }
+    let out = command
+        .arg(url)
+        .output()
+        .expect("wrk (scripts/compare installs it)");
+    let out = String::from_utf8_lossy(&out.stdout);
     let line = out
         .lines()
         .find_map(|l| l.strip_prefix("REPORT "))
@@ -123,6 +134,101 @@ pub fn wrk(
         .map(|v| v.parse().unwrap())
         .collect();
     (f[0] as u64, f[1] / 1e6, [f[2], f[3], f[4]], f[5] as u64)
+}
+
+/// Instructions counted by callgrind (valgrind), which counts every instruction a process
+/// executes in user space: the same program doing the same work gives the same count on any
+/// machine, however busy, where rates and CPU time vary by tens of per cent. Servers started
+/// under [`Callgrind::under`] count nothing until [`Callgrind::count`] asks.
+pub struct Callgrind {
+    dir: PathBuf,
+    /// A folder made for this run, removed with it; `None` when the dumps are to be kept.
+    _temporary: Option<tempfile::TempDir>,
+}
+
+impl Callgrind {
+    /// Dumps go to `keep` (and stay there for `callgrind_annotate`) or to a folder removed
+    /// afterwards.
+    pub fn new(keep: Option<PathBuf>) -> Callgrind {
+        match keep {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir).expect("callgrind folder");
+                Callgrind {
+                    dir,
+                    _temporary: None,
+                }
+            }
+            None => {
+                let temporary = tempfile::tempdir().expect("callgrind folder");
+                Callgrind {
+                    dir: temporary.path().to_path_buf(),
+                    _temporary: Some(temporary),
+                }
+            }
+        }
+    }
+
+    /// The command a server runs under: callgrind, counting off, following forks (nginx's
+    /// workers).
+    pub fn under(&self) -> Vec<String> {
+        vec![
+            "valgrind".into(),
+            "--tool=callgrind".into(),
+            "--instr-atstart=no".into(),
+            "--trace-children=yes".into(),
+            format!("--callgrind-out-file={}/callgrind.%p", self.dir.display()),
+        ]
+    }
+
+    /// What `work` returns, and the instructions `pids` (all under callgrind) executed
+    /// meanwhile, with the dump files that hold them.
+    pub fn count<T>(&self, pids: &[u32], work: impl FnOnce() -> T) -> (T, u64, Vec<PathBuf>) {
+        for pid in pids {
+            control(&["--instr=on", &pid.to_string()]);
+            control(&["--zero", &pid.to_string()]);
+        }
+        let done = work();
+        let (mut instructions, mut dumps) = (0, Vec::new());
+        for pid in pids {
+            control(&["--dump", &pid.to_string()]);
+            control(&["--instr=off", &pid.to_string()]);
+            let (counted, dump) = self.last_dump(*pid);
+            instructions += counted;
+            dumps.push(dump);
+        }
+        (done, instructions, dumps)
+    }
+
+    /// `pid`'s newest dump and the instructions in it (its `summary:` line).
+    fn last_dump(&self, pid: u32) -> (u64, PathBuf) {
+        let prefix = format!("callgrind.{pid}.");
+        let newest = std::fs::read_dir(&self.dir)
+            .expect("callgrind folder")
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let part: u32 = name.strip_prefix(&prefix)?.parse().ok()?;
+                Some((part, e.path()))
+            })
+            .max_by_key(|(part, _)| *part)
+            .unwrap_or_else(|| panic!("no callgrind dump of {pid}"));
+        let text = std::fs::read_to_string(&newest.1).expect("callgrind dump");
+        let counted = text
+            .lines()
+            .find_map(|l| l.strip_prefix("summary: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no summary in {}", newest.1.display()));
+        (counted, newest.1)
+    }
+}
+
+fn control(args: &[&str]) {
+    let status = Command::new("callgrind_control")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("callgrind_control (valgrind)");
+    assert!(status.success(), "callgrind_control {args:?} failed");
 }
 
 /// wrk on `url` for `seconds` (after a warm-up), with the CPU and peak memory of `pids`.

@@ -14,16 +14,37 @@ impl Nginx {
     /// Starts nginx with `servers` (the inside of its `http` block) and waits until `listen`
     /// accepts connections.
     pub async fn start(servers: &str, listen: SocketAddr) -> Nginx {
+        Self::start_under(servers, listen, &[]).await
+    }
+
+    /// [`Nginx::start`], nginx running under `under` (e.g. valgrind); empty: none.
+    pub async fn start_under(servers: &str, listen: SocketAddr, under: &[String]) -> Nginx {
         let dir = tempfile::tempdir().expect("nginx folder");
         let d = dir.path().display();
+        // Under valgrind, callgrind_control reaches a process only when it wakes: a worker
+        // waiting on epoll for traffic that the command itself must precede would never hear
+        // it. A timer wakes the worker every 50 ms.
+        let timer = if under.is_empty() {
+            ""
+        } else {
+            "timer_resolution 50ms;\n"
+        };
         let config = format!(
-            "worker_processes 1;\nerror_log {d}/error.log warn;\npid {d}/nginx.pid;\n\
+            "{timer}worker_processes 1;\nerror_log {d}/error.log warn;\npid {d}/nginx.pid;\n\
              events {{ worker_connections 256; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  \
              fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{servers}\n}}\n"
         );
         std::fs::write(dir.path().join("nginx.conf"), config).expect("nginx.conf");
-        let child = Command::new("/usr/sbin/nginx")
+        let mut command = match under.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg("/usr/sbin/nginx");
+                command
+            }
+            None => Command::new("/usr/sbin/nginx"),
+        };
+        let child = command
             .arg("-p")
             .arg(dir.path())
             .arg("-c")
@@ -34,7 +55,7 @@ impl Nginx {
             .spawn()
             .expect("start nginx (scripts/setup --tests installs it)");
         let mut nginx = Nginx { child, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(if under.is_empty() { 10 } else { 60 });
         while tokio::net::TcpStream::connect(listen).await.is_err() {
             if let Ok(Some(status)) = nginx.child.try_wait() {
                 panic!("nginx exited ({status}): {}", nginx.errors());

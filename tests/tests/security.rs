@@ -106,6 +106,37 @@ async fn spoofed_identity_headers_never_reach_the_upstream() {
     );
 }
 
+/// Behind a trusted proxy (here: loopback, where the test connects from), the gateway extends
+/// the client's `X-Forwarded-For` chain and takes the client to be the rightmost address that
+/// is not a trusted proxy; every address to the left of that one is the client's own claim.
+#[tokio::test]
+async fn a_trusted_proxys_chain_is_extended_and_read_from_the_right() {
+    let public = App::start("public").await;
+    let routes = format!(
+        "[[route]]\nname = \"public\"\nhost = \"c.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+        public.addr
+    );
+    let gw = Gerbang::start(Spec {
+        server_extra: "trusted_proxies = [\"127.0.0.1\", \"10.0.0.2\"]\n".into(),
+        ..Spec::http(routes)
+    })
+    .await;
+    let chain = "X-Forwarded-For: 198.51.100.9, 203.0.113.7, 10.0.0.2\r\nX-Real-IP: 192.0.2.1\r\n";
+    let response = raw_request(gw.http.unwrap(), &get("/whoami", chain)).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    let body: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(
+        body["headers"]["x-forwarded-for"],
+        serde_json::json!(["198.51.100.9, 203.0.113.7, 10.0.0.2, 127.0.0.1"]),
+        "the chain, then the peer that sent it"
+    );
+    assert_eq!(
+        body["headers"]["x-real-ip"],
+        serde_json::json!(["203.0.113.7"]),
+        "the rightmost address no trusted proxy added"
+    );
+}
+
 #[tokio::test]
 async fn path_confusion_cannot_reach_the_protected_prefix() {
     let (gw, _public, _admin) = two_policies().await;

@@ -4,6 +4,12 @@
 
 use super::{login, session};
 
+pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
+pub const X_FORWARDED_HOST: &str = "x-forwarded-host";
+pub const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
+pub const X_REAL_IP: &str = "x-real-ip";
+pub const X_REQUEST_ID: &str = "x-request-id";
+
 /// The prefix of the identity headers Gerbang sets.
 pub const IDENTITY_PREFIX: &str = "x-gerbang-";
 

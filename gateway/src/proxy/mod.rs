@@ -132,13 +132,13 @@ fn new_request_id() -> String {
     id
 }
 
-pub fn header_str<'a>(req: &'a RequestHeader, name: &str) -> Option<&'a str> {
+pub fn header_str(req: &RequestHeader, name: impl http::header::AsHeaderName) -> Option<&str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The host the client asked for: the `Host` header (HTTP/1.1) or the `:authority` (HTTP/2).
 fn authority(req: &RequestHeader) -> Option<&str> {
-    header_str(req, "host").or_else(|| req.uri.authority().map(|a| a.as_str()))
+    header_str(req, http::header::HOST).or_else(|| req.uri.authority().map(|a| a.as_str()))
 }
 
 /// A browser navigation (it accepts HTML) rather than an API call.
@@ -338,6 +338,7 @@ impl Gateway {
         upstream: &mut RequestHeader,
         ctx: &RequestCtx,
     ) -> Result<()> {
+        use headers::{X_FORWARDED_FOR, X_FORWARDED_HOST, X_FORWARDED_PROTO, X_REAL_IP};
         let owned: Vec<http::HeaderName> = upstream
             .headers
             .keys()
@@ -348,41 +349,46 @@ impl Gateway {
             .cloned()
             .collect();
         let client_forwarded_for =
-            header_str(session.req_header(), "x-forwarded-for").map(str::to_string);
+            header_str(session.req_header(), X_FORWARDED_FOR).map(str::to_string);
         for name in owned {
             upstream.remove_header(&name);
         }
         if let Some(kept) =
-            header_str(upstream, "cookie").and_then(headers::without_gateway_cookies)
+            header_str(upstream, &http::header::COOKIE).and_then(headers::without_gateway_cookies)
         {
             if kept.is_empty() {
-                upstream.remove_header("cookie");
+                upstream.remove_header(&http::header::COOKIE);
             } else {
-                upstream.insert_header("cookie", kept)?;
+                upstream.insert_header(http::header::COOKIE.as_str(), kept)?;
             }
         }
-        let peer = client_ip(session);
-        let forwarded_for = match (peer, client_forwarded_for.as_deref()) {
-            (Some(ip), Some(chain)) if self.trusted_proxies.contains(&ip) => {
-                format!("{chain}, {ip}")
+        match client_ip(session) {
+            Some(peer) => {
+                let trusted = &self.trusted_proxies;
+                let peer_text = peer.to_string();
+                let client =
+                    headers::client_address(peer, client_forwarded_for.as_deref(), trusted);
+                let client_text = if client == peer {
+                    peer_text.clone()
+                } else {
+                    client.to_string()
+                };
+                let forwarded_for = match client_forwarded_for {
+                    Some(chain) if trusted.contains(&peer) => format!("{chain}, {peer_text}"),
+                    _ => peer_text,
+                };
+                upstream.insert_header(X_FORWARDED_FOR, forwarded_for)?;
+                upstream.insert_header(X_REAL_IP, client_text)?;
             }
-            (Some(ip), _) => ip.to_string(),
-            (None, _) => "unknown".to_string(),
-        };
-        upstream.insert_header("x-forwarded-for", forwarded_for)?;
-        if let Some(ip) = peer {
-            let client =
-                headers::client_address(ip, client_forwarded_for.as_deref(), &self.trusted_proxies);
-            upstream.insert_header("x-real-ip", client.to_string())?;
+            None => upstream
+                .insert_header(X_FORWARDED_FOR, http::HeaderValue::from_static("unknown"))?,
         }
-        upstream.insert_header(
-            "x-forwarded-proto",
-            if is_tls(session) { "https" } else { "http" },
-        )?;
+        let proto = if is_tls(session) { "https" } else { "http" };
+        upstream.insert_header(X_FORWARDED_PROTO, http::HeaderValue::from_static(proto))?;
         if let Some(host) = authority(session.req_header()).map(str::to_string) {
-            upstream.insert_header("x-forwarded-host", host)?;
+            upstream.insert_header(X_FORWARDED_HOST, host)?;
         }
-        upstream.insert_header("x-request-id", ctx.request_id.as_str())?;
+        upstream.insert_header(headers::X_REQUEST_ID, ctx.request_id.as_str())?;
         if let (Some(identity), Some(route)) = (&ctx.identity, &ctx.route) {
             let headers = self
                 .auth
@@ -532,10 +538,11 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        if is_tls(session) && response.headers.get("strict-transport-security").is_none() {
-            response.insert_header("strict-transport-security", pages::HSTS)?;
+        let hsts = http::header::STRICT_TRANSPORT_SECURITY;
+        if is_tls(session) && !response.headers.contains_key(&hsts) {
+            response.insert_header(hsts, http::HeaderValue::from_static(pages::HSTS))?;
         }
-        response.insert_header("x-request-id", ctx.request_id.as_str())?;
+        response.insert_header(headers::X_REQUEST_ID, ctx.request_id.as_str())?;
         Ok(())
     }
 
@@ -546,17 +553,16 @@ impl ProxyHttp for Gateway {
             let upstream = ctx.upstream_started.map(|t| t.elapsed());
             route.counters.count(status, upstream);
         }
-        // The path only: queries may carry codes or tokens.
-        tracing::info!(
-            target: crate::logging::ACCESS_TARGET,
-            request_id = %ctx.request_id,
-            method = %req.method,
-            host = authority(req).unwrap_or("-"),
-            path = ctx.rewritten_path.as_deref().unwrap_or(req.uri.path()),
+        crate::access::AccessLine {
+            request_id: &ctx.request_id,
+            method: req.method.as_str(),
+            host: authority(req).unwrap_or("-"),
+            path: ctx.rewritten_path.as_deref().unwrap_or(req.uri.path()),
             status,
-            route = ctx.route.as_ref().map_or("-", |r| r.name.as_str()),
-            micros = ctx.started.elapsed().as_micros() as u64,
-            error = error.map(|e| e.etype().as_str()),
-        );
+            route: ctx.route.as_ref().map_or("-", |r| r.name.as_str()),
+            micros: ctx.started.elapsed().as_micros() as u64,
+            error: error.map(|e| e.etype().as_str()),
+        }
+        .log();
     }
 }

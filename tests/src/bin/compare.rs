@@ -15,17 +15,22 @@
 //! latency Gerbang adds over the upstream alone. `COMPARE_PROFILE="<target name>"` records a
 //! `perf` profile of Gerbang during that target's first round (`perf.data`);
 //! `COMPARE_COUNTS=1` adds a pass counting each target's system calls and heap allocations per
-//! request.
+//! request. `COMPARE_INSTRUCTIONS=1` instead runs Gerbang and nginx under callgrind and reports
+//! only the user-space instructions each proxied request costs them: a count that, unlike
+//! rates, does not move with what else the machine is doing (`COMPARE_INSTRUCTIONS=<folder>`
+//! keeps the dumps there, for `callgrind_annotate`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use gerbang_tests::browser;
 use gerbang_tests::load::{
-    measure, pin, with_children, CallCounter, LoginFlood, Run, LOAD_CPU, REPORT_SCRIPT, SERVER_CPU,
+    measure, pin, with_children, wrk_once, CallCounter, Callgrind, LoginFlood, Run, LOAD_CPU,
+    REPORT_SCRIPT, SERVER_CPU,
 };
 use gerbang_tests::nginx::Nginx;
 use gerbang_tests::{free_port, App, Gerbang, Spec};
@@ -39,6 +44,11 @@ async fn main() {
         return rate_mode(&args[1..]).await;
     }
     let seconds = env("BENCH_SECONDS", 10) as u64;
+    // COMPARE_INSTRUCTIONS=1, or the folder to keep the callgrind dumps in.
+    let callgrind = std::env::var("COMPARE_INSTRUCTIONS")
+        .ok()
+        .map(|v| Callgrind::new((v != "1").then(|| v.into())));
+    let under = callgrind.as_ref().map(Callgrind::under).unwrap_or_default();
     let app = App::start("bench").await;
     let gw = Gerbang::start(Spec {
         https: true,
@@ -50,6 +60,7 @@ async fn main() {
             browser::CAPTCHA_TEST_ANSWER
         ),
         users: vec![("budi".into(), PASSWORD.into())],
+        under: under.clone(),
         ..Spec::http(format!(
             "[[route]]\nname = \"open\"\nhost = \"open.test\"\nupstreams = [\"{a}\"]\npolicy = \"public\"\n\n\
              [[route]]\nname = \"app\"\nhost = \"app.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n\n\
@@ -94,7 +105,7 @@ async fn main() {
         gw.dir.path().join("nginx-access.log").display()
     );
     let keepalive = "proxy_http_version 1.1;\n      proxy_set_header Connection \"\";";
-    let nginx = Nginx::start(
+    let nginx = Nginx::start_under(
         &format!(
             "  upstream app {{ server {app}; keepalive 64; }}\n  upstream gerbang {{ server {gerbang}; keepalive 64; }}\n\
              server {{\n    {tls}\n    server_name plain.test;\n    location / {{\n      proxy_pass http://app;\n      {keepalive}\n    }}\n  }}\n\
@@ -106,6 +117,7 @@ async fn main() {
             app = app.addr
         ),
         front,
+        &under,
     )
     .await;
     let nginx_pid: u32 = std::fs::read_to_string(nginx.dir.path().join("nginx.pid"))
@@ -170,6 +182,10 @@ async fn main() {
             )
         },
     ];
+    if let Some(callgrind) = &callgrind {
+        count_instructions(&phases, callgrind, seconds, &script);
+        return;
+    }
     let rounds = env("COMPARE_ROUNDS", 3);
     let profile = std::env::var("COMPARE_PROFILE").ok();
     let mut runs: Vec<Vec<Run>> = phases.iter().map(|_| Vec::new()).collect();
@@ -321,6 +337,61 @@ async fn count_calls(phases: &[Phase], gw: &Gerbang, seconds: u64, script: &std:
         );
     }
     println!();
+}
+
+/// Instructions per request of each target that runs only under callgrind (all but the
+/// upstream alone, and without the login flood, whose password hashing would be counted):
+/// the difference between a short and a long run, so that connecting (wrk opens new
+/// connections each run, with TLS handshakes) and closing cancel out.
+fn count_instructions(phases: &[Phase], callgrind: &Callgrind, seconds: u64, script: &Path) {
+    let own = std::process::id();
+    let mut counted = Vec::new();
+    for phase in phases.iter().filter(|p| !p.flood && !p.pids.contains(&own)) {
+        let run = |secs: u64| {
+            callgrind.count(&phase.pids, || {
+                // Few connections: under callgrind a request takes milliseconds, and 32 queued
+                // ones would pass wrk's 2 s timeout.
+                tokio::task::block_in_place(|| {
+                    wrk_once(&phase.url, &phase.headers, 8, secs, script)
+                })
+            })
+        };
+        let (short, short_instructions, _) = run(2);
+        let (long, long_instructions, dumps) = run(2 + seconds);
+        // A run with failed requests counts work that is not a proxied request: left out.
+        let errors = short.3 + long.3;
+        let per_request = (errors == 0 && long.0 > short.0).then(|| {
+            long_instructions.saturating_sub(short_instructions) as f64 / (long.0 - short.0) as f64
+        });
+        counted.push((
+            phase.name,
+            per_request,
+            long.0.saturating_sub(short.0),
+            errors,
+        ));
+        eprintln!("{}: callgrind dumps of the long run: {dumps:?}", phase.name);
+    }
+    let nginx = counted
+        .iter()
+        .find(|(name, ..)| name.starts_with("nginx, plain"))
+        .and_then(|c| c.1);
+    println!();
+    println!("| target | user-space instructions per request | × nginx | requests counted |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (name, per_request, requests, errors) in &counted {
+        match (per_request, nginx) {
+            (Some(n), Some(nginx)) => {
+                println!("| {name} | {n:.0} | {:.2} | {requests} |", n / nginx)
+            }
+            (Some(n), None) => println!("| {name} | {n:.0} | | {requests} |"),
+            (None, _) => println!("| {name} | not counted: {errors} failed requests | | |"),
+        }
+    }
+    println!();
+    println!(
+        "callgrind (valgrind): the difference between a {} s and a 2 s wrk run (1 thread, 8 connections) of each target; nginx + auth_request counts both nginx and gerbang.",
+        2 + seconds
+    );
 }
 
 fn env(name: &str, default: usize) -> usize {
