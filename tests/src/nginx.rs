@@ -56,7 +56,9 @@ impl Nginx {
             .expect("start nginx (scripts/setup --tests installs it)");
         let mut nginx = Nginx { child, dir };
         let deadline = Instant::now() + Duration::from_secs(if under.is_empty() { 10 } else { 60 });
-        while tokio::net::TcpStream::connect(listen).await.is_err() {
+        // Listening comes before the PID file: wait for both (under valgrind the gap is long).
+        let pid_file = nginx.dir.path().join("nginx.pid");
+        while !pid_file.exists() || tokio::net::TcpStream::connect(listen).await.is_err() {
             if let Ok(Some(status)) = nginx.child.try_wait() {
                 panic!("nginx exited ({status}): {}", nginx.errors());
             }

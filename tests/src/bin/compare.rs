@@ -125,7 +125,12 @@ async fn main() {
         .trim()
         .parse()
         .unwrap();
-    let nginx_pids = with_children(nginx_pid);
+    // The master and its worker (which, under valgrind, it may not have forked yet).
+    let mut nginx_pids = with_children(nginx_pid);
+    while nginx_pids.len() < 2 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        nginx_pids = with_children(nginx_pid);
+    }
     let gerbang_pids = vec![gw.pid()];
     let own = vec![std::process::id()];
     pin(&nginx_pids, SERVER_CPU);
