@@ -132,6 +132,12 @@ fn new_request_id() -> String {
     id
 }
 
+// Header values that never change, checked when the program is compiled and never copied.
+const HSTS: http::HeaderValue = http::HeaderValue::from_static(pages::HSTS);
+const HTTPS: http::HeaderValue = http::HeaderValue::from_static("https");
+const HTTP: http::HeaderValue = http::HeaderValue::from_static("http");
+const UNKNOWN: http::HeaderValue = http::HeaderValue::from_static("unknown");
+
 pub fn header_str(req: &RequestHeader, name: impl http::header::AsHeaderName) -> Option<&str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -380,11 +386,12 @@ impl Gateway {
                 upstream.insert_header(X_FORWARDED_FOR, forwarded_for)?;
                 upstream.insert_header(X_REAL_IP, client_text)?;
             }
-            None => upstream
-                .insert_header(X_FORWARDED_FOR, http::HeaderValue::from_static("unknown"))?,
+            None => upstream.insert_header(X_FORWARDED_FOR, UNKNOWN)?,
         }
-        let proto = if is_tls(session) { "https" } else { "http" };
-        upstream.insert_header(X_FORWARDED_PROTO, http::HeaderValue::from_static(proto))?;
+        upstream.insert_header(
+            X_FORWARDED_PROTO,
+            if is_tls(session) { HTTPS } else { HTTP },
+        )?;
         if let Some(host) = authority(session.req_header()).map(str::to_string) {
             upstream.insert_header(X_FORWARDED_HOST, host)?;
         }
@@ -540,7 +547,7 @@ impl ProxyHttp for Gateway {
     ) -> Result<()> {
         let hsts = http::header::STRICT_TRANSPORT_SECURITY;
         if is_tls(session) && !response.headers.contains_key(&hsts) {
-            response.insert_header(hsts, http::HeaderValue::from_static(pages::HSTS))?;
+            response.insert_header(hsts, HSTS)?;
         }
         response.insert_header(headers::X_REQUEST_ID, ctx.request_id.as_str())?;
         Ok(())
