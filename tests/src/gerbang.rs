@@ -198,14 +198,7 @@ impl Gerbang {
             .append(true)
             .open(dir.join("gerbang.log"))
             .expect("log file");
-        let mut command = match under.split_first() {
-            Some((program, args)) => {
-                let mut command = Command::new(program);
-                command.args(args).arg(gerbang_binary());
-                command
-            }
-            None => Command::new(gerbang_binary()),
-        };
+        let mut command = crate::load::command_under(under, gerbang_binary());
         command
             .arg("serve")
             .args(serve_args)

@@ -222,6 +222,19 @@ impl Callgrind {
     }
 }
 
+/// `program` run under `under` (a command and its arguments, e.g. [`Callgrind::under`]); empty:
+/// `program` itself.
+pub fn command_under(under: &[String], program: impl AsRef<std::ffi::OsStr>) -> Command {
+    match under.split_first() {
+        Some((wrapper, args)) => {
+            let mut command = Command::new(wrapper);
+            command.args(args).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
 fn control(args: &[&str]) {
     let status = Command::new("callgrind_control")
         .args(args)

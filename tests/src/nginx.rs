@@ -36,14 +36,7 @@ impl Nginx {
              fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{servers}\n}}\n"
         );
         std::fs::write(dir.path().join("nginx.conf"), config).expect("nginx.conf");
-        let mut command = match under.split_first() {
-            Some((program, args)) => {
-                let mut command = Command::new(program);
-                command.args(args).arg("/usr/sbin/nginx");
-                command
-            }
-            None => Command::new("/usr/sbin/nginx"),
-        };
+        let mut command = crate::load::command_under(under, "/usr/sbin/nginx");
         let child = command
             .arg("-p")
             .arg(dir.path())
