@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, Uri};
@@ -16,6 +17,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde::Deserialize;
+use tokio_stream::StreamExt;
 
 #[derive(Clone)]
 struct App {
@@ -93,7 +95,9 @@ async fn whoami(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Body,
 ) -> Json<serde_json::Value> {
+    let body_bytes = body_length(body).await.ok();
     let all: BTreeMap<String, Vec<String>> = headers
         .keys()
         .map(|name| {
@@ -124,7 +128,21 @@ async fn whoami(
         "path": uri.path(),
         "query": uri.query(),
         "headers": all,
+        "body_bytes": body_bytes,
     }))
+}
+
+/// Reads a request body to its end and counts its bytes. An app should read what it is sent:
+/// one that answers first makes hyper close the connection right after the answer, which a proxy
+/// may already have taken up again for the next request (that request then fails; a proxy does
+/// not resend a POST, RFC 9110 section 9.2.2).
+async fn body_length(body: Body) -> Result<usize, axum::Error> {
+    let mut chunks = body.into_data_stream();
+    let mut length = 0;
+    while let Some(chunk) = chunks.next().await {
+        length += chunk?.len();
+    }
+    Ok(length)
 }
 
 async fn websocket(State(app): State<App>, upgrade: WebSocketUpgrade) -> impl IntoResponse {
@@ -172,5 +190,5 @@ async fn stream(Query(q): Query<Stream>) -> axum::body::Body {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
-    axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+    Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
 }

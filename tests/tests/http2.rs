@@ -15,6 +15,7 @@ const SECRET: &str = "machine-secret-0123456789";
 /// would close the connection before the end.
 const REQUESTS: usize = 3_000;
 const CONCURRENCY: usize = 8;
+const PING: &str = "ping";
 
 #[tokio::test]
 async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
@@ -55,14 +56,15 @@ async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
                         break;
                     }
                     // Alternate: a form POST to the token endpoint, a POST with a body to a route.
-                    let sent = if n % 2 == 0 {
+                    let to_route = n % 2 == 1;
+                    let sent = if !to_route {
                         http.post(&token_url)
                             .basic_auth("machine", Some(SECRET))
                             .form(&[("grant_type", "client_credentials")])
                             .send()
                             .await
                     } else {
-                        http.post(&route_url).body("ping").send().await
+                        http.post(&route_url).body(PING).send().await
                     };
                     match sent {
                         Ok(response) => {
@@ -72,7 +74,13 @@ async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
                                 .insert(format!("{:?}", response.version()));
                             let status = response.status();
                             let body = response.text().await;
-                            if status != 200 || body.is_err() {
+                            // The app says how many bytes of the body reached it.
+                            let body_arrived = !to_route
+                                || body.as_ref().is_ok_and(|b| {
+                                    serde_json::from_str::<serde_json::Value>(b)
+                                        .is_ok_and(|seen| seen["body_bytes"] == PING.len())
+                                });
+                            if status != 200 || body.is_err() || !body_arrived {
                                 failures.lock().unwrap().push(format!("{status} {body:?}"));
                             }
                         }
