@@ -61,12 +61,13 @@ pub fn accept(
     let acceptable =
         claims.iss == issuer && claims.exp > now && api_clients.contains(&claims.client_id);
     let revoked = || {
-        revocations.contains(&format!("jti:{}", claims.jti))
-            || claims
-                .family
-                .as_ref()
-                .is_some_and(|f| revocations.contains(f))
-            || revocations.ends(&token.identity)
+        revocations.ends_or_any(
+            &token.identity,
+            &[
+                ("jti:", Some(claims.jti.as_str())),
+                ("", claims.family.as_deref()),
+            ],
+        )
     };
     (acceptable && !revoked()).then(|| Arc::clone(&token.identity))
 }

@@ -3,6 +3,7 @@
 //! round trip; the store keeps a record of it for revocation, and `Revocations` (fed from the
 //! store) makes a logout or a disabled user visible to every instance within seconds.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
@@ -154,26 +155,49 @@ impl Revocations {
         }
     }
 
-    pub fn contains(&self, subject: &str) -> bool {
-        self.subjects
-            .read()
-            .map_or(true, |map| map.contains_key(subject))
-    }
-
     /// Whether `identity` was ended: its own session, its provider session or its user.
     pub fn ends(&self, identity: &Identity) -> bool {
+        self.ends_or_any(identity, &[])
+    }
+
+    /// Whether `identity` was ended, or any of `also` was revoked (each a kind's prefix, such
+    /// as `"jti:"`, and an id, if there is one): one look under one lock, without allocating.
+    pub fn ends_or_any(&self, identity: &Identity, also: &[(&str, Option<&str>)]) -> bool {
+        let own = [
+            ("gateway:", Some(identity.sid.as_str())),
+            ("user:", Some(identity.sub.as_str())),
+            ("session:", identity.provider_session.as_deref()),
+        ];
+        self.any_of(own.iter().chain(also))
+    }
+
+    /// Whether any subject (a prefix and an id, revoked under their concatenation) is revoked;
+    /// revoked too when the lock is poisoned.
+    fn any_of<'a>(
+        &self,
+        subjects: impl IntoIterator<Item = &'a (&'a str, Option<&'a str>)>,
+    ) -> bool {
         let Ok(map) = self.subjects.read() else {
             return true;
         };
         if map.is_empty() {
             return false;
         }
-        map.contains_key(&format!("gateway:{}", identity.sid))
-            || map.contains_key(&format!("user:{}", identity.sub))
-            || identity
-                .provider_session
-                .as_ref()
-                .is_some_and(|s| map.contains_key(&format!("session:{s}")))
+        thread_local! {
+            /// The key being looked up, reused: a look-up on the request path never allocates.
+            static KEY: RefCell<String> = const { RefCell::new(String::new()) };
+        }
+        KEY.with_borrow_mut(|key| {
+            subjects
+                .into_iter()
+                .filter_map(|(prefix, id)| Some((*prefix, (*id)?)))
+                .any(|(prefix, id)| {
+                    key.clear();
+                    key.push_str(prefix);
+                    key.push_str(id);
+                    map.contains_key(key.as_str())
+                })
+        })
     }
 }
 
@@ -259,6 +283,7 @@ mod tests {
         // Entries that have ended are dropped as others arrive.
         r.add([("jti:x".to_string(), 300)], 250);
         assert!(!r.ends(&identity()));
-        assert!(r.contains("jti:x"));
+        assert!(r.ends_or_any(&identity(), &[("jti:", Some("x"))]));
+        assert!(!r.ends_or_any(&identity(), &[("jti:", Some("y")), ("", None)]));
     }
 }

@@ -235,15 +235,15 @@ async fn main() {
     }
     let medians: Vec<Run> = runs.iter().map(|r| median(r)).collect();
     let (public, nginx_rate) = (medians[2].rate, medians[1].rate);
-    println!("| target | req/s (median) | req/s (range) | p50 ms | p99 ms | p99.9 ms | errors | CPU µs / req | peak RSS MB | × gerbang public | × nginx |");
+    println!("| target | req/s (median) | req/s (range) | p50 ms | p99 ms | p99.9 ms | errors | CPU s / 10k req | peak RSS MB | × gerbang public | × nginx |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (m, all) in medians.iter().zip(&runs) {
         let (low, high) = all.iter().fold((f64::MAX, 0.0f64), |(l, h), r| {
             (l.min(r.rate), h.max(r.rate))
         });
         println!(
-            "| {} | {:.0} | {:.0}–{:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.1} | {:.2} | {:.2} |",
-            m.name, m.rate, low, high, m.p50, m.p99, m.p999, m.errors, m.cpu_per_10k * 100.0, m.rss_mb, m.rate / public, m.rate / nginx_rate
+            "| {} | {:.0} | {:.0}–{:.0} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {:.1} | {:.2} | {:.2} |",
+            m.name, m.rate, low, high, m.p50, m.p99, m.p999, m.errors, m.cpu_per_10k, m.rss_mb, m.rate / public, m.rate / nginx_rate
         );
     }
     println!();
