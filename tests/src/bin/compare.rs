@@ -18,7 +18,8 @@
 //! request. `COMPARE_INSTRUCTIONS=1` instead runs Gerbang and nginx under callgrind and reports
 //! only the user-space instructions each proxied request costs them: a count that, unlike
 //! rates, does not move with what else the machine is doing (`COMPARE_INSTRUCTIONS=<folder>`
-//! keeps the dumps there, for `callgrind_annotate`).
+//! keeps the dumps there, for `callgrind_annotate`). `COMPARE_UPSTREAM_CPU=0` runs the upstream
+//! on the load core instead, so that each proxy has CPU 1 to itself.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -135,7 +136,10 @@ async fn main() {
     let own = vec![std::process::id()];
     pin(&nginx_pids, SERVER_CPU);
     pin(&gerbang_pids, SERVER_CPU);
-    pin(&own, SERVER_CPU);
+    // COMPARE_UPSTREAM_CPU=0 moves the upstream next to the load generator, giving the proxy
+    // a core of its own (as in production, where it does not share one with the app).
+    let upstream_cpu = std::env::var("COMPARE_UPSTREAM_CPU").unwrap_or_else(|_| SERVER_CPU.into());
+    pin(&own, &upstream_cpu);
 
     let script = gw.dir.path().join("report.lua");
     std::fs::write(&script, REPORT_SCRIPT).unwrap();
