@@ -61,7 +61,12 @@ async fn the_demo_runs_on_a_fresh_directory() {
     );
     let https: SocketAddr = "127.0.0.1:8443".parse().unwrap();
     while tokio::net::TcpStream::connect(https).await.is_err() {
-        assert!(Instant::now() < deadline, "the demo never listened");
+        if Instant::now() >= deadline || demo.0.try_wait().unwrap().is_some() {
+            // Everything the demo said, to tell a slow start from a failed one.
+            let said: String = rx.try_iter().map(|line| format!("{line}\n")).collect();
+            let status = demo.0.try_wait().unwrap();
+            panic!("the demo never listened on {https} (exited: {status:?}):\n{banner}{said}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
