@@ -12,7 +12,7 @@ use pingora::listeners::tls::TlsSettings;
 use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::prelude::*;
 use pingora::server::configuration::{Opt, ServerConf};
-use pingora::server::RunArgs;
+use pingora::server::{RunArgs, ShutdownSignal, ShutdownSignalWatch};
 use pingora::services::background::background_service;
 use pingora::services::ServiceWithDependents;
 
@@ -193,8 +193,39 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
         );
     }
     tracing::info!(issuer = %config.provider.issuer, routes = config.routes.len(), upgrade = start.upgrade, "gerbang started");
-    server.run(RunArgs::default());
+    server.run(RunArgs {
+        shutdown_signal: Box::new(Signals),
+    });
     Ok(())
+}
+
+/// The signals that stop the server. SIGINT (Ctrl-C) stops it as SIGTERM does, gracefully:
+/// Pingora's own "fast shutdown" for SIGINT stops the runtimes without telling the listeners,
+/// and a listener whose runtime is going away can fail `accept()` in a loop that never ends,
+/// logging each failure (seen: a stopped demo wrote 20 GB of log in half an hour).
+struct Signals;
+
+#[async_trait::async_trait]
+impl ShutdownSignalWatch for Signals {
+    async fn recv(&self) -> ShutdownSignal {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut quit), Ok(mut terminate), Ok(mut interrupt)) = (
+            signal(SignalKind::quit()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot listen for signals: only SIGKILL will stop this process");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = quit.recv() => ShutdownSignal::GracefulUpgrade,
+            _ = terminate.recv() => ShutdownSignal::GracefulTerminate,
+            _ = interrupt.recv() => {
+                tracing::info!("SIGINT received: stopping gracefully, as for SIGTERM");
+                ShutdownSignal::GracefulTerminate
+            }
+        }
+    }
 }
 
 /// The Pingora server, set to take the listeners over from a running process when `upgrade`.

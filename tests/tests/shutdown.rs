@@ -1,4 +1,5 @@
-//! SIGTERM stops Gerbang gracefully: a request in flight is answered in full.
+//! SIGTERM stops Gerbang gracefully: a request in flight is answered in full. SIGINT (Ctrl-C)
+//! does the same.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -37,4 +38,33 @@ async fn sigterm_drains_an_in_flight_request() {
         gw.logs()
     );
     assert!(gw.logs().contains("SIGTERM received, gracefully exiting"));
+}
+
+#[tokio::test]
+async fn sigint_stops_as_sigterm_does_and_the_log_stays_quiet() {
+    let app = App::start("app").await;
+    let mut gw = Gerbang::start(Spec {
+        grace_period_secs: 1,
+        ..Spec::http(format!(
+            "[[route]]\nname = \"app\"\nhost = \"app.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+            app.addr
+        ))
+    })
+    .await;
+    let client = gw.client(&["app.test"]);
+    let answered = client
+        .get(gw.url("app.test", "/whoami"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    gw.signal("INT");
+    let exit = gw.wait_exit(Duration::from_secs(20)).await;
+    let logs = gw.logs();
+    assert!(exit.is_some_and(|s| s.success()), "exit: {exit:?}\n{logs}");
+    assert!(
+        logs.contains("SIGINT received: stopping gracefully"),
+        "{logs}"
+    );
+    assert!(!logs.contains("Accept() failed"), "{logs}");
 }
