@@ -10,7 +10,6 @@ use pingora::services::background::background_service;
 use crate::error::GatewayError;
 use crate::http_service::HttpService;
 use crate::serve::ExtraServices;
-use gerbang_idp::store::SharedStore;
 
 pub const DEMO_CONFIG: &str = include_str!("../../config/demo.toml");
 
@@ -103,11 +102,9 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
     Ok(services)
 }
 
-/// Opens the demo's store and makes its first user when it has none: user name `demo` and a
-/// random password, which is returned to be printed (once; it is stored only as a hash). The
-/// store is returned for the server to use: opened again, a sled store can still be locked by
-/// the handle just dropped.
-pub fn seed_user(config: &Config) -> Result<(SharedStore, Option<String>), GatewayError> {
+/// The demo's first user, made when the store has none: user name `demo` and a random
+/// password, which is returned to be printed (once; it is stored only as a hash).
+pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
     use gerbang_idp::account::password::{temporary_password, Passwords};
     use gerbang_idp::store::{Identity, NewUser, UserStatus};
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -117,7 +114,7 @@ pub fn seed_user(config: &Config) -> Result<(SharedStore, Option<String>), Gatew
     runtime.block_on(async {
         let store = crate::store::open(config).await?;
         if !store.users().await?.is_empty() {
-            return Ok((store, None));
+            return Ok(None);
         }
         let password = temporary_password();
         let passwords = Passwords::new(1).map_err(|e| GatewayError::Demo(e.to_string()))?;
@@ -140,7 +137,7 @@ pub fn seed_user(config: &Config) -> Result<(SharedStore, Option<String>), Gatew
         store
             .create_user(user, None, gerbang_idp::provider::now())
             .await?;
-        Ok((store, Some(password)))
+        Ok(Some(password))
     })
 }
 

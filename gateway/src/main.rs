@@ -174,7 +174,6 @@ fn main() -> ExitCode {
                 let start = serve::Start {
                     text: Some(loaded.text),
                     upgrade,
-                    store: None,
                 };
                 finish(serve::run(loaded.config, start, Vec::new()))
             }
@@ -187,13 +186,9 @@ fn main() -> ExitCode {
         Command::Demo => {
             let started = demo::config(std::path::Path::new(".")).and_then(|config| {
                 let apps = demo::example_apps(&config)?;
-                let (store, password) = demo::seed_user(&config)?;
+                let password = demo::seed_user(&config)?;
                 eprintln!("{}", demo::banner(&config, password.as_deref()));
-                let start = serve::Start {
-                    store: Some(store),
-                    ..serve::Start::default()
-                };
-                serve::run(config, start, apps)
+                serve::run(config, serve::Start::default(), apps)
             });
             finish(started)
         }

@@ -44,10 +44,6 @@ pub struct Start {
     pub text: Option<String>,
     /// Take the listening sockets over from a running Gerbang (`gerbang serve --upgrade`).
     pub upgrade: bool,
-    /// The store, when the caller has opened it already (the demo, which seeds its first user):
-    /// a sled store opens once per process at a time, and a handle just dropped may hold its
-    /// lock for a moment after.
-    pub store: Option<SharedStore>,
 }
 
 /// Runs until SIGTERM (graceful: in-flight requests finish), SIGINT, or SIGQUIT (hands the
@@ -66,10 +62,7 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
         .enable_all()
         .build()
         .map_err(GatewayError::Runtime)?;
-    let store: SharedStore = match start.store {
-        Some(store) => store,
-        None => startup.block_on(open_store(&config, start.upgrade))?,
-    };
+    let store: SharedStore = startup.block_on(open_store(&config, start.upgrade))?;
     let cookie_key = match &config.session.cookie_secret {
         Some(secret) => Key::derive_from(secret.expose().as_bytes()),
         None => {
