@@ -354,12 +354,8 @@ impl Gerbang {
         self.child.id()
     }
 
-    /// Sends SIGTERM: the graceful stop.
-    pub fn terminate(&self) {
-        self.signal("TERM");
-    }
-
-    /// Sends a signal by name (`HUP`: reload the configuration; `QUIT`: hand over to an upgrade).
+    /// Sends a signal by name (`HUP`: reload the configuration; `QUIT`: hand over to an upgrade;
+    /// `TERM` or `INT`: stop gracefully).
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.pid().to_string()])

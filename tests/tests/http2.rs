@@ -57,14 +57,14 @@ async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
                     }
                     // Alternate: a form POST to the token endpoint, a POST with a body to a route.
                     let to_route = n % 2 == 1;
-                    let sent = if !to_route {
+                    let sent = if to_route {
+                        http.post(&route_url).body(PING).send().await
+                    } else {
                         http.post(&token_url)
                             .basic_auth("machine", Some(SECRET))
                             .form(&[("grant_type", "client_credentials")])
                             .send()
                             .await
-                    } else {
-                        http.post(&route_url).body(PING).send().await
                     };
                     match sent {
                         Ok(response) => {
