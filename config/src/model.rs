@@ -294,6 +294,11 @@ pub struct Route {
     pub health_check: Duration,
     /// Clients whose access tokens this route accepts as `Authorization: Bearer` (API calls).
     pub api_clients: Vec<String>,
+    /// Whether `path_prefix` matches only in its own case (default: any ASCII case).
+    pub case_sensitive: bool,
+    /// Request headers the app trusts that no client may send (lower case), beside those the
+    /// gateway always removes.
+    pub strip_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -172,6 +172,10 @@ pub(crate) struct RawRoute {
     #[serde(default)]
     pub api_clients: Vec<S<String>>,
     pub title: Option<String>,
+    #[serde(default)]
+    pub case_sensitive: bool,
+    #[serde(default)]
+    pub strip_headers: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -754,6 +754,19 @@ impl<'a> Checker<'a> {
             1..=300,
             5,
         )?;
+        let mut strip_headers = Vec::with_capacity(r.strip_headers.len());
+        for (i, h) in r.strip_headers.iter().enumerate() {
+            let name = h.get_ref();
+            if name.is_empty() || !name.bytes().all(is_header_name_byte) {
+                self.report(
+                    h.span(),
+                    format!("route[{index}].strip_headers[{i}]"),
+                    format!("`{name}` is not a header name"),
+                );
+            } else {
+                strip_headers.push(name.to_ascii_lowercase().replace('_', "-"));
+            }
+        }
         let upstream_tls = r.upstream_tls.as_ref().map(|t| UpstreamTls {
             sni: t.get_ref().sni.get_ref().clone(),
             verify: t.get_ref().verify,
@@ -774,6 +787,8 @@ impl<'a> Checker<'a> {
             forward,
             health_check: Duration::from_secs(health as u64),
             api_clients: r.api_clients.iter().map(|c| c.get_ref().clone()).collect(),
+            case_sensitive: r.case_sensitive,
+            strip_headers,
         })
     }
 
@@ -784,7 +799,8 @@ impl<'a> Checker<'a> {
         provider: &Provider,
     ) {
         let mut names: HashMap<&str, usize> = HashMap::new();
-        let mut places: HashMap<(HostPattern, &str), usize> = HashMap::new();
+        // Two prefixes that differ only in case are one place for a case-insensitive route.
+        let mut places: HashMap<(HostPattern, String), usize> = HashMap::new();
         for (i, (raw, route)) in raw.iter().zip(routes).enumerate() {
             let r = raw.get_ref();
             if let Some(first) = names.insert(r.name.get_ref().as_str(), i) {
@@ -805,8 +821,12 @@ impl<'a> Checker<'a> {
                     format!("`{}` is the provider's host (from provider.issuer): give the app its own host", r.host.get_ref()),
                 );
             }
-            if let Some(first) = places.insert((route.host.clone(), route.path_prefix.as_str()), i)
-            {
+            let place = if route.case_sensitive {
+                route.path_prefix.clone()
+            } else {
+                route.path_prefix.to_ascii_lowercase()
+            };
+            if let Some(first) = places.insert((route.host.clone(), place), i) {
                 let span = r.path_prefix.as_ref().map_or(r.host.span(), |p| p.span());
                 self.report(
                     span,
@@ -819,6 +839,11 @@ impl<'a> Checker<'a> {
             }
         }
     }
+}
+
+/// A byte of an HTTP field name (RFC 9110 `token`).
+fn is_header_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn looks_like_mailbox(text: &str) -> bool {

@@ -47,6 +47,7 @@ impl Routing {
             policy: Policy::Public,
             forward: Forward::default(),
             api_clients: Vec::new(),
+            strip_headers: Vec::new(),
             balancer: Arc::new(balancer(PROVIDER_ROUTE, &[provider_address.to_string()])?),
             tls: None,
             targets: vec![provider_address.to_string()],
@@ -56,6 +57,7 @@ impl Routing {
         table.insert(
             &HostPattern::Exact(config.provider.host.clone()),
             "/",
+            false,
             Arc::clone(&provider),
         );
         let mut configured = Vec::with_capacity(config.routes.len());
@@ -80,13 +82,19 @@ impl Routing {
                 policy: route.policy,
                 forward: route.forward,
                 api_clients: route.api_clients.clone(),
+                strip_headers: route.strip_headers.clone(),
                 balancer,
                 tls: route.upstream_tls.clone(),
                 targets: route.upstreams.clone(),
                 health_check: Some(route.health_check),
                 counters: metrics.counters_for(&route.name),
             });
-            table.insert(&route.host, &route.path_prefix, Arc::clone(&upstream));
+            table.insert(
+                &route.host,
+                &route.path_prefix,
+                route.case_sensitive,
+                Arc::clone(&upstream),
+            );
             configured.push(upstream);
         }
         Ok(Routing {

@@ -77,6 +77,12 @@ impl Spec {
     }
 }
 
+/// How a start ended.
+enum Ready {
+    Listening,
+    PortTaken,
+}
+
 /// A running `gerbang serve`, killed when dropped.
 pub struct Gerbang {
     child: Child,
@@ -123,11 +129,8 @@ impl Gerbang {
     }
 
     pub async fn start(spec: Spec) -> Gerbang {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let http = spec.http.then(free_port);
-        let https = spec.https.then(free_port);
+        let mut dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("gerbang.toml");
-        std::fs::write(&config, Self::config_text(&spec, http, https)).expect("write config");
         if let Some(certs) = &spec.certs {
             let to = dir.path().join("certs");
             std::fs::create_dir_all(&to).expect("certs folder");
@@ -136,20 +139,47 @@ impl Gerbang {
                 std::fs::copy(&from, to.join(from.file_name().expect("a file"))).expect("copy");
             }
         }
-        for (n, (username, password)) in spec.users.iter().enumerate() {
-            add_user(&config, username, password, n);
+        let mut users_added = false;
+        // Another test process may take a port between `free_port` and the server's bind: then
+        // the server either exits (the address is in use) or another one answers there, and the
+        // start is tried again on other ports.
+        for attempt in 1.. {
+            let http = spec.http.then(free_port);
+            let https = spec.https.then(free_port);
+            std::fs::write(&config, Self::config_text(&spec, http, https)).expect("write config");
+            if !users_added {
+                for (n, (username, password)) in spec.users.iter().enumerate() {
+                    add_user(&config, username, password, n);
+                }
+                users_added = true;
+            }
+            let child = Self::spawn_with(dir.path(), &[], &spec.under);
+            let mut gerbang = Gerbang {
+                child,
+                dir,
+                under: spec.under.clone(),
+                http: http.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
+                https: https.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
+                public_port: spec.public_port.or(https).or(http).unwrap_or(443),
+            };
+            match gerbang.wait_ready().await {
+                Ready::Listening => return gerbang,
+                Ready::PortTaken if attempt < 5 => {
+                    eprintln!("a port of gerbang's was taken by another process; starting again");
+                    gerbang.stop();
+                    dir = gerbang.take_dir();
+                }
+                Ready::PortTaken => panic!("gerbang found its ports taken 5 times"),
+            }
         }
-        let child = Self::spawn_with(dir.path(), &[], &spec.under);
-        let mut gerbang = Gerbang {
-            child,
-            dir,
-            under: spec.under,
-            http: http.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
-            https: https.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
-            public_port: spec.public_port.or(https).or(http).unwrap_or(443),
-        };
-        gerbang.wait_ready().await;
-        gerbang
+        unreachable!()
+    }
+
+    /// The data directory, out of a server that is stopped (its process is already reaped).
+    fn take_dir(mut self) -> tempfile::TempDir {
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let _ = std::fs::remove_file(dir.path().join("gerbang.log"));
+        dir
     }
 
     /// Replaces the running process with a new one the way an operator upgrades: starts
@@ -214,10 +244,14 @@ impl Gerbang {
     /// Starts the server again after `stop`, on the same ports and data.
     pub async fn restart(&mut self) {
         self.child = Self::spawn_with(self.dir.path(), &[], &self.under);
-        self.wait_ready().await;
+        if let Ready::PortTaken = self.wait_ready().await {
+            panic!("another process took gerbang's port while it was stopped");
+        }
     }
 
-    async fn wait_ready(&mut self) {
+    /// Waits until this process listens on every port of its spec; `PortTaken` when it exits
+    /// because an address is in use, or when another process answers on one of them.
+    async fn wait_ready(&mut self) -> Ready {
         // Under valgrind everything, key generation first, runs many times slower.
         let seconds = if self.under.is_empty() { 30 } else { 180 };
         let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -225,23 +259,31 @@ impl Gerbang {
             self.http.iter().chain(self.https.iter()).copied().collect();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "gerbang exited during start-up ({status}):\n{}",
-                    self.logs()
-                );
+                let logs = self.logs();
+                if logs.contains("Address already in use") {
+                    return Ready::PortTaken;
+                }
+                panic!("gerbang exited during start-up ({status}):\n{logs}");
             }
             let mut up = true;
             for a in &addresses {
                 up &= tokio::net::TcpStream::connect(a).await.is_ok();
             }
             if up {
-                return;
+                let pid = self.child.id();
+                if addresses.iter().all(|a| crate::listens_on(pid, a.port())) {
+                    return Ready::Listening;
+                }
+                // Someone answers, and it is not this process (yet): it exits when its bind
+                // fails, which the next turn sees; a server that keeps running without the port
+                // is not the test's.
             }
-            assert!(
-                Instant::now() < deadline,
-                "gerbang did not start:\n{}",
-                self.logs()
-            );
+            if Instant::now() >= deadline {
+                if up {
+                    return Ready::PortTaken;
+                }
+                panic!("gerbang did not start:\n{}", self.logs());
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -22,12 +22,58 @@ pub use tcp_proxy::TcpProxy;
 pub use traffic::Traffic;
 pub use upstream::{App, Reserved};
 
-/// A loopback port nobody listens on right now.
+/// A loopback port nobody listens on right now, for a server the test starts later.
+///
+/// Chosen at random below the kernel's ephemeral range (32768 and up on Linux), so that no
+/// outgoing connection of any test can be given it meanwhile, and never handed out twice by one
+/// test process. Another test process may still pick the same port before the server binds it:
+/// [`Gerbang::start`] checks that the server listening is its own and starts again on other
+/// ports when it is not.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::Mutex;
+    static HANDED_OUT: Mutex<std::collections::BTreeSet<u16>> =
+        Mutex::new(std::collections::BTreeSet::new());
+    let seed = RandomState::new();
+    for attempt in 0u64.. {
+        let mut hasher = seed.build_hasher();
+        hasher.write_u64(attempt);
+        let port = 20_000 + (hasher.finish() % 12_000) as u16;
+        let fresh = HANDED_OUT.lock().unwrap().insert(port);
+        if fresh && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+        assert!(attempt < 10_000, "no free port");
+    }
+    unreachable!()
+}
+
+/// True when process `pid` holds a TCP socket listening on loopback `port` (read from `/proc`):
+/// the server that answers there is that process, not another test's.
+pub fn listens_on(pid: u32, port: u16) -> bool {
+    let listening: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|text| {
+            text.lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let local_port = fields.get(1)?.rsplit(':').next()?;
+                    let listen = fields.get(3)? == &"0A";
+                    let inode = fields.get(9)?;
+                    (listen && u16::from_str_radix(local_port, 16).ok()? == port)
+                        .then(|| format!("socket:[{inode}]"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .any(|target| listening.iter().any(|s| target.as_os_str() == s.as_str()))
 }
 
 /// The value of the sample `name` (with its labels) in a Prometheus text page.

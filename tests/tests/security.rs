@@ -50,6 +50,24 @@ async fn spoofed_identity_headers_never_reach_the_upstream() {
         "Forwarded: for=10.0.0.1;host=evil.example",
         "X-Real-IP: 10.0.0.1",
         "X-Request-Id: chosen-by-client",
+        // What other gateways and apps trust (issue 16, item 11).
+        "X-WEBAUTH-USER: admin",
+        "X-Remote-User: admin",
+        "X-Remote-Email: admin@oss.go.id",
+        "X-Remote-Groups: admins",
+        "X-Authenticated-User: admin",
+        "X-Auth-User: admin",
+        "X-Username: admin",
+        "X-User-Id: 1",
+        "Cf-Access-Authenticated-User-Email: admin@oss.go.id",
+        "Cf-Access-Jwt-Assertion: forged",
+        "X-Goog-Authenticated-User-Email: accounts.google.com:admin@oss.go.id",
+        "X-Amzn-Oidc-Identity: admin",
+        "X-Amzn-Oidc-Data: forged",
+        "True-Client-IP: 10.0.0.1",
+        "CF-Connecting-IP: 10.0.0.1",
+        "X-Client-IP: 10.0.0.1",
+        "X-Original-URI: /admin",
     ];
     let headers: String = spoofed.iter().map(|h| format!("{h}\r\n")).collect();
     let response = raw_request(gw.http.unwrap(), &get("/whoami", &headers)).await;
@@ -73,7 +91,24 @@ async fn spoofed_identity_headers_never_reach_the_upstream() {
                     "remote-user",
                     "remote-groups",
                     "forwarded",
-                    "x-forwarded-uri"
+                    "x-forwarded-uri",
+                    "x-webauth-user",
+                    "x-remote-user",
+                    "x-remote-email",
+                    "x-remote-groups",
+                    "x-authenticated-user",
+                    "x-auth-user",
+                    "x-username",
+                    "x-user-id",
+                    "cf-access-authenticated-user-email",
+                    "cf-access-jwt-assertion",
+                    "x-goog-authenticated-user-email",
+                    "x-amzn-oidc-identity",
+                    "x-amzn-oidc-data",
+                    "true-client-ip",
+                    "cf-connecting-ip",
+                    "x-client-ip",
+                    "x-original-uri",
                 ]
                 .contains(&folded.as_str()),
             "{name} reached the upstream: {received:?}"
@@ -163,6 +198,18 @@ async fn path_confusion_cannot_reach_the_protected_prefix() {
         "/admin%00/users",
         "/public/..%00/admin/users",
         "/admin;/users",
+        // Case and Windows padding (issue 16, item 5): Express, ASP.NET and IIS serve these as
+        // `/admin`.
+        "/ADMIN",
+        "/Admin/users",
+        "/aDmIn/users",
+        "/%41dmin/users",
+        "/admin.",
+        "/admin./users",
+        "/admin%20",
+        "/admin%20/users",
+        "/admin.%20.",
+        "/admin;x",
     ];
     for path in attempts {
         let response = raw_request(addr, &get(path, "")).await;
@@ -220,4 +267,75 @@ async fn host_header_decides_nothing_it_should_not() {
     let location = response.header("location").unwrap();
     assert!(location.starts_with("https://sso.test:"), "{location}");
     assert!(!location.contains("evil"), "{location}");
+}
+
+/// A route's own `strip_headers`, and a case-sensitive route that keeps its case.
+#[tokio::test]
+async fn a_route_strips_its_own_headers_and_may_keep_its_case() {
+    let public = App::start("public").await;
+    let legacy = App::start("legacy").await;
+    let routes = format!(
+        "[[route]]\nname = \"public\"\nhost = \"c.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\nstrip_headers = [\"X-Perizinan-Role\"]\n\n\
+         [[route]]\nname = \"legacy\"\nhost = \"c.test\"\npath_prefix = \"/Legacy\"\ncase_sensitive = true\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+        public.addr, legacy.addr
+    );
+    let gw = Gerbang::start(Spec::http(routes)).await;
+    let addr = gw.http.unwrap();
+    let response = raw_request(
+        addr,
+        &get("/whoami", "X-Perizinan-Role: admin\r\nX_PERIZINAN_ROLE: admin\r\nX-Kept: 1\r\n"),
+    )
+    .await;
+    let body: Value = serde_json::from_str(&response.body).unwrap();
+    let received = body["headers"].as_object().unwrap();
+    assert!(
+        !received
+            .keys()
+            .any(|k| k.replace('_', "-") == "x-perizinan-role"),
+        "{received:?}"
+    );
+    assert_eq!(body["headers"]["x-kept"], serde_json::json!(["1"]));
+    let app_of = |path: &'static str| async move {
+        let response = raw_request(addr, &get(path, "")).await;
+        let body: Value = serde_json::from_str(&response.body).unwrap();
+        body["app"].as_str().unwrap().to_string()
+    };
+    assert_eq!(app_of("/Legacy/x").await, "legacy");
+    assert_eq!(app_of("/legacy/x").await, "public", "case-sensitive");
+}
+
+/// An app may set its own cookies, never the gateway's: a planted session or pending login
+/// would log the browser in as someone else (session fixation through the app).
+#[tokio::test]
+async fn an_upstream_cannot_set_the_gateways_cookies() {
+    use axum::response::IntoResponse;
+    let planting = gerbang_tests::Reserved::new("planting").await.serve_router(
+        axum::Router::new().route(
+            "/plant",
+            axum::routing::get(|| async {
+                let mut response = "planted".into_response();
+                for cookie in [
+                    "app=1; Path=/",
+                    "__Host-gerbang-session=forged; Path=/; Secure",
+                    "__host-GERBANG-login-abc=forged; Path=/; Secure",
+                    "theme=dark; Path=/",
+                ] {
+                    response.headers_mut().append(
+                        axum::http::header::SET_COOKIE,
+                        axum::http::HeaderValue::from_static(cookie),
+                    );
+                }
+                response
+            }),
+        ),
+    );
+    let routes = format!(
+        "[[route]]\nname = \"public\"\nhost = \"c.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+        planting.addr
+    );
+    let gw = Gerbang::start(Spec::http(routes)).await;
+    let response = raw_request(gw.http.unwrap(), &get("/plant", "")).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    let set: Vec<&str> = response.headers_named("set-cookie");
+    assert_eq!(set, ["app=1; Path=/", "theme=dark; Path=/"], "{response:?}");
 }

@@ -50,7 +50,10 @@ struct IdentityClaims<'a> {
     aud: &'a str,
     iat: u64,
     exp: u64,
-    preferred_username: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,7 +208,8 @@ impl Auth {
                 aud: route,
                 iat: now,
                 exp: now + IDENTITY_JWT_LIFETIME,
-                preferred_username: &identity.username,
+                preferred_username: (!identity.machine).then_some(identity.username.as_str()),
+                client_id: identity.client.as_deref(),
                 email: identity.email.as_deref(),
                 name: identity.name.as_deref(),
                 auth_time: identity.auth_time,

@@ -23,6 +23,8 @@ pub struct Verified {
 impl Verified {
     pub fn new(claims: AccessClaims) -> Verified {
         let identity = Identity {
+            client: Some(claims.client_id.clone()),
+            machine: claims.is_machine(),
             sid: claims.jti.clone(),
             username: claims.sub.clone(),
             sub: claims.sub.clone(),

@@ -111,6 +111,8 @@ impl RelyingParty {
         .map_err(|e| CallbackError::IdToken(e.to_string()))?;
         let sid: [u8; 32] = rand::random();
         Ok(Identity {
+            client: None,
+            machine: false,
             sid: sid.iter().map(|b| format!("{b:02x}")).collect(),
             sub: claims.subject().to_string(),
             username: claims

@@ -13,8 +13,10 @@ pub const X_REQUEST_ID: &str = "x-request-id";
 /// The prefix of the identity headers Gerbang sets.
 pub const IDENTITY_PREFIX: &str = "x-gerbang-";
 
-/// True for a header that carries identity: Gerbang's own and those other auth proxies use.
-/// Compared case-insensitively with `_` read as `-` (some upstreams fold one into the other).
+/// True for a header that carries identity: Gerbang's own and those other auth proxies, access
+/// gateways and apps use, so that an app trusting one of them cannot be told who the user is by
+/// the client. Compared case-insensitively with `_` read as `-` (some upstreams fold one into
+/// the other). A route adds its own names with `strip_headers`.
 pub fn is_identity_header(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "x-forwarded-user",
@@ -26,24 +28,58 @@ pub fn is_identity_header(name: &str) -> bool {
         "remote-groups",
         "remote-email",
         "remote-name",
-        "x-remote-user",
         "x-user",
         "x-email",
+        "x-authenticated-user",
+        "x-auth-user",
+        "x-username",
+        "x-user-id",
     ];
-    const PREFIXES: &[&str] = &[IDENTITY_PREFIX, "x-auth-request-"];
+    const PREFIXES: &[&str] = &[
+        IDENTITY_PREFIX,
+        "x-auth-request-",
+        // Grafana's auth proxy (`X-WEBAUTH-USER`), Apache's `X-Remote-User` and its kin.
+        "x-webauth-",
+        "x-remote-",
+        // Cloudflare Access, Google IAP, AWS ALB: apps behind them trust these.
+        "cf-access-",
+        "x-goog-authenticated-",
+        "x-amzn-oidc-",
+    ];
     EXACT.iter().any(|h| folded_eq(name, h)) || PREFIXES.iter().any(|p| folded_starts_with(name, p))
 }
 
-/// True for a header that says where the request came from; the gateway sets these itself.
+/// True for a header that says where the request came from or what it first asked for; the
+/// gateway sets these itself.
 pub fn is_forwarding_header(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "forwarded",
         "x-real-ip",
         "x-request-id",
         "x-original-url",
+        "x-original-uri",
+        "x-original-method",
         "x-rewrite-url",
+        "true-client-ip",
+        "cf-connecting-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
     ];
     EXACT.iter().any(|h| folded_eq(name, h)) || folded_starts_with(name, "x-forwarded-")
+}
+
+/// True for `name` in a route's own `strip_headers` list (lower case, `-`).
+pub fn is_listed(name: &str, listed: &[String]) -> bool {
+    listed.iter().any(|h| folded_eq(name, h))
+}
+
+/// True for a `Set-Cookie` value that would set one of the gateway's own cookies (`__Host-gerbang-…`
+/// on the app's host): an upstream app may not plant a session or a pending login in the browser.
+/// The prefix is compared case-insensitively, as browsers compare cookie-name prefixes.
+pub fn sets_gateway_cookie(set_cookie: &[u8]) -> bool {
+    const PREFIX: &[u8] = b"__host-gerbang-";
+    let name = set_cookie.trim_ascii_start();
+    name.len() >= PREFIX.len() && name[..PREFIX.len()].eq_ignore_ascii_case(PREFIX)
 }
 
 /// True when a raw HTTP/1 request head has a `Content-Length` line. With `Transfer-Encoding`
@@ -154,6 +190,16 @@ mod tests {
     }
 
     #[test]
+    fn apps_cannot_set_the_gateways_cookies() {
+        assert!(sets_gateway_cookie(b"__Host-gerbang-session=x; Path=/"));
+        assert!(sets_gateway_cookie(b" __HOST-Gerbang-login-s=y"));
+        assert!(!sets_gateway_cookie(b"app=1; Path=/"));
+        assert!(!sets_gateway_cookie(b"__Host-app=1"));
+        assert!(is_listed("X-My_App-User", &["x-my-app-user".into()]));
+        assert!(!is_listed("X-My-App", &["x-my-app-user".into()]));
+    }
+
+    #[test]
     fn cookie_fields_are_joined() {
         let one: [&[u8]; 1] = [b"a=1"];
         assert_eq!(joined_cookies(one.into_iter()), None);
@@ -181,6 +227,19 @@ mod tests {
             "Remote-User",
             "REMOTE_USER",
             "Remote-Groups",
+            "X-WEBAUTH-USER",
+            "X-Remote-User",
+            "X-Remote-Email",
+            "X-Remote-Groups",
+            "X-Authenticated-User",
+            "X-Auth-User",
+            "X-Username",
+            "X-User-Id",
+            "Cf-Access-Authenticated-User-Email",
+            "Cf-Access-Jwt-Assertion",
+            "X-Goog-Authenticated-User-Email",
+            "X-Amzn-Oidc-Identity",
+            "x_amzn_oidc_data",
         ] {
             assert!(is_identity_header(name), "{name}");
         }
@@ -243,6 +302,10 @@ mod tests {
             "X-Forwarded-Uri",
             "Forwarded",
             "X-Real-IP",
+            "True-Client-IP",
+            "CF-Connecting-IP",
+            "X-Client-IP",
+            "X-Original-URI",
         ] {
             assert!(is_forwarding_header(name), "{name}");
         }

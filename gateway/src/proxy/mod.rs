@@ -40,6 +40,8 @@ pub struct Upstream {
     pub forward: Forward,
     /// Clients whose bearer access tokens the route accepts.
     pub api_clients: Vec<String>,
+    /// The route's own headers no client may send (lower case).
+    pub strip_headers: Vec<String>,
     pub balancer: Arc<LoadBalancer<RoundRobin>>,
     pub tls: Option<gerbang_config::UpstreamTls>,
     /// The configured addresses (their number is the number of connection attempts).
@@ -345,12 +347,14 @@ impl Gateway {
         ctx: &RequestCtx,
     ) -> Result<()> {
         use headers::{X_FORWARDED_FOR, X_FORWARDED_HOST, X_FORWARDED_PROTO, X_REAL_IP};
+        let route_listed = ctx.route.as_deref().map_or(&[][..], |r| &r.strip_headers);
         let owned: Vec<http::HeaderName> = upstream
             .headers
             .keys()
             .filter(|name| {
                 headers::is_identity_header(name.as_str())
                     || headers::is_forwarding_header(name.as_str())
+                    || headers::is_listed(name.as_str(), route_listed)
             })
             .cloned()
             .collect();
@@ -419,6 +423,32 @@ impl Gateway {
         }
         Ok(())
     }
+}
+
+/// Removes the `Set-Cookie` fields of an upstream's response that would set the gateway's own
+/// cookies on the app's host (see `headers::sets_gateway_cookie`); the others stay, in order.
+fn strip_gateway_cookies(response: &mut ResponseHeader) -> Result<()> {
+    let set_cookie = http::header::SET_COOKIE;
+    let planted = response
+        .headers
+        .get_all(&set_cookie)
+        .iter()
+        .any(|v| headers::sets_gateway_cookie(v.as_bytes()));
+    if !planted {
+        return Ok(());
+    }
+    let kept: Vec<http::HeaderValue> = response
+        .headers
+        .get_all(&set_cookie)
+        .iter()
+        .filter(|v| !headers::sets_gateway_cookie(v.as_bytes()))
+        .cloned()
+        .collect();
+    response.remove_header(&set_cookie);
+    for value in kept {
+        response.append_header(set_cookie.clone(), value)?;
+    }
+    Ok(())
 }
 
 async fn respond(session: &mut Session, response: Response, request_id: &str) -> Result<()> {
@@ -545,6 +575,7 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        strip_gateway_cookies(response)?;
         let hsts = http::header::STRICT_TRANSPORT_SECURITY;
         if is_tls(session) && !response.headers.contains_key(&hsts) {
             response.insert_header(hsts, HSTS)?;

@@ -1,6 +1,10 @@
 //! The route table: host first (exact, then the longest `*.` wildcard), then the longest path
-//! prefix on a segment boundary within that host. Built once from the configuration; matching
-//! borrows and does not allocate for lower-case hosts.
+//! prefix on a segment boundary within that host. Prefixes match without regard to ASCII case
+//! unless a route asks otherwise (Express, ASP.NET and IIS serve `/ADMIN` as `/admin`, so a
+//! case-sensitive gateway would let `/ADMIN` past an `/admin` rule), and a segment that only
+//! differs by trailing dots or spaces (`/admin.`, `/admin%20`, which Windows servers read as
+//! `/admin`) matches the prefix it pads. Built once from the configuration; matching borrows and
+//! does not allocate for lower-case hosts.
 
 use std::collections::HashMap;
 
@@ -14,7 +18,14 @@ pub struct RouteTable<T> {
 
 /// The routes of one host pattern, longest prefix first.
 struct HostRoutes<T> {
-    routes: Vec<(String, T)>,
+    routes: Vec<(Prefix, T)>,
+}
+
+/// A route's path prefix and how it compares.
+struct Prefix {
+    /// Lower case unless `case_sensitive`.
+    text: String,
+    case_sensitive: bool,
 }
 
 impl<T> Default for RouteTable<T> {
@@ -29,7 +40,7 @@ impl<T> Default for RouteTable<T> {
 impl<T> RouteTable<T> {
     /// Adds a route. `prefix` is normal (see `gerbang_config::normalise_prefix`); duplicates were
     /// refused by configuration validation, and the first one added wins here.
-    pub fn insert(&mut self, host: &HostPattern, prefix: &str, route: T) {
+    pub fn insert(&mut self, host: &HostPattern, prefix: &str, case_sensitive: bool, route: T) {
         let group = match host {
             HostPattern::Exact(h) => self.exact.entry(h.clone()).or_insert_with(HostRoutes::new),
             HostPattern::Wildcard { suffix } => {
@@ -48,10 +59,19 @@ impl<T> RouteTable<T> {
                 &mut self.wildcard[at].1
             }
         };
-        group.routes.push((prefix.to_string(), route));
+        let text = if case_sensitive {
+            prefix.to_string()
+        } else {
+            prefix.to_ascii_lowercase()
+        };
+        let prefix = Prefix {
+            text,
+            case_sensitive,
+        };
+        group.routes.push((prefix, route));
         group
             .routes
-            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.text.len()));
     }
 
     /// Whether any route serves this host (a host that none serves gets 404).
@@ -64,7 +84,7 @@ impl<T> RouteTable<T> {
         self.host_routes(host)?
             .routes
             .iter()
-            .find(|(prefix, _)| prefix_matches(prefix, path))
+            .find(|(prefix, _)| prefix.matches(path))
             .map(|(_, route)| route)
     }
 
@@ -85,11 +105,38 @@ impl<T> HostRoutes<T> {
     }
 }
 
-/// `/api` matches `/api`, `/api/` and `/api/x`, not `/apix`; `/` matches everything.
-fn prefix_matches(prefix: &str, path: &str) -> bool {
-    prefix == "/"
-        || (path.starts_with(prefix)
-            && matches!(path.as_bytes().get(prefix.len()), None | Some(b'/')))
+impl Prefix {
+    /// `/api` matches `/api`, `/api/`, `/api/x`, `/API/x` (unless case-sensitive), `/api.` and
+    /// `/api%20`; not `/apix` nor `/api.json`. `/` matches everything.
+    fn matches(&self, path: &str) -> bool {
+        let (prefix, path) = (self.text.as_bytes(), path.as_bytes());
+        if prefix == b"/" {
+            return true;
+        }
+        let Some(head) = path.get(..prefix.len()) else {
+            return false;
+        };
+        let same = if self.case_sensitive {
+            head == prefix
+        } else {
+            head.eq_ignore_ascii_case(prefix)
+        };
+        let rest = &path[prefix.len()..];
+        let segment_end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        same && is_padding(&rest[..segment_end])
+    }
+}
+
+/// Nothing, or only dots and spaces (`%20`): what Windows servers drop from a segment's end.
+fn is_padding(mut tail: &[u8]) -> bool {
+    loop {
+        match tail {
+            [] => return true,
+            [b'.' | b' ', rest @ ..] => tail = rest,
+            [b'%', b'2', b'0', rest @ ..] => tail = rest,
+            _ => return false,
+        }
+    }
 }
 
 /// The host of a request, lower case and without its port; `None` when it is not a host name.
@@ -123,14 +170,16 @@ mod tests {
     fn table() -> RouteTable<&'static str> {
         let mut t = RouteTable::default();
         let exact = HostPattern::Exact("app.localhost".into());
-        t.insert(&exact, "/", "app-root");
-        t.insert(&exact, "/api", "app-api");
-        t.insert(&exact, "/api/admin", "app-admin");
+        t.insert(&exact, "/", false, "app-root");
+        t.insert(&exact, "/api", false, "app-api");
+        t.insert(&exact, "/api/admin", false, "app-admin");
+        t.insert(&exact, "/Docs", true, "app-docs");
         t.insert(
             &HostPattern::Wildcard {
                 suffix: ".localhost".into(),
             },
             "/",
+            false,
             "any",
         );
         t.insert(
@@ -138,6 +187,7 @@ mod tests {
                 suffix: ".b.localhost".into(),
             },
             "/",
+            false,
             "any-b",
         );
         t
@@ -157,6 +207,31 @@ mod tests {
         assert_eq!(
             t.find("app.localhost", "/api/administrator"),
             Some(&"app-api")
+        );
+    }
+
+    #[test]
+    fn case_and_windows_padding_do_not_escape_a_prefix() {
+        let t = table();
+        for path in [
+            "/API",
+            "/Api/x",
+            "/api.",
+            "/api..",
+            "/api%20",
+            "/api.%20./x",
+            "/API/ADMIN",
+        ] {
+            assert_ne!(t.find("app.localhost", path), Some(&"app-root"), "{path}");
+        }
+        assert_eq!(t.find("app.localhost", "/API/Admin/x"), Some(&"app-admin"));
+        assert_eq!(t.find("app.localhost", "/api.json"), Some(&"app-root"));
+        assert_eq!(t.find("app.localhost", "/api%20x"), Some(&"app-root"));
+        assert_eq!(t.find("app.localhost", "/Docs/x"), Some(&"app-docs"));
+        assert_eq!(
+            t.find("app.localhost", "/docs/x"),
+            Some(&"app-root"),
+            "a case-sensitive route keeps its case"
         );
     }
 

@@ -29,6 +29,12 @@ pub struct Identity {
     pub provider_session: Option<String>,
     pub auth_time: u64,
     pub expires_at: u64,
+    /// The OAuth client a bearer token was issued to (none for a browser session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// A client acting for itself (`client_credentials`), not for a user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub machine: bool,
     /// Its identity headers, made on first use: a remembered session makes them once.
     #[serde(skip)]
     pub headers: OnceLock<Option<IdentityHeaders>>,
@@ -39,11 +45,20 @@ pub type IdentityHeaders = Vec<(&'static str, HeaderValue)>;
 
 impl Identity {
     /// The identity headers of `forward = ["headers"]`; `None` when a value cannot travel in
-    /// a header (the request then fails rather than reach the app without them).
+    /// a header (the request then fails rather than reach the app without them). A user is
+    /// `X-Gerbang-User` (the user name of a browser session, the subject of a user's token); a
+    /// client acting for itself is only `X-Gerbang-Client`, so an app cannot take it for a user.
     pub fn headers(&self) -> Option<&IdentityHeaders> {
         self.headers
             .get_or_init(|| {
                 let value = |v: &str| HeaderValue::from_str(v).ok();
+                let client = match &self.client {
+                    Some(client) => Some(("x-gerbang-client", value(client)?)),
+                    None => None,
+                };
+                if self.machine {
+                    return Some(client.into_iter().collect());
+                }
                 let mut out = vec![
                     ("x-gerbang-user", value(&self.username)?),
                     ("x-gerbang-subject", value(&self.sub)?),
@@ -57,6 +72,7 @@ impl Identity {
                         url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
                     out.push(("x-gerbang-name", value(&encoded)?));
                 }
+                out.extend(client);
                 Some(out)
             })
             .as_ref()
@@ -216,6 +232,8 @@ mod tests {
             provider_session: Some("p1".into()),
             auth_time: 10,
             expires_at: 100,
+            client: None,
+            machine: false,
             headers: OnceLock::new(),
         }
     }
@@ -268,6 +286,43 @@ mod tests {
         assert!(
             broken.headers().is_none(),
             "a line break never reaches a header"
+        );
+    }
+
+    #[test]
+    fn a_client_is_never_a_user() {
+        let shown = |identity: &Identity| -> Vec<(&'static str, String)> {
+            identity
+                .headers()
+                .unwrap()
+                .iter()
+                .map(|(n, v)| (*n, v.to_str().unwrap().to_string()))
+                .collect()
+        };
+        let machine = Identity {
+            username: "reporting".into(),
+            sub: "reporting".into(),
+            client: Some("reporting".into()),
+            machine: true,
+            email: None,
+            name: None,
+            ..identity()
+        };
+        assert_eq!(shown(&machine), [("x-gerbang-client", "reporting".into())]);
+        let users_token = Identity {
+            username: "u1".into(),
+            client: Some("portal".into()),
+            email: None,
+            name: None,
+            ..identity()
+        };
+        assert_eq!(
+            shown(&users_token),
+            [
+                ("x-gerbang-user", "u1".into()),
+                ("x-gerbang-subject", "u1".into()),
+                ("x-gerbang-client", "portal".into()),
+            ]
         );
     }
 

@@ -69,6 +69,14 @@ pub struct AccessClaims {
     pub family: Option<String>,
 }
 
+impl AccessClaims {
+    /// A client's token for itself (`client_credentials`): no user session behind it, and the
+    /// client is its subject.
+    pub fn is_machine(&self) -> bool {
+        self.sid.is_none() && self.sub == self.client_id
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub access_token: String,
