@@ -112,6 +112,22 @@ pub struct Server {
     /// Where `gerbang serve --upgrade` receives the listening sockets from the running process
     /// (see [`Config::upgrade_socket`]).
     pub upgrade_socket: Option<PathBuf>,
+    /// The proxy in front that asks `/_gerbang/auth` (forward-auth); `None`: the endpoint is off.
+    pub forward_auth: Option<FrontProxy>,
+}
+
+/// A proxy that asks Gerbang whether each request may pass. Each sends the original request's
+/// URI and host in its own headers; Gerbang reads exactly those, from `trusted_proxies` only,
+/// and never another spelling (a client can add any header the proxy passes through).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontProxy {
+    /// nginx `auth_request`, with `proxy_set_header X-Original-URI $request_uri` and the
+    /// original `Host`.
+    Nginx,
+    /// Traefik `forwardAuth`: `X-Forwarded-Uri` and `X-Forwarded-Host` (its `Host` is Gerbang's).
+    Traefik,
+    /// Caddy `forward_auth`: `X-Forwarded-Uri` and `X-Forwarded-Host`.
+    Caddy,
 }
 
 impl Config {

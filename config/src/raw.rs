@@ -63,6 +63,7 @@ pub(crate) struct RawServer {
     pub upstream_ca: Option<S<String>>,
     pub internal: Option<S<String>>,
     pub upgrade_socket: Option<S<String>>,
+    pub forward_auth: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

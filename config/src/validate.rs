@@ -179,6 +179,29 @@ impl<'a> Checker<'a> {
             .internal
             .as_ref()
             .and_then(|a| self.listen_addr(a, "server.internal"));
+        let forward_auth = s.forward_auth.as_ref().and_then(|f| {
+            let proxy = match f.get_ref().as_str() {
+                "nginx" => FrontProxy::Nginx,
+                "traefik" => FrontProxy::Traefik,
+                "caddy" => FrontProxy::Caddy,
+                other => {
+                    self.report(
+                        f.span(),
+                        "server.forward_auth",
+                        format!("`{other}` is not a proxy Gerbang answers: use \"nginx\", \"traefik\" or \"caddy\""),
+                    );
+                    return None;
+                }
+            };
+            if s.trusted_proxies.is_empty() {
+                self.report(
+                    f.span(),
+                    "server.forward_auth",
+                    "forward-auth answers only the proxy in front: list its address in server.trusted_proxies",
+                );
+            }
+            Some(proxy)
+        });
         if (s.http.is_some() && http.is_none())
             || (s.https.is_some() && https.is_none())
             || (s.internal.is_some() && internal.is_none())
@@ -195,6 +218,7 @@ impl<'a> Checker<'a> {
             upstream_ca,
             internal,
             upgrade_socket: s.upgrade_socket.as_ref().map(|p| self.path(p.get_ref())),
+            forward_auth,
         })
     }
 

@@ -53,7 +53,7 @@ fn unknown_key() {
     let src = BASE.replace("http = ", "htpp = ");
     assert_eq!(
         problems(&src),
-        ["broken.toml:2:1: server.htpp: unknown field `htpp`, expected one of `http`, `https`, `threads`, `grace_period_secs`, `shutdown_timeout_secs`, `trusted_proxies`, `upstream_ca`, `internal`, `upgrade_socket`"]
+        ["broken.toml:2:1: server.htpp: unknown field `htpp`, expected one of `http`, `https`, `threads`, `grace_period_secs`, `shutdown_timeout_secs`, `trusted_proxies`, `upstream_ca`, `internal`, `upgrade_socket`, `forward_auth`"]
     );
 }
 
@@ -185,6 +185,50 @@ fn trailing_slash_prefixes_overlap_too() {
     assert_eq!(
         problems(&src),
         ["broken.toml:17:15: route[1].path_prefix: route[0] already serves host `app.localhost` with prefix `/api`: no route would win; change one prefix"]
+    );
+}
+
+#[test]
+fn prefixes_that_differ_only_in_case_overlap() {
+    let src = with("path_prefix = \"/api\"\n\n[[route]]\nname = \"two\"\nhost = \"app.localhost\"\npath_prefix = \"/API\"\nupstreams = [\"127.0.0.1:9002\"]\npolicy = \"public\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:17:15: route[1].path_prefix: route[0] already serves host `app.localhost` with prefix `/API`: no route would win; change one prefix"]
+    );
+    let both_case_sensitive = src
+        .replace(
+            "policy = \"public\"",
+            "policy = \"public\"\ncase_sensitive = true",
+        )
+        .replace(
+            "policy = \"authenticated\"",
+            "policy = \"authenticated\"\ncase_sensitive = true",
+        );
+    assert_eq!(problems(&both_case_sensitive), Vec::<String>::new());
+}
+
+#[test]
+fn strip_headers_are_header_names() {
+    assert_eq!(
+        problems(&with("strip_headers = [\"X-Role\", \"X Role\"]\n")),
+        ["broken.toml:12:28: route[0].strip_headers[1]: `X Role` is not a header name"]
+    );
+}
+
+#[test]
+fn forward_auth_names_a_known_proxy_and_needs_trusted_proxies() {
+    let src = BASE.replace(
+        "[server]\n",
+        "[server]\nforward_auth = \"haproxy\"\ntrusted_proxies = [\"10.0.0.2\"]\n",
+    );
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:2:16: server.forward_auth: `haproxy` is not a proxy Gerbang answers: use \"nginx\", \"traefik\" or \"caddy\""]
+    );
+    let src = BASE.replace("[server]\n", "[server]\nforward_auth = \"traefik\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:2:16: server.forward_auth: forward-auth answers only the proxy in front: list its address in server.trusted_proxies"]
     );
 }
 

@@ -352,6 +352,7 @@ impl GatewayParts<'_> {
             public_port: self.config.public_port(),
             auth: Arc::clone(&self.auth),
             trusted_proxies: self.config.server.trusted_proxies.clone(),
+            forward_auth: self.config.server.forward_auth,
             redirect_to_https,
         }
     }

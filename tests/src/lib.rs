@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod chrome;
+pub mod front;
 mod gerbang;
 pub mod load;
 pub mod nginx;

@@ -1,38 +1,148 @@
-//! Gerbang behind nginx as a forward-auth service (`auth_request`), the way Authelia and
-//! oauth2-proxy are used: nginx serves the app and asks `/_gerbang/auth` for every request;
-//! a refused browser is sent to `/_gerbang/login`, which starts the provider's login.
+//! Gerbang behind nginx, Caddy and Traefik as a forward-auth service (`auth_request`,
+//! `forward_auth`, `forwardAuth`), the way Authelia and oauth2-proxy are used: the proxy serves
+//! the app and asks `/_gerbang/auth` for every request; a refused browser is sent to
+//! `/_gerbang/login`, which starts the provider's login. Each proxy is the real one, configured
+//! as `docs/forward-auth.md` says, and a client that adds every spelling of the headers that
+//! carry the original URI and host cannot steer the answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 
 use gerbang_tests::browser::{self, location};
+use gerbang_tests::front::{Backends, Front};
 use gerbang_tests::nginx::Nginx;
 use gerbang_tests::{free_port, App, Gerbang, Spec};
 use serde_json::Value;
 
 const PASSWORD: &str = "kuda laut biru";
 
-#[tokio::test]
-async fn nginx_auth_request_lets_sessions_in_and_sends_strangers_to_log_in() {
-    let app = App::start("perizinan").await;
-    let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    // Gerbang's public port is nginx's: every public URL goes through it.
-    let gw = Gerbang::start(Spec {
+/// What a client adds to make a protected path look public, in every spelling a proxy or
+/// framework reads.
+const STEERING: [(&str, &str); 8] = [
+    ("x-original-uri", "/public/x"),
+    ("x-forwarded-uri", "/public/x"),
+    ("x-original-url", "/public/x"),
+    ("x-rewrite-url", "/public/x"),
+    ("x-forwarded-host", "public.test"),
+    ("x-forwarded-method", "OPTIONS"),
+    ("x-gerbang-user", "admin"),
+    ("x-forwarded-prefix", "/public"),
+];
+
+/// The routes on the app's host: everything authenticated but `/public`.
+fn spec(app: SocketAddr, front: SocketAddr, proxy: &str, trusted: &str) -> Spec {
+    Spec {
         https: true,
         http: false,
         public_port: Some(front.port()),
+        server_extra: format!("forward_auth = \"{proxy}\"\ntrusted_proxies = [\"{trusted}\"]\n"),
         extra: format!(
             "[captcha]\ntest_answer = \"{}\"\n",
             browser::CAPTCHA_TEST_ANSWER
         ),
         users: vec![("budi".into(), PASSWORD.into())],
         ..Spec::http(format!(
-            "[[route]]\nname = \"perizinan\"\nhost = \"perizinan.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n",
-            app.addr
+            "[[route]]\nname = \"perizinan\"\nhost = \"perizinan.test\"\nupstreams = [\"{app}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n\n\
+             [[route]]\nname = \"informasi\"\nhost = \"perizinan.test\"\npath_prefix = \"/public\"\nupstreams = [\"{app}\"]\npolicy = \"public\"\n"
         ))
-    })
-    .await;
+    }
+}
+
+/// How a proxy refuses a stranger: the `rd` of the login redirect, and the status an API
+/// client gets (nginx's `error_page 401` redirects every refusal; Traefik and Caddy hand
+/// Gerbang's own answer over: a redirect for a browser, 401 for an API client).
+struct Refusal {
+    login_rd: &'static str,
+    api_status: u16,
+}
+
+/// The journey every proxy must give: strangers (however they spell the headers) are sent to
+/// log in, public paths pass, and after logging in through the proxy the app sees the user.
+async fn journey(
+    gw: &Gerbang,
+    front: SocketAddr,
+    refusal: Refusal,
+    proxy_log: &dyn Fn() -> String,
+) {
+    let login_rd = refusal.login_rd;
+    let browser = gw.client_via(front, &["perizinan.test", Gerbang::PROVIDER_HOST]);
+    let app_url = |path: &str| format!("https://perizinan.test:{}{path}", front.port());
+    let provider = format!("https://{}:{}", Gerbang::PROVIDER_HOST, front.port());
+
+    let mut steered = browser
+        .get(app_url("/whoami"))
+        .header("accept", "text/html");
+    for (name, value) in STEERING {
+        steered = steered.header(name, value);
+    }
+    let refused = steered.send().await.unwrap();
+    assert_eq!(refused.status(), 302, "{}", proxy_log());
+    let login = location(&refused).unwrap();
+    assert_eq!(
+        login,
+        format!(
+            "https://perizinan.test:{}/_gerbang/login?rd={login_rd}",
+            front.port()
+        )
+    );
+    let mut api = browser
+        .get(app_url("/whoami"))
+        .header("accept", "application/json");
+    for (name, value) in STEERING {
+        api = api.header(name, value);
+    }
+    let api = api.send().await.unwrap();
+    assert_eq!(api.status(), refusal.api_status, "{}", proxy_log());
+    assert!(
+        !api.text().await.unwrap().contains("\"app\""),
+        "reached the app"
+    );
+
+    let public = browser
+        .get(app_url("/public/x"))
+        .header("x-gerbang-user", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 200, "{}", proxy_log());
+    let public: Value = public.json().await.unwrap();
+    assert_eq!(public["path"], "/public/x");
+    assert!(
+        public["headers"].get("x-gerbang-user").is_none(),
+        "a client's identity header reached the app on a public path: {public}"
+    );
+
+    let callback = browser::log_in(&browser, &login, &provider, "budi", PASSWORD).await;
+    assert!(callback.contains("/_gerbang/callback?"), "{callback}");
+    let landed = browser.get(&callback).send().await.unwrap();
+    assert_eq!(location(&landed).as_deref(), Some("/whoami"));
+    let seen = browser
+        .get(app_url("/whoami"))
+        .header("x-gerbang-user", "admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seen.status(), 200, "{}", proxy_log());
+    let seen: Value = seen.json().await.unwrap();
+    assert_eq!(seen["app"], "perizinan");
+    assert_eq!(
+        seen["headers"]["x-gerbang-user"],
+        serde_json::json!(["budi"])
+    );
+}
+
+/// Refusals Gerbang writes itself (behind Traefik and Caddy).
+const BY_GERBANG: Refusal = Refusal {
+    login_rd: "%2Fwhoami",
+    api_status: 401,
+};
+
+#[tokio::test]
+async fn nginx_auth_request_lets_sessions_in_and_sends_strangers_to_log_in() {
+    let app = App::start("perizinan").await;
+    let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let gw = Gerbang::start(spec(app.addr, front, "nginx", "127.0.0.1")).await;
     let gerbang = gw.https.unwrap();
     let certs = gw.dir.path().join("certs");
     let (cert, key) = (certs.join("cert.pem"), certs.join("key.pem"));
@@ -55,56 +165,119 @@ async fn nginx_auth_request_lets_sessions_in_and_sends_strangers_to_log_in() {
         front,
     )
     .await;
+    let refusal = Refusal {
+        login_rd: "/whoami",
+        api_status: 302,
+    };
+    journey(&gw, front, refusal, &|| nginx.errors()).await;
 
-    let browser = gw.client_via(front, &["perizinan.test", Gerbang::PROVIDER_HOST]);
-    let app_url = format!("https://perizinan.test:{}/whoami", front.port());
-    let provider = format!("https://{}:{}", Gerbang::PROVIDER_HOST, front.port());
-
-    // A stranger, even one claiming an identity, is sent to log in.
-    let refused = browser
-        .get(&app_url)
-        .header("accept", "text/html")
-        .header("x-gerbang-user", "admin")
+    // The endpoint itself, asked straight at Gerbang's port (the test is a trusted proxy on
+    // loopback): 401 without a session, 200 with the identity headers with one, 400 without
+    // the header nginx is configured to send (never a default path).
+    let direct = gw.client(&["perizinan.test"]);
+    let auth_url = format!("https://perizinan.test:{}/_gerbang/auth", gerbang.port());
+    let stranger = direct
+        .get(&auth_url)
+        .header("x-original-uri", "/whoami")
         .send()
         .await
         .unwrap();
-    assert_eq!(refused.status(), 302, "{}", nginx.errors());
-    let login = location(&refused).unwrap();
-    assert_eq!(
-        login,
-        format!(
-            "https://perizinan.test:{}/_gerbang/login?rd=/whoami",
-            front.port()
-        )
-    );
-
-    // Logging in through the pages (all through nginx) lands back on the app with the identity.
-    let callback = browser::log_in(&browser, &login, &provider, "budi", PASSWORD).await;
-    assert!(callback.contains("/_gerbang/callback?"), "{callback}");
-    let landed = browser.get(&callback).send().await.unwrap();
-    assert_eq!(location(&landed).as_deref(), Some("/whoami"));
-    let seen = browser.get(&app_url).send().await.unwrap();
-    assert_eq!(seen.status(), 200, "{}", nginx.errors());
-    let seen: Value = seen.json().await.unwrap();
-    assert_eq!(seen["app"], "perizinan");
-    assert_eq!(seen["headers"]["x-gerbang-user"][0], "budi");
-
-    // The endpoint itself: 401 without a session, 200 with the identity headers with one.
-    let direct = gw.client(&["perizinan.test"]);
-    let ask = |client: &reqwest::Client| {
-        client
-            .get(format!(
-                "https://perizinan.test:{}/_gerbang/auth",
-                gerbang.port()
-            ))
-            .header("x-original-uri", "/whoami")
-            .send()
-    };
-    let stranger = ask(&direct).await.unwrap();
     assert_eq!(stranger.status(), 401);
     assert!(stranger.headers().get("x-gerbang-user").is_none());
-    // The browser's session cookie (host-bound, any port) asked straight at Gerbang's port.
-    let member = ask(&browser).await.unwrap();
-    assert_eq!(member.status(), 200);
-    assert_eq!(member.headers()["x-gerbang-user"], "budi");
+    let missing = direct
+        .get(&auth_url)
+        .header("x-forwarded-uri", "/public/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.status(),
+        400,
+        "another proxy's spelling is not read"
+    );
+}
+
+#[tokio::test]
+async fn caddy_forward_auth_lets_sessions_in_and_sends_strangers_to_log_in() {
+    let app = App::start("perizinan").await;
+    let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let gw = Gerbang::start(spec(app.addr, front, "caddy", "127.0.0.1")).await;
+    let certs = gw.dir.path().join("certs");
+    let backends = Backends {
+        gerbang: gw.https.unwrap(),
+        app: app.addr,
+        certs: &certs,
+    };
+    let caddy = Front::caddy(front, &backends).await;
+    journey(&gw, front, BY_GERBANG, &|| caddy.errors() + &gw.logs()).await;
+}
+
+#[tokio::test]
+async fn traefik_forward_auth_lets_sessions_in_and_sends_strangers_to_log_in() {
+    let app = App::start("perizinan").await;
+    let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let gw = Gerbang::start(spec(app.addr, front, "traefik", "127.0.0.1")).await;
+    let certs = gw.dir.path().join("certs");
+    let backends = Backends {
+        gerbang: gw.https.unwrap(),
+        app: app.addr,
+        certs: &certs,
+    };
+    let traefik = Front::traefik(front, &backends).await;
+    // The file provider loads its routers just after the port opens.
+    let client = gw.client_via(front, &[Gerbang::PROVIDER_HOST]);
+    let discovery = format!(
+        "https://{}:{}/.well-known/openid-configuration",
+        Gerbang::PROVIDER_HOST,
+        front.port()
+    );
+    for _ in 0..100 {
+        if client
+            .get(&discovery)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    journey(&gw, front, BY_GERBANG, &|| traefik.errors() + &gw.logs()).await;
+}
+
+/// Only the proxies listed in `trusted_proxies` are answered; with forward-auth off the path
+/// is still the gateway's and answers 404, never the app.
+#[tokio::test]
+async fn forward_auth_answers_only_its_proxy_and_only_when_on() {
+    let app = App::start("perizinan").await;
+    let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let gw = Gerbang::start(spec(app.addr, front, "nginx", "10.9.9.9")).await;
+    let url = format!(
+        "https://perizinan.test:{}/_gerbang/auth",
+        gw.https.unwrap().port()
+    );
+    let asked = gw
+        .client(&["perizinan.test"])
+        .get(&url)
+        .header("x-original-uri", "/public/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 403, "loopback is not the trusted proxy");
+
+    let mut off = spec(app.addr, front, "nginx", "127.0.0.1");
+    off.server_extra = String::new();
+    let gw = Gerbang::start(off).await;
+    let url = format!(
+        "https://perizinan.test:{}/_gerbang/auth",
+        gw.https.unwrap().port()
+    );
+    let asked = gw
+        .client(&["perizinan.test"])
+        .get(&url)
+        .header("x-original-uri", "/public/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 404);
 }

@@ -283,7 +283,10 @@ async fn a_route_strips_its_own_headers_and_may_keep_its_case() {
     let addr = gw.http.unwrap();
     let response = raw_request(
         addr,
-        &get("/whoami", "X-Perizinan-Role: admin\r\nX_PERIZINAN_ROLE: admin\r\nX-Kept: 1\r\n"),
+        &get(
+            "/whoami",
+            "X-Perizinan-Role: admin\r\nX_PERIZINAN_ROLE: admin\r\nX-Kept: 1\r\n",
+        ),
     )
     .await;
     let body: Value = serde_json::from_str(&response.body).unwrap();
@@ -309,26 +312,27 @@ async fn a_route_strips_its_own_headers_and_may_keep_its_case() {
 #[tokio::test]
 async fn an_upstream_cannot_set_the_gateways_cookies() {
     use axum::response::IntoResponse;
-    let planting = gerbang_tests::Reserved::new("planting").await.serve_router(
-        axum::Router::new().route(
-            "/plant",
-            axum::routing::get(|| async {
-                let mut response = "planted".into_response();
-                for cookie in [
-                    "app=1; Path=/",
-                    "__Host-gerbang-session=forged; Path=/; Secure",
-                    "__host-GERBANG-login-abc=forged; Path=/; Secure",
-                    "theme=dark; Path=/",
-                ] {
-                    response.headers_mut().append(
-                        axum::http::header::SET_COOKIE,
-                        axum::http::HeaderValue::from_static(cookie),
-                    );
-                }
-                response
-            }),
-        ),
-    );
+    let planting =
+        gerbang_tests::Reserved::new("planting")
+            .await
+            .serve_router(axum::Router::new().route(
+                "/plant",
+                axum::routing::get(|| async {
+                    let mut response = "planted".into_response();
+                    for cookie in [
+                        "app=1; Path=/",
+                        "__Host-gerbang-session=forged; Path=/; Secure",
+                        "__host-GERBANG-login-abc=forged; Path=/; Secure",
+                        "theme=dark; Path=/",
+                    ] {
+                        response.headers_mut().append(
+                            axum::http::header::SET_COOKIE,
+                            axum::http::HeaderValue::from_static(cookie),
+                        );
+                    }
+                    response
+                }),
+            ));
     let routes = format!(
         "[[route]]\nname = \"public\"\nhost = \"c.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
         planting.addr

@@ -24,9 +24,6 @@ use crate::pages;
 
 /// The gateway's own paths on every route host.
 pub const LOGOUT_PATH: &str = "/_gerbang/logout";
-/// The forward-auth answer for a proxy in front (nginx `auth_request`, Traefik `forwardAuth`,
-/// Caddy `forward_auth`).
-pub const FORWARD_AUTH_PATH: &str = "/_gerbang/auth";
 /// How long the identity JWT an upstream receives is valid.
 const IDENTITY_JWT_LIFETIME: u64 = 60;
 

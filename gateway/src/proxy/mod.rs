@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bearer;
 pub mod callback;
+pub mod forward_auth;
 pub mod headers;
 pub mod login;
 pub mod path;
@@ -60,6 +61,8 @@ pub struct Gateway {
     pub public_port: String,
     pub auth: Arc<auth::Auth>,
     pub trusted_proxies: Vec<IpAddr>,
+    /// The proxy in front that asks `/_gerbang/auth`, if any.
+    pub forward_auth: Option<gerbang_config::FrontProxy>,
     /// Set on the plain HTTP listener when HTTPS is on too: every request is sent there.
     pub redirect_to_https: bool,
 }
@@ -178,7 +181,7 @@ fn client_ip(session: &Session) -> Option<IpAddr> {
 }
 
 impl Gateway {
-    fn decide(&self, req: &RequestHeader, ctx: &mut RequestCtx) -> Decision {
+    fn decide(&self, req: &RequestHeader, peer: Option<IpAddr>, ctx: &mut RequestCtx) -> Decision {
         let Some(host) = authority(req).and_then(route::request_host) else {
             return Decision::Respond(Response::page(400, pages::error(400)));
         };
@@ -186,6 +189,10 @@ impl Gateway {
             Ok(p) => p,
             Err(_) => return Decision::Respond(Response::page(400, pages::error(400))),
         };
+        // Asked on any host and listener: Traefik sends its own address as `Host`.
+        if let (forward_auth::PATH, Some(proxy)) = (normal.matching.as_ref(), self.forward_auth) {
+            return self.forward_auth(req, proxy, peer);
+        }
         let routes = self.routes.load();
         if self.redirect_to_https {
             if !routes.table.knows_host(&host) {
@@ -217,7 +224,10 @@ impl Gateway {
                         confirmed: req.method == http::Method::POST,
                     }
                 }
-                auth::FORWARD_AUTH_PATH => return self.forward_auth(req, &host),
+                // Forward-auth is off (`server.forward_auth`): the path is still the gateway's.
+                forward_auth::PATH => {
+                    return Decision::Respond(Response::page(404, pages::error(404)))
+                }
                 login::LOGIN_PATH => {
                     let rd = req
                         .uri
@@ -270,18 +280,29 @@ impl Gateway {
     }
 
     /// `/_gerbang/auth`: 200 with the identity headers the route forwards when the original
-    /// request may pass, else 401 (the proxy then sends a browser to `/_gerbang/login?rd=…`).
-    /// The original path comes in `X-Original-URI` (nginx) or `X-Forwarded-Uri` (Traefik,
-    /// Caddy); the host is the request's own.
-    fn forward_auth(&self, req: &RequestHeader, host: &str) -> Decision {
-        let original = header_str(req, "x-original-uri")
-            .or_else(|| header_str(req, "x-forwarded-uri"))
-            .unwrap_or("/");
-        let original_path = original.split('?').next().unwrap_or("/");
+    /// request may pass; else 401, or for a browser behind Traefik or Caddy a redirect to
+    /// `/_gerbang/login` on the app's host; 403 for a path no route covers or an asker that is
+    /// not a trusted proxy; 400 when the proxy's own header is missing or repeated.
+    fn forward_auth(
+        &self,
+        req: &RequestHeader,
+        proxy: gerbang_config::FrontProxy,
+        peer: Option<IpAddr>,
+    ) -> Decision {
+        let original = match forward_auth::original(req, proxy, peer, &self.trusted_proxies) {
+            Ok(original) => original,
+            Err(forward_auth::Refusal::NotTrusted) => {
+                return Decision::Respond(Response::status_only(403))
+            }
+            Err(forward_auth::Refusal::Malformed) => {
+                return Decision::Respond(Response::page(400, pages::error(400)))
+            }
+        };
+        let original_path = original.uri.split('?').next().unwrap_or("/");
         let routes = self.routes.load();
         let route = path::normalise(original_path)
             .ok()
-            .and_then(|normal| routes.table.find(host, &normal.matching));
+            .and_then(|normal| routes.table.find(&original.host, &normal.matching));
         let Some(route) = route else {
             return Decision::Respond(Response::status_only(403));
         };
@@ -293,6 +314,19 @@ impl Gateway {
                 .or_else(|| self.auth.bearer(req, route)),
         };
         let Some(identity) = identity else {
+            let method = header_str(req, "x-forwarded-method").unwrap_or("GET");
+            let navigation = matches!(method, "GET" | "HEAD") && wants_html(req);
+            if navigation && forward_auth::redirects_browsers(proxy) {
+                let rd: String =
+                    url::form_urlencoded::byte_serialize(original.uri.as_bytes()).collect();
+                let location = format!(
+                    "https://{}{}{}?rd={rd}",
+                    original.host,
+                    self.public_port,
+                    login::LOGIN_PATH
+                );
+                return Decision::Respond(Response::redirect(302, location));
+            }
             return Decision::Respond(Response {
                 status: 401,
                 headers: vec![("www-authenticate", "Bearer realm=\"gerbang\"".into())],
@@ -500,7 +534,7 @@ impl ProxyHttp for Gateway {
             .await?;
             return Ok(true);
         }
-        let response = match self.decide(session.req_header(), ctx) {
+        let response = match self.decide(session.req_header(), client_ip(session), ctx) {
             Decision::Proxy => return Ok(false),
             Decision::Respond(response) => response,
             Decision::Callback { origin } => {

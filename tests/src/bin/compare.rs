@@ -54,7 +54,7 @@ async fn main() {
     let gw = Gerbang::start(Spec {
         https: true,
         http: false,
-        server_extra: "threads = 1\n".into(),
+        server_extra: "threads = 1\nforward_auth = \"nginx\"\ntrusted_proxies = [\"127.0.0.1\"]\n".into(),
         extra: format!(
             "[captcha]\ntest_answer = \"{}\"\n\n[login]\nattempts_per_address_per_minute = 10000\n\n\
              [[client]]\nid = \"machine\"\nsecret = \"{MACHINE_SECRET}\"\ngrant_types = [\"client_credentials\"]\n",
