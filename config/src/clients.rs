@@ -73,6 +73,7 @@ impl Checker<'_> {
             self.uris(std::slice::from_ref(u), &key("backchannel_logout_uri"))
                 .pop()
         });
+        let web_origins = self.origins(&c.web_origins, &key("web_origins"));
         let scopes: Vec<String> = match &c.scopes {
             None => ["openid", "profile", "email", "phone"]
                 .map(String::from)
@@ -142,6 +143,7 @@ impl Checker<'_> {
             redirect_uris,
             post_logout_redirect_uris: post_logout,
             backchannel_logout_uri: backchannel,
+            web_origins,
             scopes,
             grant_types,
             first_party: c.first_party,
@@ -179,6 +181,32 @@ impl Checker<'_> {
 
     /// Absolute `https` URIs (or `http` on loopback), without fragment, kept as written: they
     /// are compared by exact string match.
+    /// Web origins: `https://host[:port]` (http only on loopback), no path, query or fragment;
+    /// kept as browsers send them in `Origin` (lower case, no default port, no trailing `/`).
+    fn origins(&mut self, raw: &[S<String>], key: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for o in raw {
+            let text = o.get_ref();
+            let origin = Url::parse(text).ok().filter(|url| {
+                let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+                (url.scheme() == "https" || (url.scheme() == "http" && loopback))
+                    && url.path() == "/"
+                    && url.query().is_none()
+                    && url.fragment().is_none()
+                    && url.username().is_empty()
+            });
+            match origin {
+                Some(url) => out.push(url.origin().ascii_serialization()),
+                None => self.report(
+                    o.span(),
+                    key,
+                    format!("`{text}` is not a web origin: scheme, host and port only, like `https://app.example.id` (http only on loopback)"),
+                ),
+            }
+        }
+        out
+    }
+
     fn uris(&mut self, raw: &[S<String>], key: &str) -> Vec<String> {
         let mut out = Vec::new();
         for u in raw {

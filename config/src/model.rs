@@ -36,6 +36,9 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// Origins (`https://spa.example.id`) whose scripts may call the token, userinfo and
+    /// revocation endpoints for this client (CORS): a browser-based client's own origin.
+    pub web_origins: Vec<String>,
     pub scopes: Vec<String>,
     pub grant_types: Vec<GrantType>,
     /// Skips the consent page.

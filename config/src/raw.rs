@@ -42,6 +42,8 @@ pub(crate) struct RawClient {
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<S<String>>,
     pub backchannel_logout_uri: Option<S<String>>,
+    #[serde(default)]
+    pub web_origins: Vec<S<String>>,
     pub scopes: Option<Vec<S<String>>>,
     pub grant_types: Option<Vec<S<String>>>,
     #[serde(default)]

@@ -233,6 +233,18 @@ fn forward_auth_names_a_known_proxy_and_needs_trusted_proxies() {
 }
 
 #[test]
+fn web_origins_are_origins() {
+    let src = with("\n[[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.localhost/cb\"]\nweb_origins = [\"https://spa.localhost\", \"https://spa.localhost/app\", \"http://spa.example\"]\n");
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:16:41: client[0].web_origins: `https://spa.localhost/app` is not a web origin: scheme, host and port only, like `https://app.example.id` (http only on loopback)",
+            "broken.toml:16:70: client[0].web_origins: `http://spa.example` is not a web origin: scheme, host and port only, like `https://app.example.id` (http only on loopback)"
+        ]
+    );
+}
+
+#[test]
 fn prefix_not_normal() {
     assert_eq!(
         problems(&with("path_prefix = \"/public/../admin\"\n")),

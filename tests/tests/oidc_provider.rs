@@ -64,7 +64,7 @@ impl Op {
              backchannel_logout_uri = \"{backchannel}\"\n\
              grant_types = [\"authorization_code\", \"refresh_token\", \"client_credentials\"]\nscopes = [\"openid\", \"profile\", \"email\", \"phone\", \"identity_document\"]\nfirst_party = true\n\n\
              [[client]]\nid = \"rp-es\"\nsecret = \"{RP_SECRET}\"\nredirect_uris = [\"https://rp-es.test/cb\"]\nid_token_signed_response_alg = \"ES256\"\nfirst_party = true\n\n\
-             [[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.test/cb\"]\nfirst_party = true\n\n\
+             [[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.test/cb\"]\nweb_origins = [\"https://spa.test\"]\nfirst_party = true\n\n\
              [[client]]\nid = \"native\"\nredirect_uris = [\"http://127.0.0.1/cb\"]\nfirst_party = true\n\n\
              [[client]]\nid = \"down\"\nsecret = \"down-secret-0123456789\"\nredirect_uris = [\"https://down.test/cb\"]\nbackchannel_logout_uri = \"http://{closed}/backchannel\"\nfirst_party = true\n\n\
              [[client]]\nid = \"partner\"\nname = \"Mitra\"\nsecret = \"partner-secret-0123456789\"\nredirect_uris = [\"https://partner.test/cb\"]\n",
@@ -204,6 +204,7 @@ impl Op {
         let response = self.silent(url).await;
         let to = location(&response)
             .unwrap_or_else(|| panic!("no redirect for {url}: {}", response.status()));
+        assert!(to.starts_with("http"), "{url} was answered with {to}");
         query(&to)
     }
 
@@ -1049,6 +1050,101 @@ async fn oidcc_refresh_token() {
         .await;
     assert_eq!(other.0, 400);
     assert_eq!(other.1["error"], "invalid_grant");
+    // ... nor spend it: the owner's token still works (checked before it is taken).
+    let owners = op
+        .token(
+            Some(RP_SECRET),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", second.secret().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(owners.0, 200, "{}", owners.1);
+}
+
+/// `max_age=0` asks for a login now, even within the second of the last one (OpenID Connect
+/// Core 3.1.2.1; found by an independent RP, authlib).
+#[tokio::test]
+async fn oidcc_max_age_0_right_after_a_login() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    op.log_in_tokens(&client).await;
+    let asked = op.silent(&silent_url(&client, "max_age=0")).await;
+    assert!(
+        location(&asked).unwrap().starts_with("/login?request="),
+        "{:?}",
+        location(&asked)
+    );
+}
+
+/// A browser-based client (SPA) calls the token endpoint from its own origin (CORS): the
+/// preflight and the answer allow exactly its registered origin; discovery and the JWKS are open
+/// to all; token responses are never cached.
+#[tokio::test]
+async fn cors_for_browser_based_clients() {
+    let op = Op::start().await;
+    let preflight = |origin: &'static str| {
+        op.http
+            .request(reqwest::Method::OPTIONS, format!("{}/token", op.issuer))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("https://spa.test").await.unwrap();
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://spa.test"
+    );
+    assert!(allowed.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    let refused = preflight("https://evil.test").await.unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    let exchange = |origin: &'static str| {
+        op.http
+            .post(format!("{}/token", op.issuer))
+            .header("origin", origin)
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", "spa"),
+                ("code", "made-up"),
+                ("redirect_uri", "https://spa.test/cb"),
+                ("code_verifier", "a".repeat(43).as_str()),
+            ])
+            .send()
+    };
+    let answer = exchange("https://spa.test").await.unwrap();
+    assert_eq!(answer.status(), 400, "a made-up code");
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://spa.test"
+    );
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    assert_eq!(answer.headers()["pragma"], "no-cache");
+    let other = exchange("https://rp.test").await.unwrap();
+    assert!(
+        other.headers().get("access-control-allow-origin").is_none(),
+        "another client's origin"
+    );
+
+    for path in ["/.well-known/openid-configuration", "/jwks"] {
+        let open = op
+            .http
+            .get(format!("{}{path}", op.issuer))
+            .header("origin", "https://anyone.test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(open.headers()["access-control-allow-origin"], "*", "{path}");
+    }
 }
 
 /// oidcc-ensure-request-with-valid-pkce-succeeds

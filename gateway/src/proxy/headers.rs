@@ -73,13 +73,16 @@ pub fn is_listed(name: &str, listed: &[String]) -> bool {
     listed.iter().any(|h| folded_eq(name, h))
 }
 
-/// True for a `Set-Cookie` value that would set one of the gateway's own cookies (`__Host-gerbang-…`
-/// on the app's host): an upstream app may not plant a session or a pending login in the browser.
-/// The prefix is compared case-insensitively, as browsers compare cookie-name prefixes.
+/// True for a `Set-Cookie` value that would set one of the gateway's own cookies on the app's
+/// host (its session, a pending login): an upstream app may not plant them in the browser.
+/// Compared without regard to case, as browsers compare the `__Host-` prefix.
 pub fn sets_gateway_cookie(set_cookie: &[u8]) -> bool {
-    const PREFIX: &[u8] = b"__host-gerbang-";
     let name = set_cookie.trim_ascii_start();
-    name.len() >= PREFIX.len() && name[..PREFIX.len()].eq_ignore_ascii_case(PREFIX)
+    let name = &name[..name.iter().position(|&b| b == b'=').unwrap_or(name.len())];
+    let session = session::COOKIE.as_bytes();
+    let pending = login::PENDING_COOKIE_PREFIX.as_bytes();
+    name.eq_ignore_ascii_case(session)
+        || (name.len() >= pending.len() && name[..pending.len()].eq_ignore_ascii_case(pending))
 }
 
 /// True when a raw HTTP/1 request head has a `Content-Length` line. With `Transfer-Encoding`
@@ -195,6 +198,11 @@ mod tests {
         assert!(sets_gateway_cookie(b" __HOST-Gerbang-login-s=y"));
         assert!(!sets_gateway_cookie(b"app=1; Path=/"));
         assert!(!sets_gateway_cookie(b"__Host-app=1"));
+        assert!(
+            !sets_gateway_cookie(b"__Host-gerbang-sso=p; Path=/"),
+            "the provider's own cookie, on its own host"
+        );
+        assert!(!sets_gateway_cookie(b"__Host-gerbang-sessionx=1"));
         assert!(is_listed("X-My_App-User", &["x-my-app-user".into()]));
         assert!(!is_listed("X-My-App", &["x-my-app-user".into()]));
     }

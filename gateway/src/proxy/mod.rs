@@ -609,7 +609,9 @@ impl ProxyHttp for Gateway {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        strip_gateway_cookies(response)?;
+        if ctx.route.as_ref().is_some_and(|r| r.name != PROVIDER_ROUTE) {
+            strip_gateway_cookies(response)?;
+        }
         let hsts = http::header::STRICT_TRANSPORT_SECURITY;
         if is_tls(session) && !response.headers.contains_key(&hsts) {
             response.insert_header(hsts, HSTS)?;

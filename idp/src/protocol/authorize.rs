@@ -141,7 +141,9 @@ pub fn validate(
         scopes,
         code_challenge,
         prompt_none,
-        prompt_login: prompts.contains(&"login"),
+        // `max_age=0` asks for a login now (OpenID Connect Core 3.1.2.1): compared in whole
+        // seconds, a session made in this very second would otherwise pass.
+        prompt_login: prompts.contains(&"login") || max_age == Some(0),
         prompt_consent: prompts.contains(&"consent"),
         max_age,
         login_hint: get("login_hint").map(str::to_string),
@@ -230,6 +232,7 @@ mod tests {
             redirect_uris: vec!["https://rp.example/cb".into()],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
+            web_origins: Vec::new(),
             scopes: ["openid", "profile", "email"].map(String::from).to_vec(),
             grant_types: vec![GrantType::AuthorizationCode],
             id_token_signed_response_alg: Default::default(),

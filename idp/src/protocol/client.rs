@@ -49,6 +49,7 @@ impl Registry {
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
+            web_origins: Vec::new(),
             scopes: ["openid", "profile", "email", "phone"]
                 .map(String::from)
                 .to_vec(),
@@ -149,6 +150,7 @@ mod tests {
             redirect_uris: vec!["https://rp.example/cb".into()],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
+            web_origins: Vec::new(),
             scopes: vec!["openid".into()],
             grant_types: vec![GrantType::AuthorizationCode],
             id_token_signed_response_alg: Default::default(),

@@ -251,6 +251,19 @@ pub async fn refresh(
     let store = &provider.store;
     let token_hash = hash(token);
     let spent_marker = format!("spent:{token_hash}");
+    // Another client presenting the token is refused before the token is spent, so it cannot
+    // destroy the owner's token (it learns nothing: the answer is the same as for a bad one).
+    let owner = store
+        .peek_once(OneTimeKind::RefreshToken, &token_hash, now)
+        .await
+        .map_err(server_error)?
+        .and_then(|bytes| serde_json::from_slice::<RefreshGrant>(&bytes).ok())
+        .map(|grant| grant.client_id);
+    if owner.is_some_and(|owner| owner != client.id) {
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
     let Some(bytes) = store
         .take_once(OneTimeKind::RefreshToken, &token_hash, now)
         .await

@@ -3,6 +3,7 @@
 
 mod account;
 mod address;
+mod cors;
 mod home;
 mod i18n;
 mod login;
@@ -35,12 +36,14 @@ pub fn router(provider: Arc<Provider>) -> Router {
             "/authorize",
             get(oidc::authorize_get).post(oidc::authorize_post),
         )
-        .route("/token", post(oidc::token))
+        .route("/token", post(oidc::token).options(cors::preflight))
         .route("/introspect", post(oidc::introspect))
-        .route("/revoke", post(oidc::revoke))
+        .route("/revoke", post(oidc::revoke).options(cors::preflight))
         .route(
             "/userinfo",
-            get(oidc::userinfo_get).post(oidc::userinfo_post),
+            get(oidc::userinfo_get)
+                .post(oidc::userinfo_post)
+                .options(cors::preflight),
         )
         .route("/login", get(login::page).post(login::submit))
         .route("/consent", post(oidc::consent_answer))
@@ -89,6 +92,8 @@ async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CACHE_CONTROL, "no-store"),
+        // For HTTP/1.0 caches, beside `no-store` (RFC 6749 section 5.1 on token responses).
+        (header::PRAGMA, "no-cache"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),

@@ -11,7 +11,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::i18n::{Lang, Text};
-use super::{header_str, pages, redirect};
+use super::{cors, header_str, pages, redirect};
 use crate::account::consent;
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
@@ -21,8 +21,8 @@ use crate::provider::{now, Provider};
 use crate::session;
 use crate::store::{Session, User};
 
-pub async fn discovery(State(p): State<Arc<Provider>>) -> Json<Value> {
-    Json(json!({
+pub async fn discovery(State(p): State<Arc<Provider>>) -> Response {
+    cors::open(Json(json!({
         "issuer": p.issuer,
         "authorization_endpoint": p.url("/authorize"),
         "token_endpoint": p.url("/token"),
@@ -49,15 +49,17 @@ pub async fn discovery(State(p): State<Arc<Provider>>) -> Json<Value> {
         "authorization_response_iss_parameter_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
-    }))
+    })).into_response())
 }
 
 pub async fn jwks(State(p): State<Arc<Provider>>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        Json(p.keys.current().jwks()),
+    cors::open(
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            Json(p.keys.current().jwks()),
+        )
+            .into_response(),
     )
-        .into_response()
 }
 
 pub async fn authorize_get(
@@ -309,6 +311,7 @@ pub async fn token(
         Ok(c) => c,
         Err(e) => return oauth_error(&e),
     };
+    let cors = |response| cors::for_client(&headers, Some(&client), response);
     let result = async {
         let now = now();
         let get = |k: &str| form.get(k).map(String::as_str);
@@ -365,10 +368,10 @@ pub async fn token(
         response
     }
     .await;
-    match result {
+    cors(match result {
         Ok(tokens) => Json(tokens).into_response(),
         Err(e) => oauth_error(&e),
-    }
+    })
 }
 
 /// The client a token-endpoint-style request authenticates as.
@@ -429,10 +432,11 @@ pub async fn revoke(
         Ok(found) => found,
         Err(e) => return oauth_error(&e),
     };
-    match grant::revoke(&p, &client, token, now()).await {
+    let response = match grant::revoke(&p, &client, token, now()).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => oauth_error(&e),
-    }
+    };
+    cors::for_client(&headers, Some(&client), response)
 }
 
 pub async fn userinfo_get(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
@@ -474,5 +478,10 @@ async fn userinfo(p: &Provider, headers: &HeaderMap, form_token: Option<&str>) -
     let scopes: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
     let mut body = claims::for_scopes(&user, &scopes);
     body.insert("sub".into(), user.id.into());
-    Json(Value::Object(body)).into_response()
+    let client = p.clients().get(&claims.client_id);
+    cors::for_client(
+        headers,
+        client.as_deref(),
+        Json(Value::Object(body)).into_response(),
+    )
 }
