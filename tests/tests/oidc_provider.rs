@@ -861,6 +861,39 @@ async fn oidcc_codereuse() {
         .await;
 }
 
+/// Made-up codes revoke nothing: only a code that was redeemed can be replayed, so a flood of
+/// unknown codes adds nothing to the revocations every instance holds in memory (issue 16,
+/// item 7), while a real replay still revokes its family (above).
+#[tokio::test]
+async fn unknown_codes_revoke_nothing() {
+    let mut op = Op::start().await;
+    for n in 0..200 {
+        let code = format!("made-up-code-{n}");
+        let (status, error) = op
+            .token(
+                None,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", "spa"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", "https://spa.test/cb"),
+                    ("code_verifier", "a".repeat(43).as_str()),
+                ],
+            )
+            .await;
+        assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")));
+    }
+    op.assert_code_reuse_refused(std::time::Duration::ZERO)
+        .await;
+    op.gw.stop();
+    use gerbang_idp::store::RevocationStore;
+    let store = gerbang_idp::store::SledStore::open(&op.gw.dir.path().join("store")).unwrap();
+    let (revoked, _) = store.revocations_since(0).await.unwrap();
+    let subjects: Vec<&str> = revoked.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(subjects.len(), 1, "only the replayed code's family: {subjects:?}");
+    assert!(subjects[0].starts_with("code:"), "{subjects:?}");
+}
+
 /// oidcc-codereuse-30seconds: the same, 30 s after the first use.
 #[tokio::test]
 async fn oidcc_codereuse_30seconds() {

@@ -184,21 +184,41 @@ pub async fn exchange_code(
     allowed(client, GrantType::AuthorizationCode)?;
     let store = &provider.store;
     let code_hash = hash(code);
+    // A redeemed code leaves this marker for as long as what it issued can live.
+    let spent_marker = format!("spent:{code_hash}");
+    let family_end = now + provider.config().provider.refresh_token_lifetime.as_secs();
     let Some(bytes) = store
         .take_once(OneTimeKind::AuthorizationCode, &code_hash, now)
         .await
         .map_err(server_error)?
     else {
-        // A code used twice: revoke what its first use issued (RFC 6749 4.1.2).
-        let family_end = now + provider.config().provider.refresh_token_lifetime.as_secs();
-        store
-            .revoke(&format!("code:{code_hash}"), family_end)
+        // A code used twice: revoke what its first use issued (RFC 6749 4.1.2). A code never
+        // issued revokes nothing: a flood of made-up codes must not fill the revocation set
+        // that every instance holds in memory.
+        let replayed = store
+            .peek_once(OneTimeKind::AuthorizationCode, &spent_marker, now)
             .await
-            .map_err(server_error)?;
+            .map_err(server_error)?
+            .is_some();
+        if replayed {
+            store
+                .revoke(&format!("code:{code_hash}"), family_end)
+                .await
+                .map_err(server_error)?;
+        }
         return Err(invalid_grant(
             "the code is unknown, expired or already used",
         ));
     };
+    store
+        .put_once(
+            OneTimeKind::AuthorizationCode,
+            &spent_marker,
+            b"",
+            family_end,
+        )
+        .await
+        .map_err(server_error)?;
     let grant: CodeGrant = serde_json::from_slice(&bytes).map_err(server_error)?;
     if grant.client_id != client.id {
         return Err(invalid_grant("the code was issued to another client"));
