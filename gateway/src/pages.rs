@@ -8,6 +8,10 @@ pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 pub fn error(status: u16) -> String {
     let (id, en) = match status {
         400 => ("Permintaan tidak valid.", "Bad request."),
+        403 => (
+            "Permintaan ditolak: kirim dari halaman aplikasi ini.",
+            "Refused: send it from this application's own page.",
+        ),
         404 => ("Halaman tidak ditemukan.", "Page not found."),
         502 => (
             "Layanan tujuan tidak dapat dihubungi.",

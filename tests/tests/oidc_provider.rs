@@ -881,7 +881,10 @@ async fn unknown_codes_revoke_nothing() {
                 ],
             )
             .await;
-        assert_eq!((status, error["error"].as_str()), (400, Some("invalid_grant")));
+        assert_eq!(
+            (status, error["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
     }
     op.assert_code_reuse_refused(std::time::Duration::ZERO)
         .await;
@@ -890,7 +893,11 @@ async fn unknown_codes_revoke_nothing() {
     let store = gerbang_idp::store::SledStore::open(&op.gw.dir.path().join("store")).unwrap();
     let (revoked, _) = store.revocations_since(0).await.unwrap();
     let subjects: Vec<&str> = revoked.iter().map(|(s, _)| s.as_str()).collect();
-    assert_eq!(subjects.len(), 1, "only the replayed code's family: {subjects:?}");
+    assert_eq!(
+        subjects.len(),
+        1,
+        "only the replayed code's family: {subjects:?}"
+    );
     assert!(subjects[0].starts_with("code:"), "{subjects:?}");
 }
 
@@ -1394,6 +1401,37 @@ async fn oidcc_rp_initiated_logout_no_id_token_hint() {
 async fn oidcc_rp_initiated_logout_no_params() {
     let (op, outcome) = logout_outcome(|_| vec![]).await;
     assert_eq!(outcome, LogoutOutcome::page(200, true));
+    assert_confirmation_ends_the_session(&op, "").await;
+}
+
+/// A hint that is ours but names another session (an earlier login's ID token, or another
+/// user's) does not end this one without asking: the link may come from anywhere (issue 16,
+/// item 8). A confirmation posted from another site is refused.
+#[tokio::test]
+async fn a_hint_for_another_session_only_asks() {
+    let op = Op::start().await;
+    let client = op.client().await;
+    let old_hint = op.hint(&client).await;
+    op.logout(vec![("id_token_hint", old_hint.clone())]).await;
+    assert!(!op.still_logged_in(&client).await, "its own hint ended it");
+    op.log_in_tokens(&client).await;
+    let asked = op.logout(vec![("id_token_hint", old_hint)]).await;
+    assert_eq!(asked.status(), 200);
+    assert!(asked.text().await.unwrap().contains("method=\"post\""));
+    assert!(op.still_logged_in(&client).await, "an old hint only asks");
+    let cross_site = op
+        .browser
+        .post(format!("{}/logout", op.issuer))
+        .header("origin", "https://evil.test")
+        .form(&[("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert!(
+        op.still_logged_in(&client).await,
+        "a cross-site post is refused"
+    );
     assert_confirmation_ends_the_session(&op, "").await;
 }
 

@@ -136,8 +136,22 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
         "berusaha",
         "still logged in"
     );
+    // A post from another site's page is refused (cross-site logout, issue 16, item 8).
+    let cross_site = browser
+        .post(format!("{app2}/_gerbang/logout"))
+        .header("origin", "https://evil.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert_eq!(
+        whoami(follow(&browser, &format!("{app2}/whoami")).await).await["app"],
+        "berusaha",
+        "still logged in"
+    );
     let out = browser
         .post(format!("{app2}/_gerbang/logout"))
+        .header("origin", &app2)
         .send()
         .await
         .unwrap();

@@ -155,11 +155,15 @@ impl Auth {
         response
     }
 
-    /// `/_gerbang/logout`: GET asks for confirmation; POST ends the gateway session and the
-    /// provider session it came from, which ends every other app's session too.
-    pub async fn logout(&self, req: &RequestHeader, confirmed: bool) -> Response {
+    /// `/_gerbang/logout`: GET asks for confirmation; POST from the app host's own page
+    /// (`origin`) ends the gateway session and the provider session it came from, which ends
+    /// every other app's session too.
+    pub async fn logout(&self, req: &RequestHeader, confirmed: bool, origin: &str) -> Response {
         if !confirmed {
             return Response::page(200, pages::logout_confirm(LOGOUT_PATH));
+        }
+        if !gerbang_idp::web::posted_from(&req.headers, origin) {
+            return Response::page(403, pages::error(403));
         }
         let mut response = Response::redirect(303, "/".into());
         response

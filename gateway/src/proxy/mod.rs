@@ -88,9 +88,10 @@ enum Decision {
     Callback {
         origin: String,
     },
-    /// `/_gerbang/logout`; `confirmed` for a POST.
+    /// `/_gerbang/logout`; `confirmed` for a POST, which must come from `origin`'s own page.
     Logout {
         confirmed: bool,
+        origin: String,
     },
 }
 
@@ -222,6 +223,7 @@ impl Gateway {
                 auth::LOGOUT_PATH => {
                     return Decision::Logout {
                         confirmed: req.method == http::Method::POST,
+                        origin: format!("https://{host}{}", self.public_port),
                     }
                 }
                 // Forward-auth is off (`server.forward_auth`): the path is still the gateway's.
@@ -540,8 +542,10 @@ impl ProxyHttp for Gateway {
             Decision::Callback { origin } => {
                 self.auth.callback(session.req_header(), &origin).await
             }
-            Decision::Logout { confirmed } => {
-                self.auth.logout(session.req_header(), confirmed).await
+            Decision::Logout { confirmed, origin } => {
+                self.auth
+                    .logout(session.req_header(), confirmed, &origin)
+                    .await
             }
         };
         respond(session, response, &ctx.request_id).await?;

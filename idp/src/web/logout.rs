@@ -1,9 +1,11 @@
 //! RP-initiated logout (OIDC RP-Initiated Logout 1.0) at `/logout`.
 //!
-//! A GET without a valid `id_token_hint` only asks (a link elsewhere cannot log anyone out); a
-//! valid hint or the confirmation POST ends the session. `post_logout_redirect_uri` is followed
-//! only when it is registered, exactly, for the client the hint (or `client_id`) names, and
-//! `state` goes back with it.
+//! A GET ends the session without asking only when its `id_token_hint` is ours and names the
+//! browser's own session (its `sub`, and its `sid` when present): a link elsewhere, even one
+//! carrying another user's or an old ID token, only asks. The confirmation is a POST from the
+//! provider's own page (its `Origin` is checked). `post_logout_redirect_uri` is followed only
+//! when it is registered, exactly, for the client the hint (or `client_id`) names, and `state`
+//! goes back with it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use axum::Form;
 use serde_json::Value;
 
 use super::i18n::Lang;
-use super::{client_address, header_str, pages, redirect};
+use super::{client_address, forbidden, header_str, pages, redirect, same_origin};
 use crate::protocol::jwt;
 use crate::provider::Provider;
 use crate::{logout, session};
@@ -33,19 +35,41 @@ pub async fn post(
     headers: HeaderMap,
     Form(params): Form<HashMap<String, String>>,
 ) -> Response {
+    if !same_origin(&p, &headers) {
+        let lang = Lang::choose(None, header_str(&headers, header::ACCEPT_LANGUAGE));
+        return forbidden(&p, lang);
+    }
     let confirmed = params.get("confirm").is_some_and(|c| c == "yes");
     end_session(&p, &headers, &params, confirmed).await
 }
 
-/// The client an ID token hint was issued to, if the hint is ours and untampered.
-fn hinted_client(p: &Provider, hint: &str) -> Option<String> {
+/// What an ID token hint says, if it is ours and untampered (expired hints are accepted, as
+/// the specification allows: a user may log out long after logging in).
+struct Hint {
+    client: String,
+    sub: String,
+    sid: Option<String>,
+}
+
+fn read_hint(p: &Provider, hint: &str) -> Option<Hint> {
     let claims: Value = jwt::verify(&p.keys.current(), hint).ok()?;
     (claims["iss"] == p.issuer.as_str()).then_some(())?;
-    match &claims["aud"] {
+    let client = match &claims["aud"] {
         Value::String(a) => Some(a.clone()),
         Value::Array(a) => a.first().and_then(|v| v.as_str()).map(str::to_string),
         _ => None,
-    }
+    }?;
+    Some(Hint {
+        client,
+        sub: claims["sub"].as_str()?.to_string(),
+        sid: claims["sid"].as_str().map(str::to_string),
+    })
+}
+
+/// Whether a hint names the browser's current session: same user, and the same provider
+/// session when the hint says which.
+fn names_session(hint: &Hint, session: &crate::store::Session) -> bool {
+    hint.sub == session.user_id && hint.sid.as_ref().is_none_or(|sid| *sid == session.id_hash)
 }
 
 async fn end_session(
@@ -59,8 +83,8 @@ async fn end_session(
         header_str(headers, header::ACCEPT_LANGUAGE),
     );
     let hint = params.get("id_token_hint").filter(|h| !h.is_empty());
-    let hinted = hint.and_then(|h| hinted_client(p, h));
-    if hint.is_some() && hinted.is_none() {
+    let read = hint.and_then(|h| read_hint(p, h));
+    if hint.is_some() && read.is_none() {
         return (
             StatusCode::BAD_REQUEST,
             Html(pages::error(
@@ -71,7 +95,17 @@ async fn end_session(
         )
             .into_response();
     }
-    if hinted.is_none() && !confirmed {
+    let value = header_str(headers, header::COOKIE).and_then(session::from_cookie_header);
+    let current = match value {
+        Some(value) => p.store.session(&session::hash(value)).await.ok().flatten(),
+        None => None,
+    };
+    let hint_is_this_session = read
+        .as_ref()
+        .zip(current.as_ref())
+        .is_some_and(|(hint, current)| names_session(hint, current));
+    let hinted = read.map(|h| h.client);
+    if !hint_is_this_session && !confirmed {
         let keep: Vec<(String, String)> = params
             .iter()
             .filter(|(k, _)| {
@@ -80,6 +114,7 @@ async fn end_session(
                     "state",
                     "client_id",
                     "ui_locales",
+                    "id_token_hint",
                 ]
                 .contains(&k.as_str())
             })
@@ -87,17 +122,14 @@ async fn end_session(
             .collect();
         return Html(pages::logout_confirm(lang, &keep)).into_response();
     }
-    let value = header_str(headers, header::COOKIE).and_then(session::from_cookie_header);
-    if let Some(value) = value {
-        if let Ok(Some(current)) = p.store.session(&session::hash(value)).await {
-            logout::end_session(
-                p,
-                &current.id_hash,
-                &current.user_id,
-                Some(&client_address(headers)),
-            )
-            .await;
-        }
+    if let Some(current) = current {
+        logout::end_session(
+            p,
+            &current.id_hash,
+            &current.user_id,
+            Some(&client_address(headers)),
+        )
+        .await;
     }
     let client_id = hinted.or_else(|| params.get("client_id").cloned());
     let target = params.get("post_logout_redirect_uri").filter(|uri| {

@@ -264,6 +264,14 @@ fn redirect(location: &str) -> Response {
 
 /// A form post must come from the provider's own pages (CSRF defence beside SameSite cookies).
 fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {
+    posted_from(headers, &p.issuer)
+}
+
+/// Whether a browser's form post came from a page of `origin` (`https://host[:port]`): its
+/// `Origin`, or with `Origin: null` its Fetch Metadata. A post without `Origin` is not a modern
+/// browser's cross-site post, and passes (SameSite cookies stand). The provider's forms and the
+/// gateway's logout use it alike.
+pub fn posted_from(headers: &HeaderMap, origin: &str) -> bool {
     match header_str(headers, header::ORIGIN) {
         // Not a browser, or an old one: SameSite cookies and the forms' own tokens stand.
         None => true,
@@ -272,6 +280,6 @@ fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {
         Some("null") => {
             headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin")
         }
-        Some(origin) => origin == p.issuer,
+        Some(sent) => sent == origin,
     }
 }
