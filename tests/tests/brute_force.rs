@@ -89,3 +89,40 @@ async fn one_address_is_limited_per_minute_others_are_not() {
         "another address is not affected"
     );
 }
+
+/// Long names cannot fill the disk (issue 16, item 6): a form body over the provider's limit is
+/// refused before it is read, and names under it are counted under a key of fixed size, so
+/// failures with different long names do not grow the store by their length.
+#[tokio::test]
+async fn long_names_are_refused_or_counted_in_a_few_bytes() {
+    let mut gw = gerbang("attempts_per_address_per_minute = 1000").await;
+    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let huge = "x".repeat(1024 * 1024);
+    let refused = browser::submit_login(&browser, &provider, &huge, "salah", None).await;
+    assert_eq!(refused.status(), 413);
+    for n in 0..5 {
+        let long = format!("{n}{}", "y".repeat(20_000));
+        assert_eq!(attempt(&gw, "198.51.100.1", &long, "salah").await, 200);
+    }
+    gw.stop();
+    // What the store holds of those names: nothing of their length.
+    let store = gw.dir.path().join("store");
+    let mut longest_run = 0usize;
+    let mut stack = vec![store];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(entry.path());
+            } else if let Ok(bytes) = std::fs::read(entry.path()) {
+                let mut run = 0;
+                for b in bytes {
+                    run = if b == b'y' { run + 1 } else { 0 };
+                    longest_run = longest_run.max(run);
+                }
+            }
+        }
+    }
+    assert!(longest_run < 100, "a typed name reached the store ({longest_run} bytes of it)");
+}

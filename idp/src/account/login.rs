@@ -13,12 +13,18 @@ use crate::store::{CounterStore, OneTimeKind, OneTimeStore, StoreResult, Timesta
 const FAILURE_WINDOW: Duration = Duration::from_secs(24 * 3600);
 const ADDRESS_WINDOW: Duration = Duration::from_secs(60);
 
-/// The counter key of an account: its id when it exists, else the folded name typed, so
-/// unknown names are limited the same way (and answer the same).
+/// The counter key of an account: its id when it exists, else a digest of the folded name
+/// typed, so unknown names are limited the same way (and answer the same) and a name of any
+/// length takes the same few bytes in the store.
 pub fn account_key(user_id: Option<&str>, typed: &str) -> String {
+    use sha2::Digest;
     match user_id {
         Some(id) => format!("login:account:{id}"),
-        None => format!("login:name:{}", typed.trim().to_lowercase()),
+        None => {
+            let digest = sha2::Sha256::digest(typed.trim().to_lowercase().as_bytes());
+            let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            format!("login:name:{hex}")
+        }
     }
 }
 
@@ -83,6 +89,16 @@ pub async fn record_success(store: &dyn CounterStore, key: &str) -> StoreResult<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_names_take_a_bounded_key_whatever_their_length() {
+        let long = "x".repeat(1_000_000);
+        let key = account_key(None, &long);
+        assert_eq!(key.len(), "login:name:".len() + 32);
+        assert_eq!(account_key(None, " Budi "), account_key(None, "budi"));
+        assert_ne!(account_key(None, "budi"), account_key(None, "badu"));
+        assert_eq!(account_key(Some("u1"), &long), "login:account:u1");
+    }
 
     #[test]
     fn back_off_doubles_up_to_the_cap() {

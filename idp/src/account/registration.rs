@@ -13,6 +13,9 @@ use super::nik::{self, NikProblem};
 use super::phone::{self, PhoneProblem};
 use crate::store::Identity;
 
+/// The longest a free-text field (place of birth, issuing office) may be, in characters.
+pub const FREE_TEXT_MAX: usize = 100;
+
 /// The minimum age for a KTP (and so for registering with one).
 pub const KTP_MINIMUM_AGE: u32 = 17;
 
@@ -116,6 +119,8 @@ pub enum Problem {
     UnknownCountry,
     /// Letters and digits only, 5 to 20 of them.
     PassportNumber,
+    /// Longer than [`FREE_TEXT_MAX`] characters.
+    TooLong,
     ExpiryBeforeIssue,
     Expired,
     IssuedBeforeBirth,
@@ -230,8 +235,9 @@ pub fn validate(
             ] {
                 match value.trim() {
                     "" => fail(field, Problem::Required),
+                    v if v.chars().count() > FREE_TEXT_MAX => fail(field, Problem::TooLong),
                     v => {
-                        attributes.insert(key.into(), v.chars().take(100).collect());
+                        attributes.insert(key.into(), v.into());
                     }
                 }
             }
@@ -378,6 +384,22 @@ mod tests {
             Ok(_) => vec![],
             Err(errors) => errors.into_iter().map(|e| (e.field, e.problem)).collect(),
         }
+    }
+
+    #[test]
+    fn free_text_is_refused_when_too_long_never_cut() {
+        let long = "Kantor Imigrasi ".repeat(7);
+        let form = RegistrationForm {
+            passport_office: long.clone(),
+            birth_place: "a".repeat(FREE_TEXT_MAX),
+            ..passport()
+        };
+        assert_eq!(
+            problems(form),
+            [(Field::PassportOffice, Problem::TooLong)],
+            "{} characters",
+            long.chars().count()
+        );
     }
 
     #[test]

@@ -255,6 +255,10 @@ pub fn problem(lang: Lang, problem: Problem) -> &'static str {
             "Paspor ini sudah tidak berlaku.",
             "This passport has expired.",
         ),
+        TooLong => (
+            "Terlalu panjang: paling banyak 100 karakter.",
+            "Too long: 100 characters at most.",
+        ),
         IssuedBeforeBirth => (
             "Tanggal pengeluaran sebelum tanggal lahir.",
             "The date of issue is before the date of birth.",

@@ -26,6 +26,9 @@ use crate::provider::Provider;
 use crate::store::Timestamp;
 pub use i18n::Lang;
 
+/// The most a request body to the provider may hold.
+pub const FORM_BODY_LIMIT: usize = 32 * 1024;
+
 /// The provider's routes, served under the issuer's host.
 pub fn router(provider: Arc<Provider>) -> Router {
     Router::new()
@@ -83,6 +86,9 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/captcha/{token}/audio", get(login::captcha_audio))
         .route("/static/gerbang.css", get(stylesheet))
         .fallback(not_found)
+        // The largest form (registration) is a few KiB: a bigger body is refused before it is
+        // read, so no field can be megabytes long.
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::from_fn(remember_language))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(provider)
