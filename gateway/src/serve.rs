@@ -122,6 +122,9 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
         revocations,
         cookie_key,
         session_lifetime: config.session.absolute_timeout.as_secs(),
+        activity: crate::proxy::session::Activity {
+            idle_timeout: config.session.idle_timeout.as_secs(),
+        },
         verified: Default::default(),
         sessions: Default::default(),
     });

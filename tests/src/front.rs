@@ -72,7 +72,7 @@ impl Front {
              \x20   sso:\n      rule: \"Host(`sso.test`)\"\n      service: gerbang\n      tls: {{}}\n\
              \x20   gerbang-paths:\n      rule: \"Host(`perizinan.test`) && PathPrefix(`/_gerbang/`)\"\n      service: gerbang\n      tls: {{}}\n\
              \x20   app:\n      rule: \"Host(`perizinan.test`)\"\n      service: app\n      middlewares: [gerbang]\n      tls: {{}}\n\
-             \x20 middlewares:\n    gerbang:\n      forwardAuth:\n        address: \"https://localhost:{gerbang}/_gerbang/auth\"\n        tls:\n          ca: \"{ca}\"\n        authResponseHeaders: [\"X-Gerbang-User\"]\n\
+             \x20 middlewares:\n    gerbang:\n      forwardAuth:\n        address: \"https://localhost:{gerbang}/_gerbang/auth\"\n        tls:\n          ca: \"{ca}\"\n        authResponseHeaders: [\"X-Gerbang-User\"]\n        addAuthCookiesToResponse: [\"__Host-gerbang-session\"]\n\
              \x20 services:\n    gerbang:\n      loadBalancer:\n        serversTransport: gerbang\n        servers:\n          - url: \"https://localhost:{gerbang}\"\n\
              \x20   app:\n      loadBalancer:\n        servers:\n          - url: \"http://{app}\"\n\
              \x20 serversTransports:\n    gerbang:\n      rootCAs: [\"{ca}\"]\n\

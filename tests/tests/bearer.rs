@@ -44,7 +44,13 @@ async fn bearer_tokens_of_the_routes_clients_are_accepted_and_revocable() {
     let ok = call(token.clone()).await;
     assert_eq!(ok.status(), 200);
     let seen: Value = ok.json().await.unwrap();
-    assert_eq!(seen["headers"]["x-gerbang-subject"][0], "machine");
+    // A client acting for itself is a client, never a user (issue 16, item 11).
+    assert_eq!(
+        seen["headers"]["x-gerbang-client"],
+        serde_json::json!(["machine"])
+    );
+    assert!(seen["headers"].get("x-gerbang-user").is_none(), "{seen}");
+    assert!(seen["headers"].get("x-gerbang-subject").is_none(), "{seen}");
     assert!(
         seen["headers"].get("authorization").is_some(),
         "the token itself still reaches the API"

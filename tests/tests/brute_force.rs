@@ -124,5 +124,8 @@ async fn long_names_are_refused_or_counted_in_a_few_bytes() {
             }
         }
     }
-    assert!(longest_run < 100, "a typed name reached the store ({longest_run} bytes of it)");
+    assert!(
+        longest_run < 100,
+        "a typed name reached the store ({longest_run} bytes of it)"
+    );
 }

@@ -155,6 +155,7 @@ async fn nginx_auth_request_lets_sessions_in_and_sends_strangers_to_log_in() {
             "  server {{\n    listen {front} ssl;\n    server_name sso.test;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n    location / {{\n      {to_gerbang}\n    }}\n  }}\n\
              server {{\n    listen {front} ssl;\n    server_name perizinan.test;\n    ssl_certificate {cert};\n    ssl_certificate_key {key};\n\
              location / {{\n      auth_request /_gerbang/auth;\n      auth_request_set $gerbang_user $upstream_http_x_gerbang_user;\n      \
+             auth_request_set $gerbang_cookie $upstream_http_set_cookie;\n      add_header Set-Cookie $gerbang_cookie;\n      \
              proxy_set_header X-Gerbang-User $gerbang_user;\n      error_page 401 = @login;\n      proxy_pass http://{app};\n    }}\n\
              location = /_gerbang/auth {{\n      internal;\n      {to_gerbang}\n      proxy_set_header X-Original-URI $request_uri;\n      \
              proxy_pass_request_body off;\n      proxy_set_header Content-Length \"\";\n    }}\n\

@@ -223,3 +223,63 @@ async fn a_forged_or_foreign_session_cookie_gets_nowhere() {
     assert_eq!(response.status(), 400);
     assert!(response.headers().get("set-cookie").is_none());
 }
+
+/// The gateway session ends after the idle timeout like the provider's (issue 16, item 3): a
+/// browser that keeps using the app stays in (its cookie is sealed again with a newer time
+/// every quarter of the timeout), one left alone for longer than the timeout is sent to log in.
+#[tokio::test]
+async fn an_idle_gateway_session_ends_and_an_active_one_goes_on() {
+    let app = App::start("perizinan").await;
+    let gw = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        extra: format!(
+            "[captcha]\ntest_answer = \"{}\"\n\n[session]\nidle_timeout_mins = 1\n",
+            browser::CAPTCHA_TEST_ANSWER
+        ),
+        users: vec![(USER.into(), PASSWORD.into())],
+        ..Spec::http(route("perizinan", app.addr))
+    })
+    .await;
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let app_url = gw.url("perizinan.test", "/whoami");
+    let hosts = ["perizinan.test", Gerbang::PROVIDER_HOST];
+    let (active, idle) = (gw.client(&hosts), gw.client(&hosts));
+    for browser in [&active, &idle] {
+        let response = browser::log_in_to_app(browser, &app_url, &provider, USER, PASSWORD).await;
+        assert_eq!(response.status(), 302);
+        assert_eq!(
+            whoami(browser.get(&app_url).send().await.unwrap()).await["app"],
+            "perizinan"
+        );
+    }
+    let started = Instant::now();
+    let mut refreshed = 0;
+    while started.elapsed() < Duration::from_secs(75) {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let response = active.get(&app_url).send().await.unwrap();
+        refreshed += response.headers().get_all("set-cookie").iter().count();
+        assert_eq!(
+            whoami(response).await["app"],
+            "perizinan",
+            "active after {:?}",
+            started.elapsed()
+        );
+    }
+    assert!(
+        refreshed >= 2,
+        "the cookie was sealed again {refreshed} times"
+    );
+    let response = idle
+        .get(&app_url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        302,
+        "75 s idle with a one-minute timeout"
+    );
+    assert!(location(&response).unwrap().starts_with(&provider));
+}

@@ -18,7 +18,7 @@ use super::bearer::{self, VerifiedTokens};
 use super::callback::RelyingParty;
 use super::login::{pending_cookie_name, read_pending, safe_return_path};
 use super::remembered::Remembered;
-use super::session::{self, Identity, Revocations};
+use super::session::{self, Activity, Identity, Revocations};
 use super::{header_str, Response};
 use crate::pages;
 
@@ -34,6 +34,8 @@ pub struct Auth {
     pub revocations: Arc<Revocations>,
     pub cookie_key: Key,
     pub session_lifetime: u64,
+    /// The idle timeout of browser sessions.
+    pub activity: Activity,
     /// Bearer tokens whose signature already verified.
     pub verified: VerifiedTokens,
     /// Session cookies already opened.
@@ -67,7 +69,21 @@ impl Auth {
         let identity = self.sessions.get_or_check(raw, now, |raw| {
             session::open_identity(raw, &self.cookie_key)
         })?;
-        session::is_live(&identity, &self.revocations, now).then_some(identity)
+        session::is_live(&identity, &self.revocations, self.activity, now).then_some(identity)
+    }
+
+    /// The `Set-Cookie` that records a browser session's activity, when its cookie's record is
+    /// more than [`Activity::granularity`] old (once a minute at most per session).
+    pub fn activity_cookie(&self, identity: &Identity) -> Option<String> {
+        let now = now();
+        if identity.machine
+            || identity.client.is_some()
+            || !self.activity.needs_refresh(identity, now)
+        {
+            return None;
+        }
+        let remaining = identity.expires_at.saturating_sub(now);
+        session::cookie_for(&identity.seen(now), &self.cookie_key, remaining)
     }
 
     /// The identity of an API call with `Authorization: Bearer <access token>` from one of the

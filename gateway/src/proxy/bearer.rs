@@ -24,6 +24,7 @@ impl Verified {
     pub fn new(claims: AccessClaims) -> Verified {
         let identity = Identity {
             client: Some(claims.client_id.clone()),
+            seen_at: None,
             machine: claims.is_machine(),
             sid: claims.jti.clone(),
             username: claims.sub.clone(),

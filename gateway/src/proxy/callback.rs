@@ -130,6 +130,7 @@ impl RelyingParty {
                 .auth_time()
                 .map_or(now, |t| t.timestamp().max(0) as u64),
             expires_at: now + lifetime_secs,
+            seen_at: Some(now),
             headers: Default::default(),
         })
     }

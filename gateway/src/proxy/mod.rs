@@ -74,6 +74,8 @@ pub struct RequestCtx {
     rewritten_path: Option<String>,
     request_id: String,
     identity: Option<Arc<session::Identity>>,
+    /// The session cookie sealed again with this request's time (see `session::Activity`).
+    activity_cookie: Option<String>,
     connect_attempts: usize,
     started: Instant,
     /// When the first upstream was chosen (for the upstream latency histogram).
@@ -252,6 +254,7 @@ impl Gateway {
                 .or_else(|| self.auth.bearer(req, route))
             {
                 Some(identity) => {
+                    ctx.activity_cookie = self.auth.activity_cookie(&identity);
                     ctx.identity = Some(identity);
                     Decision::Proxy
                 }
@@ -344,6 +347,12 @@ impl Gateway {
                 headers: headers
                     .into_iter()
                     .map(|(name, value)| (name, String::from_utf8_lossy(value.as_bytes()).into()))
+                    // The proxy hands it to the browser (docs/forward-auth.md).
+                    .chain(
+                        self.auth
+                            .activity_cookie(&identity)
+                            .map(|c| ("set-cookie", c)),
+                    )
                     .collect(),
                 body: Bytes::new(),
             }),
@@ -515,6 +524,7 @@ impl ProxyHttp for Gateway {
             rewritten_path: None,
             request_id: new_request_id(),
             identity: None,
+            activity_cookie: None,
             connect_attempts: 0,
             started: Instant::now(),
             upstream_started: None,
@@ -621,6 +631,9 @@ impl ProxyHttp for Gateway {
             response.insert_header(hsts, HSTS)?;
         }
         response.insert_header(headers::X_REQUEST_ID, ctx.request_id.as_str())?;
+        if let Some(cookie) = ctx.activity_cookie.take() {
+            response.append_header(http::header::SET_COOKIE, cookie)?;
+        }
         Ok(())
     }
 

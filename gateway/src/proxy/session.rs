@@ -29,6 +29,12 @@ pub struct Identity {
     pub provider_session: Option<String>,
     pub auth_time: u64,
     pub expires_at: u64,
+    /// When the session was last seen active, to within [`Activity::granularity`]: the cookie
+    /// is sealed again with a newer time as the user goes on (no store write), so every
+    /// instance enforces the idle timeout from the cookie alone. Absent in cookies made before
+    /// it existed: their `auth_time` stands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_at: Option<u64>,
     /// The OAuth client a bearer token was issued to (none for a browser session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
@@ -136,10 +142,56 @@ pub fn open_identity(raw: &str, key: &Key) -> Option<Identity> {
     serde_json::from_str(&open_raw(raw, COOKIE, key)?).ok()
 }
 
-/// Whether a session still lets requests through at `now`: not expired, nor revoked (itself,
-/// its provider session or its user).
-pub fn is_live(identity: &Identity, revocations: &Revocations, now: u64) -> bool {
-    identity.expires_at > now && !revocations.ends(identity)
+/// How a browser session's idleness is kept: the idle timeout, and how stale the recorded last
+/// activity may grow before the cookie is sealed again.
+#[derive(Debug, Clone, Copy)]
+pub struct Activity {
+    pub idle_timeout: u64,
+}
+
+impl Activity {
+    /// A minute, or a quarter of the idle timeout when that is shorter: a session ends between
+    /// `idle_timeout - granularity` and `idle_timeout` after its last request.
+    pub fn granularity(self) -> u64 {
+        (self.idle_timeout / 4).clamp(1, 60)
+    }
+
+    /// Whether the session has been idle too long at `now`.
+    pub fn is_idle(self, identity: &Identity, now: u64) -> bool {
+        now.saturating_sub(identity.last_active()) > self.idle_timeout
+    }
+
+    /// Whether the cookie should be sealed again with `now` as its last activity.
+    pub fn needs_refresh(self, identity: &Identity, now: u64) -> bool {
+        now.saturating_sub(identity.last_active()) >= self.granularity()
+    }
+}
+
+impl Identity {
+    /// When the session was last seen active.
+    pub fn last_active(&self) -> u64 {
+        self.seen_at.unwrap_or(self.auth_time)
+    }
+
+    /// The same session, seen active at `now` (its headers are made again when asked).
+    pub fn seen(&self, now: u64) -> Identity {
+        Identity {
+            seen_at: Some(now),
+            headers: OnceLock::new(),
+            ..self.clone()
+        }
+    }
+}
+
+/// Whether a session still lets requests through at `now`: not expired, not idle too long, nor
+/// revoked (itself, its provider session or its user).
+pub fn is_live(
+    identity: &Identity,
+    revocations: &Revocations,
+    activity: Activity,
+    now: u64,
+) -> bool {
+    identity.expires_at > now && !activity.is_idle(identity, now) && !revocations.ends(identity)
 }
 
 impl super::remembered::Expiring for Identity {
@@ -232,6 +284,7 @@ mod tests {
             provider_session: Some("p1".into()),
             auth_time: 10,
             expires_at: 100,
+            seen_at: None,
             client: None,
             machine: false,
             headers: OnceLock::new(),
@@ -252,10 +305,36 @@ mod tests {
         assert_eq!(open_identity("garbage", &key), None);
         assert_eq!(raw_cookie("a=b; c=d", COOKIE), None);
         let revocations = Revocations::default();
-        assert!(is_live(&identity(), &revocations, 50));
-        assert!(!is_live(&identity(), &revocations, 100), "expired");
+        let activity = Activity { idle_timeout: 60 };
+        assert!(is_live(&identity(), &revocations, activity, 50));
+        assert!(
+            !is_live(&identity(), &revocations, activity, 100),
+            "expired"
+        );
         revocations.add([("session:p1".to_string(), 200)], 50);
-        assert!(!is_live(&identity(), &revocations, 50), "revoked");
+        assert!(!is_live(&identity(), &revocations, activity, 50), "revoked");
+    }
+
+    #[test]
+    fn idle_sessions_end_and_active_ones_are_sealed_again_coarsely() {
+        let activity = Activity { idle_timeout: 120 };
+        assert_eq!(activity.granularity(), 30);
+        assert_eq!(Activity { idle_timeout: 3600 }.granularity(), 60);
+        assert_eq!(Activity { idle_timeout: 2 }.granularity(), 1);
+        let fresh = identity().seen(1_000);
+        assert!(!activity.needs_refresh(&fresh, 1_029));
+        assert!(activity.needs_refresh(&fresh, 1_030));
+        assert!(!activity.is_idle(&fresh, 1_120));
+        assert!(
+            activity.is_idle(&fresh, 1_121),
+            "130 s idle with a 2-minute timeout"
+        );
+        let old_cookie = identity();
+        assert_eq!(old_cookie.last_active(), old_cookie.auth_time);
+        let key = Key::generate();
+        let sealed = cookie_for(&fresh, &key, 90).unwrap();
+        let raw = sealed.split(';').next().unwrap().split_once('=').unwrap().1;
+        assert_eq!(open_identity(raw, &key).unwrap().seen_at, Some(1_000));
     }
 
     #[test]
