@@ -311,6 +311,9 @@ pub struct Route {
     pub policy: Policy,
     pub forward: Forward,
     pub health_check: Duration,
+    /// How long the upstream may take to accept a request's bytes or to send the next bytes
+    /// of its answer before the client gets 504.
+    pub upstream_timeout: Duration,
     /// Clients whose access tokens this route accepts as `Authorization: Bearer` (API calls).
     pub api_clients: Vec<String>,
     /// Whether `path_prefix` matches only in its own case (default: any ASCII case).

@@ -172,6 +172,7 @@ pub(crate) struct RawRoute {
     pub forward: Vec<S<String>>,
     pub upstream_tls: Option<S<RawUpstreamTls>>,
     pub health_check_secs: Option<S<i64>>,
+    pub upstream_timeout_secs: Option<S<i64>>,
     #[serde(default)]
     pub api_clients: Vec<S<String>>,
     pub title: Option<String>,

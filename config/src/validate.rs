@@ -791,6 +791,12 @@ impl<'a> Checker<'a> {
                 strip_headers.push(name.to_ascii_lowercase().replace('_', "-"));
             }
         }
+        let upstream_timeout = self.int_in(
+            r.upstream_timeout_secs.as_ref(),
+            &key("upstream_timeout_secs"),
+            1..=3600,
+            60,
+        )?;
         let upstream_tls = r.upstream_tls.as_ref().map(|t| UpstreamTls {
             sni: t.get_ref().sni.get_ref().clone(),
             verify: t.get_ref().verify,
@@ -810,6 +816,7 @@ impl<'a> Checker<'a> {
             policy: policy?,
             forward,
             health_check: Duration::from_secs(health as u64),
+            upstream_timeout: Duration::from_secs(upstream_timeout as u64),
             api_clients: r.api_clients.iter().map(|c| c.get_ref().clone()).collect(),
             case_sensitive: r.case_sensitive,
             strip_headers,

@@ -17,6 +17,10 @@ pub fn error(status: u16) -> String {
             "Layanan tujuan tidak dapat dihubungi.",
             "The service behind this page cannot be reached.",
         ),
+        504 => (
+            "Layanan tujuan tidak menjawab tepat waktu. Silakan coba lagi.",
+            "The service behind this page did not answer in time. Please try again.",
+        ),
         _ => (
             "Terjadi kesalahan pada Gerbang.",
             "Something went wrong in the gateway.",

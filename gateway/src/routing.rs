@@ -52,6 +52,7 @@ impl Routing {
             tls: None,
             targets: vec![provider_address.to_string()],
             health_check: None,
+            timeout: Duration::from_secs(300),
             counters: metrics.counters_for(PROVIDER_ROUTE),
         });
         table.insert(
@@ -87,6 +88,7 @@ impl Routing {
                 tls: route.upstream_tls.clone(),
                 targets: route.upstreams.clone(),
                 health_check: Some(route.health_check),
+                timeout: route.upstream_timeout,
                 counters: metrics.counters_for(&route.name),
             });
             table.insert(

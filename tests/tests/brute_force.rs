@@ -129,3 +129,22 @@ async fn long_names_are_refused_or_counted_in_a_few_bytes() {
         "a typed name reached the store ({longest_run} bytes of it)"
     );
 }
+
+/// IPv6 clients are limited by their /64: a host that takes a new address for every attempt
+/// is still one client (issue 16, item 11).
+#[tokio::test]
+async fn an_ipv6_network_is_one_client_for_the_per_address_limit() {
+    let gw = gerbang("attempts_per_address_per_minute = 3").await;
+    let mut statuses = Vec::new();
+    for n in 1..=5 {
+        // A new name each time: the account back-off stays out of it.
+        let name = format!("orang{n}");
+        statuses.push(attempt(&gw, &format!("2001:db8:7:9::{n:x}"), &name, "salah").await);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    assert_eq!(
+        attempt(&gw, "2001:db8:7:a::1", "orang9", "salah").await,
+        200,
+        "the next /64 is another client"
+    );
+}

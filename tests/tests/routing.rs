@@ -244,3 +244,66 @@ async fn websocket_and_streaming_pass_through() {
         (0..5).map(|i| format!("chunk {i}\n")).collect::<String>()
     );
 }
+
+/// A dead upstream (502) and a slow one (504) get the gateway's own answer, not Pingora's bare
+/// one: the bilingual page for a browser or JSON for an API client, with `X-Request-Id` and the
+/// security headers (issue 17, item 5).
+#[tokio::test]
+async fn upstream_failures_get_the_gateways_own_answer() {
+    let slow = App::start("slow").await;
+    let dead = {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap()
+    };
+    let routes = format!(
+        "[[route]]\nname = \"dead\"\nhost = \"dead.test\"\nupstreams = [\"{dead}\"]\npolicy = \"public\"\n\n\
+         [[route]]\nname = \"slow\"\nhost = \"slow.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\nupstream_timeout_secs = 1\n",
+        slow.addr
+    );
+    let gw = Gerbang::start(Spec::http(routes)).await;
+    let c = gw.client(&["dead.test", "slow.test"]);
+    for (url, status, id, en, error) in [
+        (
+            gw.url("dead.test", "/x"),
+            502,
+            "Layanan tujuan tidak dapat dihubungi.",
+            "cannot be reached",
+            "bad_gateway",
+        ),
+        (
+            gw.url("slow.test", "/slow?ms=3000"),
+            504,
+            "tidak menjawab tepat waktu",
+            "did not answer in time",
+            "gateway_timeout",
+        ),
+    ] {
+        let page = c
+            .get(&url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), status, "{url}");
+        let headers = page.headers().clone();
+        assert_eq!(headers["x-request-id"].len(), 32, "{url}");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert!(headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"));
+        assert!(headers.get("server").is_none(), "{headers:?}");
+        let text = page.text().await.unwrap();
+        assert!(text.contains(id) && text.contains(en), "{text}");
+        let api = c
+            .get(&url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), status);
+        assert!(api.headers().contains_key("x-request-id"));
+        let body: Value = api.json().await.unwrap();
+        assert_eq!(body["error"], error);
+    }
+}

@@ -343,3 +343,21 @@ async fn an_upstream_cannot_set_the_gateways_cookies() {
     let set: Vec<&str> = response.headers_named("set-cookie");
     assert_eq!(set, ["app=1; Path=/", "theme=dark; Path=/"], "{response:?}");
 }
+
+/// A request head that does not parse is answered by the gateway's own 400, not Pingora's
+/// bare one (`Server: Pingora`, no security headers) (issue 16, item 11).
+#[tokio::test]
+async fn a_malformed_request_gets_the_gateways_own_400() {
+    let (gw, _public, _admin) = two_policies().await;
+    for malformed in [
+        "GET /whoami HTTP/1.1\r\nHost: c.test\r\nNo colon here\r\n\r\n",
+        "GET /whoami HTTP/1.1\r\nHost: c.test\r\nBad Name: x\r\n\r\n",
+    ] {
+        let response = raw_request(gw.http.unwrap(), malformed).await;
+        assert_eq!(response.status, 400, "{response:?}");
+        assert_eq!(response.header("server"), None, "{response:?}");
+        assert_eq!(response.header("x-request-id").map(str::len), Some(32));
+        assert_eq!(response.header("x-frame-options"), Some("DENY"));
+        assert!(response.body.contains("Bad request."), "{response:?}");
+    }
+}

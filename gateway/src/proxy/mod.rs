@@ -49,6 +49,8 @@ pub struct Upstream {
     pub targets: Vec<String>,
     /// How often the addresses are checked (`None`: never, the provider's own route).
     pub health_check: Option<Duration>,
+    /// How long the upstream may be silent while a request or its answer is under way.
+    pub timeout: Duration,
     /// The route's request counters.
     pub counters: Arc<RouteCounters>,
 }
@@ -118,6 +120,28 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Bytes::new(),
+        }
+    }
+
+    /// An error the gateway answers itself: the bilingual page for a browser, JSON for an API
+    /// client.
+    pub fn failure(status: u16, html: bool) -> Self {
+        if html {
+            return Response::page(status, pages::error(status));
+        }
+        let error = match status {
+            400 => "bad_request",
+            403 => "forbidden",
+            404 => "not_found",
+            502 => "bad_gateway",
+            503 => "unavailable",
+            504 => "gateway_timeout",
+            _ => "server_error",
+        };
+        Response {
+            status,
+            headers: vec![("content-type", "application/json".into())],
+            body: Bytes::from(format!(r#"{{"error":"{error}"}}"#)),
         }
     }
 
@@ -470,6 +494,25 @@ impl Gateway {
     }
 }
 
+/// The status a failed request is answered with (Pingora's own mapping, with timeouts as 504);
+/// 0 when the client's connection is gone and nothing can be sent.
+fn failure_status(e: &Error) -> u16 {
+    match (e.etype(), e.esource()) {
+        (ErrorType::HTTPStatus(code), _) => *code,
+        (
+            ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout,
+            ErrorSource::Upstream,
+        ) => 504,
+        (_, ErrorSource::Upstream) => 502,
+        (
+            ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed,
+            ErrorSource::Downstream,
+        ) => 0,
+        (_, ErrorSource::Downstream) => 400,
+        (_, ErrorSource::Internal | ErrorSource::Unset) => 500,
+    }
+}
+
 /// Removes the `Set-Cookie` fields of an upstream's response that would set the gateway's own
 /// cookies on the app's host (see `headers::sets_gateway_cookie`); the others stay, in order.
 fn strip_gateway_cookies(response: &mut ResponseHeader) -> Result<()> {
@@ -496,15 +539,22 @@ fn strip_gateway_cookies(response: &mut ResponseHeader) -> Result<()> {
     Ok(())
 }
 
-async fn respond(session: &mut Session, response: Response, request_id: &str) -> Result<()> {
+/// The head of an answer the gateway writes itself (pages, redirects, errors): its headers, length, `no-store`, the
+/// request id and the security headers.
+fn answer_header(response: &Response, request_id: &str, tls: bool) -> Result<ResponseHeader> {
     let mut header = ResponseHeader::build(response.status, Some(response.headers.len() + 4))?;
-    for (name, value) in response.headers {
-        header.append_header(name, value)?;
+    for (name, value) in &response.headers {
+        header.append_header(*name, value.as_str())?;
     }
     header.insert_header("content-length", response.body.len().to_string())?;
     header.insert_header("cache-control", "no-store")?;
     header.insert_header("x-request-id", request_id)?;
-    pages::security_headers(&mut header, is_tls(session))?;
+    pages::security_headers(&mut header, tls)?;
+    Ok(header)
+}
+
+async fn respond(session: &mut Session, response: Response, request_id: &str) -> Result<()> {
+    let header = answer_header(&response, request_id, is_tls(session))?;
     session
         .write_response_header(Box::new(header), false)
         .await?;
@@ -582,6 +632,8 @@ impl ProxyHttp for Gateway {
         ctx.upstream_started.get_or_insert_with(Instant::now);
         let mut peer = HttpPeer::new(backend.addr, tls, sni);
         peer.options.connection_timeout = Some(Duration::from_secs(3));
+        peer.options.read_timeout = Some(route.timeout);
+        peer.options.write_timeout = Some(route.timeout);
         if let Some(t) = &route.tls {
             peer.options.verify_cert = t.verify;
             peer.options.verify_hostname = t.verify;
@@ -606,6 +658,44 @@ impl ProxyHttp for Gateway {
             e.set_retry(true);
         }
         e
+    }
+
+    /// A request head that does not parse gets the gateway's own 400 (not Pingora's bare one).
+    async fn malformed_request(&self, session: &mut pingora::protocols::http::ServerSession) {
+        let response = Response::page(400, pages::error(400));
+        let tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
+        let header = answer_header(&response, &new_request_id(), tls);
+        match header {
+            Ok(header) => {
+                if let Err(e) = session.write_error_response(header, response.body).await {
+                    tracing::debug!(error = %e, "cannot answer a malformed request");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot build the 400 answer"),
+        }
+    }
+
+    /// A request that could not be proxied (the upstream refused, closed or timed out) gets the
+    /// gateway's own answer: its page or JSON, `X-Request-Id` and the security headers.
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        ctx: &mut RequestCtx,
+    ) -> pingora::proxy::FailToProxy {
+        let status = failure_status(e);
+        if status > 0 {
+            let html = wants_html(session.req_header());
+            session.set_keepalive(None);
+            if let Err(e) = respond(session, Response::failure(status, html), &ctx.request_id).await
+            {
+                tracing::debug!(error = %e, "cannot send the error answer");
+            }
+        }
+        pingora::proxy::FailToProxy {
+            error_code: status,
+            can_reuse_downstream: false,
+        }
     }
 
     async fn upstream_request_filter(

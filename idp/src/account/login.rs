@@ -37,6 +37,22 @@ pub fn lock_duration(policy: &Login, failures: u64) -> Option<Duration> {
     Some(Duration::from_secs(secs.min(policy.backoff_cap.as_secs())))
 }
 
+/// The client a per-address limit counts: an IPv4 address itself, an IPv6 address by its /64
+/// (one subscriber's network: a host there can take any of 2^64 addresses, so counting them
+/// one by one would be no limit at all).
+pub fn address_bucket(address: &str) -> std::borrow::Cow<'_, str> {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]).into()
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or(address.into(), |v4| v4.to_string().into()),
+        _ => address.into(),
+    }
+}
+
 /// Counts an attempt from `address`; true when it is over the limit.
 pub async fn address_over_limit(
     store: &dyn CounterStore,
@@ -45,7 +61,11 @@ pub async fn address_over_limit(
     now: Timestamp,
 ) -> StoreResult<bool> {
     Ok(store
-        .hit(&format!("login:address:{address}"), ADDRESS_WINDOW, now)
+        .hit(
+            &format!("login:address:{}", address_bucket(address)),
+            ADDRESS_WINDOW,
+            now,
+        )
         .await?
         > policy.attempts_per_address_per_minute)
 }
@@ -98,6 +118,22 @@ mod tests {
         assert_eq!(account_key(None, " Budi "), account_key(None, "budi"));
         assert_ne!(account_key(None, "budi"), account_key(None, "badu"));
         assert_eq!(account_key(Some("u1"), &long), "login:account:u1");
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        assert_eq!(address_bucket("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_bucket("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            address_bucket("2001:db8:1:2::7")
+        );
+        assert_ne!(
+            address_bucket("2001:db8:1:3::1"),
+            address_bucket("2001:db8:1:2::1")
+        );
+        assert_eq!(address_bucket("198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_bucket("::ffff:198.51.100.7"), "198.51.100.7");
+        assert_eq!(address_bucket("unknown"), "unknown");
     }
 
     #[test]

@@ -352,12 +352,8 @@ where
                         "Fail to proxy: {e}, downstream session type: {}",
                         downstream_session.session_type()
                     );
-                    downstream_session
-                        .respond_error(400)
-                        .await
-                        .unwrap_or_else(|e| {
-                            error!("failed to send error response to downstream: {e}");
-                        });
+                    // Gerbang patch: the application writes the answer (`malformed_request`).
+                    self.inner.malformed_request(&mut downstream_session).await;
                 } else {
                     // otherwise the connection must be broken, no need to send anything
                     error!(

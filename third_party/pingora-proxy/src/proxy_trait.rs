@@ -620,6 +620,15 @@ pub trait ProxyHttp {
         e
     }
 
+    /// Gerbang patch: answers a request whose head could not be parsed (no `Session` exists
+    /// yet). The default is Pingora's bare 400; an application may answer with its own page and
+    /// headers instead.
+    async fn malformed_request(&self, session: &mut HttpSession) {
+        session.respond_error(400).await.unwrap_or_else(|e| {
+            error!("failed to send error response to downstream: {e}");
+        });
+    }
+
     /// This filter is called when the request encounters a fatal error.
     ///
     /// Users may write an error response to the downstream if the downstream is still writable.
