@@ -41,6 +41,8 @@ pub struct Provider {
     pub captchas: Captchas,
     /// Seals pending authorization requests while the user logs in.
     pub requests: Sealer,
+    /// Seals the cookie of a device that logged in before (see `account::login`).
+    pub devices: Sealer,
     /// The gateway's own client secret, shared with the gateway in this process.
     pub gateway_secret: String,
     /// Counters for Prometheus (route ids: 0 the provider, then the routes in order).
@@ -97,6 +99,7 @@ impl Provider {
             clients: ArcSwap::from_pointee(clients),
             captchas,
             requests: Sealer::new(&request_key, "authorization-request")?,
+            devices: Sealer::new(&request_key, "known-device")?,
             gateway_secret,
             metrics,
             mail_queued: Arc::new(tokio::sync::Notify::new()),

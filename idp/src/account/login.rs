@@ -1,7 +1,17 @@
 //! Brute-force limits for logins: per account, whatever spelling of it was typed (user name or
 //! e-mail resolve to the same account), with an exponential back-off after repeated failures,
-//! and per client address. Locks are records that expire, so an attacker cannot lock an
-//! account forever; a success resets the count.
+//! and per client address. Locks are records that expire.
+//!
+//! A lock must not become a way to keep the owner out (one wrong password per lock period from
+//! anywhere would): failures are counted and locked per *origin* of the attempt, as Kanidm's
+//! soft lock and Keycloak's temporary lockout do. A device that logged in to the account before
+//! (it holds a sealed device cookie naming the account) has its own count, which no one else's
+//! failures touch. An unknown device is counted by its address (IPv6 by /64), so an attacker
+//! locks only the addresses they use, with a back-off that grows there; and all unknown devices
+//! together share a count with [`UNKNOWN_DEVICES_FACTOR`] times the threshold, which bounds a
+//! guessing attack spread over many addresses. The price: during such an attack the owner on a
+//! new device waits for the shared lock to run out, while on a device they used before they
+//! get in at once (docs/architecture.md, "Login").
 
 use std::time::Duration;
 
@@ -25,6 +35,48 @@ pub fn account_key(user_id: Option<&str>, typed: &str) -> String {
             let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
             format!("login:name:{hex}")
         }
+    }
+}
+
+/// All unknown devices of an account together may fail this many times the per-origin threshold
+/// before they are locked too.
+pub const UNKNOWN_DEVICES_FACTOR: u64 = 10;
+
+/// Where a login attempt comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin<'a> {
+    /// A device that logged in to this account before: its id, from its device cookie.
+    KnownDevice(&'a str),
+    /// Any other device, at this client address.
+    Address(&'a str),
+}
+
+/// The counters an attempt is checked against and counted under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockKeys {
+    /// The origin's own count.
+    own: String,
+    /// The count all unknown devices of the account share (none for a known device).
+    unknown_devices: Option<String>,
+}
+
+impl LockKeys {
+    /// The keys of an attempt on `account` (see [`account_key`]) from `origin`.
+    pub fn new(account: &str, origin: Origin<'_>) -> LockKeys {
+        match origin {
+            Origin::KnownDevice(device) => LockKeys {
+                own: format!("{account}:device:{device}"),
+                unknown_devices: None,
+            },
+            Origin::Address(address) => LockKeys {
+                own: format!("{account}:from:{}", address_bucket(address)),
+                unknown_devices: Some(format!("{account}:unknown-devices")),
+            },
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.own.as_str()).chain(self.unknown_devices.as_deref())
     }
 }
 
@@ -70,40 +122,64 @@ pub async fn address_over_limit(
         > policy.attempts_per_address_per_minute)
 }
 
-pub async fn account_locked(
+/// Whether an attempt with these keys is locked out: its origin's own lock, or for an unknown
+/// device the lock all unknown devices share.
+pub async fn locked(
     store: &dyn OneTimeStore,
-    key: &str,
+    keys: &LockKeys,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    Ok(store
-        .peek_once(OneTimeKind::LoginLock, key, now)
-        .await?
-        .is_some())
+    for key in keys.all() {
+        if store
+            .peek_once(OneTimeKind::LoginLock, key, now)
+            .await?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
-/// Counts a failure and locks the account when the policy says so.
+/// Counts a failure under each key and locks what the policy says: the origin at its
+/// threshold, all unknown devices at [`UNKNOWN_DEVICES_FACTOR`] times it.
 pub async fn record_failure<S: CounterStore + OneTimeStore + ?Sized>(
     store: &S,
     policy: &Login,
-    key: &str,
+    keys: &LockKeys,
     now: Timestamp,
 ) -> StoreResult<()> {
-    let failures = store.hit(key, FAILURE_WINDOW, now).await?;
-    if let Some(lock) = lock_duration(policy, failures) {
-        store
-            .put_once(
-                OneTimeKind::LoginLock,
-                key,
-                b"",
-                now + lock.as_secs().max(1),
-            )
-            .await?;
+    let shared = Login {
+        max_failures: policy.max_failures.saturating_mul(UNKNOWN_DEVICES_FACTOR),
+        ..*policy
+    };
+    let counted = [
+        (Some(keys.own.as_str()), policy),
+        (keys.unknown_devices.as_deref(), &shared),
+    ];
+    for (key, policy) in counted {
+        let Some(key) = key else { continue };
+        let failures = store.hit(key, FAILURE_WINDOW, now).await?;
+        if let Some(lock) = lock_duration(policy, failures) {
+            store
+                .put_once(
+                    OneTimeKind::LoginLock,
+                    key,
+                    b"",
+                    now + lock.as_secs().max(1),
+                )
+                .await?;
+        }
     }
     Ok(())
 }
 
-pub async fn record_success(store: &dyn CounterStore, key: &str) -> StoreResult<()> {
-    store.reset(key).await
+/// A success clears the counts it was checked against.
+pub async fn record_success(store: &dyn CounterStore, keys: &LockKeys) -> StoreResult<()> {
+    for key in keys.all() {
+        store.reset(key).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -134,6 +210,24 @@ mod tests {
         assert_eq!(address_bucket("198.51.100.7"), "198.51.100.7");
         assert_eq!(address_bucket("::ffff:198.51.100.7"), "198.51.100.7");
         assert_eq!(address_bucket("unknown"), "unknown");
+    }
+
+    #[test]
+    fn a_known_device_has_its_own_count_and_unknown_ones_count_by_address() {
+        let account = account_key(Some("u1"), "budi");
+        let known = LockKeys::new(&account, Origin::KnownDevice("d1"));
+        assert_eq!(
+            known.all().collect::<Vec<_>>(),
+            ["login:account:u1:device:d1"]
+        );
+        let unknown = LockKeys::new(&account, Origin::Address("2001:db8:1:2::9"));
+        assert_eq!(
+            unknown.all().collect::<Vec<_>>(),
+            [
+                "login:account:u1:from:2001:db8:1:2::/64",
+                "login:account:u1:unknown-devices"
+            ]
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
-use super::{admit, field, lang, oidc, password, redirect, refused, unavailable, Refusal};
+use super::{admit, device, field, lang, oidc, password, redirect, refused, unavailable, Refusal};
 use crate::account::enrolment;
 use crate::account::login as limits;
 use crate::account::password::PasswordError;
@@ -128,7 +128,15 @@ pub async fn submit(
         Err(e) => return unavailable(&p, lang, e),
     };
     let account = limits::account_key(user.as_ref().map(|u| u.id.as_str()), username);
-    match limits::account_locked(store, &account, now).await {
+    let known_device = user
+        .as_ref()
+        .and_then(|u| device::known_to(&p, &headers, &u.id));
+    let origin = match &known_device {
+        Some(device) => limits::Origin::KnownDevice(device),
+        None => limits::Origin::Address(&address),
+    };
+    let lock_keys = limits::LockKeys::new(&account, origin);
+    match limits::locked(store, &lock_keys, now).await {
         Ok(false) => {}
         Ok(true) => {
             p.audit(
@@ -153,7 +161,7 @@ pub async fn submit(
         Err(e) => return unavailable(&p, lang, e),
     };
     let Some(user) = active.filter(|_| verified) else {
-        let _ = limits::record_failure(store, policy, &account, now).await;
+        let _ = limits::record_failure(store, policy, &lock_keys, now).await;
         p.audit(
             "login.failure",
             None,
@@ -164,12 +172,14 @@ pub async fn submit(
         .await;
         return again(Text::WrongCredentials, StatusCode::OK).await;
     };
-    let _ = limits::record_success(store, &account).await;
+    let _ = limits::record_success(store, &lock_keys).await;
     if user.must_change_password {
         if enrolment::temporary_password_expired(&user, now) {
             return again(Text::TemporaryExpired, StatusCode::OK).await;
         }
-        return password::ask_for_new(&p, lang, &user.id, sealed, None).await;
+        let mut response = password::ask_for_new(&p, lang, &user.id, sealed, None).await;
+        remember_device(&p, &mut response, &user.id, known_device);
+        return response;
     }
     p.audit(
         "login.success",
@@ -179,7 +189,16 @@ pub async fn submit(
         "password and captcha",
     )
     .await;
-    logged_in(&p, lang, &user, sealed, now).await
+    let mut response = logged_in(&p, lang, &user, sealed, now).await;
+    remember_device(&p, &mut response, &user.id, known_device);
+    response
+}
+
+/// Makes the browser a known device of the account whose password it just gave.
+fn remember_device(p: &Provider, response: &mut Response, user_id: &str, known: Option<String>) {
+    if let Ok(cookie) = header::HeaderValue::from_str(&device::cookie(p, user_id, known)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
 }
 
 /// A fresh provider session for `user` (never one the browser brought), then back to the

@@ -4,6 +4,7 @@
 mod account;
 mod address;
 mod cors;
+mod device;
 mod home;
 mod i18n;
 mod login;
