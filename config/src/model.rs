@@ -117,6 +117,8 @@ pub struct Server {
     pub upgrade_socket: Option<PathBuf>,
     /// The proxy in front that asks `/_gerbang/auth` (forward-auth); `None`: the endpoint is off.
     pub forward_auth: Option<FrontProxy>,
+    /// How long a client may take to send a whole request head before it is disconnected.
+    pub request_head_timeout: Duration,
 }
 
 /// A proxy that asks Gerbang whether each request may pass. Each sends the original request's

@@ -66,6 +66,7 @@ pub(crate) struct RawServer {
     pub internal: Option<S<String>>,
     pub upgrade_socket: Option<S<String>>,
     pub forward_auth: Option<S<String>>,
+    pub request_head_timeout_secs: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

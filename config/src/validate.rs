@@ -179,6 +179,12 @@ impl<'a> Checker<'a> {
             .internal
             .as_ref()
             .and_then(|a| self.listen_addr(a, "server.internal"));
+        let head_timeout = self.int_in(
+            s.request_head_timeout_secs.as_ref(),
+            "server.request_head_timeout_secs",
+            1..=3600,
+            60,
+        )?;
         let forward_auth = s.forward_auth.as_ref().and_then(|f| {
             let proxy = match f.get_ref().as_str() {
                 "nginx" => FrontProxy::Nginx,
@@ -219,6 +225,7 @@ impl<'a> Checker<'a> {
             internal,
             upgrade_socket: s.upgrade_socket.as_ref().map(|p| self.path(p.get_ref())),
             forward_auth,
+            request_head_timeout: Duration::from_secs(head_timeout as u64),
         })
     }
 

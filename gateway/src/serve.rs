@@ -356,6 +356,7 @@ impl GatewayParts<'_> {
             auth: Arc::clone(&self.auth),
             trusted_proxies: self.config.server.trusted_proxies.clone(),
             forward_auth: self.config.server.forward_auth,
+            request_head_timeout: self.config.server.request_head_timeout,
             redirect_to_https,
         }
     }

@@ -361,3 +361,63 @@ async fn a_malformed_request_gets_the_gateways_own_400() {
         assert!(response.body.contains("Bad request."), "{response:?}");
     }
 }
+
+/// A client that trickles its request head (slowloris) is disconnected once
+/// `request_head_timeout_secs` has run out, however steadily it sends (issue 16, item 10).
+#[tokio::test]
+async fn a_trickled_request_head_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let public = App::start("public").await;
+    let routes = format!(
+        "[[route]]\nname = \"public\"\nhost = \"c.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+        public.addr
+    );
+    let gw = Gerbang::start(Spec {
+        server_extra: "request_head_timeout_secs = 2\n".into(),
+        ..Spec::http(routes)
+    })
+    .await;
+    let head = get(
+        "/whoami",
+        "X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+    );
+    let mut stream = tokio::net::TcpStream::connect(gw.http.unwrap())
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    // A byte every 200 ms: the whole head would take over 20 s.
+    let mut sent = 0;
+    for byte in head.bytes() {
+        if stream.write_all(&[byte]).await.is_err() {
+            break;
+        }
+        sent += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if started.elapsed() > std::time::Duration::from_secs(15) {
+            break;
+        }
+    }
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(
+        sent < head.len(),
+        "the whole head went through ({sent} bytes)"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "still connected after {:?}",
+        started.elapsed()
+    );
+    assert!(read.is_ok(), "the connection was not closed");
+    // A request sent at once is served as always.
+    assert_eq!(
+        raw_request(gw.http.unwrap(), &get("/whoami", ""))
+            .await
+            .status,
+        200
+    );
+}

@@ -65,6 +65,8 @@ pub struct Gateway {
     pub trusted_proxies: Vec<IpAddr>,
     /// The proxy in front that asks `/_gerbang/auth`, if any.
     pub forward_auth: Option<gerbang_config::FrontProxy>,
+    /// How long a client may take to send a whole request head.
+    pub request_head_timeout: Duration,
     /// Set on the plain HTTP listener when HTTPS is on too: every request is sent there.
     pub redirect_to_https: bool,
 }
@@ -658,6 +660,10 @@ impl ProxyHttp for Gateway {
             e.set_retry(true);
         }
         e
+    }
+
+    fn request_head_timeout(&self) -> Option<Duration> {
+        Some(self.request_head_timeout)
     }
 
     /// A request head that does not parse gets the gateway's own 400 (not Pingora's bare one).

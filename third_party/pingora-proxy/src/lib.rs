@@ -329,11 +329,23 @@ where
     {
         // phase 1 read request header
 
+        // Gerbang patch: the whole head within `request_head_timeout`, if set.
+        let head_deadline = async {
+            match self.inner.request_head_timeout() {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
         let res = tokio::select! {
             biased; // biased select is cheaper, and we don't want to drop already buffered requests
             res = downstream_session.read_request() => { res }
             _ = self.await_shutdown() => {
                 // service shutting down, dropping the connection to stop more req from coming in
+                return None;
+            }
+            _ = head_deadline => {
+                debug!("the request head did not arrive in time: closing the connection");
+                downstream_session.shutdown().await;
                 return None;
             }
         };

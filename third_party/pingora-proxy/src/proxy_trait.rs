@@ -620,6 +620,14 @@ pub trait ProxyHttp {
         e
     }
 
+    /// Gerbang patch: how long a client may take to send a whole request head (request line and
+    /// headers), counted from when the proxy starts waiting for it; `None` (the default): as
+    /// long as the connection's own timeouts allow. A client that trickles its head a byte at a
+    /// time (slowloris) is disconnected when it runs out, as nginx's `client_header_timeout`.
+    fn request_head_timeout(&self) -> Option<Duration> {
+        None
+    }
+
     /// Gerbang patch: answers a request whose head could not be parsed (no `Session` exists
     /// yet). The default is Pingora's bare 400; an application may answer with its own page and
     /// headers instead.
