@@ -8,8 +8,11 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use gerbang_config::Config;
-use gerbang_idp::account::enrolment;
 use gerbang_idp::account::password::{check_policy, Passwords};
+use gerbang_idp::account::registration::Problem;
+use gerbang_idp::account::{
+    email as email_rules, enrolment, nik as nik_rules, phone as phone_rules,
+};
 use gerbang_idp::keys::{rotate, SigningAlg};
 use gerbang_idp::provider::{now, Provider};
 use gerbang_idp::store::{AuditEvent, Identity, NewUser, SharedStore, UniqueKey, User, UserStatus};
@@ -126,14 +129,15 @@ fn read_password(input: &str) -> Result<String, AdminError> {
 /// Users as a table: user name, e-mail, status, id.
 fn user_table(users: &[User]) -> String {
     let mut lines = vec![format!(
-        "{:<20} {:<32} {:<9} {}",
-        "USER NAME", "E-MAIL", "STATUS", "ID"
+        "{:<20} {:<32} {:<16} {:<9} {}",
+        "USER NAME", "E-MAIL", "PHONE", "STATUS", "ID"
     )];
     for u in users {
         lines.push(format!(
-            "{:<20} {:<32} {:<9} {}",
+            "{:<20} {:<32} {:<16} {:<9} {}",
             u.username,
             u.email,
+            u.phone,
             format!("{:?}", u.status).to_lowercase(),
             u.id
         ));
@@ -358,11 +362,26 @@ async fn run_users(
             passport,
             country,
         } => {
+            // The registration's own rules and messages: a NIK, an e-mail or a phone number an
+            // operator types is checked and stored as one a user types.
+            let refused = |flag: &str, problem: Problem| {
+                AdminError::Input(format!(
+                    "--{flag}: {}",
+                    gerbang_idp::web::problem(gerbang_idp::web::Lang::En, problem)
+                ))
+            };
+            let email =
+                email_rules::normalise(&email).map_err(|p| refused("email", Problem::Email(p)))?;
+            let phone = phone_rules::normalise_international(&phone)
+                .map_err(|p| refused("phone", Problem::Phone(p)))?;
             let identity = match (nik, passport, country) {
-                (Some(nik), _, _) if nik.len() == 16 && nik.bytes().all(|b| b.is_ascii_digit()) => {
-                    Identity::Ktp { nik }
+                (Some(nik), _, _) => {
+                    nik_rules::check(nik.trim(), None)
+                        .map_err(|p| refused("nik", Problem::Nik(p)))?;
+                    Identity::Ktp {
+                        nik: nik.trim().to_string(),
+                    }
                 }
-                (Some(_), _, _) => return Err(AdminError::Input("a NIK is 16 digits".into())),
                 (None, Some(number), Some(country)) => Identity::Passport { number, country },
                 _ => {
                     return Err(AdminError::Input(

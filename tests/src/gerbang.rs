@@ -436,7 +436,7 @@ fn add_user(config: &Path, username: &str, password: &str, n: usize) {
             "--name",
             &format!("Pengguna {username}"),
         ])
-        .args(["--nik", &format!("3171014101{n:06}")])
+        .args(["--nik", &format!("317101410100{:04}", n + 1)])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

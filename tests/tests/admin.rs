@@ -87,6 +87,52 @@ async fn users_keys_and_audit_from_the_shell() {
         PASSWORD,
     );
     assert!(!ok && err.contains("taken"), "{err}");
+    // What an operator types is checked by the registration's rules, with its messages, and
+    // stored in the same form (issue 17, item 4).
+    let add = |nik: &'static str, phone: &'static str| {
+        gw.admin(
+            &[
+                "users",
+                "add",
+                "--username",
+                "dewi",
+                "--email",
+                " Dewi@Example.TEST ",
+                "--phone",
+                phone,
+                "--name",
+                "Dewi",
+                "--nik",
+                nik,
+            ],
+            PASSWORD,
+        )
+    };
+    let (ok, _, err) = add("9971015008990004", "+6281300000002");
+    assert!(!ok, "no province 99");
+    assert!(
+        err.contains("--nik: The first two digits of the NIK are no province code."),
+        "{err}"
+    );
+    let (ok, _, err) = add("3171013213990004", "+6281300000002");
+    assert!(!ok, "day 32, month 13");
+    assert!(
+        err.contains("--nik: Digits 7 to 12 of the NIK are no birth date."),
+        "{err}"
+    );
+    let (ok, _, err) = add("3171015008990004", "0812 3456 789");
+    assert!(!ok && err.contains("--phone: "), "{err}");
+    let (ok, out, err) = add("3171015008990004", "+62 812-3456-789");
+    assert!(ok, "{out}{err}");
+    let (_, found, _) = gw.admin(&["users", "search", "dewi"], "");
+    assert!(
+        found.contains("dewi@example.test"),
+        "the e-mail is stored normal: {found}"
+    );
+    assert!(
+        found.contains("+628123456789"),
+        "the phone is stored in E.164: {found}"
+    );
     let (ok, out, _) = gw.admin(&["users", "disable", "budi@example.test"], "");
     assert!(ok && out.contains("disabled budi"), "{out}");
     let (_, list, _) = gw.admin(&["users", "list"], "");

@@ -63,6 +63,38 @@ fn reparses_without(rest: &str, id: country::Id) -> bool {
     phonenumber::parse(Some(id), rest).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
+/// The E.164 form of a number an operator typed in international form (`+62 812-3456-789`,
+/// `0062…`): the country comes from its code, and an Indonesian number must be a mobile one, as
+/// in the registration form.
+pub fn normalise_international(typed: &str) -> Result<String, PhoneProblem> {
+    let digits: String = typed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = match digits.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => digits,
+    };
+    let Some(national) = digits.strip_prefix('+') else {
+        return Err(if digits.is_empty() {
+            PhoneProblem::Missing
+        } else {
+            PhoneProblem::Country
+        });
+    };
+    if national.is_empty() || !national.chars().all(|c| c.is_ascii_digit()) {
+        return Err(PhoneProblem::NotDigits);
+    }
+    let number = phonenumber::parse(None, &digits).map_err(|_| PhoneProblem::Invalid)?;
+    if !phonenumber::is_valid(&number) {
+        return Err(PhoneProblem::Invalid);
+    }
+    if number.country().id() == Some(country::Id::ID) && !is_mobile(&number) {
+        return Err(PhoneProblem::NotMobile);
+    }
+    Ok(number.format().mode(Mode::E164).to_string())
+}
+
 fn is_mobile(number: &PhoneNumber) -> bool {
     matches!(
         number.number_type(&phonenumber::metadata::DATABASE),
@@ -73,6 +105,35 @@ fn is_mobile(number: &PhoneNumber) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_typed_in_international_form() {
+        assert_eq!(
+            normalise_international("+62 812-3456-789").as_deref(),
+            Ok("+628123456789")
+        );
+        assert_eq!(
+            normalise_international("0062 812 3456 789").as_deref(),
+            Ok("+628123456789")
+        );
+        assert_eq!(
+            normalise_international("08123456789"),
+            Err(PhoneProblem::Country),
+            "no country code"
+        );
+        assert_eq!(
+            normalise_international("+62 21 5555 1234"),
+            Err(PhoneProblem::NotMobile)
+        );
+        assert_eq!(
+            normalise_international("+62 12"),
+            Err(PhoneProblem::Invalid)
+        );
+        assert_eq!(
+            normalise_international("+62 812 abc"),
+            Err(PhoneProblem::NotDigits)
+        );
+    }
 
     #[test]
     fn phone_table() {

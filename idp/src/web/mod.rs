@@ -25,7 +25,7 @@ use axum::Router;
 use crate::account::login as limits;
 use crate::provider::Provider;
 use crate::store::Timestamp;
-pub use i18n::Lang;
+pub use i18n::{problem, Lang};
 
 /// The most a request body to the provider may hold.
 pub const FORM_BODY_LIMIT: usize = 32 * 1024;
