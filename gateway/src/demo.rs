@@ -13,15 +13,49 @@ use crate::serve::ExtraServices;
 
 pub const DEMO_CONFIG: &str = include_str!("../../config/demo.toml");
 
-/// The demo's configuration, with paths under `base`.
-pub fn config(base: &Path) -> Result<Config, GatewayError> {
+/// The loopback ports the demo listens on (gateway, internal listener, example apps).
+const DEMO_PORTS: [u16; 6] = [8080, 8443, 9464, 9101, 9102, 9103];
+
+/// The demo's configuration, with paths under `base` and every port moved up by
+/// `port_offset` (`gerbang demo --port-offset`, so a second demo or a test can run beside one).
+pub fn config(base: &Path, port_offset: u16) -> Result<Config, GatewayError> {
     let env = |name: &str| std::env::var(name).ok();
     Ok(Config::parse(
-        DEMO_CONFIG,
+        &shifted(DEMO_CONFIG, port_offset),
         Path::new("config/demo.toml"),
         base,
         &env,
     )?)
+}
+
+/// `text` with each of the demo's ports (written `:PORT` and not followed by a digit) moved up
+/// by `offset`; lines stay where they are, so problems still name the file's own lines.
+fn shifted(text: &str, offset: u16) -> String {
+    if offset == 0 {
+        return text.to_string();
+    }
+    let mut out = text.to_string();
+    for port in DEMO_PORTS {
+        let (from, to) = (
+            format!(":{port}"),
+            format!(":{}", port.saturating_add(offset)),
+        );
+        let mut rest = out.as_str();
+        let mut next = String::with_capacity(out.len());
+        while let Some(at) = rest.find(&from) {
+            let after = &rest[at + from.len()..];
+            next.push_str(&rest[..at]);
+            if after.starts_with(|c: char| c.is_ascii_digit()) {
+                next.push_str(&from);
+            } else {
+                next.push_str(&to);
+            }
+            rest = after;
+        }
+        next.push_str(rest);
+        out = next;
+    }
+    out
 }
 
 /// The example apps behind the demo's routes, each on its configured upstream address; those
@@ -170,4 +204,29 @@ pub fn banner(config: &Config, demo_password: Option<&str>) -> String {
     }
     out.push_str("Mail is written to ./data/outbox. Stop with Ctrl-C.\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_port_moves_and_nothing_else() {
+        let text = "https = \"127.0.0.1:8443\"\nissuer = \"https://sso.localhost:8443\"\nx = \"127.0.0.1:84430\"\nupstreams = [\"127.0.0.1:9102\"]\n";
+        assert_eq!(
+            shifted(text, 1000),
+            "https = \"127.0.0.1:9443\"\nissuer = \"https://sso.localhost:9443\"\nx = \"127.0.0.1:84430\"\nupstreams = [\"127.0.0.1:10102\"]\n"
+        );
+        assert_eq!(shifted(text, 0), text);
+        let config = config(Path::new("/tmp"), 10_000).unwrap();
+        assert_eq!(config.server.https.unwrap().port(), 18_443);
+        assert_eq!(
+            config.provider.issuer.as_str(),
+            "https://sso.localhost:18443/"
+        );
+        assert!(config
+            .routes
+            .iter()
+            .all(|r| r.upstreams.iter().all(|u| u.contains(":191"))));
+    }
 }

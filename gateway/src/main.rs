@@ -61,7 +61,12 @@ enum Command {
         command: ConfigCommand,
     },
     /// Run the demo: the gateway, the provider and three example apps on localhost, data in ./data.
-    Demo,
+    Demo {
+        /// Move every port of the demo up by this much (8443 becomes 8443 + N, ...), to run it
+        /// beside another.
+        #[arg(long, default_value_t = 0)]
+        port_offset: u16,
+    },
     #[command(flatten)]
     Admin(AdminCli),
     /// Bring a PostgreSQL store's tables to this version (servers can also do it at start).
@@ -183,8 +188,8 @@ fn main() -> ExitCode {
         Command::Migrate { config } => {
             administer(config, |config| Box::pin(store::migrate(config)))
         }
-        Command::Demo => {
-            let started = demo::config(std::path::Path::new(".")).and_then(|config| {
+        Command::Demo { port_offset } => {
+            let started = demo::config(std::path::Path::new("."), port_offset).and_then(|config| {
                 let apps = demo::example_apps(&config)?;
                 let password = demo::seed_user(&config)?;
                 eprintln!("{}", demo::banner(&config, password.as_deref()));

@@ -1,5 +1,6 @@
-//! The README's first command: `gerbang demo` on a fresh directory. It uses the demo's fixed
-//! ports (8080, 8443, 9101-9103), so this is the one test that does.
+//! The README's first command: `gerbang demo` on a fresh directory. The demo's ports (8080,
+//! 8443, 9464, 9101-9103) are moved up by `--port-offset`, to an offset where all of them are
+//! free, so the test runs beside a demo someone left running.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use gerbang_tests::browser::{self, hidden_field, location};
 use gerbang_tests::gerbang_binary;
 
-/// The demo process, killed however the test ends (it holds fixed ports).
+/// The demo process, killed however the test ends.
 struct Demo(std::process::Child);
 
 impl Drop for Demo {
@@ -21,12 +22,32 @@ impl Drop for Demo {
     }
 }
 
+/// An offset at which every demo port is free, below the kernel's ephemeral range.
+fn free_offset() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let seed = std::collections::hash_map::RandomState::new();
+    for attempt in 0u64..1000 {
+        let mut hasher = seed.build_hasher();
+        hasher.write_u64(attempt);
+        let offset = 10_000 + (hasher.finish() % 12_000) as u16;
+        let free = [8080u16, 8443, 9464, 9101, 9102, 9103]
+            .iter()
+            .all(|port| std::net::TcpListener::bind(("127.0.0.1", port + offset)).is_ok());
+        if free {
+            return offset;
+        }
+    }
+    panic!("no offset with every demo port free")
+}
+
 #[tokio::test]
 async fn the_demo_runs_on_a_fresh_directory() {
     let dir = tempfile::tempdir().unwrap();
+    let offset = free_offset();
+    let (https_port, http_port) = (8443 + offset, 8080 + offset);
     let mut demo = Demo(
         Command::new(gerbang_binary())
-            .arg("demo")
+            .args(["demo", "--port-offset", &offset.to_string()])
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -52,14 +73,14 @@ async fn the_demo_runs_on_a_fresh_directory() {
         }
     }
     assert!(
-        banner.contains("https://perizinan.localhost:8443/"),
+        banner.contains(&format!("https://perizinan.localhost:{https_port}/")),
         "{banner}"
     );
     assert!(
         banner.contains("Log in as user `demo` with password `"),
         "{banner}"
     );
-    let https: SocketAddr = "127.0.0.1:8443".parse().unwrap();
+    let https = SocketAddr::from(([127, 0, 0, 1], https_port));
     while tokio::net::TcpStream::connect(https).await.is_err() {
         if Instant::now() >= deadline || demo.0.try_wait().unwrap().is_some() {
             // Everything the demo said, to tell a slow start from a failed one.
@@ -92,7 +113,7 @@ async fn the_demo_runs_on_a_fresh_directory() {
     let client = builder.build().unwrap();
     // The public app answers; a protected one sends the browser to the provider's login page.
     let public: serde_json::Value = client
-        .get("https://localhost:8443/whoami")
+        .get(format!("https://localhost:{https_port}/whoami"))
         .send()
         .await
         .unwrap()
@@ -101,14 +122,14 @@ async fn the_demo_runs_on_a_fresh_directory() {
         .unwrap();
     assert_eq!(public["app"], "informasi");
     let protected = client
-        .get("https://perizinan.localhost:8443/")
+        .get(format!("https://perizinan.localhost:{https_port}/"))
         .header("accept", "text/html")
         .send()
         .await
         .unwrap();
     let authorize = location(&protected).unwrap();
     assert!(
-        authorize.starts_with("https://sso.localhost:8443/authorize?"),
+        authorize.starts_with(&format!("https://sso.localhost:{https_port}/authorize?")),
         "{authorize}"
     );
     let page = browser::follow(&client, &authorize)
@@ -122,36 +143,38 @@ async fn the_demo_runs_on_a_fresh_directory() {
     );
     let token = hidden_field(&page, "captcha_token").unwrap();
     let image = client
-        .get(format!("https://sso.localhost:8443/captcha/{token}/image"))
+        .get(format!(
+            "https://sso.localhost:{https_port}/captcha/{token}/image"
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(image.headers()["content-type"], "image/png");
     // Portal Berusaha is an OIDC client of the provider: it sends the browser there itself.
     let rp = client
-        .get("https://berusaha.localhost:8443/")
+        .get(format!("https://berusaha.localhost:{https_port}/"))
         .send()
         .await
         .unwrap();
     let to_provider = location(&rp).unwrap();
     assert!(
-        to_provider.starts_with("https://sso.localhost:8443/authorize?")
+        to_provider.starts_with(&format!("https://sso.localhost:{https_port}/authorize?"))
             && to_provider.contains("client_id=berusaha"),
         "{to_provider}"
     );
     // Plain HTTP redirects to HTTPS.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .resolve("localhost", "127.0.0.1:8080".parse().unwrap())
+        .resolve("localhost", SocketAddr::from(([127, 0, 0, 1], http_port)))
         .build()
         .unwrap();
     let redirect = http
-        .get("http://localhost:8080/whoami")
+        .get(format!("http://localhost:{http_port}/whoami"))
         .send()
         .await
         .unwrap();
     assert_eq!(
         location(&redirect).as_deref(),
-        Some("https://localhost:8443/whoami")
+        Some(format!("https://localhost:{https_port}/whoami").as_str())
     );
 }
