@@ -201,3 +201,47 @@ async fn the_owner_logs_in_while_an_attacker_keeps_failing() {
     attempt(&gw, "203.0.113.200", "budi", "tebakan").await;
     assert_eq!(login("192.0.2.50").await, 302, "again, during the attack");
 }
+
+/// A challenge is drawn once (a script cannot vote across many drawings of one word) and one
+/// address fetches a limited number of pictures and recordings a minute (issue 16, item 1).
+#[tokio::test]
+async fn captcha_media_is_drawn_once_and_fetched_within_limits() {
+    let gw = gerbang("").await;
+    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let page = browser
+        .get(format!("{provider}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = browser::hidden_field(&page, "captcha_token").unwrap();
+    let fetch = |what: &'static str| {
+        let url = format!("{provider}/captcha/{token}/{what}");
+        let browser = browser.clone();
+        async move {
+            let response = browser
+                .get(url)
+                .header("x-forwarded-for", "198.51.100.77")
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.bytes().await.unwrap())
+        }
+    };
+    let (status, first) = fetch("image").await;
+    assert_eq!(status, 200);
+    assert_eq!(fetch("image").await, (200, first), "the same drawing");
+    let (status, recording) = fetch("audio").await;
+    assert_eq!(status, 200);
+    for _ in 1..6 {
+        assert_eq!(fetch("audio").await, (200, recording.clone()));
+    }
+    assert_eq!(
+        fetch("audio").await.0,
+        429,
+        "the seventh recording in a minute"
+    );
+}

@@ -40,6 +40,42 @@ pub struct Captchas {
     /// Lifetime and test answer, replaced by a reload.
     settings: ArcSwap<gerbang_config::Captcha>,
     metrics: Arc<Metrics>,
+    /// Each challenge's picture and sound, drawn once: the crate draws its glyphs and noise at
+    /// random, so a script that could fetch many drawings of one word could vote across them.
+    media: std::sync::Mutex<std::collections::HashMap<String, Media>>,
+}
+
+/// Pictures one client address (IPv6: its /64) may fetch per minute: a person needs one per
+/// form, a few more when a picture is hard to read.
+pub const PICTURES_PER_MINUTE: u64 = 30;
+/// Recordings one client address may fetch per minute (each is over half a megabyte).
+pub const RECORDINGS_PER_MINUTE: u64 = 6;
+
+/// At most this many challenges' media are kept (a few MiB; the oldest go first).
+const MEDIA_KEPT: usize = 2048;
+
+/// What a challenge was drawn as.
+#[derive(Default)]
+struct Media {
+    expires_at: Timestamp,
+    png: Option<bytes::Bytes>,
+    wav: Option<bytes::Bytes>,
+}
+
+impl Media {
+    fn slot(&mut self, kind: Kind) -> &mut Option<bytes::Bytes> {
+        match kind {
+            Kind::Png => &mut self.png,
+            Kind::Wav => &mut self.wav,
+        }
+    }
+}
+
+/// Which drawing of a challenge.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Png,
+    Wav,
 }
 
 /// What a sealed token holds.
@@ -70,6 +106,7 @@ impl Captchas {
             store,
             settings: ArcSwap::from_pointee(settings.clone()),
             metrics,
+            media: Default::default(),
         })
     }
 
@@ -141,36 +178,80 @@ impl Captchas {
         Ok(!answer.is_empty() && normalise(answer) == sealed.word)
     }
 
-    /// The challenge's picture, while it is live.
-    pub fn png(&self, token: &str, now: Timestamp) -> Option<Vec<u8>> {
+    /// The challenge's picture, while it is live: the same one every time it is asked for.
+    pub fn png(&self, token: &str, now: Timestamp) -> Option<bytes::Bytes> {
         let sealed = self.open(token).filter(|s| s.expires_at > now)?;
-        // The crate panics on a word wider than its canvas; the word list avoids that, and a
-        // panic here would still only cost this picture, never the server.
-        let drawn = std::panic::catch_unwind(|| {
+        self.drawn(&sealed, Kind::Png, now, || draw_png(&sealed.word))
+    }
+
+    /// The challenge read out letter by letter, as one WAV: the same one every time.
+    pub fn wav(&self, token: &str, now: Timestamp) -> Option<bytes::Bytes> {
+        let sealed = self.open(token).filter(|s| s.expires_at > now)?;
+        self.drawn(&sealed, Kind::Wav, now, || {
             let mut image = captcha::Captcha::new();
             for letter in sealed.word.chars() {
                 image.set_chars(&[letter]).add_char();
             }
-            image
-                .apply_filter(captcha::filters::Noise::new(0.2))
-                .apply_filter(captcha::filters::Wave::new(2.0, 12.0))
-                .view(240, 80);
-            image.as_png()
-        });
-        drawn.unwrap_or_else(|_| {
-            tracing::error!("the captcha picture could not be drawn");
-            None
+            join_wavs(image.as_wav().into_iter().flatten())
         })
     }
 
-    /// The challenge read out letter by letter, as one WAV.
-    pub fn wav(&self, token: &str, now: Timestamp) -> Option<Vec<u8>> {
-        let sealed = self.open(token).filter(|s| s.expires_at > now)?;
-        let mut image = captcha::Captcha::new();
-        for letter in sealed.word.chars() {
-            image.set_chars(&[letter]).add_char();
+    /// Counts a fetch of a picture (or a recording, `audio`) by `address`; false when the
+    /// address is over its limit for the minute.
+    pub async fn admit_fetch(
+        &self,
+        address: &str,
+        audio: bool,
+        now: Timestamp,
+    ) -> Result<bool, CaptchaError> {
+        let (what, limit) = if audio {
+            ("audio", RECORDINGS_PER_MINUTE)
+        } else {
+            ("picture", PICTURES_PER_MINUTE)
+        };
+        let key = format!("captcha:{what}:{}", super::login::address_bucket(address));
+        let count = self
+            .store
+            .hit(&key, std::time::Duration::from_secs(60), now)
+            .await?;
+        Ok(count <= limit)
+    }
+
+    /// The kept drawing of a challenge, or a new one (then kept).
+    fn drawn(
+        &self,
+        sealed: &Sealed,
+        kind: Kind,
+        now: Timestamp,
+        draw: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Option<bytes::Bytes> {
+        if let Some(kept) = self
+            .media
+            .lock()
+            .ok()?
+            .get_mut(&sealed.id)
+            .and_then(|m| m.slot(kind).clone())
+        {
+            return Some(kept);
         }
-        join_wavs(image.as_wav().into_iter().flatten())
+        let fresh = bytes::Bytes::from(draw()?);
+        let mut media = self.media.lock().ok()?;
+        if media.len() >= MEDIA_KEPT && !media.contains_key(&sealed.id) {
+            media.retain(|_, m| m.expires_at > now);
+            if media.len() >= MEDIA_KEPT {
+                let oldest = media
+                    .iter()
+                    .min_by_key(|(_, m)| m.expires_at)
+                    .map(|(id, _)| id.clone());
+                oldest.map(|id| media.remove(&id));
+            }
+        }
+        let entry = media.entry(sealed.id.clone()).or_insert_with(|| Media {
+            expires_at: sealed.expires_at,
+            ..Media::default()
+        });
+        // Two first requests at once: the first drawing kept wins.
+        Some(entry.slot(kind).get_or_insert(fresh).clone())
     }
 
     fn seal(&self, s: &Sealed) -> Result<String, CaptchaError> {
@@ -192,6 +273,26 @@ impl Captchas {
 }
 
 use crate::token::hash;
+
+/// The picture of `word`. The crate panics on a word wider than its canvas; the word list avoids
+/// that, and a panic here would still only cost this picture, never the server.
+fn draw_png(word: &str) -> Option<Vec<u8>> {
+    let drawn = std::panic::catch_unwind(|| {
+        let mut image = captcha::Captcha::new();
+        for letter in word.chars() {
+            image.set_chars(&[letter]).add_char();
+        }
+        image
+            .apply_filter(captcha::filters::Noise::new(0.2))
+            .apply_filter(captcha::filters::Wave::new(2.0, 12.0))
+            .view(240, 80);
+        image.as_png()
+    });
+    drawn.unwrap_or_else(|_| {
+        tracing::error!("the captcha picture could not be drawn");
+        None
+    })
+}
 
 /// One WAV of the letters' WAVs, a short pause between them.
 fn join_wavs(parts: impl Iterator<Item = Vec<u8>>) -> Option<Vec<u8>> {
@@ -259,8 +360,14 @@ mod tests {
         let word = captchas.open(&token).unwrap().word;
         let png = captchas.png(&token, now).unwrap();
         assert_eq!(&png[1..4], b"PNG");
+        assert_eq!(
+            captchas.png(&token, now).unwrap(),
+            png,
+            "one drawing per challenge: no votes across drawings"
+        );
         let wav = captchas.wav(&token, now).unwrap();
         assert_eq!(&wav[..4], b"RIFF");
+        assert_eq!(captchas.wav(&token, now).unwrap(), wav);
         assert!(
             !word.is_empty() && !token.contains(&word),
             "the answer is sealed"

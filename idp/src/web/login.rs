@@ -11,7 +11,10 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
-use super::{admit, device, field, lang, oidc, password, redirect, refused, unavailable, Refusal};
+use super::{
+    admit, client_address, device, field, lang, oidc, password, redirect, refused, unavailable,
+    Refusal,
+};
 use crate::account::enrolment;
 use crate::account::login as limits;
 use crate::account::password::PasswordError;
@@ -225,16 +228,44 @@ pub(super) async fn logged_in(
     response
 }
 
-pub async fn captcha_image(State(p): State<Arc<Provider>>, Path(token): Path<String>) -> Response {
-    match p.captchas.png(&token, now()) {
-        Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+pub async fn captcha_image(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    captcha_media(&p, &headers, &token, false).await
 }
 
-pub async fn captcha_audio(State(p): State<Arc<Provider>>, Path(token): Path<String>) -> Response {
-    match p.captchas.wav(&token, now()) {
-        Some(wav) => ([(header::CONTENT_TYPE, "audio/wav")], wav).into_response(),
+pub async fn captcha_audio(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    captcha_media(&p, &headers, &token, true).await
+}
+
+/// A challenge's picture or recording, within the address's limit for the minute.
+async fn captcha_media(p: &Provider, headers: &HeaderMap, token: &str, audio: bool) -> Response {
+    let now = now();
+    match p
+        .captchas
+        .admit_fetch(&client_address(headers), audio, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return StatusCode::TOO_MANY_REQUESTS.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot count a captcha fetch");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
+    let (media, content_type) = if audio {
+        (p.captchas.wav(token, now), "audio/wav")
+    } else {
+        (p.captchas.png(token, now), "image/png")
+    };
+    match media {
+        Some(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
