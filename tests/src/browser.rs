@@ -140,6 +140,13 @@ async fn fill_in(
 }
 
 /// GETs `url` and reads its JSON body, which must come with a 200.
+/// The page at `url` (200 expected).
+pub async fn get_text(client: &Client, url: &str) -> String {
+    let response = client.get(url).send().await.expect("GET");
+    assert_eq!(response.status(), 200, "{url}");
+    response.text().await.expect("a page")
+}
+
 pub async fn get_json(client: &Client, url: &str) -> serde_json::Value {
     let response = client.get(url).send().await.expect("GET");
     assert_eq!(response.status(), 200, "{url}");

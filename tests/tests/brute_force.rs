@@ -209,14 +209,7 @@ async fn captcha_media_is_drawn_once_and_fetched_within_limits() {
     let gw = gerbang("").await;
     let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
     let provider = gw.url(Gerbang::PROVIDER_HOST, "");
-    let page = browser
-        .get(format!("{provider}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = browser::get_text(&browser, &format!("{provider}/login")).await;
     let token = browser::hidden_field(&page, "captcha_token").unwrap();
     let fetch = |what: &'static str| {
         let url = format!("{provider}/captcha/{token}/{what}");

@@ -228,28 +228,22 @@ pub(super) async fn logged_in(
     response
 }
 
-pub async fn captcha_image(
+/// `/captcha/{token}/image` and `/captcha/{token}/audio`: a challenge's picture or recording,
+/// within the address's limit for the minute.
+pub async fn captcha_media(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    Path(token): Path<String>,
+    Path((token, kind)): Path<(String, String)>,
 ) -> Response {
-    captcha_media(&p, &headers, &token, false).await
-}
-
-pub async fn captcha_audio(
-    State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> Response {
-    captcha_media(&p, &headers, &token, true).await
-}
-
-/// A challenge's picture or recording, within the address's limit for the minute.
-async fn captcha_media(p: &Provider, headers: &HeaderMap, token: &str, audio: bool) -> Response {
+    let audio = match kind.as_str() {
+        "image" => false,
+        "audio" => true,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
     let now = now();
     match p
         .captchas
-        .admit_fetch(&client_address(headers), audio, now)
+        .admit_fetch(&client_address(&headers), audio, now)
         .await
     {
         Ok(true) => {}
@@ -260,9 +254,9 @@ async fn captcha_media(p: &Provider, headers: &HeaderMap, token: &str, audio: bo
         }
     }
     let (media, content_type) = if audio {
-        (p.captchas.wav(token, now), "audio/wav")
+        (p.captchas.wav(&token, now), "audio/wav")
     } else {
-        (p.captchas.png(token, now), "image/png")
+        (p.captchas.png(&token, now), "image/png")
     };
     match media {
         Some(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),

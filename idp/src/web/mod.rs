@@ -83,8 +83,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
             "/account/email/confirm",
             get(account::email_confirm_page).post(account::email_confirm),
         )
-        .route("/captcha/{token}/image", get(login::captcha_image))
-        .route("/captcha/{token}/audio", get(login::captcha_audio))
+        .route("/captcha/{token}/{kind}", get(login::captcha_media))
         .route("/static/gerbang.css", get(stylesheet))
         .fallback(not_found)
         // The largest form (registration) is a few KiB: a bigger body is refused before it is
