@@ -679,7 +679,7 @@ async fn identity_document_scope_releases_the_nik() {
     let (id_token, userinfo) = op.scope_claims("openid identity_document").await;
     for claims in [&id_token, &userinfo] {
         assert_eq!(claims["identity_document"]["type"], "KTP");
-        assert_eq!(claims["identity_document"]["number"], "3171014101000000");
+        assert_eq!(claims["identity_document"]["number"], "3171014101000001");
     }
 }
 
