@@ -200,32 +200,30 @@ async fn nginx_auth_request_lets_sessions_in_and_sends_strangers_to_log_in() {
 
 #[tokio::test]
 async fn caddy_forward_auth_lets_sessions_in_and_sends_strangers_to_log_in() {
-    let app = App::start("perizinan").await;
-    let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let gw = Gerbang::start(spec(app.addr, front, "caddy", "127.0.0.1")).await;
-    let certs = gw.dir.path().join("certs");
-    let backends = Backends {
-        gerbang: gw.https.unwrap(),
-        app: app.addr,
-        certs: &certs,
-    };
-    let caddy = Front::caddy(front, &backends).await;
-    journey(&gw, front, BY_GERBANG, &|| caddy.errors() + &gw.logs()).await;
+    journey_behind("caddy").await;
 }
 
 #[tokio::test]
 async fn traefik_forward_auth_lets_sessions_in_and_sends_strangers_to_log_in() {
+    journey_behind("traefik").await;
+}
+
+/// The journey behind Caddy or Traefik, configured as `docs/forward-auth.md` says.
+async fn journey_behind(proxy: &'static str) {
     let app = App::start("perizinan").await;
     let front = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let gw = Gerbang::start(spec(app.addr, front, "traefik", "127.0.0.1")).await;
+    let gw = Gerbang::start(spec(app.addr, front, proxy, "127.0.0.1")).await;
     let certs = gw.dir.path().join("certs");
     let backends = Backends {
         gerbang: gw.https.unwrap(),
         app: app.addr,
         certs: &certs,
     };
-    let traefik = Front::traefik(front, &backends).await;
-    // The file provider loads its routers just after the port opens.
+    let running = match proxy {
+        "caddy" => Front::caddy(front, &backends).await,
+        _ => Front::traefik(front, &backends).await,
+    };
+    // Traefik's file provider loads its routers just after the port opens.
     let client = gw.client_via(front, &[Gerbang::PROVIDER_HOST]);
     let discovery = format!(
         "https://{}:{}/.well-known/openid-configuration",
@@ -243,7 +241,7 @@ async fn traefik_forward_auth_lets_sessions_in_and_sends_strangers_to_log_in() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    journey(&gw, front, BY_GERBANG, &|| traefik.errors() + &gw.logs()).await;
+    journey(&gw, front, BY_GERBANG, &|| running.errors() + &gw.logs()).await;
 }
 
 /// Only the proxies listed in `trusted_proxies` are answered; with forward-auth off the path
