@@ -15,6 +15,7 @@ use gerbang_idp::account::{
 };
 use gerbang_idp::keys::{rotate, SigningAlg};
 use gerbang_idp::provider::{now, Provider};
+use gerbang_idp::revocation::Revoked;
 use gerbang_idp::store::{AuditEvent, Identity, NewUser, SharedStore, UniqueKey, User, UserStatus};
 
 #[derive(Subcommand)]
@@ -446,7 +447,7 @@ async fn run_users(
             store.delete_user(&found.id).await?;
             store
                 .revoke(
-                    &format!("user:{}", found.id),
+                    Revoked::User(&found.id),
                     now() + config.session.absolute_timeout.as_secs(),
                 )
                 .await?;
@@ -469,7 +470,7 @@ async fn run_users(
             let ended = store.delete_sessions_of(&found.id).await?;
             store
                 .revoke(
-                    &format!("user:{}", found.id),
+                    Revoked::User(&found.id),
                     now() + config.session.absolute_timeout.as_secs(),
                 )
                 .await?;

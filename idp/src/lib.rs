@@ -8,6 +8,7 @@ pub mod mail;
 pub mod metrics;
 pub mod protocol;
 pub mod provider;
+pub mod revocation;
 pub mod sealed;
 pub mod session;
 pub mod store;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::keys::SigningAlg;
 use crate::protocol::jwt;
 use crate::provider::{now, Provider};
+use crate::revocation::Revoked;
 
 const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 const ATTEMPTS: u32 = 4;
@@ -39,10 +40,7 @@ pub async fn end_session(
     if let Err(e) = store.delete_session(session_hash).await {
         tracing::error!(error = %e, "cannot delete a provider session");
     }
-    if let Err(e) = store
-        .revoke(&format!("session:{session_hash}"), until)
-        .await
-    {
+    if let Err(e) = store.revoke(Revoked::Session(session_hash), until).await {
         tracing::error!(error = %e, "cannot record a logout");
     }
     provider

@@ -9,6 +9,7 @@ use gerbang_idp::keys::SigningAlg;
 use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
 use gerbang_idp::provider::{now, Provider};
+use gerbang_idp::revocation::Revoked;
 use gerbang_idp::store::Session;
 use http::HeaderValue;
 use pingora::http::RequestHeader;
@@ -188,19 +189,19 @@ impl Auth {
         let Some(identity) = self.identity(req) else {
             return response;
         };
-        let gateway_session = format!("gateway:{}", identity.sid);
+        let gateway_session = Revoked::GatewaySession(&identity.sid);
         let (now, until) = (now(), now() + self.session_lifetime);
-        if let Err(e) = self.provider.store.revoke(&gateway_session, until).await {
+        if let Err(e) = self.provider.store.revoke(gateway_session, until).await {
             tracing::error!(error = %e, "cannot record a logout");
         }
-        self.revocations.add([(gateway_session, until)], now);
+        self.revocations.add([(gateway_session.key(), until)], now);
         // Ending the provider session ends this user's session at every app, here through the
         // revocation feed and at OIDC clients through back-channel logout.
         if let Some(provider_session) = &identity.provider_session {
             gerbang_idp::logout::end_session(&self.provider, provider_session, &identity.sub, None)
                 .await;
             self.revocations
-                .add([(format!("session:{provider_session}"), until)], now);
+                .add([(Revoked::Session(provider_session).key(), until)], now);
         }
         response
     }

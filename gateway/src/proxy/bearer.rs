@@ -8,6 +8,7 @@ use gerbang_idp::protocol::grant::AccessClaims;
 
 use super::remembered::{Expiring, Remembered};
 use super::session::{Identity, Revocations};
+use gerbang_idp::revocation::Revoked;
 
 /// Tokens whose signature verified. Only the signature check is remembered: expiry, issuer,
 /// client and revocation are checked on every request by [`accept`].
@@ -63,14 +64,12 @@ pub fn accept(
     let claims = &token.claims;
     let acceptable =
         claims.iss == issuer && claims.exp > now && api_clients.contains(&claims.client_id);
-    let revoked = || {
-        revocations.ends_or_any(
+    let revoked = || match claims.family.as_deref() {
+        Some(family) => revocations.ends_or_any(
             &token.identity,
-            &[
-                ("jti:", Some(claims.jti.as_str())),
-                ("", claims.family.as_deref()),
-            ],
-        )
+            &[Revoked::AccessToken(&claims.jti), Revoked::Family(family)],
+        ),
+        None => revocations.ends_or_any(&token.identity, &[Revoked::AccessToken(&claims.jti)]),
     };
     (acceptable && !revoked()).then(|| Arc::clone(&token.identity))
 }
@@ -92,7 +91,7 @@ mod tests {
             exp: 200,
             jti: "j1".into(),
             sid: Some("p1".into()),
-            family: Some("code:abc".into()),
+            family: Some("abc".into()),
         }
     }
 
@@ -117,8 +116,13 @@ mod tests {
         let mut other = claims();
         other.client_id = "someone-else".into();
         assert!(!accepted(other, &[], 150));
-        for revoked in ["jti:j1", "code:abc", "session:p1", "user:u1"] {
-            assert!(!accepted(claims(), &[revoked], 150), "{revoked}");
+        for revoked in [
+            Revoked::AccessToken("j1"),
+            Revoked::Family("abc"),
+            Revoked::Session("p1"),
+            Revoked::User("u1"),
+        ] {
+            assert!(!accepted(claims(), &[&revoked.key()], 150), "{revoked}");
         }
     }
 }

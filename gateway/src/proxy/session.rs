@@ -10,6 +10,7 @@ use std::sync::{OnceLock, RwLock};
 use http::HeaderValue;
 
 use cookie::{Cookie, CookieJar, Key, SameSite};
+use gerbang_idp::revocation::Revoked;
 use serde::{Deserialize, Serialize};
 
 pub const COOKIE: &str = "__Host-gerbang-session";
@@ -207,8 +208,8 @@ fn percent_decode(raw: &str) -> String {
         .unwrap_or_default()
 }
 
-/// What has been revoked, as this instance knows it (`session:…`, `user:…`, `gateway:…`,
-/// `jti:…`, grant families), each until it ends: expired entries are dropped as new ones come.
+/// What has been revoked, as this instance knows it (each by its [`Revoked::key`]), each until
+/// it ends: expired entries are dropped as new ones come.
 #[derive(Default)]
 pub struct Revocations {
     subjects: RwLock<HashMap<String, u64>>,
@@ -228,23 +229,19 @@ impl Revocations {
         self.ends_or_any(identity, &[])
     }
 
-    /// Whether `identity` was ended, or any of `also` was revoked (each a kind's prefix, such
-    /// as `"jti:"`, and an id, if there is one): one look under one lock, without allocating.
-    pub fn ends_or_any(&self, identity: &Identity, also: &[(&str, Option<&str>)]) -> bool {
+    /// Whether `identity` was ended, or any of `also` was revoked: one look under one lock,
+    /// without allocating.
+    pub fn ends_or_any(&self, identity: &Identity, also: &[Revoked<'_>]) -> bool {
         let own = [
-            ("gateway:", Some(identity.sid.as_str())),
-            ("user:", Some(identity.sub.as_str())),
-            ("session:", identity.provider_session.as_deref()),
+            Revoked::GatewaySession(&identity.sid),
+            Revoked::User(&identity.sub),
         ];
-        self.any_of(own.iter().chain(also))
+        let provider = identity.provider_session.as_deref().map(Revoked::Session);
+        self.any_of(own.iter().chain(provider.iter()).chain(also))
     }
 
-    /// Whether any subject (a prefix and an id, revoked under their concatenation) is revoked;
-    /// revoked too when the lock is poisoned.
-    fn any_of<'a>(
-        &self,
-        subjects: impl IntoIterator<Item = &'a (&'a str, Option<&'a str>)>,
-    ) -> bool {
+    /// Whether any subject is revoked; revoked too when the lock is poisoned.
+    fn any_of<'a, 'b: 'a>(&self, subjects: impl IntoIterator<Item = &'a Revoked<'b>>) -> bool {
         let Ok(map) = self.subjects.read() else {
             return true;
         };
@@ -256,15 +253,10 @@ impl Revocations {
             static KEY: RefCell<String> = const { RefCell::new(String::new()) };
         }
         KEY.with_borrow_mut(|key| {
-            subjects
-                .into_iter()
-                .filter_map(|(prefix, id)| Some((*prefix, (*id)?)))
-                .any(|(prefix, id)| {
-                    key.clear();
-                    key.push_str(prefix);
-                    key.push_str(id);
-                    map.contains_key(key.as_str())
-                })
+            subjects.into_iter().any(|subject| {
+                subject.write_key(key);
+                map.contains_key(key.as_str())
+            })
         })
     }
 }
@@ -311,7 +303,7 @@ mod tests {
             !is_live(&identity(), &revocations, activity, 100),
             "expired"
         );
-        revocations.add([("session:p1".to_string(), 200)], 50);
+        revocations.add([(Revoked::Session("p1").key(), 200)], 50);
         assert!(!is_live(&identity(), &revocations, activity, 50), "revoked");
     }
 
@@ -409,15 +401,22 @@ mod tests {
     fn revocations() {
         let r = Revocations::default();
         assert!(!r.ends(&identity()));
-        r.add([("session:p1".to_string(), 200)], 100);
+        r.add([(Revoked::Session("p1").key(), 200)], 100);
         assert!(r.ends(&identity()));
         let r = Revocations::default();
-        r.add([("user:u1".to_string(), 200)], 100);
+        r.add([(Revoked::User("u1").key(), 200)], 100);
+        assert!(r.ends(&identity()));
+        let r = Revocations::default();
+        r.add([(Revoked::GatewaySession("s1").key(), 200)], 100);
         assert!(r.ends(&identity()));
         // Entries that have ended are dropped as others arrive.
-        r.add([("jti:x".to_string(), 300)], 250);
+        r.add([(Revoked::AccessToken("x").key(), 300)], 250);
         assert!(!r.ends(&identity()));
-        assert!(r.ends_or_any(&identity(), &[("jti:", Some("x"))]));
-        assert!(!r.ends_or_any(&identity(), &[("jti:", Some("y")), ("", None)]));
+        assert!(r.ends_or_any(&identity(), &[Revoked::AccessToken("x")]));
+        assert!(!r.ends_or_any(&identity(), &[Revoked::AccessToken("y")]));
+        assert!(
+            !r.ends_or_any(&identity(), &[Revoked::Session("x")]),
+            "the kind is part of the key"
+        );
     }
 }

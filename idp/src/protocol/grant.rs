@@ -18,6 +18,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::jwt;
 use crate::keys::SigningAlg;
 use crate::provider::Provider;
+use crate::revocation::{family_field, family_id, Revoked};
 use crate::store::{OneTimeKind, Timestamp, User, UserStatus};
 
 /// The one authentication context Gerbang asserts: password plus captcha.
@@ -39,6 +40,8 @@ struct CodeGrant {
 /// What a refresh token stands for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct RefreshGrant {
+    /// The family's id: the hash of the code it came from.
+    #[serde(deserialize_with = "family_field::deserialize")]
     family: String,
     client_id: String,
     user_id: String,
@@ -63,9 +66,13 @@ pub struct AccessClaims {
     /// The provider session it came from; absent for client credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
-    /// The grant family it belongs to (the code it came from): revoking the family, on a
-    /// replayed code or a reused refresh token, revokes it too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The grant family it belongs to (the hash of the code it came from): revoking the
+    /// family, on a replayed code or a reused refresh token, revokes it too.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "family_field::deserialize_option"
+    )]
     pub family: Option<String>,
 }
 
@@ -202,7 +209,7 @@ pub async fn exchange_code(
             .is_some();
         if replayed {
             store
-                .revoke(&format!("code:{code_hash}"), family_end)
+                .revoke(Revoked::Family(&code_hash), family_end)
                 .await
                 .map_err(server_error)?;
         }
@@ -237,7 +244,6 @@ pub async fn exchange_code(
     let user = active_user(provider, &grant.user_id).await?;
     // Anything issued from this code belongs to the family named after it, so a replay of the
     // code revokes them (see above).
-    let family = format!("code:{code_hash}");
     let grantee = Grantee {
         client,
         user: &user,
@@ -246,7 +252,7 @@ pub async fn exchange_code(
         session: &grant.session,
     };
     let family = Family {
-        name: &family,
+        name: &code_hash,
         expires_at: None,
     };
     issue_tokens(
@@ -294,9 +300,12 @@ pub async fn refresh(
             .await
             .map_err(server_error)?
         {
-            let family = String::from_utf8_lossy(&family).into_owned();
+            let family = String::from_utf8_lossy(&family);
             let until = now + provider.config().provider.refresh_token_lifetime.as_secs();
-            store.revoke(&family, until).await.map_err(server_error)?;
+            store
+                .revoke(Revoked::Family(family_id(&family)), until)
+                .await
+                .map_err(server_error)?;
             tracing::warn!(client = %client.id, "a spent refresh token was used again: its family is revoked");
         }
         return Err(invalid_grant(
@@ -310,11 +319,11 @@ pub async fn refresh(
         ));
     }
     if store
-        .is_revoked(&grant.family, now)
+        .is_revoked(Revoked::Family(&grant.family), now)
         .await
         .map_err(server_error)?
         || store
-            .is_revoked(&format!("session:{}", grant.session), now)
+            .is_revoked(Revoked::Session(&grant.session), now)
             .await
             .map_err(server_error)?
     {
@@ -567,11 +576,11 @@ pub async fn verify_access_token(
         return Err(invalid());
     }
     let store = &provider.store;
-    let mut subjects = vec![format!("jti:{}", claims.jti)];
-    subjects.extend(claims.sid.as_ref().map(|sid| format!("session:{sid}")));
-    subjects.extend(claims.family.clone());
+    let mut subjects = vec![Revoked::AccessToken(&claims.jti)];
+    subjects.extend(claims.sid.as_deref().map(Revoked::Session));
+    subjects.extend(claims.family.as_deref().map(Revoked::Family));
     let mut revoked = false;
-    for subject in &subjects {
+    for subject in subjects {
         revoked |= store.is_revoked(subject, now).await.map_err(server_error)?;
     }
     if revoked {
@@ -632,7 +641,7 @@ pub async fn revoke(
     if let Ok(claims) = verify_access_token(provider, token, now).await {
         if claims.client_id == client.id {
             store
-                .revoke(&format!("jti:{}", claims.jti), claims.exp)
+                .revoke(Revoked::AccessToken(&claims.jti), claims.exp)
                 .await
                 .map_err(server_error)?;
             provider
@@ -654,7 +663,7 @@ pub async fn revoke(
                 .await
                 .map_err(server_error)?;
             store
-                .revoke(&grant.family, grant.family_expires_at)
+                .revoke(Revoked::Family(&grant.family), grant.family_expires_at)
                 .await
                 .map_err(server_error)?;
             provider
@@ -683,9 +692,12 @@ async fn live_refresh_grant(
         .await
         .ok()??;
     let grant: RefreshGrant = serde_json::from_slice(&bytes).ok()?;
-    let revoked = store.is_revoked(&grant.family, now).await.ok()?
+    let revoked = store
+        .is_revoked(Revoked::Family(&grant.family), now)
+        .await
+        .ok()?
         || store
-            .is_revoked(&format!("session:{}", grant.session), now)
+            .is_revoked(Revoked::Session(&grant.session), now)
             .await
             .ok()?;
     (!revoked).then_some(grant)

@@ -486,29 +486,35 @@ pub async fn counters_count_per_window(store: SharedStore) {
 }
 
 pub async fn revocations_expire_and_can_be_followed(store: SharedStore) {
-    assert!(!store.is_revoked("family:f1", NOW).await.unwrap());
+    assert!(!store.is_revoked(Revoked::Family("f1"), NOW).await.unwrap());
     let (none, start) = store.revocations_since(0).await.unwrap();
     assert!(none.is_empty());
-    store.revoke("family:f1", NOW + 60).await.unwrap();
-    store.revoke("user:u1", NOW + 60).await.unwrap();
-    assert!(store.is_revoked("family:f1", NOW).await.unwrap());
+    store.revoke(Revoked::Family("f1"), NOW + 60).await.unwrap();
+    store.revoke(Revoked::User("u1"), NOW + 60).await.unwrap();
+    assert!(store.is_revoked(Revoked::Family("f1"), NOW).await.unwrap());
     assert!(
-        !store.is_revoked("family:f1", NOW + 60).await.unwrap(),
+        !store
+            .is_revoked(Revoked::Family("f1"), NOW + 60)
+            .await
+            .unwrap(),
         "a revocation ends with what it revoked"
     );
     let (seen, cursor) = store.revocations_since(start).await.unwrap();
     assert_eq!(
         seen,
         [
-            ("family:f1".to_string(), NOW + 60),
-            ("user:u1".to_string(), NOW + 60)
+            (Revoked::Family("f1").key(), NOW + 60),
+            (Revoked::User("u1").key(), NOW + 60)
         ]
     );
-    store.revoke("session:s9", NOW + 90).await.unwrap();
+    store
+        .revoke(Revoked::Session("s9"), NOW + 90)
+        .await
+        .unwrap();
     let (later, _) = store.revocations_since(cursor).await.unwrap();
     assert_eq!(
         later,
-        [("session:s9".to_string(), NOW + 90)],
+        [(Revoked::Session("s9").key(), NOW + 90)],
         "a follower sees each revocation once"
     );
 }
@@ -556,7 +562,7 @@ pub async fn populated(store: &SharedStore) {
     };
     store.put_signing_key(&key).await.unwrap();
     store.secret("cookie-key", &|| vec![5; 32]).await.unwrap();
-    store.revoke("user:gone", NOW + 60).await.unwrap();
+    store.revoke(Revoked::User("gone"), NOW + 60).await.unwrap();
 }
 
 /// Sorted by their JSON form, to compare exports of backends that list in other orders.
@@ -612,7 +618,7 @@ pub async fn exports_import_into_an_empty_store(from: SharedStore, to: SharedSto
         to.secret("cookie-key", &|| vec![0; 32]).await.unwrap(),
         vec![5; 32]
     );
-    assert!(to.is_revoked("user:gone", NOW).await.unwrap());
+    assert!(to.is_revoked(Revoked::User("gone"), NOW).await.unwrap());
     assert!(
         transfer::import(to.as_ref(), &read).await.is_err(),
         "never into a store that has users"

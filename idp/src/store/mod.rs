@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::revocation::Revoked;
+
 pub use model::*;
 pub use pg_store::{PgStore, SCHEMA_VERSION};
 pub use sled_store::SledStore;
@@ -160,11 +162,11 @@ pub trait CounterStore: Send + Sync {
 /// Every gateway instance polls [`RevocationStore::revocations_since`] to drop what it cached.
 #[async_trait]
 pub trait RevocationStore: Send + Sync {
-    /// Marks `subject` (e.g. `family:…`, `session:…`, `user:…`) revoked until `until`.
-    async fn revoke(&self, subject: &str, until: Timestamp) -> StoreResult<()>;
-    async fn is_revoked(&self, subject: &str, now: Timestamp) -> StoreResult<bool>;
-    /// Revocations recorded after `cursor` (0 for all), each with the time it ends, and the
-    /// cursor to ask from next time.
+    /// Marks `subject` revoked until `until`.
+    async fn revoke(&self, subject: Revoked<'_>, until: Timestamp) -> StoreResult<()>;
+    async fn is_revoked(&self, subject: Revoked<'_>, now: Timestamp) -> StoreResult<bool>;
+    /// Revocations recorded after `cursor` (0 for all), each as its key ([`Revoked::key`]) with
+    /// the time it ends, and the cursor to ask from next time.
     async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<(String, Timestamp)>, u64)>;
 }
 

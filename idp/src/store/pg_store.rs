@@ -670,7 +670,8 @@ impl CounterStore for PgStore {
 
 #[async_trait]
 impl RevocationStore for PgStore {
-    async fn revoke(&self, subject: &str, until: Timestamp) -> StoreResult<()> {
+    async fn revoke(&self, subject: Revoked<'_>, until: Timestamp) -> StoreResult<()> {
+        let subject = subject.key();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         tx.execute(
@@ -688,11 +689,11 @@ impl RevocationStore for PgStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn is_revoked(&self, subject: &str, now: Timestamp) -> StoreResult<bool> {
+    async fn is_revoked(&self, subject: Revoked<'_>, now: Timestamp) -> StoreResult<bool> {
         let row = self
             .row(
                 "SELECT 1 FROM revoked WHERE subject = $1 AND until > $2",
-                &[&subject, &int(now)],
+                &[&subject.key(), &int(now)],
             )
             .await?;
         Ok(row.is_some())
@@ -811,7 +812,12 @@ impl TransferStore for PgStore {
                 .await
                 .map(|_| ()),
             Record::Audit(event) => self.record(event).await,
-            Record::Revoked { subject, until } => self.revoke(subject, *until).await,
+            Record::Revoked { subject, until } => match Revoked::parse(subject) {
+                Some(revoked) => self.revoke(revoked, *until).await,
+                None => Err(StoreError::Backend(format!(
+                    "the export revokes {subject:?}, which no kind of revocation names"
+                ))),
+            },
         }
     }
 }

@@ -537,10 +537,11 @@ impl CounterStore for SledStore {
 
 #[async_trait]
 impl RevocationStore for SledStore {
-    async fn revoke(&self, subject: &str, until: Timestamp) -> StoreResult<()> {
+    async fn revoke(&self, subject: Revoked<'_>, until: Timestamp) -> StoreResult<()> {
+        let subject = subject.key();
         let seq = self.db.generate_id().map_err(backend)? + 1;
         self.revoked
-            .insert(subject, &until.to_be_bytes())
+            .insert(subject.as_bytes(), &until.to_be_bytes())
             .map_err(backend)?;
         let mut entry = until.to_be_bytes().to_vec();
         entry.extend_from_slice(subject.as_bytes());
@@ -550,8 +551,8 @@ impl RevocationStore for SledStore {
         self.flush().await
     }
 
-    async fn is_revoked(&self, subject: &str, now: Timestamp) -> StoreResult<bool> {
-        let until = self.revoked.get(subject).map_err(backend)?;
+    async fn is_revoked(&self, subject: Revoked<'_>, now: Timestamp) -> StoreResult<bool> {
+        let until = self.revoked.get(subject.key()).map_err(backend)?;
         Ok(read_counter(until.as_deref()).0 > now)
     }
 
@@ -666,7 +667,12 @@ impl TransferStore for SledStore {
                 .map(|_| ())
                 .map_err(backend),
             Record::Audit(event) => self.record(event).await,
-            Record::Revoked { subject, until } => self.revoke(subject, *until).await,
+            Record::Revoked { subject, until } => match Revoked::parse(subject) {
+                Some(revoked) => self.revoke(revoked, *until).await,
+                None => Err(StoreError::Backend(format!(
+                    "the export revokes {subject:?}, which no kind of revocation names"
+                ))),
+            },
         }
     }
 

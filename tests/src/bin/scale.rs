@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gerbang_idp::revocation::Revoked;
 use gerbang_idp::store::{
     Identity, NewUser, Session, SharedStore, SledStore, UniqueKey, UserStatus,
 };
@@ -92,7 +93,7 @@ async fn sessions(n: usize, seconds: u64) -> String {
                 };
                 store.put_session(&session).await.unwrap();
                 store
-                    .revoke(&format!("session:revoked-{i}"), t + 12 * 3600)
+                    .revoke(Revoked::Session(&format!("revoked-{i}")), t + 12 * 3600)
                     .await
                     .unwrap();
             }
