@@ -13,8 +13,9 @@ use gerbang_idp::account::registration::Problem;
 use gerbang_idp::account::{
     email as email_rules, enrolment, nik as nik_rules, phone as phone_rules,
 };
+use gerbang_idp::clock::now;
 use gerbang_idp::keys::{rotate, SigningAlg};
-use gerbang_idp::provider::{now, Provider};
+use gerbang_idp::provider::Provider;
 use gerbang_idp::revocation::Revoked;
 use gerbang_idp::store::{AuditEvent, Identity, NewUser, SharedStore, UniqueKey, User, UserStatus};
 

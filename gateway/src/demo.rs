@@ -169,7 +169,7 @@ pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
             attributes: [("full_name".to_string(), "Pengguna Demo".to_string())].into(),
         };
         store
-            .create_user(user, None, gerbang_idp::provider::now())
+            .create_user(user, None, gerbang_idp::clock::now())
             .await?;
         Ok(Some(password))
     })

@@ -409,7 +409,7 @@ impl pingora::services::background::BackgroundService for SharedStateFeed {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => return,
             }
-            let now = gerbang_idp::provider::now();
+            let now = gerbang_idp::clock::now();
             match store.revocations_since(cursor).await {
                 Ok((subjects, next)) => {
                     cursor = next;

@@ -206,11 +206,10 @@ impl Keyring {
         Ok(Keyring { signers })
     }
 
-    /// The key that signs for `alg` now: the newest whose activation time has passed. A key
-    /// added by rotation is published at once and signs only after its delay, so clients have
-    /// fetched it before they meet a token it signed.
-    pub fn active(&self, alg: SigningAlg) -> &Signer {
-        let now = crate::provider::now();
+    /// The key that signs for `alg` at `now`: the newest whose activation time has passed. A
+    /// key added by rotation is published at once and signs only after its delay, so clients
+    /// have fetched it before they meet a token it signed.
+    pub fn active(&self, alg: SigningAlg, now: Timestamp) -> &Signer {
         self.signers
             .iter()
             .filter(|(_, s)| s.alg == alg)

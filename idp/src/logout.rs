@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::clock::now;
 use crate::keys::SigningAlg;
 use crate::protocol::jwt;
-use crate::provider::{now, Provider};
+use crate::provider::Provider;
 use crate::revocation::Revoked;
 
 const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -46,6 +47,7 @@ pub async fn end_session(
     provider
         .audit("logout", Some(sub), None, address, "provider session ended")
         .await;
+    let issued_at = now();
     for client in provider.clients().all() {
         let Some(uri) = client.backchannel_logout_uri.clone() else {
             continue;
@@ -53,8 +55,8 @@ pub async fn end_session(
         let claims = LogoutClaims {
             iss: &provider.issuer,
             aud: &client.id,
-            iat: now(),
-            exp: now() + 120,
+            iat: issued_at,
+            exp: issued_at + 120,
             jti: {
                 let bytes: [u8; 16] = rand::random();
                 bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -68,6 +70,7 @@ pub async fn end_session(
             SigningAlg::Rs256,
             "logout+jwt",
             &claims,
+            issued_at,
         ) {
             Ok(t) => t,
             Err(e) => {

@@ -2,18 +2,18 @@
 //! change are swapped whole, see [`Provider::reconfigure`]).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use gerbang_config::{Config, HostPattern};
 
 use crate::account::captcha::{CaptchaError, Captchas};
 use crate::account::password::{PasswordError, Passwords};
+use crate::clock::now;
 use crate::keys::{KeyError, LiveKeyring};
 use crate::metrics::Metrics;
 use crate::protocol::client::Registry;
 use crate::sealed::{BadKey, Sealer};
-use crate::store::{SharedStore, StoreError, Timestamp};
+use crate::store::{SharedStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
@@ -49,13 +49,6 @@ pub struct Provider {
     pub metrics: Arc<Metrics>,
     /// Rung when a message is queued, so the outbox worker delivers it at once.
     pub mail_queued: Arc<tokio::sync::Notify>,
-}
-
-/// Seconds since the Unix epoch: the one clock every handler reads, then passes down.
-pub fn now() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn random_secret() -> Vec<u8> {

@@ -27,8 +27,8 @@ async fn keys_are_made_once_and_sign_verifiable_tokens() {
         "one RS256 and one ES256, made once"
     );
     assert_eq!(
-        keys.active(SigningAlg::Rs256).kid(),
-        again.active(SigningAlg::Rs256).kid()
+        keys.active(SigningAlg::Rs256, NOW).kid(),
+        again.active(SigningAlg::Rs256, NOW).kid()
     );
 
     let jwks: Value = serde_json::to_value(keys.jwks()).unwrap();
@@ -41,12 +41,12 @@ async fn keys_are_made_once_and_sign_verifiable_tokens() {
     }
 
     for alg in [SigningAlg::Rs256, SigningAlg::Es256] {
-        let token = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "u1", "n": 1})).unwrap();
+        let token = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "u1", "n": 1}), NOW).unwrap();
         let claims: Value = jwt::verify(&again, &token).unwrap();
         assert_eq!(claims["sub"], "u1");
         // A changed payload no longer verifies.
         let mut parts: Vec<String> = token.split('.').map(String::from).collect();
-        parts[1] = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "admin", "n": 1}))
+        parts[1] = jwt::sign(&keys, alg, "at+jwt", &json!({"sub": "admin", "n": 1}), NOW)
             .unwrap()
             .split('.')
             .nth(1)
@@ -75,11 +75,15 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     use gerbang_idp::keys::rotate;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SledStore::open(dir.path()).unwrap());
-    let now = gerbang_idp::provider::now();
+    let now = gerbang_idp::clock::now();
     let live = LiveKeyring::load_or_create(store.as_ref(), now)
         .await
         .unwrap();
-    let old_kid = live.current().active(SigningAlg::Rs256).kid().to_string();
+    let old_kid = live
+        .current()
+        .active(SigningAlg::Rs256, now)
+        .kid()
+        .to_string();
     assert!(
         !live.refresh(store.as_ref(), now).await.unwrap(),
         "nothing changed"
@@ -100,12 +104,21 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
         .map(|k| k["kid"].as_str().unwrap().to_string())
         .collect();
     assert!(kids.contains(&new.kid) && kids.contains(&old_kid));
-    assert_eq!(during.active(SigningAlg::Rs256).kid(), old_kid);
+    assert_eq!(during.active(SigningAlg::Rs256, now).kid(), old_kid);
+    assert_eq!(
+        during.active(SigningAlg::Rs256, now + 3600).kid(),
+        new.kid,
+        "the key is chosen by the time given, not the wall clock"
+    );
 
     // After the delay the new key signs; the old one is published until its tokens expire.
     let stored = store.signing_keys().await.unwrap();
     let after = Keyring::from_stored(&stored, now + 3600 + 1).unwrap();
     assert!(after.find(&old_kid).is_some());
+    assert_eq!(
+        after.active(SigningAlg::Rs256, now + 3600 + 1).kid(),
+        new.kid
+    );
     let retired = Keyring::from_stored(&stored, now + 3600 + 600 + 1).unwrap();
     assert!(
         retired.find(&old_kid).is_none(),

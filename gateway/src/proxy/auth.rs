@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use cookie::Key;
 use gerbang_config::Forward;
+use gerbang_idp::clock::now;
 use gerbang_idp::keys::SigningAlg;
 use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
-use gerbang_idp::provider::{now, Provider};
+use gerbang_idp::provider::Provider;
 use gerbang_idp::revocation::Revoked;
 use gerbang_idp::store::Session;
 use http::HeaderValue;
@@ -237,6 +238,7 @@ impl Auth {
                 SigningAlg::Es256,
                 "JWT",
                 &claims,
+                now,
             ) {
                 Ok(token) => out.push(("x-gerbang-identity", HeaderValue::try_from(token).ok()?)),
                 Err(e) => tracing::error!(error = %e, "cannot sign the identity JWT"),

@@ -10,8 +10,8 @@ use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
 use super::Mailer;
+use crate::clock::now;
 use crate::metrics::Metrics;
-use crate::provider::now;
 use crate::store::{SharedStore, Timestamp};
 
 /// A claimed message is left alone this long; longer than any one delivery attempt.

@@ -429,7 +429,7 @@ fn access_token(
         JwsAlg::Es256 => SigningAlg::Es256,
     };
     let token =
-        jwt::sign(&provider.keys.current(), alg, "at+jwt", &claims).map_err(server_error)?;
+        jwt::sign(&provider.keys.current(), alg, "at+jwt", &claims, now).map_err(server_error)?;
     Ok((token, lifetime))
 }
 
@@ -549,7 +549,7 @@ fn id_token(
     let keys = provider.keys.current();
     let token = GerbangIdToken::new(
         claims,
-        keys.active(alg),
+        keys.active(alg, now),
         jws_alg,
         Some(&AccessToken::new(access.to_string())),
         code.map(|c| AuthorizationCode::new(c.to_string())).as_ref(),

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{Keyring, SigningAlg};
+use crate::store::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
@@ -31,14 +32,16 @@ pub struct Header {
     pub typ: Option<String>,
 }
 
-/// Signs `claims` with the keyring's active key for `alg`; `typ` as RFC 9068 / RFC 8417 ask.
+/// Signs `claims` with the keyring's key for `alg` active at `now`; `typ` as RFC 9068 /
+/// RFC 8417 ask.
 pub fn sign<C: Serialize>(
     keys: &Keyring,
     alg: SigningAlg,
     typ: &str,
     claims: &C,
+    now: Timestamp,
 ) -> Result<String, JwtError> {
-    let signer = keys.active(alg);
+    let signer = keys.active(alg, now);
     let header = Header {
         alg: alg.as_str().into(),
         kid: signer.kid().into(),

@@ -18,7 +18,8 @@ use crate::account::enrolment::EnrolmentError;
 use crate::account::profile::{self, EmailChange};
 use crate::account::registration::{Field, FieldError, Problem, RegistrationForm};
 use crate::account::{email, phone};
-use crate::provider::{now, Provider};
+use crate::clock::now;
+use crate::provider::Provider;
 use crate::session;
 
 pub async fn password_page(

@@ -14,7 +14,8 @@ use super::pages::{self, AddressForm};
 use super::{admit, field, lang, refused, unavailable};
 use crate::account::registration::Problem;
 use crate::account::{email, enrolment, recovery};
-use crate::provider::{now, Provider};
+use crate::clock::now;
+use crate::provider::Provider;
 
 /// What the address is asked for.
 #[derive(Debug, Clone, Copy)]

@@ -13,8 +13,9 @@ use gerbang_config::{HostPattern, Policy};
 use super::pages::{self, App, HomeView};
 use super::{field, forbidden, header_str, lang, redirect, same_origin, unavailable};
 use crate::account::enrolment::masked_document;
+use crate::clock::now;
 use crate::logout;
-use crate::provider::{now, Provider};
+use crate::provider::Provider;
 use crate::session;
 use crate::store::{Session, User};
 

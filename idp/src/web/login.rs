@@ -18,8 +18,9 @@ use super::{
 use crate::account::enrolment;
 use crate::account::login as limits;
 use crate::account::password::PasswordError;
+use crate::clock::now;
 use crate::protocol::authorize::AuthorizationRequest;
-use crate::provider::{now, Provider};
+use crate::provider::Provider;
 use crate::session;
 use crate::store::{Timestamp, UniqueKey, User, UserStatus};
 

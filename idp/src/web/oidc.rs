@@ -13,11 +13,12 @@ use serde_json::{json, Value};
 use super::i18n::{Lang, Text};
 use super::{cors, header_str, pages, redirect};
 use crate::account::consent;
+use crate::clock::now;
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::{claims, grant};
-use crate::provider::{now, Provider};
+use crate::provider::Provider;
 use crate::session;
 use crate::store::{Session, User};
 

@@ -13,7 +13,8 @@ use super::i18n::{Lang, Text};
 use super::{field, forbidden, lang, login, pages, same_origin, unavailable};
 use crate::account::enrolment::{self, EnrolmentError};
 use crate::account::password::PasswordError;
-use crate::provider::{now, Provider};
+use crate::clock::now;
+use crate::provider::Provider;
 use crate::store::OneTimeKind;
 use crate::token;
 

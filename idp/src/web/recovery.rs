@@ -14,7 +14,8 @@ use super::password::policy_text;
 use super::{client_address, field, forbidden, lang, same_origin, unavailable};
 use crate::account::enrolment::EnrolmentError;
 use crate::account::recovery;
-use crate::provider::{now, Provider};
+use crate::clock::now;
+use crate::provider::Provider;
 
 /// The page a reset link opens: the form, if the link is live (it is spent only by the form).
 pub async fn reset_page(

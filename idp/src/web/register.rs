@@ -14,7 +14,8 @@ use super::pages::{self, RegisterForm};
 use super::{admit, field, forbidden, lang, refused, same_origin, unavailable};
 use crate::account::enrolment::{self, Activation};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
-use crate::provider::{now, Provider};
+use crate::clock::now;
+use crate::provider::Provider;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

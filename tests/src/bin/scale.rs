@@ -30,7 +30,7 @@ const PASSWORD: &str = "kuda laut biru";
 const WRITERS: usize = 256;
 
 fn now() -> u64 {
-    gerbang_idp::provider::now()
+    gerbang_idp::clock::now()
 }
 
 /// Runs `write(i)` for every i in 0..n on `WRITERS` tasks; returns the writes per second.
