@@ -14,4 +14,5 @@ pub mod sealed;
 pub mod session;
 pub mod store;
 pub mod token;
+pub mod tokens;
 pub mod web;

@@ -51,6 +51,11 @@ struct Op {
 
 impl Op {
     async fn start() -> Op {
+        Op::start_on(None).await
+    }
+
+    /// The provider on a given `[store]` table (`None`: the embedded sled store).
+    async fn start_on(store: Option<String>) -> Op {
         let logout_tokens = Arc::new(Mutex::new(Vec::new()));
         let backchannel = backchannel_receiver(Arc::clone(&logout_tokens)).await;
         let closed = {
@@ -75,6 +80,7 @@ impl Op {
             http: false,
             extra,
             users: vec![(USER.into(), PASSWORD.into())],
+            store,
             ..Spec::http("")
         })
         .await;
@@ -1101,6 +1107,68 @@ async fn oidcc_refresh_token() {
         )
         .await;
     assert_eq!(owners.0, 200, "{}", owners.1);
+}
+
+/// RFC 9700 4.14.2 under a race: 50 concurrent refreshes of one token give at most one new set
+/// of tokens, every other one is refused, and the reuse revokes the family, so even the
+/// winner's tokens and the first access token stop working. Spending a token is one atomic store
+/// operation (see the store conformance suite's `concurrent_spends_…`).
+async fn assert_concurrent_refreshes_revoke_the_family(op: &Op) {
+    let client = op.client().await;
+    let tokens = op.log_in_tokens(&client).await;
+    let token = tokens.refresh_token().unwrap().secret().clone();
+    let refresh = |token: String| async move {
+        op.token(
+            Some(RP_SECRET),
+            &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+        )
+        .await
+    };
+    let answers = futures_util::future::join_all((0..50).map(|_| refresh(token.clone()))).await;
+    let won: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body)
+        .collect();
+    assert!(won.len() <= 1, "{} refreshes of one token won", won.len());
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(
+            (*status, body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+    }
+    let first_access = tokens.access_token().secret();
+    assert_eq!(
+        op.userinfo(first_access).await.status(),
+        401,
+        "family revoked"
+    );
+    if let Some(won) = won.first() {
+        let again = refresh(won["refresh_token"].as_str().unwrap().to_string()).await;
+        assert_eq!(
+            again.0, 400,
+            "the winner's refresh token is of the revoked family"
+        );
+        let access = won["access_token"].as_str().unwrap();
+        assert_eq!(op.userinfo(access).await.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn rfc9700_concurrent_refreshes_on_sled() {
+    assert_concurrent_refreshes_revoke_the_family(&Op::start().await).await;
+}
+
+#[tokio::test]
+async fn rfc9700_concurrent_refreshes_on_postgres() {
+    use gerbang_idp::store::test_database::{database_url, TestSchema};
+    let schema = TestSchema::create().await;
+    let store = format!(
+        "[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\npool_size = 8\n",
+        database_url(),
+        schema.name
+    );
+    assert_concurrent_refreshes_revoke_the_family(&Op::start_on(Some(store)).await).await;
 }
 
 /// `max_age=0` asks for a login now, even within the second of the last one (OpenID Connect

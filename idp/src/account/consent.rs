@@ -1,8 +1,8 @@
 //! Consent: a client that is not first-party gets the user's data only after the user said
 //! yes to its scopes, once, remembered per user and client (for a year, or until asked again).
 
-use crate::protocol::grant::hash;
 use crate::store::{OneTimeKind, OneTimeStore, StoreResult, Timestamp};
+use crate::token::hash;
 
 const REMEMBERED_FOR: u64 = 365 * 24 * 3600;
 

@@ -1,6 +1,7 @@
 //! The OSS account flows: registration and its fields, passwords, captcha, login.
 
 pub mod captcha;
+pub mod claims;
 pub mod consent;
 pub mod countries;
 pub mod email;

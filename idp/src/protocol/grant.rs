@@ -1,6 +1,9 @@
-//! Issuing and exchanging grants: authorization codes (single use, short-lived, bound to
-//! client, redirect URI, PKCE challenge and nonce), refresh tokens (rotated on every use; a spent
-//! one used again revokes its whole family) and client credentials.
+//! The grant rules, pure: authorization codes (single use, short-lived, bound to client,
+//! redirect URI, PKCE challenge and nonce), refresh tokens (rotated on every use, bound to their
+//! client, a spent one used again revokes its whole family, the family's life absolute) and
+//! client credentials (RFC 6749, RFC 7636, RFC 9700, OpenID Connect Core). Each function takes
+//! what was stored and the time, and returns a decision or what to store and answer;
+//! [`crate::tokens`] loads, persists atomically and audits.
 
 use chrono::{TimeZone, Utc};
 use gerbang_config::{Client, GrantType, JwsAlg};
@@ -12,44 +15,46 @@ use openidconnect::{
     IdToken, IdTokenClaims, IssuerUrl, Nonce, StandardClaims,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 use super::authorize::{pkce_matches, AuthorizationRequest};
 use super::error::{ErrorCode, OAuthError};
 use super::jwt;
-use crate::keys::SigningAlg;
-use crate::provider::Provider;
-use crate::revocation::{family_field, family_id, Revoked};
-use crate::store::{OneTimeKind, Timestamp, User, UserStatus};
+use crate::clock::Timestamp;
+use crate::keys::{Keyring, SigningAlg};
+use crate::revocation::{family_field, Revoked};
+use crate::token::random_token;
 
 /// The one authentication context Gerbang asserts: password plus captcha.
 pub const ACR: &str = "urn:gerbang:acr:password-captcha";
 
 /// What an authorization code stands for, kept under the code's hash.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct CodeGrant {
-    client_id: String,
-    redirect_uri: String,
-    user_id: String,
-    scopes: Vec<String>,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    auth_time: Timestamp,
-    session: String,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: Timestamp,
+    /// The provider session's hash.
+    pub session: String,
 }
 
-/// What a refresh token stands for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct RefreshGrant {
+/// What a refresh token stands for, kept under the token's hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshGrant {
     /// The family's id: the hash of the code it came from.
     #[serde(deserialize_with = "family_field::deserialize")]
-    family: String,
-    client_id: String,
-    user_id: String,
-    scopes: Vec<String>,
-    auth_time: Timestamp,
-    session: String,
+    pub family: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    pub auth_time: Timestamp,
+    pub session: String,
     /// The family's absolute end: rotation never extends it.
-    family_expires_at: Timestamp,
+    pub family_expires_at: Timestamp,
 }
 
 /// Claims of Gerbang's access tokens (RFC 9068).
@@ -82,6 +87,14 @@ impl AccessClaims {
     pub fn is_machine(&self) -> bool {
         self.sid.is_none() && self.sub == self.client_id
     }
+
+    /// Everything whose revocation ends this token: itself, its provider session, its family.
+    pub fn revoked_by(&self) -> Vec<Revoked<'_>> {
+        let mut subjects = vec![Revoked::AccessToken(&self.jti)];
+        subjects.extend(self.sid.as_deref().map(Revoked::Session));
+        subjects.extend(self.family.as_deref().map(Revoked::Family));
+        subjects
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,13 +109,66 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
+/// How long each grant lives, in seconds (the configuration's `[provider]` lifetimes).
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub code: u64,
+    pub access_token: u64,
+    pub id_token: u64,
+    pub refresh_family: u64,
+}
+
+impl Lifetimes {
+    pub fn of(provider: &gerbang_config::Provider) -> Lifetimes {
+        Lifetimes {
+            code: provider.code_lifetime.as_secs(),
+            access_token: provider.access_token_lifetime.as_secs(),
+            id_token: provider.id_token_lifetime.as_secs(),
+            refresh_family: provider.refresh_token_lifetime.as_secs(),
+        }
+    }
+}
+
+/// Who signs, and for how long what it signs lives.
+pub struct Minter<'a> {
+    pub keys: &'a Keyring,
+    /// The issuer exactly as tokens state it.
+    pub issuer: &'a str,
+    pub lifetimes: Lifetimes,
+}
+
+/// Whom and what a set of tokens is about.
+pub struct Grantee<'a> {
+    pub client: &'a Client,
+    /// The user's id: the tokens' subject.
+    pub subject: &'a str,
+    /// The claims the scopes release about the user (see `account::claims`), for the ID token.
+    pub released: Map<String, Value>,
+    pub scopes: &'a [String],
+    pub auth_time: Timestamp,
+    /// The provider session's hash.
+    pub session: &'a str,
+}
+
+/// Where a refresh token family stands: its id and, after the first rotation, its end.
+pub struct Family<'a> {
+    pub id: &'a str,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// What a grant issues: the answer, and the refresh token's grant to keep under its hash.
+pub struct Minted {
+    pub response: TokenResponse,
+    pub refresh: Option<(String, RefreshGrant)>,
+}
+
 /// The ID token's claims beyond the standard ones: `sid`, the provider session as back-channel
 /// logout tokens name it, and the identity document when its scope was granted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct SessionClaims {
     sid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    identity_document: Option<serde_json::Value>,
+    identity_document: Option<Value>,
 }
 
 impl AdditionalClaims for SessionClaims {}
@@ -114,277 +180,29 @@ type GerbangIdToken = IdToken<
     CoreJwsSigningAlgorithm,
 >;
 
-/// Whom and what a set of tokens is about.
-struct Grantee<'a> {
-    client: &'a Client,
-    user: &'a User,
-    scopes: &'a [String],
-    auth_time: Timestamp,
-    /// The provider session's hash.
-    session: &'a str,
-}
-
-/// Where a refresh token family stands: its name and, after the first rotation, its end.
-struct Family<'a> {
-    name: &'a str,
-    expires_at: Option<Timestamp>,
-}
-
-pub use crate::token::hash;
-use crate::token::random_token;
-
-fn server_error(_: impl std::fmt::Display) -> OAuthError {
+pub fn server_error(_: impl std::fmt::Display) -> OAuthError {
     OAuthError::new(
         ErrorCode::ServerError,
         "the provider could not complete the request",
     )
 }
 
-fn invalid_grant(why: &str) -> OAuthError {
+pub fn invalid_grant(why: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, why)
 }
 
-/// A new authorization code for a logged-in user.
-pub async fn issue_code(
-    provider: &Provider,
-    request: &AuthorizationRequest,
-    user: &User,
-    session_hash: &str,
-    auth_time: Timestamp,
-    now: Timestamp,
-) -> Result<String, OAuthError> {
-    let code = random_token();
-    let grant = CodeGrant {
-        client_id: request.client_id.clone(),
-        redirect_uri: request.redirect_uri.clone(),
-        user_id: user.id.clone(),
-        scopes: request.scopes.clone(),
-        nonce: request.nonce.clone(),
-        code_challenge: request.code_challenge.clone(),
-        auth_time,
-        session: session_hash.to_string(),
-    };
-    let value = serde_json::to_vec(&grant).map_err(server_error)?;
-    let expires = now + provider.config().provider.code_lifetime.as_secs();
-    provider
-        .store
-        .put_once(
-            OneTimeKind::AuthorizationCode,
-            &hash(&code),
-            &value,
-            expires,
-        )
-        .await
-        .map_err(server_error)?;
-    Ok(code)
+/// The answer to a code that is unknown, expired or spent (the same for each, RFC 6749 5.2).
+pub fn unknown_code() -> OAuthError {
+    invalid_grant("the code is unknown, expired or already used")
 }
 
-/// `grant_type=authorization_code`.
-pub async fn exchange_code(
-    provider: &Provider,
-    client: &Client,
-    code: &str,
-    redirect_uri: Option<&str>,
-    verifier: Option<&str>,
-    now: Timestamp,
-) -> Result<TokenResponse, OAuthError> {
-    allowed(client, GrantType::AuthorizationCode)?;
-    let store = &provider.store;
-    let code_hash = hash(code);
-    // A redeemed code leaves this marker for as long as what it issued can live.
-    let spent_marker = format!("spent:{code_hash}");
-    let family_end = now + provider.config().provider.refresh_token_lifetime.as_secs();
-    let Some(bytes) = store
-        .take_once(OneTimeKind::AuthorizationCode, &code_hash, now)
-        .await
-        .map_err(server_error)?
-    else {
-        // A code used twice: revoke what its first use issued (RFC 6749 4.1.2). A code never
-        // issued revokes nothing: a flood of made-up codes must not fill the revocation set
-        // that every instance holds in memory.
-        let replayed = store
-            .peek_once(OneTimeKind::AuthorizationCode, &spent_marker, now)
-            .await
-            .map_err(server_error)?
-            .is_some();
-        if replayed {
-            store
-                .revoke(Revoked::Family(&code_hash), family_end)
-                .await
-                .map_err(server_error)?;
-        }
-        return Err(invalid_grant(
-            "the code is unknown, expired or already used",
-        ));
-    };
-    store
-        .put_once(
-            OneTimeKind::AuthorizationCode,
-            &spent_marker,
-            b"",
-            family_end,
-        )
-        .await
-        .map_err(server_error)?;
-    let grant: CodeGrant = serde_json::from_slice(&bytes).map_err(server_error)?;
-    if grant.client_id != client.id {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
-    if redirect_uri != Some(grant.redirect_uri.as_str()) {
-        return Err(invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    match (&grant.code_challenge, verifier) {
-        (Some(challenge), Some(v)) if pkce_matches(v, challenge) => {}
-        (Some(_), _) => return Err(invalid_grant("the PKCE verifier does not match")),
-        (None, Some(_)) => return Err(invalid_grant("no PKCE challenge was sent for this code")),
-        (None, None) => {}
-    }
-    let user = active_user(provider, &grant.user_id).await?;
-    // Anything issued from this code belongs to the family named after it, so a replay of the
-    // code revokes them (see above).
-    let grantee = Grantee {
-        client,
-        user: &user,
-        scopes: &grant.scopes,
-        auth_time: grant.auth_time,
-        session: &grant.session,
-    };
-    let family = Family {
-        name: &code_hash,
-        expires_at: None,
-    };
-    issue_tokens(
-        provider,
-        &grantee,
-        grant.nonce.as_deref(),
-        &family,
-        Some(code),
-        now,
-    )
-    .await
+/// The answer to a refresh token that is unknown, expired or spent.
+pub fn unknown_refresh_token() -> OAuthError {
+    invalid_grant("the refresh token is unknown, expired or already used")
 }
 
-/// `grant_type=refresh_token`: rotation, reuse detection, absolute lifetime.
-pub async fn refresh(
-    provider: &Provider,
-    client: &Client,
-    token: &str,
-    now: Timestamp,
-) -> Result<TokenResponse, OAuthError> {
-    allowed(client, GrantType::RefreshToken)?;
-    let store = &provider.store;
-    let token_hash = hash(token);
-    let spent_marker = format!("spent:{token_hash}");
-    // Another client presenting the token is refused before the token is spent, so it cannot
-    // destroy the owner's token (it learns nothing: the answer is the same as for a bad one).
-    let owner = store
-        .peek_once(OneTimeKind::RefreshToken, &token_hash, now)
-        .await
-        .map_err(server_error)?
-        .and_then(|bytes| serde_json::from_slice::<RefreshGrant>(&bytes).ok())
-        .map(|grant| grant.client_id);
-    if owner.is_some_and(|owner| owner != client.id) {
-        return Err(invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
-    let Some(bytes) = store
-        .take_once(OneTimeKind::RefreshToken, &token_hash, now)
-        .await
-        .map_err(server_error)?
-    else {
-        if let Some(family) = store
-            .take_once(OneTimeKind::RefreshToken, &spent_marker, now)
-            .await
-            .map_err(server_error)?
-        {
-            let family = String::from_utf8_lossy(&family);
-            let until = now + provider.config().provider.refresh_token_lifetime.as_secs();
-            store
-                .revoke(Revoked::Family(family_id(&family)), until)
-                .await
-                .map_err(server_error)?;
-            tracing::warn!(client = %client.id, "a spent refresh token was used again: its family is revoked");
-        }
-        return Err(invalid_grant(
-            "the refresh token is unknown, expired or already used",
-        ));
-    };
-    let grant: RefreshGrant = serde_json::from_slice(&bytes).map_err(server_error)?;
-    if grant.client_id != client.id {
-        return Err(invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
-    if store
-        .is_revoked(Revoked::Family(&grant.family), now)
-        .await
-        .map_err(server_error)?
-        || store
-            .is_revoked(Revoked::Session(&grant.session), now)
-            .await
-            .map_err(server_error)?
-    {
-        return Err(invalid_grant("the refresh token was revoked"));
-    }
-    store
-        .put_once(
-            OneTimeKind::RefreshToken,
-            &spent_marker,
-            grant.family.as_bytes(),
-            grant.family_expires_at,
-        )
-        .await
-        .map_err(server_error)?;
-    let user = active_user(provider, &grant.user_id).await?;
-    let grantee = Grantee {
-        client,
-        user: &user,
-        scopes: &grant.scopes,
-        auth_time: grant.auth_time,
-        session: &grant.session,
-    };
-    let family = Family {
-        name: &grant.family,
-        expires_at: Some(grant.family_expires_at),
-    };
-    issue_tokens(provider, &grantee, None, &family, None, now).await
-}
-
-/// `grant_type=client_credentials`: an access token for the client itself.
-pub async fn client_credentials(
-    provider: &Provider,
-    client: &Client,
-    scope: Option<&str>,
-    now: Timestamp,
-) -> Result<TokenResponse, OAuthError> {
-    allowed(client, GrantType::ClientCredentials)?;
-    let requested: Vec<&str> = scope
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty() && *s != "openid")
-        .collect();
-    let scopes: Vec<String> = client
-        .scopes
-        .iter()
-        .filter(|s| requested.contains(&s.as_str()))
-        .cloned()
-        .collect();
-    let (access_token, lifetime) =
-        access_token(provider, client, &client.id, &scopes, None, None, now)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: lifetime,
-        scope: scopes.join(" "),
-        id_token: None,
-        refresh_token: None,
-    })
-}
-
-fn allowed(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
+/// Whether `client` is registered for `grant` (RFC 6749 5.2 `unauthorized_client`).
+pub fn allowed(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
     if client.grant_types.contains(&grant) {
         Ok(())
     } else {
@@ -395,310 +213,583 @@ fn allowed(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
     }
 }
 
-async fn active_user(provider: &Provider, id: &str) -> Result<User, OAuthError> {
-    match provider.store.user(id).await.map_err(server_error)? {
-        Some(user) if user.status == UserStatus::Active => Ok(user),
-        _ => Err(invalid_grant("the user is no longer active")),
+/// The grant an authorization code stands for, from the request the user approved.
+pub fn code_grant(
+    request: &AuthorizationRequest,
+    user_id: &str,
+    session: &str,
+    auth_time: Timestamp,
+) -> CodeGrant {
+    CodeGrant {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        user_id: user_id.to_string(),
+        scopes: request.scopes.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time,
+        session: session.to_string(),
     }
 }
 
-fn access_token(
-    provider: &Provider,
+/// Whether a code (spent now, for the first time) may be exchanged by this request: issued to
+/// this client (RFC 6749 4.1.3), with the same redirect URI, and the PKCE verifier matching the
+/// challenge, or neither sent (RFC 7636 4.6).
+pub fn redeem_code(
+    grant: &CodeGrant,
     client: &Client,
-    subject: &str,
-    scopes: &[String],
-    session: Option<&str>,
-    family: Option<&str>,
-    now: Timestamp,
-) -> Result<(String, u64), OAuthError> {
-    let lifetime = provider.config().provider.access_token_lifetime.as_secs();
-    let claims = AccessClaims {
-        iss: provider.issuer.clone(),
-        sub: subject.to_string(),
-        aud: vec![client.id.clone()],
-        client_id: client.id.clone(),
-        scope: scopes.join(" "),
-        iat: now,
-        exp: now + lifetime,
-        jti: random_token(),
-        sid: session.map(str::to_string),
-        family: family.map(str::to_string),
-    };
-    let alg = match client.access_token_signed_response_alg {
-        JwsAlg::Rs256 => SigningAlg::Rs256,
-        JwsAlg::Es256 => SigningAlg::Es256,
-    };
-    let token =
-        jwt::sign(&provider.keys.current(), alg, "at+jwt", &claims, now).map_err(server_error)?;
-    Ok((token, lifetime))
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+) -> Result<(), OAuthError> {
+    if grant.client_id != client.id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if redirect_uri != Some(grant.redirect_uri.as_str()) {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&grant.code_challenge, verifier) {
+        (Some(challenge), Some(v)) if pkce_matches(v, challenge) => Ok(()),
+        (Some(_), _) => Err(invalid_grant("the PKCE verifier does not match")),
+        (None, Some(_)) => Err(invalid_grant("no PKCE challenge was sent for this code")),
+        (None, None) => Ok(()),
+    }
 }
 
-async fn issue_tokens(
-    provider: &Provider,
-    grantee: &Grantee<'_>,
-    nonce: Option<&str>,
-    family: &Family<'_>,
-    code: Option<&str>,
-    now: Timestamp,
-) -> Result<TokenResponse, OAuthError> {
-    let Grantee {
-        client,
-        user,
-        scopes,
-        auth_time,
-        session,
-    } = *grantee;
-    let (access, lifetime) = access_token(
-        provider,
-        client,
-        &user.id,
-        scopes,
-        Some(session),
-        Some(family.name),
-        now,
-    )?;
-    let id_token = id_token(provider, grantee, nonce, &access, code, now)?;
-    let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
-        let token = random_token();
-        let family_expires_at = family
-            .expires_at
-            .unwrap_or(now + provider.config().provider.refresh_token_lifetime.as_secs());
-        let grant = RefreshGrant {
-            family: family.name.to_string(),
-            client_id: client.id.clone(),
-            user_id: user.id.clone(),
-            scopes: scopes.to_vec(),
-            auth_time,
-            session: session.to_string(),
-            family_expires_at,
-        };
-        let value = serde_json::to_vec(&grant).map_err(server_error)?;
-        provider
-            .store
-            .put_once(
-                OneTimeKind::RefreshToken,
-                &hash(&token),
-                &value,
-                family_expires_at,
-            )
-            .await
-            .map_err(server_error)?;
-        Some(token)
+/// Whether `client` may present a refresh token (RFC 6749 6: bound to its client). Checked
+/// before the token is spent, so another client cannot destroy the owner's token.
+pub fn refresh_owned_by(grant: &RefreshGrant, client: &Client) -> Result<(), OAuthError> {
+    if grant.client_id == client.id {
+        Ok(())
     } else {
-        None
-    };
-    Ok(TokenResponse {
-        access_token: access,
-        token_type: "Bearer".into(),
-        expires_in: lifetime,
-        scope: scopes.join(" "),
-        id_token: Some(id_token),
-        refresh_token,
-    })
+        Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ))
+    }
 }
 
-fn id_token(
-    provider: &Provider,
-    grantee: &Grantee<'_>,
-    nonce: Option<&str>,
-    access: &str,
-    code: Option<&str>,
-    now: Timestamp,
-) -> Result<String, OAuthError> {
-    let Grantee {
-        client,
-        user,
-        scopes,
-        auth_time,
-        ..
-    } = *grantee;
-    let time = |t: Timestamp| {
-        Utc.timestamp_opt(t as i64, 0)
-            .single()
-            .ok_or_else(|| server_error("time"))
-    };
-    let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(server_error)?;
-    // The same claims the userinfo endpoint releases, typed by the crate's own deserializer.
-    let mut released = super::claims::for_scopes(user, scopes);
-    let identity_document = released.remove("identity_document");
-    released.insert("sub".into(), user.id.clone().into());
-    let standard: StandardClaims<openidconnect::core::CoreGenderClaim> =
-        serde_json::from_value(serde_json::Value::Object(released)).map_err(server_error)?;
-    let lifetime = provider.config().provider.id_token_lifetime.as_secs();
-    let claims = IdTokenClaims::new(
-        issuer,
-        vec![Audience::new(client.id.clone())],
-        time(now + lifetime)?,
-        time(now)?,
-        standard,
-        SessionClaims {
-            sid: grantee.session.to_string(),
-            identity_document,
-        },
-    )
-    .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
-    .set_auth_time(Some(time(auth_time)?))
-    .set_auth_context_ref(Some(AuthenticationContextClass::new(ACR.into())));
-    let (alg, jws_alg) = match client.id_token_signed_response_alg {
-        JwsAlg::Rs256 => (
-            SigningAlg::Rs256,
-            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        ),
-        JwsAlg::Es256 => (SigningAlg::Es256, CoreJwsSigningAlgorithm::EcdsaP256Sha256),
-    };
-    let keys = provider.keys.current();
-    let token = GerbangIdToken::new(
-        claims,
-        keys.active(alg, now),
-        jws_alg,
-        Some(&AccessToken::new(access.to_string())),
-        code.map(|c| AuthorizationCode::new(c.to_string())).as_ref(),
-    )
-    .map_err(server_error)?;
-    Ok(token.to_string())
-}
-
-/// The claims of a live access token: signature, issuer and expiry checked, not revoked.
-pub async fn verify_access_token(
-    provider: &Provider,
-    token: &str,
-    now: Timestamp,
-) -> Result<AccessClaims, OAuthError> {
-    let invalid = || {
-        OAuthError::new(
-            ErrorCode::InvalidToken,
-            "the access token is invalid or expired",
-        )
-    };
-    let claims: AccessClaims =
-        jwt::verify(&provider.keys.current(), token).map_err(|_| invalid())?;
-    if claims.iss != provider.issuer || claims.exp <= now {
-        return Err(invalid());
-    }
-    let store = &provider.store;
-    let mut subjects = vec![Revoked::AccessToken(&claims.jti)];
-    subjects.extend(claims.sid.as_deref().map(Revoked::Session));
-    subjects.extend(claims.family.as_deref().map(Revoked::Family));
-    let mut revoked = false;
-    for subject in subjects {
-        revoked |= store.is_revoked(subject, now).await.map_err(server_error)?;
-    }
-    if revoked {
-        return Err(invalid());
-    }
-    Ok(claims)
-}
-
-/// RFC 7662: what a token is, told only to the client it was issued to; anything else is
-/// `{"active": false}`.
-pub async fn introspect(
-    provider: &Provider,
+/// Whether a refresh token (spent now, for the first time) rotates into new tokens: its
+/// client's, its family and provider session not revoked (`revoked`), its family's absolute
+/// life not over (RFC 9700 4.14.2).
+pub fn rotate_refresh(
+    grant: &RefreshGrant,
     client: &Client,
-    token: &str,
-    now: Timestamp,
-) -> serde_json::Value {
-    let inactive = serde_json::json!({ "active": false });
-    if let Ok(claims) = verify_access_token(provider, token, now).await {
-        if claims.client_id != client.id {
-            return inactive;
-        }
-        return serde_json::json!({
-            "active": true,
-            "token_type": "Bearer",
-            "scope": claims.scope,
-            "client_id": claims.client_id,
-            "sub": claims.sub,
-            "aud": claims.aud,
-            "iss": claims.iss,
-            "exp": claims.exp,
-            "iat": claims.iat,
-            "jti": claims.jti,
-        });
-    }
-    match live_refresh_grant(provider, token, now).await {
-        Some(grant) if grant.client_id == client.id => serde_json::json!({
-            "active": true,
-            "token_type": "refresh_token",
-            "scope": grant.scopes.join(" "),
-            "client_id": grant.client_id,
-            "sub": grant.user_id,
-            "iss": provider.issuer,
-            "exp": grant.family_expires_at,
-        }),
-        _ => inactive,
-    }
-}
-
-/// RFC 7009: the client's own token stops working; anything else is ignored (the answer is
-/// the same either way).
-pub async fn revoke(
-    provider: &Provider,
-    client: &Client,
-    token: &str,
+    revoked: bool,
     now: Timestamp,
 ) -> Result<(), OAuthError> {
-    let store = &provider.store;
-    if let Ok(claims) = verify_access_token(provider, token, now).await {
-        if claims.client_id == client.id {
-            store
-                .revoke(Revoked::AccessToken(&claims.jti), claims.exp)
-                .await
-                .map_err(server_error)?;
-            provider
-                .audit(
-                    "token.revoked",
-                    Some(&claims.sub),
-                    Some(&client.id),
-                    None,
-                    "access token",
-                )
-                .await;
-        }
-        return Ok(());
+    refresh_owned_by(grant, client)?;
+    if revoked {
+        return Err(invalid_grant("the refresh token was revoked"));
     }
-    if let Some(grant) = live_refresh_grant(provider, token, now).await {
-        if grant.client_id == client.id {
-            store
-                .take_once(OneTimeKind::RefreshToken, &hash(token), now)
-                .await
-                .map_err(server_error)?;
-            store
-                .revoke(Revoked::Family(&grant.family), grant.family_expires_at)
-                .await
-                .map_err(server_error)?;
-            provider
-                .audit(
-                    "token.revoked",
-                    Some(&grant.user_id),
-                    Some(&client.id),
-                    None,
-                    "refresh token family",
-                )
-                .await;
-        }
+    if now >= grant.family_expires_at {
+        return Err(unknown_refresh_token());
     }
     Ok(())
 }
 
-/// The grant of a refresh token that still works: present, unexpired, family and session live.
-async fn live_refresh_grant(
-    provider: &Provider,
+/// The scopes a `client_credentials` request gets: those asked for that the client is
+/// registered for (`openid` never: there is no user).
+pub fn machine_scopes(client: &Client, scope: Option<&str>) -> Vec<String> {
+    let requested: Vec<&str> = scope
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty() && *s != "openid")
+        .collect();
+    client
+        .scopes
+        .iter()
+        .filter(|s| requested.contains(&s.as_str()))
+        .cloned()
+        .collect()
+}
+
+impl Minter<'_> {
+    /// `client_credentials`: an access token for the client itself.
+    pub fn machine_token(
+        &self,
+        client: &Client,
+        scopes: &[String],
+        now: Timestamp,
+    ) -> Result<TokenResponse, OAuthError> {
+        let access_token = self.access_token(client, &client.id, scopes, None, None, now)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: self.lifetimes.access_token,
+            scope: scopes.join(" "),
+            id_token: None,
+            refresh_token: None,
+        })
+    }
+
+    /// The tokens a redeemed code or a rotated refresh token issues: an access token, an ID
+    /// token, and a refresh token of the same family when the client may refresh.
+    pub fn mint(
+        &self,
+        grantee: &Grantee<'_>,
+        family: &Family<'_>,
+        nonce: Option<&str>,
+        code: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Minted, OAuthError> {
+        let Grantee {
+            client,
+            subject,
+            scopes,
+            auth_time,
+            session,
+            ..
+        } = *grantee;
+        let access =
+            self.access_token(client, subject, scopes, Some(session), Some(family.id), now)?;
+        let id_token = self.id_token(grantee, nonce, &access, code, now)?;
+        let refresh = client
+            .grant_types
+            .contains(&GrantType::RefreshToken)
+            .then(|| {
+                let grant = RefreshGrant {
+                    family: family.id.to_string(),
+                    client_id: client.id.clone(),
+                    user_id: subject.to_string(),
+                    scopes: scopes.to_vec(),
+                    auth_time,
+                    session: session.to_string(),
+                    family_expires_at: family
+                        .expires_at
+                        .unwrap_or(now + self.lifetimes.refresh_family),
+                };
+                (random_token(), grant)
+            });
+        Ok(Minted {
+            response: TokenResponse {
+                access_token: access,
+                token_type: "Bearer".into(),
+                expires_in: self.lifetimes.access_token,
+                scope: scopes.join(" "),
+                id_token: Some(id_token),
+                refresh_token: refresh.as_ref().map(|(token, _)| token.clone()),
+            },
+            refresh,
+        })
+    }
+
+    fn access_token(
+        &self,
+        client: &Client,
+        subject: &str,
+        scopes: &[String],
+        session: Option<&str>,
+        family: Option<&str>,
+        now: Timestamp,
+    ) -> Result<String, OAuthError> {
+        let claims = AccessClaims {
+            iss: self.issuer.to_string(),
+            sub: subject.to_string(),
+            aud: vec![client.id.clone()],
+            client_id: client.id.clone(),
+            scope: scopes.join(" "),
+            iat: now,
+            exp: now + self.lifetimes.access_token,
+            jti: random_token(),
+            sid: session.map(str::to_string),
+            family: family.map(str::to_string),
+        };
+        let alg = match client.access_token_signed_response_alg {
+            JwsAlg::Rs256 => SigningAlg::Rs256,
+            JwsAlg::Es256 => SigningAlg::Es256,
+        };
+        jwt::sign(self.keys, alg, "at+jwt", &claims, now).map_err(server_error)
+    }
+
+    fn id_token(
+        &self,
+        grantee: &Grantee<'_>,
+        nonce: Option<&str>,
+        access: &str,
+        code: Option<&str>,
+        now: Timestamp,
+    ) -> Result<String, OAuthError> {
+        let time = |t: Timestamp| {
+            Utc.timestamp_opt(t as i64, 0)
+                .single()
+                .ok_or_else(|| server_error("time"))
+        };
+        let issuer = IssuerUrl::new(self.issuer.to_string()).map_err(server_error)?;
+        // The same claims the userinfo endpoint releases, typed by the crate's own deserializer.
+        let mut released = grantee.released.clone();
+        let identity_document = released.remove("identity_document");
+        released.insert("sub".into(), grantee.subject.into());
+        let standard: StandardClaims<CoreGenderClaim> =
+            serde_json::from_value(Value::Object(released)).map_err(server_error)?;
+        let claims = IdTokenClaims::new(
+            issuer,
+            vec![Audience::new(grantee.client.id.clone())],
+            time(now + self.lifetimes.id_token)?,
+            time(now)?,
+            standard,
+            SessionClaims {
+                sid: grantee.session.to_string(),
+                identity_document,
+            },
+        )
+        .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
+        .set_auth_time(Some(time(grantee.auth_time)?))
+        .set_auth_context_ref(Some(AuthenticationContextClass::new(ACR.into())));
+        let (alg, jws_alg) = match grantee.client.id_token_signed_response_alg {
+            JwsAlg::Rs256 => (
+                SigningAlg::Rs256,
+                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            ),
+            JwsAlg::Es256 => (SigningAlg::Es256, CoreJwsSigningAlgorithm::EcdsaP256Sha256),
+        };
+        let token = GerbangIdToken::new(
+            claims,
+            self.keys.active(alg, now),
+            jws_alg,
+            Some(&AccessToken::new(access.to_string())),
+            code.map(|c| AuthorizationCode::new(c.to_string())).as_ref(),
+        )
+        .map_err(server_error)?;
+        Ok(token.to_string())
+    }
+}
+
+/// The answer to an access token that does not verify, is expired or revoked.
+pub fn invalid_token() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidToken,
+        "the access token is invalid or expired",
+    )
+}
+
+/// The claims of an access token whose signature, issuer and expiry check at `now` (whether it
+/// was revoked is for the caller to ask, see [`AccessClaims::revoked_by`]).
+pub fn verify_access(
+    keys: &Keyring,
+    issuer: &str,
     token: &str,
     now: Timestamp,
-) -> Option<RefreshGrant> {
-    let store = &provider.store;
-    let bytes = store
-        .peek_once(OneTimeKind::RefreshToken, &hash(token), now)
-        .await
-        .ok()??;
-    let grant: RefreshGrant = serde_json::from_slice(&bytes).ok()?;
-    let revoked = store
-        .is_revoked(Revoked::Family(&grant.family), now)
-        .await
-        .ok()?
-        || store
-            .is_revoked(Revoked::Session(&grant.session), now)
-            .await
-            .ok()?;
-    (!revoked).then_some(grant)
+) -> Result<AccessClaims, OAuthError> {
+    let claims: AccessClaims = jwt::verify(keys, token).map_err(|_| invalid_token())?;
+    if claims.iss != issuer || claims.exp <= now {
+        return Err(invalid_token());
+    }
+    Ok(claims)
+}
+
+/// RFC 7662's answer about nothing the asking client may learn of.
+pub fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// RFC 7662: a live access token, described only to the client it was issued to.
+pub fn introspect_access(claims: &AccessClaims, client: &Client) -> Value {
+    if claims.client_id != client.id {
+        return inactive();
+    }
+    json!({
+        "active": true,
+        "token_type": "Bearer",
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+    })
+}
+
+/// RFC 7662: a live refresh token, described only to the client it was issued to.
+pub fn introspect_refresh(grant: &RefreshGrant, client: &Client, issuer: &str) -> Value {
+    if grant.client_id != client.id {
+        return inactive();
+    }
+    json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": grant.scopes.join(" "),
+        "client_id": grant.client_id,
+        "sub": grant.user_id,
+        "iss": issuer,
+        "exp": grant.family_expires_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::generate;
+
+    const NOW: Timestamp = 1_800_000_000;
+    const ISSUER: &str = "https://sso.test";
+    /// A verifier and its S256 challenge (BASE64URL(SHA256(verifier))).
+    const VERIFIER: &str =
+        "dBjftJeZ4CVP-mJ92Zu5JKpqx4uI1RrwsF9p8hqVN5RkcKBqPJdrG9xHSKsx0B3JdV8fN00";
+    const CHALLENGE: &str = "UyD7_rak0kid3uSCktEHIZnn937H4cQL5wGkJGrvQyE";
+
+    fn client(id: &str) -> Client {
+        Client {
+            id: id.into(),
+            name: id.into(),
+            secret: None,
+            redirect_uris: vec!["https://rp.test/cb".into()],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            web_origins: vec![],
+            scopes: vec!["openid".into(), "profile".into(), "api".into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            first_party: true,
+            id_token_signed_response_alg: JwsAlg::Es256,
+            access_token_signed_response_alg: JwsAlg::Es256,
+        }
+    }
+
+    fn code(challenge: Option<&str>) -> CodeGrant {
+        CodeGrant {
+            client_id: "rp".into(),
+            redirect_uri: "https://rp.test/cb".into(),
+            user_id: "u1".into(),
+            scopes: vec!["openid".into()],
+            nonce: Some("n".into()),
+            code_challenge: challenge.map(str::to_string),
+            auth_time: NOW - 5,
+            session: "p1".into(),
+        }
+    }
+
+    fn refresh_grant() -> RefreshGrant {
+        RefreshGrant {
+            family: "f1".into(),
+            client_id: "rp".into(),
+            user_id: "u1".into(),
+            scopes: vec!["openid".into()],
+            auth_time: NOW - 5,
+            session: "p1".into(),
+            family_expires_at: NOW + 100,
+        }
+    }
+
+    fn keyring(at: Timestamp) -> Keyring {
+        let stored = [
+            generate(SigningAlg::Rs256, at).unwrap(),
+            generate(SigningAlg::Es256, at).unwrap(),
+        ];
+        Keyring::from_stored(&stored, at).unwrap()
+    }
+
+    fn minter(keys: &Keyring) -> Minter<'_> {
+        let lifetimes = Lifetimes {
+            code: 60,
+            access_token: 300,
+            id_token: 300,
+            refresh_family: 3600,
+        };
+        Minter {
+            keys,
+            issuer: ISSUER,
+            lifetimes,
+        }
+    }
+
+    fn error(result: Result<(), OAuthError>) -> (ErrorCode, String) {
+        let e = result.unwrap_err();
+        (e.error, e.error_description)
+    }
+
+    #[test]
+    fn a_code_redeems_only_for_its_client_and_redirect_uri() {
+        let rp = client("rp");
+        let uri = Some("https://rp.test/cb");
+        assert!(redeem_code(&code(None), &rp, uri, None).is_ok());
+        let (e, why) = error(redeem_code(&code(None), &client("other"), uri, None));
+        assert_eq!(e, ErrorCode::InvalidGrant);
+        assert!(why.contains("another client"), "{why}");
+        for wrong in [
+            None,
+            Some("https://rp.test/other"),
+            Some("https://rp.test/cb/"),
+        ] {
+            let (e, why) = error(redeem_code(&code(None), &rp, wrong, None));
+            assert_eq!(e, ErrorCode::InvalidGrant, "{wrong:?}");
+            assert!(why.contains("redirect_uri"), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_code_redeems_only_with_the_verifier_of_its_challenge() {
+        let rp = client("rp");
+        let uri = Some("https://rp.test/cb");
+        let bound = code(Some(CHALLENGE));
+        assert!(redeem_code(&bound, &rp, uri, Some(VERIFIER)).is_ok());
+        for verifier in [None, Some("x".repeat(43).as_str()), Some(&VERIFIER[1..])] {
+            let (e, _) = error(redeem_code(&bound, &rp, uri, verifier));
+            assert_eq!(e, ErrorCode::InvalidGrant, "{verifier:?}");
+        }
+        let (e, why) = error(redeem_code(&code(None), &rp, uri, Some(VERIFIER)));
+        assert_eq!(e, ErrorCode::InvalidGrant);
+        assert!(
+            why.contains("no PKCE challenge"),
+            "a verifier without a challenge: {why}"
+        );
+    }
+
+    #[test]
+    fn a_refresh_token_rotates_only_for_its_client_while_live_and_unrevoked() {
+        let grant = refresh_grant();
+        let rp = client("rp");
+        assert!(rotate_refresh(&grant, &rp, false, NOW).is_ok());
+        assert!(refresh_owned_by(&grant, &rp).is_ok());
+        let (e, why) = error(refresh_owned_by(&grant, &client("spa")));
+        assert_eq!(e, ErrorCode::InvalidGrant);
+        assert!(why.contains("another client"), "{why}");
+        assert!(rotate_refresh(&grant, &client("spa"), false, NOW).is_err());
+        let (_, why) = error(rotate_refresh(&grant, &rp, true, NOW));
+        assert!(why.contains("revoked"), "{why}");
+        assert!(
+            rotate_refresh(&grant, &rp, false, NOW + 100).is_err(),
+            "the family's absolute end"
+        );
+    }
+
+    #[test]
+    fn grant_types_are_allowed_per_client() {
+        let rp = client("rp");
+        assert!(allowed(&rp, GrantType::RefreshToken).is_ok());
+        let e = allowed(&rp, GrantType::ClientCredentials).unwrap_err();
+        assert_eq!(e.error, ErrorCode::UnauthorizedClient);
+    }
+
+    #[test]
+    fn machine_tokens_get_only_registered_scopes_and_never_openid() {
+        let rp = client("rp");
+        assert_eq!(machine_scopes(&rp, Some("openid api admin")), ["api"]);
+        assert!(machine_scopes(&rp, None).is_empty());
+    }
+
+    fn grantee<'a>(rp: &'a Client, scopes: &'a [String]) -> Grantee<'a> {
+        let mut released = Map::new();
+        released.insert("name".into(), "Budi".into());
+        Grantee {
+            client: rp,
+            subject: "u1",
+            released,
+            scopes,
+            auth_time: NOW - 5,
+            session: "p1",
+        }
+    }
+
+    #[test]
+    fn minting_binds_tokens_to_session_family_and_an_absolute_end() {
+        let keys = keyring(NOW - 10);
+        let minter = minter(&keys);
+        let rp = client("rp");
+        let scopes = vec!["openid".to_string(), "profile".to_string()];
+        let first = Family {
+            id: "f1",
+            expires_at: None,
+        };
+        let minted = minter
+            .mint(&grantee(&rp, &scopes), &first, Some("n"), Some("c"), NOW)
+            .unwrap();
+        let claims = verify_access(&keys, ISSUER, &minted.response.access_token, NOW).unwrap();
+        assert_eq!(claims.sub, "u1");
+        assert_eq!(claims.sid.as_deref(), Some("p1"));
+        assert_eq!(claims.family.as_deref(), Some("f1"));
+        assert_eq!(claims.exp, NOW + 300);
+        assert_eq!(
+            claims.revoked_by(),
+            [
+                Revoked::AccessToken(&claims.jti),
+                Revoked::Session("p1"),
+                Revoked::Family("f1")
+            ]
+        );
+        let (token, refresh) = minted.refresh.unwrap();
+        assert_eq!(
+            minted.response.refresh_token.as_deref(),
+            Some(token.as_str())
+        );
+        assert_eq!(refresh.family, "f1");
+        assert_eq!(refresh.family_expires_at, NOW + 3600, "a new family's end");
+        let id_token = minted.response.id_token.unwrap();
+        let payload: Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                id_token.split('.').nth(1).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(payload["sid"], "p1");
+        assert_eq!(payload["nonce"], "n");
+        assert_eq!(payload["name"], "Budi");
+        assert_eq!(payload["acr"], ACR);
+        assert_eq!(payload["auth_time"], NOW - 5);
+
+        // Rotation keeps the family and its end, however late it comes.
+        let rotated = Family {
+            id: "f1",
+            expires_at: Some(NOW + 3600),
+        };
+        let later = minter
+            .mint(&grantee(&rp, &scopes), &rotated, None, None, NOW + 3000)
+            .unwrap();
+        assert_eq!(later.refresh.unwrap().1.family_expires_at, NOW + 3600);
+
+        // A client that may not refresh gets no refresh token.
+        let mut once = client("once");
+        once.grant_types = vec![GrantType::AuthorizationCode];
+        let minted = minter
+            .mint(&grantee(&once, &scopes), &first, None, None, NOW)
+            .unwrap();
+        assert!(minted.refresh.is_none() && minted.response.refresh_token.is_none());
+    }
+
+    #[test]
+    fn access_tokens_verify_only_from_this_issuer_and_until_they_expire() {
+        let keys = keyring(NOW - 10);
+        let minter = minter(&keys);
+        let mut machine = client("machine");
+        machine.grant_types = vec![GrantType::ClientCredentials];
+        let token = minter
+            .machine_token(&machine, &["api".to_string()], NOW)
+            .unwrap()
+            .access_token;
+        let claims = verify_access(&keys, ISSUER, &token, NOW + 299).unwrap();
+        assert!(claims.is_machine());
+        assert_eq!(claims.revoked_by(), [Revoked::AccessToken(&claims.jti)]);
+        assert!(
+            verify_access(&keys, ISSUER, &token, NOW + 300).is_err(),
+            "expired"
+        );
+        assert!(verify_access(&keys, "https://other.test", &token, NOW).is_err());
+        assert!(
+            verify_access(&keyring(NOW), ISSUER, &token, NOW).is_err(),
+            "other keys"
+        );
+    }
+
+    #[test]
+    fn introspection_tells_only_the_owner() {
+        let keys = keyring(NOW - 10);
+        let minter = minter(&keys);
+        let rp = client("rp");
+        let token = minter
+            .machine_token(&rp, &["api".to_string()], NOW)
+            .unwrap()
+            .access_token;
+        let claims = verify_access(&keys, ISSUER, &token, NOW).unwrap();
+        assert_eq!(introspect_access(&claims, &rp)["active"], true);
+        assert_eq!(introspect_access(&claims, &client("spa")), inactive());
+        let grant = refresh_grant();
+        assert_eq!(introspect_refresh(&grant, &rp, ISSUER)["exp"], NOW + 100);
+        assert_eq!(
+            introspect_refresh(&grant, &client("spa"), ISSUER),
+            inactive()
+        );
+    }
 }

@@ -7,8 +7,8 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Timestamp;
 use crate::keys::{Keyring, SigningAlg};
-use crate::store::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {

@@ -1,7 +1,6 @@
 //! Pure OAuth 2.0 / OpenID Connect logic: no I/O, the current time passed in.
 
 pub mod authorize;
-pub mod claims;
 pub mod client;
 pub mod error;
 pub mod grant;

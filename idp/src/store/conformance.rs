@@ -337,6 +337,84 @@ pub async fn concurrent_takes_win_once(store: SharedStore) {
     assert_eq!(winners, 1);
 }
 
+pub async fn spent_values_are_remembered(store: SharedStore) {
+    let kind = OneTimeKind::RefreshToken;
+    assert_eq!(
+        store
+            .spend_once(kind, "never", NOW, NOW + 60)
+            .await
+            .unwrap(),
+        Spent::Unknown
+    );
+    store
+        .put_once(kind, "r1", b"grant", NOW + 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.spend_once(kind, "r1", NOW, NOW + 10).await.unwrap(),
+        Spent::First(b"grant".to_vec())
+    );
+    assert!(store.peek_once(kind, "r1", NOW).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .spend_once(kind, "r1", NOW + 50, NOW + 60)
+            .await
+            .unwrap(),
+        Spent::Again(b"grant".to_vec()),
+        "remembered for the value's own life when that is longer than asked"
+    );
+    assert_eq!(
+        store
+            .spend_once(kind, "r1", NOW + 100, NOW + 200)
+            .await
+            .unwrap(),
+        Spent::Unknown,
+        "and forgotten after"
+    );
+    store.put_once(kind, "r2", b"code", NOW + 10).await.unwrap();
+    store.spend_once(kind, "r2", NOW, NOW + 500).await.unwrap();
+    assert_eq!(
+        store
+            .spend_once(kind, "r2", NOW + 400, NOW + 900)
+            .await
+            .unwrap(),
+        Spent::Again(b"code".to_vec()),
+        "remembered as long as asked when that is longer than the value's life"
+    );
+    store.put_once(kind, "r3", b"late", NOW + 10).await.unwrap();
+    assert_eq!(
+        store
+            .spend_once(kind, "r3", NOW + 10, NOW + 500)
+            .await
+            .unwrap(),
+        Spent::Unknown,
+        "an expired value is not spent"
+    );
+}
+
+/// Refresh rotation's race: of 50 concurrent spends of one token exactly one gets it and every
+/// other one learns it was spent (so it can revoke the family), none finds nothing.
+pub async fn concurrent_spends_win_once_and_the_rest_see_it_spent(store: SharedStore) {
+    let kind = OneTimeKind::RefreshToken;
+    store.put_once(kind, "r", b"grant", NOW + 60).await.unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.spend_once(kind, "r", NOW, NOW + 60).await.unwrap() })
+        })
+        .collect();
+    let (mut first, mut again) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Spent::First(v) | Spent::Again(v) if v != b"grant" => panic!("another value: {v:?}"),
+            Spent::First(_) => first += 1,
+            Spent::Again(_) => again += 1,
+            Spent::Unknown => panic!("a concurrent spend found nothing"),
+        }
+    }
+    assert_eq!((first, again), (1, 49));
+}
+
 pub async fn outbox_leases_retries_and_delivers(store: SharedStore) {
     let first = store.enqueue_mail(mail("a@example.id"), NOW).await.unwrap();
     let second = store
@@ -639,6 +717,8 @@ macro_rules! conformance_suite {
             sessions_by_id_and_user,
             one_time_values_are_taken_once,
             concurrent_takes_win_once,
+            spent_values_are_remembered,
+            concurrent_spends_win_once_and_the_rest_see_it_spent,
             outbox_leases_retries_and_delivers,
             concurrent_claims_are_disjoint,
             audit_events_newest_first,

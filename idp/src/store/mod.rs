@@ -100,6 +100,18 @@ pub trait OneTimeStore: Send + Sync {
         key_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<u8>>>;
+    /// Spends the value under `key_hash`, once: removes it and, in the same transaction, keeps
+    /// it as spent until `spent_until` (or its own expiry, if later). The first spend gets
+    /// [`Spent::First`]; every later one, however concurrent, gets [`Spent::Again`] with the
+    /// value, so the caller can revoke what the first spend issued (a replayed code, a reused
+    /// refresh token).
+    async fn spend_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+        spent_until: Timestamp,
+    ) -> StoreResult<Spent>;
     /// The value, if it is there and live, leaving it in place (introspection reads this way).
     async fn peek_once(
         &self,

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Seconds since the Unix epoch. Every store call that depends on time takes `now` from the
-/// caller, so tests fix the clock.
-pub type Timestamp = u64;
+pub use crate::clock::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Identity {
@@ -154,6 +152,22 @@ pub enum OneTimeKind {
     /// Marks that an account was sent a message of some kind, so that repeats within the
     /// cool-down send nothing more (nobody can flood a mailbox through the public forms).
     MailCooldown,
+}
+
+/// What spending a one-time value found (see [`super::OneTimeStore::spend_once`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spent {
+    /// It was live, and this spend took it: its value.
+    First(Vec<u8>),
+    /// It was spent before, and is still remembered as spent: the value it held.
+    Again(Vec<u8>),
+    /// Never there, expired unspent, or spent so long ago that it is forgotten.
+    Unknown,
+}
+
+/// The key a spent value is remembered under, beside live ones of its kind.
+pub fn spent_key(key_hash: &str) -> String {
+    format!("spent:{key_hash}")
 }
 
 impl OneTimeKind {

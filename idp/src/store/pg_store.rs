@@ -488,6 +488,50 @@ impl OneTimeStore for PgStore {
         Ok(row.and_then(|r| (uint(r.get(1)) > now).then(|| r.get(0))))
     }
 
+    async fn spend_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+        spent_until: Timestamp,
+    ) -> StoreResult<Spent> {
+        let (kind, marker) = (kind.as_str(), spent_key(key_hash));
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        // A concurrent spend waits here for this row's lock; when it gets it the row is gone
+        // and the marker below is committed, so it finds `Again`.
+        let taken = tx
+            .query_opt(
+                "DELETE FROM one_time WHERE kind = $1 AND key_hash = $2 RETURNING value, expires_at",
+                &[&kind, &key_hash],
+            )
+            .await
+            .map_err(backend)?
+            .filter(|r| uint(r.get(1)) > now);
+        let spent = if let Some(row) = taken {
+            let value: Vec<u8> = row.get(0);
+            let kept_until = spent_until.max(uint(row.get(1)));
+            tx.execute(
+                "INSERT INTO one_time (kind, key_hash, value, expires_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, key_hash) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at",
+                &[&kind, &marker, &value, &int(kept_until)],
+            )
+            .await
+            .map_err(backend)?;
+            Spent::First(value)
+        } else {
+            tx.query_opt(
+                "SELECT value FROM one_time WHERE kind = $1 AND key_hash = $2 AND expires_at > $3",
+                &[&kind, &marker, &int(now)],
+            )
+            .await
+            .map_err(backend)?
+            .map_or(Spent::Unknown, |r| Spent::Again(r.get(0)))
+        };
+        tx.commit().await.map_err(backend)?;
+        Ok(spent)
+    }
+
     async fn peek_once(
         &self,
         kind: OneTimeKind,

@@ -43,6 +43,14 @@ fn once_key(kind: OneTimeKind, key_hash: &str) -> Vec<u8> {
     format!("{}:{key_hash}", kind.as_str()).into_bytes()
 }
 
+/// A one-time record's expiry and value (it is kept as the expiry's 8 bytes, then the value),
+/// if it is still live at `now`.
+fn live_once(record: &[u8], now: Timestamp) -> Option<(Timestamp, &[u8])> {
+    let (expiry, value) = record.split_at_checked(8)?;
+    let expires_at = u64::from_be_bytes(expiry.try_into().ok()?);
+    (now < expires_at).then_some((expires_at, value))
+}
+
 fn user_session_key(user_id: &str, id_hash: &str) -> Vec<u8> {
     format!("{user_id}\0{id_hash}").into_bytes()
 }
@@ -309,16 +317,51 @@ impl OneTimeStore for SledStore {
         key_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<u8>>> {
-        let Some(record) = self
+        let record = self
             .once
             .remove(once_key(kind, key_hash))
-            .map_err(backend)?
-        else {
-            return Ok(None);
-        };
-        let (expiry, value) = record.split_at(8.min(record.len()));
-        let expires_at = u64::from_be_bytes(expiry.try_into().map_err(backend)?);
-        Ok((now < expires_at).then(|| value.to_vec()))
+            .map_err(backend)?;
+        Ok(record
+            .as_deref()
+            .and_then(|r| live_once(r, now))
+            .map(|(_, value)| value.to_vec()))
+    }
+
+    async fn spend_once(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+        spent_until: Timestamp,
+    ) -> StoreResult<Spent> {
+        let (key, marker) = (
+            once_key(kind, key_hash),
+            once_key(kind, &spent_key(key_hash)),
+        );
+        let spent = self
+            .once
+            .transaction(|tx| {
+                if let Some(record) = tx.remove(key.as_slice())? {
+                    if let Some((expires_at, value)) = live_once(&record, now) {
+                        let mut kept = spent_until.max(expires_at).to_be_bytes().to_vec();
+                        kept.extend_from_slice(value);
+                        tx.insert(marker.as_slice(), kept)?;
+                        return Ok(Spent::First(value.to_vec()));
+                    }
+                }
+                let before = tx.get(marker.as_slice())?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(
+                    match before.as_deref().and_then(|r| live_once(r, now)) {
+                        Some((_, value)) => Spent::Again(value.to_vec()),
+                        None => Spent::Unknown,
+                    },
+                )
+            })
+            .map_err(tx_error)?;
+        if matches!(spent, Spent::First(_)) {
+            self.flush().await?;
+        }
+        Ok(spent)
     }
 
     async fn peek_once(
@@ -327,12 +370,11 @@ impl OneTimeStore for SledStore {
         key_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<u8>>> {
-        let Some(record) = self.once.get(once_key(kind, key_hash)).map_err(backend)? else {
-            return Ok(None);
-        };
-        let (expiry, value) = record.split_at(8.min(record.len()));
-        let expires_at = u64::from_be_bytes(expiry.try_into().map_err(backend)?);
-        Ok((now < expires_at).then(|| value.to_vec()))
+        let record = self.once.get(once_key(kind, key_hash)).map_err(backend)?;
+        Ok(record
+            .as_deref()
+            .and_then(|r| live_once(r, now))
+            .map(|(_, value)| value.to_vec()))
     }
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize> {

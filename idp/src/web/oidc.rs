@@ -12,15 +12,17 @@ use serde_json::{json, Value};
 
 use super::i18n::{Lang, Text};
 use super::{cors, header_str, pages, redirect};
+use crate::account::claims;
 use crate::account::consent;
 use crate::clock::now;
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::protocol::{claims, grant};
+use crate::protocol::grant;
 use crate::provider::Provider;
 use crate::session;
 use crate::store::{Session, User};
+use crate::tokens;
 
 pub async fn discovery(State(p): State<Arc<Provider>>) -> Response {
     cors::open(Json(json!({
@@ -185,7 +187,7 @@ pub async fn complete(
                 .into_response();
         }
     }
-    match grant::issue_code(p, request, user, &session.id_hash, session.auth_time, now).await {
+    match tokens::issue_code(p, request, user, &session.id_hash, session.auth_time, now).await {
         Ok(code) => back(Ok(&code)),
         Err(e) => back(Err(&e)),
     }
@@ -321,7 +323,7 @@ pub async fn token(
                 let code = get("code").ok_or_else(|| {
                     OAuthError::new(ErrorCode::InvalidRequest, "code is required")
                 })?;
-                grant::exchange_code(
+                tokens::exchange_code(
                     &p,
                     &client,
                     code,
@@ -335,10 +337,10 @@ pub async fn token(
                 let token = get("refresh_token").ok_or_else(|| {
                     OAuthError::new(ErrorCode::InvalidRequest, "refresh_token is required")
                 })?;
-                grant::refresh(&p, &client, token, now).await
+                tokens::refresh(&p, &client, token, now).await
             }
             Some("client_credentials") => {
-                grant::client_credentials(&p, &client, get("scope"), now).await
+                tokens::client_credentials(&p, &client, get("scope"), now).await
             }
             Some(_) => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
@@ -418,7 +420,7 @@ pub async fn introspect(
 ) -> Response {
     match client_and_token(&p, &headers, &form) {
         Ok((client, token)) => {
-            Json(grant::introspect(&p, &client, token, now()).await).into_response()
+            Json(tokens::introspect(&p, &client, token, now()).await).into_response()
         }
         Err(e) => oauth_error(&e),
     }
@@ -433,7 +435,7 @@ pub async fn revoke(
         Ok(found) => found,
         Err(e) => return oauth_error(&e),
     };
-    let response = match grant::revoke(&p, &client, token, now()).await {
+    let response = match tokens::revoke(&p, &client, token, now()).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => oauth_error(&e),
     };
@@ -463,7 +465,7 @@ async fn userinfo(p: &Provider, headers: &HeaderMap, form_token: Option<&str>) -
     let Some(token) = token else {
         return oauth_error(&OAuthError::new(ErrorCode::InvalidToken, "no access token"));
     };
-    let claims = match grant::verify_access_token(p, token.trim(), now()).await {
+    let claims = match tokens::verify_access_token(p, token.trim(), now()).await {
         Ok(c) => c,
         Err(e) => return oauth_error(&e),
     };
