@@ -10,10 +10,9 @@ use clap::Subcommand;
 use gerbang_config::Config;
 use gerbang_idp::account::password::{check_policy, Passwords};
 use gerbang_idp::account::registration::Problem;
-use gerbang_idp::account::{
-    email as email_rules, enrolment, nik as nik_rules, phone as phone_rules,
-};
+use gerbang_idp::account::{email as email_rules, nik as nik_rules, phone as phone_rules};
 use gerbang_idp::clock::now;
+use gerbang_idp::flows::enrolment;
 use gerbang_idp::keys::{rotate, SigningAlg};
 use gerbang_idp::provider::Provider;
 use gerbang_idp::revocation::Revoked;
@@ -118,7 +117,7 @@ pub enum AdminError {
     #[error(transparent)]
     Provider(#[from] gerbang_idp::provider::ProviderError),
     #[error(transparent)]
-    Enrolment(#[from] gerbang_idp::account::enrolment::EnrolmentError),
+    Account(#[from] gerbang_idp::flows::AccountError),
 }
 
 /// The password given on standard input (`input`).

@@ -17,11 +17,8 @@ pub enum GatewayError {
         address: String,
         source: std::io::Error,
     },
-    #[error("route `{route}`: cannot resolve its upstreams: {source}")]
-    Upstream {
-        route: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Route(#[from] crate::routes::RouteError),
     #[error(transparent)]
     Mail(#[from] gerbang_idp::mail::MailError),
     #[error("TLS: {0}")]

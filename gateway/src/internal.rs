@@ -13,7 +13,7 @@ use axum::routing::get;
 use gerbang_idp::metrics::Gauges;
 use gerbang_idp::provider::Provider;
 
-use crate::routing::LiveRouting;
+use crate::routes::LiveRouting;
 
 struct Internal {
     provider: Arc<Provider>,

@@ -8,13 +8,14 @@ mod daemon;
 mod demo;
 mod devcert;
 mod error;
+mod health;
 mod http_service;
 mod internal;
 mod logging;
 mod pages;
 mod proxy;
 mod reload;
-mod routing;
+mod routes;
 mod serve;
 mod store;
 

@@ -23,7 +23,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Mutex;
 
 use crate::error::GatewayError;
-use crate::routing::{LiveRouting, Routing};
+use crate::routes::{LiveRouting, Routing};
 
 /// How often the file is read for changes.
 const POLL: Duration = Duration::from_secs(1);
@@ -84,7 +84,8 @@ impl Reloader {
             &self.provider_address,
             &self.provider.metrics,
             Some(&self.routing.load()),
-        )?;
+        )
+        .map_err(GatewayError::from)?;
         routing.report_to(&self.provider.metrics);
         self.routing.store(Arc::new(routing));
         self.mailer.store(Arc::new(mailer));

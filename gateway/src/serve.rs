@@ -18,13 +18,14 @@ use pingora::services::ServiceWithDependents;
 
 use crate::devcert;
 use crate::error::GatewayError;
+use crate::health::HealthChecks;
 use crate::http_service::HttpService;
 use crate::proxy::auth::Auth;
 use crate::proxy::callback::RelyingParty;
 use crate::proxy::session::Revocations;
 use crate::proxy::Gateway;
 use crate::reload::Reloader;
-use crate::routing::{HealthChecks, LiveRouting, Routing};
+use crate::routes::{LiveRouting, Routing};
 
 /// What every listener's gateway shares.
 struct GatewayParts<'a> {

@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod clock;
+pub mod flows;
 pub mod keys;
+pub mod lang;
 pub mod logout;
 pub mod mail;
 pub mod metrics;

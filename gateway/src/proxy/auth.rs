@@ -92,7 +92,11 @@ impl Auth {
     /// route's `api_clients`: the signature verified against the provider's keys (once per
     /// token, then remembered), then issuer, expiry, client and revocation on every request.
     /// No store round trip.
-    pub fn bearer(&self, req: &RequestHeader, route: &super::Upstream) -> Option<Arc<Identity>> {
+    pub fn bearer(
+        &self,
+        req: &RequestHeader,
+        route: &crate::routes::Route,
+    ) -> Option<Arc<Identity>> {
         if route.api_clients.is_empty() {
             return None;
         }

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use gerbang_config::FrontProxy;
 use pingora::http::RequestHeader;
 
-use super::route;
+use crate::routes::table as route;
 
 pub const PATH: &str = "/_gerbang/auth";
 

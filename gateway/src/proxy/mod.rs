@@ -1,5 +1,6 @@
 //! The gateway: one `ProxyHttp` implementation. Each phase method is short and calls into the
-//! named pure functions of its sibling modules: `path` (normalisation), `route` (matching),
+//! named pure functions of its sibling modules: `path` (normalisation), `crate::routes`
+//! (matching),
 //! `headers` (what the client may not send), `login` (the redirect to the provider).
 
 pub mod auth;
@@ -10,7 +11,6 @@ pub mod headers;
 pub mod login;
 pub mod path;
 pub mod remembered;
-pub mod route;
 pub mod session;
 
 use std::net::IpAddr;
@@ -19,41 +19,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use gerbang_config::{Forward, Policy};
+use gerbang_config::Policy;
 use pingora::http::{RequestHeader, ResponseHeader};
-use pingora::lb::selection::RoundRobin;
-use pingora::lb::LoadBalancer;
 use pingora::prelude::*;
 use pingora::proxy::{ProxyHttp, Session};
 use url::Url;
 
 use crate::pages;
-use crate::routing::LiveRouting;
-use gerbang_idp::metrics::RouteCounters;
-
-/// The name of the built-in route to the provider.
-pub use gerbang_idp::metrics::PROVIDER_ROUTE;
-
-/// One route, compiled: where it goes and what it asks of the request.
-pub struct Upstream {
-    pub name: String,
-    pub policy: Policy,
-    pub forward: Forward,
-    /// Clients whose bearer access tokens the route accepts.
-    pub api_clients: Vec<String>,
-    /// The route's own headers no client may send (lower case).
-    pub strip_headers: Vec<String>,
-    pub balancer: Arc<LoadBalancer<RoundRobin>>,
-    pub tls: Option<gerbang_config::UpstreamTls>,
-    /// The configured addresses (their number is the number of connection attempts).
-    pub targets: Vec<String>,
-    /// How often the addresses are checked (`None`: never, the provider's own route).
-    pub health_check: Option<Duration>,
-    /// How long the upstream may be silent while a request or its answer is under way.
-    pub timeout: Duration,
-    /// The route's request counters.
-    pub counters: Arc<RouteCounters>,
-}
+use crate::routes::{table as route, LiveRouting, Route, PROVIDER_ROUTE};
 
 /// What a listener's gateway knows for its whole life; the routes are replaced by a reload.
 pub struct Gateway {
@@ -73,7 +46,7 @@ pub struct Gateway {
 
 /// Per-request state shared across the phases.
 pub struct RequestCtx {
-    route: Option<Arc<Upstream>>,
+    route: Option<Arc<Route>>,
     /// The normal path when it differs from the one the client sent.
     rewritten_path: Option<String>,
     request_id: String,

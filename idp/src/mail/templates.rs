@@ -4,8 +4,8 @@
 use gerbang_config::Helpdesk;
 use maud::{html, Markup};
 
+use crate::lang::Lang;
 use crate::store::NewMail;
-use crate::web::Lang;
 
 /// What a message says, before it is laid out as text and HTML.
 struct Letter<'a> {

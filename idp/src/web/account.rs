@@ -14,11 +14,11 @@ use super::i18n::{Lang, Text};
 use super::pages::{self, ContactForm, RegisterForm};
 use super::password::policy_text;
 use super::{client_address, field, forbidden, lang, redirect, same_origin, unavailable};
-use crate::account::enrolment::EnrolmentError;
-use crate::account::profile::{self, EmailChange};
 use crate::account::registration::{Field, FieldError, Problem, RegistrationForm};
 use crate::account::{email, phone};
 use crate::clock::now;
+use crate::flows::profile::{self, EmailChange};
+use crate::flows::AccountError;
 use crate::provider::Provider;
 use crate::session;
 
@@ -59,7 +59,7 @@ pub async fn change_password(
     let address = client_address(&headers);
     let user = match profile::change_password(&p, user, field("password"), &address, now()).await {
         Ok(u) => u,
-        Err(EnrolmentError::Password(e)) => match policy_text(e) {
+        Err(AccountError::Password(e)) => match policy_text(e) {
             Some(text) => return again(text),
             None => return unavailable(&p, lang, e),
         },

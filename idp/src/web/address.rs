@@ -12,9 +12,10 @@ use axum::Form;
 use super::i18n::{Lang, Text};
 use super::pages::{self, AddressForm};
 use super::{admit, field, lang, refused, unavailable};
+use crate::account::email;
 use crate::account::registration::Problem;
-use crate::account::{email, enrolment, recovery};
 use crate::clock::now;
+use crate::flows::{enrolment, recovery};
 use crate::provider::Provider;
 
 /// What the address is asked for.

@@ -12,8 +12,8 @@ use gerbang_config::{HostPattern, Policy};
 
 use super::pages::{self, App, HomeView};
 use super::{field, forbidden, header_str, lang, redirect, same_origin, unavailable};
-use crate::account::enrolment::masked_document;
 use crate::clock::now;
+use crate::flows::enrolment::masked_document;
 use crate::logout;
 use crate::provider::Provider;
 use crate::session;

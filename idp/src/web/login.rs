@@ -15,14 +15,12 @@ use super::{
     admit, client_address, device, field, lang, oidc, password, redirect, refused, unavailable,
     Refusal,
 };
-use crate::account::enrolment;
-use crate::account::login as limits;
-use crate::account::password::PasswordError;
 use crate::clock::now;
+use crate::flows::login::{self, Attempt, LoginOutcome};
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::{Timestamp, UniqueKey, User, UserStatus};
+use crate::store::{Timestamp, User};
 
 /// The pending authorization request a login continues, if any (and if it opens).
 fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
@@ -107,94 +105,37 @@ pub async fn submit(
         }
         Err(refusal) => return refused(&p, lang, refusal),
     };
-    let store = p.store.as_ref();
-    let policy = &p.config().login;
-    match p
-        .captchas
-        .check(field("captcha_token"), field("captcha"), now)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => return again(Text::WrongCaptcha, StatusCode::OK).await,
-        Err(e) => return unavailable(&p, lang, e),
-    }
-    // The same account whether its user name or its e-mail was typed.
-    let user = match store
-        .user_by_key(&UniqueKey::Username(username.into()))
-        .await
-    {
-        Ok(Some(u)) => Some(u),
-        Ok(None) => store
-            .user_by_key(&UniqueKey::Email(username.into()))
-            .await
-            .ok()
-            .flatten(),
-        Err(e) => return unavailable(&p, lang, e),
+    let device_of = |user_id: &str| device::known_to(&p, &headers, user_id);
+    let attempt = Attempt {
+        username,
+        password: field("password"),
+        captcha_token: field("captcha_token"),
+        captcha_answer: field("captcha"),
+        address: &address,
+        device_of: &device_of,
     };
-    let account = limits::account_key(user.as_ref().map(|u| u.id.as_str()), username);
-    let known_device = user
-        .as_ref()
-        .and_then(|u| device::known_to(&p, &headers, &u.id));
-    let origin = match &known_device {
-        Some(device) => limits::Origin::KnownDevice(device),
-        None => limits::Origin::Address(&address),
-    };
-    let lock_keys = limits::LockKeys::new(&account, origin);
-    match limits::locked(store, &lock_keys, now).await {
-        Ok(false) => {}
-        Ok(true) => {
-            p.audit(
-                "login.locked",
-                user.as_ref().map(|u| u.id.as_str()),
-                None,
-                Some(&address),
-                "account locked",
-            )
-            .await;
-            return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await;
+    let passed = match login::attempt(&p, &attempt, now).await {
+        Ok(LoginOutcome::WrongCaptcha) => return again(Text::WrongCaptcha, StatusCode::OK).await,
+        Ok(LoginOutcome::Locked) => {
+            return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await
         }
-        Err(e) => return unavailable(&p, lang, e),
-    }
-    let active = user.filter(|u| u.status == UserStatus::Active);
-    let hash = active.as_ref().and_then(|u| u.password_hash.as_deref());
-    let verified = match p.passwords.verify(field("password"), hash).await {
-        Ok(v) => v,
-        Err(PasswordError::Busy) => {
-            return again(Text::Busy, StatusCode::SERVICE_UNAVAILABLE).await
+        Ok(LoginOutcome::WrongCredentials) => {
+            return again(Text::WrongCredentials, StatusCode::OK).await
         }
+        Ok(LoginOutcome::Busy) => return again(Text::Busy, StatusCode::SERVICE_UNAVAILABLE).await,
+        Ok(LoginOutcome::TemporaryExpired) => {
+            return again(Text::TemporaryExpired, StatusCode::OK).await
+        }
+        Ok(LoginOutcome::MustChangePassword(passed)) => {
+            let mut response = password::ask_for_new(&p, lang, &passed.user.id, sealed, None).await;
+            remember_device(&p, &mut response, &passed.user.id, passed.known_device);
+            return response;
+        }
+        Ok(LoginOutcome::LoggedIn(passed)) => passed,
         Err(e) => return unavailable(&p, lang, e),
     };
-    let Some(user) = active.filter(|_| verified) else {
-        let _ = limits::record_failure(store, policy, &lock_keys, now).await;
-        p.audit(
-            "login.failure",
-            None,
-            None,
-            Some(&address),
-            "wrong user name or password",
-        )
-        .await;
-        return again(Text::WrongCredentials, StatusCode::OK).await;
-    };
-    let _ = limits::record_success(store, &lock_keys).await;
-    if user.must_change_password {
-        if enrolment::temporary_password_expired(&user, now) {
-            return again(Text::TemporaryExpired, StatusCode::OK).await;
-        }
-        let mut response = password::ask_for_new(&p, lang, &user.id, sealed, None).await;
-        remember_device(&p, &mut response, &user.id, known_device);
-        return response;
-    }
-    p.audit(
-        "login.success",
-        Some(&user.id),
-        None,
-        Some(&address),
-        "password and captcha",
-    )
-    .await;
-    let mut response = logged_in(&p, lang, &user, sealed, now).await;
-    remember_device(&p, &mut response, &user.id, known_device);
+    let mut response = logged_in(&p, lang, &passed.user, sealed, now).await;
+    remember_device(&p, &mut response, &passed.user.id, passed.known_device);
     response
 }
 

@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::i18n::{Lang, Text};
 use super::{field, forbidden, lang, login, pages, same_origin, unavailable};
-use crate::account::enrolment::{self, EnrolmentError};
 use crate::account::password::PasswordError;
 use crate::clock::now;
+use crate::flows::enrolment;
+use crate::flows::AccountError;
 use crate::provider::Provider;
 use crate::store::OneTimeKind;
 use crate::token;
@@ -130,7 +131,7 @@ pub async fn submit_new(
     }
     let user = match enrolment::set_password(&p, user.clone(), new_password, now).await {
         Ok(u) => u,
-        Err(EnrolmentError::Password(e)) => match policy_text(e) {
+        Err(AccountError::Password(e)) => match policy_text(e) {
             Some(text) => return again(text).await,
             None => return unavailable(&p, lang, e),
         },

@@ -12,9 +12,9 @@ use super::i18n::{Lang, Text};
 use super::pages::{self, NewPasswordForm};
 use super::password::policy_text;
 use super::{client_address, field, forbidden, lang, same_origin, unavailable};
-use crate::account::enrolment::EnrolmentError;
-use crate::account::recovery;
 use crate::clock::now;
+use crate::flows::recovery;
+use crate::flows::AccountError;
 use crate::provider::Provider;
 
 /// The page a reset link opens: the form, if the link is live (it is spent only by the form).
@@ -84,7 +84,7 @@ pub async fn reset(
         ))
         .into_response(),
         Ok(None) => link_invalid(&p, lang),
-        Err(EnrolmentError::Password(e)) => match policy_text(e) {
+        Err(AccountError::Password(e)) => match policy_text(e) {
             Some(text) => reset_form(lang, token, Some(text)),
             None => unavailable(&p, lang, e),
         },

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
 use super::{admit, field, forbidden, lang, refused, same_origin, unavailable};
-use crate::account::enrolment::{self, Activation};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
+use crate::flows::enrolment::{self, Activation};
 use crate::provider::Provider;
 
 #[derive(Debug, Default, Deserialize)]

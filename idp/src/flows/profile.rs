@@ -12,7 +12,8 @@ use crate::provider::Provider;
 use crate::store::{OneTimeKind, StoreError, Timestamp, UniqueKey, User};
 use crate::token;
 
-use super::enrolment::{self, user_lang, EnrolmentError};
+use super::enrolment::{self, user_lang};
+use super::AccountError;
 
 /// How long the confirmation link sent to a new e-mail address lives.
 const EMAIL_LINK_LIFETIME: u64 = 24 * 3600;
@@ -38,7 +39,7 @@ pub async fn confirm_password(
     p: &Provider,
     user: &User,
     password: &str,
-) -> Result<bool, EnrolmentError> {
+) -> Result<bool, AccountError> {
     Ok(p.passwords
         .verify(password, user.password_hash.as_deref())
         .await?)
@@ -52,7 +53,7 @@ pub async fn change_password(
     new_password: &str,
     address: &str,
     now: Timestamp,
-) -> Result<User, EnrolmentError> {
+) -> Result<User, AccountError> {
     let user = enrolment::set_password(p, user, new_password, now).await?;
     logout::end_all_sessions(p, &user.id, Some(address)).await?;
     Ok(user)
@@ -64,7 +65,7 @@ pub async fn change_phone(
     mut user: User,
     phone: String,
     now: Timestamp,
-) -> Result<(), EnrolmentError> {
+) -> Result<(), AccountError> {
     user.phone = phone;
     p.store.update_user(&user, None, now).await?;
     p.audit(
@@ -85,7 +86,7 @@ pub async fn request_email_change(
     user: &User,
     new_email: &str,
     now: Timestamp,
-) -> Result<(), EnrolmentError> {
+) -> Result<(), AccountError> {
     let link = token::random_token();
     let pending = PendingEmail {
         user_id: user.id.clone(),
@@ -120,7 +121,7 @@ pub async fn confirm_email_change(
     p: &Provider,
     link: &str,
     now: Timestamp,
-) -> Result<EmailChange, EnrolmentError> {
+) -> Result<EmailChange, AccountError> {
     let Some(bytes) = p
         .store
         .take_once(OneTimeKind::EmailChange, &token::hash(link), now)

@@ -9,14 +9,15 @@ use crate::provider::Provider;
 use crate::store::{OneTimeKind, Timestamp, UniqueKey, User, UserStatus};
 use crate::token;
 
-use super::enrolment::{self, user_lang, EnrolmentError};
+use super::enrolment::{self, user_lang};
+use super::AccountError;
 
 /// The user attribute holding the hash of the live reset link (a newer request voids it).
 const RESET_ATTRIBUTE: &str = "reset_link";
 
 /// Sends a reset link to the active account with this address (or user name). Does nothing,
 /// silently, for any other: the caller answers the same either way.
-pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), EnrolmentError> {
+pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), AccountError> {
     let store = p.store.as_ref();
     let user = match store.user_by_key(&UniqueKey::Email(who.into())).await? {
         Some(u) => Some(u),
@@ -73,7 +74,7 @@ pub async fn holder(
     p: &Provider,
     link: &str,
     now: Timestamp,
-) -> Result<Option<User>, EnrolmentError> {
+) -> Result<Option<User>, AccountError> {
     let hash = token::hash(link);
     let Some(id) = p
         .store
@@ -97,11 +98,11 @@ pub async fn reset(
     new_password: &str,
     address: &str,
     now: Timestamp,
-) -> Result<Option<User>, EnrolmentError> {
+) -> Result<Option<User>, AccountError> {
     let Some(user) = holder(p, link, now).await? else {
         return Ok(None);
     };
-    super::password::check_policy(new_password, &[&user.username, &user.email])?;
+    crate::account::password::check_policy(new_password, &[&user.username, &user.email])?;
     if p.store
         .take_once(OneTimeKind::ResetLink, &token::hash(link), now)
         .await?

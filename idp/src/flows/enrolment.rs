@@ -3,16 +3,17 @@
 //! link on request. Answers never tell whether an address or identity already has an account:
 //! the e-mail sent tells its owner instead.
 
+use crate::lang::Lang;
 use crate::mail::templates;
 use crate::provider::Provider;
 use crate::store::{
     Identity, NewMail, NewUser, OneTimeKind, StoreError, Timestamp, UniqueKey, User, UserStatus,
 };
 use crate::token;
-use crate::web::Lang;
 
-use super::password::{self, PasswordError};
-use super::registration::Registration;
+use super::AccountError;
+use crate::account::password;
+use crate::account::registration::Registration;
 
 /// The user attribute holding the hash of the live activation link.
 const ACTIVATION_ATTRIBUTE: &str = "activation_link";
@@ -20,14 +21,6 @@ const ACTIVATION_ATTRIBUTE: &str = "activation_link";
 pub const TEMPORARY_UNTIL: &str = "temporary_password_until";
 /// The user attribute holding the language the account's e-mails are written in.
 const LOCALE: &str = "locale";
-
-#[derive(Debug, thiserror::Error)]
-pub enum EnrolmentError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Password(#[from] PasswordError),
-}
 
 /// What became of an activation link.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,7 +39,7 @@ pub async fn register(
     registration: Registration,
     lang: Lang,
     now: Timestamp,
-) -> Result<(), EnrolmentError> {
+) -> Result<(), AccountError> {
     let store = p.store.as_ref();
     let (link, mail) = activation_link(p, &registration.email, lang, now).await?;
     let mut attributes = registration.attributes;
@@ -91,11 +84,7 @@ pub async fn register(
 }
 
 /// Someone registered with an address or document that has an account: its owner hears of it.
-async fn tell_the_owner(
-    p: &Provider,
-    key: &UniqueKey,
-    now: Timestamp,
-) -> Result<(), EnrolmentError> {
+async fn tell_the_owner(p: &Provider, key: &UniqueKey, now: Timestamp) -> Result<(), AccountError> {
     let Some(owner) = p.store.user_by_key(key).await? else {
         return Ok(());
     };
@@ -131,7 +120,7 @@ pub(super) async fn may_mail(
     user_id: &str,
     cooldown: u64,
     now: Timestamp,
-) -> Result<bool, EnrolmentError> {
+) -> Result<bool, AccountError> {
     let key = format!("{purpose}:{user_id}");
     let store = p.store.as_ref();
     if store
@@ -156,7 +145,7 @@ pub async fn activate(
     p: &Provider,
     link: &str,
     now: Timestamp,
-) -> Result<Activation, EnrolmentError> {
+) -> Result<Activation, AccountError> {
     let store = p.store.as_ref();
     let hash = token::hash(link);
     let Some(email) = store
@@ -213,7 +202,7 @@ pub async fn resend(
     email: &str,
     lang: Lang,
     now: Timestamp,
-) -> Result<(), EnrolmentError> {
+) -> Result<(), AccountError> {
     let store = p.store.as_ref();
     let Some(mut user) = store.user_by_key(&UniqueKey::Email(email.into())).await? else {
         return Ok(());
@@ -261,7 +250,7 @@ pub async fn set_password(
     mut user: User,
     new_password: &str,
     now: Timestamp,
-) -> Result<User, EnrolmentError> {
+) -> Result<User, AccountError> {
     password::check_policy(new_password, &[&user.username, &user.email])?;
     user.password_hash = Some(p.passwords.hash(new_password).await?);
     user.must_change_password = false;
@@ -285,7 +274,7 @@ async fn activation_link(
     email: &str,
     lang: Lang,
     now: Timestamp,
-) -> Result<(String, NewMail), EnrolmentError> {
+) -> Result<(String, NewMail), AccountError> {
     let link = token::random_token();
     let lifetime = p.config().accounts.activation_link_lifetime.as_secs();
     p.store

@@ -1,30 +1,62 @@
-//! The routes being served: compiled from the configuration into a table of upstreams, and
-//! replaced whole by a reload (one atomic swap; a request keeps the route it matched). Upstream
-//! health is checked by one background task over whatever routes are current.
+//! The routes being served: compiled from the configuration into a [`table::RouteTable`] of
+//! [`Route`]s, and replaced whole by a reload (one atomic swap; a request keeps the route it
+//! matched). Upstream health is checked by `crate::health` over whatever routes are current.
 
-use std::collections::HashMap;
+pub mod table;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use gerbang_config::{Config, Forward, HostPattern, Policy};
-use gerbang_idp::metrics::Metrics;
+use gerbang_idp::metrics::{Metrics, RouteCounters};
 use pingora::lb::health_check::TcpHealthCheck;
+use pingora::lb::selection::RoundRobin;
 use pingora::lb::LoadBalancer;
-use pingora::server::ShutdownWatch;
-use pingora::services::background::BackgroundService;
 
-use crate::error::GatewayError;
-use crate::proxy::route::RouteTable;
-use crate::proxy::{Upstream, PROVIDER_ROUTE};
+use table::RouteTable;
+
+/// The name of the built-in route to the provider.
+pub use gerbang_idp::metrics::PROVIDER_ROUTE;
+
+/// A route that cannot be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error("route `{route}`: cannot resolve its upstreams: {source}")]
+    Upstream {
+        route: String,
+        source: std::io::Error,
+    },
+}
+
+/// One route, compiled: where it goes and what it asks of the request.
+pub struct Route {
+    pub name: String,
+    pub policy: Policy,
+    pub forward: Forward,
+    /// Clients whose bearer access tokens the route accepts.
+    pub api_clients: Vec<String>,
+    /// The route's own headers no client may send (lower case).
+    pub strip_headers: Vec<String>,
+    pub balancer: Arc<LoadBalancer<RoundRobin>>,
+    pub tls: Option<gerbang_config::UpstreamTls>,
+    /// The configured addresses (their number is the number of connection attempts).
+    pub targets: Vec<String>,
+    /// How often the addresses are checked (`None`: never, the provider's own route).
+    pub health_check: Option<Duration>,
+    /// How long the upstream may be silent while a request or its answer is under way.
+    pub timeout: Duration,
+    /// The route's request counters.
+    pub counters: Arc<RouteCounters>,
+}
 
 /// The compiled routes.
 pub struct Routing {
-    pub table: RouteTable<Arc<Upstream>>,
+    pub table: RouteTable<Arc<Route>>,
     /// The provider's own route.
-    provider: Arc<Upstream>,
+    provider: Arc<Route>,
     /// The configured routes in file order (the provider's own route is not among them).
-    pub configured: Vec<Arc<Upstream>>,
+    pub configured: Vec<Arc<Route>>,
 }
 
 /// The routes every listener reads; a reload stores a new [`Routing`].
@@ -40,9 +72,9 @@ impl Routing {
         provider_address: &str,
         metrics: &Metrics,
         running: Option<&Routing>,
-    ) -> Result<Routing, GatewayError> {
+    ) -> Result<Routing, RouteError> {
         let mut table = RouteTable::default();
-        let provider = Arc::new(Upstream {
+        let provider = Arc::new(Route {
             name: PROVIDER_ROUTE.into(),
             policy: Policy::Public,
             forward: Forward::default(),
@@ -78,7 +110,7 @@ impl Routing {
                     Arc::new(balancer)
                 }
             };
-            let upstream = Arc::new(Upstream {
+            let upstream = Arc::new(Route {
                 name: route.name.clone(),
                 policy: route.policy,
                 forward: route.forward,
@@ -120,66 +152,11 @@ impl Routing {
     }
 }
 
-fn balancer(
-    route: &str,
-    addresses: &[String],
-) -> Result<LoadBalancer<pingora::lb::selection::RoundRobin>, GatewayError> {
+fn balancer(route: &str, addresses: &[String]) -> Result<LoadBalancer<RoundRobin>, RouteError> {
     LoadBalancer::try_from_iter(addresses.iter().map(String::as_str)).map_err(|source| {
-        GatewayError::Upstream {
+        RouteError::Upstream {
             route: route.into(),
             source,
         }
     })
-}
-
-/// Checks the upstreams of the current routes, each route at its own interval.
-pub struct HealthChecks {
-    pub routing: LiveRouting,
-}
-
-/// How often the schedule is looked at: the finest interval a route can have.
-const HEALTH_TICK: Duration = Duration::from_secs(1);
-
-#[async_trait::async_trait]
-impl BackgroundService for HealthChecks {
-    async fn start(&self, mut shutdown: ShutdownWatch) {
-        // Last check per balancer (by address: a reload that keeps a balancer keeps its schedule).
-        let mut checked: HashMap<usize, tokio::time::Instant> = HashMap::new();
-        let mut tick = tokio::time::interval(HEALTH_TICK);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => return,
-            }
-            let routing = self.routing.load_full();
-            let now = tokio::time::Instant::now();
-            let due: Vec<&Arc<Upstream>> = routing
-                .configured
-                .iter()
-                .filter(|u| {
-                    let key = Arc::as_ptr(&u.balancer) as usize;
-                    let interval = u.health_check.unwrap_or(Duration::MAX);
-                    checked
-                        .get(&key)
-                        .is_none_or(|last| now.duration_since(*last) >= interval)
-                })
-                .collect();
-            checked.retain(|key, _| {
-                routing
-                    .configured
-                    .iter()
-                    .any(|u| Arc::as_ptr(&u.balancer) as usize == *key)
-            });
-            for upstream in &due {
-                checked.insert(Arc::as_ptr(&upstream.balancer) as usize, now);
-            }
-            let checks = due
-                .iter()
-                .map(|u| u.balancer.backends().run_health_check(true));
-            tokio::select! {
-                _ = futures_util::future::join_all(checks) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
-    }
 }

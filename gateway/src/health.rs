@@ -1,0 +1,63 @@
+//! Upstream health: one background task checks the upstreams of whatever routes are current,
+//! each route at its own interval.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pingora::server::ShutdownWatch;
+use pingora::services::background::BackgroundService;
+
+use crate::routes::{LiveRouting, Route};
+
+/// Checks the upstreams of the current routes, each route at its own interval.
+pub struct HealthChecks {
+    pub routing: LiveRouting,
+}
+
+/// How often the schedule is looked at: the finest interval a route can have.
+const HEALTH_TICK: Duration = Duration::from_secs(1);
+
+#[async_trait::async_trait]
+impl BackgroundService for HealthChecks {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        // Last check per balancer (by address: a reload that keeps a balancer keeps its schedule).
+        let mut checked: HashMap<usize, tokio::time::Instant> = HashMap::new();
+        let mut tick = tokio::time::interval(HEALTH_TICK);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            let routing = self.routing.load_full();
+            let now = tokio::time::Instant::now();
+            let due: Vec<&Arc<Route>> = routing
+                .configured
+                .iter()
+                .filter(|u| {
+                    let key = Arc::as_ptr(&u.balancer) as usize;
+                    let interval = u.health_check.unwrap_or(Duration::MAX);
+                    checked
+                        .get(&key)
+                        .is_none_or(|last| now.duration_since(*last) >= interval)
+                })
+                .collect();
+            checked.retain(|key, _| {
+                routing
+                    .configured
+                    .iter()
+                    .any(|u| Arc::as_ptr(&u.balancer) as usize == *key)
+            });
+            for upstream in &due {
+                checked.insert(Arc::as_ptr(&upstream.balancer) as usize, now);
+            }
+            let checks = due
+                .iter()
+                .map(|u| u.balancer.backends().run_health_check(true));
+            tokio::select! {
+                _ = futures_util::future::join_all(checks) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}

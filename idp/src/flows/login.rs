@@ -1,0 +1,138 @@
+//! A login attempt (guide 1.3, "Masuk"): the captcha, the account by user name or e-mail, the
+//! lock, the password (hashed off the async runtime, bounded), the counting of failures and
+//! the audit trail. The handler only maps the outcome to a page.
+
+use super::enrolment;
+use super::AccountError;
+use crate::account::login::{self as limits, LockKeys, Origin};
+use crate::account::password::PasswordError;
+use crate::provider::Provider;
+use crate::store::{Timestamp, UniqueKey, User, UserStatus};
+
+/// What a person typed into the login form, and where it came from.
+pub struct Attempt<'a> {
+    /// A user name or an e-mail address.
+    pub username: &'a str,
+    pub password: &'a str,
+    pub captcha_token: &'a str,
+    pub captcha_answer: &'a str,
+    /// The client's address, as the lock counts it.
+    pub address: &'a str,
+    /// The device id the browser's device cookie proves for an account id, if it does.
+    pub device_of: &'a (dyn Fn(&str) -> Option<String> + Sync),
+}
+
+/// Who passed, and the device they passed on (to be remembered as known).
+#[derive(Debug)]
+pub struct Passed {
+    pub user: User,
+    /// The device id the browser proved, if it was a known device already.
+    pub known_device: Option<String>,
+}
+
+/// How an attempt ended.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    WrongCaptcha,
+    /// The account is locked for this device or address (see `account::login`).
+    Locked,
+    /// Wrong user name or password, or an account that cannot log in: never said which.
+    WrongCredentials,
+    /// Every password check slot is taken: try again in a moment.
+    Busy,
+    /// The right temporary password, after its time ran out.
+    TemporaryExpired,
+    /// The right temporary password: a new one must be chosen before a session starts.
+    MustChangePassword(Passed),
+    LoggedIn(Passed),
+}
+
+/// Decides a login attempt at `now`, counting it towards the account's lock.
+pub async fn attempt(
+    p: &Provider,
+    attempt: &Attempt<'_>,
+    now: Timestamp,
+) -> Result<LoginOutcome, AccountError> {
+    if !p
+        .captchas
+        .check(attempt.captcha_token, attempt.captcha_answer, now)
+        .await?
+    {
+        return Ok(LoginOutcome::WrongCaptcha);
+    }
+    let store = p.store.as_ref();
+    let user = find(p, attempt.username).await?;
+    let account = limits::account_key(user.as_ref().map(|u| u.id.as_str()), attempt.username);
+    let known_device = user.as_ref().and_then(|u| (attempt.device_of)(&u.id));
+    let origin = match &known_device {
+        Some(device) => Origin::KnownDevice(device),
+        None => Origin::Address(attempt.address),
+    };
+    let lock_keys = LockKeys::new(&account, origin);
+    if limits::locked(store, &lock_keys, now).await? {
+        let user_id = user.as_ref().map(|u| u.id.as_str());
+        p.audit(
+            "login.locked",
+            user_id,
+            None,
+            Some(attempt.address),
+            "account locked",
+        )
+        .await;
+        return Ok(LoginOutcome::Locked);
+    }
+    let active = user.filter(|u| u.status == UserStatus::Active);
+    let hash = active.as_ref().and_then(|u| u.password_hash.as_deref());
+    let verified = match p.passwords.verify(attempt.password, hash).await {
+        Ok(verified) => verified,
+        Err(PasswordError::Busy) => return Ok(LoginOutcome::Busy),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(user) = active.filter(|_| verified) else {
+        if let Err(e) = limits::record_failure(store, &p.config().login, &lock_keys, now).await {
+            tracing::error!(error = %e, "cannot count a failed login");
+        }
+        let why = "wrong user name or password";
+        p.audit("login.failure", None, None, Some(attempt.address), why)
+            .await;
+        return Ok(LoginOutcome::WrongCredentials);
+    };
+    if let Err(e) = limits::record_success(store, &lock_keys).await {
+        tracing::error!(error = %e, "cannot clear the failures of a login");
+    }
+    if user.must_change_password {
+        if enrolment::temporary_password_expired(&user, now) {
+            return Ok(LoginOutcome::TemporaryExpired);
+        }
+        return Ok(LoginOutcome::MustChangePassword(Passed {
+            user,
+            known_device,
+        }));
+    }
+    let how = "password and captcha";
+    p.audit(
+        "login.success",
+        Some(&user.id),
+        None,
+        Some(attempt.address),
+        how,
+    )
+    .await;
+    Ok(LoginOutcome::LoggedIn(Passed { user, known_device }))
+}
+
+/// The same account whether its user name or its e-mail was typed.
+async fn find(p: &Provider, typed: &str) -> Result<Option<User>, AccountError> {
+    let store = p.store.as_ref();
+    if let Some(user) = store
+        .user_by_key(&UniqueKey::Username(typed.into()))
+        .await?
+    {
+        return Ok(Some(user));
+    }
+    Ok(store
+        .user_by_key(&UniqueKey::Email(typed.into()))
+        .await
+        .ok()
+        .flatten())
+}

@@ -1,0 +1,24 @@
+//! The account flows that act through the provider (store, mail, audit, sessions): enrolment
+//! (register, activate, a new link), recovery ("Lupa Password?"), changes a user makes to their
+//! own account, and the login attempt. The web handlers and the administration commands call
+//! these; they decide nothing themselves.
+
+pub mod enrolment;
+pub mod login;
+pub mod profile;
+pub mod recovery;
+
+use crate::account::captcha::CaptchaError;
+use crate::account::password::PasswordError;
+use crate::store::StoreError;
+
+/// Why an account flow could not finish (a user's mistakes are outcomes, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Captcha(#[from] CaptchaError),
+}
