@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod admin_socket;
 mod daemon;
+#[cfg(feature = "demo")]
 mod demo;
 mod devcert;
 mod error;
@@ -189,16 +190,27 @@ fn main() -> ExitCode {
         Command::Migrate { config } => {
             administer(config, |config| Box::pin(store::migrate(config)))
         }
-        Command::Demo { port_offset } => {
-            let started = demo::config(std::path::Path::new("."), port_offset).and_then(|config| {
-                let apps = demo::example_apps(&config)?;
-                let password = demo::seed_user(&config)?;
-                eprintln!("{}", demo::banner(&config, password.as_deref()));
-                serve::run(config, serve::Start::default(), apps)
-            });
-            finish(started)
-        }
+        Command::Demo { port_offset } => finish(run_demo(port_offset)),
     }
+}
+
+/// `gerbang demo`: the gateway with the example apps, on a directory of its own.
+#[cfg(feature = "demo")]
+fn run_demo(port_offset: u16) -> Result<(), error::GatewayError> {
+    let config = demo::config(std::path::Path::new("."), port_offset)?;
+    let apps = demo::example_apps(&config)?;
+    let password = demo::seed_user(&config)?;
+    eprintln!("{}", demo::banner(&config, password.as_deref()));
+    serve::run(config, serve::Start::default(), apps)
+}
+
+/// A production build has no example apps to run.
+#[cfg(not(feature = "demo"))]
+fn run_demo(_port_offset: u16) -> Result<(), error::GatewayError> {
+    Err(error::GatewayError::Demo(
+        "this gerbang was built without the demo: run scripts/demo (or build with `--features demo`)"
+            .into(),
+    ))
 }
 
 /// Runs an administrative command through the running server's admin socket, or on the store

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::free_port;
 
-/// The `gerbang` binary of this workspace: `$GERBANG_BIN` when set (the test script builds it
-/// first), else built here, once per test process.
+/// The `gerbang` binary of this workspace, with the demo: `$GERBANG_BIN` when set (the test
+/// script builds it first), else built here, once per test process.
 pub fn gerbang_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -22,7 +22,7 @@ pub fn gerbang_binary() -> PathBuf {
             let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = Command::new(cargo)
-                .args(["build", "--quiet", "-p", "gerbang", "--bin", "gerbang"])
+                .args(["build", "--quiet", "-p", "gerbang", "--features", "demo"])
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .expect("run cargo build");
