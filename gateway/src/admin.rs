@@ -16,7 +16,9 @@ use gerbang_idp::flows::enrolment;
 use gerbang_idp::keys::{rotate, SigningAlg};
 use gerbang_idp::provider::Provider;
 use gerbang_idp::revocation::Revoked;
-use gerbang_idp::store::{AuditEvent, Identity, NewUser, SharedStore, UniqueKey, User, UserStatus};
+use gerbang_idp::store::{
+    AuditEvent, AuditKind, Identity, NewUser, SharedStore, UniqueKey, User, UserStatus,
+};
 
 #[derive(Subcommand)]
 pub enum UsersCommand {
@@ -269,14 +271,11 @@ async fn run_keys(
             let longest = p.access_token_lifetime.max(p.id_token_lifetime).as_secs();
             let key = rotate(store.as_ref(), alg, delay_secs, longest, now()).await?;
             store
-                .record(&gerbang_idp::store::AuditEvent {
-                    at: now(),
-                    kind: "key.rotated".into(),
-                    user_id: None,
-                    client_id: None,
-                    address: None,
-                    detail: format!("{} {}", key.alg, key.kid),
-                })
+                .record(&AuditEvent::new(
+                    AuditKind::KeyRotated,
+                    now(),
+                    &format!("{} {}", key.alg, key.kid),
+                ))
                 .await?;
             Ok(format!(
                 "added {} key {}, signing from {} (in {delay_secs} s)",
@@ -351,8 +350,8 @@ async fn run_users(
     command: UsersCommand,
     input: &str,
 ) -> Result<String, AdminError> {
-    let store = target.store.clone();
-    let passwords = Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()))?;
+    let store = target.store;
+    let ends = now() + config.session.absolute_timeout.as_secs();
     match command {
         UsersCommand::Add {
             username,
@@ -363,72 +362,33 @@ async fn run_users(
             passport,
             country,
         } => {
-            // The registration's own rules and messages: a NIK, an e-mail or a phone number an
-            // operator types is checked and stored as one a user types.
-            let refused = |flag: &str, problem: Problem| {
-                AdminError::Input(format!(
-                    "--{flag}: {}",
-                    gerbang_idp::web::problem(gerbang_idp::web::Lang::En, problem)
-                ))
-            };
-            let email =
-                email_rules::normalise(&email).map_err(|p| refused("email", Problem::Email(p)))?;
-            let phone = phone_rules::normalise_international(&phone)
-                .map_err(|p| refused("phone", Problem::Phone(p)))?;
-            let identity = match (nik, passport, country) {
-                (Some(nik), _, _) => {
-                    nik_rules::check(nik.trim(), None)
-                        .map_err(|p| refused("nik", Problem::Nik(p)))?;
-                    Identity::Ktp {
-                        nik: nik.trim().to_string(),
-                    }
-                }
-                (None, Some(number), Some(country)) => Identity::Passport { number, country },
-                _ => {
-                    return Err(AdminError::Input(
-                        "give --nik, or --passport with --country".into(),
-                    ))
-                }
-            };
-            let password = read_password(input)?;
-            let hash = passwords
-                .hash(&password)
-                .await
-                .map_err(|e| AdminError::Input(e.to_string()))?;
+            let identity = identity_of(nik, passport, country)?;
             let user = NewUser {
                 username,
-                email,
-                phone,
+                email: email_rules::normalise(&email)
+                    .map_err(|p| refused("email", Problem::Email(p)))?,
+                phone: phone_rules::normalise_international(&phone)
+                    .map_err(|p| refused("phone", Problem::Phone(p)))?,
                 identity,
                 status: UserStatus::Active,
-                password_hash: Some(hash),
+                password_hash: Some(hash_password(input).await?),
                 must_change_password: false,
                 attributes: BTreeMap::from([("full_name".to_string(), name)]),
             };
             let created = store.create_user(user, None, now()).await?;
+            audit(
+                store,
+                AuditKind::AccountCreated,
+                &created.id,
+                "by an administrator",
+            )
+            .await?;
             Ok(format!("created {} ({})", created.username, created.id))
         }
         UsersCommand::List => Ok(user_table(&store.users().await?)),
-        UsersCommand::Search { query } => {
-            let needle = query.trim().to_lowercase();
-            let found: Vec<User> = store
-                .users()
-                .await?
-                .into_iter()
-                .filter(|u| {
-                    let document = match &u.identity {
-                        Identity::Ktp { nik } => nik.clone(),
-                        Identity::Passport { number, .. } => number.to_lowercase(),
-                    };
-                    [u.username.to_lowercase(), u.email.clone(), document]
-                        .iter()
-                        .any(|field| field.contains(&needle))
-                })
-                .collect();
-            Ok(user_table(&found))
-        }
+        UsersCommand::Search { query } => Ok(user_table(&search(store, &query).await?)),
         UsersCommand::ResendActivation { user } => {
-            let found = find(&store, &user).await?;
+            let found = find(store, &user).await?;
             if found.status != UserStatus::Pending {
                 return Err(AdminError::Input(format!(
                     "{} is already activated",
@@ -443,66 +403,135 @@ async fn run_users(
             ))
         }
         UsersCommand::Delete { user } => {
-            let found = find(&store, &user).await?;
+            let found = find(store, &user).await?;
             store.delete_user(&found.id).await?;
-            store
-                .revoke(
-                    Revoked::User(&found.id),
-                    now() + config.session.absolute_timeout.as_secs(),
-                )
-                .await?;
-            store
-                .record(&AuditEvent {
-                    at: now(),
-                    kind: "account.deleted".into(),
-                    user_id: Some(found.id.clone()),
-                    client_id: None,
-                    address: None,
-                    detail: "personal data removed by an administrator".into(),
-                })
-                .await?;
+            store.revoke(Revoked::User(&found.id), ends).await?;
+            let why = "personal data removed by an administrator";
+            audit(store, AuditKind::AccountDeleted, &found.id, why).await?;
             Ok(format!("deleted account {}", found.id))
         }
         UsersCommand::Disable { user } => {
-            let mut found = find(&store, &user).await?;
+            let mut found = find(store, &user).await?;
             found.status = UserStatus::Disabled;
             store.update_user(&found, None, now()).await?;
             let ended = store.delete_sessions_of(&found.id).await?;
-            store
-                .revoke(
-                    Revoked::User(&found.id),
-                    now() + config.session.absolute_timeout.as_secs(),
-                )
-                .await?;
+            store.revoke(Revoked::User(&found.id), ends).await?;
+            audit(
+                store,
+                AuditKind::AccountDisabled,
+                &found.id,
+                "by an administrator",
+            )
+            .await?;
             Ok(format!(
                 "disabled {}; {ended} sessions ended",
                 found.username
             ))
         }
         UsersCommand::Enable { user } => {
-            let mut found = find(&store, &user).await?;
+            let mut found = find(store, &user).await?;
             found.status = UserStatus::Active;
             store.update_user(&found, None, now()).await?;
+            audit(
+                store,
+                AuditKind::AccountEnabled,
+                &found.id,
+                "by an administrator",
+            )
+            .await?;
             Ok(format!("enabled {}", found.username))
         }
         UsersCommand::SetPassword { user } => {
-            let mut found = find(&store, &user).await?;
-            let password = read_password(input)?;
-            found.password_hash = Some(
-                passwords
-                    .hash(&password)
-                    .await
-                    .map_err(|e| AdminError::Input(e.to_string()))?,
-            );
+            let mut found = find(store, &user).await?;
+            found.password_hash = Some(hash_password(input).await?);
             found.must_change_password = false;
             store.update_user(&found, None, now()).await?;
             let ended = store.delete_sessions_of(&found.id).await?;
+            audit(
+                store,
+                AuditKind::PasswordSet,
+                &found.id,
+                "by an administrator",
+            )
+            .await?;
             Ok(format!(
                 "password of {} set; {ended} sessions ended",
                 found.username
             ))
         }
     }
+}
+
+/// An operator's problem with a field, in the registration's own words.
+fn refused(flag: &str, problem: Problem) -> AdminError {
+    AdminError::Input(format!(
+        "--{flag}: {}",
+        gerbang_idp::web::problem(gerbang_idp::lang::Lang::En, problem)
+    ))
+}
+
+/// The identity document of `users add`: a NIK checked as registration checks one typed by a
+/// user, or a passport with its country.
+fn identity_of(
+    nik: Option<String>,
+    passport: Option<String>,
+    country: Option<String>,
+) -> Result<Identity, AdminError> {
+    match (nik, passport, country) {
+        (Some(nik), _, _) => {
+            nik_rules::check(nik.trim(), None).map_err(|p| refused("nik", Problem::Nik(p)))?;
+            Ok(Identity::Ktp {
+                nik: nik.trim().to_string(),
+            })
+        }
+        (None, Some(number), Some(country)) => Ok(Identity::Passport { number, country }),
+        _ => Err(AdminError::Input(
+            "give --nik, or --passport with --country".into(),
+        )),
+    }
+}
+
+/// The hash of the password read from standard input.
+async fn hash_password(input: &str) -> Result<String, AdminError> {
+    let password = read_password(input)?;
+    let passwords = Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()))?;
+    passwords
+        .hash(&password)
+        .await
+        .map_err(|e| AdminError::Input(e.to_string()))
+}
+
+/// Users whose user name, e-mail or identity document number contains `query`.
+async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, AdminError> {
+    let needle = query.trim().to_lowercase();
+    Ok(store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| {
+            let document = match &u.identity {
+                Identity::Ktp { nik } => nik.clone(),
+                Identity::Passport { number, .. } => number.to_lowercase(),
+            };
+            [u.username.to_lowercase(), u.email.clone(), document]
+                .iter()
+                .any(|field| field.contains(&needle))
+        })
+        .collect())
+}
+
+/// Records what an administrator did to an account.
+async fn audit(
+    store: &SharedStore,
+    kind: AuditKind,
+    user_id: &str,
+    detail: &str,
+) -> Result<(), AdminError> {
+    let event = AuditEvent {
+        user_id: Some(user_id.to_string()),
+        ..AuditEvent::new(kind, now(), detail)
+    };
+    Ok(store.record(&event).await?)
 }
 
 async fn run_store(store: &SharedStore, command: StoreCommand) -> Result<String, AdminError> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::keys::SigningAlg;
 use crate::protocol::jwt;
@@ -45,7 +46,13 @@ pub async fn end_session(
         tracing::error!(error = %e, "cannot record a logout");
     }
     provider
-        .audit("logout", Some(sub), None, address, "provider session ended")
+        .audit(
+            AuditKind::Logout,
+            Some(sub),
+            None,
+            address,
+            "provider session ended",
+        )
         .await;
     let issued_at = now();
     for client in provider.clients().all() {

@@ -10,32 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::audit::AuditKind;
+
 /// The name of the provider's own route in the request metrics (the configured routes follow it).
 pub const PROVIDER_ROUTE: &str = "provider";
 
 /// Upper bounds of the latency buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
-];
-
-/// The audit event kinds that are counted; any other kind counts as `other`.
-const EVENTS: [&str; 16] = [
-    "login.success",
-    "login.failure",
-    "login.locked",
-    "logout",
-    "account.registered",
-    "account.registration_collision",
-    "account.activated",
-    "account.activation_resent",
-    "account.email_changed",
-    "account.phone_changed",
-    "password.changed",
-    "password.reset",
-    "password.reset_requested",
-    "token.issued",
-    "token.refused",
-    "token.revoked",
 ];
 
 const GRANTS: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
@@ -125,7 +107,8 @@ pub struct Metrics {
     /// The routes being served, in configuration order. Touched at start, on reload and when
     /// scraped; never on the request path.
     routes: Mutex<Vec<(String, Arc<RouteCounters>)>>,
-    events: [AtomicU64; EVENTS.len() + 1],
+    /// Per audit kind, in the order of [`AuditKind::ALL`].
+    events: [AtomicU64; AuditKind::ALL.len()],
     grants: [AtomicU64; GRANTS.len() + 1],
     pub captcha_failures: AtomicU64,
     pub mail_delivered: AtomicU64,
@@ -152,13 +135,9 @@ impl Metrics {
     }
 
     /// Counts an audit event (and, for an issued token, its grant type in `detail`).
-    pub fn event(&self, kind: &str, detail: &str) {
-        let i = EVENTS
-            .iter()
-            .position(|e| *e == kind)
-            .unwrap_or(EVENTS.len());
-        self.events[i].fetch_add(1, Ordering::Relaxed);
-        if kind == "token.issued" {
+    pub fn event(&self, kind: AuditKind, detail: &str) {
+        self.events[kind.index()].fetch_add(1, Ordering::Relaxed);
+        if kind == AuditKind::TokenIssued {
             let g = GRANTS
                 .iter()
                 .position(|g| *g == detail)
@@ -167,11 +146,8 @@ impl Metrics {
         }
     }
 
-    fn events(&self, kind: &str) -> u64 {
-        EVENTS
-            .iter()
-            .position(|e| *e == kind)
-            .map_or(0, |i| self.events[i].load(Ordering::Relaxed))
+    fn events(&self, kind: AuditKind) -> u64 {
+        self.events[kind.index()].load(Ordering::Relaxed)
     }
 
     /// The text exposition format.
@@ -230,9 +206,9 @@ impl Metrics {
             "Login attempts by result.",
         );
         for (result, kind) in [
-            ("success", "login.success"),
-            ("failure", "login.failure"),
-            ("locked", "login.locked"),
+            ("success", AuditKind::LoginSuccess),
+            ("failure", AuditKind::LoginFailure),
+            ("locked", AuditKind::LoginLocked),
         ] {
             let _ = writeln!(
                 out,
@@ -244,12 +220,12 @@ impl Metrics {
             (
                 "gerbang_registrations_total",
                 "Registrations accepted (new accounts waiting for activation).",
-                self.events("account.registered"),
+                self.events(AuditKind::AccountRegistered),
             ),
             (
                 "gerbang_activations_total",
                 "Accounts activated.",
-                self.events("account.activated"),
+                self.events(AuditKind::AccountActivated),
             ),
             (
                 "gerbang_captcha_failures_total",
@@ -305,7 +281,7 @@ impl Metrics {
             "counter",
             "Audit events by kind.",
         );
-        for (kind, n) in EVENTS.iter().chain(["other"].iter()).zip(&self.events) {
+        for (kind, n) in AuditKind::ALL.iter().zip(&self.events) {
             let _ = writeln!(
                 out,
                 "gerbang_audit_events_total{{event=\"{kind}\"}} {}",
@@ -359,10 +335,10 @@ mod tests {
         perizinan.count(200, Some(Duration::from_millis(3)));
         perizinan.count(302, None);
         perizinan.count(0, None);
-        m.event("login.failure", "wrong user name or password");
-        m.event("token.issued", "client_credentials");
-        m.event("token.issued", "urn:made-up");
-        m.event("something.new", "");
+        m.event(AuditKind::LoginFailure, "wrong user name or password");
+        m.event(AuditKind::TokenIssued, "client_credentials");
+        m.event(AuditKind::TokenIssued, "urn:made-up");
+        m.event(AuditKind::AccountDeleted, "");
         let gauges = Gauges {
             mail_queue: Some(2),
             sessions: None,
@@ -402,13 +378,21 @@ mod tests {
         )
         .ends_with(" 1"));
         assert!(line(&text, "gerbang_token_grants_total{grant_type=\"other\"}").ends_with(" 1"));
-        assert!(line(&text, "gerbang_audit_events_total{event=\"other\"}").ends_with(" 1"));
+        assert!(
+            line(
+                &text,
+                "gerbang_audit_events_total{event=\"account.deleted\"}"
+            )
+            .ends_with(" 1"),
+            "every kind is counted under its own name"
+        );
+        assert!(line(&text, "gerbang_audit_events_total{event=\"key.rotated\"}").ends_with(" 0"));
         assert!(line(&text, "gerbang_mail_queue ").ends_with(" 2"));
         assert!(
             !text.contains("gerbang_sessions "),
             "absent gauges are left out"
         );
-        assert!(!text.contains("made-up") && !text.contains("something.new"));
+        assert!(!text.contains("made-up"));
     }
 
     #[test]

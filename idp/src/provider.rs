@@ -8,6 +8,7 @@ use gerbang_config::{Config, HostPattern};
 
 use crate::account::captcha::{CaptchaError, Captchas};
 use crate::account::password::{PasswordError, Passwords};
+use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::keys::{KeyError, LiveKeyring};
 use crate::metrics::Metrics;
@@ -148,23 +149,21 @@ impl Provider {
     /// Records an audit event; a failure to record is logged, never shown to the user.
     pub async fn audit(
         &self,
-        kind: &str,
+        kind: AuditKind,
         user_id: Option<&str>,
         client_id: Option<&str>,
         address: Option<&str>,
         detail: &str,
     ) {
         let event = crate::store::AuditEvent {
-            at: now(),
-            kind: kind.into(),
             user_id: user_id.map(str::to_string),
             client_id: client_id.map(str::to_string),
             address: address.map(str::to_string),
-            detail: detail.into(),
+            ..crate::store::AuditEvent::new(kind, now(), detail)
         };
         self.metrics.event(kind, detail);
         if let Err(e) = self.store.record(&event).await {
-            tracing::error!(error = %e, kind, "cannot record an audit event");
+            tracing::error!(error = %e, %kind, "cannot record an audit event");
         }
     }
 }

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::account::claims;
+use crate::audit::AuditKind;
 use crate::clock::Timestamp;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::protocol::error::OAuthError;
@@ -332,7 +333,13 @@ pub async fn revoke(
             .await
             .map_err(server_error)?;
         provider
-            .audit("token.revoked", Some(user), Some(&client.id), None, what)
+            .audit(
+                AuditKind::TokenRevoked,
+                Some(user),
+                Some(&client.id),
+                None,
+                what,
+            )
             .await;
         Ok(())
     };

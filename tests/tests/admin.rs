@@ -148,6 +148,11 @@ async fn users_keys_and_audit_from_the_shell() {
     assert!(!keys.contains("PRIVATE"));
     let (_, audit, _) = gw.admin(&["audit", "--limit", "1"], "");
     assert!(audit.contains("key.rotated"), "{audit}");
+    // Every change an administrator makes to an account is in the audit trail.
+    let (_, audit, _) = gw.admin(&["audit"], "");
+    for kind in ["account.created", "account.disabled"] {
+        assert!(audit.contains(kind), "{kind}: {audit}");
+    }
 }
 
 /// A disabled user cannot log in and loses the sessions they had, at the provider and at the

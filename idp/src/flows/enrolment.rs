@@ -3,6 +3,7 @@
 //! link on request. Answers never tell whether an address or identity already has an account:
 //! the e-mail sent tells its owner instead.
 
+use crate::audit::AuditKind;
 use crate::lang::Lang;
 use crate::mail::templates;
 use crate::provider::Provider;
@@ -61,7 +62,7 @@ pub async fn register(
             Ok(created) => {
                 p.mail_queued.notify_one();
                 p.audit(
-                    "account.registered",
+                    AuditKind::AccountRegistered,
                     Some(&created.id),
                     None,
                     None,
@@ -101,7 +102,7 @@ async fn tell_the_owner(p: &Provider, key: &UniqueKey, now: Timestamp) -> Result
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
     p.audit(
-        "account.registration_collision",
+        AuditKind::AccountRegistrationCollision,
         Some(&owner.id),
         None,
         None,
@@ -185,7 +186,7 @@ pub async fn activate(
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
     p.audit(
-        "account.activated",
+        AuditKind::AccountActivated,
         Some(&user.id),
         None,
         None,
@@ -224,7 +225,7 @@ pub async fn resend(
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
     p.audit(
-        "account.activation_resent",
+        AuditKind::AccountActivationResent,
         Some(&user.id),
         None,
         None,
@@ -257,7 +258,7 @@ pub async fn set_password(
     user.attributes.remove(TEMPORARY_UNTIL);
     p.store.update_user(&user, None, now).await?;
     p.audit(
-        "password.changed",
+        AuditKind::PasswordChanged,
         Some(&user.id),
         None,
         None,

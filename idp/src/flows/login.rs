@@ -6,6 +6,7 @@ use super::enrolment;
 use super::AccountError;
 use crate::account::login::{self as limits, LockKeys, Origin};
 use crate::account::password::PasswordError;
+use crate::audit::AuditKind;
 use crate::provider::Provider;
 use crate::store::{Timestamp, UniqueKey, User, UserStatus};
 
@@ -72,7 +73,7 @@ pub async fn attempt(
     if limits::locked(store, &lock_keys, now).await? {
         let user_id = user.as_ref().map(|u| u.id.as_str());
         p.audit(
-            "login.locked",
+            AuditKind::LoginLocked,
             user_id,
             None,
             Some(attempt.address),
@@ -93,8 +94,14 @@ pub async fn attempt(
             tracing::error!(error = %e, "cannot count a failed login");
         }
         let why = "wrong user name or password";
-        p.audit("login.failure", None, None, Some(attempt.address), why)
-            .await;
+        p.audit(
+            AuditKind::LoginFailure,
+            None,
+            None,
+            Some(attempt.address),
+            why,
+        )
+        .await;
         return Ok(LoginOutcome::WrongCredentials);
     };
     if let Err(e) = limits::record_success(store, &lock_keys).await {
@@ -111,7 +118,7 @@ pub async fn attempt(
     }
     let how = "password and captcha";
     p.audit(
-        "login.success",
+        AuditKind::LoginSuccess,
         Some(&user.id),
         None,
         Some(attempt.address),

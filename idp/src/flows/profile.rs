@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditKind;
 use crate::logout;
 use crate::mail::templates;
 use crate::provider::Provider;
@@ -69,7 +70,7 @@ pub async fn change_phone(
     user.phone = phone;
     p.store.update_user(&user, None, now).await?;
     p.audit(
-        "account.phone_changed",
+        AuditKind::AccountPhoneChanged,
         Some(&user.id),
         None,
         None,
@@ -145,7 +146,7 @@ pub async fn confirm_email_change(
     }
     p.mail_queued.notify_one();
     p.audit(
-        "account.email_changed",
+        AuditKind::AccountEmailChanged,
         Some(&user.id),
         None,
         None,

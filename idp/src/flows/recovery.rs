@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditKind;
 use crate::logout;
 use crate::mail::templates;
 use crate::provider::Provider;
@@ -59,7 +60,7 @@ pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), Acco
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
     p.audit(
-        "password.reset_requested",
+        AuditKind::PasswordResetRequested,
         Some(&user.id),
         None,
         None,
@@ -115,7 +116,7 @@ pub async fn reset(
     let user = enrolment::set_password(p, user, new_password, now).await?;
     let ended = logout::end_all_sessions(p, &user.id, Some(address)).await?;
     p.audit(
-        "password.reset",
+        AuditKind::PasswordReset,
         Some(&user.id),
         None,
         Some(address),

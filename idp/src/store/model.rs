@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::audit::AuditKind;
 pub use crate::clock::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,12 +232,27 @@ pub fn new_id() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub at: Timestamp,
-    /// `login.success`, `login.failure`, `logout`, `token.issued`, `key.rotated`, …
+    /// An [`AuditKind`]'s text (`login.success`, `token.issued`, `key.rotated`, …); kept as
+    /// text, so events a newer version recorded still read.
     pub kind: String,
     pub user_id: Option<String>,
     pub client_id: Option<String>,
     pub address: Option<String>,
     pub detail: String,
+}
+
+impl AuditEvent {
+    /// An event of `kind` at `at`, about no user, client or address yet.
+    pub fn new(kind: AuditKind, at: Timestamp, detail: &str) -> AuditEvent {
+        AuditEvent {
+            at,
+            kind: kind.as_str().into(),
+            user_id: None,
+            client_id: None,
+            address: None,
+            detail: detail.into(),
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

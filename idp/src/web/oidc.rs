@@ -14,6 +14,7 @@ use super::i18n::{Lang, Text};
 use super::{cors, header_str, pages, redirect};
 use crate::account::claims;
 use crate::account::consent;
+use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
@@ -354,12 +355,12 @@ pub async fn token(
         let kind = get("grant_type").unwrap_or("-");
         match &response {
             Ok(_) => {
-                p.audit("token.issued", None, Some(&client.id), None, kind)
+                p.audit(AuditKind::TokenIssued, None, Some(&client.id), None, kind)
                     .await
             }
             Err(e) => {
                 p.audit(
-                    "token.refused",
+                    AuditKind::TokenRefused,
                     None,
                     Some(&client.id),
                     None,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::i18n::{Lang, Text};
 use super::{field, forbidden, lang, login, pages, same_origin, unavailable};
 use crate::account::password::PasswordError;
+use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::flows::enrolment;
 use crate::flows::AccountError;
@@ -138,7 +139,7 @@ pub async fn submit_new(
         Err(e) => return unavailable(&p, lang, e),
     };
     p.audit(
-        "login.success",
+        AuditKind::LoginSuccess,
         Some(&user.id),
         None,
         None,
