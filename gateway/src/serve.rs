@@ -50,70 +50,14 @@ pub struct Start {
 /// Runs until SIGTERM (graceful: in-flight requests finish), SIGINT, or SIGQUIT (hands the
 /// listeners to a process started with `--upgrade`, then drains).
 pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), GatewayError> {
-    if let Some(tls) = &config.tls {
-        if devcert::ensure(tls, devcert::names(&config))? {
-            tracing::warn!(cert = %tls.cert.display(), "made a self-signed development certificate: trust ca.pem beside it in your browser, never use it in production");
-        }
-    }
-    // The server first: an upgrade receives the running process's listeners before anything
-    // else, and the running process lets go of the store only once it has drained.
-    let mut server = server(&config, start.upgrade)?;
-    server.bootstrap();
-    let startup = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(GatewayError::Runtime)?;
-    let store: SharedStore = startup.block_on(open_store(&config, start.upgrade))?;
-    let cookie_key = match &config.session.cookie_secret {
-        Some(secret) => Key::derive_from(secret.expose().as_bytes()),
-        None => {
-            let bytes = startup
-                .block_on(store.secret("cookie-key", &|| Key::generate().master().to_vec()))?;
-            Key::try_from(bytes.as_slice())
-                .map_err(|_| GatewayError::Tls("the stored cookie key is malformed".into()))?
-        }
-    };
-    let config = Arc::new(config);
-    let provider = startup.block_on(Provider::start(Arc::clone(&config), Arc::clone(&store)))?;
-    drop(startup);
-
-    let provider_listener = bind("127.0.0.1:0")?;
-    let provider_address =
-        provider_listener
-            .local_addr()
-            .map_err(|source| GatewayError::Listen {
-                address: "127.0.0.1:0".into(),
-                source,
-            })?;
-    let provider_address = provider_address.to_string();
-    server.add_service(background_service(
-        "provider",
-        HttpService::new(
-            "provider",
-            provider_listener,
-            gerbang_idp::web::router(Arc::clone(&provider)),
-        ),
-    ));
-
-    let mailer = Arc::new(ArcSwap::from_pointee(gerbang_idp::mail::Mailer::new(
-        &config.mail,
-    )?));
-    server.add_service(background_service(
-        "mail outbox",
-        MailOutbox {
-            provider: Arc::clone(&provider),
-            mailer: Arc::clone(&mailer),
-        },
-    ));
-
-    let revocations = Arc::new(Revocations::default());
-    server.add_service(background_service(
-        "shared state",
-        SharedStateFeed {
-            provider: Arc::clone(&provider),
-            revocations: Arc::clone(&revocations),
-        },
-    ));
+    let Core {
+        mut server,
+        config,
+        provider,
+        cookie_key,
+    } = core(config, start.upgrade)?;
+    let provider_address = add_provider(&mut server, &provider)?;
+    let (mailer, revocations) = add_background(&mut server, &config, &provider)?;
     let auth = Arc::new(Auth {
         rp: RelyingParty::new(
             Arc::clone(&provider),
@@ -151,30 +95,7 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
             },
         ));
     }
-    if let Some(address) = config.server.internal {
-        if !address.ip().is_loopback() {
-            tracing::warn!(%address, "the internal listener (metrics, health) is not on loopback: it has no authentication, keep it on a private network");
-        }
-        // Shared with the process an upgrade starts, which binds it while this one drains.
-        let listener = bind_shared(address)?;
-        server.add_service(background_service(
-            "internal",
-            HttpService::new(
-                "internal",
-                listener,
-                crate::internal::router(Arc::clone(&provider), Arc::clone(&routing)),
-            ),
-        ));
-    }
-    if let Some(path) = crate::admin_socket::path(&config) {
-        server.add_service(background_service(
-            "admin socket",
-            crate::admin_socket::AdminSocket {
-                path,
-                provider: Arc::clone(&provider),
-            },
-        ));
-    }
+    add_operator_services(&mut server, &config, &provider, &routing)?;
     let parts = GatewayParts {
         config: &config,
         auth,
@@ -193,6 +114,132 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
     server.run(RunArgs {
         shutdown_signal: Box::new(Signals),
     });
+    Ok(())
+}
+
+/// What every service of the server shares, made before any of them.
+struct Core {
+    server: Server,
+    config: Arc<Config>,
+    provider: Arc<Provider>,
+    cookie_key: Key,
+}
+
+/// The server, then the store and the provider. The server first: an upgrade receives the
+/// running process's listeners before anything else, and the running process lets go of the
+/// store only once it has drained.
+fn core(config: Config, upgrade: bool) -> Result<Core, GatewayError> {
+    if let Some(tls) = &config.tls {
+        if devcert::ensure(tls, devcert::names(&config))? {
+            tracing::warn!(cert = %tls.cert.display(), "made a self-signed development certificate: trust ca.pem beside it in your browser, never use it in production");
+        }
+    }
+    let mut server = server(&config, upgrade)?;
+    server.bootstrap();
+    let startup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(GatewayError::Runtime)?;
+    let store: SharedStore = startup.block_on(open_store(&config, upgrade))?;
+    let cookie_key = match &config.session.cookie_secret {
+        Some(secret) => Key::derive_from(secret.expose().as_bytes()),
+        None => {
+            let bytes = startup
+                .block_on(store.secret("cookie-key", &|| Key::generate().master().to_vec()))?;
+            Key::try_from(bytes.as_slice())
+                .map_err(|_| GatewayError::Tls("the stored cookie key is malformed".into()))?
+        }
+    };
+    let config = Arc::new(config);
+    let provider = startup.block_on(Provider::start(Arc::clone(&config), store))?;
+    Ok(Core {
+        server,
+        config,
+        provider,
+        cookie_key,
+    })
+}
+
+/// The provider on an internal loopback listener (its host is a route to it); returns the
+/// listener's address.
+fn add_provider(server: &mut Server, provider: &Arc<Provider>) -> Result<String, GatewayError> {
+    let listener = bind("127.0.0.1:0")?;
+    let address = listener
+        .local_addr()
+        .map_err(|source| GatewayError::Listen {
+            address: "127.0.0.1:0".into(),
+            source,
+        })?;
+    server.add_service(background_service(
+        "provider",
+        HttpService::new(
+            "provider",
+            listener,
+            gerbang_idp::web::router(Arc::clone(provider)),
+        ),
+    ));
+    Ok(address.to_string())
+}
+
+/// The mail outbox's worker and the feed of what other instances share (revocations, keys);
+/// returns the mailer (a reload replaces it) and the revocations the gateway checks.
+fn add_background(
+    server: &mut Server,
+    config: &Config,
+    provider: &Arc<Provider>,
+) -> Result<(Arc<ArcSwap<gerbang_idp::mail::Mailer>>, Arc<Revocations>), GatewayError> {
+    let mailer = Arc::new(ArcSwap::from_pointee(gerbang_idp::mail::Mailer::new(
+        &config.mail,
+    )?));
+    server.add_service(background_service(
+        "mail outbox",
+        MailOutbox {
+            provider: Arc::clone(provider),
+            mailer: Arc::clone(&mailer),
+        },
+    ));
+    let revocations = Arc::new(Revocations::default());
+    server.add_service(background_service(
+        "shared state",
+        SharedStateFeed {
+            provider: Arc::clone(provider),
+            revocations: Arc::clone(&revocations),
+        },
+    ));
+    Ok((mailer, revocations))
+}
+
+/// What operators reach: the internal listener (metrics, health) and the admin socket.
+fn add_operator_services(
+    server: &mut Server,
+    config: &Config,
+    provider: &Arc<Provider>,
+    routing: &LiveRouting,
+) -> Result<(), GatewayError> {
+    if let Some(address) = config.server.internal {
+        if !address.ip().is_loopback() {
+            tracing::warn!(%address, "the internal listener (metrics, health) is not on loopback: it has no authentication, keep it on a private network");
+        }
+        // Shared with the process an upgrade starts, which binds it while this one drains.
+        let listener = bind_shared(address)?;
+        server.add_service(background_service(
+            "internal",
+            HttpService::new(
+                "internal",
+                listener,
+                crate::internal::router(Arc::clone(provider), Arc::clone(routing)),
+            ),
+        ));
+    }
+    if let Some(path) = crate::admin_socket::path(config) {
+        server.add_service(background_service(
+            "admin socket",
+            crate::admin_socket::AdminSocket {
+                path,
+                provider: Arc::clone(provider),
+            },
+        ));
+    }
     Ok(())
 }
 

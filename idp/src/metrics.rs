@@ -158,49 +158,17 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        render_routes(&mut out, &routes, gauges);
+        self.render_accounts(&mut out);
+        self.render_operations(&mut out);
+        render_gauges(&mut out, gauges);
+        out
+    }
+
+    /// Logins, registrations, activations, captcha failures and mail delivery.
+    fn render_accounts(&self, out: &mut String) {
         family(
-            &mut out,
-            "gerbang_requests_total",
-            "counter",
-            "Responses by route and status class.",
-        );
-        for (name, r) in &routes {
-            for (class, n) in ["1xx", "2xx", "3xx", "4xx", "5xx", "none"]
-                .iter()
-                .zip(&r.statuses)
-            {
-                let n = n.load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "gerbang_requests_total{{route=\"{name}\",status=\"{class}\"}} {n}"
-                );
-            }
-        }
-        family(
-            &mut out,
-            "gerbang_upstream_duration_seconds",
-            "histogram",
-            "Time from choosing an upstream to the end of its response, by route.",
-        );
-        for (name, r) in &routes {
-            let labels = format!("route=\"{name}\",");
-            r.upstream
-                .render(&mut out, "gerbang_upstream_duration_seconds", &labels);
-        }
-        family(
-            &mut out,
-            "gerbang_upstream_healthy",
-            "gauge",
-            "Upstream addresses passing their health check, by route.",
-        );
-        for (route, healthy) in &gauges.healthy_upstreams {
-            let _ = writeln!(
-                out,
-                "gerbang_upstream_healthy{{route=\"{route}\"}} {healthy}"
-            );
-        }
-        family(
-            &mut out,
+            out,
             "gerbang_logins_total",
             "counter",
             "Login attempts by result.",
@@ -243,11 +211,15 @@ impl Metrics {
                 self.mail_failures.load(Ordering::Relaxed),
             ),
         ] {
-            family(&mut out, name, "counter", help);
+            family(out, name, "counter", help);
             let _ = writeln!(out, "{name} {value}");
         }
+    }
+
+    /// Configuration reloads, tokens by grant type and audit events by kind.
+    fn render_operations(&self, out: &mut String) {
         family(
-            &mut out,
+            out,
             "gerbang_config_reloads_total",
             "counter",
             "Configuration reloads by result (a refused file leaves the running one serving).",
@@ -263,7 +235,7 @@ impl Metrics {
             );
         }
         family(
-            &mut out,
+            out,
             "gerbang_token_grants_total",
             "counter",
             "Tokens issued by grant type.",
@@ -276,7 +248,7 @@ impl Metrics {
             );
         }
         family(
-            &mut out,
+            out,
             "gerbang_audit_events_total",
             "counter",
             "Audit events by kind.",
@@ -288,29 +260,77 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             );
         }
-        for (name, help, value) in [
-            (
-                "gerbang_mail_queue",
-                "Messages waiting in the outbox.",
-                gauges.mail_queue.map(|n| n as f64),
-            ),
-            (
-                "gerbang_sessions",
-                "Provider sessions in the store.",
-                gauges.sessions.map(|n| n as f64),
-            ),
-            (
-                "gerbang_store_latency_seconds",
-                "Time of one store round trip, measured at this scrape.",
-                gauges.store_latency.map(|d| d.as_secs_f64()),
-            ),
-        ] {
-            if let Some(value) = value {
-                family(&mut out, name, "gauge", help);
-                let _ = writeln!(out, "{name} {value}");
-            }
+    }
+}
+
+/// Requests, upstream latency and upstream health, by route.
+fn render_routes(out: &mut String, routes: &[(String, Arc<RouteCounters>)], gauges: &Gauges) {
+    family(
+        out,
+        "gerbang_requests_total",
+        "counter",
+        "Responses by route and status class.",
+    );
+    for (name, r) in routes {
+        for (class, n) in ["1xx", "2xx", "3xx", "4xx", "5xx", "none"]
+            .iter()
+            .zip(&r.statuses)
+        {
+            let n = n.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "gerbang_requests_total{{route=\"{name}\",status=\"{class}\"}} {n}"
+            );
         }
-        out
+    }
+    family(
+        out,
+        "gerbang_upstream_duration_seconds",
+        "histogram",
+        "Time from choosing an upstream to the end of its response, by route.",
+    );
+    for (name, r) in routes {
+        let labels = format!("route=\"{name}\",");
+        r.upstream
+            .render(out, "gerbang_upstream_duration_seconds", &labels);
+    }
+    family(
+        out,
+        "gerbang_upstream_healthy",
+        "gauge",
+        "Upstream addresses passing their health check, by route.",
+    );
+    for (route, healthy) in &gauges.healthy_upstreams {
+        let _ = writeln!(
+            out,
+            "gerbang_upstream_healthy{{route=\"{route}\"}} {healthy}"
+        );
+    }
+}
+
+/// The values read at the scrape: the outbox, the sessions, the store's latency.
+fn render_gauges(out: &mut String, gauges: &Gauges) {
+    for (name, help, value) in [
+        (
+            "gerbang_mail_queue",
+            "Messages waiting in the outbox.",
+            gauges.mail_queue.map(|n| n as f64),
+        ),
+        (
+            "gerbang_sessions",
+            "Provider sessions in the store.",
+            gauges.sessions.map(|n| n as f64),
+        ),
+        (
+            "gerbang_store_latency_seconds",
+            "Time of one store round trip, measured at this scrape.",
+            gauges.store_latency.map(|d| d.as_secs_f64()),
+        ),
+    ] {
+        if let Some(value) = value {
+            family(out, name, "gauge", help);
+            let _ = writeln!(out, "{name} {value}");
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod front;
 mod gerbang;
 pub mod load;
 pub mod nginx;
+pub mod op;
 mod raw;
 pub mod site;
 pub mod smtp;

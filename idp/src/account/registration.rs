@@ -166,94 +166,9 @@ pub fn validate(
         }
     };
     let identity = match kind {
-        IdentityKind::Ktp => {
-            let nik = form.nik.trim();
-            if nik.is_empty() {
-                fail(Field::Nik, Problem::Required);
-            } else {
-                match nik::check(nik, birth_date) {
-                    Ok(facts) => {
-                        let gender = if facts.female { "female" } else { "male" };
-                        attributes.insert("gender".into(), gender.into());
-                    }
-                    Err(p) => fail(Field::Nik, Problem::Nik(p)),
-                }
-            }
-            if let Some(born) = birth_date {
-                if age(born, today) < KTP_MINIMUM_AGE {
-                    fail(Field::BirthDate, Problem::TooYoung);
-                }
-            }
-            Identity::Ktp { nik: nik.into() }
-        }
+        IdentityKind::Ktp => ktp_identity(form, birth_date, today, &mut fail, &mut attributes),
         IdentityKind::Passport => {
-            let number = form.passport_number.trim().to_ascii_uppercase();
-            if number.is_empty() {
-                fail(Field::PassportNumber, Problem::Required);
-            } else if !(5..=20).contains(&number.len())
-                || !number.chars().all(|c| c.is_ascii_alphanumeric())
-            {
-                fail(Field::PassportNumber, Problem::PassportNumber);
-            }
-            let issuer = country(&form.passport_country, Field::PassportCountry, &mut fail);
-            let issued = match date(&form.passport_issued, today) {
-                Ok(d) => Some(d),
-                Err(p) => {
-                    fail(Field::PassportIssued, p);
-                    None
-                }
-            };
-            match (issued, birth_date) {
-                (Some(i), Some(b)) if i < b => {
-                    fail(Field::PassportIssued, Problem::IssuedBeforeBirth)
-                }
-                _ => {}
-            }
-            match parse_date(&form.passport_expires) {
-                None if form.passport_expires.trim().is_empty() => {
-                    fail(Field::PassportExpires, Problem::Required)
-                }
-                None => fail(Field::PassportExpires, Problem::NotADate),
-                Some(expires) if issued.is_some_and(|i| expires <= i) => {
-                    fail(Field::PassportExpires, Problem::ExpiryBeforeIssue)
-                }
-                Some(expires) if expires < today => fail(Field::PassportExpires, Problem::Expired),
-                Some(expires) => {
-                    attributes.insert("passport_expires".into(), expires.to_string());
-                }
-            }
-            if let Some(issued) = issued {
-                attributes.insert("passport_issued".into(), issued.to_string());
-            }
-            for (field, value, key) in [
-                (
-                    Field::PassportOffice,
-                    &form.passport_office,
-                    "passport_office",
-                ),
-                (Field::BirthPlace, &form.birth_place, "birth_place"),
-            ] {
-                match value.trim() {
-                    "" => fail(field, Problem::Required),
-                    v if v.chars().count() > FREE_TEXT_MAX => fail(field, Problem::TooLong),
-                    v => {
-                        attributes.insert(key.into(), v.into());
-                    }
-                }
-            }
-            match form.sex.as_str() {
-                "male" | "female" => {
-                    attributes.insert("gender".into(), form.sex.clone());
-                }
-                _ => fail(Field::Sex, Problem::Required),
-            }
-            if let Some(n) = country(&form.nationality, Field::Nationality, &mut fail) {
-                attributes.insert("nationality".into(), n.into());
-            }
-            Identity::Passport {
-                number,
-                country: issuer.unwrap_or_default().into(),
-            }
+            passport_identity(form, birth_date, today, &mut fail, &mut attributes)
         }
     };
     let phone_country = country(&form.country, Field::Country, &mut fail);
@@ -291,6 +206,110 @@ pub fn validate(
         phone,
         attributes,
     })
+}
+
+/// A KTP holder's identity: the NIK's structure and its encoded birth date, and the minimum age.
+fn ktp_identity(
+    form: &RegistrationForm,
+    birth_date: Option<NaiveDate>,
+    today: NaiveDate,
+    fail: &mut impl FnMut(Field, Problem),
+    attributes: &mut BTreeMap<String, String>,
+) -> Identity {
+    let nik = form.nik.trim();
+    if nik.is_empty() {
+        fail(Field::Nik, Problem::Required);
+    } else {
+        match nik::check(nik, birth_date) {
+            Ok(facts) => {
+                let gender = if facts.female { "female" } else { "male" };
+                attributes.insert("gender".into(), gender.into());
+            }
+            Err(p) => fail(Field::Nik, Problem::Nik(p)),
+        }
+    }
+    if let Some(born) = birth_date {
+        if age(born, today) < KTP_MINIMUM_AGE {
+            fail(Field::BirthDate, Problem::TooYoung);
+        }
+    }
+    Identity::Ktp { nik: nik.into() }
+}
+
+/// A passport holder's identity: the number, its issuer, its dates (issued after birth, expiring
+/// after issue and not yet), the issuing office, birth place, sex and nationality.
+fn passport_identity(
+    form: &RegistrationForm,
+    birth_date: Option<NaiveDate>,
+    today: NaiveDate,
+    fail: &mut impl FnMut(Field, Problem),
+    attributes: &mut BTreeMap<String, String>,
+) -> Identity {
+    let number = form.passport_number.trim().to_ascii_uppercase();
+    if number.is_empty() {
+        fail(Field::PassportNumber, Problem::Required);
+    } else if !(5..=20).contains(&number.len())
+        || !number.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        fail(Field::PassportNumber, Problem::PassportNumber);
+    }
+    let issuer = country(&form.passport_country, Field::PassportCountry, fail);
+    let issued = match date(&form.passport_issued, today) {
+        Ok(d) => Some(d),
+        Err(p) => {
+            fail(Field::PassportIssued, p);
+            None
+        }
+    };
+    match (issued, birth_date) {
+        (Some(i), Some(b)) if i < b => fail(Field::PassportIssued, Problem::IssuedBeforeBirth),
+        _ => {}
+    }
+    match parse_date(&form.passport_expires) {
+        None if form.passport_expires.trim().is_empty() => {
+            fail(Field::PassportExpires, Problem::Required)
+        }
+        None => fail(Field::PassportExpires, Problem::NotADate),
+        Some(expires) if issued.is_some_and(|i| expires <= i) => {
+            fail(Field::PassportExpires, Problem::ExpiryBeforeIssue)
+        }
+        Some(expires) if expires < today => fail(Field::PassportExpires, Problem::Expired),
+        Some(expires) => {
+            attributes.insert("passport_expires".into(), expires.to_string());
+        }
+    }
+    if let Some(issued) = issued {
+        attributes.insert("passport_issued".into(), issued.to_string());
+    }
+    for (field, value, key) in [
+        (
+            Field::PassportOffice,
+            &form.passport_office,
+            "passport_office",
+        ),
+        (Field::BirthPlace, &form.birth_place, "birth_place"),
+    ] {
+        match value.trim() {
+            "" => fail(field, Problem::Required),
+            v if v.chars().count() > FREE_TEXT_MAX => fail(field, Problem::TooLong),
+            v => {
+                attributes.insert(key.into(), v.into());
+            }
+        }
+    }
+    match form.sex.as_str() {
+        "male" | "female" => {
+            attributes.insert("gender".into(), form.sex.clone());
+        }
+        _ => fail(Field::Sex, Problem::Required),
+    }
+    if let Some(n) = country(&form.nationality, Field::Nationality, fail) {
+        attributes.insert("nationality".into(), n.into());
+    }
+    Identity::Passport {
+        number,
+        country: issuer.unwrap_or_default().into(),
+    }
 }
 
 /// The ISO code of a known country, or a problem for `field`.
