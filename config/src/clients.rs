@@ -34,23 +34,7 @@ impl Checker<'_> {
     fn client(&mut self, index: usize, c: &RawClient) -> Option<Client> {
         let key = |k: &str| format!("client[{index}].{k}");
         let id = c.id.get_ref();
-        if id == GATEWAY_CLIENT_ID {
-            self.report(
-                c.id.span(),
-                key("id"),
-                format!("`{GATEWAY_CLIENT_ID}` is the gateway's own client: choose another id"),
-            );
-        } else if id.is_empty()
-            || !id
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
-        {
-            self.report(
-                c.id.span(),
-                key("id"),
-                "a client id is letters, digits, `-`, `_` and `.`",
-            );
-        }
+        self.client_id(index, c);
         let secret = match &c.secret {
             Some(s) => Some(self.secret(s, &key("secret"))?),
             None => None,
@@ -74,53 +58,8 @@ impl Checker<'_> {
                 .pop()
         });
         let web_origins = self.origins(&c.web_origins, &key("web_origins"));
-        let scopes: Vec<String> = match &c.scopes {
-            None => ["openid", "profile", "email", "phone"]
-                .map(String::from)
-                .to_vec(),
-            Some(list) => list
-                .iter()
-                .filter_map(|s| {
-                    if SUPPORTED_SCOPES.contains(&s.get_ref().as_str()) {
-                        Some(s.get_ref().clone())
-                    } else {
-                        self.report(
-                            s.span(),
-                            key("scopes"),
-                            format!(
-                                "unknown scope `{}`: use {}",
-                                s.get_ref(),
-                                SUPPORTED_SCOPES.join(", ")
-                            ),
-                        );
-                        None
-                    }
-                })
-                .collect(),
-        };
-        let grant_types: Vec<GrantType> = match &c.grant_types {
-            None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            Some(list) => list
-                .iter()
-                .filter_map(|g| match g.get_ref().as_str() {
-                    "authorization_code" => Some(GrantType::AuthorizationCode),
-                    "refresh_token" => Some(GrantType::RefreshToken),
-                    "client_credentials" if secret.is_some() => Some(GrantType::ClientCredentials),
-                    "client_credentials" => {
-                        self.report(g.span(), key("grant_types"), "client_credentials needs a confidential client: give it a `secret`");
-                        None
-                    }
-                    other => {
-                        self.report(
-                            g.span(),
-                            key("grant_types"),
-                            format!("`{other}` is not a grant Gerbang offers: use authorization_code, refresh_token or client_credentials (no implicit, no password)"),
-                        );
-                        None
-                    }
-                })
-                .collect(),
-        };
+        let scopes = self.scopes(index, c);
+        let grant_types = self.grant_types(index, c, secret.is_some());
         if grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
             self.report(
                 c.id.span(),
@@ -150,6 +89,87 @@ impl Checker<'_> {
             id_token_signed_response_alg,
             access_token_signed_response_alg,
         })
+    }
+
+    /// A client id: letters, digits, `-`, `_` and `.`, and not the gateway's own.
+    fn client_id(&mut self, index: usize, c: &RawClient) {
+        let key = |k: &str| format!("client[{index}].{k}");
+        let id = c.id.get_ref();
+        if id == GATEWAY_CLIENT_ID {
+            self.report(
+                c.id.span(),
+                key("id"),
+                format!("`{GATEWAY_CLIENT_ID}` is the gateway's own client: choose another id"),
+            );
+        } else if id.is_empty()
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+        {
+            self.report(
+                c.id.span(),
+                key("id"),
+                "a client id is letters, digits, `-`, `_` and `.`",
+            );
+        }
+    }
+
+    /// The scopes a client may be granted: the default set, or those listed (each supported).
+    fn scopes(&mut self, index: usize, c: &RawClient) -> Vec<String> {
+        let key = |k: &str| format!("client[{index}].{k}");
+        match &c.scopes {
+            None => ["openid", "profile", "email", "phone"]
+                .map(String::from)
+                .to_vec(),
+            Some(list) => list
+                .iter()
+                .filter_map(|s| {
+                    if SUPPORTED_SCOPES.contains(&s.get_ref().as_str()) {
+                        Some(s.get_ref().clone())
+                    } else {
+                        self.report(
+                            s.span(),
+                            key("scopes"),
+                            format!(
+                                "unknown scope `{}`: use {}",
+                                s.get_ref(),
+                                SUPPORTED_SCOPES.join(", ")
+                            ),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The grants a client may use (client credentials only with a secret); never implicit or
+    /// password.
+    fn grant_types(&mut self, index: usize, c: &RawClient, confidential: bool) -> Vec<GrantType> {
+        let key = |k: &str| format!("client[{index}].{k}");
+        match &c.grant_types {
+            None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            Some(list) => list
+                .iter()
+                .filter_map(|g| match g.get_ref().as_str() {
+                    "authorization_code" => Some(GrantType::AuthorizationCode),
+                    "refresh_token" => Some(GrantType::RefreshToken),
+                    "client_credentials" if confidential => Some(GrantType::ClientCredentials),
+                    "client_credentials" => {
+                        self.report(g.span(), key("grant_types"), "client_credentials needs a confidential client: give it a `secret`");
+                        None
+                    }
+                    other => {
+                        self.report(
+                            g.span(),
+                            key("grant_types"),
+                            format!("`{other}` is not a grant Gerbang offers: use authorization_code, refresh_token or client_credentials (no implicit, no password)"),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+        }
     }
 
     /// A token signing algorithm a client asks for: RS256 (the default) or ES256.

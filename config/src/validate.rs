@@ -719,6 +719,51 @@ impl<'a> Checker<'a> {
                 "a route name is letters, digits, `-` and `_`",
             );
         }
+        let (host, path_prefix) = self.route_place(index, r);
+        self.route_upstreams(index, r);
+        let (policy, forward) = self.route_access(index, r);
+        let health = self.int_in(
+            r.health_check_secs.as_ref(),
+            &key("health_check_secs"),
+            1..=300,
+            5,
+        )?;
+        let strip_headers = self.strip_headers(index, r);
+        let upstream_timeout = self.int_in(
+            r.upstream_timeout_secs.as_ref(),
+            &key("upstream_timeout_secs"),
+            1..=3600,
+            60,
+        )?;
+        let upstream_tls = r.upstream_tls.as_ref().map(|t| UpstreamTls {
+            sni: t.get_ref().sni.get_ref().clone(),
+            verify: t.get_ref().verify,
+        });
+        Some(Route {
+            name: name.clone(),
+            title: r.title.clone().unwrap_or_else(|| name.clone()),
+            host: host?,
+            path_prefix: path_prefix?,
+            upstreams: r
+                .upstreams
+                .get_ref()
+                .iter()
+                .map(|u| u.get_ref().clone())
+                .collect(),
+            upstream_tls,
+            policy: policy?,
+            forward,
+            health_check: Duration::from_secs(health as u64),
+            upstream_timeout: Duration::from_secs(upstream_timeout as u64),
+            api_clients: r.api_clients.iter().map(|c| c.get_ref().clone()).collect(),
+            case_sensitive: r.case_sensitive,
+            strip_headers,
+        })
+    }
+
+    /// Where a route is: its host pattern and its path prefix (normalised).
+    fn route_place(&mut self, index: usize, r: &RawRoute) -> (Option<HostPattern>, Option<String>) {
+        let key = |k: &str| format!("route[{index}].{k}");
         let host = match parse_host_pattern(r.host.get_ref()) {
             Ok(h) => Some(h),
             Err(why) => {
@@ -736,6 +781,12 @@ impl<'a> Checker<'a> {
                 }
             },
         };
+        (host, path_prefix)
+    }
+
+    /// A route's upstream addresses: at least one, each a host and port.
+    fn route_upstreams(&mut self, index: usize, r: &RawRoute) {
+        let key = |k: &str| format!("route[{index}].{k}");
         if r.upstreams.get_ref().is_empty() {
             self.report(
                 r.upstreams.span(),
@@ -748,6 +799,11 @@ impl<'a> Checker<'a> {
                 self.report(u.span(), format!("route[{index}].upstreams[{i}]"), why);
             }
         }
+    }
+
+    /// Who may pass a route, and how their identity is forwarded.
+    fn route_access(&mut self, index: usize, r: &RawRoute) -> (Option<Policy>, Forward) {
+        let key = |k: &str| format!("route[{index}].{k}");
         let policy = match r.policy.get_ref().as_str() {
             "public" => Some(Policy::Public),
             "authenticated" => Some(Policy::Authenticated),
@@ -779,12 +835,11 @@ impl<'a> Checker<'a> {
                 "a public route has no identity to forward: remove `forward` or make the route \"authenticated\"",
             );
         }
-        let health = self.int_in(
-            r.health_check_secs.as_ref(),
-            &key("health_check_secs"),
-            1..=300,
-            5,
-        )?;
+        (policy, forward)
+    }
+
+    /// The route's own headers no client may send, lower case.
+    fn strip_headers(&mut self, index: usize, r: &RawRoute) -> Vec<String> {
         let mut strip_headers = Vec::with_capacity(r.strip_headers.len());
         for (i, h) in r.strip_headers.iter().enumerate() {
             let name = h.get_ref();
@@ -798,36 +853,7 @@ impl<'a> Checker<'a> {
                 strip_headers.push(name.to_ascii_lowercase().replace('_', "-"));
             }
         }
-        let upstream_timeout = self.int_in(
-            r.upstream_timeout_secs.as_ref(),
-            &key("upstream_timeout_secs"),
-            1..=3600,
-            60,
-        )?;
-        let upstream_tls = r.upstream_tls.as_ref().map(|t| UpstreamTls {
-            sni: t.get_ref().sni.get_ref().clone(),
-            verify: t.get_ref().verify,
-        });
-        Some(Route {
-            name: name.clone(),
-            title: r.title.clone().unwrap_or_else(|| name.clone()),
-            host: host?,
-            path_prefix: path_prefix?,
-            upstreams: r
-                .upstreams
-                .get_ref()
-                .iter()
-                .map(|u| u.get_ref().clone())
-                .collect(),
-            upstream_tls,
-            policy: policy?,
-            forward,
-            health_check: Duration::from_secs(health as u64),
-            upstream_timeout: Duration::from_secs(upstream_timeout as u64),
-            api_clients: r.api_clients.iter().map(|c| c.get_ref().clone()).collect(),
-            case_sensitive: r.case_sensitive,
-            strip_headers,
-        })
+        strip_headers
     }
 
     fn route_conflicts(

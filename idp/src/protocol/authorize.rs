@@ -58,33 +58,9 @@ pub fn validate(
         state: state.clone(),
         error: OAuthError::new(error, description),
     };
-    match get("response_type") {
-        None => return Err(fail(ErrorCode::InvalidRequest, "response_type is required")),
-        Some("code") => {}
-        Some(_) => {
-            return Err(fail(
-                ErrorCode::UnsupportedResponseType,
-                "only the code flow is offered",
-            ))
-        }
-    }
-    if get("request").is_some() {
-        return Err(fail(
-            ErrorCode::RequestNotSupported,
-            "request objects are not supported",
-        ));
-    }
-    if get("request_uri").is_some() {
-        return Err(fail(
-            ErrorCode::RequestUriNotSupported,
-            "request_uri is not supported",
-        ));
-    }
-    let requested: Vec<&str> = get("scope")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let refused = |(error, description): Refusal| fail(error, description);
+    code_flow_only(&get).map_err(refused)?;
+    let requested = words(get("scope"));
     if !requested.contains(&"openid") {
         return Err(fail(
             ErrorCode::InvalidScope,
@@ -92,33 +68,10 @@ pub fn validate(
         ));
     }
     let scopes = allowed_scopes(&client, &requested);
-    let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
-        (None, _) if client.secret.is_none() => {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "public clients must use PKCE (S256)",
-            ));
-        }
-        (None, _) => None,
-        (Some(c), Some("S256")) if is_s256_challenge(c) => Some(c.to_string()),
-        (Some(_), Some("S256")) => {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "code_challenge is not a S256 challenge",
-            ))
-        }
-        (Some(_), _) => {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "code_challenge_method must be S256",
-            ))
-        }
-    };
-    let prompts: Vec<&str> = get("prompt")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let code_challenge =
+        pkce_challenge(&client, get("code_challenge"), get("code_challenge_method"))
+            .map_err(refused)?;
+    let prompts = words(get("prompt"));
     let prompt_none = prompts.contains(&"none");
     if prompt_none && prompts.len() > 1 {
         return Err(fail(
@@ -147,14 +100,73 @@ pub fn validate(
         prompt_consent: prompts.contains(&"consent"),
         max_age,
         login_hint: get("login_hint").map(str::to_string),
-        ui_locales: get("ui_locales")
-            .unwrap_or("")
-            .split(' ')
-            .filter(|s| !s.is_empty())
+        ui_locales: words(get("ui_locales"))
+            .into_iter()
             .map(str::to_string)
             .collect(),
         acr_values: get("acr_values").map(str::to_string),
     })
+}
+
+/// Why a request is refused, told to the client at its redirect URI.
+type Refusal = (ErrorCode, &'static str);
+
+/// Only the authorization code flow, and no request objects (by value or by reference).
+fn code_flow_only<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<(), Refusal> {
+    match get("response_type") {
+        None => Err((ErrorCode::InvalidRequest, "response_type is required")),
+        Some("code") => Ok(()),
+        Some(_) => Err((
+            ErrorCode::UnsupportedResponseType,
+            "only the code flow is offered",
+        )),
+    }?;
+    if get("request").is_some() {
+        return Err((
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        ));
+    }
+    if get("request_uri").is_some() {
+        return Err((
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        ));
+    }
+    Ok(())
+}
+
+/// The PKCE challenge to bind the code to: S256 only, and required of public clients.
+fn pkce_challenge(
+    client: &Client,
+    challenge: Option<&str>,
+    method: Option<&str>,
+) -> Result<Option<String>, Refusal> {
+    match (challenge, method) {
+        (None, _) if client.secret.is_none() => Err((
+            ErrorCode::InvalidRequest,
+            "public clients must use PKCE (S256)",
+        )),
+        (None, _) => Ok(None),
+        (Some(c), Some("S256")) if is_s256_challenge(c) => Ok(Some(c.to_string())),
+        (Some(_), Some("S256")) => Err((
+            ErrorCode::InvalidRequest,
+            "code_challenge is not a S256 challenge",
+        )),
+        (Some(_), _) => Err((
+            ErrorCode::InvalidRequest,
+            "code_challenge_method must be S256",
+        )),
+    }
+}
+
+/// The space-separated words of a parameter (scopes, prompts, locales).
+fn words(value: Option<&str>) -> Vec<&str> {
+    value
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// The requested scopes the client may have, in a stable order.
