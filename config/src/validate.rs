@@ -63,30 +63,7 @@ impl<'a> Checker<'a> {
             .collect();
 
         if let Some(server) = &server {
-            if server.https.is_some() && raw.tls.is_none() {
-                let span = raw.server.get_ref().https.as_ref().map(|h| h.span());
-                self.report(
-                    span.unwrap_or(raw.server.span()),
-                    "server.https",
-                    "an HTTPS listener needs a [tls] table with `cert` and `key`",
-                );
-            }
-            if raw.tls.is_some() && server.https.is_none() {
-                self.report(
-                    raw.tls.as_ref().map_or(0..0, |t| t.span()),
-                    "tls",
-                    "a [tls] table is given but no `server.https` listener uses it",
-                );
-            }
-            if let (Some(tls), Some(raw_tls)) = (&tls, &raw.tls) {
-                if tls.generate_dev_cert && !server.listeners().all(|a| a.ip().is_loopback()) {
-                    self.report(
-                        raw_tls.span(),
-                        "tls.generate_dev_cert",
-                        "a self-signed development certificate is only allowed when every listener is on loopback",
-                    );
-                }
-            }
+            self.listeners_and_tls(&raw, server, tls.as_ref());
         }
         if let Some(provider) = &provider {
             self.route_conflicts(&raw.routes, &routes, provider);
@@ -94,17 +71,7 @@ impl<'a> Checker<'a> {
 
         let routes: Vec<Route> = routes.into_iter().flatten().collect();
         let clients = self.clients(&raw.clients);
-        for (i, route) in raw.routes.iter().enumerate() {
-            for c in &route.get_ref().api_clients {
-                if !clients.iter().any(|known| &known.id == c.get_ref()) {
-                    self.report(
-                        c.span(),
-                        format!("route[{i}].api_clients"),
-                        format!("`{}` is not a configured [[client]] id", c.get_ref()),
-                    );
-                }
-            }
-        }
+        self.api_clients_known(&raw.routes, &clients);
         if !self.problems.is_empty() {
             return None;
         }
@@ -127,6 +94,49 @@ impl<'a> Checker<'a> {
             routes,
             clients,
         })
+    }
+
+    /// HTTPS and the `[tls]` table go together, and a development certificate only on loopback.
+    fn listeners_and_tls(&mut self, raw: &RawConfig, server: &Server, tls: Option<&Tls>) {
+        if server.https.is_some() && raw.tls.is_none() {
+            let span = raw.server.get_ref().https.as_ref().map(|h| h.span());
+            self.report(
+                span.unwrap_or(raw.server.span()),
+                "server.https",
+                "an HTTPS listener needs a [tls] table with `cert` and `key`",
+            );
+        }
+        if raw.tls.is_some() && server.https.is_none() {
+            self.report(
+                raw.tls.as_ref().map_or(0..0, |t| t.span()),
+                "tls",
+                "a [tls] table is given but no `server.https` listener uses it",
+            );
+        }
+        if let (Some(tls), Some(raw_tls)) = (tls, &raw.tls) {
+            if tls.generate_dev_cert && !server.listeners().all(|a| a.ip().is_loopback()) {
+                self.report(
+                    raw_tls.span(),
+                    "tls.generate_dev_cert",
+                    "a self-signed development certificate is only allowed when every listener is on loopback",
+                );
+            }
+        }
+    }
+
+    /// Every client a route accepts bearer tokens of is a configured client.
+    fn api_clients_known(&mut self, routes: &[S<RawRoute>], clients: &[Client]) {
+        for (i, route) in routes.iter().enumerate() {
+            for c in &route.get_ref().api_clients {
+                if !clients.iter().any(|known| &known.id == c.get_ref()) {
+                    self.report(
+                        c.span(),
+                        format!("route[{i}].api_clients"),
+                        format!("`{}` is not a configured [[client]] id", c.get_ref()),
+                    );
+                }
+            }
+        }
     }
 
     fn server(&mut self, raw: &S<RawServer>) -> Option<Server> {
@@ -159,17 +169,7 @@ impl<'a> Checker<'a> {
             1..=3600,
             30,
         )?;
-        let mut trusted_proxies = Vec::new();
-        for (i, p) in s.trusted_proxies.iter().enumerate() {
-            match p.get_ref().parse::<IpAddr>() {
-                Ok(ip) => trusted_proxies.push(ip),
-                Err(_) => self.report(
-                    p.span(),
-                    format!("server.trusted_proxies[{i}]"),
-                    format!("`{}` is not an IP address", p.get_ref()),
-                ),
-            }
-        }
+        let trusted_proxies = self.trusted_proxies(s);
         let upstream_ca = s.upstream_ca.as_ref().map(|ca| {
             let path = self.path(ca.get_ref());
             self.pem_file(ca, &path, "server.upstream_ca", &["CERTIFICATE"]);
@@ -185,7 +185,47 @@ impl<'a> Checker<'a> {
             1..=3600,
             60,
         )?;
-        let forward_auth = s.forward_auth.as_ref().and_then(|f| {
+        let forward_auth = self.forward_auth(s);
+        if (s.http.is_some() && http.is_none())
+            || (s.https.is_some() && https.is_none())
+            || (s.internal.is_some() && internal.is_none())
+        {
+            return None;
+        }
+        Some(Server {
+            http,
+            https,
+            threads: threads as usize,
+            grace_period: Duration::from_secs(grace as u64),
+            shutdown_timeout: Duration::from_secs(timeout as u64),
+            trusted_proxies,
+            upstream_ca,
+            internal,
+            upgrade_socket: s.upgrade_socket.as_ref().map(|p| self.path(p.get_ref())),
+            forward_auth,
+            request_head_timeout: Duration::from_secs(head_timeout as u64),
+        })
+    }
+
+    /// The addresses whose forwarding headers are believed.
+    fn trusted_proxies(&mut self, s: &RawServer) -> Vec<IpAddr> {
+        let mut trusted_proxies = Vec::new();
+        for (i, p) in s.trusted_proxies.iter().enumerate() {
+            match p.get_ref().parse::<IpAddr>() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => self.report(
+                    p.span(),
+                    format!("server.trusted_proxies[{i}]"),
+                    format!("`{}` is not an IP address", p.get_ref()),
+                ),
+            }
+        }
+        trusted_proxies
+    }
+
+    /// The proxy in front that asks `/_gerbang/auth`, if any: named, and trusted.
+    fn forward_auth(&mut self, s: &RawServer) -> Option<FrontProxy> {
+        s.forward_auth.as_ref().and_then(|f| {
             let proxy = match f.get_ref().as_str() {
                 "nginx" => FrontProxy::Nginx,
                 "traefik" => FrontProxy::Traefik,
@@ -207,25 +247,6 @@ impl<'a> Checker<'a> {
                 );
             }
             Some(proxy)
-        });
-        if (s.http.is_some() && http.is_none())
-            || (s.https.is_some() && https.is_none())
-            || (s.internal.is_some() && internal.is_none())
-        {
-            return None;
-        }
-        Some(Server {
-            http,
-            https,
-            threads: threads as usize,
-            grace_period: Duration::from_secs(grace as u64),
-            shutdown_timeout: Duration::from_secs(timeout as u64),
-            trusted_proxies,
-            upstream_ca,
-            internal,
-            upgrade_socket: s.upgrade_socket.as_ref().map(|p| self.path(p.get_ref())),
-            forward_auth,
-            request_head_timeout: Duration::from_secs(head_timeout as u64),
         })
     }
 

@@ -2,51 +2,22 @@
 //! `gerbang audit`, `gerbang store …`. Run inside a running server (through its admin socket) or
 //! on the store opened here when none holds it (sled allows one process).
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use gerbang_config::Config;
-use gerbang_idp::account::password::{check_policy, Passwords};
-use gerbang_idp::account::registration::Problem;
-use gerbang_idp::account::{email as email_rules, nik as nik_rules, phone as phone_rules};
+use gerbang_idp::account::password::Passwords;
+use gerbang_idp::admin::{Actor, Admin, NewAccount};
 use gerbang_idp::clock::now;
-use gerbang_idp::flows::enrolment;
 use gerbang_idp::keys::{rotate, SigningAlg};
 use gerbang_idp::provider::Provider;
-use gerbang_idp::revocation::Revoked;
-use gerbang_idp::store::{
-    AuditEvent, AuditKind, Identity, NewUser, SharedStore, UniqueKey, User, UserStatus,
-};
+use gerbang_idp::store::{AuditEvent, AuditKind, SharedStore, User};
 
 #[derive(Subcommand)]
 pub enum UsersCommand {
     /// Create an active user; the password is read from standard input.
-    Add {
-        #[arg(long)]
-        username: String,
-        #[arg(long)]
-        email: String,
-        /// Mobile number with country code, without the leading 0 (e.g. +628123456789).
-        #[arg(long)]
-        phone: String,
-        #[arg(long)]
-        name: String,
-        /// NIK (16 digits), for a KTP identity.
-        #[arg(
-            long,
-            conflicts_with = "passport",
-            required_unless_present = "passport"
-        )]
-        nik: Option<String>,
-        /// Passport number, with --country.
-        #[arg(long, requires = "country")]
-        passport: Option<String>,
-        /// Issuing country of the passport (ISO 3166 alpha-2).
-        #[arg(long)]
-        country: Option<String>,
-    },
+    Add(NewAccountArgs),
     /// List users.
     List,
     /// Disable a user (by user name or e-mail) and end their sessions.
@@ -61,6 +32,33 @@ pub enum UsersCommand {
     ResendActivation { user: String },
     /// Delete a user: their personal data goes; the audit trail keeps only the account's id.
     Delete { user: String },
+}
+
+/// The account `gerbang users add` creates.
+#[derive(Args)]
+pub struct NewAccountArgs {
+    #[arg(long)]
+    username: String,
+    #[arg(long)]
+    email: String,
+    /// Mobile number with country code, without the leading 0 (e.g. +628123456789).
+    #[arg(long)]
+    phone: String,
+    #[arg(long)]
+    name: String,
+    /// NIK (16 digits), for a KTP identity.
+    #[arg(
+        long,
+        conflicts_with = "passport",
+        required_unless_present = "passport"
+    )]
+    nik: Option<String>,
+    /// Passport number, with --country.
+    #[arg(long, requires = "country")]
+    passport: Option<String>,
+    /// Issuing country of the passport (ISO 3166 alpha-2).
+    #[arg(long)]
+    country: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -97,6 +95,19 @@ pub enum StoreCommand {
     Import { file: std::path::PathBuf },
 }
 
+/// An administration error as the operator reads it: a field's problem in the registration's
+/// own words (English).
+fn describe(e: &gerbang_idp::admin::AdminError) -> String {
+    use gerbang_idp::admin::AdminError::Field;
+    match e {
+        Field { field, problem } => format!(
+            "--{field}: {}",
+            gerbang_idp::web::problem(gerbang_idp::lang::Lang::En, *problem)
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// Every administrative command.
 pub enum AdminCommand {
     Users(UsersCommand),
@@ -112,8 +123,8 @@ pub enum AdminError {
     Store(#[from] gerbang_idp::store::StoreError),
     #[error("{0}")]
     Input(String),
-    #[error("no user `{0}`")]
-    NoSuchUser(String),
+    #[error("{}", describe(.0))]
+    Admin(#[from] gerbang_idp::admin::AdminError),
     #[error(transparent)]
     Keys(#[from] gerbang_idp::keys::KeyError),
     #[error(transparent)]
@@ -122,11 +133,9 @@ pub enum AdminError {
     Account(#[from] gerbang_idp::flows::AccountError),
 }
 
-/// The password given on standard input (`input`).
-fn read_password(input: &str) -> Result<String, AdminError> {
-    let password = input.trim_end_matches(['\n', '\r']).to_string();
-    check_policy(&password, &[]).map_err(|e| AdminError::Input(e.to_string()))?;
-    Ok(password)
+/// The password given on standard input (`input`); the administration checks its policy.
+fn read_password(input: &str) -> String {
+    input.trim_end_matches(['\n', '\r']).to_string()
 }
 
 /// Users as a table: user name, e-mail, status, id.
@@ -149,16 +158,7 @@ fn user_table(users: &[User]) -> String {
 }
 
 async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
-    for key in [
-        UniqueKey::Username(who.into()),
-        UniqueKey::Email(who.into()),
-        UniqueKey::Nik(who.into()),
-    ] {
-        if let Some(user) = store.user_by_key(&key).await? {
-            return Ok(user);
-        }
-    }
-    Err(AdminError::NoSuchUser(who.into()))
+    Ok(gerbang_idp::admin::find(store, who).await?)
 }
 
 impl AdminCommand {
@@ -166,7 +166,7 @@ impl AdminCommand {
     pub fn reads_input(&self) -> bool {
         matches!(
             self,
-            AdminCommand::Users(UsersCommand::Add { .. } | UsersCommand::SetPassword { .. })
+            AdminCommand::Users(UsersCommand::Add(_) | UsersCommand::SetPassword { .. })
         )
     }
 }
@@ -350,188 +350,67 @@ async fn run_users(
     command: UsersCommand,
     input: &str,
 ) -> Result<String, AdminError> {
-    let store = target.store;
-    let ends = now() + config.session.absolute_timeout.as_secs();
+    let admin = Admin {
+        store: target.store,
+        actor: Actor::CommandLine,
+        now: now(),
+        session_lifetime: config.session.absolute_timeout.as_secs(),
+    };
+    let passwords = || Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()));
     match command {
-        UsersCommand::Add {
-            username,
-            email,
-            phone,
-            name,
-            nik,
-            passport,
-            country,
-        } => {
-            let identity = identity_of(nik, passport, country)?;
-            let user = NewUser {
-                username,
-                email: email_rules::normalise(&email)
-                    .map_err(|p| refused("email", Problem::Email(p)))?,
-                phone: phone_rules::normalise_international(&phone)
-                    .map_err(|p| refused("phone", Problem::Phone(p)))?,
-                identity,
-                status: UserStatus::Active,
-                password_hash: Some(hash_password(input).await?),
-                must_change_password: false,
-                attributes: BTreeMap::from([("full_name".to_string(), name)]),
-            };
-            let created = store.create_user(user, None, now()).await?;
-            audit(
-                store,
-                AuditKind::AccountCreated,
-                &created.id,
-                "by an administrator",
-            )
-            .await?;
+        UsersCommand::Add(account) => {
+            let created = admin
+                .create(account.into(), &read_password(input), &passwords()?)
+                .await?;
             Ok(format!("created {} ({})", created.username, created.id))
         }
-        UsersCommand::List => Ok(user_table(&store.users().await?)),
-        UsersCommand::Search { query } => Ok(user_table(&search(store, &query).await?)),
+        UsersCommand::List => Ok(user_table(&target.store.users().await?)),
+        UsersCommand::Search { query } => Ok(user_table(&admin.search(&query).await?)),
         UsersCommand::ResendActivation { user } => {
-            let found = find(store, &user).await?;
-            if found.status != UserStatus::Pending {
-                return Err(AdminError::Input(format!(
-                    "{} is already activated",
-                    found.username
-                )));
-            }
             let provider = target.provider(config).await?;
-            enrolment::resend(&provider, &found.email, enrolment::user_lang(&found), now()).await?;
+            let pending = admin.resend_activation(&provider, &user).await?;
             Ok(format!(
                 "a new activation link for {} is queued; the server sends it when it runs",
-                found.email
+                pending.email
             ))
         }
         UsersCommand::Delete { user } => {
-            let found = find(store, &user).await?;
-            store.delete_user(&found.id).await?;
-            store.revoke(Revoked::User(&found.id), ends).await?;
-            let why = "personal data removed by an administrator";
-            audit(store, AuditKind::AccountDeleted, &found.id, why).await?;
-            Ok(format!("deleted account {}", found.id))
+            let deleted = admin.delete(&user).await?;
+            Ok(format!("deleted account {}", deleted.id))
         }
         UsersCommand::Disable { user } => {
-            let mut found = find(store, &user).await?;
-            found.status = UserStatus::Disabled;
-            store.update_user(&found, None, now()).await?;
-            let ended = store.delete_sessions_of(&found.id).await?;
-            store.revoke(Revoked::User(&found.id), ends).await?;
-            audit(
-                store,
-                AuditKind::AccountDisabled,
-                &found.id,
-                "by an administrator",
-            )
-            .await?;
+            let (disabled, ended) = admin.disable(&user).await?;
             Ok(format!(
                 "disabled {}; {ended} sessions ended",
-                found.username
+                disabled.username
             ))
         }
         UsersCommand::Enable { user } => {
-            let mut found = find(store, &user).await?;
-            found.status = UserStatus::Active;
-            store.update_user(&found, None, now()).await?;
-            audit(
-                store,
-                AuditKind::AccountEnabled,
-                &found.id,
-                "by an administrator",
-            )
-            .await?;
-            Ok(format!("enabled {}", found.username))
+            let enabled = admin.enable(&user).await?;
+            Ok(format!("enabled {}", enabled.username))
         }
         UsersCommand::SetPassword { user } => {
-            let mut found = find(store, &user).await?;
-            found.password_hash = Some(hash_password(input).await?);
-            found.must_change_password = false;
-            store.update_user(&found, None, now()).await?;
-            let ended = store.delete_sessions_of(&found.id).await?;
-            audit(
-                store,
-                AuditKind::PasswordSet,
-                &found.id,
-                "by an administrator",
-            )
-            .await?;
+            let password = read_password(input);
+            let (changed, ended) = admin.set_password(&user, &password, &passwords()?).await?;
             Ok(format!(
                 "password of {} set; {ended} sessions ended",
-                found.username
+                changed.username
             ))
         }
     }
 }
 
-/// An operator's problem with a field, in the registration's own words.
-fn refused(flag: &str, problem: Problem) -> AdminError {
-    AdminError::Input(format!(
-        "--{flag}: {}",
-        gerbang_idp::web::problem(gerbang_idp::lang::Lang::En, problem)
-    ))
-}
-
-/// The identity document of `users add`: a NIK checked as registration checks one typed by a
-/// user, or a passport with its country.
-fn identity_of(
-    nik: Option<String>,
-    passport: Option<String>,
-    country: Option<String>,
-) -> Result<Identity, AdminError> {
-    match (nik, passport, country) {
-        (Some(nik), _, _) => {
-            nik_rules::check(nik.trim(), None).map_err(|p| refused("nik", Problem::Nik(p)))?;
-            Ok(Identity::Ktp {
-                nik: nik.trim().to_string(),
-            })
+impl From<NewAccountArgs> for NewAccount {
+    fn from(args: NewAccountArgs) -> NewAccount {
+        NewAccount {
+            username: args.username,
+            email: args.email,
+            phone: args.phone,
+            full_name: args.name,
+            nik: args.nik,
+            passport: args.passport.zip(args.country),
         }
-        (None, Some(number), Some(country)) => Ok(Identity::Passport { number, country }),
-        _ => Err(AdminError::Input(
-            "give --nik, or --passport with --country".into(),
-        )),
     }
-}
-
-/// The hash of the password read from standard input.
-async fn hash_password(input: &str) -> Result<String, AdminError> {
-    let password = read_password(input)?;
-    let passwords = Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()))?;
-    passwords
-        .hash(&password)
-        .await
-        .map_err(|e| AdminError::Input(e.to_string()))
-}
-
-/// Users whose user name, e-mail or identity document number contains `query`.
-async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, AdminError> {
-    let needle = query.trim().to_lowercase();
-    Ok(store
-        .users()
-        .await?
-        .into_iter()
-        .filter(|u| {
-            let document = match &u.identity {
-                Identity::Ktp { nik } => nik.clone(),
-                Identity::Passport { number, .. } => number.to_lowercase(),
-            };
-            [u.username.to_lowercase(), u.email.clone(), document]
-                .iter()
-                .any(|field| field.contains(&needle))
-        })
-        .collect())
-}
-
-/// Records what an administrator did to an account.
-async fn audit(
-    store: &SharedStore,
-    kind: AuditKind,
-    user_id: &str,
-    detail: &str,
-) -> Result<(), AdminError> {
-    let event = AuditEvent {
-        user_id: Some(user_id.to_string()),
-        ..AuditEvent::new(kind, now(), detail)
-    };
-    Ok(store.record(&event).await?)
 }
 
 async fn run_store(store: &SharedStore, command: StoreCommand) -> Result<String, AdminError> {

@@ -2,6 +2,7 @@
 //! keep their state in. Knows nothing of Pingora: the gateway forwards the provider's host here.
 
 pub mod account;
+pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod flows;

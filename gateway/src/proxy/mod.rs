@@ -390,52 +390,12 @@ impl Gateway {
         upstream: &mut RequestHeader,
         ctx: &RequestCtx,
     ) -> Result<()> {
-        use headers::{X_FORWARDED_FOR, X_FORWARDED_HOST, X_FORWARDED_PROTO, X_REAL_IP};
-        let route_listed = ctx.route.as_deref().map_or(&[][..], |r| &r.strip_headers);
-        let owned: Vec<http::HeaderName> = upstream
-            .headers
-            .keys()
-            .filter(|name| {
-                headers::is_identity_header(name.as_str())
-                    || headers::is_forwarding_header(name.as_str())
-                    || headers::is_listed(name.as_str(), route_listed)
-            })
-            .cloned()
-            .collect();
+        use headers::{X_FORWARDED_FOR, X_FORWARDED_HOST, X_FORWARDED_PROTO};
         let client_forwarded_for =
             header_str(session.req_header(), X_FORWARDED_FOR).map(str::to_string);
-        for name in owned {
-            upstream.remove_header(&name);
-        }
-        if let Some(kept) =
-            header_str(upstream, &http::header::COOKIE).and_then(headers::without_gateway_cookies)
-        {
-            if kept.is_empty() {
-                upstream.remove_header(&http::header::COOKIE);
-            } else {
-                upstream.insert_header(http::header::COOKIE.as_str(), kept)?;
-            }
-        }
-        match client_ip(session) {
-            Some(peer) => {
-                let trusted = &self.trusted_proxies;
-                let peer_text = peer.to_string();
-                let client =
-                    headers::client_address(peer, client_forwarded_for.as_deref(), trusted);
-                let client_text = if client == peer {
-                    peer_text.clone()
-                } else {
-                    client.to_string()
-                };
-                let forwarded_for = match client_forwarded_for {
-                    Some(chain) if trusted.contains(&peer) => format!("{chain}, {peer_text}"),
-                    _ => peer_text,
-                };
-                upstream.insert_header(X_FORWARDED_FOR, forwarded_for)?;
-                upstream.insert_header(X_REAL_IP, client_text)?;
-            }
-            None => upstream.insert_header(X_FORWARDED_FOR, UNKNOWN)?,
-        }
+        let route_listed = ctx.route.as_deref().map_or(&[][..], |r| &r.strip_headers);
+        strip_client_headers(upstream, route_listed)?;
+        self.forwarded_for(session, upstream, client_forwarded_for)?;
         upstream.insert_header(
             X_FORWARDED_PROTO,
             if is_tls(session) { HTTPS } else { HTTP },
@@ -467,6 +427,66 @@ impl Gateway {
         }
         Ok(())
     }
+
+    /// `X-Forwarded-For` (the client's chain when it came through a trusted proxy) and
+    /// `X-Real-IP` (the client as the trusted proxies tell it).
+    fn forwarded_for(
+        &self,
+        session: &Session,
+        upstream: &mut RequestHeader,
+        client_forwarded_for: Option<String>,
+    ) -> Result<()> {
+        use headers::{X_FORWARDED_FOR, X_REAL_IP};
+        match client_ip(session) {
+            Some(peer) => {
+                let trusted = &self.trusted_proxies;
+                let peer_text = peer.to_string();
+                let client =
+                    headers::client_address(peer, client_forwarded_for.as_deref(), trusted);
+                let client_text = if client == peer {
+                    peer_text.clone()
+                } else {
+                    client.to_string()
+                };
+                let forwarded_for = match client_forwarded_for {
+                    Some(chain) if trusted.contains(&peer) => format!("{chain}, {peer_text}"),
+                    _ => peer_text,
+                };
+                upstream.insert_header(X_FORWARDED_FOR, forwarded_for)?;
+                upstream.insert_header(X_REAL_IP, client_text)?;
+            }
+            None => upstream.insert_header(X_FORWARDED_FOR, UNKNOWN)?,
+        }
+        Ok(())
+    }
+}
+
+/// Removes what the client may not send upstream: identity and forwarding headers, the route's
+/// own listed names, and the gateway's cookies.
+fn strip_client_headers(upstream: &mut RequestHeader, route_listed: &[String]) -> Result<()> {
+    let owned: Vec<http::HeaderName> = upstream
+        .headers
+        .keys()
+        .filter(|name| {
+            headers::is_identity_header(name.as_str())
+                || headers::is_forwarding_header(name.as_str())
+                || headers::is_listed(name.as_str(), route_listed)
+        })
+        .cloned()
+        .collect();
+    for name in owned {
+        upstream.remove_header(&name);
+    }
+    if let Some(kept) =
+        header_str(upstream, &http::header::COOKIE).and_then(headers::without_gateway_cookies)
+    {
+        if kept.is_empty() {
+            upstream.remove_header(&http::header::COOKIE);
+        } else {
+            upstream.insert_header(http::header::COOKIE.as_str(), kept)?;
+        }
+    }
+    Ok(())
 }
 
 /// The status a failed request is answered with (Pingora's own mapping, with timeouts as 504);

@@ -106,21 +106,7 @@ async fn end_session(
         .is_some_and(|(hint, current)| names_session(hint, current));
     let hinted = read.map(|h| h.client);
     if !hint_is_this_session && !confirmed {
-        let keep: Vec<(String, String)> = params
-            .iter()
-            .filter(|(k, _)| {
-                [
-                    "post_logout_redirect_uri",
-                    "state",
-                    "client_id",
-                    "ui_locales",
-                    "id_token_hint",
-                ]
-                .contains(&k.as_str())
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        return Html(pages::logout_confirm(lang, &keep)).into_response();
+        return ask(lang, params);
     }
     if let Some(current) = current {
         logout::end_session(
@@ -131,27 +117,8 @@ async fn end_session(
         )
         .await;
     }
-    let client_id = hinted.or_else(|| params.get("client_id").cloned());
-    let target = params.get("post_logout_redirect_uri").filter(|uri| {
-        client_id
-            .as_deref()
-            .and_then(|id| p.clients().get(id))
-            .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == *uri))
-    });
-    let mut response = match target {
-        Some(uri) => {
-            let mut url = uri.clone();
-            if let Some(state) = params.get("state") {
-                let separator = if url.contains('?') { '&' } else { '?' };
-                url.push(separator);
-                url.push_str(
-                    &url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("state", state)
-                        .finish(),
-                );
-            }
-            redirect(&url)
-        }
+    let mut response = match post_logout_target(p, params, hinted) {
+        Some(url) => redirect(&url),
         None => Html(pages::logged_out(lang)).into_response(),
     };
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
@@ -159,4 +126,51 @@ async fn end_session(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// The page that asks whether to log out, carrying the request's own parameters.
+fn ask(lang: Lang, params: &HashMap<String, String>) -> Response {
+    let keep: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| {
+            [
+                "post_logout_redirect_uri",
+                "state",
+                "client_id",
+                "ui_locales",
+                "id_token_hint",
+            ]
+            .contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Html(pages::logout_confirm(lang, &keep)).into_response()
+}
+
+/// Where the browser goes after logging out: the client's registered post-logout URI it asked
+/// for (the client named by the ID token hint, else by `client_id`), with its `state`; `None`
+/// for Gerbang's own page.
+fn post_logout_target(
+    p: &Provider,
+    params: &HashMap<String, String>,
+    hinted: Option<String>,
+) -> Option<String> {
+    let client_id = hinted.or_else(|| params.get("client_id").cloned());
+    let uri = params.get("post_logout_redirect_uri").filter(|uri| {
+        client_id
+            .as_deref()
+            .and_then(|id| p.clients().get(id))
+            .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == *uri))
+    })?;
+    let mut url = uri.clone();
+    if let Some(state) = params.get("state") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        url.push(separator);
+        url.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("state", state)
+                .finish(),
+        );
+    }
+    Some(url)
 }

@@ -1,0 +1,234 @@
+//! Administration: every action an operator takes on an account, in one place. The command
+//! line calls these (on the store, or through a running server's admin socket); a console will
+//! call the same. Each checks its input with the registration's own parsers, does the work,
+//! ends what it must (sessions, tokens) and records an audit event naming who acted.
+
+use std::collections::BTreeMap;
+
+use crate::account::password::{check_policy, PasswordError, Passwords};
+use crate::account::registration::Problem;
+use crate::account::{email, nik, phone};
+use crate::audit::AuditKind;
+use crate::clock::Timestamp;
+use crate::flows::{enrolment, AccountError};
+use crate::provider::Provider;
+use crate::revocation::Revoked;
+use crate::store::{
+    AuditEvent, Identity, NewUser, SharedStore, StoreError, UniqueKey, User, UserStatus,
+};
+
+/// Why an administrative action was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A field the operator gave is wrong, as registration would say it (`field` names it).
+    #[error("{field}: {problem:?}")]
+    Field {
+        field: &'static str,
+        problem: Problem,
+    },
+    #[error("{0}")]
+    Password(#[from] PasswordError),
+    #[error("give a NIK, or a passport number with its country")]
+    NoIdentity,
+    #[error("no user `{0}`")]
+    NoSuchUser(String),
+    #[error("{0} is already activated")]
+    AlreadyActive(String),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+/// Who acts: recorded with every event.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    /// An operator on the server's command line.
+    CommandLine,
+}
+
+impl Actor {
+    fn detail(self) -> &'static str {
+        match self {
+            Actor::CommandLine => "by an administrator (command line)",
+        }
+    }
+}
+
+/// An account an administrator creates, as typed.
+pub struct NewAccount {
+    pub username: String,
+    pub email: String,
+    /// International form (`+62 812-3456-789`).
+    pub phone: String,
+    pub full_name: String,
+    pub nik: Option<String>,
+    /// A passport number and its issuing country (ISO 3166 alpha-2).
+    pub passport: Option<(String, String)>,
+}
+
+/// The user a user name, e-mail address or NIK names (reading needs no actor).
+pub async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
+    for key in [
+        UniqueKey::Username(who.into()),
+        UniqueKey::Email(who.into()),
+        UniqueKey::Nik(who.into()),
+    ] {
+        if let Some(user) = store.user_by_key(&key).await? {
+            return Ok(user);
+        }
+    }
+    Err(AdminError::NoSuchUser(who.into()))
+}
+
+/// What every action needs: the store, who acts, and the time.
+pub struct Admin<'a> {
+    pub store: &'a SharedStore,
+    pub actor: Actor,
+    pub now: Timestamp,
+    /// How long a revocation of a user's sessions must last (the longest session).
+    pub session_lifetime: u64,
+}
+
+impl Admin<'_> {
+    /// The user a user name, e-mail address or NIK names.
+    pub async fn find(&self, who: &str) -> Result<User, AdminError> {
+        find(self.store, who).await
+    }
+
+    /// Users whose user name, e-mail or identity document number contains `query`.
+    pub async fn search(&self, query: &str) -> Result<Vec<User>, AdminError> {
+        let needle = query.trim().to_lowercase();
+        Ok(self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| {
+                let document = match &u.identity {
+                    Identity::Ktp { nik } => nik.clone(),
+                    Identity::Passport { number, .. } => number.to_lowercase(),
+                };
+                [u.username.to_lowercase(), u.email.clone(), document]
+                    .iter()
+                    .any(|field| field.contains(&needle))
+            })
+            .collect())
+    }
+
+    /// An active account with a password the operator chose (checked against the policy).
+    pub async fn create(
+        &self,
+        account: NewAccount,
+        password: &str,
+        passwords: &Passwords,
+    ) -> Result<User, AdminError> {
+        let field = |field, problem| AdminError::Field { field, problem };
+        let identity = match (account.nik, account.passport) {
+            (Some(typed), _) => {
+                let typed = typed.trim();
+                nik::check(typed, None).map_err(|p| field("nik", Problem::Nik(p)))?;
+                Identity::Ktp { nik: typed.into() }
+            }
+            (None, Some((number, country))) => Identity::Passport { number, country },
+            (None, None) => return Err(AdminError::NoIdentity),
+        };
+        let user = NewUser {
+            username: account.username,
+            email: email::normalise(&account.email)
+                .map_err(|p| field("email", Problem::Email(p)))?,
+            phone: phone::normalise_international(&account.phone)
+                .map_err(|p| field("phone", Problem::Phone(p)))?,
+            identity,
+            status: UserStatus::Active,
+            password_hash: Some(self.hash(password, passwords).await?),
+            must_change_password: false,
+            attributes: BTreeMap::from([("full_name".to_string(), account.full_name)]),
+        };
+        let created = self.store.create_user(user, None, self.now).await?;
+        self.audit(AuditKind::AccountCreated, &created.id).await?;
+        Ok(created)
+    }
+
+    /// Disables an account and ends its sessions everywhere; returns how many there were.
+    pub async fn disable(&self, who: &str) -> Result<(User, usize), AdminError> {
+        let mut user = self.find(who).await?;
+        user.status = UserStatus::Disabled;
+        self.store.update_user(&user, None, self.now).await?;
+        let ended = self.end_sessions(&user).await?;
+        self.audit(AuditKind::AccountDisabled, &user.id).await?;
+        Ok((user, ended))
+    }
+
+    pub async fn enable(&self, who: &str) -> Result<User, AdminError> {
+        let mut user = self.find(who).await?;
+        user.status = UserStatus::Active;
+        self.store.update_user(&user, None, self.now).await?;
+        self.audit(AuditKind::AccountEnabled, &user.id).await?;
+        Ok(user)
+    }
+
+    /// Sets a password the operator chose and ends the account's sessions; returns how many
+    /// there were.
+    pub async fn set_password(
+        &self,
+        who: &str,
+        password: &str,
+        passwords: &Passwords,
+    ) -> Result<(User, usize), AdminError> {
+        let mut user = self.find(who).await?;
+        user.password_hash = Some(self.hash(password, passwords).await?);
+        user.must_change_password = false;
+        self.store.update_user(&user, None, self.now).await?;
+        let ended = self.store.delete_sessions_of(&user.id).await?;
+        self.audit(AuditKind::PasswordSet, &user.id).await?;
+        Ok((user, ended))
+    }
+
+    /// Deletes an account: its personal data goes, its sessions end, the audit trail keeps
+    /// only its id.
+    pub async fn delete(&self, who: &str) -> Result<User, AdminError> {
+        let user = self.find(who).await?;
+        self.store.delete_user(&user.id).await?;
+        self.store
+            .revoke(Revoked::User(&user.id), self.now + self.session_lifetime)
+            .await?;
+        self.audit(AuditKind::AccountDeleted, &user.id).await?;
+        Ok(user)
+    }
+
+    /// Sends a pending account a new activation link (the old one stops working).
+    pub async fn resend_activation(
+        &self,
+        provider: &Provider,
+        who: &str,
+    ) -> Result<User, AdminError> {
+        let user = self.find(who).await?;
+        if user.status != UserStatus::Pending {
+            return Err(AdminError::AlreadyActive(user.username));
+        }
+        enrolment::resend(provider, &user.email, enrolment::user_lang(&user), self.now).await?;
+        Ok(user)
+    }
+
+    async fn end_sessions(&self, user: &User) -> Result<usize, AdminError> {
+        let ended = self.store.delete_sessions_of(&user.id).await?;
+        self.store
+            .revoke(Revoked::User(&user.id), self.now + self.session_lifetime)
+            .await?;
+        Ok(ended)
+    }
+
+    async fn hash(&self, password: &str, passwords: &Passwords) -> Result<String, AdminError> {
+        check_policy(password, &[])?;
+        Ok(passwords.hash(password).await?)
+    }
+
+    async fn audit(&self, kind: AuditKind, user_id: &str) -> Result<(), AdminError> {
+        let event = AuditEvent {
+            user_id: Some(user_id.to_string()),
+            ..AuditEvent::new(kind, self.now, self.actor.detail())
+        };
+        Ok(self.store.record(&event).await?)
+    }
+}
