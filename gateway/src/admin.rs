@@ -10,9 +10,9 @@ use gerbang_config::Config;
 use gerbang_idp::account::password::Passwords;
 use gerbang_idp::admin::{Actor, Admin, NewAccount};
 use gerbang_idp::clock::now;
-use gerbang_idp::keys::{rotate, SigningAlg};
+use gerbang_idp::keys::SigningAlg;
 use gerbang_idp::provider::Provider;
-use gerbang_idp::store::{AuditEvent, AuditKind, SharedStore, User};
+use gerbang_idp::store::{SharedStore, User};
 
 #[derive(Subcommand)]
 pub enum UsersCommand {
@@ -269,13 +269,8 @@ async fn run_keys(
             };
             let p = &config.provider;
             let longest = p.access_token_lifetime.max(p.id_token_lifetime).as_secs();
-            let key = rotate(store.as_ref(), alg, delay_secs, longest, now()).await?;
-            store
-                .record(&AuditEvent::new(
-                    AuditKind::KeyRotated,
-                    now(),
-                    &format!("{} {}", key.alg, key.kid),
-                ))
+            let key = administrator(config, store)
+                .rotate_key(alg, delay_secs, longest)
                 .await?;
             Ok(format!(
                 "added {} key {}, signing from {} (in {delay_secs} s)",
@@ -333,14 +328,25 @@ async fn run_sessions(
             Ok(lines.join("\n"))
         }
         SessionsCommand::Revoke { user } => {
-            let found = find(target.store, &user).await?;
             let provider = target.provider(config).await?;
-            let ended = gerbang_idp::logout::end_all_sessions(&provider, &found.id, None).await?;
+            let (found, ended) = administrator(config, target.store)
+                .end_all_sessions(&provider, &user)
+                .await?;
             Ok(format!(
                 "{ended} sessions of {} ended everywhere",
                 found.username
             ))
         }
+    }
+}
+
+/// The administration, acting for the operator at the command line now.
+fn administrator<'a>(config: &Config, store: &'a SharedStore) -> Admin<'a> {
+    Admin {
+        store,
+        actor: Actor::CommandLine,
+        now: now(),
+        session_lifetime: config.session.absolute_timeout.as_secs(),
     }
 }
 
@@ -350,12 +356,7 @@ async fn run_users(
     command: UsersCommand,
     input: &str,
 ) -> Result<String, AdminError> {
-    let admin = Admin {
-        store: target.store,
-        actor: Actor::CommandLine,
-        now: now(),
-        session_lifetime: config.session.absolute_timeout.as_secs(),
-    };
+    let admin = administrator(config, target.store);
     let passwords = || Passwords::new(1).map_err(|e| AdminError::Input(e.to_string()));
     match command {
         UsersCommand::Add(account) => {

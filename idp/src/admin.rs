@@ -4,6 +4,7 @@
 //! ends what it must (sessions, tokens) and records an audit event naming who acted.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::account::password::{check_policy, PasswordError, Passwords};
 use crate::account::registration::Problem;
@@ -11,10 +12,12 @@ use crate::account::{email, nik, phone};
 use crate::audit::AuditKind;
 use crate::clock::Timestamp;
 use crate::flows::{enrolment, AccountError};
+use crate::keys::{self, KeyError, SigningAlg};
+use crate::logout;
 use crate::provider::Provider;
 use crate::revocation::Revoked;
 use crate::store::{
-    AuditEvent, Identity, NewUser, SharedStore, StoreError, UniqueKey, User, UserStatus,
+    AuditEvent, Identity, NewUser, SharedStore, SigningKey, StoreError, UniqueKey, User, UserStatus,
 };
 
 /// Why an administrative action was refused or failed.
@@ -38,6 +41,8 @@ pub enum AdminError {
     AlreadyActive(String),
     #[error(transparent)]
     Account(#[from] AccountError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
 }
 
 /// Who acts: recorded with every event.
@@ -209,6 +214,34 @@ impl Admin<'_> {
         }
         enrolment::resend(provider, &user.email, enrolment::user_lang(&user), self.now).await?;
         Ok(user)
+    }
+
+    /// Ends every session of an account everywhere (apps with a back-channel logout URI are
+    /// told); the account stays active. Returns how many provider sessions there were.
+    pub async fn end_all_sessions(
+        &self,
+        provider: &Arc<Provider>,
+        who: &str,
+    ) -> Result<(User, usize), AdminError> {
+        let user = self.find(who).await?;
+        let ended = logout::end_all_sessions(provider, &user.id, None).await?;
+        self.audit(AuditKind::SessionsEnded, &user.id).await?;
+        Ok((user, ended))
+    }
+
+    /// Adds a signing key of `alg` that signs after `delay` seconds; the keys it replaces stay
+    /// published for `longest_token` seconds after that (see [`keys::rotate`]).
+    pub async fn rotate_key(
+        &self,
+        alg: SigningAlg,
+        delay: u64,
+        longest_token: u64,
+    ) -> Result<SigningKey, AdminError> {
+        let key = keys::rotate(self.store.as_ref(), alg, delay, longest_token, self.now).await?;
+        let detail = format!("{} {} {}", key.alg, key.kid, self.actor.detail());
+        let event = AuditEvent::new(AuditKind::KeyRotated, self.now, &detail);
+        self.store.record(&event).await?;
+        Ok(key)
     }
 
     async fn end_sessions(&self, user: &User) -> Result<usize, AdminError> {

@@ -29,6 +29,7 @@ audit_kinds! {
     LoginFailure => "login.failure",
     LoginLocked => "login.locked",
     Logout => "logout",
+    SessionsEnded => "sessions.ended",
     AccountRegistered => "account.registered",
     AccountRegistrationCollision => "account.registration_collision",
     AccountActivated => "account.activated",

@@ -284,6 +284,8 @@ async fn revoking_a_users_sessions_on_a_running_server_logs_them_out_everywhere(
     LoggedIn::refused_within_5_s(&browser, &gw).await;
     let (_, listed, _) = gw.admin(&["sessions", "list", "budi"], "");
     assert!(!listed.contains("provider"), "{listed}");
+    let (_, audit, _) = gw.admin(&["audit", "--limit", "5"], "");
+    assert!(audit.contains("sessions.ended"), "{audit}");
     // The account itself is untouched: budi logs in again.
     browser::log_in_to_app(&browser, &app_url, &provider, "budi", PASSWORD).await;
     assert_eq!(LoggedIn::status(&browser, &gw).await, 200);
