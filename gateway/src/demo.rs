@@ -140,7 +140,7 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
 /// password, which is returned to be printed (once; it is stored only as a hash).
 pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
     use gerbang_idp::account::password::{temporary_password, Passwords};
-    use gerbang_idp::store::{Identity, NewUser, UserStatus};
+    use gerbang_idp::store::{Email, Identity, NewUser, Nik, Phone, Profile, UserStatus};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -156,17 +156,24 @@ pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
             .hash(&password)
             .await
             .map_err(|e| GatewayError::Demo(e.to_string()))?;
+        let parsed = |e: String| GatewayError::Demo(format!("the demo account: {e}"));
         let user = NewUser {
             username: "demo".into(),
-            email: "demo@oss.localhost".into(),
-            phone: "+6281234567890".into(),
+            email: Email::parse("demo@oss.localhost").map_err(|e| parsed(format!("{e:?}")))?,
+            phone: Phone::parse("ID", "81234567890").map_err(|e| parsed(format!("{e:?}")))?,
             identity: Identity::Ktp {
-                nik: "3171015008900001".into(),
+                nik: Nik::parse("3171015008900001", None).map_err(|e| parsed(format!("{e:?}")))?,
             },
             status: UserStatus::Active,
             password_hash: Some(hash),
             must_change_password: false,
-            attributes: [("full_name".to_string(), "Pengguna Demo".to_string())].into(),
+            profile: Profile {
+                full_name: Some("Pengguna Demo".into()),
+                country: Some("ID".into()),
+                ..Profile::default()
+            },
+            pending: Default::default(),
+            locale: None,
         };
         store
             .create_user(user, None, gerbang_idp::clock::now())

@@ -3,21 +3,21 @@
 //! call the same. Each checks its input with the registration's own parsers, does the work,
 //! ends what it must (sessions, tokens) and records an audit event naming who acted.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::account::password::{check_policy, PasswordError, Passwords};
-use crate::account::registration::Problem;
-use crate::account::{email, nik, phone};
+use crate::account::registration::{passport_number, Problem};
 use crate::audit::AuditKind;
 use crate::clock::Timestamp;
 use crate::flows::{enrolment, AccountError};
 use crate::keys::{self, KeyError, SigningAlg};
 use crate::logout;
+use crate::personal::countries;
 use crate::provider::Provider;
 use crate::revocation::Revoked;
 use crate::store::{
-    AuditEvent, Identity, NewUser, SharedStore, SigningKey, StoreError, UniqueKey, User, UserStatus,
+    AuditEvent, Email, Identity, NewUser, Nik, Pending, Phone, Profile, SharedStore, SigningKey,
+    StoreError, UniqueKey, User, UserStatus,
 };
 
 /// Why an administrative action was refused or failed.
@@ -111,10 +111,10 @@ impl Admin<'_> {
             .into_iter()
             .filter(|u| {
                 let document = match &u.identity {
-                    Identity::Ktp { nik } => nik.clone(),
+                    Identity::Ktp { nik } => nik.to_string(),
                     Identity::Passport { number, .. } => number.to_lowercase(),
                 };
-                [u.username.to_lowercase(), u.email.clone(), document]
+                [&u.username.to_lowercase(), u.email.as_str(), &document]
                     .iter()
                     .any(|field| field.contains(&needle))
             })
@@ -130,25 +130,39 @@ impl Admin<'_> {
     ) -> Result<User, AdminError> {
         let field = |field, problem| AdminError::Field { field, problem };
         let identity = match (account.nik, account.passport) {
-            (Some(typed), _) => {
-                let typed = typed.trim();
-                nik::check(typed, None).map_err(|p| field("nik", Problem::Nik(p)))?;
-                Identity::Ktp { nik: typed.into() }
-            }
-            (None, Some((number, country))) => Identity::Passport { number, country },
+            (Some(typed), _) => Identity::Ktp {
+                nik: Nik::parse(&typed, None).map_err(|p| field("nik", Problem::Nik(p)))?,
+            },
+            (None, Some((number, country))) => Identity::Passport {
+                number: passport_number(&number).map_err(|p| field("passport", p))?,
+                country: countries::find(&country)
+                    .ok_or(field("country", Problem::UnknownCountry))?
+                    .code
+                    .to_string(),
+            },
             (None, None) => return Err(AdminError::NoIdentity),
         };
+        let phone = Phone::parse_international(&account.phone);
+        let full_name = account.full_name.trim();
         let user = NewUser {
             username: account.username,
-            email: email::normalise(&account.email)
-                .map_err(|p| field("email", Problem::Email(p)))?,
-            phone: phone::normalise_international(&account.phone)
-                .map_err(|p| field("phone", Problem::Phone(p)))?,
+            email: Email::parse(&account.email).map_err(|p| field("email", Problem::Email(p)))?,
+            profile: Profile {
+                country: phone
+                    .as_ref()
+                    .ok()
+                    .and_then(Phone::country)
+                    .map(str::to_string),
+                full_name: (!full_name.is_empty()).then(|| full_name.to_string()),
+                ..Profile::default()
+            },
+            phone: phone.map_err(|p| field("phone", Problem::Phone(p)))?,
             identity,
             status: UserStatus::Active,
             password_hash: Some(self.hash(password, passwords).await?),
             must_change_password: false,
-            attributes: BTreeMap::from([("full_name".to_string(), account.full_name)]),
+            pending: Pending::default(),
+            locale: None,
         };
         let created = self.store.create_user(user, None, self.now).await?;
         self.audit(AuditKind::AccountCreated, &created.id).await?;

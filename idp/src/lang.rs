@@ -1,7 +1,8 @@
 //! The languages Gerbang speaks to people (pages and mail): Indonesian, the default, and
 //! English. Below the account, mail and web layers, which all choose by it.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     Id,
     En,

@@ -11,6 +11,7 @@ pub mod lang;
 pub mod logout;
 pub mod mail;
 pub mod metrics;
+pub mod personal;
 pub mod protocol;
 pub mod provider;
 pub mod revocation;

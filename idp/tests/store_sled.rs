@@ -81,3 +81,33 @@ fn acknowledged_writes_survive_kill() {
         }
     });
 }
+
+/// A store an earlier version wrote (user records with a string `attributes` map) opens with
+/// every record in the typed shape, once: the version reached is remembered.
+#[tokio::test]
+async fn a_version_1_store_opens_with_typed_accounts() {
+    use gerbang_idp::store::conformance::{assert_typed_version_1_user, VERSION_1_USER};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let users = db.open_tree("users").unwrap();
+        users.insert("u1", VERSION_1_USER.as_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_typed_version_1_user(&store.user("u1").await.unwrap().unwrap());
+    drop(store);
+
+    let db = sled::open(dir.path()).unwrap();
+    let record = db.open_tree("users").unwrap().get("u1").unwrap().unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&record).unwrap();
+    assert!(record.get("attributes").is_none(), "rewritten on disk");
+    let meta = db.open_tree("meta").unwrap();
+    assert_eq!(
+        meta.get("record_version").unwrap().unwrap().as_ref(),
+        gerbang_idp::store::upgrade::RECORD_VERSION.to_be_bytes()
+    );
+    drop((meta, db));
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_typed_version_1_user(&store.user("u1").await.unwrap().unwrap());
+}

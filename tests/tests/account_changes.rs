@@ -134,6 +134,31 @@ async fn change_phone_and_email_after_confirmation() {
     assert!(saved.text().await.unwrap().contains("tautan konfirmasi"));
     let home = site.get("/").await.text().await.unwrap();
     assert!(home.contains("+628571234567"), "the phone changes at once");
+    let page = site.get("/account/contact").await.text().await.unwrap();
+    assert!(
+        page.contains("value=\"8571234567\""),
+        "the form shows the number as it is typed, without the country's code"
+    );
+
+    // A number of another country: the form shows that country and the national part.
+    let abroad = post(
+        &site,
+        "/account/contact",
+        &[
+            ("current", PASSWORD),
+            ("email", "budi@example.test"),
+            ("country", "MY"),
+            ("phone", "123456789"),
+        ],
+    )
+    .await;
+    assert_eq!(abroad.status(), 200);
+    let page = site.get("/account/contact").await.text().await.unwrap();
+    assert!(page.contains("value=\"123456789\""), "{page}");
+    assert!(
+        page.contains("value=\"MY\" selected"),
+        "Malaysia is chosen: {page}"
+    );
     assert!(
         home.contains("budi@example.test"),
         "the address waits for its confirmation"

@@ -120,6 +120,31 @@ async fn users_keys_and_audit_from_the_shell() {
         err.contains("--nik: Digits 7 to 12 of the NIK are no birth date."),
         "{err}"
     );
+    let passport = |number: &'static str, country: &'static str| {
+        gw.admin(
+            &[
+                "users",
+                "add",
+                "--username",
+                "siti",
+                "--email",
+                "siti@example.my",
+                "--phone",
+                "+60 12-345 6789",
+                "--name",
+                "Siti",
+                "--passport",
+                number,
+                "--country",
+                country,
+            ],
+            PASSWORD,
+        )
+    };
+    let (ok, _, err) = passport("A12", "MY");
+    assert!(!ok && err.contains("--passport: "), "too short: {err}");
+    let (ok, _, err) = passport("A1234567", "XX");
+    assert!(!ok && err.contains("--country: "), "no such country: {err}");
     let (ok, _, err) = add("3171015008990004", "0812 3456 789");
     assert!(!ok && err.contains("--phone: "), "{err}");
     let (ok, out, err) = add("3171015008990004", "+62 812-3456-789");

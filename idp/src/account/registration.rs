@@ -2,16 +2,14 @@
 //! passport (Gambar 2), every field mandatory, validated field by field so that each error can
 //! stand beside its field. Pure: the captcha and the store are the caller's.
 
-use std::collections::BTreeMap;
-
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-use super::countries;
-use super::email::{self, EmailProblem};
-use super::nik::{self, NikProblem};
-use super::phone::{self, PhoneProblem};
-use crate::store::Identity;
+use crate::personal::countries;
+use crate::personal::email::{Email, EmailProblem};
+use crate::personal::nik::{Nik, NikProblem};
+use crate::personal::phone::{Phone, PhoneProblem};
+use crate::store::{Gender, Identity, PassportDetails, Profile};
 
 /// The longest a free-text field (place of birth, issuing office) may be, in characters.
 pub const FREE_TEXT_MAX: usize = 100;
@@ -138,14 +136,11 @@ pub struct FieldError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
     pub identity: Identity,
-    /// Normalised (lower case).
-    pub email: String,
-    /// E.164.
-    pub phone: String,
-    /// The other fields, by name: `birth_date` (ISO 8601), `gender`, `country`, and for a
-    /// passport `passport_issued`, `passport_expires`, `passport_office`, `nationality`,
-    /// `birth_place`.
-    pub attributes: BTreeMap<String, String>,
+    pub email: Email,
+    pub phone: Phone,
+    /// The other fields: birth date, gender and country, and for a passport its dates and
+    /// office, the birth place and the nationality.
+    pub profile: Profile,
 }
 
 /// Checks every field of `form` as of `today`; all problems at once, in the form's order.
@@ -155,7 +150,7 @@ pub fn validate(
 ) -> Result<Registration, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut fail = |field, problem| errors.push(FieldError { field, problem });
-    let mut attributes = BTreeMap::new();
+    let mut profile = Profile::default();
     let kind = form.kind();
 
     let birth_date = match date(&form.birth_date, today) {
@@ -166,46 +161,36 @@ pub fn validate(
         }
     };
     let identity = match kind {
-        IdentityKind::Ktp => ktp_identity(form, birth_date, today, &mut fail, &mut attributes),
+        IdentityKind::Ktp => ktp_identity(form, birth_date, today, &mut fail, &mut profile),
         IdentityKind::Passport => {
-            passport_identity(form, birth_date, today, &mut fail, &mut attributes)
+            passport_identity(form, birth_date, today, &mut fail, &mut profile)
         }
     };
     let phone_country = country(&form.country, Field::Country, &mut fail);
-    let phone = match phone_country {
-        Some(c) => phone::normalise(c, &form.phone).unwrap_or_else(|p| {
-            fail(Field::Phone, Problem::Phone(p));
-            String::new()
-        }),
-        None => String::new(),
-    };
-    let email = email::normalise(&form.email).unwrap_or_else(|p| {
-        fail(Field::Email, Problem::Email(p));
-        String::new()
+    let phone = phone_country.and_then(|c| {
+        Phone::parse(c, &form.phone)
+            .map_err(|p| fail(Field::Phone, Problem::Phone(p)))
+            .ok()
     });
+    let email = Email::parse(&form.email)
+        .map_err(|p| fail(Field::Email, Problem::Email(p)))
+        .ok();
     if form.terms.is_none() {
         fail(Field::Terms, Problem::TermsNotAccepted);
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    match (identity, email, phone) {
+        (Some(identity), Some(email), Some(phone)) if errors.is_empty() => {
+            profile.country = phone_country.map(str::to_string);
+            profile.birth_date = birth_date;
+            Ok(Registration {
+                identity,
+                email,
+                phone,
+                profile,
+            })
+        }
+        _ => Err(errors),
     }
-    if let Some(c) = phone_country {
-        attributes.insert("country".into(), c.into());
-    }
-    if let Some(born) = birth_date {
-        attributes.insert("birth_date".into(), born.to_string());
-    }
-    let kind_name = match kind {
-        IdentityKind::Ktp => "ktp",
-        IdentityKind::Passport => "passport",
-    };
-    attributes.insert("identity_type".into(), kind_name.into());
-    Ok(Registration {
-        identity,
-        email,
-        phone,
-        attributes,
-    })
 }
 
 /// A KTP holder's identity: the NIK's structure and its encoded birth date, and the minimum age.
@@ -214,26 +199,31 @@ fn ktp_identity(
     birth_date: Option<NaiveDate>,
     today: NaiveDate,
     fail: &mut impl FnMut(Field, Problem),
-    attributes: &mut BTreeMap<String, String>,
-) -> Identity {
-    let nik = form.nik.trim();
-    if nik.is_empty() {
-        fail(Field::Nik, Problem::Required);
-    } else {
-        match nik::check(nik, birth_date) {
-            Ok(facts) => {
-                let gender = if facts.female { "female" } else { "male" };
-                attributes.insert("gender".into(), gender.into());
-            }
-            Err(p) => fail(Field::Nik, Problem::Nik(p)),
-        }
-    }
+    profile: &mut Profile,
+) -> Option<Identity> {
     if let Some(born) = birth_date {
         if age(born, today) < KTP_MINIMUM_AGE {
             fail(Field::BirthDate, Problem::TooYoung);
         }
     }
-    Identity::Ktp { nik: nik.into() }
+    if form.nik.trim().is_empty() {
+        fail(Field::Nik, Problem::Required);
+        return None;
+    }
+    match Nik::parse(&form.nik, birth_date) {
+        Ok(nik) => {
+            profile.gender = Some(if nik.holder_is_female() {
+                Gender::Female
+            } else {
+                Gender::Male
+            });
+            Some(Identity::Ktp { nik })
+        }
+        Err(p) => {
+            fail(Field::Nik, Problem::Nik(p));
+            None
+        }
+    }
 }
 
 /// A passport holder's identity: the number, its issuer, its dates (issued after birth, expiring
@@ -243,72 +233,73 @@ fn passport_identity(
     birth_date: Option<NaiveDate>,
     today: NaiveDate,
     fail: &mut impl FnMut(Field, Problem),
-    attributes: &mut BTreeMap<String, String>,
-) -> Identity {
-    let number = form.passport_number.trim().to_ascii_uppercase();
-    if number.is_empty() {
-        fail(Field::PassportNumber, Problem::Required);
-    } else if !(5..=20).contains(&number.len())
-        || !number.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        fail(Field::PassportNumber, Problem::PassportNumber);
-    }
+    profile: &mut Profile,
+) -> Option<Identity> {
+    let number = passport_number(&form.passport_number)
+        .map_err(|p| fail(Field::PassportNumber, p))
+        .ok();
     let issuer = country(&form.passport_country, Field::PassportCountry, fail);
-    let issued = match date(&form.passport_issued, today) {
-        Ok(d) => Some(d),
-        Err(p) => {
-            fail(Field::PassportIssued, p);
+    let issued = date(&form.passport_issued, today)
+        .map_err(|p| fail(Field::PassportIssued, p))
+        .ok();
+    if let (Some(i), Some(b)) = (issued, birth_date) {
+        if i < b {
+            fail(Field::PassportIssued, Problem::IssuedBeforeBirth);
+        }
+    }
+    let expires = match parse_date(&form.passport_expires) {
+        None if form.passport_expires.trim().is_empty() => Err(Problem::Required),
+        None => Err(Problem::NotADate),
+        Some(expires) if issued.is_some_and(|i| expires <= i) => Err(Problem::ExpiryBeforeIssue),
+        Some(expires) if expires < today => Err(Problem::Expired),
+        Some(expires) => Ok(expires),
+    }
+    .map_err(|p| fail(Field::PassportExpires, p));
+    let mut free_text = |field, value: &str| {
+        let value = value.trim();
+        let problem = match value.chars().count() {
+            0 => Problem::Required,
+            n if n > FREE_TEXT_MAX => Problem::TooLong,
+            _ => return Some(value.to_string()),
+        };
+        fail(field, problem);
+        None
+    };
+    let office = free_text(Field::PassportOffice, &form.passport_office);
+    profile.birth_place = free_text(Field::BirthPlace, &form.birth_place);
+    profile.gender = match form.sex.as_str() {
+        "male" => Some(Gender::Male),
+        "female" => Some(Gender::Female),
+        _ => {
+            fail(Field::Sex, Problem::Required);
             None
         }
     };
-    match (issued, birth_date) {
-        (Some(i), Some(b)) if i < b => fail(Field::PassportIssued, Problem::IssuedBeforeBirth),
-        _ => {}
+    profile.nationality = country(&form.nationality, Field::Nationality, fail).map(str::to_string);
+    if let (Some(issued), Ok(expires), Some(office)) = (issued, expires, office) {
+        profile.passport = Some(PassportDetails {
+            issued,
+            expires,
+            office,
+        });
     }
-    match parse_date(&form.passport_expires) {
-        None if form.passport_expires.trim().is_empty() => {
-            fail(Field::PassportExpires, Problem::Required)
-        }
-        None => fail(Field::PassportExpires, Problem::NotADate),
-        Some(expires) if issued.is_some_and(|i| expires <= i) => {
-            fail(Field::PassportExpires, Problem::ExpiryBeforeIssue)
-        }
-        Some(expires) if expires < today => fail(Field::PassportExpires, Problem::Expired),
-        Some(expires) => {
-            attributes.insert("passport_expires".into(), expires.to_string());
-        }
-    }
-    if let Some(issued) = issued {
-        attributes.insert("passport_issued".into(), issued.to_string());
-    }
-    for (field, value, key) in [
-        (
-            Field::PassportOffice,
-            &form.passport_office,
-            "passport_office",
-        ),
-        (Field::BirthPlace, &form.birth_place, "birth_place"),
-    ] {
-        match value.trim() {
-            "" => fail(field, Problem::Required),
-            v if v.chars().count() > FREE_TEXT_MAX => fail(field, Problem::TooLong),
-            v => {
-                attributes.insert(key.into(), v.into());
-            }
-        }
-    }
-    match form.sex.as_str() {
-        "male" | "female" => {
-            attributes.insert("gender".into(), form.sex.clone());
-        }
-        _ => fail(Field::Sex, Problem::Required),
-    }
-    if let Some(n) = country(&form.nationality, Field::Nationality, fail) {
-        attributes.insert("nationality".into(), n.into());
-    }
-    Identity::Passport {
-        number,
-        country: issuer.unwrap_or_default().into(),
+    Some(Identity::Passport {
+        number: number?,
+        country: issuer?.to_string(),
+    })
+}
+
+/// A passport number as typed: 5 to 20 letters and digits, kept in upper case.
+pub fn passport_number(typed: &str) -> Result<String, Problem> {
+    let number = typed.trim().to_ascii_uppercase();
+    if number.is_empty() {
+        Err(Problem::Required)
+    } else if !(5..=20).contains(&number.len())
+        || !number.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        Err(Problem::PassportNumber)
+    } else {
+        Ok(number)
     }
 }
 
@@ -424,17 +415,16 @@ mod tests {
     #[test]
     fn a_good_ktp_registration() {
         let r = validate(&ktp(), today()).unwrap();
-        assert_eq!(
-            r.identity,
-            Identity::Ktp {
-                nik: "3174051208850001".into()
-            }
-        );
-        assert_eq!(r.email, "budi@example.id");
-        assert_eq!(r.phone, "+628123456789");
-        assert_eq!(r.attributes["birth_date"], "1985-08-12");
-        assert_eq!(r.attributes["gender"], "male");
-        assert_eq!(r.attributes["identity_type"], "ktp");
+        let Identity::Ktp { nik } = &r.identity else {
+            panic!("a KTP identity: {:?}", r.identity)
+        };
+        assert_eq!(nik.as_str(), "3174051208850001");
+        assert_eq!(r.email.as_str(), "budi@example.id");
+        assert_eq!(r.phone.as_str(), "+628123456789");
+        assert_eq!(r.profile.birth_date, NaiveDate::from_ymd_opt(1985, 8, 12));
+        assert_eq!(r.profile.gender, Some(Gender::Male));
+        assert_eq!(r.profile.country.as_deref(), Some("ID"));
+        assert_eq!(r.profile.passport, None);
     }
 
     #[test]
@@ -447,10 +437,16 @@ mod tests {
                 country: "MY".into()
             }
         );
-        assert_eq!(r.phone, "+60123456789");
-        assert_eq!(r.attributes["passport_expires"], "2032-02-01");
-        assert_eq!(r.attributes["nationality"], "MY");
-        assert_eq!(r.attributes["gender"], "female");
+        assert_eq!(r.phone.as_str(), "+60123456789");
+        let passport = r.profile.passport.as_ref().unwrap();
+        assert_eq!(
+            passport.expires,
+            NaiveDate::from_ymd_opt(2032, 2, 1).unwrap()
+        );
+        assert!(!passport.office.is_empty());
+        assert_eq!(r.profile.nationality.as_deref(), Some("MY"));
+        assert_eq!(r.profile.gender, Some(Gender::Female));
+        assert!(r.profile.birth_place.is_some());
     }
 
     #[test]

@@ -8,20 +8,14 @@ use crate::lang::Lang;
 use crate::mail::templates;
 use crate::provider::Provider;
 use crate::store::{
-    Identity, NewMail, NewUser, OneTimeKind, StoreError, Timestamp, UniqueKey, User, UserStatus,
+    Email, Identity, NewMail, NewUser, OneTimeKind, Pending, StoreError, Timestamp, UniqueKey,
+    User, UserStatus,
 };
 use crate::token;
 
 use super::AccountError;
 use crate::account::password;
 use crate::account::registration::Registration;
-
-/// The user attribute holding the hash of the live activation link.
-const ACTIVATION_ATTRIBUTE: &str = "activation_link";
-/// The user attribute holding when an unused temporary password stops working.
-pub const TEMPORARY_UNTIL: &str = "temporary_password_until";
-/// The user attribute holding the language the account's e-mails are written in.
-const LOCALE: &str = "locale";
 
 /// What became of an activation link.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,20 +37,23 @@ pub async fn register(
 ) -> Result<(), AccountError> {
     let store = p.store.as_ref();
     let (link, mail) = activation_link(p, &registration.email, lang, now).await?;
-    let mut attributes = registration.attributes;
-    attributes.insert(ACTIVATION_ATTRIBUTE.into(), token::hash(&link));
-    attributes.insert(LOCALE.into(), lang.code().into());
+    let pending = Pending {
+        activation_link: Some(token::hash(&link)),
+        ..Pending::default()
+    };
     let mut attempt = 0;
     loop {
         let user = NewUser {
-            username: username_for(&registration.email),
+            username: username_for(registration.email.as_str()),
             email: registration.email.clone(),
             phone: registration.phone.clone(),
             identity: registration.identity.clone(),
             status: UserStatus::Pending,
             password_hash: None,
             must_change_password: true,
-            attributes: attributes.clone(),
+            profile: registration.profile.clone(),
+            pending: pending.clone(),
+            locale: Some(lang),
         };
         match store.create_user(user, Some(mail.clone()), now).await {
             Ok(created) => {
@@ -159,7 +156,7 @@ pub async fn activate(
     let Some(mut user) = store.user_by_key(&UniqueKey::Email(email)).await? else {
         return Ok(Activation::LinkInvalid);
     };
-    let current = user.attributes.get(ACTIVATION_ATTRIBUTE) == Some(&hash);
+    let current = user.pending.activation_link.as_ref() == Some(&hash);
     if user.status != UserStatus::Pending || !current {
         return Ok(Activation::LinkInvalid);
     }
@@ -168,11 +165,8 @@ pub async fn activate(
     user.password_hash = Some(p.passwords.hash(&temporary).await?);
     user.must_change_password = true;
     user.status = UserStatus::Active;
-    user.attributes.remove(ACTIVATION_ATTRIBUTE);
-    user.attributes.insert(
-        TEMPORARY_UNTIL.into(),
-        (now + lifetime.as_secs()).to_string(),
-    );
+    user.pending.activation_link = None;
+    user.pending.temporary_password_until = Some(now + lifetime.as_secs());
     let lang = user_lang(&user);
     let mail = templates::credentials(
         &user.email,
@@ -200,12 +194,15 @@ pub async fn activate(
 /// Does nothing, silently, for any other address.
 pub async fn resend(
     p: &Provider,
-    email: &str,
+    email: &Email,
     lang: Lang,
     now: Timestamp,
 ) -> Result<(), AccountError> {
     let store = p.store.as_ref();
-    let Some(mut user) = store.user_by_key(&UniqueKey::Email(email.into())).await? else {
+    let Some(mut user) = store
+        .user_by_key(&UniqueKey::Email(email.to_string()))
+        .await?
+    else {
         return Ok(());
     };
     if user.status != UserStatus::Pending
@@ -213,15 +210,14 @@ pub async fn resend(
     {
         return Ok(());
     }
-    if let Some(old) = user.attributes.get(ACTIVATION_ATTRIBUTE) {
+    if let Some(old) = &user.pending.activation_link {
         store
             .take_once(OneTimeKind::ActivationLink, old, now)
             .await?;
     }
     let (link, mail) = activation_link(p, &user.email, lang, now).await?;
-    user.attributes
-        .insert(ACTIVATION_ATTRIBUTE.into(), token::hash(&link));
-    user.attributes.insert(LOCALE.into(), lang.code().into());
+    user.pending.activation_link = Some(token::hash(&link));
+    user.locale = Some(lang);
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
     p.audit(
@@ -239,9 +235,8 @@ pub async fn resend(
 pub fn temporary_password_expired(user: &User, now: Timestamp) -> bool {
     user.must_change_password
         && user
-            .attributes
-            .get(TEMPORARY_UNTIL)
-            .and_then(|t| t.parse::<Timestamp>().ok())
+            .pending
+            .temporary_password_until
             .is_some_and(|until| until <= now)
 }
 
@@ -252,10 +247,10 @@ pub async fn set_password(
     new_password: &str,
     now: Timestamp,
 ) -> Result<User, AccountError> {
-    password::check_policy(new_password, &[&user.username, &user.email])?;
+    password::check_policy(new_password, &[&user.username, user.email.as_str()])?;
     user.password_hash = Some(p.passwords.hash(new_password).await?);
     user.must_change_password = false;
-    user.attributes.remove(TEMPORARY_UNTIL);
+    user.pending.temporary_password_until = None;
     p.store.update_user(&user, None, now).await?;
     p.audit(
         AuditKind::PasswordChanged,
@@ -272,7 +267,7 @@ pub async fn set_password(
 /// the e-mail that carries it.
 async fn activation_link(
     p: &Provider,
-    email: &str,
+    email: &Email,
     lang: Lang,
     now: Timestamp,
 ) -> Result<(String, NewMail), AccountError> {
@@ -282,12 +277,12 @@ async fn activation_link(
         .put_once(
             OneTimeKind::ActivationLink,
             &token::hash(&link),
-            email.as_bytes(),
+            email.as_str().as_bytes(),
             now + lifetime,
         )
         .await?;
     let mail = templates::activation(
-        email,
+        email.as_str(),
         lang,
         &p.url(&format!(
             "/activate?token={link}&ui_locales={}",
@@ -301,7 +296,7 @@ async fn activation_link(
 
 /// The language an account's e-mails are written in: the one it registered in.
 pub fn user_lang(user: &User) -> Lang {
-    Lang::choose(user.attributes.get(LOCALE).map(String::as_str), None)
+    user.locale.unwrap_or(Lang::Id)
 }
 
 /// A short, readable user name: up to eight letters of the address's local part and four
@@ -348,6 +343,7 @@ pub fn masked_document(identity: &Identity) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{Nik, Phone, Profile};
 
     #[test]
     fn user_names_are_short_and_readable() {
@@ -368,15 +364,20 @@ mod tests {
         let mut user = User {
             id: "u".into(),
             username: "budi0001".into(),
-            email: "budi@example.id".into(),
-            phone: "+628123456789".into(),
+            email: Email::parse("budi@example.id").unwrap(),
+            phone: Phone::parse("ID", "8123456789").unwrap(),
             identity: Identity::Ktp {
-                nik: "3174051208850001".into(),
+                nik: Nik::parse("3174051208850001", None).unwrap(),
             },
             status: UserStatus::Active,
             password_hash: None,
             must_change_password: true,
-            attributes: [(TEMPORARY_UNTIL.to_string(), "1000".to_string())].into(),
+            profile: Profile::default(),
+            pending: Pending {
+                temporary_password_until: Some(1000),
+                ..Pending::default()
+            },
+            locale: None,
             created_at: 0,
         };
         assert!(!temporary_password_expired(&user, 999));
@@ -392,7 +393,7 @@ mod tests {
     fn documents_are_masked() {
         assert_eq!(
             masked_document(&Identity::Ktp {
-                nik: "3174051208850001".into()
+                nik: Nik::parse("3174051208850001", None).unwrap()
             }),
             "3174********0001"
         );

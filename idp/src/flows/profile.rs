@@ -10,7 +10,7 @@ use crate::audit::AuditKind;
 use crate::logout;
 use crate::mail::templates;
 use crate::provider::Provider;
-use crate::store::{OneTimeKind, StoreError, Timestamp, UniqueKey, User};
+use crate::store::{Email, OneTimeKind, Phone, StoreError, Timestamp, UniqueKey, User};
 use crate::token;
 
 use super::enrolment::{self, user_lang};
@@ -32,7 +32,7 @@ pub enum EmailChange {
 #[derive(Serialize, Deserialize)]
 struct PendingEmail {
     user_id: String,
-    email: String,
+    email: Email,
 }
 
 /// Re-authentication: whether `password` is the user's current one.
@@ -60,14 +60,16 @@ pub async fn change_password(
     Ok(user)
 }
 
-/// Replaces the phone number (already validated, E.164).
+/// Replaces the phone number, typed in the country `country` (whose dialling code it carries).
 pub async fn change_phone(
     p: &Provider,
     mut user: User,
-    phone: String,
+    phone: Phone,
+    country: &str,
     now: Timestamp,
 ) -> Result<(), AccountError> {
     user.phone = phone;
+    user.profile.country = Some(country.to_ascii_uppercase());
     p.store.update_user(&user, None, now).await?;
     p.audit(
         AuditKind::AccountPhoneChanged,
@@ -80,18 +82,17 @@ pub async fn change_phone(
     Ok(())
 }
 
-/// Sends a confirmation link to `new_email` (already normalised). Nothing changes until it is
-/// followed.
+/// Sends a confirmation link to `new_email`. Nothing changes until it is followed.
 pub async fn request_email_change(
     p: &Provider,
     user: &User,
-    new_email: &str,
+    new_email: &Email,
     now: Timestamp,
 ) -> Result<(), AccountError> {
     let link = token::random_token();
     let pending = PendingEmail {
         user_id: user.id.clone(),
-        email: new_email.into(),
+        email: new_email.clone(),
     };
     let bytes = serde_json::to_vec(&pending).map_err(|e| StoreError::Backend(e.to_string()))?;
     p.store

@@ -13,9 +13,6 @@ use crate::token;
 use super::enrolment::{self, user_lang};
 use super::AccountError;
 
-/// The user attribute holding the hash of the live reset link (a newer request voids it).
-const RESET_ATTRIBUTE: &str = "reset_link";
-
 /// Sends a reset link to the active account with this address (or user name). Does nothing,
 /// silently, for any other: the caller answers the same either way.
 pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), AccountError> {
@@ -32,7 +29,7 @@ pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), Acco
     }
     let link = token::random_token();
     let lifetime = p.config().accounts.reset_link_lifetime.as_secs();
-    if let Some(old) = user.attributes.get(RESET_ATTRIBUTE) {
+    if let Some(old) = &user.pending.reset_link {
         store.take_once(OneTimeKind::ResetLink, old, now).await?;
     }
     store
@@ -43,8 +40,7 @@ pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), Acco
             now + lifetime,
         )
         .await?;
-    user.attributes
-        .insert(RESET_ATTRIBUTE.into(), token::hash(&link));
+    user.pending.reset_link = Some(token::hash(&link));
     let lang = user_lang(&user);
     let mail = templates::reset(
         &user.email,
@@ -85,9 +81,8 @@ pub async fn holder(
         return Ok(None);
     };
     let user = p.store.user(&String::from_utf8_lossy(&id)).await?;
-    Ok(user.filter(|u| {
-        u.status == UserStatus::Active && u.attributes.get(RESET_ATTRIBUTE) == Some(&hash)
-    }))
+    Ok(user
+        .filter(|u| u.status == UserStatus::Active && u.pending.reset_link.as_ref() == Some(&hash)))
 }
 
 /// Spends the link and sets `new_password` (already checked against the policy by
@@ -112,7 +107,7 @@ pub async fn reset(
         return Ok(None);
     }
     let mut user = user;
-    user.attributes.remove(RESET_ATTRIBUTE);
+    user.pending.reset_link = None;
     let user = enrolment::set_password(p, user, new_password, now).await?;
     let ended = logout::end_all_sessions(p, &user.id, Some(address)).await?;
     p.audit(

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,16 +17,75 @@ pub const NOW: Timestamp = 1_800_000_000;
 pub fn new_user(n: usize) -> NewUser {
     NewUser {
         username: format!("user{n}"),
-        email: format!("user{n}@example.id"),
-        phone: format!("+62812000{n:04}"),
+        email: email(&format!("user{n}@example.id")),
+        phone: numbered_phone(n),
         identity: Identity::Ktp {
-            nik: format!("3171015008{n:06}"),
+            nik: numbered_nik(n),
         },
         status: UserStatus::Active,
         password_hash: None,
         must_change_password: false,
-        attributes: BTreeMap::from([("full_name".to_string(), format!("Pengguna {n}"))]),
+        profile: Profile {
+            full_name: Some(format!("Pengguna {n}")),
+            ..Profile::default()
+        },
+        pending: Pending::default(),
+        locale: None,
     }
+}
+
+/// The `n`th of many distinct valid NIKs (Jakarta Pusat, women born on 10 August).
+pub fn numbered_nik(n: usize) -> Nik {
+    let (district, year, serial) = (n / 999_900 % 90 + 1, n / 9999 % 100, n % 9999 + 1);
+    Nik::parse(&format!("3171{district:02}5008{year:02}{serial:04}"), None).unwrap()
+}
+
+/// The `n`th of ten million distinct valid Indonesian mobile numbers.
+pub fn numbered_phone(n: usize) -> Phone {
+    Phone::parse_international(&format!("+62812{:07}", n % 10_000_000)).unwrap()
+}
+
+pub fn email(typed: &str) -> Email {
+    Email::parse(typed).unwrap()
+}
+
+/// A user record of version 1, as `gerbang` before typed accounts wrote it for a passport
+/// holder who had just registered in English.
+pub const VERSION_1_USER: &str = r#"{
+    "id": "u1", "username": "budi", "email": "budi@example.id", "phone": "+628123456789",
+    "identity": {"Passport": {"number": "A1234567", "country": "MY"}},
+    "status": "Pending", "password_hash": null, "must_change_password": true,
+    "attributes": {
+        "birth_date": "1985-08-12", "gender": "male", "country": "MY", "identity_type": "passport",
+        "passport_issued": "2020-01-02", "passport_expires": "2030-01-01",
+        "passport_office": "Kuala Lumpur", "birth_place": "Ipoh", "nationality": "MY",
+        "activation_link": "abc", "locale": "en", "temporary_password_until": "1800000000",
+        "full_name": "Budi Santoso"
+    },
+    "created_at": 1700000000
+}"#;
+
+/// That every field of [`VERSION_1_USER`] arrived in its typed place.
+pub fn assert_typed_version_1_user(user: &User) {
+    assert_eq!(user.id, "u1");
+    assert_eq!(user.email.as_str(), "budi@example.id");
+    assert_eq!(user.phone.as_str(), "+628123456789");
+    assert!(matches!(&user.identity, Identity::Passport { number, .. } if number == "A1234567"));
+    let profile = &user.profile;
+    assert_eq!(profile.full_name.as_deref(), Some("Budi Santoso"));
+    assert_eq!(profile.birth_date.unwrap().to_string(), "1985-08-12");
+    assert_eq!(profile.gender, Some(Gender::Male));
+    assert_eq!(profile.country.as_deref(), Some("MY"));
+    assert_eq!(profile.nationality.as_deref(), Some("MY"));
+    assert_eq!(profile.birth_place.as_deref(), Some("Ipoh"));
+    let passport = profile.passport.as_ref().unwrap();
+    assert_eq!(passport.issued.to_string(), "2020-01-02");
+    assert_eq!(passport.expires.to_string(), "2030-01-01");
+    assert_eq!(passport.office, "Kuala Lumpur");
+    assert_eq!(user.pending.activation_link.as_deref(), Some("abc"));
+    assert_eq!(user.pending.reset_link, None);
+    assert_eq!(user.pending.temporary_password_until, Some(1_800_000_000));
+    assert_eq!(user.locale, Some(Lang::En));
 }
 
 fn mail(to: &str) -> NewMail {
@@ -60,7 +119,7 @@ pub async fn users_are_found_by_every_key(store: SharedStore) {
     for key in [
         UniqueKey::Username("USER1".into()),
         UniqueKey::Email(" User1@Example.ID ".into()),
-        UniqueKey::Nik("3171015008000001".into()),
+        UniqueKey::Nik(numbered_nik(1).to_string()),
     ] {
         let found = store.user_by_key(&key).await.unwrap();
         assert_eq!(found.map(|u| u.id), Some(created.id.clone()), "{key:?}");
@@ -76,7 +135,7 @@ pub async fn users_are_found_by_every_key(store: SharedStore) {
 pub async fn unique_keys_are_enforced(store: SharedStore) {
     store.create_user(new_user(1), None, NOW).await.unwrap();
     let mut same_email = new_user(2);
-    same_email.email = "USER1@example.id".into();
+    same_email.email = email("USER1@example.id");
     assert!(matches!(
         store.create_user(same_email, None, NOW).await,
         Err(StoreError::Taken(UniqueKey::Email(_)))
@@ -128,7 +187,7 @@ pub async fn concurrent_creation_gives_one_user(store: SharedStore) {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 let mut user = new_user(n);
-                user.email = "same@example.id".into();
+                user.email = email("same@example.id");
                 store
                     .create_user(user, Some(mail("same@example.id")), NOW)
                     .await
@@ -156,7 +215,7 @@ pub async fn concurrent_creation_with_one_nik_gives_one_user(store: SharedStore)
             tokio::spawn(async move {
                 let mut user = new_user(n);
                 user.identity = Identity::Ktp {
-                    nik: "3171014101900001".into(),
+                    nik: Nik::parse("3171014101900001", None).unwrap(),
                 };
                 store.create_user(user, None, NOW).await.is_ok()
             })
@@ -172,10 +231,10 @@ pub async fn concurrent_creation_with_one_nik_gives_one_user(store: SharedStore)
 pub async fn updates_move_unique_keys(store: SharedStore) {
     let mut a = store.create_user(new_user(1), None, NOW).await.unwrap();
     let b = store.create_user(new_user(2), None, NOW).await.unwrap();
-    a.email = "new@example.id".into();
+    a.email = email("new@example.id");
     a.status = UserStatus::Disabled;
     let notice = NewMail {
-        to: a.email.clone(),
+        to: a.email.to_string(),
         subject: "changed".into(),
         text: "your address changed".into(),
         html: None,
@@ -209,11 +268,11 @@ pub async fn updates_move_unique_keys(store: SharedStore) {
         .unwrap()
         .is_none());
     let mut c = new_user(3);
-    c.email = "user1@example.id".into();
+    c.email = email("user1@example.id");
     store.create_user(c, None, NOW).await.unwrap();
     // Taking another user's address is refused and changes nothing.
     let mut b2 = b.clone();
-    b2.email = "new@example.id".into();
+    b2.email = email("new@example.id");
     assert!(matches!(
         store.update_user(&b2, Some(notice), NOW).await,
         Err(StoreError::Taken(_))

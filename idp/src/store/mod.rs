@@ -10,6 +10,7 @@ mod model;
 mod pg_store;
 mod sled_store;
 pub mod transfer;
+pub mod upgrade;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;

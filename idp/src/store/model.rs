@@ -1,16 +1,19 @@
 //! What the store keeps: plain data, no behaviour beyond naming its unique keys.
 
-use std::collections::BTreeMap;
-
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub use crate::audit::AuditKind;
 pub use crate::clock::Timestamp;
+pub use crate::lang::Lang;
+pub use crate::personal::email::Email;
+pub use crate::personal::nik::Nik;
+pub use crate::personal::phone::Phone;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Identity {
     /// Indonesian identity card: the 16-digit NIK.
-    Ktp { nik: String },
+    Ktp { nik: Nik },
     /// A passport: number and issuing country (ISO 3166 alpha-2).
     Passport { number: String, country: String },
 }
@@ -23,18 +26,81 @@ pub enum UserStatus {
     Disabled,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+impl Gender {
+    /// The OpenID Connect `gender` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+        }
+    }
+}
+
+/// What the holder told at registration (or an operator at creation) besides the identity
+/// document and the contact: the guide's remaining fields, each as parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// Negara Asal (KTP) or the phone's country (passport): ISO 3166 alpha-2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// A passport holder's nationality (ISO 3166 alpha-2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birth_place: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passport: Option<PassportDetails>,
+}
+
+/// A passport's dates and issuing office (its number and country are the [`Identity`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassportDetails {
+    pub issued: NaiveDate,
+    pub expires: NaiveDate,
+    pub office: String,
+}
+
+/// The account's flows in progress: the one activation link and the one reset link now valid
+/// (by hash; sending a new one replaces the old), and until when a temporary password works.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Pending {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation_link: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_link: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporary_password_until: Option<Timestamp>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewUser {
     pub username: String,
-    pub email: String,
-    pub phone: String,
+    pub email: Email,
+    pub phone: Phone,
     pub identity: Identity,
     pub status: UserStatus,
     /// An argon2id PHC string; `None` until a password is set.
     pub password_hash: Option<String>,
     pub must_change_password: bool,
-    /// The remaining registration fields (name, birth date, nationality, …) by their form name.
-    pub attributes: BTreeMap<String, String>,
+    pub profile: Profile,
+    pub pending: Pending,
+    /// The language the holder registered in: their mails are written in it.
+    pub locale: Option<Lang>,
 }
 
 impl User {
@@ -49,7 +115,9 @@ impl User {
             status: new.status,
             password_hash: new.password_hash,
             must_change_password: new.must_change_password,
-            attributes: new.attributes,
+            profile: new.profile,
+            pending: new.pending,
+            locale: new.locale,
             created_at: now,
         }
     }
@@ -59,13 +127,18 @@ impl User {
 pub struct User {
     pub id: String,
     pub username: String,
-    pub email: String,
-    pub phone: String,
+    pub email: Email,
+    pub phone: Phone,
     pub identity: Identity,
     pub status: UserStatus,
     pub password_hash: Option<String>,
     pub must_change_password: bool,
-    pub attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub profile: Profile,
+    #[serde(default)]
+    pub pending: Pending,
+    #[serde(default)]
+    pub locale: Option<Lang>,
     pub created_at: Timestamp,
 }
 
@@ -80,9 +153,9 @@ pub enum UniqueKey {
 
 impl UniqueKey {
     /// The keys a user holds, in their canonical spelling (case-folded where case does not matter).
-    pub fn of(username: &str, email: &str, identity: &Identity) -> [UniqueKey; 3] {
+    pub fn of(username: &str, email: &Email, identity: &Identity) -> [UniqueKey; 3] {
         let identity = match identity {
-            Identity::Ktp { nik } => UniqueKey::Nik(nik.trim().to_string()),
+            Identity::Ktp { nik } => UniqueKey::Nik(nik.to_string()),
             Identity::Passport { number, country } => UniqueKey::Passport {
                 number: number.trim().to_ascii_uppercase(),
                 country: country.trim().to_ascii_uppercase(),
@@ -90,7 +163,7 @@ impl UniqueKey {
         };
         [
             UniqueKey::Username(username.trim().to_lowercase()),
-            UniqueKey::Email(email.trim().to_lowercase()),
+            UniqueKey::Email(email.to_string()),
             identity,
         ]
     }

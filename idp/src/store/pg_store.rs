@@ -18,8 +18,21 @@ type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 use super::*;
 
+/// One step of the schema: SQL, or records rewritten into a new shape (see [`upgrade`]).
+enum Migration {
+    Sql(&'static str),
+    /// Version 2: user records take typed profiles.
+    UserRecords,
+}
+
 /// The schema's versions, applied in order by [`PgStore::migrate`].
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, Migration)] = &[
+    (
+        1,
+        Migration::Sql(include_str!("migrations/0001_initial.sql")),
+    ),
+    (2, Migration::UserRecords),
+];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -231,6 +244,11 @@ impl PgStore {
     /// Applies the migrations not yet applied, one transaction each, under an advisory lock so
     /// that instances starting together do not race. Returns the schema version.
     pub async fn migrate(&self) -> StoreResult<i32> {
+        self.migrate_to(SCHEMA_VERSION).await
+    }
+
+    /// [`PgStore::migrate`] up to version `target` only (a test builds an old database with it).
+    pub async fn migrate_to(&self, target: i32) -> StoreResult<i32> {
         let mut client = self.client().await?;
         client
             .batch_execute(
@@ -241,7 +259,7 @@ impl PgStore {
             .await
             .map_err(backend)?;
         let mut version = 0;
-        for (number, sql) in MIGRATIONS {
+        for (number, step) in MIGRATIONS.iter().filter(|(n, _)| *n <= target) {
             let tx = client.transaction().await.map_err(backend)?;
             tx.execute("SELECT pg_advisory_xact_lock(7403392011)", &[])
                 .await
@@ -255,7 +273,10 @@ impl PgStore {
                 .map_err(backend)?
                 .is_some();
             if !applied {
-                tx.batch_execute(sql).await.map_err(backend)?;
+                match step {
+                    Migration::Sql(sql) => tx.batch_execute(sql).await.map_err(backend)?,
+                    Migration::UserRecords => Self::upgrade_user_records(&tx).await?,
+                }
                 tx.execute(
                     "INSERT INTO schema_migrations (version) VALUES ($1)",
                     &[number],
@@ -267,6 +288,27 @@ impl PgStore {
             version = *number;
         }
         Ok(version)
+    }
+
+    /// Rewrites every user record an earlier version wrote into this version's shape.
+    async fn upgrade_user_records(tx: &Transaction<'_>) -> StoreResult<()> {
+        let rows = tx
+            .query("SELECT id, record FROM users FOR UPDATE", &[])
+            .await
+            .map_err(backend)?;
+        for row in rows {
+            let (id, record): (String, String) = (row.get(0), row.get(1));
+            if let Some(current) = upgrade::user_bytes(record.as_bytes()) {
+                let current = String::from_utf8(current).map_err(backend)?;
+                tx.execute(
+                    "UPDATE users SET record = $2 WHERE id = $1",
+                    &[&id, &current],
+                )
+                .await
+                .map_err(backend)?;
+            }
+        }
+        Ok(())
     }
 
     /// Claims `keys` for user `id` inside `tx`; another holder of any of them aborts.
@@ -777,7 +819,7 @@ impl TransferStore for PgStore {
             });
         }
         let users = self.fetch_all("SELECT record FROM users ORDER BY id", &[]);
-        records.extend(users.await?.into_iter().map(Record::User));
+        records.extend(users.await?.into_iter().map(|u| Record::User(Box::new(u))));
         let sessions = self.fetch_all("SELECT record FROM sessions ORDER BY id_hash", &[]);
         records.extend(sessions.await?.into_iter().map(Record::Session));
         let once = "SELECT kind, key_hash, value, expires_at FROM one_time ORDER BY kind, key_hash";

@@ -68,6 +68,9 @@ fn tx_error(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
+/// The `meta` tree's key for the version of the record shapes the store holds.
+const VERSION_KEY: &[u8] = b"record_version";
+
 impl SledStore {
     /// Opens (or creates) the store in `path`.
     pub fn open(path: &Path) -> StoreResult<SledStore> {
@@ -79,7 +82,7 @@ impl SledStore {
                 StoreError::Backend(format!("cannot open the store at {}: {e}", path.display()))
             })?;
         let tree = |name: &str| db.open_tree(name).map_err(backend);
-        Ok(SledStore {
+        SledStore {
             users: tree("users")?,
             unique: tree("unique")?,
             sessions: tree("sessions")?,
@@ -93,7 +96,36 @@ impl SledStore {
             revoked: tree("revoked")?,
             revocation_log: tree("revocation_log")?,
             db,
-        })
+        }
+        .upgraded()
+    }
+
+    /// The store with every record in this build's shape: records an earlier version wrote are
+    /// rewritten once (see [`upgrade`]), and the `meta` tree remembers the version reached.
+    fn upgraded(self) -> StoreResult<SledStore> {
+        let meta = self.db.open_tree("meta").map_err(backend)?;
+        let version = match meta.get(VERSION_KEY).map_err(backend)? {
+            Some(bytes) => bytes
+                .as_ref()
+                .try_into()
+                .map(u32::from_be_bytes)
+                .unwrap_or(0),
+            None => 1,
+        };
+        if version < upgrade::RECORD_VERSION {
+            let mut batch = sled::Batch::default();
+            for entry in self.users.iter() {
+                let (id, record) = entry.map_err(backend)?;
+                if let Some(current) = upgrade::user_bytes(&record) {
+                    batch.insert(id, current);
+                }
+            }
+            self.users.apply_batch(batch).map_err(backend)?;
+            meta.insert(VERSION_KEY, &upgrade::RECORD_VERSION.to_be_bytes())
+                .map_err(backend)?;
+            self.db.flush().map_err(backend)?;
+        }
+        Ok(self)
     }
 
     /// Makes what was written durable. sled's own `flush_async` runs on its small I/O pool,
@@ -647,7 +679,11 @@ impl TransferStore for SledStore {
                 value: value.to_vec(),
             });
         }
-        records.extend(values(&self.users)?.into_iter().map(Record::User));
+        records.extend(
+            values(&self.users)?
+                .into_iter()
+                .map(|u| Record::User(Box::new(u))),
+        );
         records.extend(values(&self.sessions)?.into_iter().map(Record::Session));
         for (key, record) in entries(&self.once)? {
             let (kind, key_hash) = key.split_once(':').unwrap_or(("", &key));

@@ -36,6 +36,16 @@ impl TestSchema {
         TestSchema { name }
     }
 
+    /// Runs `sql` in this schema as it is, past the store (a test writes what an older
+    /// version left behind with it).
+    pub async fn execute(&self, sql: &str) {
+        let client = connect().await.unwrap();
+        client
+            .batch_execute(&format!("SET search_path TO {}; {sql}", self.name))
+            .await
+            .unwrap();
+    }
+
     /// Store options for this schema, as a configuration file would give them.
     pub fn options(&self) -> Postgres {
         Postgres {

@@ -22,7 +22,7 @@ pub enum Record {
         #[serde(with = "base64_bytes")]
         value: Vec<u8>,
     },
-    User(User),
+    User(Box<User>),
     Session(Session),
     /// A one-time value (codes, refresh tokens, links, locks) under its kind's stored name.
     OneTime {
@@ -124,14 +124,17 @@ pub fn to_json_lines(records: &[Record]) -> StoreResult<String> {
     Ok(text)
 }
 
-/// Reads a dump; a bad line is named by its number.
+/// Reads a dump, from this version or an earlier one (old records are brought to the current
+/// shape, see [`super::upgrade`]); a bad line is named by its number.
 pub fn from_json_lines(text: &str) -> StoreResult<Vec<Record>> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(n, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| StoreError::Backend(format!("line {}: {e}", n + 1)))
+            let bad = |e: serde_json::Error| StoreError::Backend(format!("line {}: {e}", n + 1));
+            let mut record = serde_json::from_str(line).map_err(bad)?;
+            super::upgrade::dump_record(&mut record);
+            serde_json::from_value(record).map_err(bad)
         })
         .collect()
 }

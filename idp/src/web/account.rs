@@ -15,10 +15,11 @@ use super::pages::{self, ContactForm, RegisterForm};
 use super::password::policy_text;
 use super::{client_address, field, forbidden, lang, redirect, same_origin, unavailable};
 use crate::account::registration::{Field, FieldError, Problem, RegistrationForm};
-use crate::account::{email, phone};
 use crate::clock::now;
 use crate::flows::profile::{self, EmailChange};
 use crate::flows::AccountError;
+use crate::personal::email::Email;
+use crate::personal::phone::Phone;
 use crate::provider::Provider;
 use crate::session;
 
@@ -94,11 +95,11 @@ pub async fn contact_page(
     let Some((_, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };
-    let (country, national) = split_phone(&user.phone, user.attributes.get("country"));
+    let country = user.profile.country.as_deref().unwrap_or("ID");
     let values = RegistrationForm {
-        email: user.email.clone(),
-        country,
-        phone: national,
+        email: user.email.to_string(),
+        country: country.to_string(),
+        phone: user.phone.national_in(country).to_string(),
         ..RegistrationForm::default()
     };
     contact_form(lang, &values, &[], None)
@@ -147,13 +148,13 @@ pub async fn change_contact(
         Err(e) => return unavailable(&p, lang, e),
     }
     let mut errors = Vec::new();
-    let new_email = email::normalise(&values.email).map_err(|e| {
+    let new_email = Email::parse(&values.email).map_err(|e| {
         errors.push(FieldError {
             field: Field::Email,
             problem: Problem::Email(e),
         })
     });
-    let new_phone = phone::normalise(&values.country, &values.phone).map_err(|e| {
+    let new_phone = Phone::parse(&values.country, &values.phone).map_err(|e| {
         errors.push(FieldError {
             field: Field::Phone,
             problem: Problem::Phone(e),
@@ -165,7 +166,8 @@ pub async fn change_contact(
     let now = now();
     let email_changes = new_email != user.email;
     if new_phone != user.phone {
-        if let Err(e) = profile::change_phone(&p, user.clone(), new_phone, now).await {
+        let changed = profile::change_phone(&p, user.clone(), new_phone, &values.country, now);
+        if let Err(e) = changed.await {
             return unavailable(&p, lang, e);
         }
     }
@@ -238,15 +240,4 @@ pub async fn email_confirm(
         )),
     )
         .into_response()
-}
-
-/// A stored E.164 number split into the country chosen at registration and the national part.
-fn split_phone(e164: &str, country: Option<&String>) -> (String, String) {
-    let country = country.cloned().unwrap_or_else(|| "ID".into());
-    let code = crate::account::countries::find(&country)
-        .and_then(|c| c.dialling_code)
-        .map(|c| format!("+{c}"))
-        .unwrap_or_default();
-    let national = e164.strip_prefix(&code).unwrap_or(e164).to_string();
-    (country, national)
 }

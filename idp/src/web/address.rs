@@ -12,10 +12,10 @@ use axum::Form;
 use super::i18n::{Lang, Text};
 use super::pages::{self, AddressForm};
 use super::{admit, field, lang, refused, unavailable};
-use crate::account::email;
 use crate::account::registration::Problem;
 use crate::clock::now;
 use crate::flows::{enrolment, recovery};
+use crate::personal::email::Email;
 use crate::provider::Provider;
 
 /// What the address is asked for.
@@ -153,7 +153,7 @@ async fn submit(
     tokio::spawn(async move {
         let p = worker.as_ref();
         let acted = match purpose {
-            Purpose::Activation => match email::normalise(&typed) {
+            Purpose::Activation => match Email::parse(&typed) {
                 Ok(address) => enrolment::resend(p, &address, lang, now).await,
                 Err(_) => Ok(()),
             },

@@ -1,10 +1,10 @@
 //! The pages' words, in Indonesian (the default) and English. Every key exists in both: the
 //! table is one `match` per key, so a missing translation does not compile.
 
-use crate::account::email::EmailProblem;
-use crate::account::nik::NikProblem;
-use crate::account::phone::PhoneProblem;
 use crate::account::registration::Problem;
+use crate::personal::email::EmailProblem;
+use crate::personal::nik::NikProblem;
+use crate::personal::phone::PhoneProblem;
 
 pub use crate::lang::Lang;
 

@@ -3,8 +3,8 @@
 use maud::{html, Markup, DOCTYPE};
 
 use super::i18n::{problem, t, Lang, Text};
-use crate::account::countries;
 use crate::account::registration::{Field, FieldError, IdentityKind, Problem, RegistrationForm};
+use crate::personal::countries;
 use crate::store::{Identity, Session, Timestamp, User};
 use gerbang_config::Helpdesk;
 

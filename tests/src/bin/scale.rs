@@ -12,14 +12,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gerbang_idp::revocation::Revoked;
+use gerbang_idp::store::conformance::{email, numbered_nik, numbered_phone};
 use gerbang_idp::store::{
-    Identity, NewUser, Session, SharedStore, SledStore, UniqueKey, UserStatus,
+    Identity, NewUser, Pending, Profile, Session, SharedStore, SledStore, UniqueKey, UserStatus,
 };
 use gerbang_tests::load::{measure, pin, rss_mb, REPORT_SCRIPT, SERVER_CPU};
 use gerbang_tests::{browser, App, Gerbang, Spec};
@@ -166,15 +166,20 @@ async fn users(n: usize) -> String {
         async move {
             let user = NewUser {
                 username: format!("pengguna{i}"),
-                email: format!("pengguna{i}@example.id"),
-                phone: format!("+62812{i:08}"),
+                email: email(&format!("pengguna{i}@example.id")),
+                phone: numbered_phone(i),
                 identity: Identity::Ktp {
-                    nik: format!("3174{i:012}"),
+                    nik: numbered_nik(i),
                 },
                 status: UserStatus::Active,
                 password_hash: Some(hash),
                 must_change_password: false,
-                attributes: BTreeMap::from([("full_name".into(), format!("Pengguna {i}"))]),
+                profile: Profile {
+                    full_name: Some(format!("Pengguna {i}")),
+                    ..Profile::default()
+                },
+                pending: Pending::default(),
+                locale: None,
             };
             store.create_user(user, None, now()).await.unwrap();
         }

@@ -3,7 +3,49 @@
 
 use phonenumber::{country, Mode, PhoneNumber, Type};
 
+use serde::{Deserialize, Serialize};
+
 use super::countries;
+
+/// A mobile number that passed [`Phone::parse`] or [`Phone::parse_international`], in E.164
+/// (`+628123456789`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+parsed_text!(Phone);
+
+impl Phone {
+    /// The number `typed` without its leading 0 in the country with ISO code `country_code`,
+    /// as the registration form takes it.
+    pub fn parse(country_code: &str, typed: &str) -> Result<Phone, PhoneProblem> {
+        normalise(country_code, typed).map(Phone)
+    }
+
+    /// A number an operator typed in international form (`+62 812-3456-789`, `0062…`): the
+    /// country comes from its code, and an Indonesian number must be a mobile one, as in the
+    /// registration form.
+    pub fn parse_international(typed: &str) -> Result<Phone, PhoneProblem> {
+        normalise_international(typed).map(Phone)
+    }
+
+    /// The country the number belongs to (ISO 3166 alpha-2), when its dialling code tells.
+    pub fn country(&self) -> Option<&'static str> {
+        let number = phonenumber::parse(None, &self.0).ok()?;
+        let id = number.country().id()?;
+        countries::find(id.as_ref()).map(|c| c.code)
+    }
+
+    /// The number as the form takes it in `country_code`'s field: without that country's
+    /// dialling code (the whole number if it has another).
+    pub fn national_in(&self, country_code: &str) -> &str {
+        let code = countries::find(country_code)
+            .and_then(|c| c.dialling_code)
+            .map(|c| format!("+{c}"));
+        code.and_then(|code| self.0.strip_prefix(&code))
+            .unwrap_or(&self.0)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhoneProblem {
@@ -22,8 +64,7 @@ pub enum PhoneProblem {
     Country,
 }
 
-/// The E.164 form (`+628123456789`) of `typed` in the country with ISO code `country_code`.
-pub fn normalise(country_code: &str, typed: &str) -> Result<String, PhoneProblem> {
+fn normalise(country_code: &str, typed: &str) -> Result<String, PhoneProblem> {
     let country = countries::find(country_code).ok_or(PhoneProblem::Country)?;
     let dialling = country.dialling_code.ok_or(PhoneProblem::Country)?;
     let digits: String = typed
@@ -63,10 +104,7 @@ fn reparses_without(rest: &str, id: country::Id) -> bool {
     phonenumber::parse(Some(id), rest).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
-/// The E.164 form of a number an operator typed in international form (`+62 812-3456-789`,
-/// `0062…`): the country comes from its code, and an Indonesian number must be a mobile one, as
-/// in the registration form.
-pub fn normalise_international(typed: &str) -> Result<String, PhoneProblem> {
+fn normalise_international(typed: &str) -> Result<String, PhoneProblem> {
     let digits: String = typed
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
@@ -105,6 +143,19 @@ fn is_mobile(number: &PhoneNumber) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_knows_its_country_and_its_national_part() {
+        let phone = Phone::parse_international("+60 12-345 6789").unwrap();
+        assert_eq!(phone.as_str(), "+60123456789");
+        assert_eq!(phone.country(), Some("MY"));
+        assert_eq!(phone.national_in("MY"), "123456789");
+        assert_eq!(
+            phone.national_in("ID"),
+            "+60123456789",
+            "another country's: all of it"
+        );
+    }
 
     #[test]
     fn numbers_typed_in_international_form() {

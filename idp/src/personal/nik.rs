@@ -3,12 +3,14 @@
 //! serial number.
 
 use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
 
-/// What a NIK says about its holder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NikFacts {
-    pub female: bool,
-}
+/// A NIK that passed [`Nik::parse`]: the only way one is made, so an account's NIK always has a
+/// province, an encoded date and a serial. (The store keeps parsed ones and reads them back
+/// as they were.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Nik(String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NikProblem {
@@ -35,8 +37,24 @@ const PROVINCES: &[&str] = &[
     "82", "91", "92", "93", "94", "95", "96", "97",
 ];
 
-/// Checks `nik` and, when the birth date is known, that the NIK encodes it.
-pub fn check(nik: &str, birth_date: Option<NaiveDate>) -> Result<NikFacts, NikProblem> {
+impl Nik {
+    /// The NIK `typed` (surrounding spaces ignored) if its structure holds and, when the birth
+    /// date is known, it encodes that date.
+    pub fn parse(typed: &str, birth_date: Option<NaiveDate>) -> Result<Nik, NikProblem> {
+        let nik = typed.trim();
+        check(nik, birth_date)?;
+        Ok(Nik(nik.to_string()))
+    }
+
+    /// Whether the holder is a woman: her birth day is encoded plus 40.
+    pub fn holder_is_female(&self) -> bool {
+        self.0[6..8] > *"40"
+    }
+}
+
+parsed_text!(Nik);
+
+fn check(nik: &str, birth_date: Option<NaiveDate>) -> Result<(), NikProblem> {
     if !nik.chars().all(|c| c.is_ascii_digit()) {
         return Err(NikProblem::NotDigits);
     }
@@ -48,8 +66,7 @@ pub fn check(nik: &str, birth_date: Option<NaiveDate>) -> Result<NikFacts, NikPr
     }
     let number = |range: std::ops::Range<usize>| nik[range].parse::<u32>().unwrap_or(0);
     let (encoded_day, month, year2) = (number(6..8), number(8..10), number(10..12));
-    let female = encoded_day > 40;
-    let day = if female {
+    let day = if encoded_day > 40 {
         encoded_day - 40
     } else {
         encoded_day
@@ -65,7 +82,7 @@ pub fn check(nik: &str, birth_date: Option<NaiveDate>) -> Result<NikFacts, NikPr
     if &nik[12..16] == "0000" {
         return Err(NikProblem::Serial);
     }
-    Ok(NikFacts { female })
+    Ok(())
 }
 
 #[cfg(test)]
@@ -78,45 +95,21 @@ mod tests {
 
     #[test]
     fn nik_table() {
-        let cases: &[(&str, Option<NaiveDate>, Result<NikFacts, NikProblem>)] = &[
+        let cases: &[(&str, Option<NaiveDate>, Result<bool, NikProblem>)] = &[
             // Good: a man born 12-08-1985 in Jakarta Selatan.
-            (
-                "3174051208850001",
-                date(1985, 8, 12),
-                Ok(NikFacts { female: false }),
-            ),
+            ("3174051208850001", date(1985, 8, 12), Ok(false)),
             // Good: a woman born 12-08-1985 (day 12 + 40 = 52).
-            (
-                "3174055208850002",
-                date(1985, 8, 12),
-                Ok(NikFacts { female: true }),
-            ),
+            ("3174055208850002", date(1985, 8, 12), Ok(true)),
             // Good: born on the 1st of January 2000, Aceh.
-            (
-                "1101010101000003",
-                date(2000, 1, 1),
-                Ok(NikFacts { female: false }),
-            ),
+            ("1101010101000003", date(2000, 1, 1), Ok(false)),
             // Good: a woman born on the 31st, so day 71.
-            (
-                "3578017112990004",
-                date(1999, 12, 31),
-                Ok(NikFacts { female: true }),
-            ),
+            ("3578017112990004", date(1999, 12, 31), Ok(true)),
             // Historical province 54 (Timor Timur) still validates.
-            (
-                "5401011505700005",
-                date(1970, 5, 15),
-                Ok(NikFacts { female: false }),
-            ),
+            ("5401011505700005", date(1970, 5, 15), Ok(false)),
             // Papua Selatan (since 2022).
-            (
-                "9301011505700005",
-                date(1970, 5, 15),
-                Ok(NikFacts { female: false }),
-            ),
+            ("9301011505700005", date(1970, 5, 15), Ok(false)),
             // Without a birth date only the structure is checked.
-            ("3174051208850001", None, Ok(NikFacts { female: false })),
+            ("3174051208850001", None, Ok(false)),
             // Bad province codes.
             (
                 "0074051208850001",
@@ -196,7 +189,8 @@ mod tests {
             ),
         ];
         for (nik, born, expected) in cases {
-            assert_eq!(check(nik, *born), *expected, "{nik} born {born:?}");
+            let female = Nik::parse(nik, *born).map(|n| n.holder_is_female());
+            assert_eq!(female, *expected, "{nik} born {born:?}");
         }
     }
 }

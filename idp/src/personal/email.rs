@@ -1,15 +1,30 @@
 //! E-mail addresses as accounts hold them: a practical subset of RFC 5321 (what mail servers
 //! deliver to), normalised so that one mailbox is one account.
 
+use serde::{Deserialize, Serialize};
+
+/// An address that passed [`Email::parse`]: trimmed and in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+parsed_text!(Email);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailProblem {
     Missing,
     Invalid,
 }
 
-/// The canonical form of `typed`: trimmed, lower case (so `Budi@Example.ID` and
-/// `budi@example.id` are one account), or why it is no address.
-pub fn normalise(typed: &str) -> Result<String, EmailProblem> {
+impl Email {
+    /// The canonical form of `typed`: trimmed, lower case (so `Budi@Example.ID` and
+    /// `budi@example.id` are one account), or why it is no address.
+    pub fn parse(typed: &str) -> Result<Email, EmailProblem> {
+        normalise(typed).map(Email)
+    }
+}
+
+fn normalise(typed: &str) -> Result<String, EmailProblem> {
     let address = typed.trim().to_lowercase();
     if address.is_empty() {
         return Err(EmailProblem::Missing);
