@@ -452,18 +452,18 @@ async fn gerbang_migrate_brings_the_schema_and_servers_check_it() {
     let (ok, text) = run(&["serve"]);
     assert!(!ok, "started on an empty database: {text}");
     assert!(
-        text.contains("schema is at version 0, this gerbang needs version 1")
+        text.contains("schema is at version 0, this gerbang needs version 2")
             && text.contains("gerbang migrate"),
         "{text}"
     );
     let (ok, text) = run(&["migrate"]);
     assert!(
-        ok && text.contains("schema migrated from version 0 to 1"),
+        ok && text.contains("schema migrated from version 0 to 2"),
         "{text}"
     );
     let (ok, text) = run(&["migrate"]);
     assert!(
-        ok && text.contains("schema at version 1: nothing to do"),
+        ok && text.contains("schema at version 2: nothing to do"),
         "{text}"
     );
 }

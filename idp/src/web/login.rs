@@ -195,12 +195,13 @@ pub async fn captcha_media(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
-    let (media, content_type) = if audio {
-        (p.captchas.wav(&token, now), "audio/wav")
-    } else {
-        (p.captchas.png(&token, now), "image/png")
-    };
-    match media {
+    // Drawing takes milliseconds: not on the runtime's threads.
+    let drawing = tokio::task::spawn_blocking(move || match audio {
+        true => p.captchas.wav(&token, now),
+        false => p.captchas.png(&token, now),
+    });
+    let content_type = if audio { "audio/wav" } else { "image/png" };
+    match drawing.await.ok().flatten() {
         Some(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }

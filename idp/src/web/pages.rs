@@ -3,6 +3,7 @@
 use maud::{html, Markup, DOCTYPE};
 
 use super::i18n::{problem, t, Lang, Text};
+use crate::account::captcha::picture;
 use crate::account::registration::{Field, FieldError, IdentityKind, Problem, RegistrationForm};
 use crate::personal::countries;
 use crate::store::{Identity, Session, Timestamp, User};
@@ -49,8 +50,14 @@ fn captcha(lang: Lang, token: &str, error: Option<&str>) -> Markup {
     };
     html! {
         label for="captcha" { (t(lang, Text::Captcha)) }
-        img.captcha src={ "/captcha/" (token) "/image" } alt=(t(lang, Text::CaptchaHelp)) width="240" height="80";
-        p.captcha-links { a href={ "/captcha/" (token) "/audio" } { (t(lang, Text::CaptchaAudio)) } }
+        img.captcha src={ "/captcha/" (token) "/image" } alt=(t(lang, Text::CaptchaHelp))
+            width=(picture::WIDTH) height=(picture::HEIGHT);
+        // Played here, fetched only when played (recordings are counted per address).
+        p.captcha-links id="captcha-audio-label" { (t(lang, Text::CaptchaAudio)) }
+        audio.captcha-audio controls preload="none" src={ "/captcha/" (token) "/audio" }
+            aria-labelledby="captcha-audio-label" {
+            a href={ "/captcha/" (token) "/audio" } { (t(lang, Text::CaptchaAudio)) }
+        }
         input id="captcha" name="captcha" type="text" autocomplete="off" autocapitalize="characters"
             placeholder=(t(lang, Text::CaptchaPlaceholder))
             aria-invalid=[error.map(|_| "true")] aria-describedby=(described);

@@ -1,11 +1,12 @@
-//! Captcha challenges as in the OSS guide: an Indonesian place name, drawn by the `captcha`
-//! crate one chosen letter at a time, with an audio alternative made of its per-letter sounds.
+//! Captcha challenges as in the OSS guide: the name of one of Indonesia's regencies and cities
+//! ([`words`]), drawn so that a script does not read it ([`picture`]), with a reading of it for
+//! who cannot see the picture ([`sound`]). Each challenge is drawn and read once, and kept: a
+//! script that could fetch many drawings of one word could vote across them.
 //!
 //! A challenge travels as a sealed token (see `sealed`), so any
 //! instance can draw it; it is spent in the store by its first check, right or wrong, so it is
 //! single-use on every instance. Answers compare without case and spaces.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -15,16 +16,13 @@ use base64::Engine;
 use crate::metrics::Metrics;
 use crate::sealed::Sealer;
 use crate::store::{OneTimeKind, SharedStore, StoreError, Timestamp};
+use crate::token::hash;
 
-/// Regency and city names the default font can draw in capitals (it has no `I`, `L` or `O`),
-/// none longer than eight letters: the crate draws on a fixed 400-pixel canvas and panics when
-/// a word runs past it (a test renders every word many times to keep this list honest).
-pub const WORDS: &[&str] = &[
-    "SAMBAS", "BANGKA", "MAJENE", "PASER", "BERAU", "BATANG", "KARAWANG", "SUMEDANG", "GARUT",
-    "DEMAK", "BREBES", "KUDUS", "REMBANG", "JEMBER", "MAMASA", "MERAUKE", "ASMAT", "SERANG",
-    "SEMARANG", "SURABAYA", "BANDUNG", "KUPANG", "MATARAM", "PADANG", "SAMPANG", "SUMENEP",
-    "TUBAN", "MAKASSAR", "MAGETAN", "BANYUMAS", "NGANJUK", "BANJAR", "TABANAN",
-];
+pub mod picture;
+pub mod sound;
+pub mod words;
+
+pub use words::WORDS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaptchaError {
@@ -175,24 +173,22 @@ impl Captchas {
                 return Ok(true);
             }
         }
-        Ok(!answer.is_empty() && normalise(answer) == sealed.word)
+        Ok(!answer.is_empty() && normalise(answer) == normalise(&sealed.word))
     }
 
     /// The challenge's picture, while it is live: the same one every time it is asked for.
     pub fn png(&self, token: &str, now: Timestamp) -> Option<bytes::Bytes> {
         let sealed = self.open(token).filter(|s| s.expires_at > now)?;
-        self.drawn(&sealed, Kind::Png, now, || draw_png(&sealed.word))
+        self.drawn(&sealed, Kind::Png, now, || {
+            picture::draw(&sealed.word, &mut rand::rng())
+        })
     }
 
     /// The challenge read out letter by letter, as one WAV: the same one every time.
     pub fn wav(&self, token: &str, now: Timestamp) -> Option<bytes::Bytes> {
         let sealed = self.open(token).filter(|s| s.expires_at > now)?;
         self.drawn(&sealed, Kind::Wav, now, || {
-            let mut image = captcha::Captcha::new();
-            for letter in sealed.word.chars() {
-                image.set_chars(&[letter]).add_char();
-            }
-            join_wavs(image.as_wav().into_iter().flatten())
+            sound::read_out(&sealed.word, &mut rand::rng())
         })
     }
 
@@ -272,49 +268,6 @@ impl Captchas {
     }
 }
 
-use crate::token::hash;
-
-/// The picture of `word`. The crate panics on a word wider than its canvas; the word list avoids
-/// that, and a panic here would still only cost this picture, never the server.
-fn draw_png(word: &str) -> Option<Vec<u8>> {
-    let drawn = std::panic::catch_unwind(|| {
-        let mut image = captcha::Captcha::new();
-        for letter in word.chars() {
-            image.set_chars(&[letter]).add_char();
-        }
-        image
-            .apply_filter(captcha::filters::Noise::new(0.2))
-            .apply_filter(captcha::filters::Wave::new(2.0, 12.0))
-            .view(240, 80);
-        image.as_png()
-    });
-    drawn.unwrap_or_else(|_| {
-        tracing::error!("the captcha picture could not be drawn");
-        None
-    })
-}
-
-/// One WAV of the letters' WAVs, a short pause between them.
-fn join_wavs(parts: impl Iterator<Item = Vec<u8>>) -> Option<Vec<u8>> {
-    let mut spec = None;
-    let mut samples: Vec<i16> = Vec::new();
-    for part in parts {
-        let reader = hound::WavReader::new(Cursor::new(part)).ok()?;
-        let this = reader.spec();
-        spec.get_or_insert(this);
-        samples.extend(reader.into_samples::<i16>().filter_map(Result::ok));
-        samples.extend(std::iter::repeat_n(0, this.sample_rate as usize / 3));
-    }
-    let spec = spec?;
-    let mut out = Cursor::new(Vec::new());
-    let mut writer = hound::WavWriter::new(&mut out, spec).ok()?;
-    for s in samples {
-        writer.write_sample(s).ok()?;
-    }
-    writer.finalize().ok()?;
-    Some(out.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,24 +282,6 @@ mod tests {
 
     fn metrics() -> Arc<Metrics> {
         Arc::new(Metrics::default())
-    }
-
-    #[test]
-    fn every_word_can_be_drawn() {
-        let font = captcha::Captcha::new().supported_chars();
-        for word in WORDS {
-            assert!(word.chars().all(|c| font.contains(&c)), "{word}");
-            // The glyphs vary at random; the crop of `png` stays on the 400-pixel canvas while
-            // the text ends before x = 460. Keep a margin over many draws.
-            for _ in 0..60 {
-                let mut image = captcha::Captcha::new();
-                for letter in word.chars() {
-                    image.set_chars(&[letter]).add_char();
-                }
-                let right = image.text_area().right;
-                assert!(right <= 440, "{word} runs to x = {right}");
-            }
-        }
     }
 
     #[tokio::test]
