@@ -28,6 +28,8 @@ audit_kinds! {
     LoginSuccess => "login.success",
     LoginFailure => "login.failure",
     LoginLocked => "login.locked",
+    LoginUnlockMailed => "login.unlock_mailed",
+    LoginDeviceUnlocked => "login.device_unlocked",
     Logout => "logout",
     SessionsEnded => "sessions.ended",
     AccountRegistered => "account.registered",

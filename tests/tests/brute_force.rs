@@ -6,11 +6,16 @@
 use std::time::Duration;
 
 use gerbang_tests::browser;
+use gerbang_tests::smtp::{self, SmtpServer};
 use gerbang_tests::{Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
 
 async fn gerbang(login: &str) -> Gerbang {
+    gerbang_mailing(login, None).await
+}
+
+async fn gerbang_mailing(login: &str, mail: Option<String>) -> Gerbang {
     Gerbang::start(Spec {
         https: true,
         http: false,
@@ -21,6 +26,7 @@ async fn gerbang(login: &str) -> Gerbang {
             browser::CAPTCHA_TEST_ANSWER
         ),
         users: vec![("budi".into(), PASSWORD.into())],
+        mail,
         ..Spec::http("")
     })
     .await
@@ -237,4 +243,93 @@ async fn captcha_media_is_drawn_once_and_fetched_within_limits() {
         429,
         "the seventh recording in a minute"
     );
+}
+
+/// The owner on a new device while the attack keeps every new device locked (issue 16, item 4):
+/// the page says to look in the mailbox, the owner gets one link however many attempts meet the
+/// lock, and the device that follows it logs in with the password while other new devices stay
+/// locked. The link works once.
+#[tokio::test]
+async fn a_mailed_link_lets_the_owner_in_on_a_new_device() {
+    let smtp = SmtpServer::start().await;
+    let login = "max_failures = 3\nbackoff_base_secs = 60\nbackoff_cap_secs = 3600\nattempts_per_address_per_minute = 1000";
+    let gw = gerbang_mailing(login, Some(smtp.mail_config())).await;
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    for n in 0..40 {
+        attempt(&gw, &format!("203.0.113.{}", 100 + n), "budi", "tebakan").await;
+    }
+    let owner = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let locked =
+        browser::submit_login(&owner, &provider, "budi", PASSWORD, Some("198.51.100.30")).await;
+    assert_eq!(locked.status(), 429);
+    let page = locked.text().await.unwrap();
+    assert!(page.contains("periksa e-mail Anda"), "{page}");
+    assert_eq!(attempt(&gw, "198.51.100.32", "budi", PASSWORD).await, 429);
+    // An account that does not exist gets the same words (and no mail).
+    for n in 0..40 {
+        attempt(
+            &gw,
+            &format!("203.0.113.{}", 150 + n),
+            "tidakada",
+            "tebakan",
+        )
+        .await;
+    }
+    let nobody =
+        browser::submit_login(&owner, &provider, "tidakada", "x", Some("198.51.100.33")).await;
+    assert!(nobody.text().await.unwrap().contains("periksa e-mail Anda"));
+
+    let mails = smtp
+        .wait_for("budi@example.test", 1, Duration::from_secs(10))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mails_now = smtp
+        .wait_for("budi@example.test", 1, Duration::from_secs(1))
+        .await;
+    assert_eq!(
+        mails_now.len(),
+        1,
+        "one link, however many attempts met the lock"
+    );
+    assert!(mails[0].subject.contains("dikunci"), "{}", mails[0].subject);
+    let link = smtp::link(&mails[0].text, "/login/unlock?token=").unwrap();
+
+    let page = browser::get_text(&owner, &link).await;
+    let token = browser::hidden_field(&page, "token").unwrap();
+    let unlock = |token: String| {
+        let (owner, provider) = (owner.clone(), provider.clone());
+        async move {
+            owner
+                .post(format!("{provider}/login/unlock"))
+                .header("origin", provider.as_str())
+                .form(&[("token", token.as_str()), ("ui_locales", "id")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let cross_site = owner
+        .post(format!("{provider}/login/unlock"))
+        .header("origin", "https://evil.test")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403, "a post from another site");
+    let unlocked = unlock(token.clone()).await;
+    assert_eq!(unlocked.status(), 200);
+    assert!(browser::cookies_set_by(&unlocked).contains("__Host-gerbang-device="));
+    let in_ =
+        browser::submit_login(&owner, &provider, "budi", PASSWORD, Some("198.51.100.31")).await;
+    assert_eq!(
+        in_.status(),
+        302,
+        "the unlocked device logs in with the password"
+    );
+    assert_eq!(
+        attempt(&gw, "198.51.100.34", "budi", PASSWORD).await,
+        429,
+        "other new devices are still locked"
+    );
+    assert_eq!(unlock(token).await.status(), 410, "the link works once");
 }

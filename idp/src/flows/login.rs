@@ -7,8 +7,16 @@ use super::AccountError;
 use crate::account::login::{self as limits, LockKeys, Origin};
 use crate::account::password::PasswordError;
 use crate::audit::AuditKind;
+use crate::mail::templates;
 use crate::provider::Provider;
-use crate::store::{Timestamp, UniqueKey, User, UserStatus};
+use crate::store::{OneTimeKind, Timestamp, UniqueKey, User, UserStatus};
+use crate::token;
+
+/// How long a mailed unlock link works.
+const UNLOCK_LINK_LIFETIME: u64 = 30 * 60;
+/// At most one unlock link per account in this many seconds, however many attempts meet the
+/// lock (nobody can flood the owner's mailbox by failing to log in).
+const UNLOCK_COOLDOWN: u64 = 15 * 60;
 
 /// What a person typed into the login form, and where it came from.
 pub struct Attempt<'a> {
@@ -35,8 +43,12 @@ pub struct Passed {
 #[derive(Debug)]
 pub enum LoginOutcome {
     WrongCaptcha,
-    /// The account is locked for this device or address (see `account::login`).
-    Locked,
+    /// The account is locked for this device or address (see `account::login`). On a device
+    /// the account does not know, its owner is mailed a link that unlocks the device they open
+    /// it on (the page says so whether or not the account exists).
+    Locked {
+        new_device: bool,
+    },
     /// Wrong user name or password, or an account that cannot log in: never said which.
     WrongCredentials,
     /// Every password check slot is taken: try again in a moment.
@@ -71,16 +83,7 @@ pub async fn attempt(
     };
     let lock_keys = LockKeys::new(&account, origin);
     if limits::locked(store, &lock_keys, now).await? {
-        let user_id = user.as_ref().map(|u| u.id.as_str());
-        p.audit(
-            AuditKind::LoginLocked,
-            user_id,
-            None,
-            Some(attempt.address),
-            "account locked",
-        )
-        .await;
-        return Ok(LoginOutcome::Locked);
+        return Ok(locked(p, user, known_device.is_none(), attempt.address, now).await);
     }
     let active = user.filter(|u| u.status == UserStatus::Active);
     let hash = active.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -126,6 +129,87 @@ pub async fn attempt(
     )
     .await;
     Ok(LoginOutcome::LoggedIn(Passed { user, known_device }))
+}
+
+/// An attempt that met the lock: audited, and from a new device the owner is offered a way in.
+async fn locked(
+    p: &Provider,
+    user: Option<User>,
+    new_device: bool,
+    address: &str,
+    now: Timestamp,
+) -> LoginOutcome {
+    let user_id = user.as_ref().map(|u| u.id.as_str());
+    let what = "account locked";
+    p.audit(AuditKind::LoginLocked, user_id, None, Some(address), what)
+        .await;
+    if let Some(user) = user.filter(|u| new_device && u.status == UserStatus::Active) {
+        if let Err(e) = offer_unlock(p, &user, now).await {
+            tracing::error!(error = %e, "cannot mail an unlock link");
+        }
+    }
+    LoginOutcome::Locked { new_device }
+}
+
+/// Mails the owner of a locked account a link that lets the device it is opened on log in with
+/// the password while the lock lasts (at most one per [`UNLOCK_COOLDOWN`]). The lock keeps a
+/// guessing attacker out of every new device; the owner proves the mailbox and gets one back.
+async fn offer_unlock(p: &Provider, user: &User, now: Timestamp) -> Result<(), AccountError> {
+    if !enrolment::may_mail(p, "unlock", &user.id, UNLOCK_COOLDOWN, now).await? {
+        return Ok(());
+    }
+    let link = token::random_token();
+    let expires_at = now + UNLOCK_LINK_LIFETIME;
+    let (kind, hash) = (OneTimeKind::UnlockLink, token::hash(&link));
+    p.store
+        .put_once(kind, &hash, user.id.as_bytes(), expires_at)
+        .await?;
+    let lang = enrolment::user_lang(user);
+    let url = p.url(&format!(
+        "/login/unlock?token={link}&ui_locales={}",
+        lang.code()
+    ));
+    let minutes = UNLOCK_LINK_LIFETIME / 60;
+    let mail = templates::unlock_device(&user.email, lang, &url, minutes, &p.config().helpdesk);
+    p.store.enqueue_mail(mail, now).await?;
+    p.mail_queued.notify_one();
+    let what = "unlock link mailed";
+    p.audit(
+        AuditKind::LoginUnlockMailed,
+        Some(&user.id),
+        None,
+        None,
+        what,
+    )
+    .await;
+    Ok(())
+}
+
+/// Follows an unlock link (once): the id of the account whose owner it was mailed to, which the
+/// caller makes the browser a known device of.
+pub async fn unlock(
+    p: &Provider,
+    link: &str,
+    address: &str,
+    now: Timestamp,
+) -> Result<Option<String>, AccountError> {
+    let taken = p
+        .store
+        .take_once(OneTimeKind::UnlockLink, &token::hash(link), now)
+        .await?;
+    let Some(user_id) = taken.map(|id| String::from_utf8_lossy(&id).into_owned()) else {
+        return Ok(None);
+    };
+    let what = "a device unlocked by a mailed link";
+    p.audit(
+        AuditKind::LoginDeviceUnlocked,
+        Some(&user_id),
+        None,
+        Some(address),
+        what,
+    )
+    .await;
+    Ok(Some(user_id))
 }
 
 /// The same account whether its user name or its e-mail was typed.

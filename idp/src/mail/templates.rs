@@ -262,6 +262,36 @@ pub fn email_changed(to: &str, lang: Lang, new_address: &str, desk: &Helpdesk) -
     compose(to, lang, letter, desk)
 }
 
+/// To the owner of an account that repeated failed logins locked for new devices: a link that
+/// lets the device it is opened on log in (with the password) while the lock lasts.
+pub fn unlock_device(to: &str, lang: Lang, link: &str, minutes: u64, desk: &Helpdesk) -> NewMail {
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: "Login ke akun OSS Anda dikunci sementara",
+            greeting: "Yth. Pengguna OSS,",
+            paragraphs: vec![
+                "Terlalu banyak percobaan masuk yang gagal ke akun Anda, sehingga login dari perangkat baru dikunci sementara. Perangkat yang pernah Anda pakai untuk masuk tetap dapat masuk.".into(),
+                format!("Jika yang mencoba adalah Anda, buka tautan di bawah ini di perangkat yang ingin Anda pakai: perangkat itu dapat masuk lagi dengan password Anda. Tautan ini hanya dapat dipakai sekali dan berlaku {minutes} menit."),
+                "Jika bukan Anda, tidak ada yang perlu dilakukan; password Anda tetap aman selama tidak diketahui orang lain. Sebaiknya ganti password bila ragu.".into(),
+            ],
+            action: Some(("Buka kunci perangkat ini", link.into())),
+            facts: vec![],
+        },
+        Lang::En => Letter {
+            subject: "Logins to your OSS account are locked for a while",
+            greeting: "Dear OSS user,",
+            paragraphs: vec![
+                "Too many failed logins to your account have locked it for new devices for a while. Devices you logged in with before can still log in.".into(),
+                format!("If it was you, open the link below on the device you want to use: it can log in again with your password. The link works once and for {minutes} minutes."),
+                "If it was not you, there is nothing to do; your password is safe as long as nobody else knows it. Change it if in doubt.".into(),
+            ],
+            action: Some(("Unlock this device", link.into())),
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, desk)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +322,7 @@ mod tests {
                 already_registered("a@example.id", lang, link, &desk()),
                 reset("a@example.id", lang, "budi.s4", link, 60, &desk()),
                 confirm_email("a@example.id", lang, link, &desk()),
+                unlock_device("a@example.id", lang, link, 30, &desk()),
             ] {
                 let html = mail.html.as_deref().unwrap();
                 assert!(

@@ -223,6 +223,8 @@ pub enum OneTimeKind {
     PasswordChange,
     /// A new e-mail address waiting for its confirmation link to be followed.
     EmailChange,
+    /// A mailed link that lets the device it is opened on log in to a locked account.
+    UnlockLink,
     /// Marks that an account was sent a message of some kind, so that repeats within the
     /// cool-down send nothing more (nobody can flood a mailbox through the public forms).
     MailCooldown,
@@ -258,6 +260,7 @@ impl OneTimeKind {
             OneTimeKind::PasswordChange => "password_change",
             OneTimeKind::EmailChange => "email_change",
             OneTimeKind::MailCooldown => "mail_cooldown",
+            OneTimeKind::UnlockLink => "unlock",
         }
     }
 }

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 
 use super::home::current;
 use super::i18n::{Lang, Text};
 use super::pages::{self, ContactForm, RegisterForm};
 use super::password::policy_text;
-use super::{client_address, field, forbidden, lang, redirect, same_origin, unavailable};
+use super::OwnForm;
+use super::{client_address, lang, link_page, redirect, unavailable};
 use crate::account::registration::{Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::profile::{self, EmailChange};
@@ -38,13 +38,9 @@ pub async fn password_page(
 pub async fn change_password(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: OwnForm,
 ) -> Response {
-    let field = |k: &str| field(&form, k);
-    let lang = lang(&headers, Some(field("ui_locales")));
-    if !same_origin(&p, &headers) {
-        return forbidden(&p, lang);
-    }
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
     let Some((_, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };
@@ -125,13 +121,9 @@ fn contact_form(
 pub async fn change_contact(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: OwnForm,
 ) -> Response {
-    let field = |k: &str| field(&form, k);
-    let lang = lang(&headers, Some(field("ui_locales")));
-    if !same_origin(&p, &headers) {
-        return forbidden(&p, lang);
-    }
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
     let Some((_, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };
@@ -196,29 +188,20 @@ pub async fn email_confirm_page(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
-    let token = q.get("token").map(String::as_str).unwrap_or("");
-    Html(pages::confirm_link(
-        lang,
+    let texts = (
         Text::ChangeContact,
         Text::ConfirmEmailQuestion,
         Text::ConfirmButton,
-        "/account/email/confirm",
-        token,
-    ))
-    .into_response()
+    );
+    link_page(&headers, &q, texts, "/account/email/confirm")
 }
 
 pub async fn email_confirm(
     State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    _headers: HeaderMap,
+    form: OwnForm,
 ) -> Response {
-    let field = |k: &str| field(&form, k);
-    let lang = lang(&headers, Some(field("ui_locales")));
-    if !same_origin(&p, &headers) {
-        return forbidden(&p, lang);
-    }
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
     let desk = &p.config().helpdesk;
     let (status, title, message) =
         match profile::confirm_email_change(&p, field("token"), now()).await {

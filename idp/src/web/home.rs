@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use gerbang_config::{HostPattern, Policy};
 
 use super::pages::{self, App, HomeView};
-use super::{field, forbidden, header_str, lang, redirect, same_origin, unavailable};
+use super::OwnForm;
+use super::{header_str, lang, redirect, unavailable};
 use crate::clock::now;
 use crate::flows::enrolment::masked_document;
 use crate::logout;
@@ -75,12 +75,9 @@ fn apps(p: &Provider) -> Vec<App> {
 pub async fn log_out_everywhere(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: OwnForm,
 ) -> Response {
-    let lang = lang(&headers, Some(field(&form, "ui_locales")));
-    if !same_origin(&p, &headers) {
-        return forbidden(&p, lang);
-    }
+    let lang = form.lang;
     let Some((_, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };

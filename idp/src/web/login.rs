@@ -11,9 +11,10 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
+use super::OwnForm;
 use super::{
-    admit, client_address, device, field, lang, oidc, password, redirect, refused, unavailable,
-    Refusal,
+    admit, client_address, device, field, lang, link_page, oidc, password, redirect, refused,
+    unavailable, Refusal,
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
@@ -116,8 +117,12 @@ pub async fn submit(
     };
     let passed = match login::attempt(&p, &attempt, now).await {
         Ok(LoginOutcome::WrongCaptcha) => return again(Text::WrongCaptcha, StatusCode::OK).await,
-        Ok(LoginOutcome::Locked) => {
-            return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS).await
+        Ok(LoginOutcome::Locked { new_device }) => {
+            let why = match new_device {
+                true => Text::LockedNewDevice,
+                false => Text::TooManyAttempts,
+            };
+            return again(why, StatusCode::TOO_MANY_REQUESTS).await;
         }
         Ok(LoginOutcome::WrongCredentials) => {
             return again(Text::WrongCredentials, StatusCode::OK).await
@@ -137,6 +142,33 @@ pub async fn submit(
     let mut response = logged_in(&p, lang, &passed.user, sealed, now).await;
     remember_device(&p, &mut response, &passed.user.id, passed.known_device);
     response
+}
+
+/// The page an unlock link opens: one button, so link scanners do not spend it.
+pub async fn unlock_page(headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let texts = (Text::UnlockTitle, Text::UnlockQuestion, Text::UnlockButton);
+    link_page(&headers, &q, texts, "/login/unlock")
+}
+
+/// Follows an unlock link: this browser becomes a known device of the account, so the lock
+/// that new devices share does not hold it (the password is still asked).
+pub async fn unlock(State(p): State<Arc<Provider>>, headers: HeaderMap, form: OwnForm) -> Response {
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
+    let desk = &p.config().helpdesk;
+    let back = Some(("/login", Text::BackToLogin));
+    match login::unlock(&p, field("token"), &client_address(&headers), now()).await {
+        Ok(Some(user_id)) => {
+            let page = pages::notice(lang, Text::UnlockTitle, Text::DeviceUnlocked, back, desk);
+            let mut response = Html(page).into_response();
+            remember_device(&p, &mut response, &user_id, None);
+            response
+        }
+        Ok(None) => {
+            let page = pages::notice(lang, Text::LinkInvalidTitle, Text::LinkInvalid, back, desk);
+            (StatusCode::GONE, Html(page)).into_response()
+        }
+        Err(e) => unavailable(&p, lang, e),
+    }
 }
 
 /// Makes the browser a known device of the account whose password it just gave.

@@ -15,16 +15,19 @@ mod password;
 mod recovery;
 mod register;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Form, Router};
 
 use crate::account::login as limits;
 use crate::provider::Provider;
 use crate::store::Timestamp;
+use i18n::Text;
 pub use i18n::{problem, Lang};
 
 /// The most a request body to the provider may hold.
@@ -50,6 +53,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
                 .options(cors::preflight),
         )
         .route("/login", get(login::page).post(login::submit))
+        .route("/login/unlock", get(login::unlock_page).post(login::unlock))
         .route("/consent", post(oidc::consent_answer))
         .route("/register", get(register::page).post(register::submit))
         .route(
@@ -269,6 +273,53 @@ fn redirect(location: &str) -> Response {
 }
 
 /// A form post must come from the provider's own pages (CSRF defence beside SameSite cookies).
+/// A form posted from the provider's own pages: its fields and the language it asks for. A
+/// post from another origin is answered with the forbidden page before the handler runs.
+pub struct OwnForm {
+    fields: HashMap<String, String>,
+    pub lang: Lang,
+}
+
+impl OwnForm {
+    /// A field's value, empty when absent.
+    pub fn field(&self, name: &str) -> &str {
+        field(&self.fields, name)
+    }
+}
+
+impl FromRequest<Arc<Provider>> for OwnForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, p: &Arc<Provider>) -> Result<OwnForm, Response> {
+        let allowed = same_origin(p, request.headers());
+        let headers = request.headers().clone();
+        let Form(fields) = Form::<HashMap<String, String>>::from_request(request, p)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let lang = lang(&headers, Some(field(&fields, "ui_locales")));
+        if !allowed {
+            return Err(forbidden(p, lang));
+        }
+        Ok(OwnForm { fields, lang })
+    }
+}
+
+/// The page an e-mail link opens (`?token=…`): what following it does, and one button that
+/// posts the token to `action`, so that mail scanners following links do not spend it.
+fn link_page(
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    (title, question, button): (Text, Text, Text),
+    action: &str,
+) -> Response {
+    let lang = lang(headers, query.get("ui_locales").map(String::as_str));
+    let token = query.get("token").map(String::as_str).unwrap_or("");
+    Html(pages::confirm_link(
+        lang, title, question, button, action, token,
+    ))
+    .into_response()
+}
+
 fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {
     posted_from(headers, &p.issuer)
 }

@@ -1,16 +1,15 @@
 //! Setting a new password: the forced change after logging in with a temporary password.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use serde::{Deserialize, Serialize};
 
 use super::i18n::{Lang, Text};
-use super::{field, forbidden, lang, login, pages, same_origin, unavailable};
+use super::OwnForm;
+use super::{forbidden, login, pages, unavailable};
 use crate::account::password::PasswordError;
 use crate::audit::AuditKind;
 use crate::clock::now;
@@ -74,14 +73,10 @@ pub(super) async fn ask_for_new(
 
 pub async fn submit_new(
     State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    _headers: HeaderMap,
+    form: OwnForm,
 ) -> Response {
-    let field = |k: &str| field(&form, k);
-    let lang = lang(&headers, Some(field("ui_locales")));
-    if !same_origin(&p, &headers) {
-        return forbidden(&p, lang);
-    }
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
     let now = now();
     let taken = p
         .store

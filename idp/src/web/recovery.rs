@@ -6,12 +6,12 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, NewPasswordForm};
 use super::password::policy_text;
-use super::{client_address, field, forbidden, lang, same_origin, unavailable};
+use super::OwnForm;
+use super::{client_address, lang, unavailable};
 use crate::clock::now;
 use crate::flows::recovery;
 use crate::flows::AccountError;
@@ -59,16 +59,8 @@ fn link_invalid(p: &Provider, lang: Lang) -> Response {
         .into_response()
 }
 
-pub async fn reset(
-    State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let field = |k: &str| field(&form, k);
-    let lang = lang(&headers, Some(field("ui_locales")));
-    if !same_origin(&p, &headers) {
-        return forbidden(&p, lang);
-    }
+pub async fn reset(State(p): State<Arc<Provider>>, headers: HeaderMap, form: OwnForm) -> Response {
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
     let (token, password) = (field("token"), field("password"));
     if password != field("confirm") {
         return reset_form(lang, token, Some(Text::PasswordsDiffer));

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
-use super::{admit, field, forbidden, lang, refused, same_origin, unavailable};
+use super::OwnForm;
+use super::{admit, lang, link_page, refused, unavailable};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::enrolment::{self, Activation};
@@ -123,29 +124,20 @@ pub async fn activate_page(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
-    let token = q.get("token").map(String::as_str).unwrap_or("");
-    Html(pages::confirm_link(
-        lang,
+    let texts = (
         Text::ActivateTitle,
         Text::ActivateQuestion,
         Text::ActivateButton,
-        "/activate",
-        token,
-    ))
-    .into_response()
+    );
+    link_page(&headers, &q, texts, "/activate")
 }
 
 pub async fn activate(
     State(p): State<Arc<Provider>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    _headers: HeaderMap,
+    form: OwnForm,
 ) -> Response {
-    let field = |k: &str| field(&form, k);
-    let lang = lang(&headers, Some(field("ui_locales")));
-    if !same_origin(&p, &headers) {
-        return forbidden(&p, lang);
-    }
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
     match enrolment::activate(&p, field("token"), now()).await {
         Ok(Activation::Activated) => Html(pages::notice(
             lang,
