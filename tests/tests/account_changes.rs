@@ -110,7 +110,7 @@ async fn change_phone_and_email_after_confirmation() {
             ("current", PASSWORD),
             ("email", "budi@example.test"),
             ("country", "ID"),
-            ("phone", "0812345678"),
+            ("phone", "0812"),
         ],
     )
     .await;
@@ -118,7 +118,7 @@ async fn change_phone_and_email_after_confirmation() {
         .text()
         .await
         .unwrap()
-        .contains("Tulis nomor tanpa 0 di depan"));
+        .contains("Nomor ini bukan nomor telepon yang valid"));
 
     let saved = post(
         &site,
@@ -127,7 +127,8 @@ async fn change_phone_and_email_after_confirmation() {
             ("current", PASSWORD),
             ("email", "Budi.Baru@Example.ID"),
             ("country", "ID"),
-            ("phone", "8571234567"),
+            // As people write it at home: the leading 0 and dashes (issue 21, item 6).
+            ("phone", "0857-1234-567"),
         ],
     )
     .await;

@@ -494,10 +494,10 @@ mod tests {
             ),
             (
                 RegistrationForm {
-                    phone: "08123456789".into(),
+                    phone: "0812".into(),
                     ..ktp()
                 },
-                vec![(Phone, Problem::Phone(PhoneProblem::LeadingZero))],
+                vec![(Phone, Problem::Phone(PhoneProblem::Invalid))],
             ),
             (
                 RegistrationForm {

@@ -1,5 +1,7 @@
 //! Mobile phone numbers as the OSS form takes them: the country chosen beside the field gives
-//! the dialling code, the number is typed without its leading 0, and what is stored is E.164.
+//! the dialling code; the number may be typed as the guide asks (without its leading 0), as
+//! people write it at home (`0812-3456-789`), or with a code (`+62 812…`, `62812…`); what is
+//! stored is E.164.
 
 use phonenumber::{country, Mode, PhoneNumber, Type};
 
@@ -16,8 +18,8 @@ pub struct Phone(String);
 parsed_text!(Phone);
 
 impl Phone {
-    /// The number `typed` without its leading 0 in the country with ISO code `country_code`,
-    /// as the registration form takes it.
+    /// The number `typed` in the field beside the country with ISO code `country_code`, in any
+    /// of the ways people write it (see the module's notes).
     pub fn parse(country_code: &str, typed: &str) -> Result<Phone, PhoneProblem> {
         normalise(country_code, typed).map(Phone)
     }
@@ -50,10 +52,6 @@ impl Phone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhoneProblem {
     Missing,
-    /// A leading 0 was typed: the form asks for the number without it.
-    LeadingZero,
-    /// A `+` or the country's dialling code was typed: the country is chosen beside the field.
-    CountryCodeTyped,
     /// Something other than digits (spaces and dashes are allowed).
     NotDigits,
     /// No valid number of that country.
@@ -67,48 +65,48 @@ pub enum PhoneProblem {
 fn normalise(country_code: &str, typed: &str) -> Result<String, PhoneProblem> {
     let country = countries::find(country_code).ok_or(PhoneProblem::Country)?;
     let dialling = country.dialling_code.ok_or(PhoneProblem::Country)?;
-    let digits: String = typed
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
+    let digits = without_separators(typed);
     if digits.is_empty() {
         return Err(PhoneProblem::Missing);
     }
+    // Typed with its own code (`+62…`, `0062…`): that code decides the country.
     if digits.starts_with('+') || digits.starts_with("00") {
-        return Err(PhoneProblem::CountryCodeTyped);
+        return normalise_international(&digits);
     }
     if !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(PhoneProblem::NotDigits);
     }
-    if digits.starts_with('0') {
-        return Err(PhoneProblem::LeadingZero);
-    }
     let id: country::Id = country.code.parse().map_err(|_| PhoneProblem::Country)?;
-    let number = phonenumber::parse(Some(id), format!("+{dialling}{digits}"))
-        .map_err(|_| PhoneProblem::Invalid)?;
-    if !phonenumber::is_valid(&number) {
-        // "62812…" typed after choosing +62: the code was typed twice.
-        let code = dialling.to_string();
-        if digits.starts_with(&code) && reparses_without(&digits[code.len()..], id) {
-            return Err(PhoneProblem::CountryCodeTyped);
-        }
-        return Err(PhoneProblem::Invalid);
-    }
+    // As people write it at home (`0812…`: the trunk prefix is no part of the number), as the
+    // guide asks (`812…`), or with the code but no `+` (`62812…`).
+    let code = dialling.to_string();
+    let candidates = [
+        digits.strip_prefix('0'),
+        Some(digits.as_str()),
+        digits.strip_prefix(code.as_str()),
+    ];
+    let number = candidates
+        .into_iter()
+        .flatten()
+        .filter_map(|national| phonenumber::parse(Some(id), format!("+{dialling}{national}")).ok())
+        .find(phonenumber::is_valid)
+        .ok_or(PhoneProblem::Invalid)?;
     if country.code == "ID" && !is_mobile(&number) {
         return Err(PhoneProblem::NotMobile);
     }
     Ok(number.format().mode(Mode::E164).to_string())
 }
 
-fn reparses_without(rest: &str, id: country::Id) -> bool {
-    phonenumber::parse(Some(id), rest).is_ok_and(|n| phonenumber::is_valid(&n))
+/// `typed` without the spaces, dashes, dots and brackets people write numbers with.
+fn without_separators(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect()
 }
 
 fn normalise_international(typed: &str) -> Result<String, PhoneProblem> {
-    let digits: String = typed
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
+    let digits = without_separators(typed);
     let digits = match digits.strip_prefix("00") {
         Some(rest) => format!("+{rest}"),
         None => digits,
@@ -195,12 +193,17 @@ mod tests {
             ("id", "8571234567", Ok("+628571234567")),
             ("MY", "123456789", Ok("+60123456789")),
             ("SG", "81234567", Ok("+6581234567")),
-            // With the leading 0: explained, not mangled.
-            ("ID", "08123456789", Err(PhoneProblem::LeadingZero)),
-            // With the country code typed anyway.
-            ("ID", "+628123456789", Err(PhoneProblem::CountryCodeTyped)),
-            ("ID", "00628123456789", Err(PhoneProblem::CountryCodeTyped)),
-            ("ID", "628123456789", Err(PhoneProblem::CountryCodeTyped)),
+            // As people write it: the leading 0, the code with or without +, separators.
+            ("ID", "08123456789", Ok("+628123456789")),
+            ("ID", "0812-3456-789", Ok("+628123456789")),
+            ("ID", "+628123456789", Ok("+628123456789")),
+            ("ID", "+62 812 3456 789", Ok("+628123456789")),
+            ("ID", "00628123456789", Ok("+628123456789")),
+            ("ID", "628123456789", Ok("+628123456789")),
+            ("MY", "012-345 6789", Ok("+60123456789")),
+            // A code typed with a + decides the country, whatever was chosen.
+            ("ID", "+60 12-345 6789", Ok("+60123456789")),
+            ("ID", "0", Err(PhoneProblem::Invalid)),
             // Too short, too long.
             ("ID", "812", Err(PhoneProblem::Invalid)),
             ("ID", "81234", Err(PhoneProblem::Invalid)),

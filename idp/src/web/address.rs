@@ -112,6 +112,7 @@ async fn render(
                 intro,
                 action,
                 label,
+                email_only: matches!(purpose, Purpose::Activation),
                 value,
                 captcha_token: &token,
                 error,

@@ -75,7 +75,7 @@ texts! {
     BirthDate => ("Tanggal Lahir", "Date of birth"),
     DateHint => ("tanggal-bulan-tahun, mis. 17-08-1990", "day-month-year, e.g. 17-08-1990"),
     Phone => ("Nomor Telepon Selular", "Mobile phone number"),
-    PhoneHint => ("Nomor HP (tanpa 0 di depan), mis. 8123456789", "Mobile number without the leading 0, e.g. 8123456789"),
+    PhoneHint => ("Nomor HP, mis. 0812-3456-789 atau 812-3456-789", "Mobile number, e.g. 0812-3456-789 or 812-3456-789"),
     Email => ("Alamat e-mail", "E-mail address"),
     PassportNumber => ("Nomor Paspor", "Passport number"),
     PassportCountry => ("Negara Penerbit Paspor", "Issuing country"),
@@ -89,7 +89,7 @@ texts! {
     BirthPlace => ("Tempat Lahir", "Place of birth"),
     Terms => ("Saya mengerti dan menerima Syarat dan Ketentuan penggunaan sistem OSS", "I understand and accept the Terms and Conditions of the OSS system"),
     Submit => ("Kirim", "Submit"),
-    CaptchaPlaceholder => ("MASUKAN KODE CAPTCHA DI ATAS", "TYPE THE CAPTCHA CODE ABOVE"),
+    CaptchaPlaceholder => ("MASUKKAN KODE CAPTCHA DI ATAS", "TYPE THE CAPTCHA CODE ABOVE"),
     FormHasErrors => ("Periksa isian yang ditandai di bawah ini.", "Please check the marked fields below."),
     CheckEmailTitle => ("Periksa e-mail Anda", "Check your e-mail"),
     CheckEmail => ("Kami telah mengirim e-mail ke alamat yang Anda isi. Ikuti petunjuknya untuk mengaktifkan akun. Periksa juga folder spam/junk.", "We have sent an e-mail to the address you gave. Follow it to activate your account. Please also look in the spam/junk folder."),
@@ -178,14 +178,6 @@ pub fn problem(lang: Lang, problem: Problem) -> &'static str {
             "Registering with a KTP requires being 17 or older.",
         ),
         Phone(PhoneProblem::Missing) => ("Wajib diisi.", "Required."),
-        Phone(PhoneProblem::LeadingZero) => (
-            "Tulis nomor tanpa 0 di depan: 8123456789, bukan 08123456789.",
-            "Leave out the leading 0: 8123456789, not 08123456789.",
-        ),
-        Phone(PhoneProblem::CountryCodeTyped) => (
-            "Tulis nomor tanpa kode negara; kode negara dipilih di Negara Asal.",
-            "Leave out the country code; it comes from the country chosen above.",
-        ),
         Phone(PhoneProblem::NotDigits) => (
             "Nomor telepon hanya berisi angka.",
             "A phone number is digits only.",

@@ -517,6 +517,8 @@ pub struct AddressForm<'a> {
     pub intro: Text,
     pub action: &'a str,
     pub label: Text,
+    /// Only an e-mail address will do (a user name too otherwise).
+    pub email_only: bool,
     pub value: &'a str,
     pub captcha_token: &'a str,
     pub error: Option<Problem>,
@@ -532,7 +534,8 @@ pub fn address_form(lang: Lang, form: &AddressForm<'_>) -> String {
             input type="hidden" name="ui_locales" value=(lang.code());
             input type="hidden" name="captcha_token" value=(form.captcha_token);
             label for="email" { (t(lang, form.label)) }
-            input id="email" name="email" type="text" autocomplete="email" value=(form.value);
+            input id="email" name="email" type=(if form.email_only { "email" } else { "text" })
+                autocomplete=(if form.email_only { "email" } else { "username" }) value=(form.value);
             (captcha(lang, form.captcha_token, error.map(|p| problem(lang, p))))
             button type="submit" { (t(lang, Text::Submit)) }
             (captcha_refresh(lang))
