@@ -48,7 +48,7 @@ impl Nik {
 
     /// Whether the holder is a woman: her birth day is encoded plus 40.
     pub fn holder_is_female(&self) -> bool {
-        self.0[6..8] > *"40"
+        self.0.get(6..8).is_some_and(|day| day > "40")
     }
 }
 
