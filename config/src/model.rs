@@ -119,6 +119,9 @@ pub struct Server {
     pub forward_auth: Option<FrontProxy>,
     /// How long a client may take to send a whole request head before it is disconnected.
     pub request_head_timeout: Duration,
+    /// How many connections one client address (IPv6: its /64) may hold open at once;
+    /// `trusted_proxies` are not counted.
+    pub max_connections_per_address: usize,
 }
 
 /// A proxy that asks Gerbang whether each request may pass. Each sends the original request's

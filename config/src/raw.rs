@@ -67,6 +67,7 @@ pub(crate) struct RawServer {
     pub upgrade_socket: Option<S<String>>,
     pub forward_auth: Option<S<String>>,
     pub request_head_timeout_secs: Option<S<i64>>,
+    pub max_connections_per_address: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -185,6 +185,12 @@ impl<'a> Checker<'a> {
             1..=3600,
             60,
         )?;
+        let per_address = self.int_in(
+            s.max_connections_per_address.as_ref(),
+            "server.max_connections_per_address",
+            1..=1_000_000,
+            256,
+        )?;
         let forward_auth = self.forward_auth(s);
         if (s.http.is_some() && http.is_none())
             || (s.https.is_some() && https.is_none())
@@ -204,6 +210,7 @@ impl<'a> Checker<'a> {
             upgrade_socket: s.upgrade_socket.as_ref().map(|p| self.path(p.get_ref())),
             forward_auth,
             request_head_timeout: Duration::from_secs(head_timeout as u64),
+            max_connections_per_address: per_address as usize,
         })
     }
 

@@ -53,7 +53,7 @@ fn unknown_key() {
     let src = BASE.replace("http = ", "htpp = ");
     assert_eq!(
         problems(&src),
-        ["broken.toml:2:1: server.htpp: unknown field `htpp`, expected one of `http`, `https`, `threads`, `grace_period_secs`, `shutdown_timeout_secs`, `trusted_proxies`, `upstream_ca`, `internal`, `upgrade_socket`, `forward_auth`, `request_head_timeout_secs`"]
+        ["broken.toml:2:1: server.htpp: unknown field `htpp`, expected one of `http`, `https`, `threads`, `grace_period_secs`, `shutdown_timeout_secs`, `trusted_proxies`, `upstream_ca`, `internal`, `upgrade_socket`, `forward_auth`, `request_head_timeout_secs`, `max_connections_per_address`"]
     );
 }
 

@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod admin_socket;
+mod connections;
 mod daemon;
 #[cfg(feature = "demo")]
 mod demo;

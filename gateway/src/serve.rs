@@ -11,11 +11,14 @@ use gerbang_idp::store::SharedStore;
 use pingora::listeners::tls::TlsSettings;
 use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::prelude::*;
+use pingora::proxy::HttpProxy;
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::{RunArgs, ShutdownSignal, ShutdownSignalWatch};
 use pingora::services::background::background_service;
+use pingora::services::listening::Service;
 use pingora::services::ServiceWithDependents;
 
+use crate::connections::{Capped, ConnectionLimit};
 use crate::devcert;
 use crate::error::GatewayError;
 use crate::health::HealthChecks;
@@ -365,12 +368,7 @@ fn add_listeners(server: &mut Server, parts: GatewayParts<'_>) -> Result<(), Gat
     let config = parts.config;
     let https = config.server.https;
     if let (Some(address), Some(tls)) = (https, &config.tls) {
-        let gateway = parts.gateway(false);
-        let mut service = pingora::proxy::http_proxy_service_with_name(
-            &server.configuration,
-            gateway,
-            "gateway https",
-        );
+        let mut service = parts.service(server, "gateway https", false);
         let (cert, key) = (
             tls.cert.display().to_string(),
             tls.key.display().to_string(),
@@ -382,12 +380,7 @@ fn add_listeners(server: &mut Server, parts: GatewayParts<'_>) -> Result<(), Gat
         server.add_service(service);
     }
     if let Some(address) = config.server.http {
-        let gateway = parts.gateway(https.is_some());
-        let mut service = pingora::proxy::http_proxy_service_with_name(
-            &server.configuration,
-            gateway,
-            "gateway http",
-        );
+        let mut service = parts.service(server, "gateway http", https.is_some());
         service.add_listener(listener(address));
         server.add_service(service);
     }
@@ -395,6 +388,23 @@ fn add_listeners(server: &mut Server, parts: GatewayParts<'_>) -> Result<(), Gat
 }
 
 impl GatewayParts<'_> {
+    /// The proxy of one listener, behind the per-address connection cap.
+    fn service(
+        &self,
+        server: &Server,
+        name: &str,
+        redirect_to_https: bool,
+    ) -> Service<Capped<HttpProxy<Gateway>>> {
+        let proxy =
+            pingora::proxy::http_proxy(&server.configuration, self.gateway(redirect_to_https));
+        let limit = ConnectionLimit::new(
+            self.config.server.max_connections_per_address,
+            self.config.server.trusted_proxies.clone(),
+            Arc::clone(&self.auth.provider.metrics),
+        );
+        Service::new(name.to_string(), Capped::new(proxy, limit))
+    }
+
     fn gateway(&self, redirect_to_https: bool) -> Gateway {
         let issuer = &self.config.provider.issuer;
         Gateway {

@@ -111,6 +111,8 @@ pub struct Metrics {
     events: [AtomicU64; AuditKind::ALL.len()],
     grants: [AtomicU64; GRANTS.len() + 1],
     pub captcha_failures: AtomicU64,
+    /// Connections closed on arrival: their client already held its share.
+    pub connections_refused: AtomicU64,
     pub mail_delivered: AtomicU64,
     pub mail_failures: AtomicU64,
     pub config_reloads: AtomicU64,
@@ -199,6 +201,11 @@ impl Metrics {
                 "gerbang_captcha_failures_total",
                 "Captcha answers refused.",
                 self.captcha_failures.load(Ordering::Relaxed),
+            ),
+            (
+                "gerbang_connections_refused_total",
+                "Connections closed on arrival because their client address already held server.max_connections_per_address.",
+                self.connections_refused.load(Ordering::Relaxed),
             ),
             (
                 "gerbang_mail_delivered_total",

@@ -104,13 +104,12 @@ pub async fn submit_login(
     if let Some(a) = address {
         get = get.header("x-forwarded-for", a);
     }
-    let page = get
-        .send()
-        .await
-        .expect("GET /login")
-        .text()
-        .await
-        .expect("login page");
+    let shown = get.send().await.expect("GET /login");
+    if shown.status() != reqwest::StatusCode::OK {
+        // Refused before any form (e.g. the address's challenge limit): that is the answer.
+        return shown;
+    }
+    let page = shown.text().await.expect("login page");
     fill_in(browser, provider_origin, &page, username, password, address).await
 }
 

@@ -78,6 +78,16 @@ pub fn listens_on(pid: u32, port: u16) -> bool {
         .any(|target| listening.iter().any(|s| target.as_os_str() == s.as_str()))
 }
 
+/// The Prometheus text page of the internal listener at `internal`.
+pub async fn scrape(internal: std::net::SocketAddr) -> String {
+    reqwest::get(format!("http://{internal}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("the metrics page")
+}
+
 /// The value of the sample `name` (with its labels) in a Prometheus text page.
 pub fn metric(text: &str, name: &str) -> f64 {
     text.lines()

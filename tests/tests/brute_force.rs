@@ -245,6 +245,48 @@ async fn captcha_media_is_drawn_once_and_fetched_within_limits() {
     );
 }
 
+/// Every form shown issues a captcha challenge (a store entry until it is answered or expires):
+/// one address gets twice as many a minute as it may post forms, then the "too many" page, on
+/// every form that carries a captcha (issue 16, item 1).
+#[tokio::test]
+async fn one_address_gets_a_bounded_number_of_challenges() {
+    let gw = gerbang("attempts_per_address_per_minute = 2").await;
+    let browser = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let show = |path: &'static str, address: &'static str| {
+        let request = browser
+            .get(format!("{provider}{path}"))
+            .header("x-forwarded-for", address);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let forms = [
+        "/login",
+        "/register",
+        "/forgot-password",
+        "/activate/resend",
+    ];
+    // Each form once within the limit (four), then each once over it.
+    for (round, path) in forms.iter().chain(&forms).enumerate() {
+        let (status, page) = show(path, "198.51.100.90").await;
+        if round < forms.len() {
+            assert!(status == 200 && page.contains("captcha_token"), "{path}");
+        } else {
+            assert!(
+                status == 429 && page.contains("Terlalu banyak"),
+                "{path}: {page}"
+            );
+        }
+    }
+    assert_eq!(
+        show("/login", "198.51.100.91").await.0,
+        200,
+        "another address"
+    );
+}
+
 /// The owner on a new device while the attack keeps every new device locked (issue 16, item 4):
 /// the page says to look in the mailbox, the owner gets one link however many attempts meet the
 /// lock, and the device that follows it logs in with the password while other new devices stay

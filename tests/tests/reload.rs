@@ -149,12 +149,7 @@ async fn routes_change_under_traffic_and_a_broken_file_is_refused_whole() {
         "the refusal names file:line ({located}) and key:\n{logs}"
     );
 
-    let metrics = reqwest::get(format!("http://{internal}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gerbang_tests::scrape(internal).await;
     // Four applied (added, changed, policy, removed with the client); the broken file counted
     // once although both SIGHUP and the file watch saw it.
     assert_eq!(

@@ -421,3 +421,82 @@ async fn a_trickled_request_head_is_cut_off() {
         200
     );
 }
+
+/// A connection from `source` (a loopback address of its own) to `to`.
+async fn connect_from(source: &str, to: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// Sends one request on `stream` and reads to the end: the status, or `None` when the
+/// connection was closed without an answer.
+async fn status_on(mut stream: tokio::net::TcpStream) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream.write_all(get("/whoami", "").as_bytes()).await;
+    let mut answer = Vec::new();
+    // A reset (the refused connection closed before the request was read) ends it as EOF does.
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered or closed within 10 s");
+    let text = String::from_utf8_lossy(&answer);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+/// One client address holds at most `max_connections_per_address` connections open at once
+/// (issue 16, item 10): one more is closed on arrival and counted; other addresses are served
+/// meanwhile, and a closed connection frees its place.
+#[tokio::test]
+async fn one_address_holds_a_bounded_number_of_connections() {
+    let public = App::start("public").await;
+    let internal = std::net::SocketAddr::from(([127, 0, 0, 1], gerbang_tests::free_port()));
+    let routes = format!(
+        "[[route]]\nname = \"public\"\nhost = \"c.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+        public.addr
+    );
+    let gw = Gerbang::start(Spec {
+        server_extra: format!("max_connections_per_address = 3\ninternal = \"{internal}\"\n"),
+        ..Spec::http(routes)
+    })
+    .await;
+    let to = gw.http.unwrap();
+    // Three idle connections, as a slowloris client keeps them.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect_from("127.0.0.2", to).await);
+    }
+    // The gateway counts a connection once it has taken it from the accept queue: a fourth is
+    // refused as soon as the three are counted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let fourth = status_on(connect_from("127.0.0.2", to).await).await;
+        if fourth.is_none() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a fourth connection kept being served"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status_on(connect_from("127.0.0.3", to).await).await,
+        Some(200),
+        "another address is served meanwhile"
+    );
+    let metrics = gerbang_tests::scrape(internal).await;
+    assert!(gerbang_tests::metric(&metrics, "gerbang_connections_refused_total") >= 1.0);
+    // Closing one frees its place.
+    drop(held.pop());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while status_on(connect_from("127.0.0.2", to).await).await != Some(200) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the closed connection's place was never freed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

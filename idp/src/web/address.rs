@@ -11,7 +11,7 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, AddressForm};
-use super::{admit, field, lang, refused, unavailable};
+use super::{admit, field, lang, new_challenge, refused, unavailable};
 use crate::account::registration::Problem;
 use crate::clock::now;
 use crate::flows::{enrolment, recovery};
@@ -93,18 +93,19 @@ async fn page(
     purpose: Purpose,
 ) -> Response {
     let lang = lang(headers, q.get("ui_locales").map(String::as_str));
-    render(p, lang, purpose, "", None).await
+    render(p, headers, lang, purpose, "", None).await
 }
 
 async fn render(
     p: &Provider,
+    headers: &HeaderMap,
     lang: Lang,
     purpose: Purpose,
     value: &str,
     error: Option<Problem>,
 ) -> Response {
     let (title, intro, action, label) = purpose.form();
-    match p.captchas.issue(now()).await {
+    match new_challenge(p, headers, lang).await {
         Ok(token) => Html(pages::address_form(
             lang,
             &AddressForm {
@@ -119,7 +120,7 @@ async fn render(
             },
         ))
         .into_response(),
-        Err(e) => unavailable(p, lang, e),
+        Err(refused) => refused,
     }
 }
 
@@ -132,7 +133,7 @@ async fn submit(
     let field = |k: &str| field(form, k);
     let lang = lang(headers, Some(field("ui_locales")));
     if field("refresh") == "captcha" {
-        return render(&p, lang, purpose, field("email").trim(), None).await;
+        return render(&p, headers, lang, purpose, field("email").trim(), None).await;
     }
     let now = now();
     if let Err(refusal) = admit(&p, headers, now).await {
@@ -145,7 +146,17 @@ async fn submit(
         .await
     {
         Ok(true) => {}
-        Ok(false) => return render(&p, lang, purpose, &typed, Some(Problem::WrongCaptcha)).await,
+        Ok(false) => {
+            return render(
+                &p,
+                headers,
+                lang,
+                purpose,
+                &typed,
+                Some(Problem::WrongCaptcha),
+            )
+            .await
+        }
         Err(e) => return unavailable(&p, lang, e),
     }
     // The answer goes out before any account is looked up: neither its words nor its timing

@@ -13,8 +13,8 @@ use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
 use super::OwnForm;
 use super::{
-    admit, client_address, device, field, lang, link_page, oidc, password, redirect, refused,
-    unavailable, Refusal,
+    admit, client_address, device, field, lang, link_page, new_challenge, oidc, password, redirect,
+    refused, unavailable, Refusal,
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
@@ -32,18 +32,16 @@ fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
 
 async fn render(
     p: &Provider,
+    headers: &HeaderMap,
     lang: Lang,
     status: StatusCode,
     request: &str,
     username: &str,
     error: Option<Text>,
 ) -> Response {
-    let token = match p.captchas.issue(now()).await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot issue a captcha");
-            return unavailable(p, lang, e);
-        }
+    let token = match new_challenge(p, headers, lang).await {
+        Ok(token) => token,
+        Err(refused) => return refused,
     };
     let form = LoginForm {
         request_id: request,
@@ -75,6 +73,7 @@ pub async fn page(
         .unwrap_or_default();
     render(
         &p,
+        &headers,
         lang,
         StatusCode::OK,
         if request.is_some() { sealed } else { "" },
@@ -93,10 +92,11 @@ pub async fn submit(
     let field = |k: &str| field(&form, k);
     let lang = lang(&headers, Some(field("ui_locales")));
     let (sealed, username) = (field("request"), field("username").trim());
-    let again =
-        |error: Text, status: StatusCode| render(&p, lang, status, sealed, username, Some(error));
+    let again = |error: Text, status: StatusCode| {
+        render(&p, &headers, lang, status, sealed, username, Some(error))
+    };
     if field("refresh") == "captcha" {
-        return render(&p, lang, StatusCode::OK, sealed, username, None).await;
+        return render(&p, &headers, lang, StatusCode::OK, sealed, username, None).await;
     }
     let now = now();
     let address = match admit(&p, &headers, now).await {

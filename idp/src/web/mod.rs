@@ -239,6 +239,26 @@ fn too_many(p: &Provider, lang: Lang) -> Response {
         .into_response()
 }
 
+/// A new captcha challenge for a form shown to the client of `headers`, or the page to answer
+/// instead: "too many" when the address is over its limit. A person needs one per form shown
+/// and one more per refused post, so the limit is twice the posts an address may make.
+async fn new_challenge(p: &Provider, headers: &HeaderMap, lang: Lang) -> Result<String, Response> {
+    let per_minute = p
+        .config()
+        .login
+        .attempts_per_address_per_minute
+        .saturating_mul(2);
+    match p
+        .captchas
+        .issue(&client_address(headers), per_minute, crate::clock::now())
+        .await
+    {
+        Ok(Some(token)) => Ok(token),
+        Ok(None) => Err(too_many(p, lang)),
+        Err(e) => Err(unavailable(p, lang, e)),
+    }
+}
+
 /// A server-side failure (store, hashing pool, captcha): logged, and a "busy" page.
 fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "a page failed for a server reason");

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
 use super::OwnForm;
-use super::{admit, lang, link_page, refused, unavailable};
+use super::{admit, lang, link_page, new_challenge, refused, unavailable};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::enrolment::{self, Activation};
@@ -40,19 +40,20 @@ pub async fn page(
         identity_type: q.get("type").cloned().unwrap_or_default(),
         ..RegistrationForm::default()
     };
-    render(&p, lang, StatusCode::OK, &form, &[]).await
+    render(&p, &headers, lang, StatusCode::OK, &form, &[]).await
 }
 
 async fn render(
     p: &Provider,
+    headers: &HeaderMap,
     lang: Lang,
     status: StatusCode,
     values: &RegistrationForm,
     errors: &[FieldError],
 ) -> Response {
-    let token = match p.captchas.issue(now()).await {
-        Ok(t) => t,
-        Err(e) => return unavailable(p, lang, e),
+    let token = match new_challenge(p, headers, lang).await {
+        Ok(token) => token,
+        Err(refused) => return refused,
     };
     let form = RegisterForm {
         values,
@@ -71,7 +72,7 @@ pub async fn submit(
 ) -> Response {
     let lang = lang(&headers, Some(&post.ui_locales));
     if post.refresh == "captcha" {
-        return render(&p, lang, StatusCode::OK, &post.form, &[]).await;
+        return render(&p, &headers, lang, StatusCode::OK, &post.form, &[]).await;
     }
     let now = now();
     if let Err(refusal) = admit(&p, &headers, now).await {
@@ -99,7 +100,7 @@ pub async fn submit(
                     problem: Problem::WrongCaptcha,
                 });
             }
-            return render(&p, lang, StatusCode::OK, &post.form, &errors).await;
+            return render(&p, &headers, lang, StatusCode::OK, &post.form, &errors).await;
         }
     };
     if let Err(e) = enrolment::register(&p, registration, lang, now).await {

@@ -117,8 +117,21 @@ impl Captchas {
         self.settings.load().test_answer.is_some()
     }
 
-    /// A new challenge: its token, for the form and the image and audio URLs.
-    pub async fn issue(&self, now: Timestamp) -> Result<String, CaptchaError> {
+    /// A new challenge for a form shown to `address`: its token, for the form and the image and
+    /// audio URLs; `None` when the address has had `per_minute` already this minute (each
+    /// challenge is a store entry until it is answered or expires).
+    pub async fn issue(
+        &self,
+        address: &str,
+        per_minute: u64,
+        now: Timestamp,
+    ) -> Result<Option<String>, CaptchaError> {
+        if self
+            .over_limit("challenge", address, per_minute, now)
+            .await?
+        {
+            return Ok(None);
+        }
         let id_bytes: [u8; 16] = rand::random();
         let id = URL_SAFE_NO_PAD.encode(id_bytes);
         let word = WORDS[rand::random_range(0..WORDS.len())];
@@ -131,6 +144,7 @@ impl Captchas {
             expires_at,
             word: word.to_string(),
         })
+        .map(Some)
     }
 
     /// Whether `answer` solves the challenge of `token`. The challenge is spent either way; a
@@ -205,12 +219,24 @@ impl Captchas {
         } else {
             ("picture", PICTURES_PER_MINUTE)
         };
+        Ok(!self.over_limit(what, address, limit, now).await?)
+    }
+
+    /// Counts one `what` for `address` (IPv6: its /64); true when that makes more than `limit`
+    /// this minute.
+    async fn over_limit(
+        &self,
+        what: &str,
+        address: &str,
+        limit: u64,
+        now: Timestamp,
+    ) -> Result<bool, CaptchaError> {
         let key = format!("captcha:{what}:{}", super::login::address_bucket(address));
         let count = self
             .store
             .hit(&key, std::time::Duration::from_secs(60), now)
             .await?;
-        Ok(count <= limit)
+        Ok(count > limit)
     }
 
     /// The kept drawing of a challenge, or a new one (then kept).
@@ -291,7 +317,7 @@ mod tests {
         let captchas =
             Captchas::new(&[7; 32], Arc::clone(&store), &settings(None), metrics()).unwrap();
         let now = 1_800_000_000;
-        let token = captchas.issue(now).await.unwrap();
+        let token = captchas.issue("192.0.2.1", 10, now).await.unwrap().unwrap();
         let word = captchas.open(&token).unwrap().word;
         let png = captchas.png(&token, now).unwrap();
         assert_eq!(&png[1..4], b"PNG");
@@ -311,7 +337,7 @@ mod tests {
         assert!(captchas.check(&token, &lower_spaced, now).await.unwrap());
         assert!(!captchas.check(&token, &word, now).await.unwrap(), "spent");
 
-        let wrong_first = captchas.issue(now).await.unwrap();
+        let wrong_first = captchas.issue("192.0.2.1", 10, now).await.unwrap().unwrap();
         let w = captchas.open(&wrong_first).unwrap().word;
         assert!(!captchas.check(&wrong_first, "WRONG", now).await.unwrap());
         assert!(
@@ -319,7 +345,7 @@ mod tests {
             "a wrong answer spends it too"
         );
 
-        let late = captchas.issue(now).await.unwrap();
+        let late = captchas.issue("192.0.2.1", 10, now).await.unwrap().unwrap();
         let w = captchas.open(&late).unwrap().word;
         assert!(
             !captchas.check(&late, &w, now + 300).await.unwrap(),
@@ -328,7 +354,7 @@ mod tests {
         assert!(captchas.png(&late, now + 300).is_none());
 
         let other = Captchas::new(&[8; 32], store, &settings(None), metrics()).unwrap();
-        let token = captchas.issue(now).await.unwrap();
+        let token = captchas.issue("192.0.2.1", 10, now).await.unwrap().unwrap();
         assert!(
             other.png(&token, now).is_none(),
             "another key cannot open it"
@@ -341,11 +367,43 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: SharedStore = Arc::new(SledStore::open(dir.path()).unwrap());
         let captchas = Captchas::new(&[7; 32], store, &settings(Some("uji")), metrics()).unwrap();
-        let token = captchas.issue(1).await.unwrap();
+        let token = captchas.issue("192.0.2.1", 10, 1).await.unwrap().unwrap();
         assert!(captchas.check(&token, " UJI ", 1).await.unwrap());
         assert!(
             !captchas.check(&token, "uji", 1).await.unwrap(),
             "still single-use"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_address_gets_a_bounded_number_of_challenges_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: SharedStore = Arc::new(SledStore::open(dir.path()).unwrap());
+        let captchas = Captchas::new(&[7; 32], store, &settings(None), metrics()).unwrap();
+        let now = 1_800_000_000;
+        for _ in 0..3 {
+            assert!(captchas
+                .issue("2001:db8::1", 3, now)
+                .await
+                .unwrap()
+                .is_some());
+        }
+        assert!(
+            captchas
+                .issue("2001:db8::2", 3, now)
+                .await
+                .unwrap()
+                .is_none(),
+            "the fourth from the same /64"
+        );
+        assert!(captchas.issue("192.0.2.9", 3, now).await.unwrap().is_some());
+        assert!(
+            captchas
+                .issue("2001:db8::1", 3, now + 61)
+                .await
+                .unwrap()
+                .is_some(),
+            "a minute later"
         );
     }
 }
