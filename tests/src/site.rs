@@ -110,15 +110,12 @@ impl Site {
             link.starts_with(&self.issuer),
             "links are made from the issuer: {link}"
         );
-        let page = self
-            .browser
-            .get(&link)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let opened = self.browser.get(&link).send().await.unwrap();
+        if opened.status() == reqwest::StatusCode::GONE {
+            // Used or expired: said on the page the link opens.
+            return opened;
+        }
+        let page = opened.text().await.unwrap();
         let token = hidden_field(&page, "token").unwrap();
         self.browser
             .post(format!("{}/activate", self.issuer))
@@ -200,4 +197,16 @@ pub fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, 
 /// A valid NIK (born 12-08-1985, a man) with serial `n`.
 pub fn nik(n: usize) -> String {
     format!("317405120885{:04}", n + 1)
+}
+
+/// An answer with the address it names (the "sent to" line of a notice) blanked: the answers
+/// for an address that has an account and one that has none must differ only there.
+pub fn address_blanked((status, page): &(u16, String)) -> (u16, String) {
+    let blanked = match (page.find("<strong>"), page.find("</strong>")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}<strong>…{}", &page[..start], &page[end..])
+        }
+        _ => page.clone(),
+    };
+    (*status, blanked)
 }

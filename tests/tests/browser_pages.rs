@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use gerbang_tests::browser;
 use gerbang_tests::chrome::{screenshot_dir, Chrome, Violation};
-use gerbang_tests::site::{ktp, nik, Site};
+use gerbang_tests::site::{borrowed, ktp, nik, Site, MAIL_WAIT};
+use gerbang_tests::smtp;
 
 const PASSWORD: &str = "kuda laut biru";
 
@@ -60,6 +61,17 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
     let fields = ktp("baru@example.id", &nik(40));
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (fresh, temporary) = site.enrol(&fields, "baru@example.id").await;
+    // An account waiting for activation, for the page its link opens.
+    let waiting = ktp("tunggu@example.id", &nik(41));
+    site.register(&borrowed(&waiting)).await;
+    let mail = site.smtp.wait_for("tunggu@example.id", 1, MAIL_WAIT).await;
+    let activation = smtp::link(&mail[0].text, "/activate?token=").expect("an activation link");
+    // Its path and token (the page's language is chosen below).
+    let activation = activation
+        .trim_start_matches(&site.issuer)
+        .split('&')
+        .next()
+        .unwrap();
     let issuer = site.issuer.clone();
     let mut gallery = Gallery {
         dir: screenshot_dir().join("pages"),
@@ -85,8 +97,13 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
                 ),
                 (
                     "activate",
-                    format!("/activate?token=example&{q}"),
+                    format!("{activation}&{q}"),
                     ["Aktifkan akun", "Activate account"],
+                ),
+                (
+                    "not-found",
+                    format!("/tidak-ada?{q}"),
+                    ["Halaman tidak ditemukan", "Page not found"],
                 ),
                 (
                     "resend-activation",
@@ -131,6 +148,16 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
                         .wait_for_any(&["Periksa isian", "Please check"])
                         .await;
                     gallery.shot(&chrome, "register-errors", lang, width).await;
+                }
+                if *page == "resend-activation" {
+                    // An address with no account (the waiting one's link would be voided).
+                    chrome.type_into("email", "siapa@example.id").await;
+                    chrome
+                        .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
+                        .await;
+                    chrome.click("form button[type=submit]").await;
+                    chrome.wait_for_any(&["siapa@example.id</strong>"]).await;
+                    gallery.shot(&chrome, "mail-sent", lang, width).await;
                 }
             }
 

@@ -73,6 +73,28 @@ async fn unknown_host_gets_404() {
         .contains("Halaman tidak ditemukan"));
 }
 
+/// A provider page that does not exist says so in the reader's language, with the way home,
+/// the login and the helpdesk.
+#[tokio::test]
+async fn a_missing_provider_page_leads_home() {
+    let app = App::start("app").await;
+    let gw = Gerbang::start(Spec::http(route("app", "app.test", "/", &[&app], "public"))).await;
+    let c = gw.client(&[Gerbang::PROVIDER_HOST]);
+    for (lang, words) in [("id", "Halaman tidak ditemukan"), ("en", "Page not found")] {
+        let response = c
+            .get(gw.url(Gerbang::PROVIDER_HOST, "/tidak-ada"))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+        let page = response.text().await.unwrap();
+        assert!(page.contains(words), "{page}");
+        assert!(page.contains(r#"href="/""#) && page.contains(r#"href="/login""#));
+        assert!(page.contains(r#"class="helpdesk""#), "{page}");
+    }
+}
+
 #[tokio::test]
 async fn round_robin_and_failover() {
     let (a, b) = (App::start("a").await, App::start("b").await);

@@ -10,7 +10,9 @@ pub mod recovery;
 
 use crate::account::captcha::CaptchaError;
 use crate::account::password::PasswordError;
+use crate::provider::Provider;
 use crate::store::StoreError;
+use crate::store::{OneTimeKind, Timestamp};
 
 /// Why an account flow could not finish (a user's mistakes are outcomes, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -21,4 +23,16 @@ pub enum AccountError {
     Password(#[from] PasswordError),
     #[error(transparent)]
     Captcha(#[from] CaptchaError),
+}
+
+/// Whether the e-mail link `link` of `kind` can still be followed (not used, not expired),
+/// leaving it unspent: the page it opens says at once when it cannot.
+pub async fn link_is_live(
+    p: &Provider,
+    kind: OneTimeKind,
+    link: &str,
+    now: Timestamp,
+) -> Result<bool, AccountError> {
+    let hash = crate::token::hash(link);
+    Ok(p.store.peek_once(kind, &hash, now).await?.is_some())
 }

@@ -13,7 +13,7 @@ use super::i18n::{Lang, Text};
 use super::pages::{self, ContactForm, RegisterForm};
 use super::password::policy_text;
 use super::OwnForm;
-use super::{client_address, lang, link_page, redirect, unavailable};
+use super::{client_address, lang, link_gone, link_page, redirect, unavailable};
 use crate::account::registration::{Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::profile::{self, EmailChange};
@@ -22,6 +22,7 @@ use crate::personal::email::Email;
 use crate::personal::phone::Phone;
 use crate::provider::Provider;
 use crate::session;
+use crate::store::OneTimeKind;
 
 pub async fn password_page(
     State(p): State<Arc<Provider>>,
@@ -185,6 +186,7 @@ pub async fn change_contact(
 
 /// The page a confirmation link opens: one button, so link scanners do not spend it.
 pub async fn email_confirm_page(
+    State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -193,8 +195,12 @@ pub async fn email_confirm_page(
         Text::ConfirmEmailQuestion,
         Text::ConfirmButton,
     );
-    link_page(&headers, &q, texts, "/account/email/confirm")
+    let link = (OneTimeKind::EmailChange, "/account/email/confirm");
+    link_page(&p, &headers, &q, link, texts, EMAIL_CHANGE_GONE).await
 }
+
+/// Where a used or expired confirmation link leads.
+const EMAIL_CHANGE_GONE: &[(&str, Text)] = &[("/", Text::HomeTitle)];
 
 pub async fn email_confirm(
     State(p): State<Arc<Provider>>,
@@ -207,9 +213,7 @@ pub async fn email_confirm(
         match profile::confirm_email_change(&p, field("token"), now()).await {
             Ok(EmailChange::Changed) => (StatusCode::OK, Text::ChangeContact, Text::EmailChanged),
             Ok(EmailChange::Taken) => (StatusCode::CONFLICT, Text::ChangeContact, Text::EmailTaken),
-            Ok(EmailChange::LinkInvalid) => {
-                (StatusCode::GONE, Text::LinkInvalidTitle, Text::LinkInvalid)
-            }
+            Ok(EmailChange::LinkInvalid) => return link_gone(&p, lang, EMAIL_CHANGE_GONE),
             Err(e) => return unavailable(&p, lang, e),
         };
     (

@@ -161,6 +161,7 @@ async fn submit(
     }
     // The answer goes out before any account is looked up: neither its words nor its timing
     // depend on whether the address has one.
+    let shown = typed.clone();
     let worker = Arc::clone(&p);
     tokio::spawn(async move {
         let p = worker.as_ref();
@@ -177,10 +178,12 @@ async fn submit(
         }
     });
     let (title, ..) = purpose.form();
-    Html(pages::notice(
+    // Named when typed as an address (a user name says nothing about where the mail goes).
+    let sent_to = Email::parse(&shown).ok().map(|_| shown.as_str());
+    Html(pages::mail_sent(
         lang,
-        title,
-        purpose.done(),
+        (title, purpose.done()),
+        sent_to,
         Some(("/login", Text::BackToLogin)),
         &p.config().helpdesk,
     ))

@@ -13,15 +13,15 @@ use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
 use super::OwnForm;
 use super::{
-    admit, client_address, device, field, lang, link_page, new_challenge, oidc, password, redirect,
-    refused, unavailable, Refusal,
+    admit, client_address, device, field, lang, link_gone, link_page, new_challenge, oidc,
+    password, redirect, refused, unavailable, Refusal,
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::{Timestamp, User};
+use crate::store::{OneTimeKind, Timestamp, User};
 
 /// The pending authorization request a login continues, if any (and if it opens).
 fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
@@ -145,10 +145,18 @@ pub async fn submit(
 }
 
 /// The page an unlock link opens: one button, so link scanners do not spend it.
-pub async fn unlock_page(headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn unlock_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let texts = (Text::UnlockTitle, Text::UnlockQuestion, Text::UnlockButton);
-    link_page(&headers, &q, texts, "/login/unlock")
+    let link = (OneTimeKind::UnlockLink, "/login/unlock");
+    link_page(&p, &headers, &q, link, texts, UNLOCK_GONE).await
 }
+
+/// Where an unlock link that was used or has expired leads.
+const UNLOCK_GONE: &[(&str, Text)] = &[("/login", Text::BackToLogin)];
 
 /// Follows an unlock link: this browser becomes a known device of the account, so the lock
 /// that new devices share does not hold it (the password is still asked).
@@ -163,10 +171,7 @@ pub async fn unlock(State(p): State<Arc<Provider>>, headers: HeaderMap, form: Ow
             remember_device(&p, &mut response, &user_id, None);
             response
         }
-        Ok(None) => {
-            let page = pages::notice(lang, Text::LinkInvalidTitle, Text::LinkInvalid, back, desk);
-            (StatusCode::GONE, Html(page)).into_response()
-        }
+        Ok(None) => link_gone(&p, lang, UNLOCK_GONE),
         Err(e) => unavailable(&p, lang, e),
     }
 }

@@ -25,8 +25,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 
 use crate::account::login as limits;
+use crate::clock::now;
 use crate::provider::Provider;
-use crate::store::Timestamp;
+use crate::store::{OneTimeKind, Timestamp};
 use i18n::Text;
 pub use i18n::{problem, Lang};
 
@@ -124,14 +125,17 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-async fn not_found() -> impl IntoResponse {
+/// A page that does not exist: said in the reader's language, with the way home and the
+/// helpdesk.
+async fn not_found(
+    axum::extract::State(p): axum::extract::State<Arc<Provider>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
     (
         StatusCode::NOT_FOUND,
-        Html(pages::layout(
-            Lang::Id,
-            "404",
-            maud::html! { h1 { "404" } p { "Halaman tidak ditemukan." } p lang="en" { "Page not found." } },
-        )),
+        Html(pages::not_found(lang, &p.config().helpdesk)),
     )
 }
 
@@ -325,19 +329,35 @@ impl FromRequest<Arc<Provider>> for OwnForm {
 }
 
 /// The page an e-mail link opens (`?token=…`): what following it does, and one button that
-/// posts the token to `action`, so that mail scanners following links do not spend it.
-fn link_page(
+/// posts the token to `action`, so that mail scanners following links do not spend it. A link
+/// already used or expired gets [`link_gone`] at once, with `gone_links`.
+async fn link_page(
+    p: &Provider,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
+    (kind, action): (OneTimeKind, &str),
     (title, question, button): (Text, Text, Text),
-    action: &str,
+    gone_links: &[(&str, Text)],
 ) -> Response {
     let lang = lang(headers, query.get("ui_locales").map(String::as_str));
     let token = query.get("token").map(String::as_str).unwrap_or("");
-    Html(pages::confirm_link(
-        lang, title, question, button, action, token,
-    ))
-    .into_response()
+    match crate::flows::link_is_live(p, kind, token, now()).await {
+        Ok(true) => Html(pages::confirm_link(
+            lang, title, question, button, action, token,
+        ))
+        .into_response(),
+        Ok(false) => link_gone(p, lang, gone_links),
+        Err(e) => unavailable(p, lang, e),
+    }
+}
+
+/// An e-mail link that was used or has expired: said as a problem (410), with where to go next.
+fn link_gone(p: &Provider, lang: Lang, links: &[(&str, Text)]) -> Response {
+    (
+        StatusCode::GONE,
+        Html(pages::link_gone(lang, links, &p.config().helpdesk)),
+    )
+        .into_response()
 }
 
 fn same_origin(p: &Provider, headers: &HeaderMap) -> bool {

@@ -127,6 +127,17 @@ pub fn error(lang: Lang, message: Text, desk: &Helpdesk) -> String {
     layout(lang, t(lang, Text::ErrorTitle), body)
 }
 
+/// A page that does not exist.
+pub fn not_found(lang: Lang, desk: &Helpdesk) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::NotFoundTitle)) }
+        p { (t(lang, Text::NotFound)) }
+        p.links { a href="/" { (t(lang, Text::HomeTitle)) } " · " a href="/login" { (t(lang, Text::LoginTitle)) } }
+        (helpdesk(lang, desk))
+    };
+    layout(lang, t(lang, Text::NotFoundTitle), body)
+}
+
 /// An app on the home page.
 pub struct App {
     pub title: String,
@@ -422,13 +433,45 @@ pub fn notice(
     next: Option<(&str, Text)>,
     desk: &Helpdesk,
 ) -> String {
+    mail_sent(lang, (title, message), None, next, desk)
+}
+
+/// A notice that a mail went out, naming the address it went to (when it is one the user typed
+/// as an e-mail address), so a typing mistake shows at once.
+pub fn mail_sent(
+    lang: Lang,
+    (title, message): (Text, Text),
+    sent_to: Option<&str>,
+    next: Option<(&str, Text)>,
+    desk: &Helpdesk,
+) -> String {
     let body = html! {
         h1 { (t(lang, title)) }
-        p.notice role="status" { (t(lang, message)) }
+        div.notice role="status" {
+            p { (t(lang, message)) }
+            @if let Some(address) = sent_to { p { (t(lang, Text::SentTo)) " " strong { (address) } } }
+        }
         @if let Some((href, label)) = next { p.links { a href=(href) { (t(lang, label)) } } }
         (helpdesk(lang, desk))
     };
     layout(lang, t(lang, title), body)
+}
+
+/// An e-mail link that cannot be followed any more: the problem first, in the error style, then
+/// where to go next.
+pub fn link_gone(lang: Lang, links: &[(&str, Text)], desk: &Helpdesk) -> String {
+    let body = html! {
+        h1 { (t(lang, Text::LinkInvalidTitle)) }
+        p.problem role="alert" { (t(lang, Text::LinkInvalid)) }
+        p.links {
+            @for (i, (href, label)) in links.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href=(href) { (t(lang, *label)) }
+            }
+        }
+        (helpdesk(lang, desk))
+    };
+    layout(lang, t(lang, Text::LinkInvalidTitle), body)
 }
 
 /// The page an e-mail link opens (activation, a new address): one button that posts the link's

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, NewPasswordForm};
 use super::password::policy_text;
 use super::OwnForm;
-use super::{client_address, lang, unavailable};
+use super::{client_address, lang, link_gone, unavailable};
 use crate::clock::now;
 use crate::flows::recovery;
 use crate::flows::AccountError;
@@ -46,17 +46,14 @@ fn reset_form(lang: Lang, token: &str, error: Option<Text>) -> Response {
 }
 
 fn link_invalid(p: &Provider, lang: Lang) -> Response {
-    (
-        StatusCode::GONE,
-        Html(pages::notice(
-            lang,
-            Text::LinkInvalidTitle,
-            Text::LinkInvalid,
-            Some(("/forgot-password", Text::ForgotPassword)),
-            &p.config().helpdesk,
-        )),
+    link_gone(
+        p,
+        lang,
+        &[
+            ("/forgot-password", Text::ForgotPassword),
+            ("/login", Text::LoginTitle),
+        ],
     )
-        .into_response()
 }
 
 pub async fn reset(State(p): State<Arc<Provider>>, headers: HeaderMap, form: OwnForm) -> Response {

@@ -12,11 +12,12 @@ use serde::Deserialize;
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
 use super::OwnForm;
-use super::{admit, lang, link_page, new_challenge, refused, unavailable};
+use super::{admit, lang, link_gone, link_page, new_challenge, refused, unavailable};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::enrolment::{self, Activation};
 use crate::provider::Provider;
+use crate::store::OneTimeKind;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -106,14 +107,14 @@ pub async fn submit(
     if let Err(e) = enrolment::register(&p, registration, lang, now).await {
         return unavailable(&p, lang, e);
     }
-    check_your_email(&p, lang)
+    check_your_email(&p, lang, &post.form.email)
 }
 
-fn check_your_email(p: &Provider, lang: Lang) -> Response {
-    Html(pages::notice(
+fn check_your_email(p: &Provider, lang: Lang, address: &str) -> Response {
+    Html(pages::mail_sent(
         lang,
-        Text::CheckEmailTitle,
-        Text::CheckEmail,
+        (Text::CheckEmailTitle, Text::CheckEmail),
+        Some(address.trim()),
         Some(("/activate/resend", Text::ResendActivation)),
         &p.config().helpdesk,
     ))
@@ -122,6 +123,7 @@ fn check_your_email(p: &Provider, lang: Lang) -> Response {
 
 /// The page an activation link opens: one button that spends the link.
 pub async fn activate_page(
+    State(p): State<Arc<Provider>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -130,8 +132,16 @@ pub async fn activate_page(
         Text::ActivateQuestion,
         Text::ActivateButton,
     );
-    link_page(&headers, &q, texts, "/activate")
+    let link = (OneTimeKind::ActivationLink, "/activate");
+    link_page(&p, &headers, &q, link, texts, ACTIVATION_GONE).await
 }
+
+/// Where an activation link that was used or has expired leads: the login (the account may
+/// already be active) or a new link.
+const ACTIVATION_GONE: &[(&str, Text)] = &[
+    ("/login", Text::LoginTitle),
+    ("/activate/resend", Text::ResendActivation),
+];
 
 pub async fn activate(
     State(p): State<Arc<Provider>>,
@@ -148,17 +158,7 @@ pub async fn activate(
             &p.config().helpdesk,
         ))
         .into_response(),
-        Ok(Activation::LinkInvalid) => (
-            StatusCode::GONE,
-            Html(pages::notice(
-                lang,
-                Text::LinkInvalidTitle,
-                Text::LinkInvalid,
-                Some(("/activate/resend", Text::ResendActivation)),
-                &p.config().helpdesk,
-            )),
-        )
-            .into_response(),
+        Ok(Activation::LinkInvalid) => link_gone(&p, lang, ACTIVATION_GONE),
         Err(e) => unavailable(&p, lang, e),
     }
 }
