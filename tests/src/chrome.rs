@@ -177,11 +177,16 @@ impl Chrome {
 
     /// The value of the input with id `id`.
     pub async fn value(&self, id: &str) -> String {
+        self.prop(id, "value").await
+    }
+
+    /// The DOM property `name` of the element with id `id` (empty when it has none).
+    pub async fn prop(&self, id: &str, name: &str) -> String {
         self.by_id(id)
             .await
-            .prop("value")
+            .prop(name)
             .await
-            .expect("value")
+            .expect("a property")
             .unwrap_or_default()
     }
 

@@ -149,6 +149,20 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
                         .await;
                     gallery.shot(&chrome, "register-errors", lang, width).await;
                 }
+                if *page == "login" {
+                    // The show-password button (issue 21, item 10) shows what was typed and
+                    // hides it again; the field keeps its value.
+                    chrome.type_into("password", "kuda laut").await;
+                    assert_eq!(chrome.prop("password", "type").await, "password");
+                    chrome.click("button.reveal").await;
+                    assert_eq!(chrome.prop("password", "type").await, "text");
+                    assert_eq!(chrome.value("password").await, "kuda laut");
+                    gallery
+                        .shot(&chrome, "login-password-shown", lang, width)
+                        .await;
+                    chrome.click("button.reveal").await;
+                    assert_eq!(chrome.prop("password", "type").await, "password");
+                }
                 if *page == "resend-activation" {
                     // An address with no account (the waiting one's link would be voided).
                     chrome.type_into("email", "siapa@example.id").await;

@@ -58,6 +58,8 @@ texts! {
     ErrorTitle => ("Terjadi kesalahan", "Something went wrong"),
     BadRequest => ("Permintaan masuk dari aplikasi ini tidak valid.", "The login request from this application is not valid."),
     LoggedInAs => ("Anda masuk sebagai", "You are logged in as"),
+    ShowPassword => ("Tampilkan password", "Show password"),
+    HidePassword => ("Sembunyikan password", "Hide password"),
     SwitchLanguage => ("English", "Bahasa Indonesia"),
     LogoutTitle => ("Keluar", "Log out"),
     LogoutQuestion => ("Keluar dari semua aplikasi OSS?", "Log out of every OSS application?"),

@@ -90,6 +90,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route("/captcha/{token}/{kind}", get(login::captcha_media))
         .route("/static/gerbang.css", get(stylesheet))
+        .route("/static/gerbang.js", get(script))
         .fallback(not_found)
         // The largest form (registration) is a few KiB: a bigger body is refused before it is
         // read, so no field can be megabytes long.
@@ -110,7 +111,7 @@ async fn security_headers(mut response: Response) -> Response {
         (header::REFERRER_POLICY, "no-referrer"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self' https:; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self' https:; frame-ancestors 'none'",
         ),
     ] {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
@@ -122,6 +123,13 @@ async fn stylesheet() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("gerbang.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("gerbang.js"),
     )
 }
 

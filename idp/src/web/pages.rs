@@ -1,4 +1,5 @@
-//! HTML pages, escaped by maud. One layout; no inline script or style (the CSP forbids them).
+//! HTML pages, escaped by maud. One layout; no inline script or style (the CSP forbids them):
+//! the one script, `gerbang.js`, only adds show-password buttons.
 
 use maud::{html, Markup, DOCTYPE};
 
@@ -18,6 +19,8 @@ pub fn layout(lang: Lang, title: &str, body: Markup) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Gerbang" }
                 link rel="stylesheet" href="/static/gerbang.css";
+                script src="/static/gerbang.js" defer
+                    data-show=(t(lang, Text::ShowPassword)) data-hide=(t(lang, Text::HidePassword)) {}
             }
             body {
                 main { (body) }
