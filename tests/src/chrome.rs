@@ -180,6 +180,20 @@ impl Chrome {
         self.prop(id, "value").await
     }
 
+    /// The id of the element that has the focus (empty when it has none).
+    pub async fn focused_id(&self) -> String {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .expect("the focused element");
+        focused
+            .attr("id")
+            .await
+            .expect("its id")
+            .unwrap_or_default()
+    }
+
     /// The DOM property `name` of the element with id `id` (empty when it has none).
     pub async fn prop(&self, id: &str, name: &str) -> String {
         self.by_id(id)

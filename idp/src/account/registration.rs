@@ -108,6 +108,10 @@ pub enum Problem {
     Required,
     /// Not a date in dd-mm-yyyy.
     NotADate,
+    /// Written as a date, but no day of the calendar (31-02-1990).
+    NoSuchDate,
+    /// The birth date is not the one the NIK encodes (marked beside the NIK's own problem).
+    NotTheNiksBirthDate,
     DateInFuture,
     Nik(NikProblem),
     /// Younger than [`KTP_MINIMUM_AGE`].
@@ -221,6 +225,10 @@ fn ktp_identity(
         }
         Err(p) => {
             fail(Field::Nik, Problem::Nik(p));
+            if p == NikProblem::BirthDateMismatch {
+                // Either may be the mistake: both are marked.
+                fail(Field::BirthDate, Problem::NotTheNiksBirthDate);
+            }
             None
         }
     }
@@ -247,12 +255,10 @@ fn passport_identity(
             fail(Field::PassportIssued, Problem::IssuedBeforeBirth);
         }
     }
-    let expires = match parse_date(&form.passport_expires) {
-        None if form.passport_expires.trim().is_empty() => Err(Problem::Required),
-        None => Err(Problem::NotADate),
-        Some(expires) if issued.is_some_and(|i| expires <= i) => Err(Problem::ExpiryBeforeIssue),
-        Some(expires) if expires < today => Err(Problem::Expired),
-        Some(expires) => Ok(expires),
+    let expires = match typed_date(&form.passport_expires) {
+        Ok(expires) if issued.is_some_and(|i| expires <= i) => Err(Problem::ExpiryBeforeIssue),
+        Ok(expires) if expires < today => Err(Problem::Expired),
+        other => other,
     }
     .map_err(|p| fail(Field::PassportExpires, p));
     let mut free_text = |field, value: &str| {
@@ -322,17 +328,50 @@ fn country(
     }
 }
 
-/// A past or present date typed as dd-mm-yyyy (the guide's form), or yyyy-mm-dd (what a
-/// browser's date input sends).
+/// A past or present date (see [`typed_date`]).
 fn date(typed: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
-    if typed.trim().is_empty() {
-        return Err(Problem::Required);
-    }
-    let d = parse_date(typed).ok_or(Problem::NotADate)?;
+    let d = typed_date(typed)?;
     if d > today {
         return Err(Problem::DateInFuture);
     }
     Ok(d)
+}
+
+/// A date typed as dd-mm-yyyy (the guide's form), dd/mm/yyyy or yyyy-mm-dd (what a browser's
+/// date input sends); one written so but missing from the calendar (31-02) is said to be so.
+fn typed_date(typed: &str) -> Result<NaiveDate, Problem> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err(Problem::Required);
+    }
+    parse_date(typed).ok_or(match date_parts(typed) {
+        Some((day, month, year))
+            if (1..=31).contains(&day) && (1..=12).contains(&month) && year >= 1900 =>
+        {
+            Problem::NoSuchDate
+        }
+        _ => Problem::NotADate,
+    })
+}
+
+/// Day, month and year of a text written as a date in one of the accepted orders, whether or
+/// not the calendar has it.
+fn date_parts(typed: &str) -> Option<(u32, u32, u32)> {
+    let parts: Vec<&str> = typed.split(['-', '/']).collect();
+    let number = |s: &str| {
+        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    match parts.as_slice() {
+        [year, month, day] if year.len() == 4 => {
+            Some((number(day)?, number(month)?, number(year)?))
+        }
+        [day, month, year] if year.len() == 4 => {
+            Some((number(day)?, number(month)?, number(year)?))
+        }
+        _ => None,
+    }
 }
 
 pub fn parse_date(typed: &str) -> Option<NaiveDate> {
@@ -476,11 +515,28 @@ mod tests {
                     birth_date: "12-08-1986".into(),
                     ..ktp()
                 },
-                vec![(Nik, Problem::Nik(NikProblem::BirthDateMismatch))],
+                vec![
+                    (Nik, Problem::Nik(NikProblem::BirthDateMismatch)),
+                    (BirthDate, Problem::NotTheNiksBirthDate),
+                ],
             ),
             (
                 RegistrationForm {
                     birth_date: "31-02-1985".into(),
+                    ..ktp()
+                },
+                vec![(BirthDate, Problem::NoSuchDate)],
+            ),
+            (
+                RegistrationForm {
+                    birth_date: "1985-02-30".into(),
+                    ..ktp()
+                },
+                vec![(BirthDate, Problem::NoSuchDate)],
+            ),
+            (
+                RegistrationForm {
+                    birth_date: "12-8-85".into(),
                     ..ktp()
                 },
                 vec![(BirthDate, Problem::NotADate)],

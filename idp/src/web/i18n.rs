@@ -156,6 +156,14 @@ pub fn problem(lang: Lang, problem: Problem) -> &'static str {
             "Tulis tanggal sebagai tanggal-bulan-tahun, mis. 17-08-1990.",
             "Write the date as day-month-year, e.g. 17-08-1990.",
         ),
+        NoSuchDate => (
+            "Tanggal ini tidak ada di kalender. Periksa tanggal dan bulannya.",
+            "There is no such date. Check the day and the month.",
+        ),
+        NotTheNiksBirthDate => (
+            "Tanggal Lahir tidak sesuai dengan NIK. Periksa keduanya.",
+            "The date of birth does not match the NIK. Check both.",
+        ),
         DateInFuture => ("Tanggal ini belum lewat.", "This date is in the future."),
         Nik(NikProblem::Length) => ("NIK terdiri dari 16 angka.", "A NIK has 16 digits."),
         Nik(NikProblem::NotDigits) => (

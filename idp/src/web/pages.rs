@@ -311,6 +311,50 @@ fn presentation(which: Field) -> (Text, &'static str, Option<Text>, &'static str
     }
 }
 
+/// The registration's fields in the order the form shows them.
+const FORM_ORDER: [Field; 15] = [
+    Field::Nik,
+    Field::PassportNumber,
+    Field::PassportCountry,
+    Field::PassportIssued,
+    Field::PassportExpires,
+    Field::PassportOffice,
+    Field::Sex,
+    Field::Nationality,
+    Field::BirthPlace,
+    Field::Country,
+    Field::BirthDate,
+    Field::Phone,
+    Field::Email,
+    Field::Captcha,
+    Field::Terms,
+];
+
+/// After a refused post: what is wrong, at the top, each problem a link to its field (the
+/// GOV.UK error summary). It takes the focus as the page loads, so a screen reader reads it
+/// first and a keyboard user goes from it straight to the field.
+fn error_summary(lang: Lang, errors: &[FieldError]) -> Markup {
+    let mut listed: Vec<&FieldError> = errors.iter().collect();
+    listed.sort_by_key(|e| FORM_ORDER.iter().position(|f| *f == e.field));
+    html! {
+        @if !listed.is_empty() {
+            div.error-summary id="error-summary" role="alert" tabindex="-1" autofocus
+                aria-labelledby="error-summary-title" {
+                h2 id="error-summary-title" { (t(lang, Text::FormHasErrors)) }
+                ul {
+                    @for e in listed {
+                        @let target = match e.field { Field::Sex => "sex-male", f => f.name() };
+                        li { a href={ "#" (target) } {
+                            @if e.field != Field::Terms { (t(lang, presentation(e.field).0)) ": " }
+                            (problem(lang, e.problem))
+                        } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A labelled input with its error beside it, announced to screen readers.
 fn field(lang: Lang, form: &RegisterForm<'_>, which: Field, value: &str) -> Markup {
     let (label, kind, hint, autocomplete) = presentation(which);
@@ -377,9 +421,7 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>) -> String {
     let body = html! {
         h1 { (t(lang, Text::RegisterTitle)) }
         (language_switch(lang, "/register"))
-        @if !form.errors.is_empty() {
-            p.error role="alert" { (t(lang, Text::FormHasErrors)) }
-        }
+        (error_summary(lang, form.errors))
         form method="post" action="/register" novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
             input type="hidden" name="captcha_token" value=(form.captcha_token);
