@@ -77,7 +77,8 @@ texts! {
     BirthDate => ("Tanggal Lahir", "Date of birth"),
     DateHint => ("tanggal-bulan-tahun, mis. 17-08-1990", "day-month-year, e.g. 17-08-1990"),
     Phone => ("Nomor Telepon Selular", "Mobile phone number"),
-    PhoneHint => ("Nomor HP, mis. 0812-3456-789 atau 812-3456-789", "Mobile number, e.g. 0812-3456-789 or 812-3456-789"),
+    // The numbers' hyphens are U+2011 (non-breaking): an example never breaks across lines.
+    PhoneHint => ("Nomor HP, mis. 0812‑3456‑789 atau 812‑3456‑789", "Mobile number, e.g. 0812‑3456‑789 or 812‑3456‑789"),
     Email => ("Alamat e-mail", "E-mail address"),
     PassportNumber => ("Nomor Paspor", "Passport number"),
     PassportCountry => ("Negara Penerbit Paspor", "Issuing country"),

@@ -262,7 +262,7 @@ async fn new_challenge(p: &Provider, headers: &HeaderMap, lang: Lang) -> Result<
         .saturating_mul(2);
     match p
         .captchas
-        .issue(&client_address(headers), per_minute, crate::clock::now())
+        .issue(&client_address(headers), per_minute, now())
         .await
     {
         Ok(Some(token)) => Ok(token),
