@@ -213,8 +213,25 @@ impl Chrome {
         path
     }
 
-    /// Runs axe-core on the page; returns its serious and critical violations.
-    pub async fn serious_violations(&self) -> Vec<Violation> {
+    /// Text laid out so a person cannot read it: a box that holds only a few characters per
+    /// line, or a word broken across two lines. Each finding names the element and its text.
+    pub async fn layout_problems(&self) -> Vec<String> {
+        let found = self
+            .client
+            .execute(LAYOUT_CHECK, vec![])
+            .await
+            .expect("run the layout check");
+        found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
+    }
+
+    /// Runs axe-core on the page with the WCAG 2.0, 2.1 and 2.2 A and AA rules; returns every
+    /// violation, whatever its impact.
+    pub async fn violations(&self) -> Vec<Violation> {
         let axe =
             std::fs::read_to_string(axe_core()).expect("axe-core (scripts/setup installs it)");
         self.client
@@ -225,7 +242,8 @@ impl Chrome {
             .client
             .execute_async(
                 "const done = arguments[arguments.length - 1];\
-                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations), e => done(String(e)));",
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })\
+                   .then(r => done(r.violations), e => done(String(e)));",
                 vec![],
             )
             .await
@@ -235,7 +253,6 @@ impl Chrome {
         };
         found
             .into_iter()
-            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
             .map(|v| Violation {
                 id: v["id"].as_str().unwrap_or("").into(),
                 impact: v["impact"].as_str().unwrap_or("").into(),
@@ -262,6 +279,38 @@ impl Drop for Chrome {
         let _ = self.driver.kill();
     }
 }
+
+/// Finds text a person cannot read for its layout. Every visible text node is measured: its
+/// box must hold at least four characters a line (of its own font size), and each of its
+/// words must sit on one line (a range over the word has one box). Hidden elements and the
+/// captcha's audio fallback are skipped.
+const LAYOUT_CHECK: &str = r#"
+const found = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const text = node.textContent;
+  const box = node.parentElement;
+  if (!text.trim() || !box || box.closest('audio, script, style, option, [hidden]')) continue;
+  if (box.getClientRects().length === 0) continue;
+  const style = getComputedStyle(box);
+  const em = parseFloat(style.fontSize);
+  const block = box.closest('p, li, dd, dt, label, h1, h2, legend, button, a, span, div, strong') || box;
+  const width = block.getBoundingClientRect().width;
+  if (text.trim().length > 4 && width < 2 * em) {
+    found.push(`box ${Math.round(width)}px wide: "${text.trim().slice(0, 40)}"`);
+    continue;
+  }
+  const words = /\S+/g;
+  for (let m = words.exec(text); m; m = words.exec(text)) {
+    const range = document.createRange();
+    range.setStart(node, m.index);
+    range.setEnd(node, m.index + m[0].length);
+    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+    if (lines.size > 1) found.push(`word broken across lines: "${m[0]}" in "${text.trim().slice(0, 40)}"`);
+  }
+}
+return found;
+"#;
 
 /// Where `scripts/setup` put axe-core.
 fn axe_core() -> PathBuf {

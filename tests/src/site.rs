@@ -143,11 +143,11 @@ impl Site {
         let mails = self.smtp.wait_for(email, 2, MAIL_WAIT).await;
         let second = mails
             .iter()
-            .find(|m| m.subject == "User dan Password akun OSS")
+            .find(|m| m.subject == "Username dan password akun OSS")
             .expect("the second e-mail");
         assert!(second.html.contains("<code>"), "an HTML part too");
         (
-            smtp::labelled(&second.text, "User").unwrap(),
+            smtp::labelled(&second.text, "Username").unwrap(),
             smtp::labelled(&second.text, "Password").unwrap(),
         )
     }

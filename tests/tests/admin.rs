@@ -213,7 +213,7 @@ async fn disabling_a_user_on_a_running_server_ends_every_session_within_5_s() {
         .text()
         .await
         .unwrap()
-        .contains("User name atau password salah."));
+        .contains("Username atau password salah."));
 
     // Same commands, same output, with the server running or stopped; errors alike.
     let (ok, live, _) = gw.admin(&["users", "list"], "");

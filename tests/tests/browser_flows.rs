@@ -19,7 +19,7 @@ async fn forgot_password_in_the_browser() {
     chrome.goto(&format!("{}/login", site.issuer)).await;
     chrome.wait_for("Lupa Password?").await;
     chrome.click_link("Lupa Password?").await;
-    chrome.wait_for("Alamat e-mail atau User").await;
+    chrome.wait_for("Alamat e-mail atau username").await;
     chrome.type_into("email", "budi@example.test").await;
     chrome
         .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)

@@ -18,7 +18,7 @@ async fn failed_login_keeps_the_user_name_and_shows_the_helpdesk() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("User name atau password salah."));
+    assert!(page.contains("Username atau password salah."));
     assert!(
         page.contains(&format!("value=\"{USER}\"")),
         "the user name is kept"

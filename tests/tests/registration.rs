@@ -90,7 +90,7 @@ async fn ktp_registration_activation_and_first_login() {
         .text()
         .await
         .unwrap();
-    assert!(old.contains("User name atau password salah."));
+    assert!(old.contains("Username atau password salah."));
     let again = site.log_in(&username, "kuda laut biru").await;
     assert_eq!(location(&again).as_deref(), Some("/"));
 }
@@ -390,7 +390,7 @@ async fn forgot_password_end_to_end() {
     let mails = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
     assert_eq!(mails[0].subject, "Atur ulang password OSS");
     assert_eq!(
-        smtp::labelled(&mails[0].text, "User").as_deref(),
+        smtp::labelled(&mails[0].text, "Username").as_deref(),
         Some("budi")
     );
     let link = smtp::link(&mails[0].text, "/password/reset?token=").unwrap();
@@ -449,7 +449,7 @@ async fn forgot_password_end_to_end() {
         .text()
         .await
         .unwrap();
-    assert!(old.contains("User name atau password salah."));
+    assert!(old.contains("Username atau password salah."));
     let new = site.log_in("budi", "gajah terbang tinggi").await;
     assert_eq!(location(&new).as_deref(), Some("/"));
     assert_eq!(post("x", "x").await.status(), 410);

@@ -94,9 +94,9 @@ async fn two_instances_behind_one_address_share_everything() {
     let mails = site.smtp.wait_for(email, 2, MAIL_WAIT).await;
     let second = mails
         .iter()
-        .find(|m| m.subject == "User dan Password akun OSS")
+        .find(|m| m.subject == "Username dan password akun OSS")
         .unwrap();
-    let username = gerbang_tests::smtp::labelled(&second.text, "User").unwrap();
+    let username = gerbang_tests::smtp::labelled(&second.text, "Username").unwrap();
     let temporary = gerbang_tests::smtp::labelled(&second.text, "Password").unwrap();
     balancer.pin(to_a);
     let asked = site.log_in(&username, &temporary).await;

@@ -88,7 +88,7 @@ pub fn activation(to: &str, lang: Lang, link: &str, hours: u64, desk: &Helpdesk)
             greeting: "Yth. Pengguna OSS,",
             paragraphs: vec![
                 "Terima kasih telah mendaftar. Untuk mengaktifkan akun Anda, buka tautan di bawah ini.".into(),
-                format!("Tautan ini hanya dapat dipakai sekali dan berlaku {hours} jam. Setelah aktivasi, kami mengirim e-mail berisi User dan Password Anda."),
+                format!("Tautan ini hanya dapat dipakai sekali dan berlaku {hours} jam. Setelah aktivasi, kami mengirim e-mail berisi username dan password Anda."),
                 "Jika Anda tidak mendaftar, abaikan e-mail ini.".into(),
             ],
             action: Some(("Aktifkan akun", link.into())),
@@ -121,14 +121,14 @@ pub fn credentials(
 ) -> NewMail {
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "User dan Password akun OSS",
+            subject: "Username dan password akun OSS",
             greeting: "Yth. Pengguna OSS,",
             paragraphs: vec![
-                "Akun Anda sudah aktif. Berikut User dan Password sementara Anda.".into(),
+                "Akun Anda sudah aktif. Berikut username dan password sementara Anda.".into(),
                 format!("Password ini harus diganti saat Anda pertama kali masuk, dan tidak berlaku lagi bila tidak dipakai dalam {hours} jam."),
             ],
             action: Some(("Masuk", login.into())),
-            facts: vec![("User", username.into()), ("Password", password.into())],
+            facts: vec![("Username", username.into()), ("Password", password.into())],
         },
         Lang::En => Letter {
             subject: "Your OSS user name and password",
@@ -191,7 +191,7 @@ pub fn reset(
                 "Jika Anda tidak memintanya, abaikan e-mail ini; password Anda tidak berubah.".into(),
             ],
             action: Some(("Buat password baru", link.into())),
-            facts: vec![("User", username.into())],
+            facts: vec![("Username", username.into())],
         },
         Lang::En => Letter {
             subject: "Reset your OSS password",

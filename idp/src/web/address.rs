@@ -11,7 +11,7 @@ use axum::Form;
 
 use super::i18n::{Lang, Text};
 use super::pages::{self, AddressForm};
-use super::{admit, field, lang, new_challenge, refused, unavailable};
+use super::{admit, field, lang, new_challenge, redraw_only, refused, unavailable};
 use crate::account::registration::Problem;
 use crate::clock::now;
 use crate::flows::{enrolment, recovery};
@@ -132,7 +132,7 @@ async fn submit(
 ) -> Response {
     let field = |k: &str| field(form, k);
     let lang = lang(headers, Some(field("ui_locales")));
-    if field("refresh") == "captcha" {
+    if redraw_only(field("refresh")) {
         return render(&p, headers, lang, purpose, field("email").trim(), None).await;
     }
     let now = now();

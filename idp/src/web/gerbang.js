@@ -1,7 +1,8 @@
-// Two helps the pages work without: a "show password" button after each password field, so a
-// person can check what they typed (on a phone above all), and error-summary links that focus
-// their field. Loaded from this file under the pages' CSP (script-src 'self'). The button's words come from the script element, in the
-// page's language.
+// Helps the pages work without: a "show password" button after each password field, so a
+// person can check what they typed (on a phone above all); error-summary links that focus
+// their field; a language switch that keeps what was typed in a form. Loaded from this file
+// under the pages' CSP (script-src 'self'). The button's words come from the script element,
+// in the page's language.
 (function () {
   "use strict";
   var words = document.currentScript.dataset;
@@ -14,6 +15,27 @@
         field.scrollIntoView({ block: "center" });
         field.focus();
       }
+    });
+  });
+  // On a page whose form can be drawn again (it has the new-picture button), the language link
+  // posts the form back in the other language instead of leaving it: what was typed stays,
+  // except passwords. Without the script the link opens the empty form in that language.
+  var redraw = document.querySelector("form button[name=refresh]");
+  document.querySelectorAll(".lang a[lang]").forEach(function (link) {
+    if (!redraw) return;
+    link.addEventListener("click", function (event) {
+      var form = redraw.form;
+      event.preventDefault();
+      form.querySelectorAll("input[type=password]").forEach(function (field) {
+        field.value = "";
+      });
+      form.elements.ui_locales.value = link.lang;
+      var why = document.createElement("input");
+      why.type = "hidden";
+      why.name = "refresh";
+      why.value = "language";
+      form.appendChild(why);
+      form.submit();
     });
   });
   document.querySelectorAll("input[type=password]").forEach(function (field) {

@@ -14,7 +14,7 @@ use super::pages::{self, LoginForm};
 use super::OwnForm;
 use super::{
     admit, client_address, device, field, lang, link_gone, link_page, new_challenge, oidc,
-    password, redirect, refused, unavailable, Refusal,
+    password, redirect, redraw_only, refused, unavailable, Refusal,
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
@@ -95,7 +95,7 @@ pub async fn submit(
     let again = |error: Text, status: StatusCode| {
         render(&p, &headers, lang, status, sealed, username, Some(error))
     };
-    if field("refresh") == "captcha" {
+    if redraw_only(field("refresh")) {
         return render(&p, &headers, lang, StatusCode::OK, sealed, username, None).await;
     }
     let now = now();

@@ -225,6 +225,12 @@ fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) ->
     form.get(name).map(String::as_str).unwrap_or("")
 }
 
+/// Whether a form's post only asks for the form again, with what was typed: a new captcha
+/// picture, or the page in the other language (the language link, through the script).
+fn redraw_only(refresh: &str) -> bool {
+    matches!(refresh, "captcha" | "language")
+}
+
 /// A form posted from another origin.
 fn forbidden(p: &Provider, lang: Lang) -> Response {
     (

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
 use super::OwnForm;
-use super::{admit, lang, link_gone, link_page, new_challenge, refused, unavailable};
+use super::{
+    admit, lang, link_gone, link_page, new_challenge, redraw_only, refused, unavailable,
+};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::enrolment::{self, Activation};
@@ -72,7 +74,7 @@ pub async fn submit(
     Form(post): Form<RegisterPost>,
 ) -> Response {
     let lang = lang(&headers, Some(&post.ui_locales));
-    if post.refresh == "captcha" {
+    if redraw_only(&post.refresh) {
         return render(&p, &headers, lang, StatusCode::OK, &post.form, &[]).await;
     }
     let now = now();
