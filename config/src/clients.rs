@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use crate::model::{Client, GrantType, JwsAlg, SUPPORTED_SCOPES};
+use crate::model::{Client, GrantType, JwsAlg, Localized, SUPPORTED_SCOPES};
 use crate::raw::{RawClient, S};
 use crate::validate::Checker;
 
@@ -77,7 +77,10 @@ impl Checker<'_> {
         );
         Some(Client {
             id: id.clone(),
-            name: c.name.clone().unwrap_or_else(|| id.clone()),
+            name: c
+                .name
+                .as_ref()
+                .map_or_else(|| Localized::plain(id.clone()), Localized::from),
             secret,
             redirect_uris,
             post_logout_redirect_uris: post_logout,

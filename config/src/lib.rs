@@ -7,6 +7,7 @@ mod model;
 mod problem;
 mod raw;
 mod reload;
+mod ui;
 mod validate;
 
 use std::path::Path;
@@ -15,6 +16,7 @@ pub use clients::GATEWAY_CLIENT_ID;
 pub use model::*;
 pub use problem::{ConfigError, Problem};
 pub use reload::{restart_needed, NEEDS_RESTART};
+pub use ui::MIN_CONTRAST;
 pub use validate::{normalise_prefix, parse_host_pattern, EnvLookup};
 
 use problem::SourceMap;

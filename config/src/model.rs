@@ -19,6 +19,7 @@ pub struct Config {
     pub mail: Mail,
     pub captcha: Captcha,
     pub helpdesk: Helpdesk,
+    pub ui: Ui,
     pub login: Login,
     pub accounts: Accounts,
     pub routes: Vec<Route>,
@@ -29,7 +30,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: String,
-    pub name: String,
+    /// Shown to people: the consent page, "Masuk ke …" on the login page.
+    pub name: Localized,
     /// `None` for a public client, which must use PKCE S256.
     pub secret: Option<Secret>,
     /// Compared by exact string match.
@@ -299,7 +301,7 @@ pub struct Accounts {
 
 #[derive(Debug, Clone, Default)]
 pub struct Helpdesk {
-    pub text: Option<String>,
+    pub text: Option<Localized>,
     pub phones: Vec<String>,
     pub emails: Vec<String>,
 }
@@ -307,7 +309,8 @@ pub struct Helpdesk {
 #[derive(Debug, Clone)]
 pub struct Route {
     pub name: String,
-    pub title: String,
+    /// Shown to people: the home page's apps, "Masuk ke …" on the login page.
+    pub title: Localized,
     pub host: HostPattern,
     /// Normalised: starts with `/`, no trailing `/` unless it is the root.
     pub path_prefix: String,
@@ -394,5 +397,112 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(…)")
+    }
+}
+
+/// A text an operator writes for people to read, in Indonesian and optionally in English
+/// (`{ id = "…", en = "…" }`; a plain string serves both). A language not given falls back
+/// to Indonesian, the language every OSS page has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Localized {
+    id: String,
+    en: Option<String>,
+}
+
+impl Localized {
+    /// The same text in every language.
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self {
+            id: text.into(),
+            en: None,
+        }
+    }
+
+    pub fn new(id: impl Into<String>, en: Option<String>) -> Self {
+        Self { id: id.into(), en }
+    }
+
+    /// The text for the language whose code is `lang` (`id`, `en`).
+    pub fn get(&self, lang: &str) -> &str {
+        match (lang, &self.en) {
+            ("en", Some(en)) => en,
+            _ => &self.id,
+        }
+    }
+}
+
+/// One text for every language.
+impl From<&str> for Localized {
+    fn from(text: &str) -> Self {
+        Localized::plain(text)
+    }
+}
+
+/// The Indonesian text (logs, the admin socket).
+impl fmt::Display for Localized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
+/// `[ui]`: how the pages look for the organisation that runs them.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    /// In every page's title ("Masuk · OSS") and its header when there is no logo.
+    pub product_name: String,
+    pub logo: Option<Asset>,
+    pub favicon: Option<Asset>,
+    /// Buttons and links; at least 4.5:1 on white (checked at load).
+    pub primary_color: Option<Color>,
+    /// Linked from the registration's terms box and every page's footer.
+    pub terms_url: Option<Url>,
+    pub privacy_url: Option<Url>,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Self {
+            product_name: "Gerbang".into(),
+            logo: None,
+            favicon: None,
+            primary_color: None,
+            terms_url: None,
+            privacy_url: None,
+        }
+    }
+}
+
+/// A picture read at load (a logo, a favicon), served by the provider as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub bytes: std::sync::Arc<[u8]>,
+    pub content_type: &'static str,
+}
+
+/// An sRGB colour, `#rrggbb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Color(pub [u8; 3]);
+
+impl Color {
+    /// WCAG 2 contrast ratio with white (1 to 21).
+    pub fn contrast_on_white(self) -> f64 {
+        let linear = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let [r, g, b] = self.0.map(linear);
+        let luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        1.05 / (luminance + 0.05)
+    }
+}
+
+impl fmt::Display for Color {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [r, g, b] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}")
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub helpdesk: RawHelpdesk,
     #[serde(default)]
+    pub ui: RawUi,
+    #[serde(default)]
     pub login: RawLogin,
     #[serde(default)]
     pub accounts: RawAccounts,
@@ -35,7 +37,7 @@ pub(crate) struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawClient {
     pub id: S<String>,
-    pub name: Option<String>,
+    pub name: Option<RawText>,
     pub secret: Option<S<RawSecret>>,
     #[serde(default)]
     pub redirect_uris: Vec<S<String>>,
@@ -137,6 +139,33 @@ pub(crate) struct RawSmtp {
     pub ca: Option<S<String>>,
 }
 
+/// A text people read: one for every language, or one per language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawText {
+    Plain(String),
+    PerLanguage(RawPerLanguage),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPerLanguage {
+    pub id: String,
+    pub en: Option<String>,
+}
+
+/// `[ui]`: the pages' branding.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUi {
+    pub product_name: Option<S<String>>,
+    pub logo: Option<S<String>>,
+    pub favicon: Option<S<String>>,
+    pub primary_color: Option<S<String>>,
+    pub terms_url: Option<S<String>>,
+    pub privacy_url: Option<S<String>>,
+}
+
 /// A secret written in the file, or the name of an environment variable holding it.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -155,7 +184,7 @@ pub(crate) struct RawCaptcha {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawHelpdesk {
-    pub text: Option<String>,
+    pub text: Option<RawText>,
     #[serde(default)]
     pub phones: Vec<String>,
     #[serde(default)]
@@ -177,7 +206,7 @@ pub(crate) struct RawRoute {
     pub upstream_timeout_secs: Option<S<i64>>,
     #[serde(default)]
     pub api_clients: Vec<S<String>>,
-    pub title: Option<String>,
+    pub title: Option<RawText>,
     #[serde(default)]
     pub case_sensitive: bool,
     #[serde(default)]

@@ -55,6 +55,7 @@ impl<'a> Checker<'a> {
         let captcha = self.captcha(&raw.captcha, server.as_ref());
         let login = self.login(&raw.login);
         let accounts = self.accounts(&raw.accounts);
+        let ui = self.ui(&raw.ui);
         let routes: Vec<Option<Route>> = raw
             .routes
             .iter()
@@ -87,10 +88,11 @@ impl<'a> Checker<'a> {
             login: login?,
             accounts: accounts?,
             helpdesk: Helpdesk {
-                text: raw.helpdesk.text,
+                text: raw.helpdesk.text.as_ref().map(Localized::from),
                 phones: raw.helpdesk.phones,
                 emails: raw.helpdesk.emails,
             },
+            ui: ui?,
             routes,
             clients,
         })
@@ -301,7 +303,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn path(&self, raw: &str) -> PathBuf {
+    pub(crate) fn path(&self, raw: &str) -> PathBuf {
         let p = Path::new(raw);
         if p.is_absolute() {
             p.to_path_buf()
@@ -769,7 +771,10 @@ impl<'a> Checker<'a> {
         });
         Some(Route {
             name: name.clone(),
-            title: r.title.clone().unwrap_or_else(|| name.clone()),
+            title: r
+                .title
+                .as_ref()
+                .map_or_else(|| Localized::plain(name.clone()), Localized::from),
             host: host?,
             path_prefix: path_prefix?,
             upstreams: r

@@ -491,3 +491,59 @@ fn postgres_store_problems() {
         ]
     );
 }
+
+#[test]
+fn ui_problems() {
+    let ui = |body: &str| problems(&with(&format!("\n[ui]\n{body}")));
+    let found = [
+        ui("primary_color = \"#f2a900\"\n"),
+        ui("primary_color = \"orange\"\n"),
+        ui("logo = \"logo.gif\"\nfavicon = \"missing.png\"\n"),
+        ui("terms_url = \"oss.go.id/syarat\"\nproduct_name = \" \"\n"),
+        ui("title = \"OSS\"\n"),
+    ];
+    assert_eq!(
+        found,
+        [
+            vec!["broken.toml:14:17: ui.primary_color: #f2a900 has a contrast of 2.01:1 on white; buttons and links need at least 4.5:1: choose a darker colour"],
+            vec!["broken.toml:14:17: ui.primary_color: `orange` is not a colour written as #rrggbb"],
+            vec![
+                "broken.toml:14:8: ui.logo: /nonexistent/logo.gif is not an .svg, .png, .ico or .webp picture",
+                "broken.toml:15:11: ui.favicon: cannot use /nonexistent/missing.png: No such file or directory (os error 2)",
+            ],
+            vec![
+                "broken.toml:14:13: ui.terms_url: `oss.go.id/syarat` is not an https:// address",
+                "broken.toml:15:16: ui.product_name: the product name is empty",
+            ],
+            vec!["broken.toml:14:1: ui.title: unknown field `title`, expected one of `product_name`, `logo`, `favicon`, `primary_color`, `terms_url`, `privacy_url`"],
+        ]
+    );
+}
+
+#[test]
+fn a_text_in_two_languages_and_a_branded_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("oss.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    )
+    .unwrap();
+    let source = with(
+        "title = { id = \"Perizinan Berusaha\", en = \"Business Licensing\" }\n\
+         \n[helpdesk]\ntext = { id = \"Hubungi kami\", en = \"Call us\" }\n\
+         \n[ui]\nproduct_name = \"OSS\"\nlogo = \"oss.svg\"\nprimary_color = \"#005a9c\"\nterms_url = \"https://oss.go.id/syarat\"\n",
+    );
+    let config = Config::parse(&source, Path::new("oss.toml"), dir.path(), &|_| None).unwrap();
+    let title = &config.routes[0].title;
+    assert_eq!(
+        (title.get("id"), title.get("en")),
+        ("Perizinan Berusaha", "Business Licensing")
+    );
+    assert_eq!(config.helpdesk.text.as_ref().unwrap().get("en"), "Call us");
+    assert_eq!(config.ui.product_name, "OSS");
+    assert_eq!(
+        config.ui.logo.as_ref().unwrap().content_type,
+        "image/svg+xml"
+    );
+    assert_eq!(config.ui.primary_color.unwrap().to_string(), "#005a9c");
+}

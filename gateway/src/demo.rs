@@ -126,7 +126,7 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
                     },
                 })
             }
-            _ => gerbang_examples::app_verifying(&route.name, &route.title, verifier),
+            _ => gerbang_examples::app_verifying(&route.name, route.title.get("id"), verifier),
         };
         services.push(Box::new(background_service(
             &name,

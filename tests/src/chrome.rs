@@ -282,15 +282,15 @@ impl Drop for Chrome {
 
 /// Finds text a person cannot read for its layout. Every visible text node is measured: its
 /// box must hold at least four characters a line (of its own font size), and each of its
-/// words must sit on one line (a range over the word has one box). Hidden elements and the
-/// captcha's audio fallback are skipped.
+/// words must sit on one line (a range over the word has one box). Hidden elements, text
+/// only for screen readers and the captcha's audio fallback are skipped.
 const LAYOUT_CHECK: &str = r#"
 const found = [];
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 for (let node = walker.nextNode(); node; node = walker.nextNode()) {
   const text = node.textContent;
   const box = node.parentElement;
-  if (!text.trim() || !box || box.closest('audio, script, style, option, [hidden]')) continue;
+  if (!text.trim() || !box || box.closest('audio, script, style, option, [hidden], .visually-hidden')) continue;
   if (box.getClientRects().length === 0) continue;
   const style = getComputedStyle(box);
   const em = parseFloat(style.fontSize);

@@ -24,6 +24,34 @@ struct Gallery {
 }
 
 impl Gallery {
+    fn new() -> Gallery {
+        Gallery {
+            dir: screenshot_dir().join("pages"),
+            violations: Vec::new(),
+            too_wide: Vec::new(),
+            badly_laid_out: Vec::new(),
+        }
+    }
+
+    /// Fails the test on anything the pages showed wrong.
+    fn assert_clean(&self) {
+        assert!(
+            self.violations.is_empty(),
+            "axe-core, WCAG 2.2 A and AA: {:#?}",
+            self.violations
+        );
+        assert!(
+            self.too_wide.is_empty(),
+            "wider than the screen: {:?}",
+            self.too_wide
+        );
+        assert!(
+            self.badly_laid_out.is_empty(),
+            "text laid out so it cannot be read: {:#?}",
+            self.badly_laid_out
+        );
+    }
+
     /// Screenshot, accessibility audit and width check of the page `chrome` shows.
     async fn shot(&mut self, chrome: &Chrome, page: &str, lang: &str, width: u32) {
         let name = format!("{page}-{lang}-{width}");
@@ -87,12 +115,7 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
         .next()
         .unwrap();
     let issuer = site.issuer.clone();
-    let mut gallery = Gallery {
-        dir: screenshot_dir().join("pages"),
-        violations: Vec::new(),
-        too_wide: Vec::new(),
-        badly_laid_out: Vec::new(),
-    };
+    let mut gallery = Gallery::new();
 
     for (lang, accept) in [("id", "id-ID"), ("en", "en-GB")] {
         for width in [390, 1280] {
@@ -257,21 +280,7 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             chrome.quit().await;
         }
     }
-    assert!(
-        gallery.violations.is_empty(),
-        "axe-core, WCAG 2.2 A and AA: {:#?}",
-        gallery.violations
-    );
-    assert!(
-        gallery.too_wide.is_empty(),
-        "wider than the screen: {:?}",
-        gallery.too_wide
-    );
-    assert!(
-        gallery.badly_laid_out.is_empty(),
-        "text laid out so it cannot be read: {:#?}",
-        gallery.badly_laid_out
-    );
+    gallery.assert_clean();
 }
 
 /// The layout check sees what broke Beranda on a phone (values one character a line) and a
@@ -293,8 +302,73 @@ async fn the_layout_check_finds_text_a_person_cannot_read() {
         "{found:#?}"
     );
     assert!(
-        found.iter().any(|f| f.contains("word broken") && f.contains("Kependudukan")),
+        found
+            .iter()
+            .any(|f| f.contains("word broken") && f.contains("Kependudukan")),
         "{found:#?}"
     );
     assert!(!found.iter().any(|f| f.contains("rapi")), "{found:#?}");
+}
+
+/// The OSS-branded set (`examples/branding/oss.toml`): its name in every title, its logo in the
+/// header, its colour on the buttons, its terms page linked from the registration, and texts
+/// from the configuration in the reader's language (issue 21, items 8 and 9).
+#[tokio::test]
+async fn an_oss_branded_configuration_renders_with_its_name_logo_and_colour() {
+    let branding = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/branding");
+    let set = std::fs::read_to_string(branding.join("oss.toml"))
+        .unwrap()
+        .replace("logo = \"", &format!("logo = \"{}/", branding.display()))
+        .replace(
+            "favicon = \"",
+            &format!("favicon = \"{}/", branding.display()),
+        );
+    let smtp = smtp::SmtpServer::start().await;
+    let routes = "[[route]]\nname = \"perizinan\"\ntitle = { id = \"Perizinan Berusaha\", en = \"Business Licensing\" }\n\
+                  host = \"perizinan.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n\n";
+    let mut spec = Site::spec(&smtp, routes.into(), vec![("budi".into(), PASSWORD.into())]);
+    spec.extra = format!("{}\n{set}", spec.extra);
+    let site = Site::around(gerbang_tests::Gerbang::start(spec).await, smtp);
+    let mut gallery = Gallery::new();
+    for (lang, accept) in [("id", "id-ID"), ("en", "en-GB")] {
+        for width in [390, 1280] {
+            let chrome = Chrome::start(width, 844, accept).await;
+            chrome
+                .goto(&format!("{}/register?ui_locales={lang}", site.issuer))
+                .await;
+            let page = chrome
+                .wait_for_any(&["Jenis Identitas", "Identity type"])
+                .await;
+            gallery.shot(&chrome, "branded-register", lang, width).await;
+            let title = chrome.client.title().await.unwrap();
+            assert!(title.ends_with(" · OSS"), "{title}");
+            assert!(
+                page.contains("href=\"https://oss.go.id/syarat-dan-ketentuan\""),
+                "the terms link: {page}"
+            );
+            let drawn = |script: &str| {
+                let client = chrome.client.clone();
+                let script = script.to_string();
+                async move { client.execute(&script, vec![]).await.unwrap() }
+            };
+            let logo = drawn("const i = document.querySelector('header.brand img'); return i.complete && i.naturalWidth;").await;
+            assert!(logo.as_u64().unwrap_or(0) > 0, "the logo is drawn: {logo}");
+            let color = drawn("return getComputedStyle(document.querySelector('form button[type=submit]')).backgroundColor;").await;
+            assert_eq!(color, "rgb(0, 90, 156)", "the primary colour");
+            log_in(&chrome, &site.issuer, lang, "budi", PASSWORD).await;
+            let home = chrome.wait_for_any(&["Beranda", "Home"]).await;
+            let app = if lang == "id" {
+                "Perizinan Berusaha"
+            } else {
+                "Business Licensing"
+            };
+            assert!(
+                home.contains(app),
+                "the route's title in the reader's language: {home}"
+            );
+            gallery.shot(&chrome, "branded-home", lang, width).await;
+            chrome.quit().await;
+        }
+    }
+    gallery.assert_clean();
 }

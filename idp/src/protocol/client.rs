@@ -44,7 +44,7 @@ impl Registry {
         let mut clients = clients.to_vec();
         clients.push(Client {
             id: GATEWAY_CLIENT_ID.into(),
-            name: "Gerbang".into(),
+            name: gerbang_config::Localized::plain("Gerbang"),
             secret: Some(gerbang_config::Secret::new(gateway_secret)),
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),

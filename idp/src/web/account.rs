@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::home::current;
+use super::html;
 use super::i18n::{Lang, Text};
 use super::pages::{self, ContactForm, RegisterForm};
 use super::password::policy_text;
@@ -33,7 +34,7 @@ pub async fn password_page(
     if current(&p, &headers).await.is_none() {
         return redirect("/login");
     }
-    Html(pages::change_password(lang, None)).into_response()
+    html(&p, pages::change_password(lang, None)).into_response()
 }
 
 pub async fn change_password(
@@ -45,7 +46,7 @@ pub async fn change_password(
     let Some((_, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };
-    let again = |error: Text| Html(pages::change_password(lang, Some(error))).into_response();
+    let again = |error: Text| html(&p, pages::change_password(lang, Some(error))).into_response();
     match profile::confirm_password(&p, &user, field("current")).await {
         Ok(true) => {}
         Ok(false) => return again(Text::WrongPassword),
@@ -69,13 +70,16 @@ pub async fn change_password(
         Ok((value, _)) => value,
         Err(e) => return unavailable(&p, lang, e),
     };
-    let mut response = Html(pages::notice(
-        lang,
-        Text::ChangePassword,
-        Text::PasswordChanged,
-        Some(("/", Text::HomeTitle)),
-        &p.config().helpdesk,
-    ))
+    let mut response = html(
+        &p,
+        pages::notice(
+            lang,
+            Text::ChangePassword,
+            Text::PasswordChanged,
+            Some(("/", Text::HomeTitle)),
+            &p.config().helpdesk,
+        ),
+    )
     .into_response();
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(Some(&value), life)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -99,10 +103,11 @@ pub async fn contact_page(
         phone: user.phone.national_in(country).to_string(),
         ..RegistrationForm::default()
     };
-    contact_form(lang, &values, &[], None)
+    contact_form(&p, lang, &values, &[], None)
 }
 
 fn contact_form(
+    p: &Provider,
     lang: Lang,
     values: &RegistrationForm,
     errors: &[FieldError],
@@ -116,7 +121,7 @@ fn contact_form(
         },
         password_error,
     };
-    Html(pages::change_contact(lang, &form)).into_response()
+    html(p, pages::change_contact(lang, &form)).into_response()
 }
 
 pub async fn change_contact(
@@ -137,7 +142,7 @@ pub async fn change_contact(
     let desk = &p.config().helpdesk;
     match profile::confirm_password(&p, &user, field("current")).await {
         Ok(true) => {}
-        Ok(false) => return contact_form(lang, &values, &[], Some(Text::WrongPassword)),
+        Ok(false) => return contact_form(&p, lang, &values, &[], Some(Text::WrongPassword)),
         Err(e) => return unavailable(&p, lang, e),
     }
     let mut errors = Vec::new();
@@ -154,7 +159,7 @@ pub async fn change_contact(
         })
     });
     let (Ok(new_email), Ok(new_phone)) = (new_email, new_phone) else {
-        return contact_form(lang, &values, &errors, None);
+        return contact_form(&p, lang, &values, &errors, None);
     };
     let now = now();
     let email_changes = new_email != user.email;
@@ -174,13 +179,16 @@ pub async fn change_contact(
     } else {
         Text::ContactSaved
     };
-    Html(pages::notice(
-        lang,
-        Text::ChangeContact,
-        message,
-        Some(("/", Text::HomeTitle)),
-        desk,
-    ))
+    html(
+        &p,
+        pages::notice(
+            lang,
+            Text::ChangeContact,
+            message,
+            Some(("/", Text::HomeTitle)),
+            desk,
+        ),
+    )
     .into_response()
 }
 
@@ -218,13 +226,10 @@ pub async fn email_confirm(
         };
     (
         status,
-        Html(pages::notice(
-            lang,
-            title,
-            message,
-            Some(("/", Text::HomeTitle)),
-            desk,
-        )),
+        html(
+            &p,
+            pages::notice(lang, title, message, Some(("/", Text::HomeTitle)), desk),
+        ),
     )
         .into_response()
 }

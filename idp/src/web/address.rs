@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 
+use super::html;
 use super::i18n::{Lang, Text};
 use super::pages::{self, AddressForm};
 use super::{admit, field, lang, new_challenge, redraw_only, refused, unavailable};
@@ -106,19 +107,22 @@ async fn render(
 ) -> Response {
     let (title, intro, action, label) = purpose.form();
     match new_challenge(p, headers, lang).await {
-        Ok(token) => Html(pages::address_form(
-            lang,
-            &AddressForm {
-                title,
-                intro,
-                action,
-                label,
-                email_only: matches!(purpose, Purpose::Activation),
-                value,
-                captcha_token: &token,
-                error,
-            },
-        ))
+        Ok(token) => html(
+            p,
+            pages::address_form(
+                lang,
+                &AddressForm {
+                    title,
+                    intro,
+                    action,
+                    label,
+                    email_only: matches!(purpose, Purpose::Activation),
+                    value,
+                    captcha_token: &token,
+                    error,
+                },
+            ),
+        )
         .into_response(),
         Err(refused) => refused,
     }
@@ -180,12 +184,15 @@ async fn submit(
     let (title, ..) = purpose.form();
     // Named when typed as an address (a user name says nothing about where the mail goes).
     let sent_to = Email::parse(&shown).ok().map(|_| shown.as_str());
-    Html(pages::mail_sent(
-        lang,
-        (title, purpose.done()),
-        sent_to,
-        Some(("/login", Text::BackToLogin)),
-        &p.config().helpdesk,
-    ))
+    html(
+        &p,
+        pages::mail_sent(
+            lang,
+            (title, purpose.done()),
+            sent_to,
+            Some(("/login", Text::BackToLogin)),
+            &p.config().helpdesk,
+        ),
+    )
     .into_response()
 }

@@ -30,6 +30,8 @@
         field.value = "";
       });
       form.elements.ui_locales.value = link.lang;
+      // In the address too, so the choice is remembered for the next pages, as the link does.
+      form.action = form.action.split("?")[0] + "?ui_locales=" + link.lang;
       var why = document.createElement("input");
       why.type = "hidden";
       why.name = "refresh";

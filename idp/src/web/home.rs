@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use gerbang_config::{HostPattern, Policy};
 
+use super::html;
+use super::i18n::Lang;
 use super::pages::{self, App, HomeView};
 use super::OwnForm;
 use super::{header_str, lang, redirect, unavailable};
@@ -45,16 +47,16 @@ pub async fn page(
     let view = HomeView {
         user: &user,
         document: masked_document(&user.identity),
-        apps: apps(&p),
+        apps: apps(&p, lang),
         sessions: &sessions,
         current: &session.id_hash,
     };
-    Html(pages::home(lang, &view, &p.config().helpdesk)).into_response()
+    html(&p, pages::home(lang, &view, &p.config().helpdesk)).into_response()
 }
 
 /// The routes a logged-in user can open, as links: every route on a single host (a wildcard
 /// route has no one address to link to).
-fn apps(p: &Provider) -> Vec<App> {
+fn apps(p: &Provider, lang: Lang) -> Vec<App> {
     let config = p.config();
     let port = config.public_port();
     config
@@ -63,7 +65,7 @@ fn apps(p: &Provider) -> Vec<App> {
         .filter(|r| matches!(r.policy, Policy::Public | Policy::Authenticated))
         .filter_map(|r| match &r.host {
             HostPattern::Exact(host) => Some(App {
-                title: r.title.clone(),
+                title: r.title.get(lang.code()).to_string(),
                 url: format!("https://{host}{port}{}", r.path_prefix),
             }),
             HostPattern::Wildcard { .. } => None,
@@ -85,7 +87,7 @@ pub async fn log_out_everywhere(
     if let Err(e) = logout::end_all_sessions(&p, &user.id, Some(&address)).await {
         return unavailable(&p, lang, e);
     }
-    let mut response = Html(pages::logged_out(lang)).into_response();
+    let mut response = html(&p, pages::logged_out(lang)).into_response();
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
     {
         response.headers_mut().append(header::SET_COOKIE, cookie);

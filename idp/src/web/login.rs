@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 
+use super::html;
 use super::i18n::{Lang, Text};
 use super::pages::{self, LoginForm};
 use super::OwnForm;
@@ -51,7 +52,7 @@ async fn render(
     };
     (
         status,
-        Html(pages::login(lang, &form, &p.config().helpdesk)),
+        html(p, pages::login(lang, &form, &p.config().helpdesk)),
     )
         .into_response()
 }
@@ -167,7 +168,7 @@ pub async fn unlock(State(p): State<Arc<Provider>>, headers: HeaderMap, form: Ow
     match login::unlock(&p, field("token"), &client_address(&headers), now()).await {
         Ok(Some(user_id)) => {
             let page = pages::notice(lang, Text::UnlockTitle, Text::DeviceUnlocked, back, desk);
-            let mut response = Html(page).into_response();
+            let mut response = html(&p, page).into_response();
             remember_device(&p, &mut response, &user_id, None);
             response
         }

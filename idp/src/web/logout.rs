@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde_json::Value;
 
+use super::html;
 use super::i18n::Lang;
 use super::{client_address, forbidden, header_str, pages, redirect, same_origin};
 use crate::protocol::jwt;
@@ -87,11 +88,10 @@ async fn end_session(
     if hint.is_some() && read.is_none() {
         return (
             StatusCode::BAD_REQUEST,
-            Html(pages::error(
-                lang,
-                super::i18n::Text::BadRequest,
-                &p.config().helpdesk,
-            )),
+            html(
+                p,
+                pages::error(lang, super::i18n::Text::BadRequest, &p.config().helpdesk),
+            ),
         )
             .into_response();
     }
@@ -106,7 +106,7 @@ async fn end_session(
         .is_some_and(|(hint, current)| names_session(hint, current));
     let hinted = read.map(|h| h.client);
     if !hint_is_this_session && !confirmed {
-        return ask(lang, params);
+        return ask(p, lang, params);
     }
     if let Some(current) = current {
         logout::end_session(
@@ -119,7 +119,7 @@ async fn end_session(
     }
     let mut response = match post_logout_target(p, params, hinted) {
         Some(url) => redirect(&url),
-        None => Html(pages::logged_out(lang)).into_response(),
+        None => html(p, pages::logged_out(lang)).into_response(),
     };
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
     {
@@ -129,7 +129,7 @@ async fn end_session(
 }
 
 /// The page that asks whether to log out, carrying the request's own parameters.
-fn ask(lang: Lang, params: &HashMap<String, String>) -> Response {
+fn ask(p: &Provider, lang: Lang, params: &HashMap<String, String>) -> Response {
     let keep: Vec<(String, String)> = params
         .iter()
         .filter(|(k, _)| {
@@ -144,7 +144,7 @@ fn ask(lang: Lang, params: &HashMap<String, String>) -> Response {
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    Html(pages::logout_confirm(lang, &keep)).into_response()
+    html(p, pages::logout_confirm(lang, &keep)).into_response()
 }
 
 /// Where the browser goes after logging out: the client's registered post-logout URI it asked

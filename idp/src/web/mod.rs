@@ -3,6 +3,7 @@
 
 mod account;
 mod address;
+mod brand;
 mod cors;
 mod device;
 mod home;
@@ -91,6 +92,9 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/captcha/{token}/{kind}", get(login::captcha_media))
         .route("/static/gerbang.css", get(stylesheet))
         .route("/static/gerbang.js", get(script))
+        .route("/static/theme.css", get(brand::theme))
+        .route("/static/logo", get(brand::logo))
+        .route("/static/favicon", get(brand::favicon))
         .fallback(not_found)
         // The largest form (registration) is a few KiB: a bigger body is refused before it is
         // read, so no field can be megabytes long.
@@ -143,7 +147,7 @@ async fn not_found(
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
     (
         StatusCode::NOT_FOUND,
-        Html(pages::not_found(lang, &p.config().helpdesk)),
+        html(&p, pages::not_found(lang, &p.config().helpdesk)),
     )
 }
 
@@ -225,6 +229,11 @@ fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) ->
     form.get(name).map(String::as_str).unwrap_or("")
 }
 
+/// A page laid out with the operator's branding.
+fn html(p: &Provider, page: pages::Page) -> Html<String> {
+    Html(page.render(&p.config().ui))
+}
+
 /// Whether a form's post only asks for the form again, with what was typed: a new captcha
 /// picture, or the page in the other language (the language link, through the script).
 fn redraw_only(refresh: &str) -> bool {
@@ -235,11 +244,10 @@ fn redraw_only(refresh: &str) -> bool {
 fn forbidden(p: &Provider, lang: Lang) -> Response {
     (
         StatusCode::FORBIDDEN,
-        Html(pages::error(
-            lang,
-            i18n::Text::BadRequest,
-            &p.config().helpdesk,
-        )),
+        html(
+            p,
+            pages::error(lang, i18n::Text::BadRequest, &p.config().helpdesk),
+        ),
     )
         .into_response()
 }
@@ -248,11 +256,10 @@ fn forbidden(p: &Provider, lang: Lang) -> Response {
 fn too_many(p: &Provider, lang: Lang) -> Response {
     (
         StatusCode::TOO_MANY_REQUESTS,
-        Html(pages::error(
-            lang,
-            i18n::Text::TooManyAttempts,
-            &p.config().helpdesk,
-        )),
+        html(
+            p,
+            pages::error(lang, i18n::Text::TooManyAttempts, &p.config().helpdesk),
+        ),
     )
         .into_response()
 }
@@ -282,7 +289,10 @@ fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response 
     tracing::error!(error = %e, "a page failed for a server reason");
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Html(pages::error(lang, i18n::Text::Busy, &p.config().helpdesk)),
+        html(
+            p,
+            pages::error(lang, i18n::Text::Busy, &p.config().helpdesk),
+        ),
     )
         .into_response()
 }
@@ -356,9 +366,10 @@ async fn link_page(
     let lang = lang(headers, query.get("ui_locales").map(String::as_str));
     let token = query.get("token").map(String::as_str).unwrap_or("");
     match crate::flows::link_is_live(p, kind, token, now()).await {
-        Ok(true) => Html(pages::confirm_link(
-            lang, title, question, button, action, token,
-        ))
+        Ok(true) => html(
+            p,
+            pages::confirm_link(lang, title, question, button, action, token),
+        )
         .into_response(),
         Ok(false) => link_gone(p, lang, gone_links),
         Err(e) => unavailable(p, lang, e),
@@ -369,7 +380,7 @@ async fn link_page(
 fn link_gone(p: &Provider, lang: Lang, links: &[(&str, Text)]) -> Response {
     (
         StatusCode::GONE,
-        Html(pages::link_gone(lang, links, &p.config().helpdesk)),
+        html(p, pages::link_gone(lang, links, &p.config().helpdesk)),
     )
         .into_response()
 }

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::html;
 use super::i18n::{Lang, Text};
 use super::{cors, header_str, pages, redirect};
 use crate::account::claims;
@@ -97,7 +98,10 @@ async fn authorize(
         Err(AuthorizeError::Page(_)) => {
             return (
                 StatusCode::BAD_REQUEST,
-                Html(pages::error(lang, Text::BadRequest, &p.config().helpdesk)),
+                html(
+                    p,
+                    pages::error(lang, Text::BadRequest, &p.config().helpdesk),
+                ),
             )
                 .into_response();
         }
@@ -184,8 +188,11 @@ pub async fn complete(
             let sealed = p
                 .requests
                 .seal(&serde_json::to_vec(request).unwrap_or_default());
-            return Html(pages::consent(lang, &client.name, &request.scopes, &sealed))
-                .into_response();
+            return html(
+                p,
+                pages::consent(lang, client.name.get(lang.code()), &request.scopes, &sealed),
+            )
+            .into_response();
         }
     }
     match tokens::issue_code(p, request, user, &session.id_hash, session.auth_time, now).await {
@@ -218,7 +225,10 @@ pub async fn consent_answer(
     else {
         return (
             StatusCode::BAD_REQUEST,
-            Html(pages::error(lang, Text::BadRequest, &p.config().helpdesk)),
+            html(
+                &p,
+                pages::error(lang, Text::BadRequest, &p.config().helpdesk),
+            ),
         )
             .into_response();
     };

@@ -8,33 +8,68 @@ use crate::account::captcha::picture;
 use crate::account::registration::{Field, FieldError, IdentityKind, Problem, RegistrationForm};
 use crate::personal::countries;
 use crate::store::{Identity, Session, Timestamp, User};
-use gerbang_config::Helpdesk;
+use gerbang_config::{Helpdesk, Ui};
 
-pub fn layout(lang: Lang, title: &str, body: Markup) -> String {
-    html! {
-        (DOCTYPE)
-        html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Gerbang" }
-                link rel="stylesheet" href="/static/gerbang.css";
-                script src="/static/gerbang.js" defer
-                    data-show=(t(lang, Text::ShowPassword)) data-hide=(t(lang, Text::HidePassword)) {}
-            }
-            body {
-                main { (body) }
+/// A page before it is laid out: its language, title and body. [`Page::render`] puts every
+/// page in the one layout, with the operator's branding (`[ui]`).
+pub struct Page {
+    lang: Lang,
+    title: String,
+    body: Markup,
+}
+
+fn layout(lang: Lang, title: &str, body: Markup) -> Page {
+    Page {
+        lang,
+        title: title.to_string(),
+        body,
+    }
+}
+
+impl Page {
+    pub fn render(self, ui: &Ui) -> String {
+        let lang = self.lang;
+        html! {
+            (DOCTYPE)
+            html lang=(lang.code()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title) " · " (ui.product_name) }
+                    link rel="stylesheet" href="/static/gerbang.css";
+                    @if ui.primary_color.is_some() { link rel="stylesheet" href="/static/theme.css"; }
+                    @if ui.favicon.is_some() { link rel="icon" href="/static/favicon"; }
+                    script src="/static/gerbang.js" defer
+                        data-show=(t(lang, Text::ShowPassword)) data-hide=(t(lang, Text::HidePassword)) {}
+                }
+                body {
+                    header.brand {
+                        @if ui.logo.is_some() {
+                            img src="/static/logo" alt=(ui.product_name);
+                        } @else {
+                            span { (ui.product_name) }
+                        }
+                    }
+                    main { (self.body) }
+                    @if ui.terms_url.is_some() || ui.privacy_url.is_some() {
+                        footer {
+                            @if let Some(url) = &ui.terms_url { a href=(url) { (t(lang, Text::TermsName)) } }
+                            @if ui.terms_url.is_some() && ui.privacy_url.is_some() { " · " }
+                            @if let Some(url) = &ui.privacy_url { a href=(url) { (t(lang, Text::Privacy)) } }
+                        }
+                    }
+                }
             }
         }
+        .into_string()
     }
-    .into_string()
 }
 
 pub fn helpdesk(lang: Lang, desk: &Helpdesk) -> Markup {
     html! {
         aside.helpdesk {
             p { (t(lang, Text::Helpdesk)) }
-            @if let Some(text) = &desk.text { p { (text) } }
+            @if let Some(text) = &desk.text { p { (text.get(lang.code())) } }
             ul {
                 @for phone in &desk.phones { li { a href={ "tel:" (phone) } { (phone) } } }
                 @for email in &desk.emails { li { a href={ "mailto:" (email) } { (email) } } }
@@ -87,7 +122,7 @@ pub struct LoginForm<'a> {
     pub error: Option<Text>,
 }
 
-pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> String {
+pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
     let other = match lang {
         Lang::Id => Lang::En,
         Lang::En => Lang::Id,
@@ -121,7 +156,7 @@ pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> String {
     layout(lang, t(lang, Text::LoginTitle), body)
 }
 
-pub fn error(lang: Lang, message: Text, desk: &Helpdesk) -> String {
+pub fn error(lang: Lang, message: Text, desk: &Helpdesk) -> Page {
     let body = html! {
         h1 { (t(lang, Text::ErrorTitle)) }
         p { (t(lang, message)) }
@@ -131,7 +166,7 @@ pub fn error(lang: Lang, message: Text, desk: &Helpdesk) -> String {
 }
 
 /// A page that does not exist.
-pub fn not_found(lang: Lang, desk: &Helpdesk) -> String {
+pub fn not_found(lang: Lang, desk: &Helpdesk) -> Page {
     let body = html! {
         h1 { (t(lang, Text::NotFoundTitle)) }
         p { (t(lang, Text::NotFound)) }
@@ -165,7 +200,7 @@ fn date_time(t: Timestamp) -> String {
 }
 
 /// "Beranda" (guide Gambar 6).
-pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> String {
+pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
     let user = view.user;
     let (document_label, document_kind) = match &user.identity {
         Identity::Ktp { .. } => (Text::Nik, Text::Ktp),
@@ -217,7 +252,7 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> String {
 }
 
 /// Asks before logging out: the form posts the same parameters back.
-pub fn logout_confirm(lang: Lang, params: &[(String, String)]) -> String {
+pub fn logout_confirm(lang: Lang, params: &[(String, String)]) -> Page {
     let body = html! {
         h1 { (t(lang, Text::LogoutTitle)) }
         p { (t(lang, Text::LogoutQuestion)) }
@@ -232,7 +267,7 @@ pub fn logout_confirm(lang: Lang, params: &[(String, String)]) -> String {
     layout(lang, t(lang, Text::LogoutTitle), body)
 }
 
-pub fn logged_out(lang: Lang) -> String {
+pub fn logged_out(lang: Lang) -> Page {
     let body = html! {
         h1 { (t(lang, Text::LogoutTitle)) }
         p { (t(lang, Text::LoggedOut)) }
@@ -241,7 +276,7 @@ pub fn logged_out(lang: Lang) -> String {
 }
 
 /// Asks the user to let a client that is not first-party have `scopes`.
-pub fn consent(lang: Lang, client_name: &str, scopes: &[String], sealed_request: &str) -> String {
+pub fn consent(lang: Lang, client_name: &str, scopes: &[String], sealed_request: &str) -> Page {
     let body = html! {
         h1 { (t(lang, Text::ConsentTitle)) }
         p { strong { (client_name) } " " (t(lang, Text::ConsentQuestion)) }
@@ -306,7 +341,7 @@ fn presentation(which: Field) -> (Text, &'static str, Option<Text>, &'static str
         Field::PassportCountry => (Text::PassportCountry, "text", None, "off"),
         Field::Nationality => (Text::Nationality, "text", None, "off"),
         Field::Sex => (Text::Sex, "text", None, "sex"),
-        Field::Terms => (Text::Terms, "checkbox", None, "off"),
+        Field::Terms => (Text::TermsName, "checkbox", None, "off"),
         Field::Captcha => (Text::Captcha, "text", None, "off"),
     }
 }
@@ -408,7 +443,7 @@ fn country_select(
 }
 
 /// "Daftar" (guide Gambar 1 and 2): the identity type switches between the two tables.
-pub fn register(lang: Lang, form: &RegisterForm<'_>) -> String {
+pub fn register(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Page {
     let v = form.values;
     let passport = v.kind() == IdentityKind::Passport;
     let captcha_error = form.error(Field::Captcha);
@@ -459,7 +494,18 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>) -> String {
                 input type="checkbox" id="terms" name="terms" value="on" checked[v.terms.is_some()]
                     aria-invalid=[terms_error.map(|_| "true")]
                     aria-describedby=[terms_error.map(|_| "terms-error")];
-                span { (t(lang, Text::Terms)) }
+                span {
+                    (t(lang, Text::TermsAccept)) " "
+                    @if let Some(url) = &ui.terms_url {
+                        // A new tab, so that what was typed here stays.
+                        a href=(url) target="_blank" rel="noopener" {
+                            (t(lang, Text::TermsName)) " " span.visually-hidden { (t(lang, Text::OpensInNewTab)) }
+                        }
+                    } @else {
+                        (t(lang, Text::TermsName))
+                    }
+                    " " (t(lang, Text::TermsOfUse)) " " (ui.product_name)
+                }
             }
             @if let Some(p) = terms_error { p.field-error id="terms-error" { (problem(lang, p)) } }
             button type="submit" { (t(lang, Text::Submit)) }
@@ -477,7 +523,7 @@ pub fn notice(
     message: Text,
     next: Option<(&str, Text)>,
     desk: &Helpdesk,
-) -> String {
+) -> Page {
     mail_sent(lang, (title, message), None, next, desk)
 }
 
@@ -489,7 +535,7 @@ pub fn mail_sent(
     sent_to: Option<&str>,
     next: Option<(&str, Text)>,
     desk: &Helpdesk,
-) -> String {
+) -> Page {
     let body = html! {
         h1 { (t(lang, title)) }
         div.notice role="status" {
@@ -504,7 +550,7 @@ pub fn mail_sent(
 
 /// An e-mail link that cannot be followed any more: the problem first, in the error style, then
 /// where to go next.
-pub fn link_gone(lang: Lang, links: &[(&str, Text)], desk: &Helpdesk) -> String {
+pub fn link_gone(lang: Lang, links: &[(&str, Text)], desk: &Helpdesk) -> Page {
     let body = html! {
         h1 { (t(lang, Text::LinkInvalidTitle)) }
         p.problem role="alert" { (t(lang, Text::LinkInvalid)) }
@@ -528,7 +574,7 @@ pub fn confirm_link(
     button: Text,
     action: &str,
     token: &str,
-) -> String {
+) -> Page {
     let body = html! {
         h1 { (t(lang, title)) }
         p { (t(lang, question)) }
@@ -552,7 +598,7 @@ fn current_password(lang: Lang, error: Option<Text>) -> Markup {
 }
 
 /// "Ganti password" for a logged-in user.
-pub fn change_password(lang: Lang, error: Option<Text>) -> String {
+pub fn change_password(lang: Lang, error: Option<Text>) -> Page {
     let wrong_current = error.filter(|e| *e == Text::WrongPassword);
     let other = error.filter(|e| *e != Text::WrongPassword);
     let body = html! {
@@ -581,7 +627,7 @@ pub struct ContactForm<'a> {
 }
 
 /// "Ubah e-mail/telepon" for a logged-in user.
-pub fn change_contact(lang: Lang, form: &ContactForm<'_>) -> String {
+pub fn change_contact(lang: Lang, form: &ContactForm<'_>) -> Page {
     let v = form.fields.values;
     let body = html! {
         h1 { (t(lang, Text::ChangeContact)) }
@@ -612,7 +658,7 @@ pub struct AddressForm<'a> {
     pub error: Option<Problem>,
 }
 
-pub fn address_form(lang: Lang, form: &AddressForm<'_>) -> String {
+pub fn address_form(lang: Lang, form: &AddressForm<'_>) -> Page {
     let error = form.error;
     let body = html! {
         h1 { (t(lang, form.title)) }
@@ -643,7 +689,7 @@ pub struct NewPasswordForm<'a> {
     pub error: Option<Text>,
 }
 
-pub fn new_password(lang: Lang, form: &NewPasswordForm<'_>) -> String {
+pub fn new_password(lang: Lang, form: &NewPasswordForm<'_>) -> Page {
     let error = form.error;
     let body = html! {
         h1 { (t(lang, Text::NewPasswordTitle)) }

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::html;
 use super::i18n::{Lang, Text};
 use super::OwnForm;
 use super::{forbidden, login, pages, unavailable};
@@ -59,15 +60,18 @@ pub(super) async fn ask_for_new(
     if let Err(e) = stored {
         return unavailable(p, lang, e);
     }
-    Html(pages::new_password(
-        lang,
-        &pages::NewPasswordForm {
-            action: "/password/new",
-            authority: ("ticket", &ticket),
-            intro: Text::NewPasswordHelp,
-            error,
-        },
-    ))
+    html(
+        p,
+        pages::new_password(
+            lang,
+            &pages::NewPasswordForm {
+                action: "/password/new",
+                authority: ("ticket", &ticket),
+                intro: Text::NewPasswordHelp,
+                error,
+            },
+        ),
+    )
     .into_response()
 }
 
@@ -94,13 +98,16 @@ pub async fn submit_new(
         Ok(None) => {
             return (
                 StatusCode::GONE,
-                Html(pages::notice(
-                    lang,
-                    Text::NewPasswordTitle,
-                    Text::SessionExpired,
-                    Some(("/login", Text::LoginTitle)),
-                    &p.config().helpdesk,
-                )),
+                html(
+                    &p,
+                    pages::notice(
+                        lang,
+                        Text::NewPasswordTitle,
+                        Text::SessionExpired,
+                        Some(("/login", Text::LoginTitle)),
+                        &p.config().helpdesk,
+                    ),
+                ),
             )
                 .into_response()
         }

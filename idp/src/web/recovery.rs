@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
+use super::html;
 use super::i18n::{Lang, Text};
 use super::pages::{self, NewPasswordForm};
 use super::password::policy_text;
@@ -26,22 +27,25 @@ pub async fn reset_page(
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
     let token = q.get("token").map(String::as_str).unwrap_or("");
     match recovery::holder(&p, token, now()).await {
-        Ok(Some(_)) => reset_form(lang, token, None),
+        Ok(Some(_)) => reset_form(&p, lang, token, None),
         Ok(None) => link_invalid(&p, lang),
         Err(e) => unavailable(&p, lang, e),
     }
 }
 
-fn reset_form(lang: Lang, token: &str, error: Option<Text>) -> Response {
-    Html(pages::new_password(
-        lang,
-        &NewPasswordForm {
-            action: "/password/reset",
-            authority: ("token", token),
-            intro: Text::ResetIntro,
-            error,
-        },
-    ))
+fn reset_form(p: &Provider, lang: Lang, token: &str, error: Option<Text>) -> Response {
+    html(
+        p,
+        pages::new_password(
+            lang,
+            &NewPasswordForm {
+                action: "/password/reset",
+                authority: ("token", token),
+                intro: Text::ResetIntro,
+                error,
+            },
+        ),
+    )
     .into_response()
 }
 
@@ -60,21 +64,24 @@ pub async fn reset(State(p): State<Arc<Provider>>, headers: HeaderMap, form: Own
     let (field, lang) = (|k: &str| form.field(k), form.lang);
     let (token, password) = (field("token"), field("password"));
     if password != field("confirm") {
-        return reset_form(lang, token, Some(Text::PasswordsDiffer));
+        return reset_form(&p, lang, token, Some(Text::PasswordsDiffer));
     }
     let address = client_address(&headers);
     match recovery::reset(&p, token, password, &address, now()).await {
-        Ok(Some(_)) => Html(pages::notice(
-            lang,
-            Text::ForgotTitle,
-            Text::ResetDone,
-            Some(("/login", Text::LoginTitle)),
-            &p.config().helpdesk,
-        ))
+        Ok(Some(_)) => html(
+            &p,
+            pages::notice(
+                lang,
+                Text::ForgotTitle,
+                Text::ResetDone,
+                Some(("/login", Text::LoginTitle)),
+                &p.config().helpdesk,
+            ),
+        )
         .into_response(),
         Ok(None) => link_invalid(&p, lang),
         Err(AccountError::Password(e)) => match policy_text(e) {
-            Some(text) => reset_form(lang, token, Some(text)),
+            Some(text) => reset_form(&p, lang, token, Some(text)),
             None => unavailable(&p, lang, e),
         },
         Err(e) => unavailable(&p, lang, e),

@@ -5,16 +5,15 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
+use super::html;
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
 use super::OwnForm;
-use super::{
-    admit, lang, link_gone, link_page, new_challenge, redraw_only, refused, unavailable,
-};
+use super::{admit, lang, link_gone, link_page, new_challenge, redraw_only, refused, unavailable};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::enrolment::{self, Activation};
@@ -63,7 +62,11 @@ async fn render(
         errors,
         captcha_token: &token,
     };
-    (status, Html(pages::register(lang, &form))).into_response()
+    (
+        status,
+        html(p, pages::register(lang, &form, &p.config().ui)),
+    )
+        .into_response()
 }
 
 /// A registration: captcha and every field checked at once; then the same "check your
@@ -113,13 +116,16 @@ pub async fn submit(
 }
 
 fn check_your_email(p: &Provider, lang: Lang, address: &str) -> Response {
-    Html(pages::mail_sent(
-        lang,
-        (Text::CheckEmailTitle, Text::CheckEmail),
-        Some(address.trim()),
-        Some(("/activate/resend", Text::ResendActivation)),
-        &p.config().helpdesk,
-    ))
+    html(
+        p,
+        pages::mail_sent(
+            lang,
+            (Text::CheckEmailTitle, Text::CheckEmail),
+            Some(address.trim()),
+            Some(("/activate/resend", Text::ResendActivation)),
+            &p.config().helpdesk,
+        ),
+    )
     .into_response()
 }
 
@@ -152,13 +158,16 @@ pub async fn activate(
 ) -> Response {
     let (field, lang) = (|k: &str| form.field(k), form.lang);
     match enrolment::activate(&p, field("token"), now()).await {
-        Ok(Activation::Activated) => Html(pages::notice(
-            lang,
-            Text::ActivateTitle,
-            Text::Activated,
-            Some(("/login", Text::LoginTitle)),
-            &p.config().helpdesk,
-        ))
+        Ok(Activation::Activated) => html(
+            &p,
+            pages::notice(
+                lang,
+                Text::ActivateTitle,
+                Text::Activated,
+                Some(("/login", Text::LoginTitle)),
+                &p.config().helpdesk,
+            ),
+        )
         .into_response(),
         Ok(Activation::LinkInvalid) => link_gone(&p, lang, ACTIVATION_GONE),
         Err(e) => unavailable(&p, lang, e),
