@@ -457,6 +457,8 @@ pub struct Ui {
     /// Linked from the registration's terms box and every page's footer.
     pub terms_url: Option<Url>,
     pub privacy_url: Option<Url>,
+    /// The zone the pages tell times in.
+    pub time_zone: TimeZone,
 }
 
 impl Default for Ui {
@@ -468,6 +470,49 @@ impl Default for Ui {
             primary_color: None,
             terms_url: None,
             privacy_url: None,
+            time_zone: TimeZone::Wib,
+        }
+    }
+}
+
+/// Indonesia's three time zones (none keeps summer time): the pages tell times in one of them,
+/// labelled as people read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeZone {
+    /// Western Indonesia, UTC+7 (`Asia/Jakarta`, `Asia/Pontianak`).
+    #[default]
+    Wib,
+    /// Central Indonesia, UTC+8 (`Asia/Makassar`).
+    Wita,
+    /// Eastern Indonesia, UTC+9 (`Asia/Jayapura`).
+    Wit,
+}
+
+impl TimeZone {
+    /// From an IANA zone name or the zone's label.
+    pub fn named(name: &str) -> Option<TimeZone> {
+        match name {
+            "Asia/Jakarta" | "Asia/Pontianak" | "WIB" => Some(TimeZone::Wib),
+            "Asia/Makassar" | "WITA" => Some(TimeZone::Wita),
+            "Asia/Jayapura" | "WIT" => Some(TimeZone::Wit),
+            _ => None,
+        }
+    }
+
+    /// Seconds ahead of UTC.
+    pub fn offset_secs(self) -> i32 {
+        match self {
+            TimeZone::Wib => 7 * 3600,
+            TimeZone::Wita => 8 * 3600,
+            TimeZone::Wit => 9 * 3600,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeZone::Wib => "WIB",
+            TimeZone::Wita => "WITA",
+            TimeZone::Wit => "WIT",
         }
     }
 }

@@ -164,6 +164,7 @@ pub(crate) struct RawUi {
     pub primary_color: Option<S<String>>,
     pub terms_url: Option<S<String>>,
     pub privacy_url: Option<S<String>>,
+    pub time_zone: Option<S<String>>,
 }
 
 /// A secret written in the file, or the name of an environment variable holding it.

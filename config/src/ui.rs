@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::model::{Asset, Color, Localized, Ui};
+use crate::model::{Asset, Color, Localized, TimeZone, Ui};
 use crate::raw::{RawText, RawUi, S};
 use crate::validate::Checker;
 
@@ -40,6 +40,7 @@ impl Checker<'_> {
         let primary_color = self.color(raw.primary_color.as_ref());
         let terms_url = self.page_url(raw.terms_url.as_ref(), "ui.terms_url");
         let privacy_url = self.page_url(raw.privacy_url.as_ref(), "ui.privacy_url");
+        let time_zone = self.time_zone(raw.time_zone.as_ref());
         Some(Ui {
             product_name: product_name?,
             logo: logo?,
@@ -47,7 +48,26 @@ impl Checker<'_> {
             primary_color: primary_color?,
             terms_url: terms_url?,
             privacy_url: privacy_url?,
+            time_zone: time_zone?,
         })
+    }
+
+    fn time_zone(&mut self, raw: Option<&S<String>>) -> Option<TimeZone> {
+        let Some(raw) = raw else {
+            return Some(TimeZone::default());
+        };
+        let zone = TimeZone::named(raw.get_ref());
+        if zone.is_none() {
+            self.report(
+                raw.span(),
+                "ui.time_zone",
+                format!(
+                    "`{}` is not one of Indonesia's zones: Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)",
+                    raw.get_ref()
+                ),
+            );
+        }
+        zone
     }
 
     /// A picture file (SVG, PNG, ICO, WebP), read now; `Some(None)` when not given.

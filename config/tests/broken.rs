@@ -501,6 +501,7 @@ fn ui_problems() {
         ui("logo = \"logo.gif\"\nfavicon = \"missing.png\"\n"),
         ui("terms_url = \"oss.go.id/syarat\"\nproduct_name = \" \"\n"),
         ui("title = \"OSS\"\n"),
+        ui("time_zone = \"Asia/Singapore\"\n"),
     ];
     assert_eq!(
         found,
@@ -515,7 +516,8 @@ fn ui_problems() {
                 "broken.toml:14:13: ui.terms_url: `oss.go.id/syarat` is not an https:// address",
                 "broken.toml:15:16: ui.product_name: the product name is empty",
             ],
-            vec!["broken.toml:14:1: ui.title: unknown field `title`, expected one of `product_name`, `logo`, `favicon`, `primary_color`, `terms_url`, `privacy_url`"],
+            vec!["broken.toml:14:1: ui.title: unknown field `title`, expected one of `product_name`, `logo`, `favicon`, `primary_color`, `terms_url`, `privacy_url`, `time_zone`"],
+            vec!["broken.toml:14:13: ui.time_zone: `Asia/Singapore` is not one of Indonesia's zones: Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)"],
         ]
     );
 }

@@ -42,6 +42,18 @@ pub async fn end_session(
     if let Err(e) = store.delete_session(session_hash).await {
         tracing::error!(error = %e, "cannot delete a provider session");
     }
+    // The gateway sessions it started end with it (their cookies are refused through the
+    // revocation below); their records go too, so no list shows them.
+    if let Ok(sessions) = store.sessions_of(sub).await {
+        for child in sessions
+            .iter()
+            .filter(|s| s.parent.as_deref() == Some(session_hash))
+        {
+            if let Err(e) = store.delete_session(&child.id_hash).await {
+                tracing::error!(error = %e, "cannot delete a gateway session");
+            }
+        }
+    }
     if let Err(e) = store.revoke(Revoked::Session(session_hash), until).await {
         tracing::error!(error = %e, "cannot record a logout");
     }

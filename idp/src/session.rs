@@ -16,10 +16,12 @@ pub struct Lifetimes {
     pub absolute: u64,
 }
 
-/// Starts a session for `user`; returns the cookie value (shown once, never stored) and the record.
+/// Starts a session for `user` on `device`; returns the cookie value (shown once, never
+/// stored) and the record.
 pub async fn start(
     store: &dyn SessionStore,
     user: &User,
+    device: Option<String>,
     life: Lifetimes,
     now: Timestamp,
 ) -> StoreResult<(String, Session)> {
@@ -32,6 +34,9 @@ pub async fn start(
         expires_at: now + life.idle.min(life.absolute),
         auth_time: now,
         audience: "provider".into(),
+        device,
+        parent: None,
+        clients: Vec::new(),
     };
     store.put_session(&session).await?;
     Ok((value, session))
@@ -66,6 +71,22 @@ pub async fn current<S: SessionStore + UserStore + ?Sized>(
         store.put_session(&session).await?;
     }
     Ok(Some((session, user)))
+}
+
+/// Notes that the provider session `id_hash` logged in to `client` (for the user's list of
+/// sessions). The gateway is not noted: it keeps a session per app of its own.
+pub async fn note_client(store: &dyn SessionStore, id_hash: &str, client: &str) -> StoreResult<()> {
+    if client == gerbang_config::GATEWAY_CLIENT_ID {
+        return Ok(());
+    }
+    let Some(mut session) = store.session(id_hash).await? else {
+        return Ok(());
+    };
+    if !session.clients.iter().any(|c| c == client) {
+        session.clients.push(client.to_string());
+        store.put_session(&session).await?;
+    }
+    Ok(())
 }
 
 /// The `Set-Cookie` value for a session cookie (or, with `None`, one that removes it).

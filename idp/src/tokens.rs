@@ -52,6 +52,9 @@ pub async fn issue_code(
         )
         .await
         .map_err(server_error)?;
+    crate::session::note_client(provider.store.as_ref(), session_hash, &request.client_id)
+        .await
+        .map_err(server_error)?;
     Ok(code)
 }
 

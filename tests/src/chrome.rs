@@ -180,6 +180,17 @@ impl Chrome {
         self.prop(id, "value").await
     }
 
+    /// Fills the login form on the page shown (once it is there) with `username`, `password`
+    /// and the test captcha answer, and submits it.
+    pub async fn log_in(&self, username: &str, password: &str) {
+        self.wait_for("name=\"captcha\"").await;
+        self.type_into("username", username).await;
+        self.type_into("password", password).await;
+        self.type_into("captcha", crate::browser::CAPTCHA_TEST_ANSWER)
+            .await;
+        self.click("button[type=submit]:not([name])").await;
+    }
+
     /// The id of the element that has the focus (empty when it has none).
     pub async fn focused_id(&self) -> String {
         let focused = self

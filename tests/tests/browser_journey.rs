@@ -144,13 +144,7 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
 
     // Back to the app: log in with them, choose a new password, land in the app.
     chrome.goto(&app1).await;
-    chrome.wait_for("Lupa Password?").await;
-    chrome.type_into("username", &username).await;
-    chrome.type_into("password", &temporary).await;
-    chrome
-        .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
-        .await;
-    chrome.click("button[type=submit]").await;
+    chrome.log_in(&username, &temporary).await;
     chrome.wait_for("Buat password baru").await;
     audit(&chrome, "new password", &mut violations).await;
     chrome.screenshot(&shots, "06-new-password").await;
@@ -185,6 +179,50 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     assert!(home.contains("3174********0001") && home.contains(&username));
     audit(&chrome, "home", &mut violations).await;
     chrome.screenshot(&shots, "07-home").await;
+    // This browser's session lists both apps it opened, by title, and the device.
+    assert!(
+        home.contains("Perizinan Berusaha, Portal Berusaha")
+            || home.contains("Portal Berusaha, Perizinan Berusaha"),
+        "{home}"
+    );
+    assert!(
+        home.contains("Chrome · Linux") && home.contains(" WIB"),
+        "{home}"
+    );
+
+    // A second device, a phone, sees both sessions and ends the first one: the apps refuse
+    // the first browser within a second (issue 21, item 3).
+    let phone = Chrome::start(390, 844, "id-ID").await;
+    phone.goto(&format!("{issuer}/login")).await;
+    phone.log_in(&username, "sawah hijau di lereng").await;
+    let list = phone.wait_for("Sesi aktif").await;
+    assert_eq!(list.matches("<li class=\"session").count(), 2, "{list}");
+    audit(&phone, "sessions", &mut violations).await;
+    phone.screenshot(&shots, "08-sessions-on-a-phone").await;
+    phone.click("li.session:not(.current) button").await;
+    phone
+        .wait_for("Sesi di perangkat tersebut sudah diakhiri.")
+        .await;
+    let ended = Instant::now();
+    loop {
+        chrome.goto(&app1).await;
+        if chrome.url().await.starts_with(&format!("{issuer}/login")) {
+            break;
+        }
+        assert!(
+            ended.elapsed() < Duration::from_millis(1500),
+            "the ended session still opens the app"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let list = phone.source().await;
+    assert_eq!(list.matches("<li class=\"session").count(), 1, "{list}");
+
+    // Back in on the first browser, then "log out everywhere" from it.
+    chrome.log_in(&username, "sawah hijau di lereng").await;
+    chrome.wait_for("\"verified\":true").await;
+    chrome.goto(&format!("{issuer}/")).await;
+    chrome.wait_for("Beranda").await;
     chrome
         .click("form[action='/logout/everywhere'] button")
         .await;
@@ -203,6 +241,13 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
+    // A new login on the phone lists only what is live: its own session.
+    phone.goto(&format!("{issuer}/")).await;
+    phone.log_in(&username, "sawah hijau di lereng").await;
+    let list = phone.wait_for("Sesi aktif").await;
+    assert_eq!(list.matches("<li class=\"session").count(), 1, "{list}");
+    assert!(list.contains("class=\"session current\""), "{list}");
+    phone.quit().await;
     chrome.quit().await;
     assert!(
         violations.is_empty(),

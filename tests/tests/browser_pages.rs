@@ -87,13 +87,7 @@ async fn log_in(chrome: &Chrome, issuer: &str, lang: &str, username: &str, passw
     chrome
         .goto(&format!("{issuer}/login?ui_locales={lang}"))
         .await;
-    chrome.wait_for("captcha").await;
-    chrome.type_into("username", username).await;
-    chrome.type_into("password", password).await;
-    chrome
-        .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
-        .await;
-    chrome.click("button[type=submit]").await;
+    chrome.log_in(username, password).await;
 }
 
 #[tokio::test]
@@ -276,6 +270,18 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
                 chrome.goto(&format!("{issuer}{path}?{q}")).await;
                 chrome.wait_for_any(&markers).await;
                 gallery.shot(&chrome, page, lang, width).await;
+                if page == "home" {
+                    // The sessions list, below the fold on a phone.
+                    chrome
+                        .client
+                        .execute(
+                            "document.getElementById('sessions').scrollIntoView();",
+                            vec![],
+                        )
+                        .await
+                        .unwrap();
+                    gallery.shot(&chrome, "home-sessions", lang, width).await;
+                }
             }
             chrome.quit().await;
         }
@@ -316,8 +322,9 @@ async fn the_layout_check_finds_text_a_person_cannot_read() {
 #[tokio::test]
 async fn an_oss_branded_configuration_renders_with_its_name_logo_and_colour() {
     let branding = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/branding");
-    let set = std::fs::read_to_string(branding.join("oss.toml"))
-        .unwrap()
+    let sample = std::fs::read_to_string(branding.join("oss.toml")).unwrap();
+    // Its [ui] table, the file's last.
+    let set = sample[sample.find("\n[ui]").unwrap()..]
         .replace("logo = \"", &format!("logo = \"{}/", branding.display()))
         .replace(
             "favicon = \"",

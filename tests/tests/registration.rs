@@ -470,7 +470,7 @@ async fn log_out_everywhere_from_the_home_page() {
     site.log_in("budi", "kuda laut biru").await;
     let home = site.get("/").await.text().await.unwrap();
     assert_eq!(
-        home.matches("<li>Gerbang SSO").count(),
+        home.matches("<li class=\"session").count(),
         2,
         "two sessions: {home}"
     );

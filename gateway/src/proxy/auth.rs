@@ -160,6 +160,9 @@ impl Auth {
             expires_at: identity.expires_at,
             auth_time: identity.auth_time,
             audience: format!("gateway:{origin}"),
+            device: None,
+            parent: identity.provider_session.clone(),
+            clients: Vec::new(),
         };
         if let Err(e) = self.provider.store.put_session(&record).await {
             tracing::error!(error = %e, "cannot record a gateway session");

@@ -106,6 +106,9 @@ fn session(id: &str, user: &str) -> Session {
         expires_at: NOW + 3600,
         auth_time: NOW,
         audience: "provider".into(),
+        device: Some("Firefox · Linux".into()),
+        parent: None,
+        clients: vec!["portal".into()],
     }
 }
 

@@ -203,6 +203,16 @@ pub struct Session {
     pub auth_time: Timestamp,
     /// Which client or route host the session belongs to (`provider` for the provider's own).
     pub audience: String,
+    /// The browser and system it was started from, coarsely ("Chrome · Android"), for the
+    /// user's list of sessions.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// A gateway session's provider session (the ID token's `sid`), which it ends with.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The OIDC clients a provider session has logged in to, by id.
+    #[serde(default)]
+    pub clients: Vec<String>,
 }
 
 /// Values that expire: single-use secrets (taken at most once, never after expiry) and a few

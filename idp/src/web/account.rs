@@ -66,7 +66,8 @@ pub async fn change_password(
     };
     // Every session ended; this browser gets a new one.
     let life = p.session_lifetimes();
-    let value = match session::start(p.store.as_ref(), &user, life, now()).await {
+    let device = super::device(&headers);
+    let value = match session::start(p.store.as_ref(), &user, device, life, now()).await {
         Ok((value, _)) => value,
         Err(e) => return unavailable(&p, lang, e),
     };

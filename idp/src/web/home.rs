@@ -11,7 +11,7 @@ use gerbang_config::{HostPattern, Policy};
 
 use super::html;
 use super::i18n::Lang;
-use super::pages::{self, App, HomeView};
+use super::pages::{self, App, DeviceSession, HomeView};
 use super::OwnForm;
 use super::{header_str, lang, redirect, unavailable};
 use crate::clock::now;
@@ -19,7 +19,7 @@ use crate::flows::enrolment::masked_document;
 use crate::logout;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::{Session, User};
+use crate::store::{Session, Timestamp, User};
 
 /// The logged-in user and their provider session, from the request's cookie.
 pub(super) async fn current(p: &Provider, headers: &HeaderMap) -> Option<(Session, User)> {
@@ -39,19 +39,78 @@ pub async fn page(
     let Some((session, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };
-    let mut sessions = match p.store.sessions_of(&user.id).await {
+    let sessions = match p.store.sessions_of(&user.id).await {
         Ok(s) => s,
         Err(e) => return unavailable(&p, lang, e),
     };
-    sessions.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
+    let config = p.config();
     let view = HomeView {
         user: &user,
         document: masked_document(&user.identity),
         apps: apps(&p, lang),
-        sessions: &sessions,
-        current: &session.id_hash,
+        sessions: device_sessions(&p, lang, &sessions, &session.id_hash, now()),
+        zone: config.ui.time_zone,
+        ended: q.contains_key("ended"),
     };
-    html(&p, pages::home(lang, &view, &p.config().helpdesk)).into_response()
+    html(&p, pages::home(lang, &view, &config.helpdesk)).into_response()
+}
+
+/// The user's live provider sessions, one per browser, each with the apps it logged in to
+/// (the gateway's routes by title, OIDC clients by name), the most recently active first.
+fn device_sessions(
+    p: &Provider,
+    lang: Lang,
+    sessions: &[Session],
+    current: &str,
+    now: Timestamp,
+) -> Vec<DeviceSession> {
+    let absolute = p.session_lifetimes().absolute;
+    let live = |s: &&Session| now < s.expires_at && now < s.created_at + absolute;
+    let mut listed: Vec<DeviceSession> = sessions
+        .iter()
+        .filter(|s| s.audience == "provider")
+        .filter(live)
+        .map(|s| {
+            let routes = sessions
+                .iter()
+                .filter(|child| child.parent.as_deref() == Some(s.id_hash.as_str()))
+                .filter(live)
+                .filter_map(|child| child.audience.strip_prefix("gateway:"))
+                .map(|origin| route_title(p, lang, origin));
+            let clients = s.clients.iter().filter_map(|id| {
+                p.clients()
+                    .get(id)
+                    .map(|c| c.name.get(lang.code()).to_string())
+            });
+            let mut apps: Vec<String> = routes.chain(clients).collect();
+            apps.dedup();
+            DeviceSession {
+                id_hash: s.id_hash.clone(),
+                device: s.device.clone(),
+                logged_in: s.auth_time,
+                last_active: s.last_seen,
+                apps,
+                current: s.id_hash == current,
+            }
+        })
+        .collect();
+    listed.sort_by_key(|s| std::cmp::Reverse(s.last_active));
+    listed
+}
+
+/// The title of the route an app origin (`https://host:port`) belongs to; the host itself
+/// when no route has it.
+fn route_title(p: &Provider, lang: Lang, origin: &str) -> String {
+    let host = origin.split("://").last().unwrap_or(origin);
+    let host = host.split(':').next().unwrap_or(host);
+    p.config()
+        .routes
+        .iter()
+        .find(|r| matches!(&r.host, HostPattern::Exact(h) if h == host))
+        .map_or_else(
+            || host.to_string(),
+            |r| r.title.get(lang.code()).to_string(),
+        )
 }
 
 /// The routes a logged-in user can open, as links: every route on a single host (a wildcard
@@ -73,6 +132,44 @@ fn apps(p: &Provider, lang: Lang) -> Vec<App> {
         .collect()
 }
 
+/// "Akhiri sesi ini": ends one of the user's sessions, on whichever device, here and in every
+/// app; ending the one viewing the page logs this browser out.
+pub async fn end_one(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    form: OwnForm,
+) -> Response {
+    let lang = form.lang;
+    let Some((current_session, user)) = current(&p, &headers).await else {
+        return redirect("/login");
+    };
+    let chosen = form.field("session");
+    let owned = match p.store.sessions_of(&user.id).await {
+        Ok(sessions) => sessions
+            .into_iter()
+            .any(|s| s.audience == "provider" && s.id_hash == chosen),
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    if owned {
+        let address = super::client_address(&headers);
+        logout::end_session(&p, chosen, &user.id, Some(&address)).await;
+    }
+    if chosen == current_session.id_hash {
+        return logged_out_here(&p, lang);
+    }
+    redirect(&format!("/?ended=1&ui_locales={}", lang.code()))
+}
+
+/// The logged-out page, with this browser's session cookie removed.
+fn logged_out_here(p: &Provider, lang: Lang) -> Response {
+    let mut response = html(p, pages::logged_out(lang)).into_response();
+    if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
 /// "Keluar dari semua perangkat": ends every session of the user, here and in every app.
 pub async fn log_out_everywhere(
     State(p): State<Arc<Provider>>,
@@ -87,10 +184,5 @@ pub async fn log_out_everywhere(
     if let Err(e) = logout::end_all_sessions(&p, &user.id, Some(&address)).await {
         return unavailable(&p, lang, e);
     }
-    let mut response = html(&p, pages::logged_out(lang)).into_response();
-    if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
-    {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    logged_out_here(&p, lang)
 }

@@ -140,7 +140,7 @@ pub async fn submit(
         Ok(LoginOutcome::LoggedIn(passed)) => passed,
         Err(e) => return unavailable(&p, lang, e),
     };
-    let mut response = logged_in(&p, lang, &passed.user, sealed, now).await;
+    let mut response = logged_in(&p, &headers, lang, &passed.user, sealed, now).await;
     remember_device(&p, &mut response, &passed.user.id, passed.known_device);
     response
 }
@@ -188,13 +188,15 @@ fn remember_device(p: &Provider, response: &mut Response, user_id: &str, known: 
 /// client whose request `sealed` carries, or to the home page.
 pub(super) async fn logged_in(
     p: &Provider,
+    headers: &HeaderMap,
     lang: Lang,
     user: &User,
     sealed: &str,
     now: Timestamp,
 ) -> Response {
     let life = p.session_lifetimes();
-    let (value, session) = match session::start(p.store.as_ref(), user, life, now).await {
+    let device = super::device(headers);
+    let (value, session) = match session::start(p.store.as_ref(), user, device, life, now).await {
         Ok(s) => s,
         Err(e) => return unavailable(p, lang, e),
     };

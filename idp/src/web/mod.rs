@@ -3,6 +3,7 @@
 
 mod account;
 mod address;
+mod agent;
 mod brand;
 mod cors;
 mod device;
@@ -77,6 +78,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route("/logout", get(logout::get).post(logout::post))
         .route("/logout/everywhere", post(home::log_out_everywhere))
+        .route("/account/sessions/end", post(home::end_one))
         .route(
             "/account/password",
             get(account::password_page).post(account::change_password),
@@ -227,6 +229,11 @@ fn refused(p: &Provider, lang: Lang, refusal: Refusal) -> Response {
 /// A field of a posted form, empty when absent.
 fn field<'a>(form: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map(String::as_str).unwrap_or("")
+}
+
+/// The browser and system a request comes from, for the sessions list.
+fn device(headers: &HeaderMap) -> Option<String> {
+    header_str(headers, header::USER_AGENT).and_then(agent::describe)
 }
 
 /// A page laid out with the operator's branding.

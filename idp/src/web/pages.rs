@@ -7,8 +7,8 @@ use super::i18n::{problem, t, Lang, Text};
 use crate::account::captcha::picture;
 use crate::account::registration::{Field, FieldError, IdentityKind, Problem, RegistrationForm};
 use crate::personal::countries;
-use crate::store::{Identity, Session, Timestamp, User};
-use gerbang_config::{Helpdesk, Ui};
+use crate::store::{Identity, Timestamp, User};
+use gerbang_config::{Helpdesk, TimeZone, Ui};
 
 /// A page before it is laid out: its language, title and body. [`Page::render`] puts every
 /// page in the one layout, with the operator's branding (`[ui]`).
@@ -182,21 +182,66 @@ pub struct App {
     pub url: String,
 }
 
+/// A device's session as the home page lists it: the provider session of one browser, with
+/// the apps it logged in to.
+pub struct DeviceSession {
+    pub id_hash: String,
+    pub device: Option<String>,
+    pub logged_in: Timestamp,
+    pub last_active: Timestamp,
+    pub apps: Vec<String>,
+    /// The session viewing the page.
+    pub current: bool,
+}
+
 /// What the home page shows.
 pub struct HomeView<'a> {
     pub user: &'a User,
     /// The identity document number, masked.
     pub document: String,
     pub apps: Vec<App>,
-    pub sessions: &'a [Session],
-    /// The hash of the session viewing the page.
-    pub current: &'a str,
+    /// Live sessions, the most recently active first.
+    pub sessions: Vec<DeviceSession>,
+    pub zone: TimeZone,
+    /// A session was just ended from this page.
+    pub ended: bool,
 }
 
-fn date_time(t: Timestamp) -> String {
-    chrono::DateTime::from_timestamp(t as i64, 0)
-        .map(|d| d.format("%d-%m-%Y %H:%M UTC").to_string())
-        .unwrap_or_default()
+/// A time as people in `zone` read it: "05-12-2026 14:07 WIB".
+fn local_time(t: Timestamp, zone: TimeZone) -> String {
+    let local = chrono::DateTime::from_timestamp(t as i64, 0)
+        .zip(chrono::FixedOffset::east_opt(zone.offset_secs()))
+        .map(|(utc, offset)| utc.with_timezone(&offset));
+    match local {
+        Some(time) => format!("{} {}", time.format("%d-%m-%Y %H:%M"), zone.label()),
+        None => String::new(),
+    }
+}
+
+/// One device's session: what it is, when, which apps, and a button that ends it.
+fn device_session(lang: Lang, s: &DeviceSession, zone: TimeZone) -> Markup {
+    html! {
+        li.session.current[s.current] {
+            p.device {
+                strong { (s.device.as_deref().unwrap_or(t(lang, Text::UnknownDevice))) }
+                @if s.current { " · " (t(lang, Text::ThisDevice)) }
+            }
+            dl.facts {
+                dt { (t(lang, Text::SignedInAt)) } dd { (local_time(s.logged_in, zone)) }
+                dt { (t(lang, Text::LastActive)) } dd { (local_time(s.last_active, zone)) }
+                dt { (t(lang, Text::AppsUsed)) }
+                dd {
+                    @if s.apps.is_empty() { (t(lang, Text::NoAppsYet)) }
+                    @else { (s.apps.join(", ")) }
+                }
+            }
+            form method="post" action="/account/sessions/end" {
+                input type="hidden" name="ui_locales" value=(lang.code());
+                input type="hidden" name="session" value=(s.id_hash);
+                button.secondary type="submit" { (t(lang, Text::EndSession)) }
+            }
+        }
+    }
 }
 
 /// "Beranda" (guide Gambar 6).
@@ -227,14 +272,9 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
         }
         section aria-labelledby="sessions" {
             h2 id="sessions" { (t(lang, Text::Sessions)) }
+            @if view.ended { p.notice role="status" { (t(lang, Text::SessionEnded)) } }
             ul.sessions {
-                @for s in view.sessions {
-                    li {
-                        (s.audience.strip_prefix("gateway:").unwrap_or(t(lang, Text::ThisSite)))
-                        " · " (t(lang, Text::Since)) " " (date_time(s.created_at))
-                        @if s.id_hash == view.current { " · " strong { (t(lang, Text::ThisDevice)) } }
-                    }
-                }
+                @for s in &view.sessions { (device_session(lang, s, view.zone)) }
             }
             p.links {
                 a href="/account/password" { (t(lang, Text::ChangePassword)) }
@@ -429,7 +469,7 @@ fn country_select(
         select id=(name) name=(name) aria-invalid=[error.map(|_| "true")]
             aria-describedby=[error.map(|_| error_id.as_str())] {
             @if !dialling { option value="" { "—" } }
-            @for c in countries::all() {
+            @for c in countries::all(lang) {
                 @if !dialling || c.dialling_code.is_some() {
                     option value=(c.code) selected[c.code.eq_ignore_ascii_case(selected)] {
                         @if dialling { "(+" (c.dialling_code.unwrap_or(0)) ") - " }

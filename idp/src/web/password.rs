@@ -77,7 +77,7 @@ pub(super) async fn ask_for_new(
 
 pub async fn submit_new(
     State(p): State<Arc<Provider>>,
-    _headers: HeaderMap,
+    headers: HeaderMap,
     form: OwnForm,
 ) -> Response {
     let (field, lang) = (|k: &str| form.field(k), form.lang);
@@ -148,7 +148,7 @@ pub async fn submit_new(
         "password and captcha, then a new password",
     )
     .await;
-    login::logged_in(&p, lang, &user, &ticket.request, now).await
+    login::logged_in(&p, &headers, lang, &user, &ticket.request, now).await
 }
 
 /// What to tell the user about a refused password; `None` for server-side failures.

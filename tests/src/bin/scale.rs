@@ -90,6 +90,9 @@ async fn sessions(n: usize, seconds: u64) -> String {
                     expires_at: t + 12 * 3600,
                     auth_time: t,
                     audience: "provider".into(),
+                    device: None,
+                    parent: None,
+                    clients: Vec::new(),
                 };
                 store.put_session(&session).await.unwrap();
                 store
