@@ -268,6 +268,15 @@ async fn one_address_gets_a_bounded_number_of_challenges() {
         "/forgot-password",
         "/activate/resend",
     ];
+    // The limit counts per clock minute: begin early in one, so that the eight requests share it.
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if second > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
+    }
     // Each form once within the limit (four), then each once over it.
     for (round, path) in forms.iter().chain(&forms).enumerate() {
         let (status, page) = show(path, "198.51.100.90").await;
