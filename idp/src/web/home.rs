@@ -82,8 +82,13 @@ fn device_sessions(
                     .get(id)
                     .map(|c| c.name.get(lang.code()).to_string())
             });
-            let mut apps: Vec<String> = routes.chain(clients).collect();
-            apps.dedup();
+            // Each app once, though a browser may have logged in to it more than once.
+            let mut apps: Vec<String> = Vec::new();
+            for app in routes.chain(clients) {
+                if !apps.contains(&app) {
+                    apps.push(app);
+                }
+            }
             DeviceSession {
                 id_hash: s.id_hash.clone(),
                 device: s.device.clone(),
