@@ -476,10 +476,14 @@ async fn one_address_holds_a_bounded_number_of_connections() {
         if fourth.is_none() {
             break;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "a fourth connection kept being served"
-        );
+        if std::time::Instant::now() >= deadline {
+            // Whether the gateway closed the held ones (a closed one reads 0 bytes at once).
+            let closed = held
+                .iter()
+                .filter(|s| matches!(s.try_read(&mut [0u8; 1]), Ok(0)))
+                .count();
+            panic!("a fourth connection kept being served; {closed} of the 3 held were closed by the gateway");
+        }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(
