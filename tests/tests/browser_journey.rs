@@ -142,8 +142,12 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     let username = smtp::labelled(&second.text, "Username").unwrap();
     let temporary = smtp::labelled(&second.text, "Password").unwrap();
 
-    // Back to the app: log in with them, choose a new password, land in the app.
+    // Back to the app: log in with them, choose a new password, land in the app. The login
+    // page names the app (issue 21, item 4).
     chrome.goto(&app1).await;
+    chrome
+        .wait_for("<h1>Masuk ke Perizinan Berusaha</h1>")
+        .await;
     chrome.log_in(&username, &temporary).await;
     chrome.wait_for("Buat password baru").await;
     audit(&chrome, "new password", &mut violations).await;

@@ -285,3 +285,34 @@ async fn backchannel_logout_with_a_client_down_does_not_block() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// The logged-out page is no dead end (issue 21, item 4): "Masuk lagi", and back to the app
+/// at its registered post-logout address, by its name.
+#[tokio::test]
+async fn the_logged_out_page_leads_back_in_and_to_the_app() {
+    let (op, outcome) = logout_outcome(|hint| vec![("id_token_hint", hint)]).await;
+    assert_eq!(outcome, LogoutOutcome::page(200, false));
+    let client = op.client().await;
+    let hint = op.hint(&client).await;
+    let page = op
+        .logout(vec![("id_token_hint", hint)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<a href=\"/login\">Masuk lagi</a>"), "{page}");
+    assert!(
+        page.contains("<a href=\"https://rp.test/bye\">Kembali ke rp</a>"),
+        "{page}"
+    );
+}
+
+/// The login page names the app it logs in to: a client by its configured name.
+#[tokio::test]
+async fn the_login_page_names_the_client() {
+    let op = Op::start().await;
+    let page = op
+        .login_page(&format!("{}/authorize?client_id=partner&response_type=code&scope=openid&state=s&redirect_uri=https%3A%2F%2Fpartner.test%2Fcb", op.issuer))
+        .await;
+    assert!(page.contains("<h1>Masuk ke Mitra</h1>"), "{page}");
+}

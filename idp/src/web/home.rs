@@ -9,10 +9,10 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use gerbang_config::{HostPattern, Policy};
 
-use super::html;
 use super::i18n::Lang;
 use super::pages::{self, App, DeviceSession, HomeView};
 use super::OwnForm;
+use super::{apps, html};
 use super::{header_str, lang, redirect, unavailable};
 use crate::clock::now;
 use crate::flows::enrolment::masked_document;
@@ -76,7 +76,7 @@ fn device_sessions(
                 .filter(|child| child.parent.as_deref() == Some(s.id_hash.as_str()))
                 .filter(live)
                 .filter_map(|child| child.audience.strip_prefix("gateway:"))
-                .map(|origin| route_title(p, lang, origin));
+                .map(|origin| apps::route_title(p, lang, origin));
             let clients = s.clients.iter().filter_map(|id| {
                 p.clients()
                     .get(id)
@@ -101,21 +101,6 @@ fn device_sessions(
         .collect();
     listed.sort_by_key(|s| std::cmp::Reverse(s.last_active));
     listed
-}
-
-/// The title of the route an app origin (`https://host:port`) belongs to; the host itself
-/// when no route has it.
-fn route_title(p: &Provider, lang: Lang, origin: &str) -> String {
-    let host = origin.split("://").last().unwrap_or(origin);
-    let host = host.split(':').next().unwrap_or(host);
-    p.config()
-        .routes
-        .iter()
-        .find(|r| matches!(&r.host, HostPattern::Exact(h) if h == host))
-        .map_or_else(
-            || host.to_string(),
-            |r| r.title.get(lang.code()).to_string(),
-        )
 }
 
 /// The routes a logged-in user can open, as links: every route on a single host (a wildcard
@@ -167,7 +152,7 @@ pub async fn end_one(
 
 /// The logged-out page, with this browser's session cookie removed.
 fn logged_out_here(p: &Provider, lang: Lang) -> Response {
-    let mut response = html(p, pages::logged_out(lang)).into_response();
+    let mut response = html(p, pages::logged_out(lang, None)).into_response();
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
     {
         response.headers_mut().append(header::SET_COOKIE, cookie);

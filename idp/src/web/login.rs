@@ -44,11 +44,13 @@ async fn render(
         Ok(token) => token,
         Err(refused) => return refused,
     };
+    let app = pending(p, request).and_then(|r| super::apps::requesting(p, lang, &r));
     let form = LoginForm {
         request_id: request,
         username,
         captcha_token: &token,
         error,
+        app: app.as_deref(),
     };
     (
         status,

@@ -105,6 +105,15 @@ async fn end_session(
         .zip(current.as_ref())
         .is_some_and(|(hint, current)| names_session(hint, current));
     let hinted = read.map(|h| h.client);
+    let client = hinted
+        .clone()
+        .or_else(|| params.get("client_id").cloned())
+        .and_then(|id| p.clients().get(&id));
+    // Where "Kembali ke aplikasi" goes: the client's first registered post-logout address.
+    let back = client.and_then(|c| {
+        let address = c.post_logout_redirect_uris.first()?;
+        Some((address.clone(), c.name.get(lang.code()).to_string()))
+    });
     if !hint_is_this_session && !confirmed {
         return ask(p, lang, params);
     }
@@ -119,7 +128,7 @@ async fn end_session(
     }
     let mut response = match post_logout_target(p, params, hinted) {
         Some(url) => redirect(&url),
-        None => html(p, pages::logged_out(lang)).into_response(),
+        None => html(p, pages::logged_out(lang, back.as_ref())).into_response(),
     };
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
     {

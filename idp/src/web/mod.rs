@@ -4,6 +4,7 @@
 mod account;
 mod address;
 mod agent;
+mod apps;
 mod brand;
 mod cors;
 mod device;

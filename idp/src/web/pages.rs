@@ -120,15 +120,21 @@ pub struct LoginForm<'a> {
     pub username: &'a str,
     pub captcha_token: &'a str,
     pub error: Option<Text>,
+    /// The app the login is for: a route's title or a client's name.
+    pub app: Option<&'a str>,
 }
 
 pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
+    let heading = match form.app {
+        Some(app) => format!("{} {app}", t(lang, Text::LogInTo)),
+        None => t(lang, Text::LoginTitle).to_string(),
+    };
     let other = match lang {
         Lang::Id => Lang::En,
         Lang::En => Lang::Id,
     };
     let body = html! {
-        h1 { (t(lang, Text::LoginTitle)) }
+        h1 { (heading) }
         p.lang { a href={ "?request=" (form.request_id) "&ui_locales=" (other.code()) } lang=(other.code()) { (t(lang, Text::SwitchLanguage)) } }
         @if let Some(error) = form.error {
             p.error role="alert" id="form-error" { (t(lang, error)) }
@@ -307,10 +313,18 @@ pub fn logout_confirm(lang: Lang, params: &[(String, String)]) -> Page {
     layout(lang, t(lang, Text::LogoutTitle), body)
 }
 
-pub fn logged_out(lang: Lang) -> Page {
+/// After a logout: the way back in, and back to the app the user came from (its name and
+/// registered post-logout address) when it is known.
+pub fn logged_out(lang: Lang, back: Option<&(String, String)>) -> Page {
     let body = html! {
         h1 { (t(lang, Text::LogoutTitle)) }
         p { (t(lang, Text::LoggedOut)) }
+        p.links {
+            a href="/login" { (t(lang, Text::LogInAgain)) }
+            @if let Some((address, app)) = back {
+                " · " a href=(address) { (t(lang, Text::BackTo)) " " (app) }
+            }
+        }
     };
     layout(lang, t(lang, Text::LogoutTitle), body)
 }
