@@ -68,7 +68,10 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
 
     // "Daftar": the KTP form; Paspor changes the fields, and back.
     chrome.click_link("Daftar").await;
-    chrome.wait_for("Jenis Identitas").await;
+    // The form says which app it registers for (issue 21, item 4).
+    chrome
+        .wait_for("Untuk <strong>Perizinan Berusaha</strong>")
+        .await;
     assert!(chrome.visible("nik").await && !chrome.visible("passport_number").await);
     chrome.select("identity_type", "passport").await;
     assert!(!chrome.visible("nik").await && chrome.visible("passport_number").await);
@@ -142,9 +145,13 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     let username = smtp::labelled(&second.text, "Username").unwrap();
     let temporary = smtp::labelled(&second.text, "Password").unwrap();
 
-    // Back to the app: log in with them, choose a new password, land in the app. The login
-    // page names the app (issue 21, item 4).
-    chrome.goto(&app1).await;
+    // Its login link leads to the app the person registered from, as the activated page's does.
+    let login = smtp::link(&second.text, "https://perizinan.test").expect("the app's address");
+    assert!(app1.starts_with(login.trim_end_matches('/')), "{login}");
+
+    // Back to the app: from the activated page's "Masuk", log in with them, choose a new
+    // password, land in the app. The login page names the app (issue 21, item 4).
+    chrome.click_link("Masuk").await;
     chrome
         .wait_for("<h1>Masuk ke Perizinan Berusaha</h1>")
         .await;
@@ -155,6 +162,19 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     chrome.type_into("password", "sawah hijau di lereng").await;
     chrome.type_into("confirm", "sawah hijau di lereng").await;
     chrome.click("button[type=submit]").await;
+    // In the app, at its home page, as the new user.
+    chrome
+        .wait_for(&format!("Pengguna: <strong>{username}</strong>"))
+        .await;
+    assert!(
+        chrome
+            .url()
+            .await
+            .starts_with(&app1.replace("/whoami", "/")),
+        "back in perizinan: {}",
+        chrome.url().await
+    );
+    chrome.goto(&app1).await;
     let landed = chrome.wait_for("\"verified\":true").await;
     assert!(
         landed.contains(&format!("\"x-gerbang-user\":[\"{username}\"]")),

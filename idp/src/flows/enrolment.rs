@@ -20,8 +20,9 @@ use crate::account::registration::Registration;
 /// What became of an activation link.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Activation {
-    /// The account is active; the second e-mail is queued.
-    Activated,
+    /// The account is active; the second e-mail is queued. `login` is where it logs in: the
+    /// app the person registered from, or the provider's login page.
+    Activated { login: String },
     /// Used, voided by a newer link, expired, or never issued.
     LinkInvalid,
 }
@@ -32,6 +33,7 @@ pub enum Activation {
 pub async fn register(
     p: &Provider,
     registration: Registration,
+    return_to: Option<String>,
     lang: Lang,
     now: Timestamp,
 ) -> Result<(), AccountError> {
@@ -39,6 +41,7 @@ pub async fn register(
     let (link, mail) = activation_link(p, &registration.email, lang, now).await?;
     let pending = Pending {
         activation_link: Some(token::hash(&link)),
+        return_to,
         ..Pending::default()
     };
     let mut attempt = 0;
@@ -167,13 +170,20 @@ pub async fn activate(
     user.status = UserStatus::Active;
     user.pending.activation_link = None;
     user.pending.temporary_password_until = Some(now + lifetime.as_secs());
+    // The login the mail links to: the app the person started from (it sends them to the
+    // login, and back to itself after), or the provider's own.
+    let login = user
+        .pending
+        .return_to
+        .take()
+        .unwrap_or_else(|| p.url(&format!("/login?ui_locales={}", user_lang(&user).code())));
     let lang = user_lang(&user);
     let mail = templates::credentials(
         &user.email,
         lang,
         &user.username,
         &temporary,
-        &p.url(&format!("/login?ui_locales={}", lang.code())),
+        &login,
         lifetime.as_secs() / 3600,
         &p.config().helpdesk,
     );
@@ -187,7 +197,7 @@ pub async fn activate(
         "temporary password sent",
     )
     .await;
-    Ok(Activation::Activated)
+    Ok(Activation::Activated { login })
 }
 
 /// Sends a new activation link to a pending account with this address, voiding the old one.

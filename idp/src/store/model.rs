@@ -85,6 +85,10 @@ pub struct Pending {
     pub reset_link: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temporary_password_until: Option<Timestamp>,
+    /// The app a person was on their way to when they registered: its address, where the
+    /// activated account's login leads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

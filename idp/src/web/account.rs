@@ -119,6 +119,8 @@ fn contact_form(
             values,
             errors,
             captcha_token: "",
+            request: "",
+            app: None,
         },
         password_error,
     };

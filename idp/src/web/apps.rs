@@ -22,6 +22,24 @@ pub(super) fn route_title(p: &Provider, lang: Lang, origin: &str) -> String {
         )
 }
 
+/// Where a person who left an app's login (to register) goes back to: the app's own address,
+/// the origin of its registered redirect URI (for the gateway, the route's path on that host).
+pub(super) fn address(p: &Provider, request: &AuthorizationRequest) -> Option<String> {
+    let url = url::Url::parse(&request.redirect_uri).ok()?;
+    let origin = url.origin().ascii_serialization();
+    let host = url.host_str()?;
+    let path = match request.client_id == GATEWAY_CLIENT_ID {
+        true => p
+            .config()
+            .routes
+            .iter()
+            .find(|r| matches!(&r.host, HostPattern::Exact(h) if h == host))
+            .map_or_else(|| "/".to_string(), |r| r.path_prefix.clone()),
+        false => "/".to_string(),
+    };
+    Some(format!("{origin}{path}"))
+}
+
 /// The app an authorization request is for: the route whose callback the gateway asks the
 /// user back to, or the client's own name.
 pub(super) fn requesting(

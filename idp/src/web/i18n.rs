@@ -136,6 +136,7 @@ texts! {
     Apps => ("Aplikasi", "Applications"),
     Sessions => ("Sesi aktif", "Active sessions"),
     LogInTo => ("Masuk ke", "Log in to"),
+    ForApp => ("Untuk", "For"),
     LogInAgain => ("Masuk lagi", "Log in again"),
     BackTo => ("Kembali ke", "Back to"),
     UnknownDevice => ("Perangkat tidak dikenal", "Unknown device"),

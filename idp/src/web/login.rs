@@ -25,7 +25,7 @@ use crate::session;
 use crate::store::{OneTimeKind, Timestamp, User};
 
 /// The pending authorization request a login continues, if any (and if it opens).
-fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
+pub(super) fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
     p.requests
         .open(sealed)
         .and_then(|b| serde_json::from_slice(&b).ok())

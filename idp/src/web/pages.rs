@@ -153,7 +153,8 @@ pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
             (captcha_refresh(lang))
         }
         p.links {
-            a href="/register" { (t(lang, Text::Register)) }
+            // Registration keeps the app's login, to come back to it.
+            a href={ "/register" @if !form.request_id.is_empty() { "?request=" (form.request_id) } } { (t(lang, Text::Register)) }
             " · "
             a href="/forgot-password" { (t(lang, Text::ForgotPassword)) }
         }
@@ -368,6 +369,10 @@ pub struct RegisterForm<'a> {
     pub values: &'a RegistrationForm,
     pub errors: &'a [FieldError],
     pub captcha_token: &'a str,
+    /// The sealed authorization request of the app's login the person came from (or empty).
+    pub request: &'a str,
+    /// That app's name.
+    pub app: Option<&'a str>,
 }
 
 impl RegisterForm<'_> {
@@ -509,10 +514,12 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Page {
     };
     let body = html! {
         h1 { (t(lang, Text::RegisterTitle)) }
+        @if let Some(app) = form.app { p.for-app { (t(lang, Text::ForApp)) " " strong { (app) } } }
         (language_switch(lang, "/register"))
         (error_summary(lang, form.errors))
         form method="post" action="/register" novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="request" value=(form.request);
             input type="hidden" name="captcha_token" value=(form.captcha_token);
             label for="identity_type" { (t(lang, Text::IdentityType)) }
             select id="identity_type" name="identity_type" {

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::html;
 use super::i18n::{Lang, Text};
 use super::pages::{self, RegisterForm};
 use super::OwnForm;
 use super::{admit, lang, link_gone, link_page, new_challenge, redraw_only, refused, unavailable};
+use super::{apps, html};
 use crate::account::registration::{self, Field, FieldError, Problem, RegistrationForm};
 use crate::clock::now;
 use crate::flows::enrolment::{self, Activation};
@@ -28,6 +28,8 @@ pub struct RegisterPost {
     captcha_token: String,
     captcha: String,
     ui_locales: String,
+    /// The sealed authorization request of the app's login the person came from.
+    request: String,
     /// Set by the "another picture" button: show the form again with a new captcha.
     refresh: String,
 }
@@ -42,13 +44,15 @@ pub async fn page(
         identity_type: q.get("type").cloned().unwrap_or_default(),
         ..RegistrationForm::default()
     };
-    render(&p, &headers, lang, StatusCode::OK, &form, &[]).await
+    let request = q.get("request").map_or("", String::as_str);
+    render(&p, &headers, (lang, request), StatusCode::OK, &form, &[]).await
 }
 
+/// The form, for the app whose login `request` is (if any).
 async fn render(
     p: &Provider,
     headers: &HeaderMap,
-    lang: Lang,
+    (lang, request): (Lang, &str),
     status: StatusCode,
     values: &RegistrationForm,
     errors: &[FieldError],
@@ -57,9 +61,12 @@ async fn render(
         Ok(token) => token,
         Err(refused) => return refused,
     };
+    let app = super::login::pending(p, request).and_then(|r| apps::requesting(p, lang, &r));
     let form = RegisterForm {
         values,
         errors,
+        request,
+        app: app.as_deref(),
         captcha_token: &token,
     };
     (
@@ -78,7 +85,15 @@ pub async fn submit(
 ) -> Response {
     let lang = lang(&headers, Some(&post.ui_locales));
     if redraw_only(&post.refresh) {
-        return render(&p, &headers, lang, StatusCode::OK, &post.form, &[]).await;
+        return render(
+            &p,
+            &headers,
+            (lang, &post.request),
+            StatusCode::OK,
+            &post.form,
+            &[],
+        )
+        .await;
     }
     let now = now();
     if let Err(refusal) = admit(&p, &headers, now).await {
@@ -106,10 +121,19 @@ pub async fn submit(
                     problem: Problem::WrongCaptcha,
                 });
             }
-            return render(&p, &headers, lang, StatusCode::OK, &post.form, &errors).await;
+            return render(
+                &p,
+                &headers,
+                (lang, &post.request),
+                StatusCode::OK,
+                &post.form,
+                &errors,
+            )
+            .await;
         }
     };
-    if let Err(e) = enrolment::register(&p, registration, lang, now).await {
+    let return_to = super::login::pending(&p, &post.request).and_then(|r| apps::address(&p, &r));
+    if let Err(e) = enrolment::register(&p, registration, return_to, lang, now).await {
         return unavailable(&p, lang, e);
     }
     check_your_email(&p, lang, &post.form.email)
@@ -158,13 +182,13 @@ pub async fn activate(
 ) -> Response {
     let (field, lang) = (|k: &str| form.field(k), form.lang);
     match enrolment::activate(&p, field("token"), now()).await {
-        Ok(Activation::Activated) => html(
+        Ok(Activation::Activated { login }) => html(
             &p,
             pages::notice(
                 lang,
                 Text::ActivateTitle,
                 Text::Activated,
-                Some(("/login", Text::LoginTitle)),
+                Some((login.as_str(), Text::LoginTitle)),
                 &p.config().helpdesk,
             ),
         )
