@@ -619,3 +619,70 @@ async fn reset_requests_cannot_flood_a_mailbox() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(site.smtp.messages().len(), 1, "one e-mail, not five");
 }
+
+/// "Lupa Password?" begun at an app's login leads back to the app (issue 21, item 4): the form
+/// names the app, and the page after the new password sends the person to the app's address.
+#[tokio::test]
+async fn a_reset_begun_at_an_app_leads_back_to_it() {
+    let site = Site::with_users(vec![("budi".into(), "kuda laut biru".into())]).await;
+    let browser = site.gw.client(&["perizinan.test", Gerbang::PROVIDER_HOST]);
+    let app = site.gw.url("perizinan.test", "/");
+    let login = browser::follow(&browser, &app).await;
+    let request = login
+        .url()
+        .query_pairs()
+        .find(|(k, _)| k == "request")
+        .map(|(_, v)| v.into_owned())
+        .expect("the app's login request");
+    let page = login.text().await.unwrap();
+    assert!(
+        page.contains("<h1>Masuk ke Perizinan Berusaha</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"/forgot-password?request="), "{page}");
+
+    let forgot = format!("/forgot-password?request={request}");
+    let form = site.get(&forgot).await.text().await.unwrap();
+    assert!(
+        form.contains("Untuk <strong>Perizinan Berusaha</strong>"),
+        "{form}"
+    );
+    let (status, _) = site
+        .submit(
+            &forgot,
+            browser::CAPTCHA_TEST_ANSWER,
+            &[("email", "budi@example.test"), ("request", &request)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mails = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
+    let link = smtp::link(&mails[0].text, "/password/reset?token=").unwrap();
+    let form = site
+        .browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden_field(&form, "token").unwrap();
+    let done = site
+        .browser
+        .post(format!("{}/password/reset", site.issuer))
+        .form(&[
+            ("token", token.as_str()),
+            ("password", "gajah besar di hutan"),
+            ("confirm", "gajah besar di hutan"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        done.contains(&format!("<a href=\"{app}\">Masuk</a>")),
+        "{done}"
+    );
+}

@@ -15,7 +15,13 @@ use super::AccountError;
 
 /// Sends a reset link to the active account with this address (or user name). Does nothing,
 /// silently, for any other: the caller answers the same either way.
-pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), AccountError> {
+/// `return_to` is the app the person asked from: the reset leads back to it.
+pub async fn request(
+    p: &Provider,
+    who: &str,
+    return_to: Option<String>,
+    now: Timestamp,
+) -> Result<(), AccountError> {
     let store = p.store.as_ref();
     let user = match store.user_by_key(&UniqueKey::Email(who.into())).await? {
         Some(u) => Some(u),
@@ -41,6 +47,7 @@ pub async fn request(p: &Provider, who: &str, now: Timestamp) -> Result<(), Acco
         )
         .await?;
     user.pending.reset_link = Some(token::hash(&link));
+    user.pending.return_to = return_to;
     let lang = user_lang(&user);
     let mail = templates::reset(
         &user.email,
@@ -87,14 +94,15 @@ pub async fn holder(
 
 /// Spends the link and sets `new_password` (already checked against the policy by
 /// [`enrolment::set_password`]); ends every session of the account. `None` when the link was
-/// spent meanwhile.
+/// spent meanwhile; otherwise where the person logs in now (the app they asked from, or the
+/// provider's login page).
 pub async fn reset(
     p: &Arc<Provider>,
     link: &str,
     new_password: &str,
     address: &str,
     now: Timestamp,
-) -> Result<Option<User>, AccountError> {
+) -> Result<Option<String>, AccountError> {
     let Some(user) = holder(p, link, now).await? else {
         return Ok(None);
     };
@@ -108,6 +116,7 @@ pub async fn reset(
     }
     let mut user = user;
     user.pending.reset_link = None;
+    let login = user.pending.return_to.take();
     let user = enrolment::set_password(p, user, new_password, now).await?;
     let ended = logout::end_all_sessions(p, &user.id, Some(address)).await?;
     p.audit(
@@ -118,5 +127,5 @@ pub async fn reset(
         &format!("password reset by e-mail link; {ended} sessions ended"),
     )
     .await;
-    Ok(Some(user))
+    Ok(Some(login.unwrap_or_else(|| "/login".into())))
 }

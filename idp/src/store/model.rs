@@ -85,8 +85,8 @@ pub struct Pending {
     pub reset_link: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temporary_password_until: Option<Timestamp>,
-    /// The app a person was on their way to when they registered: its address, where the
-    /// activated account's login leads.
+    /// The app a person was on their way to when they registered or asked for a reset: its
+    /// address, where the activated account's or the new password's login leads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
 }

@@ -9,10 +9,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 
-use super::html;
 use super::i18n::{Lang, Text};
 use super::pages::{self, AddressForm};
 use super::{admit, field, lang, new_challenge, redraw_only, refused, unavailable};
+use super::{apps, html};
 use crate::account::registration::Problem;
 use crate::clock::now;
 use crate::flows::{enrolment, recovery};
@@ -94,18 +94,21 @@ async fn page(
     purpose: Purpose,
 ) -> Response {
     let lang = lang(headers, q.get("ui_locales").map(String::as_str));
-    render(p, headers, lang, purpose, "", None).await
+    let request = q.get("request").map_or("", String::as_str);
+    render(p, headers, (lang, request), purpose, "", None).await
 }
 
+/// The form, for the app whose login `request` is (if any).
 async fn render(
     p: &Provider,
     headers: &HeaderMap,
-    lang: Lang,
+    (lang, request): (Lang, &str),
     purpose: Purpose,
     value: &str,
     error: Option<Problem>,
 ) -> Response {
     let (title, intro, action, label) = purpose.form();
+    let app = super::login::pending(p, request).and_then(|r| apps::requesting(p, lang, &r));
     match new_challenge(p, headers, lang).await {
         Ok(token) => html(
             p,
@@ -120,6 +123,8 @@ async fn render(
                     value,
                     captcha_token: &token,
                     error,
+                    request,
+                    app: app.as_deref(),
                 },
             ),
         )
@@ -136,8 +141,17 @@ async fn submit(
 ) -> Response {
     let field = |k: &str| field(form, k);
     let lang = lang(headers, Some(field("ui_locales")));
+    let request = field("request");
     if redraw_only(field("refresh")) {
-        return render(&p, headers, lang, purpose, field("email").trim(), None).await;
+        return render(
+            &p,
+            headers,
+            (lang, request),
+            purpose,
+            field("email").trim(),
+            None,
+        )
+        .await;
     }
     let now = now();
     if let Err(refusal) = admit(&p, headers, now).await {
@@ -154,7 +168,7 @@ async fn submit(
             return render(
                 &p,
                 headers,
-                lang,
+                (lang, request),
                 purpose,
                 &typed,
                 Some(Problem::WrongCaptcha),
@@ -166,6 +180,7 @@ async fn submit(
     // The answer goes out before any account is looked up: neither its words nor its timing
     // depend on whether the address has one.
     let shown = typed.clone();
+    let return_to = super::login::pending(&p, request).and_then(|r| apps::address(&p, &r));
     let worker = Arc::clone(&p);
     tokio::spawn(async move {
         let p = worker.as_ref();
@@ -175,7 +190,7 @@ async fn submit(
                 Err(_) => Ok(()),
             },
             Purpose::Reset if typed.is_empty() => Ok(()),
-            Purpose::Reset => recovery::request(p, &typed.to_lowercase(), now).await,
+            Purpose::Reset => recovery::request(p, &typed.to_lowercase(), return_to, now).await,
         };
         if let Err(e) = acted {
             tracing::error!(error = %e, ?purpose, "an e-mail request failed");

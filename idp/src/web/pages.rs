@@ -156,7 +156,7 @@ pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
             // Registration keeps the app's login, to come back to it.
             a href={ "/register" @if !form.request_id.is_empty() { "?request=" (form.request_id) } } { (t(lang, Text::Register)) }
             " · "
-            a href="/forgot-password" { (t(lang, Text::ForgotPassword)) }
+            a href={ "/forgot-password" @if !form.request_id.is_empty() { "?request=" (form.request_id) } } { (t(lang, Text::ForgotPassword)) }
         }
         @if form.error.is_some() { (helpdesk(lang, desk)) }
     };
@@ -424,6 +424,13 @@ const FORM_ORDER: [Field; 15] = [
     Field::Terms,
 ];
 
+/// The app a form is on the way to ("Untuk Perizinan Berusaha"), when it is known.
+fn for_app(lang: Lang, app: Option<&str>) -> Markup {
+    html! {
+        @if let Some(app) = app { p.for-app { (t(lang, Text::ForApp)) " " strong { (app) } } }
+    }
+}
+
 /// After a refused post: what is wrong, at the top, each problem a link to its field (the
 /// GOV.UK error summary). It takes the focus as the page loads, so a screen reader reads it
 /// first and a keyboard user goes from it straight to the field.
@@ -514,7 +521,7 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Page {
     };
     let body = html! {
         h1 { (t(lang, Text::RegisterTitle)) }
-        @if let Some(app) = form.app { p.for-app { (t(lang, Text::ForApp)) " " strong { (app) } } }
+        (for_app(lang, form.app))
         (language_switch(lang, "/register"))
         (error_summary(lang, form.errors))
         form method="post" action="/register" novalidate {
@@ -717,16 +724,22 @@ pub struct AddressForm<'a> {
     pub value: &'a str,
     pub captcha_token: &'a str,
     pub error: Option<Problem>,
+    /// The sealed authorization request of the app's login the person came from (or empty).
+    pub request: &'a str,
+    /// That app's name.
+    pub app: Option<&'a str>,
 }
 
 pub fn address_form(lang: Lang, form: &AddressForm<'_>) -> Page {
     let error = form.error;
     let body = html! {
         h1 { (t(lang, form.title)) }
+        (for_app(lang, form.app))
         (language_switch(lang, form.action))
         p { (t(lang, form.intro)) }
         form method="post" action=(form.action) novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="request" value=(form.request);
             input type="hidden" name="captcha_token" value=(form.captcha_token);
             label for="email" { (t(lang, form.label)) }
             input id="email" name="email" type=(if form.email_only { "email" } else { "text" })

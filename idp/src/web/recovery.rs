@@ -68,13 +68,13 @@ pub async fn reset(State(p): State<Arc<Provider>>, headers: HeaderMap, form: Own
     }
     let address = client_address(&headers);
     match recovery::reset(&p, token, password, &address, now()).await {
-        Ok(Some(_)) => html(
+        Ok(Some(login)) => html(
             &p,
             pages::notice(
                 lang,
                 Text::ForgotTitle,
                 Text::ResetDone,
-                Some(("/login", Text::LoginTitle)),
+                Some((login.as_str(), Text::LoginTitle)),
                 &p.config().helpdesk,
             ),
         )
