@@ -157,6 +157,25 @@ impl Site {
         browser::submit_login(&self.browser, &self.issuer, username, password, None).await
     }
 
+    /// Opens a mailed reset `link` and posts its form with `password` twice; the answer's page.
+    pub async fn reset_password(&self, link: &str, password: &str) -> String {
+        let form = self.browser.get(link).send().await.unwrap();
+        let token = hidden_field(&form.text().await.unwrap(), "token").expect("the reset form");
+        self.browser
+            .post(format!("{}/password/reset", self.issuer))
+            .form(&[
+                ("token", token.as_str()),
+                ("password", password),
+                ("confirm", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Posts the new-password form of `page`.
     pub async fn new_password(
         &self,

@@ -657,30 +657,7 @@ async fn a_reset_begun_at_an_app_leads_back_to_it() {
     assert_eq!(status, 200);
     let mails = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
     let link = smtp::link(&mails[0].text, "/password/reset?token=").unwrap();
-    let form = site
-        .browser
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = hidden_field(&form, "token").unwrap();
-    let done = site
-        .browser
-        .post(format!("{}/password/reset", site.issuer))
-        .form(&[
-            ("token", token.as_str()),
-            ("password", "gajah besar di hutan"),
-            ("confirm", "gajah besar di hutan"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let done = site.reset_password(&link, "gajah besar di hutan").await;
     assert!(
         done.contains(&format!("<a href=\"{app}\">Masuk</a>")),
         "{done}"
