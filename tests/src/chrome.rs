@@ -224,12 +224,13 @@ impl Chrome {
         path
     }
 
-    /// Text laid out so a person cannot read it: a box that holds only a few characters per
-    /// line, or a word broken across two lines. Each finding names the element and its text.
+    /// What a person cannot see for its layout: a picture that did not load, a box that holds
+    /// only a few characters per line, or a word broken across two lines. Each finding names
+    /// the element and its text.
     pub async fn layout_problems(&self) -> Vec<String> {
         let found = self
             .client
-            .execute(LAYOUT_CHECK, vec![])
+            .execute_async(LAYOUT_CHECK, vec![])
             .await
             .expect("run the layout check");
         found
@@ -291,12 +292,19 @@ impl Drop for Chrome {
     }
 }
 
-/// Finds text a person cannot read for its layout. Every visible text node is measured: its
+/// Finds what a person cannot see for its layout: a picture that did not load, and text laid
+/// out badly. Every visible text node is measured: its
 /// box must hold at least four characters a line (of its own font size), and each of its
 /// words must sit on one line (a range over the word has one box). Hidden elements, text
 /// only for screen readers and the captcha's audio fallback are skipped.
 const LAYOUT_CHECK: &str = r#"
+const done = arguments[arguments.length - 1];
 const found = [];
+const loaded = [...document.images].map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; }));
+Promise.all(loaded).then(() => {
+for (const i of document.images) {
+  if (i.getClientRects().length && !i.naturalWidth) found.push(`picture not shown: ${i.getAttribute('src')}`);
+}
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 for (let node = walker.nextNode(); node; node = walker.nextNode()) {
   const text = node.textContent;
@@ -320,7 +328,8 @@ for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (lines.size > 1) found.push(`word broken across lines: "${m[0]}" in "${text.trim().slice(0, 40)}"`);
   }
 }
-return found;
+done(found);
+});
 "#;
 
 /// Where `scripts/setup` put axe-core.

@@ -90,7 +90,7 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
         .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
         .await;
     chrome.click("#terms").await;
-    chrome.click("button[type=submit]").await;
+    chrome.click("button[type=submit]:not([name])").await;
     let page = chrome
         .wait_for("NIK tidak sesuai dengan Tanggal Lahir.")
         .await;
@@ -120,7 +120,7 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     chrome
         .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
         .await;
-    chrome.click("button[type=submit]").await;
+    chrome.click("button[type=submit]:not([name])").await;
     chrome.wait_for("Periksa e-mail Anda").await;
     audit(&chrome, "check your e-mail", &mut violations).await;
     chrome.screenshot(&shots, "04-check-email").await;
@@ -133,7 +133,7 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     chrome.wait_for("Aktifkan akun").await;
     audit(&chrome, "activate", &mut violations).await;
     chrome.screenshot(&shots, "05-activate").await;
-    chrome.click("button[type=submit]").await;
+    chrome.click("button[type=submit]:not([name])").await;
     chrome.wait_for("Akun Anda sudah aktif").await;
 
     // The second e-mail: user name and temporary password.
@@ -161,7 +161,7 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     chrome.screenshot(&shots, "06-new-password").await;
     chrome.type_into("password", "sawah hijau di lereng").await;
     chrome.type_into("confirm", "sawah hijau di lereng").await;
-    chrome.click("button[type=submit]").await;
+    chrome.click("button[type=submit]:not([name])").await;
     // In the app, at its home page, as the new user.
     chrome
         .wait_for(&format!("Pengguna: <strong>{username}</strong>"))

@@ -227,7 +227,12 @@ pub async fn captcha_media(
     let now = now();
     match p
         .captchas
-        .admit_fetch(&client_address(&headers), audio, now)
+        .admit_fetch(
+            &client_address(&headers),
+            audio,
+            super::challenges_per_minute(&p),
+            now,
+        )
         .await
     {
         Ok(true) => {}

@@ -275,15 +275,19 @@ fn too_many(p: &Provider, lang: Lang) -> Response {
 /// A new captcha challenge for a form shown to the client of `headers`, or the page to answer
 /// instead: "too many" when the address is over its limit. A person needs one per form shown
 /// and one more per refused post, so the limit is twice the posts an address may make.
-async fn new_challenge(p: &Provider, headers: &HeaderMap, lang: Lang) -> Result<String, Response> {
-    let per_minute = p
-        .config()
+/// Captcha challenges one address may be shown a minute: twice the form posts it may make (a
+/// person reloads, switches language, asks for another picture).
+fn challenges_per_minute(p: &Provider) -> u64 {
+    p.config()
         .login
         .attempts_per_address_per_minute
-        .saturating_mul(2);
+        .saturating_mul(2)
+}
+
+async fn new_challenge(p: &Provider, headers: &HeaderMap, lang: Lang) -> Result<String, Response> {
     match p
         .captchas
-        .issue(&client_address(headers), per_minute, now())
+        .issue(&client_address(headers), challenges_per_minute(p), now())
         .await
     {
         Ok(Some(token)) => Ok(token),

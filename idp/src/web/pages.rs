@@ -78,9 +78,10 @@ pub fn helpdesk(lang: Lang, desk: &Helpdesk) -> Markup {
     }
 }
 
-/// The captcha of a form: its picture, the audio alternative, the answer field with its help
-/// and error. The answer is never shown again.
-fn captcha(lang: Lang, token: &str, error: Option<&str>) -> Markup {
+/// The captcha of a form: its picture with "Ganti gambar" beside it, the audio alternative,
+/// the answer field with its help and error. The answer is never shown again. `submit` is the
+/// form's own button's label.
+fn captcha(lang: Lang, token: &str, error: Option<&str>, submit: Text) -> Markup {
     let described = if error.is_some() {
         "captcha-help captcha-error"
     } else {
@@ -90,6 +91,7 @@ fn captcha(lang: Lang, token: &str, error: Option<&str>) -> Markup {
         label for="captcha" { (t(lang, Text::Captcha)) }
         img.captcha src={ "/captcha/" (token) "/image" } alt=(t(lang, Text::CaptchaHelp))
             width=(picture::WIDTH) height=(picture::HEIGHT);
+        (captcha_refresh(lang, submit))
         // Played here, fetched only when played (recordings are counted per address).
         p.captcha-links id="captcha-audio-label" { (t(lang, Text::CaptchaAudio)) }
         audio.captcha-audio controls preload="none" src={ "/captcha/" (token) "/audio" }
@@ -104,10 +106,13 @@ fn captcha(lang: Lang, token: &str, error: Option<&str>) -> Markup {
     }
 }
 
-/// After the form's own button (so Enter still submits the form): another captcha picture. It
-/// posts the form back, so what was typed stays, and needs no script.
-fn captcha_refresh(lang: Lang) -> Markup {
+/// Beside the picture: another picture. It posts the form back, so what was typed stays, and
+/// needs no script. Enter in a field submits a form through its first submit button, so one
+/// that does what the form's own button does comes first: not shown, not focusable, hidden
+/// from assistive technology (the visible button below is the one people use).
+fn captcha_refresh(lang: Lang, submit: Text) -> Markup {
     html! {
+        input.visually-hidden type="submit" value=(t(lang, submit)) tabindex="-1" aria-hidden="true";
         p.captcha-links {
             button.link type="submit" name="refresh" value="captcha" formnovalidate { (t(lang, Text::CaptchaRefresh)) }
         }
@@ -148,9 +153,8 @@ pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
                 aria-describedby=[form.error.map(|_| "form-error")];
             label for="password" { (t(lang, Text::Password)) }
             input id="password" name="password" type="password" autocomplete="current-password" required;
-            (captcha(lang, form.captcha_token, None))
+            (captcha(lang, form.captcha_token, None, Text::LoginButton))
             button type="submit" { (t(lang, Text::LoginButton)) }
-            (captcha_refresh(lang))
         }
         p.links {
             // Registration keeps the app's login, to come back to it.
@@ -557,7 +561,7 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Page {
             (field(lang, form, Field::BirthDate, &v.birth_date))
             (field(lang, form, Field::Phone, &v.phone))
             (field(lang, form, Field::Email, &v.email))
-            (captcha(lang, form.captcha_token, captcha_error.map(|p| problem(lang, p))))
+            (captcha(lang, form.captcha_token, captcha_error.map(|p| problem(lang, p)), Text::Submit))
             label.terms for="terms" {
                 input type="checkbox" id="terms" name="terms" value="on" checked[v.terms.is_some()]
                     aria-invalid=[terms_error.map(|_| "true")]
@@ -577,7 +581,6 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Page {
             }
             @if let Some(p) = terms_error { p.field-error id="terms-error" { (problem(lang, p)) } }
             button type="submit" { (t(lang, Text::Submit)) }
-            (captcha_refresh(lang))
         }
         p.links { a href="/login" { (t(lang, Text::LoginTitle)) } }
     };
@@ -744,9 +747,8 @@ pub fn address_form(lang: Lang, form: &AddressForm<'_>) -> Page {
             label for="email" { (t(lang, form.label)) }
             input id="email" name="email" type=(if form.email_only { "email" } else { "text" })
                 autocomplete=(if form.email_only { "email" } else { "username" }) value=(form.value);
-            (captcha(lang, form.captcha_token, error.map(|p| problem(lang, p))))
+            (captcha(lang, form.captcha_token, error.map(|p| problem(lang, p)), Text::Submit))
             button type="submit" { (t(lang, Text::Submit)) }
-            (captcha_refresh(lang))
         }
         p.links { a href="/login" { (t(lang, Text::BackToLogin)) } }
     };

@@ -44,7 +44,8 @@ pub struct Captchas {
 }
 
 /// Pictures one client address (IPv6: its /64) may fetch per minute: a person needs one per
-/// form, a few more when a picture is hard to read.
+/// form, a few more when a picture is hard to read. Never fewer than the challenges the
+/// address may be shown (each comes with its picture).
 pub const PICTURES_PER_MINUTE: u64 = 30;
 /// Recordings one client address may fetch per minute (each is over half a megabyte).
 pub const RECORDINGS_PER_MINUTE: u64 = 6;
@@ -206,18 +207,19 @@ impl Captchas {
         })
     }
 
-    /// Counts a fetch of a picture (or a recording, `audio`) by `address`; false when the
-    /// address is over its limit for the minute.
+    /// Counts a fetch of a picture (or a recording, `audio`) by `address`, which may be shown
+    /// `challenges` a minute; false when the address is over its limit for the minute.
     pub async fn admit_fetch(
         &self,
         address: &str,
         audio: bool,
+        challenges: u64,
         now: Timestamp,
     ) -> Result<bool, CaptchaError> {
         let (what, limit) = if audio {
             ("audio", RECORDINGS_PER_MINUTE)
         } else {
-            ("picture", PICTURES_PER_MINUTE)
+            ("picture", PICTURES_PER_MINUTE.max(challenges))
         };
         Ok(!self.over_limit(what, address, limit, now).await?)
     }
