@@ -283,6 +283,14 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
                     gallery.shot(&chrome, "home-sessions", lang, width).await;
                 }
             }
+            // Logging out: the page after it leads back in (issue 21, item 4).
+            chrome.goto(&format!("{issuer}/logout?{q}")).await;
+            chrome
+                .wait_for_any(&["Keluar dari semua", "Log out of every"])
+                .await;
+            chrome.click("form button[type=submit]:not([name])").await;
+            chrome.wait_for_any(&["Masuk lagi", "Log in again"]).await;
+            gallery.shot(&chrome, "logged-out", lang, width).await;
             chrome.quit().await;
         }
     }
