@@ -17,6 +17,13 @@ pub struct Site {
     pub issuer: String,
 }
 
+/// The site's one app, "Perizinan Berusaha" on `perizinan.test`; its upstream (the discard
+/// port) does not answer.
+pub const APP_ROUTE: &str = "[[route]]\nname = \"perizinan\"\ntitle = \"Perizinan Berusaha\"\nhost = \"perizinan.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n";
+
+/// The site's `[ui]`: OSS, as the guide's pages and mails name it.
+pub const SITE_UI: &str = "[ui]\nproduct_name = \"OSS\"\n";
+
 impl Site {
     pub async fn start() -> Site {
         Self::with_users(Vec::new()).await
@@ -24,11 +31,7 @@ impl Site {
 
     /// With accounts made by `gerbang users add` (e-mail `<name>@example.test`).
     pub async fn with_users(users: Vec<(String, String)>) -> Site {
-        Self::build(
-            "[[route]]\nname = \"perizinan\"\ntitle = \"Perizinan Berusaha\"\nhost = \"perizinan.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n".into(),
-            users,
-        )
-        .await
+        Self::build(APP_ROUTE.into(), users).await
     }
 
     /// With these `[[route]]` tables and accounts.
@@ -46,7 +49,7 @@ impl Site {
             mail: Some(smtp.mail_config()),
             users,
             extra: format!(
-                "[login]\nattempts_per_address_per_minute = 1000\n\n[captcha]\ntest_answer = \"{}\"\n\n[helpdesk]\nphones = [\"08071002576\"]\nemails = [\"helpdesk.oss@bkpm.go.id\"]\n",
+                "[login]\nattempts_per_address_per_minute = 1000\n\n[captcha]\ntest_answer = \"{}\"\n\n[helpdesk]\nphones = [\"08071002576\"]\nemails = [\"helpdesk.oss@bkpm.go.id\"]\n\n{SITE_UI}",
                 browser::CAPTCHA_TEST_ANSWER
             ),
             ..Spec::http(routes)

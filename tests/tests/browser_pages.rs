@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use gerbang_tests::browser;
 use gerbang_tests::chrome::{screenshot_dir, Chrome, Violation};
-use gerbang_tests::site::{borrowed, ktp, nik, Site, MAIL_WAIT};
-use gerbang_tests::smtp;
+use gerbang_tests::site::{borrowed, ktp, nik, Site, APP_ROUTE, MAIL_WAIT, SITE_UI};
+use gerbang_tests::smtp::{self, SmtpServer};
 
 const PASSWORD: &str = "kuda laut biru";
 
@@ -90,211 +90,312 @@ async fn log_in(chrome: &Chrome, issuer: &str, lang: &str, username: &str, passw
     chrome.log_in(username, password).await;
 }
 
+/// A third party that asks the user's consent.
+const PARTNER: &str = "\n[[client]]\nid = \"partner\"\nname = \"Mitra Perizinan\"\nsecret = \"partner-secret-0123456789\"\nredirect_uris = [\"https://partner.test/cb\"]\n";
+
+/// The (language, `Accept-Language`, width) of each browser run.
+const RUNS: [(&str, &str, u32); 4] = [
+    ("id", "id-ID", 390),
+    ("id", "id-ID", 1280),
+    ("en", "en-GB", 390),
+    ("en", "en-GB", 1280),
+];
+
 #[tokio::test]
 async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
-    let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
+    let smtp = SmtpServer::start().await;
+    // Budi, and one account per run for "Lupa Password?" (a link a minute per account).
+    let mut users = vec![("budi".to_string(), PASSWORD.to_string())];
+    users.extend((0..RUNS.len()).map(|run| (format!("sari{run}"), PASSWORD.to_string())));
+    let mut spec = Site::spec(&smtp, APP_ROUTE.into(), users);
+    spec.extra.push_str(PARTNER);
+    let site = Site::around(gerbang_tests::Gerbang::start(spec).await, smtp);
     // An account that still has its temporary password, for the forced change.
     let fields = ktp("baru@example.id", &nik(40));
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (fresh, temporary) = site.enrol(&fields, "baru@example.id").await;
-    // An account waiting for activation, for the page its link opens.
-    let waiting = ktp("tunggu@example.id", &nik(41));
-    site.register(&borrowed(&waiting)).await;
-    let mail = site.smtp.wait_for("tunggu@example.id", 1, MAIL_WAIT).await;
-    let activation = smtp::link(&mail[0].text, "/activate?token=").expect("an activation link");
-    // Its path and token (the page's language is chosen below).
-    let activation = activation
-        .trim_start_matches(&site.issuer)
-        .split('&')
-        .next()
-        .unwrap();
+    // An account waiting for activation per run, for the pages its link opens (the link
+    // works once): its path and token (the page's language is chosen below).
+    let mut activations = Vec::new();
+    for run in 0..RUNS.len() {
+        let email = format!("tunggu{run}@example.id");
+        let waiting = ktp(&email, &nik(41 + run));
+        site.register(&borrowed(&waiting)).await;
+        let mail = site.smtp.wait_for(&email, 1, MAIL_WAIT).await;
+        let link = smtp::link(&mail[0].text, "/activate?token=").expect("an activation link");
+        let path = link.trim_start_matches(&site.issuer).split('&').next();
+        activations.push(path.unwrap().to_string());
+    }
     let issuer = site.issuer.clone();
     let mut gallery = Gallery::new();
 
-    for (lang, accept) in [("id", "id-ID"), ("en", "en-GB")] {
-        for width in [390, 1280] {
-            let chrome = Chrome::start(width, 844, accept).await;
-            let q = format!("ui_locales={lang}");
-            // (page, path, what shows it is there) for the pages reached by their address.
-            let pages = [
-                (
-                    "login",
-                    format!("/login?{q}"),
-                    ["Lupa Password?", "Forgot password?"],
-                ),
-                (
-                    "register-ktp",
-                    format!("/register?{q}"),
-                    ["Jenis Identitas", "Identity type"],
-                ),
-                (
-                    "activate",
-                    format!("{activation}&{q}"),
-                    ["Aktifkan akun", "Activate account"],
-                ),
-                (
-                    "not-found",
-                    format!("/tidak-ada?{q}"),
-                    ["Halaman tidak ditemukan", "Page not found"],
-                ),
-                (
-                    "resend-activation",
-                    format!("/activate/resend?{q}"),
-                    ["Kirim ulang", "Send the activation"],
-                ),
-                (
-                    "forgot-password",
-                    format!("/forgot-password?{q}"),
-                    ["Lupa Password", "Forgot password"],
-                ),
-                (
-                    "link-invalid",
-                    format!("/password/reset?token=spent&{q}"),
-                    ["Tautan tidak berlaku", "Link no longer valid"],
-                ),
-                (
-                    "error",
-                    format!("/authorize?client_id=unknown&{q}"),
-                    ["Terjadi kesalahan", "Something went wrong"],
-                ),
-                (
-                    "logout-confirm",
-                    format!("/logout?{q}"),
-                    ["Keluar dari semua", "Log out of every"],
-                ),
-            ];
-            for (page, path, markers) in &pages {
+    for (run, (lang, accept, width)) in RUNS.into_iter().enumerate() {
+        let chrome = Chrome::start(width, 844, accept).await;
+        let activation = &activations[run];
+        let q = format!("ui_locales={lang}");
+        // (page, path, what shows it is there) for the pages reached by their address.
+        let pages = [
+            (
+                "login",
+                format!("/login?{q}"),
+                ["Lupa Password?", "Forgot password?"],
+            ),
+            (
+                "register-ktp",
+                format!("/register?{q}"),
+                ["Jenis Identitas", "Identity type"],
+            ),
+            (
+                "activate",
+                format!("{activation}&{q}"),
+                ["Aktifkan akun", "Activate account"],
+            ),
+            (
+                "not-found",
+                format!("/tidak-ada?{q}"),
+                ["Halaman tidak ditemukan", "Page not found"],
+            ),
+            (
+                "resend-activation",
+                format!("/activate/resend?{q}"),
+                ["Kirim ulang", "Send the activation"],
+            ),
+            (
+                "forgot-password",
+                format!("/forgot-password?{q}"),
+                ["Lupa Password", "Forgot password"],
+            ),
+            (
+                "link-invalid",
+                format!("/password/reset?token=spent&{q}"),
+                ["Tautan tidak berlaku", "Link no longer valid"],
+            ),
+            (
+                "error",
+                format!("/authorize?client_id=unknown&{q}"),
+                ["Terjadi kesalahan", "Something went wrong"],
+            ),
+            (
+                "logout-confirm",
+                format!("/logout?{q}"),
+                ["Keluar dari semua", "Log out of every"],
+            ),
+        ];
+        for (page, path, markers) in &pages {
+            chrome.goto(&format!("{issuer}{path}")).await;
+            chrome.wait_for_any(markers).await;
+            gallery.shot(&chrome, page, lang, width).await;
+            if *page == "register-ktp" {
+                chrome.select("identity_type", "passport").await;
+                gallery
+                    .shot(&chrome, "register-passport", lang, width)
+                    .await;
+                chrome.select("identity_type", "ktp").await;
+                chrome.type_into("nik", "12345").await;
+                chrome.type_into("phone", "0812").await;
+                chrome.type_into("birth_date", "31-02-1990").await;
+                chrome.click("button[type=submit]:not([name])").await;
+                let page = chrome
+                    .wait_for_any(&["Periksa isian", "Please check"])
+                    .await;
+                gallery.shot(&chrome, "register-errors", lang, width).await;
+                // The error summary has the focus and links to each field, in the form's
+                // order; a date the calendar lacks is named as such (issue 21, item 6).
+                assert_eq!(chrome.focused_id().await, "error-summary");
+                let links = [
+                    "#nik",
+                    "#birth_date",
+                    "#phone",
+                    "#email",
+                    "#captcha",
+                    "#terms",
+                ]
+                .map(|f| {
+                    page.find(&format!("href=\"{f}\""))
+                        .unwrap_or_else(|| panic!("{f}"))
+                });
+                assert!(links.is_sorted(), "in the form's order: {links:?}");
+                assert!(
+                    page.contains("tidak ada di kalender") || page.contains("no such date"),
+                    "{page}"
+                );
+                chrome.click(".error-summary a[href=\"#phone\"]").await;
+                assert_eq!(chrome.focused_id().await, "phone");
+                assert_eq!(chrome.value("phone").await, "0812", "kept as typed");
+                // The language link keeps what was typed (issue 21, item 6).
+                chrome.click(".lang a").await;
+                chrome
+                    .wait_for(other(lang, "Jenis Identitas", "Identity type"))
+                    .await;
+                assert_eq!(chrome.value("nik").await, "12345");
+                assert_eq!(chrome.value("birth_date").await, "31-02-1990");
+            }
+            if *page == "login" {
+                // The show-password button (issue 21, item 10) shows what was typed and
+                // hides it again; the field keeps its value.
+                chrome.type_into("password", "kuda laut").await;
+                assert_eq!(chrome.prop("password", "type").await, "password");
+                chrome.click("button.reveal").await;
+                assert_eq!(chrome.prop("password", "type").await, "text");
+                assert_eq!(chrome.value("password").await, "kuda laut");
+                gallery
+                    .shot(&chrome, "login-password-shown", lang, width)
+                    .await;
+                chrome.click("button.reveal").await;
+                assert_eq!(chrome.prop("password", "type").await, "password");
+                // The language link keeps the user name, not the password.
+                chrome.type_into("username", "budi").await;
+                chrome.click(".lang a").await;
+                chrome
+                    .wait_for(other(lang, "Lupa Password?", "Forgot password?"))
+                    .await;
+                assert_eq!(chrome.value("username").await, "budi");
+                assert_eq!(chrome.value("password").await, "");
+            }
+            if *page == "activate" {
+                chrome.click("form button[type=submit]:not([name])").await;
+                chrome
+                    .wait_for_any(&["Akun Anda sudah aktif", "Your account is active"])
+                    .await;
+                gallery.shot(&chrome, "activated", lang, width).await;
+                // The link again: used, said at once, in an error style (item 5).
                 chrome.goto(&format!("{issuer}{path}")).await;
-                chrome.wait_for_any(markers).await;
-                gallery.shot(&chrome, page, lang, width).await;
-                if *page == "register-ktp" {
-                    chrome.select("identity_type", "passport").await;
-                    gallery
-                        .shot(&chrome, "register-passport", lang, width)
-                        .await;
-                    chrome.select("identity_type", "ktp").await;
-                    chrome.type_into("nik", "12345").await;
-                    chrome.type_into("phone", "0812").await;
-                    chrome.type_into("birth_date", "31-02-1990").await;
-                    chrome.click("button[type=submit]:not([name])").await;
-                    let page = chrome
-                        .wait_for_any(&["Periksa isian", "Please check"])
-                        .await;
-                    gallery.shot(&chrome, "register-errors", lang, width).await;
-                    // The error summary has the focus and links to each field, in the form's
-                    // order; a date the calendar lacks is named as such (issue 21, item 6).
-                    assert_eq!(chrome.focused_id().await, "error-summary");
-                    let links = [
-                        "#nik",
-                        "#birth_date",
-                        "#phone",
-                        "#email",
-                        "#captcha",
-                        "#terms",
-                    ]
-                    .map(|f| {
-                        page.find(&format!("href=\"{f}\""))
-                            .unwrap_or_else(|| panic!("{f}"))
-                    });
-                    assert!(links.is_sorted(), "in the form's order: {links:?}");
-                    assert!(
-                        page.contains("tidak ada di kalender") || page.contains("no such date"),
-                        "{page}"
-                    );
-                    chrome.click(".error-summary a[href=\"#phone\"]").await;
-                    assert_eq!(chrome.focused_id().await, "phone");
-                    assert_eq!(chrome.value("phone").await, "0812", "kept as typed");
-                    // The language link keeps what was typed (issue 21, item 6).
-                    chrome.click(".lang a").await;
-                    chrome
-                        .wait_for(other(lang, "Jenis Identitas", "Identity type"))
-                        .await;
-                    assert_eq!(chrome.value("nik").await, "12345");
-                    assert_eq!(chrome.value("birth_date").await, "31-02-1990");
-                }
-                if *page == "login" {
-                    // The show-password button (issue 21, item 10) shows what was typed and
-                    // hides it again; the field keeps its value.
-                    chrome.type_into("password", "kuda laut").await;
-                    assert_eq!(chrome.prop("password", "type").await, "password");
-                    chrome.click("button.reveal").await;
-                    assert_eq!(chrome.prop("password", "type").await, "text");
-                    assert_eq!(chrome.value("password").await, "kuda laut");
-                    gallery
-                        .shot(&chrome, "login-password-shown", lang, width)
-                        .await;
-                    chrome.click("button.reveal").await;
-                    assert_eq!(chrome.prop("password", "type").await, "password");
-                    // The language link keeps the user name, not the password.
-                    chrome.type_into("username", "budi").await;
-                    chrome.click(".lang a").await;
-                    chrome
-                        .wait_for(other(lang, "Lupa Password?", "Forgot password?"))
-                        .await;
-                    assert_eq!(chrome.value("username").await, "budi");
-                    assert_eq!(chrome.value("password").await, "");
-                }
-                if *page == "resend-activation" {
-                    // An address with no account (the waiting one's link would be voided).
-                    chrome.type_into("email", "siapa@example.id").await;
-                    chrome
-                        .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
-                        .await;
-                    chrome.click("form button[type=submit]:not([name])").await;
-                    chrome.wait_for_any(&["siapa@example.id</strong>"]).await;
-                    gallery.shot(&chrome, "mail-sent", lang, width).await;
-                }
+                chrome
+                    .wait_for_any(&["sudah dipakai", "has been used"])
+                    .await;
+                gallery.shot(&chrome, "link-used", lang, width).await;
             }
-
-            log_in(&chrome, &issuer, lang, &fresh, &temporary).await;
-            chrome
-                .wait_for_any(&["Buat password baru", "Choose a new password"])
-                .await;
-            gallery.shot(&chrome, "new-password", lang, width).await;
-
-            log_in(&chrome, &issuer, lang, "budi", PASSWORD).await;
-            chrome.wait_for_any(&["Beranda", "Home"]).await;
-            for (page, path, markers) in [
-                ("home", "/", ["Beranda", "Home"]),
-                (
-                    "change-password",
-                    "/account/password",
-                    ["Password saat ini", "Current password"],
-                ),
-                (
-                    "change-contact",
-                    "/account/contact",
-                    ["Ubah e-mail", "Change e-mail"],
-                ),
-            ] {
-                chrome.goto(&format!("{issuer}{path}?{q}")).await;
-                chrome.wait_for_any(&markers).await;
-                gallery.shot(&chrome, page, lang, width).await;
-                if page == "home" {
-                    // The sessions list, below the fold on a phone.
-                    chrome
-                        .client
-                        .execute(
-                            "document.getElementById('sessions').scrollIntoView();",
-                            vec![],
-                        )
-                        .await
-                        .unwrap();
-                    gallery.shot(&chrome, "home-sessions", lang, width).await;
-                }
+            if *page == "resend-activation" {
+                // An address with no account (the waiting one's link would be voided).
+                chrome.type_into("email", "siapa@example.id").await;
+                chrome
+                    .type_into("captcha", browser::CAPTCHA_TEST_ANSWER)
+                    .await;
+                chrome.click("form button[type=submit]:not([name])").await;
+                chrome.wait_for_any(&["siapa@example.id</strong>"]).await;
+                gallery.shot(&chrome, "mail-sent", lang, width).await;
             }
-            // Logging out: the page after it leads back in (issue 21, item 4).
-            chrome.goto(&format!("{issuer}/logout?{q}")).await;
-            chrome
-                .wait_for_any(&["Keluar dari semua", "Log out of every"])
-                .await;
-            chrome.click("form button[type=submit]:not([name])").await;
-            chrome.wait_for_any(&["Masuk lagi", "Log in again"]).await;
-            gallery.shot(&chrome, "logged-out", lang, width).await;
-            chrome.quit().await;
         }
+
+        log_in(&chrome, &issuer, lang, &fresh, &temporary).await;
+        chrome
+            .wait_for_any(&["Buat password baru", "Choose a new password"])
+            .await;
+        gallery.shot(&chrome, "new-password", lang, width).await;
+
+        reset_password(&site, &chrome, lang, width, run, &mut gallery).await;
+
+        log_in(&chrome, &issuer, lang, "budi", PASSWORD).await;
+        chrome.wait_for_any(&["Beranda", "Home"]).await;
+        gateway_pages(&site, &chrome, lang, width, &mut gallery).await;
+        chrome
+            .goto(&format!(
+                "{issuer}/authorize?client_id=partner&response_type=code&redirect_uri=https://partner.test/cb\
+                 &scope=openid%20profile%20email&state=s&nonce=n&{q}\
+                 &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+            ))
+            .await;
+        chrome.wait_for_any(&["Izin akses", "Allow access"]).await;
+        gallery.shot(&chrome, "consent", lang, width).await;
+        for (page, path, markers) in [
+            ("home", "/", ["Beranda", "Home"]),
+            (
+                "change-password",
+                "/account/password",
+                ["Password saat ini", "Current password"],
+            ),
+            (
+                "change-contact",
+                "/account/contact",
+                ["Ubah e-mail", "Change e-mail"],
+            ),
+        ] {
+            chrome.goto(&format!("{issuer}{path}?{q}")).await;
+            chrome.wait_for_any(&markers).await;
+            gallery.shot(&chrome, page, lang, width).await;
+            if page == "home" {
+                // The sessions list, below the fold on a phone.
+                chrome
+                    .client
+                    .execute(
+                        "document.getElementById('sessions').scrollIntoView();",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                gallery.shot(&chrome, "home-sessions", lang, width).await;
+            }
+        }
+        // Logging out: the page after it leads back in (issue 21, item 4).
+        chrome.goto(&format!("{issuer}/logout?{q}")).await;
+        chrome
+            .wait_for_any(&["Keluar dari semua", "Log out of every"])
+            .await;
+        chrome.click("form button[type=submit]:not([name])").await;
+        chrome.wait_for_any(&["Masuk lagi", "Log in again"]).await;
+        gallery.shot(&chrome, "logged-out", lang, width).await;
+        chrome.quit().await;
     }
     gallery.assert_clean();
+}
+
+/// "Lupa Password?" for this run's account, from the mailed link to the page after the new
+/// password.
+async fn reset_password(
+    site: &Site,
+    chrome: &Chrome,
+    lang: &str,
+    width: u32,
+    run: usize,
+    gallery: &mut Gallery,
+) {
+    let email = format!("sari{run}@example.test");
+    site.ask("/forgot-password", &email).await;
+    let mail = site.smtp.wait_for(&email, 1, MAIL_WAIT).await;
+    let link = smtp::link(&mail[0].text, "/password/reset?token=").expect("a reset link");
+    let link = link.split('&').next().unwrap();
+    chrome.goto(&format!("{link}&ui_locales={lang}")).await;
+    let password = format!("{PASSWORD} {run}");
+    chrome.type_into("password", &password).await;
+    chrome.type_into("confirm", &password).await;
+    chrome.click("form button[type=submit]:not([name])").await;
+    chrome
+        .wait_for_any(&["sudah diganti", "password is changed"])
+        .await;
+    gallery.shot(chrome, "reset-done", lang, width).await;
+}
+
+/// The pages the gateway answers itself on an app's host, in the provider's look: the app that
+/// does not answer (its upstream is down), the logout question and a host nobody serves.
+async fn gateway_pages(
+    site: &Site,
+    chrome: &Chrome,
+    lang: &str,
+    width: u32,
+    gallery: &mut Gallery,
+) {
+    let app = site.gw.url("perizinan.test", "");
+    for (page, url, markers) in [
+        (
+            "gateway-unreachable",
+            format!("{app}/"),
+            ["tidak dapat dihubungi", "cannot be reached"],
+        ),
+        (
+            "gateway-logout",
+            format!("{app}/_gerbang/logout"),
+            ["Keluar dari semua", "Log out of every"],
+        ),
+        (
+            "gateway-not-found",
+            site.gw.url("nobody.test", "/"),
+            ["Halaman tidak ditemukan", "Page not found"],
+        ),
+    ] {
+        chrome.goto(&url).await;
+        chrome.wait_for_any(&markers).await;
+        gallery.shot(chrome, page, lang, width).await;
+    }
 }
 
 /// The layout check sees what broke Beranda on a phone (values one character a line), a word
@@ -349,7 +450,7 @@ async fn an_oss_branded_configuration_renders_with_its_name_logo_and_colour() {
     let routes = "[[route]]\nname = \"perizinan\"\ntitle = { id = \"Perizinan Berusaha\", en = \"Business Licensing\" }\n\
                   host = \"perizinan.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n\n";
     let mut spec = Site::spec(&smtp, routes.into(), vec![("budi".into(), PASSWORD.into())]);
-    spec.extra = format!("{}\n{set}", spec.extra);
+    spec.extra = spec.extra.replace(SITE_UI, &set);
     let site = Site::around(gerbang_tests::Gerbang::start(spec).await, smtp);
     let mut gallery = Gallery::new();
     for (lang, accept) in [("id", "id-ID"), ("en", "en-GB")] {

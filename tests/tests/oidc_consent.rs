@@ -50,7 +50,12 @@ async fn consent_for_third_party_clients() {
     let page = op.silent(&partner("")).await;
     assert_eq!(page.status(), 200, "a consent page, not a redirect");
     let html = page.text().await.unwrap();
-    assert!(html.contains("Mitra") && html.contains("email"));
+    // The client's name, the data each scope releases in words, and whose account.
+    assert!(
+        html.contains("Mitra") && html.contains("Alamat e-mail"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("<strong>{USER}</strong>")), "{html}");
     let request = browser::hidden_field(&html, "request").unwrap();
     let answer = |decision: &'static str, request: String| {
         let browser = op.browser.clone();

@@ -526,7 +526,7 @@ async fn the_folder_outbox_holds_each_message_as_an_eml_file() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(eml.contains("To: folder@example.id"), "{eml}");
-    assert!(eml.contains("Subject: Aktivasi akun OSS"));
+    assert!(eml.contains("Subject: Aktivasi akun Gerbang"));
     assert!(eml.contains("text/plain") && eml.contains("text/html"));
 }
 
@@ -583,7 +583,7 @@ async fn mail_over_starttls_with_a_private_ca() {
         SmtpServer::start_on(port, Some((certs.join("cert.pem"), certs.join("key.pem")))).await;
     register_on(&gw, "tls@example.id").await;
     let mails = smtp.wait_for("tls@example.id", 1, MAIL_WAIT).await;
-    assert_eq!(mails[0].subject, "Aktivasi akun OSS");
+    assert_eq!(mails[0].subject, "Aktivasi akun Gerbang");
 }
 
 /// STARTTLS is required, never skipped: against a server that offers no TLS nothing is sent,

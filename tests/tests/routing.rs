@@ -268,8 +268,9 @@ async fn websocket_and_streaming_pass_through() {
 }
 
 /// A dead upstream (502) and a slow one (504) get the gateway's own answer, not Pingora's bare
-/// one: the bilingual page for a browser or JSON for an API client, with `X-Request-Id` and the
-/// security headers (issue 17, item 5).
+/// one: the provider's page in the browser's language (naming the request, with the way home
+/// and the helpdesk) or JSON for an API client, with `X-Request-Id` and the security headers
+/// (issue 17, item 5; issue 21).
 #[tokio::test]
 async fn upstream_failures_get_the_gateways_own_answer() {
     let slow = App::start("slow").await;
@@ -284,11 +285,12 @@ async fn upstream_failures_get_the_gateways_own_answer() {
     );
     let gw = Gerbang::start(Spec::http(routes)).await;
     let c = gw.client(&["dead.test", "slow.test"]);
+    let provider = format!("https://{}:{}/", Gerbang::PROVIDER_HOST, gw.public_port);
     for (url, status, id, en, error) in [
         (
             gw.url("dead.test", "/x"),
             502,
-            "Layanan tujuan tidak dapat dihubungi.",
+            "Aplikasi ini sedang tidak dapat dihubungi.",
             "cannot be reached",
             "bad_gateway",
         ),
@@ -300,23 +302,36 @@ async fn upstream_failures_get_the_gateways_own_answer() {
             "gateway_timeout",
         ),
     ] {
-        let page = c
-            .get(&url)
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(page.status(), status, "{url}");
-        let headers = page.headers().clone();
-        assert_eq!(headers["x-request-id"].len(), 32, "{url}");
-        assert_eq!(headers["x-frame-options"], "DENY");
-        assert!(headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'none'"));
-        assert!(headers.get("server").is_none(), "{headers:?}");
-        let text = page.text().await.unwrap();
-        assert!(text.contains(id) && text.contains(en), "{text}");
+        for (lang, words) in [("id", id), ("en", en)] {
+            let page = c
+                .get(&url)
+                .header("accept", "text/html")
+                .header("accept-language", lang)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status(), status, "{url}");
+            let headers = page.headers().clone();
+            let request_id = headers["x-request-id"].to_str().unwrap().to_string();
+            assert_eq!(request_id.len(), 32, "{url}");
+            assert_eq!(headers["x-frame-options"], "DENY");
+            let csp = headers["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"));
+            assert!(headers.get("server").is_none(), "{headers:?}");
+            let text = page.text().await.unwrap();
+            assert!(text.contains(words), "{text}");
+            assert!(text.contains(&format!("lang=\"{lang}\"")), "{text}");
+            assert!(text.contains(&request_id), "the request code: {text}");
+            assert!(
+                text.contains(&format!("href=\"{provider}\"")),
+                "the way home: {text}"
+            );
+            assert!(text.contains(r#"class="helpdesk""#), "{text}");
+            assert!(
+                text.contains(&format!("href=\"{provider}static/gerbang.css\"")),
+                "the provider's stylesheet: {text}"
+            );
+        }
         let api = c
             .get(&url)
             .header("accept", "application/json")

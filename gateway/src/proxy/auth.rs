@@ -12,6 +12,7 @@ use gerbang_idp::protocol::jwt;
 use gerbang_idp::provider::Provider;
 use gerbang_idp::revocation::Revoked;
 use gerbang_idp::store::Session;
+use gerbang_idp::web::gateway_pages::GatewayPage;
 use http::HeaderValue;
 use pingora::http::RequestHeader;
 use serde::Serialize;
@@ -22,7 +23,6 @@ use super::login::{pending_cookie_name, read_pending, safe_return_path};
 use super::remembered::Remembered;
 use super::session::{self, Activity, Identity, Revocations};
 use super::{header_str, Response};
-use crate::pages;
 
 /// The gateway's own paths on every route host.
 pub const LOGOUT_PATH: &str = "/_gerbang/logout";
@@ -137,7 +137,7 @@ impl Auth {
         let pending =
             header_str(req, "cookie").and_then(|c| read_pending(c, state, &self.cookie_key));
         let Some(pending) = pending else {
-            return Response::page(400, pages::login_expired());
+            return Response::page(400, GatewayPage::LoginExpired);
         };
         let return_to = safe_return_path(&pending.return_to).to_string();
         let now = now();
@@ -149,7 +149,7 @@ impl Auth {
             Ok(identity) => identity,
             Err(e) => {
                 tracing::warn!(error = %e, "login callback refused");
-                return Response::page(400, pages::login_expired());
+                return Response::page(400, GatewayPage::LoginExpired);
             }
         };
         let record = Session {
@@ -166,11 +166,11 @@ impl Auth {
         };
         if let Err(e) = self.provider.store.put_session(&record).await {
             tracing::error!(error = %e, "cannot record a gateway session");
-            return Response::page(503, pages::error(503));
+            return Response::error_page(503);
         }
         let Some(cookie) = session::cookie_for(&identity, &self.cookie_key, self.session_lifetime)
         else {
-            return Response::page(500, pages::error(500));
+            return Response::error_page(500);
         };
         let mut response = Response::redirect(302, return_to);
         response.headers.push(("set-cookie", cookie));
@@ -185,10 +185,15 @@ impl Auth {
     /// every other app's session too.
     pub async fn logout(&self, req: &RequestHeader, confirmed: bool, origin: &str) -> Response {
         if !confirmed {
-            return Response::page(200, pages::logout_confirm(LOGOUT_PATH));
+            return Response::page(
+                200,
+                GatewayPage::LogoutConfirm {
+                    action: LOGOUT_PATH,
+                },
+            );
         }
         if !gerbang_idp::web::posted_from(&req.headers, origin) {
-            return Response::page(403, pages::error(403));
+            return Response::error_page(403);
         }
         let mut response = Response::redirect(303, "/".into());
         response

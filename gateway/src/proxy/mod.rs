@@ -25,6 +25,9 @@ use pingora::prelude::*;
 use pingora::proxy::{ProxyHttp, Session};
 use url::Url;
 
+use gerbang_idp::web::gateway_pages::{GatewayPage, GatewayPages};
+use gerbang_idp::web::Lang;
+
 use crate::pages;
 use crate::routes::{table as route, LiveRouting, Route, PROVIDER_ROUTE};
 
@@ -77,16 +80,28 @@ enum Decision {
 pub struct Response {
     status: u16,
     headers: Vec<(&'static str, String)>,
-    body: Bytes,
+    body: Body,
+}
+
+/// What an answer of the gateway's own carries.
+enum Body {
+    Bytes(Bytes),
+    /// Laid out when sent: in the browser's language, with the request id.
+    Page(GatewayPage),
 }
 
 impl Response {
-    pub fn page(status: u16, body: String) -> Self {
+    pub fn page(status: u16, page: GatewayPage) -> Self {
         Response {
             status,
             headers: vec![("content-type", "text/html; charset=utf-8".into())],
-            body: Bytes::from(body),
+            body: Body::Page(page),
         }
+    }
+
+    /// The gateway's error page for `status`.
+    pub fn error_page(status: u16) -> Self {
+        Response::page(status, GatewayPage::Error(status))
     }
 
     /// A bare answer: the status says it all (forward-auth).
@@ -94,7 +109,7 @@ impl Response {
         Response {
             status,
             headers: Vec::new(),
-            body: Bytes::new(),
+            body: Body::Bytes(Bytes::new()),
         }
     }
 
@@ -102,7 +117,7 @@ impl Response {
     /// client.
     pub fn failure(status: u16, html: bool) -> Self {
         if html {
-            return Response::page(status, pages::error(status));
+            return Response::error_page(status);
         }
         let error = match status {
             400 => "bad_request",
@@ -116,7 +131,7 @@ impl Response {
         Response {
             status,
             headers: vec![("content-type", "application/json".into())],
-            body: Bytes::from(format!(r#"{{"error":"{error}"}}"#)),
+            body: Body::Bytes(Bytes::from(format!(r#"{{"error":"{error}"}}"#))),
         }
     }
 
@@ -124,7 +139,7 @@ impl Response {
         Response {
             status,
             headers: vec![("location", location)],
-            body: Bytes::new(),
+            body: Body::Bytes(Bytes::new()),
         }
     }
 }
@@ -185,11 +200,11 @@ fn client_ip(session: &Session) -> Option<IpAddr> {
 impl Gateway {
     fn decide(&self, req: &RequestHeader, peer: Option<IpAddr>, ctx: &mut RequestCtx) -> Decision {
         let Some(host) = authority(req).and_then(route::request_host) else {
-            return Decision::Respond(Response::page(400, pages::error(400)));
+            return Decision::Respond(Response::error_page(400));
         };
         let normal = match path::normalise(req.uri.path()) {
             Ok(p) => p,
-            Err(_) => return Decision::Respond(Response::page(400, pages::error(400))),
+            Err(_) => return Decision::Respond(Response::error_page(400)),
         };
         // Asked on any host and listener: Traefik sends its own address as `Host`.
         if let (forward_auth::PATH, Some(proxy)) = (normal.matching.as_ref(), self.forward_auth) {
@@ -198,7 +213,7 @@ impl Gateway {
         let routes = self.routes.load();
         if self.redirect_to_https {
             if !routes.table.knows_host(&host) {
-                return Decision::Respond(Response::page(404, pages::error(404)));
+                return Decision::Respond(Response::error_page(404));
             }
             let query = req.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
             let location = format!(
@@ -208,7 +223,7 @@ impl Gateway {
             return Decision::Respond(Response::redirect(308, location));
         }
         let Some(route) = routes.table.find(&host, &normal.matching) else {
-            return Decision::Respond(Response::page(404, pages::error(404)));
+            return Decision::Respond(Response::error_page(404));
         };
         if normal.forward != req.uri.path() {
             ctx.rewritten_path = Some(normal.forward.to_string());
@@ -228,9 +243,7 @@ impl Gateway {
                     }
                 }
                 // Forward-auth is off (`server.forward_auth`): the path is still the gateway's.
-                forward_auth::PATH => {
-                    return Decision::Respond(Response::page(404, pages::error(404)))
-                }
+                forward_auth::PATH => return Decision::Respond(Response::error_page(404)),
                 login::LOGIN_PATH => {
                     let rd = req
                         .uri
@@ -273,7 +286,7 @@ impl Gateway {
                     ("www-authenticate", bearer_realm),
                     ("content-type", "application/json".into()),
                 ],
-                body: Bytes::from_static(br#"{"error":"unauthorized","error_description":"log in or present a bearer access token"}"#),
+                body: Body::Bytes(Bytes::from_static(br#"{"error":"unauthorized","error_description":"log in or present a bearer access token"}"#)),
             });
         }
         let return_to = match req.uri.query() {
@@ -299,7 +312,7 @@ impl Gateway {
                 return Decision::Respond(Response::status_only(403))
             }
             Err(forward_auth::Refusal::Malformed) => {
-                return Decision::Respond(Response::page(400, pages::error(400)))
+                return Decision::Respond(Response::error_page(400))
             }
         };
         let original_path = original.uri.split('?').next().unwrap_or("/");
@@ -334,7 +347,7 @@ impl Gateway {
             return Decision::Respond(Response {
                 status: 401,
                 headers: vec![("www-authenticate", "Bearer realm=\"gerbang\"".into())],
-                body: Bytes::new(),
+                body: Body::Bytes(Bytes::new()),
             });
         };
         match self
@@ -353,9 +366,9 @@ impl Gateway {
                             .map(|c| ("set-cookie", c)),
                     )
                     .collect(),
-                body: Bytes::new(),
+                body: Body::Bytes(Bytes::new()),
             }),
-            None => Decision::Respond(Response::page(500, pages::error(500))),
+            None => Decision::Respond(Response::error_page(500)),
         }
     }
 
@@ -374,11 +387,11 @@ impl Gateway {
                     ("location", redirect.location),
                     ("set-cookie", redirect.set_cookie),
                 ],
-                body: Bytes::new(),
+                body: Body::Bytes(Bytes::new()),
             }),
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the login redirect");
-                Decision::Respond(Response::page(500, pages::error(500)))
+                Decision::Respond(Response::error_page(500))
             }
         }
     }
@@ -534,29 +547,56 @@ fn strip_gateway_cookies(response: &mut ResponseHeader) -> Result<()> {
     Ok(())
 }
 
-/// The head of an answer the gateway writes itself (pages, redirects, errors): its headers, length, `no-store`, the
-/// request id and the security headers.
-fn answer_header(response: &Response, request_id: &str, tls: bool) -> Result<ResponseHeader> {
+/// An answer the gateway writes itself (pages, redirects, errors), laid out: its headers,
+/// length, `no-store`, the request id and the security headers, and its body (a page in the
+/// language `req` asks for).
+fn answer(
+    response: Response,
+    own_pages: &GatewayPages,
+    req: Option<&RequestHeader>,
+    request_id: &str,
+    tls: bool,
+) -> Result<(ResponseHeader, Bytes)> {
+    let body = match response.body {
+        Body::Bytes(bytes) => bytes,
+        Body::Page(page) => {
+            let lang = Lang::choose(None, req.and_then(|r| header_str(r, "accept-language")));
+            Bytes::from(own_pages.render(&page, lang, request_id))
+        }
+    };
     let mut header = ResponseHeader::build(response.status, Some(response.headers.len() + 4))?;
     for (name, value) in &response.headers {
         header.append_header(*name, value.as_str())?;
     }
-    header.insert_header("content-length", response.body.len().to_string())?;
+    header.insert_header("content-length", body.len().to_string())?;
     header.insert_header("cache-control", "no-store")?;
     header.insert_header("x-request-id", request_id)?;
-    pages::security_headers(&mut header, tls)?;
-    Ok(header)
+    pages::security_headers(&mut header, own_pages.csp(), tls)?;
+    Ok((header, body))
 }
 
-async fn respond(session: &mut Session, response: Response, request_id: &str) -> Result<()> {
-    let header = answer_header(&response, request_id, is_tls(session))?;
-    session
-        .write_response_header(Box::new(header), false)
-        .await?;
-    session
-        .write_response_body(Some(response.body), true)
-        .await?;
-    Ok(())
+impl Gateway {
+    async fn respond(
+        &self,
+        session: &mut Session,
+        response: Response,
+        request_id: &str,
+    ) -> Result<()> {
+        let routing = self.routes.load();
+        let tls = is_tls(session);
+        let (header, body) = answer(
+            response,
+            &routing.pages,
+            Some(session.req_header()),
+            request_id,
+            tls,
+        )?;
+        session
+            .write_response_header(Box::new(header), false)
+            .await?;
+        session.write_response_body(Some(body), true).await?;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -583,12 +623,8 @@ impl ProxyHttp for Gateway {
         }
         if has_ambiguous_framing(session) {
             session.set_keepalive(None);
-            respond(
-                session,
-                Response::page(400, pages::error(400)),
-                &ctx.request_id,
-            )
-            .await?;
+            self.respond(session, Response::error_page(400), &ctx.request_id)
+                .await?;
             return Ok(true);
         }
         let response = match self.decide(session.req_header(), client_ip(session), ctx) {
@@ -603,7 +639,7 @@ impl ProxyHttp for Gateway {
                     .await
             }
         };
-        respond(session, response, &ctx.request_id).await?;
+        self.respond(session, response, &ctx.request_id).await?;
         Ok(true)
     }
 
@@ -661,12 +697,18 @@ impl ProxyHttp for Gateway {
 
     /// A request head that does not parse gets the gateway's own 400 (not Pingora's bare one).
     async fn malformed_request(&self, session: &mut pingora::protocols::http::ServerSession) {
-        let response = Response::page(400, pages::error(400));
         let tls = session.digest().is_some_and(|d| d.ssl_digest.is_some());
-        let header = answer_header(&response, &new_request_id(), tls);
-        match header {
-            Ok(header) => {
-                if let Err(e) = session.write_error_response(header, response.body).await {
+        let routing = self.routes.load();
+        let answered = answer(
+            Response::error_page(400),
+            &routing.pages,
+            None,
+            &new_request_id(),
+            tls,
+        );
+        match answered {
+            Ok((header, body)) => {
+                if let Err(e) = session.write_error_response(header, body).await {
                     tracing::debug!(error = %e, "cannot answer a malformed request");
                 }
             }
@@ -686,8 +728,8 @@ impl ProxyHttp for Gateway {
         if status > 0 {
             let html = wants_html(session.req_header());
             session.set_keepalive(None);
-            if let Err(e) = respond(session, Response::failure(status, html), &ctx.request_id).await
-            {
+            let response = Response::failure(status, html);
+            if let Err(e) = self.respond(session, response, &ctx.request_id).await {
                 tracing::debug!(error = %e, "cannot send the error answer");
             }
         }

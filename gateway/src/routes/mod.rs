@@ -10,6 +10,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use gerbang_config::{Config, Forward, HostPattern, Policy};
 use gerbang_idp::metrics::{Metrics, RouteCounters};
+use gerbang_idp::web::gateway_pages::GatewayPages;
 use pingora::lb::health_check::TcpHealthCheck;
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::LoadBalancer;
@@ -57,6 +58,8 @@ pub struct Routing {
     provider: Arc<Route>,
     /// The configured routes in file order (the provider's own route is not among them).
     pub configured: Vec<Arc<Route>>,
+    /// The pages the gateway answers itself, in the configuration's look.
+    pub pages: GatewayPages,
 }
 
 /// The routes every listener reads; a reload stores a new [`Routing`].
@@ -135,6 +138,7 @@ impl Routing {
             table,
             provider,
             configured,
+            pages: GatewayPages::new(config),
         })
     }
 

@@ -5,7 +5,7 @@
 
 use crate::audit::AuditKind;
 use crate::lang::Lang;
-use crate::mail::templates;
+use crate::mail::templates::{self, Sender};
 use crate::provider::Provider;
 use crate::store::{
     Email, Identity, NewMail, NewUser, OneTimeKind, Pending, StoreError, Timestamp, UniqueKey,
@@ -97,7 +97,7 @@ async fn tell_the_owner(p: &Provider, key: &UniqueKey, now: Timestamp) -> Result
         &owner.email,
         lang,
         &p.url(&format!("/forgot-password?ui_locales={}", lang.code())),
-        &p.config().helpdesk,
+        &Sender::of(&p.config()),
     );
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
@@ -185,7 +185,7 @@ pub async fn activate(
         &temporary,
         &login,
         lifetime.as_secs() / 3600,
-        &p.config().helpdesk,
+        &Sender::of(&p.config()),
     );
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
@@ -299,7 +299,7 @@ async fn activation_link(
             lang.code()
         )),
         lifetime / 3600,
-        &p.config().helpdesk,
+        &Sender::of(&p.config()),
     );
     Ok((link, mail))
 }

@@ -7,7 +7,7 @@ use super::AccountError;
 use crate::account::login::{self as limits, LockKeys, Origin};
 use crate::account::password::PasswordError;
 use crate::audit::AuditKind;
-use crate::mail::templates;
+use crate::mail::templates::{self, Sender};
 use crate::provider::Provider;
 use crate::store::{OneTimeKind, Timestamp, UniqueKey, User, UserStatus};
 use crate::token;
@@ -170,7 +170,7 @@ async fn offer_unlock(p: &Provider, user: &User, now: Timestamp) -> Result<(), A
         lang.code()
     ));
     let minutes = UNLOCK_LINK_LIFETIME / 60;
-    let mail = templates::unlock_device(&user.email, lang, &url, minutes, &p.config().helpdesk);
+    let mail = templates::unlock_device(&user.email, lang, &url, minutes, &Sender::of(&p.config()));
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
     let what = "unlock link mailed";

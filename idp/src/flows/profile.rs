@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditKind;
 use crate::logout;
-use crate::mail::templates;
+use crate::mail::templates::{self, Sender};
 use crate::provider::Provider;
 use crate::store::{Email, OneTimeKind, Phone, StoreError, Timestamp, UniqueKey, User};
 use crate::token;
@@ -111,7 +111,7 @@ pub async fn request_email_change(
             "/account/email/confirm?token={link}&ui_locales={}",
             lang.code()
         )),
-        &p.config().helpdesk,
+        &Sender::of(&p.config()),
     );
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
@@ -138,8 +138,12 @@ pub async fn confirm_email_change(
         return Ok(EmailChange::LinkInvalid);
     };
     let old = std::mem::replace(&mut user.email, pending.email);
-    let notice =
-        templates::email_changed(&old, user_lang(&user), &user.email, &p.config().helpdesk);
+    let notice = templates::email_changed(
+        &old,
+        user_lang(&user),
+        &user.email,
+        &Sender::of(&p.config()),
+    );
     match p.store.update_user(&user, Some(notice), now).await {
         Ok(()) => {}
         Err(StoreError::Taken(UniqueKey::Email(_))) => return Ok(EmailChange::Taken),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::audit::AuditKind;
 use crate::logout;
-use crate::mail::templates;
+use crate::mail::templates::{self, Sender};
 use crate::provider::Provider;
 use crate::store::{OneTimeKind, Timestamp, UniqueKey, User, UserStatus};
 use crate::token;
@@ -58,7 +58,7 @@ pub async fn request(
             lang.code()
         )),
         lifetime / 60,
-        &p.config().helpdesk,
+        &Sender::of(&p.config()),
     );
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();

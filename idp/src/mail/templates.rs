@@ -1,7 +1,7 @@
 //! The messages Gerbang sends, each in Indonesian and English, as plain text and HTML. Links
 //! are made from the configured issuer, never from a request's Host header.
 
-use gerbang_config::Helpdesk;
+use gerbang_config::{Config, Helpdesk};
 use maud::{html, Markup};
 
 use crate::lang::Lang;
@@ -9,8 +9,8 @@ use crate::store::NewMail;
 
 /// What a message says, before it is laid out as text and HTML.
 struct Letter<'a> {
-    subject: &'a str,
-    greeting: &'a str,
+    subject: String,
+    greeting: String,
     paragraphs: Vec<String>,
     /// A button (HTML) or a line (text): label and absolute URL.
     action: Option<(&'a str, String)>,
@@ -18,17 +18,43 @@ struct Letter<'a> {
     facts: Vec<(&'a str, String)>,
 }
 
-fn compose(to: &str, lang: Lang, letter: Letter<'_>, desk: &Helpdesk) -> NewMail {
+/// Who a message comes from: the product it names, the helpdesk it points to and the colour of
+/// its button (`[ui]` and `[helpdesk]`).
+pub struct Sender<'a> {
+    pub product: &'a str,
+    pub desk: &'a Helpdesk,
+    pub color: String,
+}
+
+/// The button's colour when `[ui]` names none (the pages' default accent).
+const DEFAULT_COLOR: &str = "#0b4f8a";
+
+impl<'a> Sender<'a> {
+    pub fn of(config: &'a Config) -> Self {
+        Self {
+            product: &config.ui.product_name,
+            desk: &config.helpdesk,
+            color: config
+                .ui
+                .primary_color
+                .map_or_else(|| DEFAULT_COLOR.into(), |c| c.to_string()),
+        }
+    }
+}
+
+fn compose(to: &str, lang: Lang, letter: Letter<'_>, from: &Sender) -> NewMail {
+    let product = from.product;
     let (help, closing) = match lang {
         Lang::Id => (
-            "Apabila mengalami kendala, hubungi Layanan OSS:",
-            "Salam,\nLayanan OSS",
+            format!("Apabila mengalami kendala, hubungi Layanan {product}:"),
+            format!("Salam,\nLayanan {product}"),
         ),
         Lang::En => (
-            "If something does not work, contact the OSS helpdesk:",
-            "Regards,\nOSS helpdesk",
+            format!("If something does not work, contact the {product} helpdesk:"),
+            format!("Regards,\n{product} helpdesk"),
         ),
     };
+    let desk = from.desk;
     let contacts: Vec<&str> = desk
         .phones
         .iter()
@@ -64,7 +90,7 @@ fn compose(to: &str, lang: Lang, letter: Letter<'_>, desk: &Helpdesk) -> NewMail
                     }
                 }
                 @if let Some((label, url)) = &letter.action {
-                    p { a href=(url) style="display: inline-block; padding: .6rem 1rem; background: #0b4f8a; color: #fff; text-decoration: none; border-radius: 4px" { (label) } }
+                    p { a href=(url) style=(format!("display: inline-block; padding: .6rem 1rem; background: {}; color: #fff; text-decoration: none; border-radius: 4px", from.color)) { (label) } }
                     p style="font-size: .85rem" { (url) }
                 }
                 p style="font-size: .85rem" { (help) " " (contacts.join(", ")) }
@@ -74,18 +100,19 @@ fn compose(to: &str, lang: Lang, letter: Letter<'_>, desk: &Helpdesk) -> NewMail
     };
     NewMail {
         to: to.into(),
-        subject: letter.subject.into(),
+        subject: letter.subject,
         text,
         html: Some(html.into_string()),
     }
 }
 
 /// The first e-mail (guide 1.2, Gambar 3): the activation link.
-pub fn activation(to: &str, lang: Lang, link: &str, hours: u64, desk: &Helpdesk) -> NewMail {
+pub fn activation(to: &str, lang: Lang, link: &str, hours: u64, from: &Sender) -> NewMail {
+    let product = from.product;
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "Aktivasi akun OSS",
-            greeting: "Yth. Pengguna OSS,",
+            subject: format!("Aktivasi akun {product}"),
+            greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
                 "Terima kasih telah mendaftar. Untuk mengaktifkan akun Anda, buka tautan di bawah ini.".into(),
                 format!("Tautan ini hanya dapat dipakai sekali dan berlaku {hours} jam. Setelah aktivasi, kami mengirim e-mail berisi username dan password Anda."),
@@ -95,8 +122,8 @@ pub fn activation(to: &str, lang: Lang, link: &str, hours: u64, desk: &Helpdesk)
             facts: vec![],
         },
         Lang::En => Letter {
-            subject: "Activate your OSS account",
-            greeting: "Dear OSS user,",
+            subject: format!("Activate your {product} account"),
+            greeting: format!("Dear {product} user,"),
             paragraphs: vec![
                 "Thank you for registering. To activate your account, open the link below.".into(),
                 format!("The link works once and for {hours} hours. After activation we send you an e-mail with your user name and password."),
@@ -106,7 +133,7 @@ pub fn activation(to: &str, lang: Lang, link: &str, hours: u64, desk: &Helpdesk)
             facts: vec![],
         },
     };
-    compose(to, lang, letter, desk)
+    compose(to, lang, letter, from)
 }
 
 /// The second e-mail (guide 1.2, Gambar 4): user name and temporary password.
@@ -117,12 +144,13 @@ pub fn credentials(
     password: &str,
     login: &str,
     hours: u64,
-    desk: &Helpdesk,
+    from: &Sender,
 ) -> NewMail {
+    let product = from.product;
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "Username dan password akun OSS",
-            greeting: "Yth. Pengguna OSS,",
+            subject: format!("Username dan password akun {product}"),
+            greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
                 "Akun Anda sudah aktif. Berikut username dan password sementara Anda.".into(),
                 format!("Password ini harus diganti saat Anda pertama kali masuk, dan tidak berlaku lagi bila tidak dipakai dalam {hours} jam."),
@@ -131,8 +159,8 @@ pub fn credentials(
             facts: vec![("Username", username.into()), ("Password", password.into())],
         },
         Lang::En => Letter {
-            subject: "Your OSS user name and password",
-            greeting: "Dear OSS user,",
+            subject: format!("Your {product} user name and password"),
+            greeting: format!("Dear {product} user,"),
             paragraphs: vec![
                 "Your account is active. Here are your user name and temporary password.".into(),
                 format!("You must change this password when you first log in; it stops working if unused for {hours} hours."),
@@ -141,16 +169,17 @@ pub fn credentials(
             facts: vec![("User name", username.into()), ("Password", password.into())],
         },
     };
-    compose(to, lang, letter, desk)
+    compose(to, lang, letter, from)
 }
 
 /// To the owner of an address someone tried to register again: no second account, and the
 /// way back in.
-pub fn already_registered(to: &str, lang: Lang, forgot: &str, desk: &Helpdesk) -> NewMail {
+pub fn already_registered(to: &str, lang: Lang, forgot: &str, from: &Sender) -> NewMail {
+    let product = from.product;
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "Pendaftaran akun OSS",
-            greeting: "Yth. Pengguna OSS,",
+            subject: format!("Pendaftaran akun {product}"),
+            greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
                 "Seseorang (mungkin Anda) mencoba mendaftar dengan alamat e-mail ini atau dengan nomor identitas Anda, yang sudah terdaftar. Tidak ada akun baru yang dibuat.".into(),
                 "Jika Anda lupa password, aturlah ulang melalui tautan di bawah ini. Jika bukan Anda, abaikan e-mail ini.".into(),
@@ -159,8 +188,8 @@ pub fn already_registered(to: &str, lang: Lang, forgot: &str, desk: &Helpdesk) -
             facts: vec![],
         },
         Lang::En => Letter {
-            subject: "OSS account registration",
-            greeting: "Dear OSS user,",
+            subject: format!("{product} account registration"),
+            greeting: format!("Dear {product} user,"),
             paragraphs: vec![
                 "Someone (perhaps you) tried to register with this e-mail address or your identity number, which already has an account. No new account was made.".into(),
                 "If you forgot your password, reset it with the link below. If it was not you, ignore this e-mail.".into(),
@@ -169,7 +198,7 @@ pub fn already_registered(to: &str, lang: Lang, forgot: &str, desk: &Helpdesk) -
             facts: vec![],
         },
     };
-    compose(to, lang, letter, desk)
+    compose(to, lang, letter, from)
 }
 
 /// "Lupa Password?": the reset link.
@@ -179,12 +208,13 @@ pub fn reset(
     username: &str,
     link: &str,
     minutes: u64,
-    desk: &Helpdesk,
+    from: &Sender,
 ) -> NewMail {
+    let product = from.product;
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "Atur ulang password OSS",
-            greeting: "Yth. Pengguna OSS,",
+            subject: format!("Atur ulang password {product}"),
+            greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
                 "Kami menerima permintaan untuk mengatur ulang password akun Anda. Buka tautan di bawah ini untuk membuat password baru.".into(),
                 format!("Tautan ini hanya dapat dipakai sekali dan berlaku {minutes} menit. Setelah password diganti, Anda keluar dari semua perangkat."),
@@ -194,8 +224,8 @@ pub fn reset(
             facts: vec![("Username", username.into())],
         },
         Lang::En => Letter {
-            subject: "Reset your OSS password",
-            greeting: "Dear OSS user,",
+            subject: format!("Reset your {product} password"),
+            greeting: format!("Dear {product} user,"),
             paragraphs: vec![
                 "We received a request to reset the password of your account. Open the link below to choose a new one.".into(),
                 format!("The link works once and for {minutes} minutes. Once the password is changed, you are logged out everywhere."),
@@ -205,70 +235,73 @@ pub fn reset(
             facts: vec![("User name", username.into())],
         },
     };
-    compose(to, lang, letter, desk)
+    compose(to, lang, letter, from)
 }
 
 /// To a new address: confirm it before the account takes it.
-pub fn confirm_email(to: &str, lang: Lang, link: &str, desk: &Helpdesk) -> NewMail {
+pub fn confirm_email(to: &str, lang: Lang, link: &str, from: &Sender) -> NewMail {
+    let product = from.product;
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "Konfirmasi alamat e-mail OSS",
-            greeting: "Yth. Pengguna OSS,",
+            subject: format!("Konfirmasi alamat e-mail {product}"),
+            greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
-                "Alamat ini diminta menjadi alamat e-mail akun OSS. Buka tautan di bawah ini untuk mengonfirmasinya; sebelum itu tidak ada yang berubah.".into(),
+                format!("Alamat ini diminta menjadi alamat e-mail akun {product}. Buka tautan di bawah ini untuk mengonfirmasinya; sebelum itu tidak ada yang berubah."),
                 "Jika Anda tidak memintanya, abaikan e-mail ini.".into(),
             ],
             action: Some(("Konfirmasi alamat", link.into())),
             facts: vec![],
         },
         Lang::En => Letter {
-            subject: "Confirm your OSS e-mail address",
-            greeting: "Dear OSS user,",
+            subject: format!("Confirm your {product} e-mail address"),
+            greeting: format!("Dear {product} user,"),
             paragraphs: vec![
-                "This address was given as the e-mail address of an OSS account. Open the link below to confirm it; nothing changes before that.".into(),
+                format!("This address was given as the e-mail address of an {product} account. Open the link below to confirm it; nothing changes before that."),
                 "If you did not ask for this, ignore this e-mail.".into(),
             ],
             action: Some(("Confirm address", link.into())),
             facts: vec![],
         },
     };
-    compose(to, lang, letter, desk)
+    compose(to, lang, letter, from)
 }
 
 /// To the old address, once the account has a new one.
-pub fn email_changed(to: &str, lang: Lang, new_address: &str, desk: &Helpdesk) -> NewMail {
+pub fn email_changed(to: &str, lang: Lang, new_address: &str, from: &Sender) -> NewMail {
+    let product = from.product;
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "Alamat e-mail akun OSS diganti",
-            greeting: "Yth. Pengguna OSS,",
+            subject: format!("Alamat e-mail akun {product} diganti"),
+            greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
-                "Alamat e-mail akun OSS Anda telah diganti. E-mail berikutnya dikirim ke alamat baru.".into(),
-                "Jika bukan Anda yang menggantinya, segera hubungi Layanan OSS.".into(),
+                format!("Alamat e-mail akun {product} Anda telah diganti. E-mail berikutnya dikirim ke alamat baru."),
+                format!("Jika bukan Anda yang menggantinya, segera hubungi Layanan {product}."),
             ],
             action: None,
             facts: vec![("Alamat baru", new_address.into())],
         },
         Lang::En => Letter {
-            subject: "Your OSS e-mail address was changed",
-            greeting: "Dear OSS user,",
+            subject: format!("Your {product} e-mail address was changed"),
+            greeting: format!("Dear {product} user,"),
             paragraphs: vec![
-                "The e-mail address of your OSS account was changed. Further e-mails go to the new address.".into(),
-                "If you did not change it, contact the OSS helpdesk at once.".into(),
+                format!("The e-mail address of your {product} account was changed. Further e-mails go to the new address."),
+                format!("If you did not change it, contact the {product} helpdesk at once."),
             ],
             action: None,
             facts: vec![("New address", new_address.into())],
         },
     };
-    compose(to, lang, letter, desk)
+    compose(to, lang, letter, from)
 }
 
 /// To the owner of an account that repeated failed logins locked for new devices: a link that
 /// lets the device it is opened on log in (with the password) while the lock lasts.
-pub fn unlock_device(to: &str, lang: Lang, link: &str, minutes: u64, desk: &Helpdesk) -> NewMail {
+pub fn unlock_device(to: &str, lang: Lang, link: &str, minutes: u64, from: &Sender) -> NewMail {
+    let product = from.product;
     let letter = match lang {
         Lang::Id => Letter {
-            subject: "Login ke akun OSS Anda dikunci sementara",
-            greeting: "Yth. Pengguna OSS,",
+            subject: format!("Login ke akun {product} Anda dikunci sementara"),
+            greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
                 "Terlalu banyak percobaan masuk yang gagal ke akun Anda, sehingga login dari perangkat baru dikunci sementara. Perangkat yang pernah Anda pakai untuk masuk tetap dapat masuk.".into(),
                 format!("Jika yang mencoba adalah Anda, buka tautan di bawah ini di perangkat yang ingin Anda pakai: perangkat itu dapat masuk lagi dengan password Anda. Tautan ini hanya dapat dipakai sekali dan berlaku {minutes} menit."),
@@ -278,8 +311,8 @@ pub fn unlock_device(to: &str, lang: Lang, link: &str, minutes: u64, desk: &Help
             facts: vec![],
         },
         Lang::En => Letter {
-            subject: "Logins to your OSS account are locked for a while",
-            greeting: "Dear OSS user,",
+            subject: format!("Logins to your {product} account are locked for a while"),
+            greeting: format!("Dear {product} user,"),
             paragraphs: vec![
                 "Too many failed logins to your account have locked it for new devices for a while. Devices you logged in with before can still log in.".into(),
                 format!("If it was you, open the link below on the device you want to use: it can log in again with your password. The link works once and for {minutes} minutes."),
@@ -289,7 +322,7 @@ pub fn unlock_device(to: &str, lang: Lang, link: &str, minutes: u64, desk: &Help
             facts: vec![],
         },
     };
-    compose(to, lang, letter, desk)
+    compose(to, lang, letter, from)
 }
 
 #[cfg(test)]
@@ -304,12 +337,20 @@ mod tests {
         }
     }
 
+    fn oss(desk: &Helpdesk) -> Sender<'_> {
+        Sender {
+            product: "OSS",
+            desk,
+            color: "#123456".into(),
+        }
+    }
+
     #[test]
     fn every_message_in_both_languages_with_text_and_html() {
         for lang in [Lang::Id, Lang::En] {
             let link = "https://sso.example.id/activate?token=abc";
             for mail in [
-                activation("a@example.id", lang, link, 24, &desk()),
+                activation("a@example.id", lang, link, 24, &oss(&desk())),
                 credentials(
                     "a@example.id",
                     lang,
@@ -317,12 +358,12 @@ mod tests {
                     "kuda-laut-biru",
                     link,
                     72,
-                    &desk(),
+                    &oss(&desk()),
                 ),
-                already_registered("a@example.id", lang, link, &desk()),
-                reset("a@example.id", lang, "budi.s4", link, 60, &desk()),
-                confirm_email("a@example.id", lang, link, &desk()),
-                unlock_device("a@example.id", lang, link, 30, &desk()),
+                already_registered("a@example.id", lang, link, &oss(&desk())),
+                reset("a@example.id", lang, "budi.s4", link, 60, &oss(&desk())),
+                confirm_email("a@example.id", lang, link, &oss(&desk())),
+                unlock_device("a@example.id", lang, link, 30, &oss(&desk())),
             ] {
                 let html = mail.html.as_deref().unwrap();
                 assert!(
@@ -336,10 +377,16 @@ mod tests {
                     mail.subject
                 );
                 assert!(html.contains(&format!("lang=\"{}\"", lang.code())));
+                assert!(
+                    mail.subject.contains("OSS") && !mail.text.contains("Gerbang"),
+                    "the product's name in {}",
+                    mail.subject
+                );
+                assert!(html.contains("background: #123456"), "the product's colour");
             }
         }
-        let id = activation("a@example.id", Lang::Id, "x", 24, &desk());
-        let en = activation("a@example.id", Lang::En, "x", 24, &desk());
+        let id = activation("a@example.id", Lang::Id, "x", 24, &oss(&desk()));
+        let en = activation("a@example.id", Lang::En, "x", 24, &oss(&desk()));
         assert_ne!(id.subject, en.subject);
         let sent = credentials(
             "a@example.id",
@@ -348,7 +395,7 @@ mod tests {
             "p<&>w",
             "x",
             72,
-            &desk(),
+            &oss(&desk()),
         );
         assert!(sent.text.contains("User name: budi.s4") && sent.text.contains("Password: p<&>w"));
         assert!(

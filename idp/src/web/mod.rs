@@ -8,6 +8,7 @@ mod apps;
 mod brand;
 mod cors;
 mod device;
+pub mod gateway_pages;
 mod home;
 mod i18n;
 mod login;

@@ -190,7 +190,13 @@ pub async fn complete(
                 .seal(&serde_json::to_vec(request).unwrap_or_default());
             return html(
                 p,
-                pages::consent(lang, client.name.get(lang.code()), &request.scopes, &sealed),
+                pages::consent(
+                    lang,
+                    client.name.get(lang.code()),
+                    &user.username,
+                    &request.scopes,
+                    &sealed,
+                ),
             )
             .into_response();
         }

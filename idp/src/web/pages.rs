@@ -18,7 +18,7 @@ pub struct Page {
     body: Markup,
 }
 
-fn layout(lang: Lang, title: &str, body: Markup) -> Page {
+pub(super) fn layout(lang: Lang, title: &str, body: Markup) -> Page {
     Page {
         lang,
         title: title.to_string(),
@@ -27,8 +27,16 @@ fn layout(lang: Lang, title: &str, body: Markup) -> Page {
 }
 
 impl Page {
+    /// The page as the provider serves it, its assets on its own origin.
     pub fn render(self, ui: &Ui) -> String {
+        self.render_from(ui, "")
+    }
+
+    /// The page with its stylesheets, script and pictures fetched from `origin` (empty: the
+    /// page's own); the gateway's pages, served on an app's host, name the provider.
+    pub fn render_from(self, ui: &Ui, origin: &str) -> String {
         let lang = self.lang;
+        let asset = |path: &str| format!("{origin}/static/{path}");
         html! {
             (DOCTYPE)
             html lang=(lang.code()) {
@@ -36,16 +44,16 @@ impl Page {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (self.title) " · " (ui.product_name) }
-                    link rel="stylesheet" href="/static/gerbang.css";
-                    @if ui.primary_color.is_some() { link rel="stylesheet" href="/static/theme.css"; }
-                    @if ui.favicon.is_some() { link rel="icon" href="/static/favicon"; }
-                    script src="/static/gerbang.js" defer
+                    link rel="stylesheet" href=(asset("gerbang.css"));
+                    @if ui.primary_color.is_some() { link rel="stylesheet" href=(asset("theme.css")); }
+                    @if ui.favicon.is_some() { link rel="icon" href=(asset("favicon")); }
+                    script src=(asset("gerbang.js")) defer
                         data-show=(t(lang, Text::ShowPassword)) data-hide=(t(lang, Text::HidePassword)) {}
                 }
                 body {
                     header.brand {
                         @if ui.logo.is_some() {
-                            img src="/static/logo" alt=(ui.product_name);
+                            img src=(asset("logo")) alt=(ui.product_name);
                         } @else {
                             span { (ui.product_name) }
                         }
@@ -334,17 +342,42 @@ pub fn logged_out(lang: Lang, back: Option<&(String, String)>) -> Page {
     layout(lang, t(lang, Text::LogoutTitle), body)
 }
 
-/// Asks the user to let a client that is not first-party have `scopes`.
-pub fn consent(lang: Lang, client_name: &str, scopes: &[String], sealed_request: &str) -> Page {
+/// What a person reads for a scope on the consent page: the data it releases.
+fn scope_text(scope: &str) -> Option<Text> {
+    Some(match scope {
+        "openid" => Text::ScopeOpenid,
+        "profile" => Text::ScopeProfile,
+        "email" => Text::ScopeEmail,
+        "phone" => Text::ScopePhone,
+        "offline_access" => Text::ScopeOfflineAccess,
+        "identity_document" => Text::ScopeIdentityDocument,
+        _ => return None,
+    })
+}
+
+/// Asks `username` to let a client that is not first-party have `scopes`, each said as the
+/// data it releases.
+pub fn consent(
+    lang: Lang,
+    client_name: &str,
+    username: &str,
+    scopes: &[String],
+    sealed_request: &str,
+) -> Page {
     let body = html! {
         h1 { (t(lang, Text::ConsentTitle)) }
         p { strong { (client_name) } " " (t(lang, Text::ConsentQuestion)) }
-        ul { @for scope in scopes { li { (scope) } } }
+        ul {
+            @for scope in scopes {
+                li { (scope_text(scope).map_or(scope.as_str(), |text| t(lang, text))) }
+            }
+        }
+        p { (t(lang, Text::ConsentAs)) " " strong { (username) } "." }
         form method="post" action="/consent" {
             input type="hidden" name="request" value=(sealed_request);
             input type="hidden" name="ui_locales" value=(lang.code());
             button type="submit" name="decision" value="allow" { (t(lang, Text::Allow)) }
-            button type="submit" name="decision" value="deny" { (t(lang, Text::Deny)) }
+            button.secondary type="submit" name="decision" value="deny" { (t(lang, Text::Deny)) }
         }
     };
     layout(lang, t(lang, Text::ConsentTitle), body)
