@@ -2,8 +2,10 @@
 //! validated into a runtime [`Config`]. Every problem is reported at once, each with file, line,
 //! key and what to do.
 
+mod access;
 mod clients;
 mod model;
+mod prefix;
 mod problem;
 mod raw;
 mod reload;
@@ -14,6 +16,7 @@ use std::path::Path;
 
 pub use clients::GATEWAY_CLIENT_ID;
 pub use model::*;
+pub use prefix::PathPrefix;
 pub use problem::{ConfigError, Problem};
 pub use reload::{restart_needed, NEEDS_RESTART};
 pub use ui::MIN_CONTRAST;

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use url::Url;
 
+use ipnet::IpNet;
+
+use crate::prefix::PathPrefix;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file this configuration was read from.
@@ -22,6 +26,8 @@ pub struct Config {
     pub ui: Ui,
     pub login: Login,
     pub accounts: Accounts,
+    /// `[[group]]`: the groups access rules may name and people may be granted.
+    pub groups: Vec<Group>,
     pub routes: Vec<Route>,
     pub clients: Vec<Client>,
 }
@@ -329,6 +335,8 @@ pub struct Route {
     /// Request headers the app trusts that no client may send (lower case), beside those the
     /// gateway always removes.
     pub strip_headers: Vec<String>,
+    /// Who may reach what on this route.
+    pub access: Access,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -550,4 +558,99 @@ impl fmt::Display for Color {
         let [r, g, b] = self.0;
         write!(f, "#{r:02x}{g:02x}{b:02x}")
     }
+}
+
+/// `[[group]]`: a group people may be granted, with the title they see.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub title: Localized,
+    pub description: Option<Localized>,
+}
+
+/// What a rule does to the requests it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// How strongly a person proved who they are, weakest first (the session's `acr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Strength {
+    /// User name and password.
+    #[default]
+    Password,
+    /// A password and a second factor.
+    TwoFactor,
+}
+
+impl Strength {
+    pub fn named(name: &str) -> Option<Strength> {
+        match name {
+            "password" => Some(Strength::Password),
+            "two_factor" => Some(Strength::TwoFactor),
+            _ => None,
+        }
+    }
+}
+
+/// One rule: every condition it names must hold, and within one condition any of its values
+/// will do. A condition left out holds for every request.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub effect: Effect,
+    /// Path prefixes, compared as the route compares its own.
+    pub paths: Vec<PathPrefix>,
+    /// Upper case.
+    pub methods: Vec<String>,
+    pub groups: Vec<String>,
+    /// User names, lower case.
+    pub users: Vec<String>,
+    /// Lower case, without `@`.
+    pub email_domains: Vec<String>,
+    /// Blocks the real client address (behind `server.trusted_proxies`) must fall in.
+    pub networks: Vec<IpNet>,
+    /// The least strength the session must have.
+    pub acr: Option<Strength>,
+}
+
+impl Rule {
+    /// Whether the rule names anything about the person (so an anonymous visitor never
+    /// matches it).
+    pub fn needs_person(&self) -> bool {
+        !self.groups.is_empty()
+            || !self.users.is_empty()
+            || !self.email_domains.is_empty()
+            || self.acr.is_some()
+    }
+
+    /// Whether every request `later` matches, this rule matches too: then `later` is never
+    /// used.
+    pub fn covers(&self, later: &Rule) -> bool {
+        fn all<T>(earlier: &[T], later: &[T], inside: impl Fn(&T, &T) -> bool) -> bool {
+            earlier.is_empty()
+                || (!later.is_empty() && later.iter().all(|l| earlier.iter().any(|e| inside(e, l))))
+        }
+        all(&self.paths, &later.paths, PathPrefix::covers)
+            && all(&self.methods, &later.methods, |a, b| a == b)
+            && all(&self.groups, &later.groups, |a, b| a == b)
+            && all(&self.users, &later.users, |a, b| a == b)
+            && all(&self.email_domains, &later.email_domains, |a, b| a == b)
+            && all(&self.networks, &later.networks, |a, b| a.contains(b))
+            && match (self.acr, later.acr) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(a), Some(b)) => a <= b,
+            }
+    }
+}
+
+/// A route's rules and what happens to a request none of them matches.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub rules: Vec<Rule>,
+    /// `deny` for an authenticated route with rules, `allow` for one without and for a public
+    /// route, unless `default_access` says otherwise.
+    pub default: Effect,
 }

@@ -27,6 +27,8 @@ pub(crate) struct RawConfig {
     pub login: RawLogin,
     #[serde(default)]
     pub accounts: RawAccounts,
+    #[serde(default, rename = "group")]
+    pub groups: Vec<S<RawGroup>>,
     #[serde(default, rename = "route")]
     pub routes: Vec<S<RawRoute>>,
     #[serde(default, rename = "client")]
@@ -212,6 +214,10 @@ pub(crate) struct RawRoute {
     pub case_sensitive: bool,
     #[serde(default)]
     pub strip_headers: Vec<S<String>>,
+    /// `[[route.rule]]`: who may reach what, first match wins.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<S<RawRule>>,
+    pub default_access: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,4 +248,31 @@ pub(crate) struct RawLogin {
     pub backoff_cap_secs: Option<S<i64>>,
     pub attempts_per_address_per_minute: Option<S<i64>>,
     pub password_workers: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGroup {
+    pub name: S<String>,
+    pub title: Option<RawText>,
+    pub description: Option<RawText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRule {
+    pub effect: S<String>,
+    #[serde(default)]
+    pub paths: Vec<S<String>>,
+    #[serde(default)]
+    pub methods: Vec<S<String>>,
+    #[serde(default)]
+    pub groups: Vec<S<String>>,
+    #[serde(default)]
+    pub users: Vec<S<String>>,
+    #[serde(default)]
+    pub email_domains: Vec<S<String>>,
+    #[serde(default)]
+    pub networks: Vec<S<String>>,
+    pub acr: Option<S<String>>,
 }

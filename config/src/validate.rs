@@ -56,11 +56,12 @@ impl<'a> Checker<'a> {
         let login = self.login(&raw.login);
         let accounts = self.accounts(&raw.accounts);
         let ui = self.ui(&raw.ui);
+        let groups = self.groups(&raw.groups);
         let routes: Vec<Option<Route>> = raw
             .routes
             .iter()
             .enumerate()
-            .map(|(i, r)| self.route(i, r))
+            .map(|(i, r)| self.route(i, r, &groups))
             .collect();
 
         if let Some(server) = &server {
@@ -93,6 +94,7 @@ impl<'a> Checker<'a> {
                 emails: raw.helpdesk.emails,
             },
             ui: ui?,
+            groups,
             routes,
             clients,
         })
@@ -734,7 +736,7 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn route(&mut self, index: usize, raw: &S<RawRoute>) -> Option<Route> {
+    fn route(&mut self, index: usize, raw: &S<RawRoute>, groups: &[Group]) -> Option<Route> {
         let r = raw.get_ref();
         let key = |k: &str| format!("route[{index}].{k}");
         let name = r.name.get_ref();
@@ -751,7 +753,17 @@ impl<'a> Checker<'a> {
         }
         let (host, path_prefix) = self.route_place(index, r);
         self.route_upstreams(index, r);
-        let (policy, forward) = self.route_access(index, r);
+        let (policy, forward) = self.route_identity(index, r);
+        let access = path_prefix.as_deref().and_then(|prefix| {
+            let context = RouteContext {
+                index,
+                prefix,
+                case_sensitive: r.case_sensitive,
+                public: policy == Some(Policy::Public),
+                groups,
+            };
+            self.access(&context, &r.rules, r.default_access.as_ref())
+        });
         let health = self.int_in(
             r.health_check_secs.as_ref(),
             &key("health_check_secs"),
@@ -791,6 +803,7 @@ impl<'a> Checker<'a> {
             api_clients: r.api_clients.iter().map(|c| c.get_ref().clone()).collect(),
             case_sensitive: r.case_sensitive,
             strip_headers,
+            access: access?,
         })
     }
 
@@ -835,7 +848,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Who may pass a route, and how their identity is forwarded.
-    fn route_access(&mut self, index: usize, r: &RawRoute) -> (Option<Policy>, Forward) {
+    fn route_identity(&mut self, index: usize, r: &RawRoute) -> (Option<Policy>, Forward) {
         let key = |k: &str| format!("route[{index}].{k}");
         let policy = match r.policy.get_ref().as_str() {
             "public" => Some(Policy::Public),
@@ -966,7 +979,7 @@ fn is_loopback_host(host: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn is_hostname(text: &str) -> bool {
+pub(crate) fn is_hostname(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 253
         && text.split('.').all(|label| {
@@ -1026,6 +1039,16 @@ fn check_upstream_addr(text: &str) -> Result<(), String> {
             "`{text}` is not an upstream address: write HOST:PORT, e.g. \"127.0.0.1:9001\" or \"app.internal:8080\""
         )),
     }
+}
+
+/// What a route's rules are checked against.
+pub(crate) struct RouteContext<'a> {
+    pub index: usize,
+    pub prefix: &'a str,
+    pub case_sensitive: bool,
+    /// A public route lets in what no rule denies.
+    pub public: bool,
+    pub groups: &'a [Group],
 }
 
 #[cfg(test)]

@@ -549,3 +549,53 @@ fn a_text_in_two_languages_and_a_branded_ui() {
     );
     assert_eq!(config.ui.primary_color.unwrap().to_string(), "#005a9c");
 }
+
+#[test]
+fn access_rule_problems() {
+    let rules = |body: &str| problems(&with(&format!("\n{body}\n[[group]]\nname = \"admin\"\n")));
+    let found = [
+        rules("[[route.rule]]\neffect = \"allow\"\ngroups = [\"pejabat\"]\n"),
+        rules("[[route.rule]]\neffect = \"allow\"\nnetworks = [\"10.20.0.0/33\", \"10.20.1.0/16\"]\n"),
+        rules("[[route.rule]]\neffect = \"allow\"\ngroups = [\"admin\"]\n\n[[route.rule]]\neffect = \"deny\"\ngroups = [\"admin\"]\npaths = [\"/admin\"]\n"),
+        rules("[[route.rule]]\neffect = \"permit\"\nmethods = [\"FETCH\"]\nacr = \"strong\"\n"),
+        rules("[[route.rule]]\neffect = \"deny\"\nemail_domains = [\"not a domain\"]\npaths = [\"/a/../b\"]\n"),
+        rules("default_access = \"maybe\"\n"),
+    ];
+    let groups = problems(&with(
+        "\n[[group]]\nname = \"Admin Pusat\"\n\n[[group]]\nname = \"admin\"\n\n[[group]]\nname = \"admin\"\n",
+    ));
+    let outside = problems(
+        &BASE
+            .replace("policy =", "path_prefix = \"/api\"\npolicy =")
+            .replace(
+                "\"authenticated\"\n",
+                "\"authenticated\"\n\n[[route.rule]]\neffect = \"allow\"\npaths = [\"/admin\"]\n",
+            ),
+    );
+    let found: Vec<_> = found.iter().chain([&groups, &outside]).collect();
+    assert_eq!(found, EXPECTED_ACCESS_PROBLEMS);
+}
+
+const EXPECTED_ACCESS_PROBLEMS: [&[&str]; 8] = [
+    &["broken.toml:15:11: route[0].rule[0].groups: `pejabat` is not a declared [[group]]"],
+    &[
+        "broken.toml:15:13: route[0].rule[0].networks: `10.20.0.0/33` is not a network: write a CIDR block such as \"10.20.0.0/16\"",
+        "broken.toml:15:29: route[0].rule[0].networks: `10.20.1.0/16` has bits set after its prefix: write \"10.20.0.0/16\"",
+    ],
+    &["broken.toml:17:1: route[0].rule[1]: this rule is never used: rule[0] before it matches every request it matches"],
+    &[
+        "broken.toml:14:10: route[0].rule[0].effect: `permit` is not `allow` or `deny`",
+        "broken.toml:15:12: route[0].rule[0].methods: `FETCH` is not an HTTP method",
+        "broken.toml:16:7: route[0].rule[0].acr: `strong` is not `password` or `two_factor`",
+    ],
+    &[
+        "broken.toml:15:18: route[0].rule[0].email_domains: `not a domain` is not a domain name",
+        "broken.toml:16:10: route[0].rule[0].paths: path prefix `/a/../b` must not contain `.` or `..` segments or `//`",
+    ],
+    &["broken.toml:13:18: route[0].default_access: `maybe` is not `allow` or `deny`"],
+    &[
+        "broken.toml:14:8: group[0].name: a group name is 1 to 64 lower-case letters, digits, `-`, `_` and `.`",
+        "broken.toml:20:8: group[2].name: group `admin` is declared twice",
+    ],
+    &["broken.toml:16:10: route[0].rule[0].paths: `/admin` is outside the route's path_prefix `/api`: the rule could never match"],
+];

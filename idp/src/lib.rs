@@ -1,6 +1,7 @@
 //! Gerbang's embedded OpenID Connect provider and the OSS account flows, with the store they
 //! keep their state in. Knows nothing of Pingora: the gateway forwards the provider's host here.
 
+pub mod access;
 pub mod account;
 pub mod admin;
 pub mod audit;

@@ -358,7 +358,15 @@ async fn a_malformed_request_gets_the_gateways_own_400() {
         assert_eq!(response.header("server"), None, "{response:?}");
         assert_eq!(response.header("x-request-id").map(str::len), Some(32));
         assert_eq!(response.header("x-frame-options"), Some("DENY"));
-        assert!(response.body.contains("Bad request."), "{response:?}");
+        assert!(
+            response.body.contains("Permintaan ini tidak dapat dibaca."),
+            "{response:?}"
+        );
+        let id = response.header("x-request-id").unwrap();
+        assert!(
+            response.body.contains(id),
+            "the page names the request: {response:?}"
+        );
     }
 }
 

@@ -1,14 +1,11 @@
 //! The route table: host first (exact, then the longest `*.` wildcard), then the longest path
-//! prefix on a segment boundary within that host. Prefixes match without regard to ASCII case
-//! unless a route asks otherwise (Express, ASP.NET and IIS serve `/ADMIN` as `/admin`, so a
-//! case-sensitive gateway would let `/ADMIN` past an `/admin` rule), and a segment that only
-//! differs by trailing dots or spaces (`/admin.`, `/admin%20`, which Windows servers read as
-//! `/admin`) matches the prefix it pads. Built once from the configuration; matching borrows and
-//! does not allocate for lower-case hosts.
+//! prefix within that host, matched as [`PathPrefix`] says (segment boundaries, any ASCII case
+//! unless the route asks otherwise, Windows padding). Built once from the configuration;
+//! matching borrows and does not allocate for lower-case hosts.
 
 use std::collections::HashMap;
 
-use gerbang_config::HostPattern;
+use gerbang_config::{HostPattern, PathPrefix};
 
 pub struct RouteTable<T> {
     exact: HashMap<String, HostRoutes<T>>,
@@ -18,14 +15,7 @@ pub struct RouteTable<T> {
 
 /// The routes of one host pattern, longest prefix first.
 struct HostRoutes<T> {
-    routes: Vec<(Prefix, T)>,
-}
-
-/// A route's path prefix and how it compares.
-struct Prefix {
-    /// Lower case unless `case_sensitive`.
-    text: String,
-    case_sensitive: bool,
+    routes: Vec<(PathPrefix, T)>,
 }
 
 impl<T> Default for RouteTable<T> {
@@ -59,19 +49,11 @@ impl<T> RouteTable<T> {
                 &mut self.wildcard[at].1
             }
         };
-        let text = if case_sensitive {
-            prefix.to_string()
-        } else {
-            prefix.to_ascii_lowercase()
-        };
-        let prefix = Prefix {
-            text,
-            case_sensitive,
-        };
+        let prefix = PathPrefix::new(prefix, case_sensitive);
         group.routes.push((prefix, route));
         group
             .routes
-            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.text.len()));
+            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.as_str().len()));
     }
 
     /// Whether any route serves this host (a host that none serves gets 404).
@@ -102,40 +84,6 @@ impl<T> RouteTable<T> {
 impl<T> HostRoutes<T> {
     fn new() -> Self {
         Self { routes: Vec::new() }
-    }
-}
-
-impl Prefix {
-    /// `/api` matches `/api`, `/api/`, `/api/x`, `/API/x` (unless case-sensitive), `/api.` and
-    /// `/api%20`; not `/apix` nor `/api.json`. `/` matches everything.
-    fn matches(&self, path: &str) -> bool {
-        let (prefix, path) = (self.text.as_bytes(), path.as_bytes());
-        if prefix == b"/" {
-            return true;
-        }
-        let Some(head) = path.get(..prefix.len()) else {
-            return false;
-        };
-        let same = if self.case_sensitive {
-            head == prefix
-        } else {
-            head.eq_ignore_ascii_case(prefix)
-        };
-        let rest = &path[prefix.len()..];
-        let segment_end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-        same && is_padding(&rest[..segment_end])
-    }
-}
-
-/// Nothing, or only dots and spaces (`%20`): what Windows servers drop from a segment's end.
-fn is_padding(mut tail: &[u8]) -> bool {
-    loop {
-        match tail {
-            [] => return true,
-            [b'.' | b' ', rest @ ..] => tail = rest,
-            [b'%', b'2', b'0', rest @ ..] => tail = rest,
-            _ => return false,
-        }
     }
 }
 

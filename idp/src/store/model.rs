@@ -370,3 +370,22 @@ impl std::fmt::Debug for SigningKey {
             .finish_non_exhaustive()
     }
 }
+
+/// A user's membership of a group (`[[group]]`): who granted it, when, and when it ends by
+/// itself, if it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub group: String,
+    /// The administrator (or `gerbang` command) that granted it.
+    pub granted_by: String,
+    pub granted_at: Timestamp,
+    /// The membership ends at this time (exclusive).
+    pub until: Option<Timestamp>,
+}
+
+impl Membership {
+    /// Whether it holds at `now`.
+    pub fn holds(&self, now: Timestamp) -> bool {
+        self.until.is_none_or(|until| now < until)
+    }
+}
