@@ -88,6 +88,34 @@ impl Checker<'_> {
         })
     }
 
+    /// The groups a route's app learns of: as given (declared names, or prefixes ending in
+    /// `*`), or else the groups its rules name.
+    pub(crate) fn forward_groups(
+        &mut self,
+        route: &RouteContext<'_>,
+        raw: Option<&Vec<S<String>>>,
+        access: &Access,
+    ) -> Option<Vec<String>> {
+        let Some(raw) = raw else {
+            let mut named: Vec<String> = Vec::new();
+            for group in access.rules.iter().flat_map(|r| &r.groups) {
+                if !named.contains(group) {
+                    named.push(group.clone());
+                }
+            }
+            return Some(named);
+        };
+        let key = format!("route[{}].forward_groups", route.index);
+        self.each(raw, &key, |pattern| match pattern.strip_suffix('*') {
+            Some(prefix) if !prefix.is_empty() && is_group_name(prefix) => Ok(pattern.to_string()),
+            Some(_) => Err(format!(
+                "`{pattern}`: a prefix is group-name characters before `*`"
+            )),
+            None if route.groups.iter().any(|g| g.name == pattern) => Ok(pattern.to_string()),
+            None => Err(format!("`{pattern}` is not a declared [[group]]")),
+        })
+    }
+
     fn effect(&mut self, raw: &S<String>, key: String) -> Option<Effect> {
         match raw.get_ref().as_str() {
             "allow" => Some(Effect::Allow),

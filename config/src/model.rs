@@ -337,6 +337,9 @@ pub struct Route {
     pub strip_headers: Vec<String>,
     /// Who may reach what on this route.
     pub access: Access,
+    /// The groups the app learns of (`X-Gerbang-Groups`, the identity JWT's `groups`): names,
+    /// or prefixes ending in `*`. By default the groups its rules name.
+    pub forward_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -653,4 +656,13 @@ pub struct Access {
     /// `deny` for an authenticated route with rules, `allow` for one without and for a public
     /// route, unless `default_access` says otherwise.
     pub default: Effect,
+}
+
+/// Whether `group` is one of `patterns`: a name, or a prefix ending in `*`
+/// (`pejabat-*` covers `pejabat-dpmptsp-3273`).
+pub fn group_visible(patterns: &[String], group: &str) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => group.starts_with(prefix),
+        None => p == group,
+    })
 }

@@ -218,6 +218,7 @@ pub(crate) struct RawRoute {
     #[serde(default, rename = "rule")]
     pub rules: Vec<S<RawRule>>,
     pub default_access: Option<S<String>>,
+    pub forward_groups: Option<Vec<S<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -762,7 +762,10 @@ impl<'a> Checker<'a> {
                 public: policy == Some(Policy::Public),
                 groups,
             };
-            self.access(&context, &r.rules, r.default_access.as_ref())
+            let access = self.access(&context, &r.rules, r.default_access.as_ref())?;
+            let forward_groups =
+                self.forward_groups(&context, r.forward_groups.as_ref(), &access)?;
+            Some((access, forward_groups))
         });
         let health = self.int_in(
             r.health_check_secs.as_ref(),
@@ -781,6 +784,7 @@ impl<'a> Checker<'a> {
             sni: t.get_ref().sni.get_ref().clone(),
             verify: t.get_ref().verify,
         });
+        let (access, forward_groups) = access?;
         Some(Route {
             name: name.clone(),
             title: r
@@ -803,7 +807,8 @@ impl<'a> Checker<'a> {
             api_clients: r.api_clients.iter().map(|c| c.get_ref().clone()).collect(),
             case_sensitive: r.case_sensitive,
             strip_headers,
-            access: access?,
+            access,
+            forward_groups,
         })
     }
 

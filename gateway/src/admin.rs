@@ -71,6 +71,48 @@ pub enum SessionsCommand {
 }
 
 #[derive(Subcommand)]
+pub enum GroupsCommand {
+    /// The declared groups and how many members each has.
+    List,
+    /// A group's members: who granted each membership, when, and until when.
+    Show { group: String },
+    /// Make USER (user name, e-mail or NIK) a member of GROUP; a membership they have is
+    /// replaced.
+    #[command(visible_alias = "add")]
+    Grant {
+        user: String,
+        group: String,
+        /// The last day it holds (YYYY-MM-DD, in the configured time zone), or an RFC 3339
+        /// time it ends at.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// End USER's membership of GROUP now.
+    #[command(visible_alias = "remove")]
+    Revoke { user: String, group: String },
+}
+
+#[derive(Subcommand)]
+pub enum AccessCommand {
+    /// What a route's rules decide for a user's request, and the rule that decides it.
+    Check {
+        /// User name, e-mail or NIK; leave out for a visitor who is not logged in.
+        #[arg(long)]
+        user: Option<String>,
+        /// The route's name.
+        #[arg(long)]
+        route: String,
+        #[arg(long, default_value = "/")]
+        path: String,
+        #[arg(long, default_value = "GET")]
+        method: String,
+        /// The client's address, for rules with `networks`.
+        #[arg(long)]
+        address: Option<std::net::IpAddr>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum KeysCommand {
     /// Add a signing key that signs after a delay; the old one stays published until every
     /// token it signed has expired.
@@ -112,6 +154,8 @@ fn describe(e: &gerbang_idp::admin::AdminError) -> String {
 pub enum AdminCommand {
     Users(UsersCommand),
     Sessions(SessionsCommand),
+    Groups(GroupsCommand),
+    Access(AccessCommand),
     Keys(KeysCommand),
     Audit { limit: usize },
     Store(StoreCommand),
@@ -223,6 +267,22 @@ pub async fn run_on(
     match command {
         AdminCommand::Users(users) => run_users(config, &target, users, input).await,
         AdminCommand::Sessions(sessions) => run_sessions(config, &target, sessions).await,
+        AdminCommand::Groups(groups) => run_groups(config, &store, groups).await,
+        AdminCommand::Access(AccessCommand::Check {
+            user,
+            route,
+            path,
+            method,
+            address,
+        }) => {
+            let asked = RequestToCheck {
+                route: &route,
+                path: &path,
+                method: &method,
+                address,
+            };
+            check_access(config, &store, user.as_deref(), &asked).await
+        }
         AdminCommand::Store(command) => run_store(&store, command).await,
         AdminCommand::Keys(keys) => run_keys(config, &store, keys).await,
         AdminCommand::Audit { limit } => {
@@ -338,6 +398,144 @@ async fn run_sessions(
             ))
         }
     }
+}
+
+/// When a membership given `--until` ends: the midnight after a day (in `zone`), or an RFC
+/// 3339 time.
+fn membership_end(text: &str, zone: gerbang_config::TimeZone) -> Result<u64, AdminError> {
+    let at = if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let next = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0));
+        next.map(|t| t.and_utc().timestamp() - i64::from(zone.offset_secs()))
+    } else {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp())
+    };
+    at.and_then(|t| u64::try_from(t).ok()).ok_or_else(|| {
+        AdminError::Input(format!(
+            "--until `{text}` is not a day (2027-06-30) or an RFC 3339 time (2027-06-30T17:00:00+07:00)"
+        ))
+    })
+}
+
+/// A time as the operator reads it, in the configured zone.
+fn local(t: u64, zone: gerbang_config::TimeZone) -> String {
+    let shifted = t as i64 + i64::from(zone.offset_secs());
+    chrono::DateTime::from_timestamp(shifted, 0).map_or_else(
+        || t.to_string(),
+        |at| format!("{} {}", at.format("%Y-%m-%d %H:%M"), zone.label()),
+    )
+}
+
+async fn run_groups(
+    config: &Config,
+    store: &SharedStore,
+    command: GroupsCommand,
+) -> Result<String, AdminError> {
+    let admin = administrator(config, store);
+    let zone = config.ui.time_zone;
+    match command {
+        GroupsCommand::List => {
+            let mut lines = vec![format!("{:<28} {:<8} {}", "GROUP", "MEMBERS", "TITLE")];
+            for group in &config.groups {
+                let members = store.members(&group.name).await?.len();
+                lines.push(format!("{:<28} {members:<8} {}", group.name, group.title));
+            }
+            Ok(lines.join("\n"))
+        }
+        GroupsCommand::Show { group } => {
+            let mut lines = vec![format!(
+                "{:<20} {:<14} {:<22} {}",
+                "USER NAME", "GRANTED BY", "GRANTED", "UNTIL"
+            )];
+            for (user_id, m) in store.members(&group).await? {
+                let user = store.user(&user_id).await?;
+                let until = m.until.map_or_else(|| "-".into(), |t| local(t, zone));
+                lines.push(format!(
+                    "{:<20} {:<14} {:<22} {until}",
+                    user.map_or(user_id, |u| u.username),
+                    m.granted_by,
+                    local(m.granted_at, zone),
+                ));
+            }
+            Ok(lines.join("\n"))
+        }
+        GroupsCommand::Grant { user, group, until } => {
+            let until = until.map(|t| membership_end(&t, zone)).transpose()?;
+            let (user, membership) = admin.grant(&config.groups, &user, &group, until).await?;
+            let ends = membership.until.map_or_else(
+                || "with no end".into(),
+                |t| format!("until {}", local(t, zone)),
+            );
+            Ok(format!("{} is in {group} {ends}", user.username))
+        }
+        GroupsCommand::Revoke { user, group } => {
+            let user = admin.revoke_membership(&user, &group).await?;
+            Ok(format!("{} is no longer in {group}", user.username))
+        }
+    }
+}
+
+/// A request `gerbang access check` asks about.
+struct RequestToCheck<'a> {
+    route: &'a str,
+    path: &'a str,
+    method: &'a str,
+    address: Option<std::net::IpAddr>,
+}
+
+/// The decision and the rule that made it, as the operator reads it.
+async fn check_access(
+    config: &Config,
+    store: &SharedStore,
+    who: Option<&str>,
+    asked: &RequestToCheck<'_>,
+) -> Result<String, AdminError> {
+    use gerbang_idp::access::{decide, Asked, Asker, Person};
+    let route = config
+        .routes
+        .iter()
+        .find(|r| r.name == asked.route)
+        .ok_or_else(|| AdminError::Input(format!("no route named `{}`", asked.route)))?;
+    let normal = gerbang_config::normalise_prefix(asked.path)
+        .map_err(|e| AdminError::Input(format!("--path: {e}")))?;
+    let user = match who {
+        Some(who) => Some(find(store, who).await?),
+        None => None,
+    };
+    let memberships = match &user {
+        Some(u) => store.memberships(&u.id).await?,
+        None => Vec::new(),
+    };
+    let person = user.as_ref().map(|u| Person {
+        username: &u.username,
+        email: Some(u.email.as_str()),
+        memberships: &memberships,
+        strength: gerbang_config::Strength::Password,
+    });
+    let method = asked.method.to_ascii_uppercase();
+    let decision = decide(
+        &route.access,
+        &Asker {
+            person,
+            address: asked.address,
+        },
+        &Asked {
+            path: &normal,
+            method: &method,
+        },
+        now(),
+    );
+    let effect = if decision.allowed() { "allow" } else { "deny" };
+    let why = match decision.rule {
+        Some(i) => format!("by its rule[{i}]"),
+        None if route.access.rules.is_empty() => "by the route's default (it has no rules)".into(),
+        None => "by the route's default: no rule matched".into(),
+    };
+    Ok(format!(
+        "{effect} {method} {normal} on {}: {why}",
+        asked.route
+    ))
 }
 
 /// The administration, acting for the operator at the command line now.

@@ -98,6 +98,20 @@ enum AdminCli {
         #[command(subcommand)]
         command: admin::SessionsCommand,
     },
+    /// Who belongs to which group (`[[group]]`), for the routes' access rules.
+    Groups {
+        #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: admin::GroupsCommand,
+    },
+    /// Try the routes' access rules (`gerbang access check --user U --route R --path P`).
+    Access {
+        #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: admin::AccessCommand,
+    },
     /// Manage the provider's signing keys.
     Keys {
         #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
@@ -127,6 +141,8 @@ impl AdminCli {
         match self {
             AdminCli::Users { config, command } => (config, admin::AdminCommand::Users(command)),
             AdminCli::Keys { config, command } => (config, admin::AdminCommand::Keys(command)),
+            AdminCli::Groups { config, command } => (config, admin::AdminCommand::Groups(command)),
+            AdminCli::Access { config, command } => (config, admin::AdminCommand::Access(command)),
             AdminCli::Sessions { config, command } => {
                 (config, admin::AdminCommand::Sessions(command))
             }
@@ -147,7 +163,7 @@ pub(crate) fn admin_command(args: &[String]) -> Result<admin::AdminCommand, Stri
             Err("`gerbang store` works on a stopped server's store only".into())
         }
         Command::Admin(admin) => Ok(admin.split().1),
-        _ => Err("not an administrative command (users, sessions, keys, audit)".into()),
+        _ => Err("not an administrative command (users, sessions, groups, keys, audit)".into()),
     }
 }
 

@@ -23,6 +23,7 @@ use crate::devcert;
 use crate::error::GatewayError;
 use crate::health::HealthChecks;
 use crate::http_service::HttpService;
+use crate::proxy::access::MembershipCache;
 use crate::proxy::auth::Auth;
 use crate::proxy::callback::RelyingParty;
 use crate::proxy::session::Revocations;
@@ -60,14 +61,15 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
         cookie_key,
     } = core(config, start.upgrade)?;
     let provider_address = add_provider(&mut server, &provider)?;
-    let (mailer, revocations) = add_background(&mut server, &config, &provider)?;
+    let (mailer, followed) = add_background(&mut server, &config, &provider)?;
     let auth = Arc::new(Auth {
         rp: RelyingParty::new(
             Arc::clone(&provider),
             format!("http://{provider_address}/token"),
         )?,
         provider: Arc::clone(&provider),
-        revocations,
+        revocations: followed.revocations,
+        memberships: followed.memberships,
         cookie_key,
         session_lifetime: config.session.absolute_timeout.as_secs(),
         activity: crate::proxy::session::Activity {
@@ -184,13 +186,19 @@ fn add_provider(server: &mut Server, provider: &Arc<Provider>) -> Result<String,
     Ok(address.to_string())
 }
 
-/// The mail outbox's worker and the feed of what other instances share (revocations, keys);
-/// returns the mailer (a reload replaces it) and the revocations the gateway checks.
+/// What the gateway holds in memory and follows from the store.
+struct Followed {
+    revocations: Arc<Revocations>,
+    memberships: Arc<MembershipCache>,
+}
+
+/// The mail outbox's worker and the feed of what other instances share (revocations,
+/// memberships, keys); returns the mailer (a reload replaces it) and what the feed keeps.
 fn add_background(
     server: &mut Server,
     config: &Config,
     provider: &Arc<Provider>,
-) -> Result<(Arc<ArcSwap<gerbang_idp::mail::Mailer>>, Arc<Revocations>), GatewayError> {
+) -> Result<(Arc<ArcSwap<gerbang_idp::mail::Mailer>>, Followed), GatewayError> {
     let mailer = Arc::new(ArcSwap::from_pointee(gerbang_idp::mail::Mailer::new(
         &config.mail,
     )?));
@@ -201,15 +209,19 @@ fn add_background(
             mailer: Arc::clone(&mailer),
         },
     ));
-    let revocations = Arc::new(Revocations::default());
+    let followed = Followed {
+        revocations: Arc::default(),
+        memberships: Arc::default(),
+    };
     server.add_service(background_service(
         "shared state",
         SharedStateFeed {
             provider: Arc::clone(provider),
-            revocations: Arc::clone(&revocations),
+            revocations: Arc::clone(&followed.revocations),
+            memberships: Arc::clone(&followed.memberships),
         },
     ));
-    Ok((mailer, revocations))
+    Ok((mailer, followed))
 }
 
 /// What operators reach: the internal listener (metrics, health) and the admin socket.
@@ -442,13 +454,14 @@ impl pingora::services::background::BackgroundService for MailOutbox {
     }
 }
 
-/// Follows what any instance sharing the store changes: the revocation log every
-/// [`REVOCATION_POLL`] (so every instance drops ended sessions well within
-/// [`REVOCATION_BOUND`]) and the signing keys every [`KEY_REFRESH`] (a rotation on one instance
+/// Follows what any instance sharing the store changes: the revocation and membership logs
+/// every [`REVOCATION_POLL`] (so every instance drops ended sessions and decides by changed
+/// groups well within [`REVOCATION_BOUND`]) and the signing keys every [`KEY_REFRESH`] (a rotation on one instance
 /// is published by all).
 struct SharedStateFeed {
     provider: Arc<Provider>,
     revocations: Arc<Revocations>,
+    memberships: Arc<MembershipCache>,
 }
 
 /// How soon a revocation on any instance reaches this one's in-memory checks, at the most.
@@ -464,7 +477,7 @@ pub const KEY_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
 impl pingora::services::background::BackgroundService for SharedStateFeed {
     async fn start(&self, mut shutdown: pingora::server::ShutdownWatch) {
         let store = self.provider.store.as_ref();
-        let mut cursor = 0;
+        let (mut cursor, mut groups_cursor) = (0, 0);
         let mut tick = tokio::time::interval(REVOCATION_POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut keys_checked = tokio::time::Instant::now();
@@ -480,6 +493,13 @@ impl pingora::services::background::BackgroundService for SharedStateFeed {
                     self.revocations.add(subjects, now);
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot read revocations"),
+            }
+            match store.membership_changes_since(groups_cursor).await {
+                Ok((changed, next)) => {
+                    groups_cursor = next;
+                    self.memberships.update(changed);
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read group memberships"),
             }
             if keys_checked.elapsed() >= KEY_REFRESH {
                 keys_checked = tokio::time::Instant::now();

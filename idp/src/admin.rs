@@ -16,9 +16,10 @@ use crate::personal::countries;
 use crate::provider::Provider;
 use crate::revocation::Revoked;
 use crate::store::{
-    AuditEvent, Email, Identity, NewUser, Nik, Pending, Phone, Profile, SharedStore, SigningKey,
-    StoreError, UniqueKey, User, UserStatus,
+    AuditEvent, Email, Identity, Membership, NewUser, Nik, Pending, Phone, Profile, SharedStore,
+    SigningKey, StoreError, UniqueKey, User, UserStatus,
 };
+use gerbang_config::Group;
 
 /// Why an administrative action was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,12 @@ pub enum AdminError {
     Account(#[from] AccountError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error("`{0}` is not a declared [[group]] of the configuration")]
+    UnknownGroup(String),
+    #[error("{user} is not in group `{group}`")]
+    NotAMember { user: String, group: String },
+    #[error("the membership would end before it begins")]
+    EndsInThePast,
 }
 
 /// Who acts: recorded with every event.
@@ -56,6 +63,13 @@ impl Actor {
     fn detail(self) -> &'static str {
         match self {
             Actor::CommandLine => "by an administrator (command line)",
+        }
+    }
+
+    /// As a membership records who granted it.
+    fn name(self) -> &'static str {
+        match self {
+            Actor::CommandLine => "command-line",
         }
     }
 }
@@ -258,6 +272,52 @@ impl Admin<'_> {
         Ok(key)
     }
 
+    /// Makes `who` a member of `group` (one of `declared`), until `until` if given; a
+    /// membership of the group they have is replaced. Every gateway decides by it within a
+    /// second.
+    pub async fn grant(
+        &self,
+        declared: &[Group],
+        who: &str,
+        group: &str,
+        until: Option<Timestamp>,
+    ) -> Result<(User, Membership), AdminError> {
+        if !declared.iter().any(|g| g.name == group) {
+            return Err(AdminError::UnknownGroup(group.into()));
+        }
+        if until.is_some_and(|until| until <= self.now) {
+            return Err(AdminError::EndsInThePast);
+        }
+        let user = self.find(who).await?;
+        let membership = Membership {
+            group: group.into(),
+            granted_by: self.actor.name().into(),
+            granted_at: self.now,
+            until,
+        };
+        self.store.grant(&user.id, &membership).await?;
+        let ends = until.map_or_else(|| "no end".into(), |t| format!("until {t}"));
+        let detail = format!("{group}, {ends}, {}", self.actor.detail());
+        self.audit_with(AuditKind::GroupGranted, &user.id, detail)
+            .await?;
+        Ok((user, membership))
+    }
+
+    /// Ends `who`'s membership of `group` now.
+    pub async fn revoke_membership(&self, who: &str, group: &str) -> Result<User, AdminError> {
+        let user = self.find(who).await?;
+        if !self.store.remove_membership(&user.id, group).await? {
+            return Err(AdminError::NotAMember {
+                user: user.username,
+                group: group.into(),
+            });
+        }
+        let detail = format!("{group}, {}", self.actor.detail());
+        self.audit_with(AuditKind::GroupRevoked, &user.id, detail)
+            .await?;
+        Ok(user)
+    }
+
     async fn end_sessions(&self, user: &User) -> Result<usize, AdminError> {
         let ended = self.store.delete_sessions_of(&user.id).await?;
         self.store
@@ -272,9 +332,19 @@ impl Admin<'_> {
     }
 
     async fn audit(&self, kind: AuditKind, user_id: &str) -> Result<(), AdminError> {
+        self.audit_with(kind, user_id, self.actor.detail().into())
+            .await
+    }
+
+    async fn audit_with(
+        &self,
+        kind: AuditKind,
+        user_id: &str,
+        detail: String,
+    ) -> Result<(), AdminError> {
         let event = AuditEvent {
             user_id: Some(user_id.to_string()),
-            ..AuditEvent::new(kind, self.now, self.actor.detail())
+            ..AuditEvent::new(kind, self.now, &detail)
         };
         Ok(self.store.record(&event).await?)
     }

@@ -50,6 +50,8 @@ audit_kinds! {
     TokenRefused => "token.refused",
     TokenRevoked => "token.revoked",
     KeyRotated => "key.rotated",
+    GroupGranted => "group.granted",
+    GroupRevoked => "group.revoked",
 }
 
 impl AuditKind {

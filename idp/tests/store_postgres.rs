@@ -6,16 +6,16 @@
 use std::sync::Arc;
 
 use gerbang_idp::store::test_database::TestSchema;
-use gerbang_idp::store::{PgStore, SharedStore};
+use gerbang_idp::store::{PgStore, SharedStore, SCHEMA_VERSION};
 
 /// A store in a schema of its own, migrated.
 async fn fresh() -> (SharedStore, TestSchema) {
     let schema = TestSchema::create().await;
     let store = PgStore::connect(&schema.options()).unwrap();
-    assert_eq!(store.migrate().await.unwrap(), 2);
+    assert_eq!(store.migrate().await.unwrap(), SCHEMA_VERSION);
     assert_eq!(
         store.migrate().await.unwrap(),
-        2,
+        SCHEMA_VERSION,
         "migrating again changes nothing"
     );
     (Arc::new(store), schema)
@@ -59,10 +59,10 @@ async fn a_version_1_database_migrates_to_typed_accounts() {
         store.check_schema().await,
         Err(StoreError::SchemaVersion {
             found: 1,
-            needed: 2
+            needed: SCHEMA_VERSION
         })
     ));
-    assert_eq!(store.migrate().await.unwrap(), 2);
+    assert_eq!(store.migrate().await.unwrap(), SCHEMA_VERSION);
     store.check_schema().await.unwrap();
     assert_typed_version_1_user(&store.user("u1").await.unwrap().unwrap());
 }

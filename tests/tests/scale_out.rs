@@ -455,18 +455,18 @@ async fn gerbang_migrate_brings_the_schema_and_servers_check_it() {
     let (ok, text) = run(&["serve"]);
     assert!(!ok, "started on an empty database: {text}");
     assert!(
-        text.contains("schema is at version 0, this gerbang needs version 2")
+        text.contains("schema is at version 0, this gerbang needs version 3")
             && text.contains("gerbang migrate"),
         "{text}"
     );
     let (ok, text) = run(&["migrate"]);
     assert!(
-        ok && text.contains("schema migrated from version 0 to 2"),
+        ok && text.contains("schema migrated from version 0 to 3"),
         "{text}"
     );
     let (ok, text) = run(&["migrate"]);
     assert!(
-        ok && text.contains("schema at version 2: nothing to do"),
+        ok && text.contains("schema at version 3: nothing to do"),
         "{text}"
     );
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use cookie::Key;
-use gerbang_config::Forward;
 use gerbang_idp::clock::now;
 use gerbang_idp::keys::SigningAlg;
 use gerbang_idp::protocol::grant::AccessClaims;
@@ -17,6 +16,7 @@ use http::HeaderValue;
 use pingora::http::RequestHeader;
 use serde::Serialize;
 
+use super::access::MembershipCache;
 use super::bearer::{self, VerifiedTokens};
 use super::callback::RelyingParty;
 use super::login::{pending_cookie_name, read_pending, safe_return_path};
@@ -34,6 +34,8 @@ pub struct Auth {
     pub provider: Arc<Provider>,
     pub rp: RelyingParty,
     pub revocations: Arc<Revocations>,
+    /// Every user's groups, for the routes' access rules.
+    pub memberships: Arc<MembershipCache>,
     pub cookie_key: Key,
     pub session_lifetime: u64,
     /// The idle timeout of browser sessions.
@@ -60,6 +62,9 @@ struct IdentityClaims<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
     auth_time: u64,
+    /// The user's groups the route may see.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    groups: &'a [&'a str],
 }
 
 impl Auth {
@@ -224,19 +229,34 @@ impl Auth {
     pub fn upstream_headers(
         &self,
         identity: &Identity,
-        forward: Forward,
-        route: &str,
+        route: &crate::routes::Route,
     ) -> Option<Vec<(&'static str, HeaderValue)>> {
-        let mut out = Vec::with_capacity(5);
+        let (forward, now) = (route.forward, now());
+        let mut out = Vec::with_capacity(6);
+        // The user's groups this route may see, held now (looked up only when it sees some).
+        let held = (!route.forward_groups.is_empty() && !identity.machine)
+            .then(|| self.memberships.of(&identity.sub))
+            .flatten();
+        let groups: Vec<&str> = held
+            .iter()
+            .flat_map(|held| held.iter())
+            .filter(|m| {
+                m.holds(now) && gerbang_config::group_visible(&route.forward_groups, &m.group)
+            })
+            .map(|m| m.group.as_str())
+            .collect();
         if forward.headers {
             out.extend(identity.headers()?.iter().cloned());
+            if !groups.is_empty() {
+                let value = HeaderValue::try_from(groups.join(",")).ok()?;
+                out.push(("x-gerbang-groups", value));
+            }
         }
         if forward.jwt {
-            let now = now();
             let claims = IdentityClaims {
                 iss: &self.provider.issuer,
                 sub: &identity.sub,
-                aud: route,
+                aud: &route.name,
                 iat: now,
                 exp: now + IDENTITY_JWT_LIFETIME,
                 preferred_username: (!identity.machine).then_some(identity.username.as_str()),
@@ -244,6 +264,7 @@ impl Auth {
                 email: identity.email.as_deref(),
                 name: identity.name.as_deref(),
                 auth_time: identity.auth_time,
+                groups: &groups,
             };
             match jwt::sign(
                 &self.provider.keys.current(),

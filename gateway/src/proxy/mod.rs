@@ -3,6 +3,7 @@
 //! (matching),
 //! `headers` (what the client may not send), `login` (the redirect to the provider).
 
+pub mod access;
 pub mod auth;
 pub mod bearer;
 pub mod callback;
@@ -19,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use gerbang_config::Policy;
+use gerbang_config::{Policy, Rule};
+use gerbang_idp::access::Asked;
+use gerbang_idp::clock::now;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::proxy::{ProxyHttp, Session};
@@ -258,21 +261,80 @@ impl Gateway {
                 _ => {}
             }
         }
+        let Some(identity) = self.who_asks(req, route) else {
+            return self.unauthenticated(req, &host, &normal.forward);
+        };
+        let asked = Asked {
+            path: &normal.matching,
+            method: req.method.as_str(),
+        };
+        if let Some(refused) = self.refused(req, peer, route, identity.as_deref(), &asked) {
+            return Decision::Respond(refused);
+        }
+        if let Some(identity) = identity {
+            ctx.activity_cookie = self.auth.activity_cookie(&identity);
+            ctx.identity = Some(identity);
+        }
+        Decision::Proxy
+    }
+
+    /// Who asks on `route`: the session or bearer token, or nobody on a public route (whose
+    /// visitor is read only when a rule asks who they are); `None` when the route needs a
+    /// login that is not there.
+    fn who_asks(
+        &self,
+        req: &RequestHeader,
+        route: &Route,
+    ) -> Option<Option<Arc<session::Identity>>> {
         match route.policy {
-            Policy::Public => Decision::Proxy,
-            Policy::Authenticated => match self
+            Policy::Public if route.access.rules.iter().any(Rule::needs_person) => {
+                Some(self.auth.identity(req))
+            }
+            Policy::Public => Some(None),
+            Policy::Authenticated => self
                 .auth
                 .identity(req)
                 .or_else(|| self.auth.bearer(req, route))
-            {
-                Some(identity) => {
-                    ctx.activity_cookie = self.auth.activity_cookie(&identity);
-                    ctx.identity = Some(identity);
-                    Decision::Proxy
-                }
-                None => self.unauthenticated(req, &host, &normal.forward),
-            },
+                .map(Some),
         }
+    }
+
+    /// The route's access rules on this request: `None` when they let it through, else the
+    /// answer (the 403 page for a browser, RFC 6750's `insufficient_scope` for an API call).
+    fn refused(
+        &self,
+        req: &RequestHeader,
+        peer: Option<IpAddr>,
+        route: &Route,
+        identity: Option<&session::Identity>,
+        asked: &Asked<'_>,
+    ) -> Option<Response> {
+        let address = peer.map(|peer| {
+            let chain = header_str(req, headers::X_FORWARDED_FOR);
+            headers::client_address(peer, chain, &self.trusted_proxies)
+        });
+        let memberships = &self.auth.memberships;
+        let decision = access::decide(&route.access, memberships, identity, address, asked, now());
+        if decision.allowed() {
+            return None;
+        }
+        tracing::info!(route = %route.name, rule = ?decision.rule, method = asked.method, "access denied by the route's rules");
+        if wants_html(req) {
+            let username = identity.filter(|i| !i.machine).map(|i| i.username.clone());
+            let app = route.title.clone();
+            return Some(Response::page(
+                403,
+                GatewayPage::Forbidden { username, app },
+            ));
+        }
+        Some(Response {
+            status: 403,
+            headers: vec![
+                ("www-authenticate", "Bearer realm=\"gerbang\", error=\"insufficient_scope\", error_description=\"the route's access rules refuse this request\"".into()),
+                ("content-type", "application/json".into()),
+            ],
+            body: Body::Bytes(Bytes::from_static(br#"{"error":"insufficient_scope","error_description":"the route's access rules refuse this request"}"#)),
+        })
     }
 
     /// A request without a session: browsers go to log in, API clients get 401.
@@ -317,43 +379,29 @@ impl Gateway {
         };
         let original_path = original.uri.split('?').next().unwrap_or("/");
         let routes = self.routes.load();
-        let route = path::normalise(original_path)
+        let normal = path::normalise(original_path).map(|n| n.matching.into_owned());
+        let route = normal
+            .as_ref()
             .ok()
-            .and_then(|normal| routes.table.find(&original.host, &normal.matching));
-        let Some(route) = route else {
+            .and_then(|normal| routes.table.find(&original.host, normal));
+        let (Some(route), Ok(normal)) = (route, &normal) else {
             return Decision::Respond(Response::status_only(403));
         };
-        let identity = match route.policy {
-            Policy::Public => return Decision::Respond(Response::status_only(200)),
-            Policy::Authenticated => self
-                .auth
-                .identity(req)
-                .or_else(|| self.auth.bearer(req, route)),
+        let method = header_str(req, "x-forwarded-method").unwrap_or("GET");
+        let Some(identity) = self.who_asks(req, route) else {
+            return self.forward_auth_login(req, proxy, &original, method);
         };
+        let asked = Asked {
+            path: normal,
+            method,
+        };
+        if let Some(refused) = self.refused(req, peer, route, identity.as_deref(), &asked) {
+            return Decision::Respond(refused);
+        }
         let Some(identity) = identity else {
-            let method = header_str(req, "x-forwarded-method").unwrap_or("GET");
-            let navigation = matches!(method, "GET" | "HEAD") && wants_html(req);
-            if navigation && forward_auth::redirects_browsers(proxy) {
-                let rd: String =
-                    url::form_urlencoded::byte_serialize(original.uri.as_bytes()).collect();
-                let location = format!(
-                    "https://{}{}{}?rd={rd}",
-                    original.host,
-                    self.public_port,
-                    login::LOGIN_PATH
-                );
-                return Decision::Respond(Response::redirect(302, location));
-            }
-            return Decision::Respond(Response {
-                status: 401,
-                headers: vec![("www-authenticate", "Bearer realm=\"gerbang\"".into())],
-                body: Body::Bytes(Bytes::new()),
-            });
+            return Decision::Respond(Response::status_only(200));
         };
-        match self
-            .auth
-            .upstream_headers(&identity, route.forward, &route.name)
-        {
+        match self.auth.upstream_headers(&identity, route) {
             Some(headers) => Decision::Respond(Response {
                 status: 200,
                 headers: headers
@@ -370,6 +418,34 @@ impl Gateway {
             }),
             None => Decision::Respond(Response::error_page(500)),
         }
+    }
+
+    /// Forward-auth without a login: a browser behind Traefik or Caddy goes to log in on the
+    /// app's host; anything else gets 401.
+    fn forward_auth_login(
+        &self,
+        req: &RequestHeader,
+        proxy: gerbang_config::FrontProxy,
+        original: &forward_auth::Original<'_>,
+        method: &str,
+    ) -> Decision {
+        let navigation = matches!(method, "GET" | "HEAD") && wants_html(req);
+        if navigation && forward_auth::redirects_browsers(proxy) {
+            let rd: String =
+                url::form_urlencoded::byte_serialize(original.uri.as_bytes()).collect();
+            let location = format!(
+                "https://{}{}{}?rd={rd}",
+                original.host,
+                self.public_port,
+                login::LOGIN_PATH
+            );
+            return Decision::Respond(Response::redirect(302, location));
+        }
+        Decision::Respond(Response {
+            status: 401,
+            headers: vec![("www-authenticate", "Bearer realm=\"gerbang\"".into())],
+            body: Body::Bytes(Bytes::new()),
+        })
     }
 
     /// Sends the browser to log in, coming back to `return_to` (made a safe path here).
@@ -418,12 +494,9 @@ impl Gateway {
         }
         upstream.insert_header(headers::X_REQUEST_ID, ctx.request_id.as_str())?;
         if let (Some(identity), Some(route)) = (&ctx.identity, &ctx.route) {
-            let headers = self
-                .auth
-                .upstream_headers(identity, route.forward, &route.name)
-                .ok_or_else(|| {
-                    Error::explain(ErrorType::InternalError, "the identity cannot be sent")
-                })?;
+            let headers = self.auth.upstream_headers(identity, route).ok_or_else(|| {
+                Error::explain(ErrorType::InternalError, "the identity cannot be sent")
+            })?;
             for (name, value) in headers {
                 upstream.insert_header(name, value)?;
             }

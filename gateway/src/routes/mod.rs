@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use gerbang_config::{Config, Forward, HostPattern, Policy};
+use gerbang_config::{Access, Config, Effect, Forward, HostPattern, Localized, Policy};
 use gerbang_idp::metrics::{Metrics, RouteCounters};
 use gerbang_idp::web::gateway_pages::GatewayPages;
 use pingora::lb::health_check::TcpHealthCheck;
@@ -49,6 +49,12 @@ pub struct Route {
     pub timeout: Duration,
     /// The route's request counters.
     pub counters: Arc<RouteCounters>,
+    /// Who may reach what on it.
+    pub access: Access,
+    /// Its title, for the pages that name the app.
+    pub title: Localized,
+    /// The groups its app learns of (see `gerbang_config::group_visible`).
+    pub forward_groups: Vec<String>,
 }
 
 /// The compiled routes.
@@ -89,6 +95,12 @@ impl Routing {
             health_check: None,
             timeout: Duration::from_secs(300),
             counters: metrics.counters_for(PROVIDER_ROUTE),
+            access: Access {
+                rules: Vec::new(),
+                default: Effect::Allow,
+            },
+            title: Localized::plain(config.ui.product_name.clone()),
+            forward_groups: Vec::new(),
         });
         table.insert(
             &HostPattern::Exact(config.provider.host.clone()),
@@ -125,6 +137,9 @@ impl Routing {
                 health_check: Some(route.health_check),
                 timeout: route.upstream_timeout,
                 counters: metrics.counters_for(&route.name),
+                access: route.access.clone(),
+                title: route.title.clone(),
+                forward_groups: route.forward_groups.clone(),
             });
             table.insert(
                 &route.host,

@@ -659,11 +659,80 @@ pub async fn revocations_expire_and_can_be_followed(store: SharedStore) {
     );
 }
 
+fn membership(group: &str, until: Option<Timestamp>) -> Membership {
+    Membership {
+        group: group.into(),
+        granted_by: "admin-cli".into(),
+        granted_at: NOW,
+        until,
+    }
+}
+
+/// Users sorted by id, as both backends list them.
+fn by_user(mut changed: Vec<(String, Memberships)>) -> Vec<(String, Memberships)> {
+    changed.sort_by(|a, b| a.0.cmp(&b.0));
+    changed
+}
+
+pub async fn memberships_are_kept_and_followed(store: SharedStore) {
+    let budi = store.create_user(new_user(1), None, NOW).await.unwrap();
+    let sari = store.create_user(new_user(2), None, NOW).await.unwrap();
+    let (none, start) = store.membership_changes_since(0).await.unwrap();
+    assert!(none.is_empty());
+    let admin = membership("admin", None);
+    let usaha = membership("pelaku-usaha", Some(NOW + 60));
+    store.grant(&budi.id, &admin).await.unwrap();
+    store.grant(&budi.id, &usaha).await.unwrap();
+    store.grant(&sari.id, &usaha).await.unwrap();
+    assert!(
+        matches!(
+            store.grant("nobody", &admin).await,
+            Err(StoreError::NotFound)
+        ),
+        "only users are granted"
+    );
+    // A second grant of a group replaces the first (here: a later end).
+    let longer = membership("pelaku-usaha", Some(NOW + 600));
+    store.grant(&budi.id, &longer).await.unwrap();
+    assert_eq!(
+        store.memberships(&budi.id).await.unwrap(),
+        [admin.clone(), longer.clone()]
+    );
+    let mut members = store.members("pelaku-usaha").await.unwrap();
+    let mut expected = vec![
+        (budi.id.clone(), longer.clone()),
+        (sari.id.clone(), usaha.clone()),
+    ];
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(members, expected);
+    let (seen, cursor) = store.membership_changes_since(start).await.unwrap();
+    assert_eq!(
+        by_user(seen),
+        by_user(vec![
+            (budi.id.clone(), vec![admin.clone(), longer.clone()]),
+            (sari.id.clone(), vec![usaha.clone()])
+        ]),
+        "each changed user once, with what they hold now"
+    );
+    assert!(store.remove_membership(&budi.id, "admin").await.unwrap());
+    assert!(!store.remove_membership(&budi.id, "admin").await.unwrap());
+    let (later, cursor) = store.membership_changes_since(cursor).await.unwrap();
+    assert_eq!(later, [(budi.id.clone(), vec![longer.clone()])]);
+    let (nothing, same) = store.membership_changes_since(cursor).await.unwrap();
+    assert!(nothing.is_empty() && same == cursor);
+    // A deleted user's memberships go with it, and followers hear of it.
+    store.delete_user(&sari.id).await.unwrap();
+    let (gone, _) = store.membership_changes_since(cursor).await.unwrap();
+    assert_eq!(gone, [(sari.id.clone(), vec![])]);
+    assert_eq!(store.members("pelaku-usaha").await.unwrap().len(), 1);
+}
+
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh store made by `$make`:
 /// an async expression yielding a [`SharedStore`] and a guard that cleans up after it (a
 /// temporary directory, a scratch database) when dropped at the end of the test.
 /// A store with some of everything: three users (each with a queued mail), a session, a
-/// one-time value, audit events, a key, a secret and a revocation.
+/// one-time value, audit events, a key, a secret, a revocation and a membership.
 pub async fn populated(store: &SharedStore) {
     for n in 0..3 {
         let user = store
@@ -703,6 +772,11 @@ pub async fn populated(store: &SharedStore) {
     store.put_signing_key(&key).await.unwrap();
     store.secret("cookie-key", &|| vec![5; 32]).await.unwrap();
     store.revoke(Revoked::User("gone"), NOW + 60).await.unwrap();
+    let first = store.users().await.unwrap().remove(0);
+    store
+        .grant(&first.id, &membership("admin", Some(NOW + 60)))
+        .await
+        .unwrap();
 }
 
 /// Sorted by their JSON form, to compare exports of backends that list in other orders.
@@ -759,6 +833,7 @@ pub async fn exports_import_into_an_empty_store(from: SharedStore, to: SharedSto
         vec![5; 32]
     );
     assert!(to.is_revoked(Revoked::User("gone"), NOW).await.unwrap());
+    assert_eq!(to.members("admin").await.unwrap().len(), 1);
     assert!(
         transfer::import(to.as_ref(), &read).await.is_err(),
         "never into a store that has users"
@@ -787,6 +862,7 @@ macro_rules! conformance_suite {
             signing_keys_and_secrets,
             counters_count_per_window,
             revocations_expire_and_can_be_followed,
+            memberships_are_kept_and_followed,
         );
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

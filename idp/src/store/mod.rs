@@ -183,6 +183,31 @@ pub trait RevocationStore: Send + Sync {
     async fn revocations_since(&self, cursor: u64) -> StoreResult<(Vec<(String, Timestamp)>, u64)>;
 }
 
+/// A user's memberships of groups, each with its group's name.
+pub type Memberships = Vec<Membership>;
+
+/// Who belongs to which group (`[[group]]`). Every change is logged, so every instance follows
+/// it ([`GroupStore::membership_changes_since`]) into the decisions it makes from memory.
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Grants the user `membership`; one of the same group is replaced (a new end, a new
+    /// granter).
+    async fn grant(&self, user_id: &str, membership: &Membership) -> StoreResult<()>;
+    /// Ends the user's membership of `group`; whether there was one.
+    async fn remove_membership(&self, user_id: &str, group: &str) -> StoreResult<bool>;
+    /// The user's memberships, by group name.
+    async fn memberships(&self, user_id: &str) -> StoreResult<Memberships>;
+    /// Every member of `group` (user id and membership), by user id.
+    async fn members(&self, group: &str) -> StoreResult<Vec<(String, Membership)>>;
+    /// The users whose memberships changed after `cursor`, each with all their memberships
+    /// now (none: every one ended), and the cursor to ask from next time. From 0: every user
+    /// that has a membership.
+    async fn membership_changes_since(
+        &self,
+        cursor: u64,
+    ) -> StoreResult<(Vec<(String, Memberships)>, u64)>;
+}
+
 /// Everything Gerbang keeps.
 pub trait Store:
     UserStore
@@ -193,6 +218,7 @@ pub trait Store:
     + KeyStore
     + CounterStore
     + RevocationStore
+    + GroupStore
     + TransferStore
 {
 }
@@ -206,6 +232,7 @@ impl<T> Store for T where
         + KeyStore
         + CounterStore
         + RevocationStore
+        + GroupStore
         + TransferStore
 {
 }

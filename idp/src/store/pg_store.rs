@@ -32,6 +32,10 @@ const MIGRATIONS: &[(i32, Migration)] = &[
         Migration::Sql(include_str!("migrations/0001_initial.sql")),
     ),
     (2, Migration::UserRecords),
+    (
+        3,
+        Migration::Sql(include_str!("migrations/0003_groups.sql")),
+    ),
 ];
 
 /// The schema version this build reads and writes.
@@ -446,6 +450,10 @@ impl UserStore for PgStore {
         tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
             .await
             .map_err(backend)?;
+        // Its memberships went with the row (ON DELETE CASCADE): tell the followers.
+        tx.execute("INSERT INTO membership_log (user_id) VALUES ($1)", &[&id])
+            .await
+            .map_err(backend)?;
         tx.commit().await.map_err(backend)
     }
 
@@ -801,6 +809,113 @@ impl RevocationStore for PgStore {
 }
 
 #[async_trait]
+impl GroupStore for PgStore {
+    async fn grant(&self, user_id: &str, membership: &Membership) -> StoreResult<()> {
+        let record = to_json(membership)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.execute(
+            "INSERT INTO memberships (user_id, group_name, record) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, group_name) DO UPDATE SET record = EXCLUDED.record",
+            &[&user_id, &membership.group, &record],
+        )
+        .await
+        .map_err(|e| match e.code() {
+            Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => StoreError::NotFound,
+            _ => backend(e),
+        })?;
+        tx.execute(
+            "INSERT INTO membership_log (user_id) VALUES ($1)",
+            &[&user_id],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn remove_membership(&self, user_id: &str, group: &str) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let removed = tx
+            .execute(
+                "DELETE FROM memberships WHERE user_id = $1 AND group_name = $2",
+                &[&user_id, &group],
+            )
+            .await
+            .map_err(backend)?;
+        if removed > 0 {
+            tx.execute(
+                "INSERT INTO membership_log (user_id) VALUES ($1)",
+                &[&user_id],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(removed > 0)
+    }
+
+    async fn memberships(&self, user_id: &str) -> StoreResult<Memberships> {
+        self.fetch_all(
+            "SELECT record FROM memberships WHERE user_id = $1 ORDER BY group_name",
+            &[&user_id],
+        )
+        .await
+    }
+
+    async fn members(&self, group: &str) -> StoreResult<Vec<(String, Membership)>> {
+        let rows = self
+            .rows(
+                "SELECT user_id, record FROM memberships WHERE group_name = $1 ORDER BY user_id",
+                &[&group],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.get(0), from_json(r.get(1))?)))
+            .collect()
+    }
+
+    async fn membership_changes_since(
+        &self,
+        cursor: u64,
+    ) -> StoreResult<(Vec<(String, Memberships)>, u64)> {
+        let last = self
+            .row_one(
+                "SELECT COALESCE(MAX(seq), $1) FROM membership_log WHERE seq > $1",
+                &[&int(cursor)],
+            )
+            .await?;
+        let last = uint(last.get(0));
+        if last == cursor {
+            return Ok((Vec::new(), cursor));
+        }
+        // Read after the cursor was taken: a change in between is read now and again next time.
+        let rows = self
+            .rows(
+                "SELECT changed.user_id, m.record FROM \
+                 (SELECT DISTINCT user_id FROM membership_log WHERE seq > $1 AND seq <= $2) changed \
+                 LEFT JOIN memberships m ON m.user_id = changed.user_id \
+                 ORDER BY changed.user_id, m.group_name",
+                &[&int(cursor), &int(last)],
+            )
+            .await?;
+        let mut changed: Vec<(String, Memberships)> = Vec::new();
+        for row in &rows {
+            let user_id: String = row.get(0);
+            if changed.last().is_none_or(|(id, _)| *id != user_id) {
+                changed.push((user_id, Vec::new()));
+            }
+            if let (Some(record), Some((_, held))) =
+                (row.get::<_, Option<String>>(1), changed.last_mut())
+            {
+                held.push(from_json(&record)?);
+            }
+        }
+        Ok((changed, last))
+    }
+}
+
+#[async_trait]
 impl TransferStore for PgStore {
     async fn export(&self) -> StoreResult<Vec<Record>> {
         let mut records: Vec<Record> = self
@@ -842,6 +957,13 @@ impl TransferStore for PgStore {
             records.push(Record::Revoked {
                 subject: row.get(0),
                 until: uint(row.get(1)),
+            });
+        }
+        let memberships = "SELECT user_id, record FROM memberships ORDER BY user_id, group_name";
+        for row in self.rows(memberships, &[]).await? {
+            records.push(Record::Membership {
+                user_id: row.get(0),
+                membership: from_json(row.get(1))?,
             });
         }
         Ok(records)
@@ -904,6 +1026,10 @@ impl TransferStore for PgStore {
                     "the export revokes {subject:?}, which no kind of revocation names"
                 ))),
             },
+            Record::Membership {
+                user_id,
+                membership,
+            } => self.grant(user_id, membership).await,
         }
     }
 }

@@ -25,6 +25,10 @@ pub struct SledStore {
     counters: sled::Tree,
     revoked: sled::Tree,
     revocation_log: sled::Tree,
+    /// `user id \0 group` → membership.
+    memberships: sled::Tree,
+    /// Sequence → the user id whose memberships changed.
+    membership_log: sled::Tree,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -49,6 +53,10 @@ fn live_once(record: &[u8], now: Timestamp) -> Option<(Timestamp, &[u8])> {
     let (expiry, value) = record.split_at_checked(8)?;
     let expires_at = u64::from_be_bytes(expiry.try_into().ok()?);
     (now < expires_at).then_some((expires_at, value))
+}
+
+fn membership_key(user_id: &str, group: &str) -> Vec<u8> {
+    format!("{user_id}\0{group}").into_bytes()
 }
 
 fn user_session_key(user_id: &str, id_hash: &str) -> Vec<u8> {
@@ -95,6 +103,8 @@ impl SledStore {
             counters: tree("counters")?,
             revoked: tree("revoked")?,
             revocation_log: tree("revocation_log")?,
+            memberships: tree("memberships")?,
+            membership_log: tree("membership_log")?,
             db,
         }
         .upgraded()
@@ -244,6 +254,12 @@ impl UserStore for SledStore {
             })
             .map_err(tx_error)?;
         self.delete_sessions_of(id).await?;
+        for entry in self.memberships.scan_prefix(membership_key(id, "")) {
+            self.memberships
+                .remove(entry.map_err(backend)?.0)
+                .map_err(backend)?;
+        }
+        self.log_membership_change(id)?;
         self.flush().await
     }
 
@@ -648,6 +664,95 @@ impl RevocationStore for SledStore {
     }
 }
 
+impl SledStore {
+    fn log_membership_change(&self, user_id: &str) -> StoreResult<()> {
+        let seq = self.db.generate_id().map_err(backend)? + 1;
+        self.membership_log
+            .insert(seq.to_be_bytes(), user_id.as_bytes())
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn memberships_of(&self, user_id: &str) -> StoreResult<Memberships> {
+        self.memberships
+            .scan_prefix(membership_key(user_id, ""))
+            .values()
+            .map(|v| decode(&v.map_err(backend)?))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl GroupStore for SledStore {
+    async fn grant(&self, user_id: &str, membership: &Membership) -> StoreResult<()> {
+        if !self.users.contains_key(user_id).map_err(backend)? {
+            return Err(StoreError::NotFound);
+        }
+        self.memberships
+            .insert(
+                membership_key(user_id, &membership.group),
+                encode(membership)?,
+            )
+            .map_err(backend)?;
+        self.log_membership_change(user_id)?;
+        self.flush().await
+    }
+
+    async fn remove_membership(&self, user_id: &str, group: &str) -> StoreResult<bool> {
+        let had = self
+            .memberships
+            .remove(membership_key(user_id, group))
+            .map_err(backend)?
+            .is_some();
+        if had {
+            self.log_membership_change(user_id)?;
+            self.flush().await?;
+        }
+        Ok(had)
+    }
+
+    async fn memberships(&self, user_id: &str) -> StoreResult<Memberships> {
+        self.memberships_of(user_id)
+    }
+
+    async fn members(&self, group: &str) -> StoreResult<Vec<(String, Membership)>> {
+        let mut members = Vec::new();
+        for entry in self.memberships.iter() {
+            let (key, value) = entry.map_err(backend)?;
+            let membership: Membership = decode(&value)?;
+            if membership.group == group {
+                let key = String::from_utf8_lossy(&key);
+                let user_id = key.split('\0').next().unwrap_or_default().to_string();
+                members.push((user_id, membership));
+            }
+        }
+        Ok(members)
+    }
+
+    async fn membership_changes_since(
+        &self,
+        cursor: u64,
+    ) -> StoreResult<(Vec<(String, Memberships)>, u64)> {
+        let mut users = std::collections::BTreeSet::new();
+        let mut last = cursor;
+        for entry in self.membership_log.range((cursor + 1).to_be_bytes()..) {
+            let (key, user_id) = entry.map_err(backend)?;
+            last = key
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .unwrap_or(last);
+            users.insert(String::from_utf8_lossy(&user_id).into_owned());
+        }
+        let mut changed = Vec::with_capacity(users.len());
+        for id in users {
+            let now_held = self.memberships_of(&id)?;
+            changed.push((id, now_held));
+        }
+        Ok((changed, last))
+    }
+}
+
 #[async_trait]
 impl TransferStore for SledStore {
     async fn export(&self) -> StoreResult<Vec<Record>> {
@@ -703,6 +808,14 @@ impl TransferStore for SledStore {
                 until: read_counter(Some(&until)).0,
             });
         }
+        for entry in self.memberships.iter() {
+            let (key, value) = entry.map_err(backend)?;
+            let key = String::from_utf8_lossy(&key);
+            records.push(Record::Membership {
+                user_id: key.split('\0').next().unwrap_or_default().to_string(),
+                membership: decode(&value)?,
+            });
+        }
         Ok(records)
     }
 
@@ -751,6 +864,10 @@ impl TransferStore for SledStore {
                     "the export revokes {subject:?}, which no kind of revocation names"
                 ))),
             },
+            Record::Membership {
+                user_id,
+                membership,
+            } => self.grant(user_id, membership).await,
         }
     }
 

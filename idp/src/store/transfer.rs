@@ -38,6 +38,11 @@ pub enum Record {
         subject: String,
         until: Timestamp,
     },
+    /// After the users: a user's membership of a group.
+    Membership {
+        user_id: String,
+        membership: Membership,
+    },
 }
 
 mod base64_bytes {

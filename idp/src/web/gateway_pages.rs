@@ -2,7 +2,7 @@
 //! finish, the logout question. They are the provider's layout and words, with their assets
 //! and links on the provider's origin, in the language the browser asks for.
 
-use gerbang_config::{Config, Helpdesk, Ui};
+use gerbang_config::{Config, Helpdesk, Localized, Ui};
 use maud::html;
 
 use super::i18n::{t, Lang, Text};
@@ -11,6 +11,12 @@ use super::pages::{helpdesk, layout, Page};
 /// What the gateway answers with a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GatewayPage {
+    /// The route's rules refuse this request: who is logged in (none on a public route) and
+    /// the app.
+    Forbidden {
+        username: Option<String>,
+        app: Localized,
+    },
     /// An error with this HTTP status.
     Error(u16),
     /// The return from the provider came too late, twice or forged: start again.
@@ -53,6 +59,9 @@ impl GatewayPages {
     pub fn render(&self, page: &GatewayPage, lang: Lang, request_id: &str) -> String {
         let page = match page {
             GatewayPage::Error(status) => self.error(lang, *status, request_id),
+            GatewayPage::Forbidden { username, app } => {
+                self.forbidden(lang, username.as_deref(), app.get(lang.code()), request_id)
+            }
             GatewayPage::LoginExpired => {
                 let body = html! {
                     h1 { (t(lang, Text::LoginFailedTitle)) }
@@ -76,6 +85,34 @@ impl GatewayPages {
         page.render_from(&self.ui, &self.provider)
     }
 
+    /// "You are logged in as X, but you have no access to Y": whom to ask, the request code
+    /// and the helpdesk.
+    fn forbidden(&self, lang: Lang, username: Option<&str>, app: &str, request_id: &str) -> Page {
+        let body = html! {
+            h1 { (t(lang, Text::AccessDeniedTitle)) }
+            @if let Some(username) = username {
+                p {
+                    (t(lang, Text::LoggedInAs)) " " strong { (username) }
+                    (t(lang, Text::NoAccessTo)) " " strong { (app) } "."
+                }
+                p { (t(lang, Text::AskForAccess)) }
+            } @else {
+                p { strong { (app) } " " (t(lang, Text::NotFromHere)) }
+            }
+            (self.ending(lang, request_id))
+        };
+        layout(lang, t(lang, Text::AccessDeniedTitle), body)
+    }
+
+    /// The end of every error page: the way home, the request code and the helpdesk.
+    fn ending(&self, lang: Lang, request_id: &str) -> maud::Markup {
+        html! {
+            p.links { a href={ (self.provider) "/" } { (t(lang, Text::HomeTitle)) } }
+            p { (t(lang, Text::RequestCode)) ": " code { (request_id) } br; (t(lang, Text::RequestCodeHelp)) }
+            (helpdesk(lang, &self.desk))
+        }
+    }
+
     fn error(&self, lang: Lang, status: u16, request_id: &str) -> Page {
         let (title, message) = match status {
             400 => (Text::ErrorTitle, Text::GatewayBadRequest),
@@ -89,9 +126,7 @@ impl GatewayPages {
         let body = html! {
             h1 { (t(lang, title)) }
             p { (t(lang, message)) }
-            p.links { a href={ (self.provider) "/" } { (t(lang, Text::HomeTitle)) } }
-            p { (t(lang, Text::RequestCode)) ": " code { (request_id) } br; (t(lang, Text::RequestCodeHelp)) }
-            (helpdesk(lang, &self.desk))
+            (self.ending(lang, request_id))
         };
         layout(lang, t(lang, title), body)
     }

@@ -2,24 +2,26 @@
 //! "log out everywhere", and the helpdesk.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use gerbang_config::{HostPattern, Policy};
+use gerbang_config::{Config, HostPattern, Strength};
 
 use super::i18n::Lang;
-use super::pages::{self, App, DeviceSession, HomeView};
+use super::pages::{self, App, DeviceSession, HeldGroup, HomeView};
 use super::OwnForm;
 use super::{apps, html};
-use super::{header_str, lang, redirect, unavailable};
+use super::{client_address, header_str, lang, redirect, unavailable};
+use crate::access::{self, Asked, Asker, Person};
 use crate::clock::now;
 use crate::flows::enrolment::masked_document;
 use crate::logout;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::{Session, Timestamp, User};
+use crate::store::{Membership, Session, Timestamp, User};
 
 /// The logged-in user and their provider session, from the request's cookie.
 pub(super) async fn current(p: &Provider, headers: &HeaderMap) -> Option<(Session, User)> {
@@ -43,12 +45,25 @@ pub async fn page(
         Ok(s) => s,
         Err(e) => return unavailable(&p, lang, e),
     };
+    let memberships = match p.store.memberships(&user.id).await {
+        Ok(m) => m,
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    let now = now();
     let config = p.config();
+    let person = Person {
+        username: &user.username,
+        email: Some(user.email.as_str()),
+        memberships: &memberships,
+        strength: Strength::Password,
+    };
+    let address = client_address(&headers).parse().ok();
     let view = HomeView {
         user: &user,
         document: masked_document(&user.identity),
-        apps: apps(&p, lang),
-        sessions: device_sessions(&p, lang, &sessions, &session.id_hash, now()),
+        apps: apps(&config, lang, person, address, now),
+        groups: groups(&config, lang, &memberships, now),
+        sessions: device_sessions(&p, lang, &sessions, &session.id_hash, now),
         zone: config.ui.time_zone,
         ended: q.contains_key("ended"),
     };
@@ -103,21 +118,51 @@ fn device_sessions(
     listed
 }
 
-/// The routes a logged-in user can open, as links: every route on a single host (a wildcard
-/// route has no one address to link to).
-fn apps(p: &Provider, lang: Lang) -> Vec<App> {
-    let config = p.config();
+/// The routes `person` may open, as links: the routes on a single host (a wildcard route has
+/// no one address to link to) whose rules let them in at its first page.
+fn apps(
+    config: &Config,
+    lang: Lang,
+    person: Person<'_>,
+    address: Option<IpAddr>,
+    now: Timestamp,
+) -> Vec<App> {
     let port = config.public_port();
+    let asker = Asker {
+        person: Some(person),
+        address,
+    };
     config
         .routes
         .iter()
-        .filter(|r| matches!(r.policy, Policy::Public | Policy::Authenticated))
+        .filter(|r| {
+            let asked = Asked {
+                path: &r.path_prefix,
+                method: "GET",
+            };
+            access::decide(&r.access, &asker, &asked, now).allowed()
+        })
         .filter_map(|r| match &r.host {
             HostPattern::Exact(host) => Some(App {
                 title: r.title.get(lang.code()).to_string(),
                 url: format!("https://{host}{port}{}", r.path_prefix),
             }),
             HostPattern::Wildcard { .. } => None,
+        })
+        .collect()
+}
+
+/// The groups the user is in now, by their titles, with when each ends.
+fn groups(config: &Config, lang: Lang, held: &[Membership], now: Timestamp) -> Vec<HeldGroup> {
+    held.iter()
+        .filter(|m| m.holds(now))
+        .map(|m| HeldGroup {
+            title: config
+                .groups
+                .iter()
+                .find(|g| g.name == m.group)
+                .map_or_else(|| m.group.clone(), |g| g.title.get(lang.code()).to_string()),
+            until: m.until,
         })
         .collect()
 }

@@ -213,12 +213,21 @@ pub struct DeviceSession {
     pub current: bool,
 }
 
+/// A group the user is in, as the home page lists it.
+pub struct HeldGroup {
+    pub title: String,
+    /// When the membership ends, if it does.
+    pub until: Option<Timestamp>,
+}
+
 /// What the home page shows.
 pub struct HomeView<'a> {
     pub user: &'a User,
     /// The identity document number, masked.
     pub document: String,
+    /// The apps the user may open.
     pub apps: Vec<App>,
+    pub groups: Vec<HeldGroup>,
     /// Live sessions, the most recently active first.
     pub sessions: Vec<DeviceSession>,
     pub zone: TimeZone,
@@ -287,6 +296,23 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
             h2 id="apps" { (t(lang, Text::Apps)) }
             ul.apps {
                 @for app in &view.apps { li { a href=(app.url) { (app.title) } } }
+            }
+        }
+        @if !view.groups.is_empty() {
+            section aria-labelledby="groups" {
+                h2 id="groups" { (t(lang, Text::YourGroups)) }
+                ul.groups {
+                    @for g in &view.groups {
+                        li {
+                            strong { (g.title) }
+                            br;
+                            @match g.until {
+                                Some(until) => { (t(lang, Text::GroupUntil)) " " (local_time(until, view.zone)) }
+                                None => { (t(lang, Text::GroupNoEnd)) }
+                            }
+                        }
+                    }
+                }
             }
         }
         section aria-labelledby="sessions" {
