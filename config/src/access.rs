@@ -106,14 +106,33 @@ impl Checker<'_> {
             return Some(named);
         };
         let key = format!("route[{}].forward_groups", route.index);
-        self.each(raw, &key, |pattern| match pattern.strip_suffix('*') {
+        self.group_patterns(raw, &key, route.groups)
+    }
+
+    /// Group names (each declared) or prefixes ending in `*`.
+    pub(crate) fn group_patterns(
+        &mut self,
+        raw: &[S<String>],
+        key: &str,
+        declared: &[Group],
+    ) -> Option<Vec<String>> {
+        self.each(raw, key, |pattern| match pattern.strip_suffix('*') {
             Some(prefix) if !prefix.is_empty() && is_group_name(prefix) => Ok(pattern.to_string()),
             Some(_) => Err(format!(
                 "`{pattern}`: a prefix is group-name characters before `*`"
             )),
-            None if route.groups.iter().any(|g| g.name == pattern) => Ok(pattern.to_string()),
-            None => Err(format!("`{pattern}` is not a declared [[group]]")),
+            None => declared_group(pattern, declared),
         })
+    }
+
+    /// Group names, each declared.
+    pub(crate) fn group_names(
+        &mut self,
+        raw: &[S<String>],
+        key: &str,
+        declared: &[Group],
+    ) -> Option<Vec<String>> {
+        self.each(raw, key, |name| declared_group(name, declared))
     }
 
     fn effect(&mut self, raw: &S<String>, key: String) -> Option<Effect> {
@@ -142,14 +161,7 @@ impl Checker<'_> {
                 .then_some(upper)
                 .ok_or_else(|| format!("`{m}` is not an HTTP method"))
         });
-        let groups = self.each(&r.groups, &key("groups"), |g| {
-            route
-                .groups
-                .iter()
-                .any(|known| known.name == g)
-                .then(|| g.to_string())
-                .ok_or_else(|| format!("`{g}` is not a declared [[group]]"))
-        });
+        let groups = self.group_names(&r.groups, &key("groups"), route.groups);
         let users = self.each(&r.users, &key("users"), |u| {
             (!u.trim().is_empty())
                 .then(|| u.trim().to_lowercase())
@@ -227,6 +239,14 @@ impl Checker<'_> {
         }
         whole.then_some(out)
     }
+}
+
+fn declared_group(name: &str, declared: &[Group]) -> Result<String, String> {
+    declared
+        .iter()
+        .any(|g| g.name == name)
+        .then(|| name.to_string())
+        .ok_or_else(|| format!("`{name}` is not a declared [[group]]"))
 }
 
 fn is_group_name(name: &str) -> bool {

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use crate::model::{Client, GrantType, JwsAlg, Localized, SUPPORTED_SCOPES};
+use crate::model::{Client, GrantType, Group, JwsAlg, Localized, SUPPORTED_SCOPES};
 use crate::raw::{RawClient, S};
 use crate::validate::Checker;
 
@@ -12,7 +12,7 @@ use crate::validate::Checker;
 pub const GATEWAY_CLIENT_ID: &str = "gerbang-gateway";
 
 impl Checker<'_> {
-    pub(crate) fn clients(&mut self, raw: &[S<RawClient>]) -> Vec<Client> {
+    pub(crate) fn clients(&mut self, raw: &[S<RawClient>], groups: &[Group]) -> Vec<Client> {
         let mut seen = HashSet::new();
         let mut clients = Vec::new();
         for (i, c) in raw.iter().enumerate() {
@@ -24,14 +24,14 @@ impl Checker<'_> {
                     format!("duplicate client id `{id}`"),
                 );
             }
-            if let Some(client) = self.client(i, c.get_ref()) {
+            if let Some(client) = self.client(i, c.get_ref(), groups) {
                 clients.push(client);
             }
         }
         clients
     }
 
-    fn client(&mut self, index: usize, c: &RawClient) -> Option<Client> {
+    fn client(&mut self, index: usize, c: &RawClient, groups: &[Group]) -> Option<Client> {
         let key = |k: &str| format!("client[{index}].{k}");
         let id = c.id.get_ref();
         self.client_id(index, c);
@@ -58,6 +58,8 @@ impl Checker<'_> {
                 .pop()
         });
         let web_origins = self.origins(&c.web_origins, &key("web_origins"));
+        let released_groups = self.group_patterns(&c.groups, &key("groups"), groups);
+        let required_groups = self.group_names(&c.required_groups, &key("required_groups"), groups);
         let scopes = self.scopes(index, c);
         let grant_types = self.grant_types(index, c, secret.is_some());
         if grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
@@ -89,6 +91,8 @@ impl Checker<'_> {
             scopes,
             grant_types,
             first_party: c.first_party,
+            groups: released_groups?,
+            required_groups: required_groups?,
             id_token_signed_response_alg,
             access_token_signed_response_alg,
         })
@@ -121,9 +125,12 @@ impl Checker<'_> {
     fn scopes(&mut self, index: usize, c: &RawClient) -> Vec<String> {
         let key = |k: &str| format!("client[{index}].{k}");
         match &c.scopes {
-            None => ["openid", "profile", "email", "phone"]
+            // A client told which groups it may learn may ask for them.
+            None => ["openid", "profile", "email", "phone", "groups"]
+                .into_iter()
+                .filter(|s| *s != "groups" || !c.groups.is_empty())
                 .map(String::from)
-                .to_vec(),
+                .collect(),
             Some(list) => list
                 .iter()
                 .filter_map(|s| {

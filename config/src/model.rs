@@ -51,6 +51,11 @@ pub struct Client {
     pub grant_types: Vec<GrantType>,
     /// Skips the consent page.
     pub first_party: bool,
+    /// The groups the `groups` scope releases to this client: declared names, or prefixes
+    /// ending in `*` (none by default: one app does not learn all of a user's memberships).
+    pub groups: Vec<String>,
+    /// A user must be in one of these groups to log in to this client (none: anyone).
+    pub required_groups: Vec<String>,
     /// How this client's ID tokens are signed (OIDC client metadata of the same name).
     pub id_token_signed_response_alg: JwsAlg,
     /// How the access tokens issued to this client are signed (Keycloak's client setting of
@@ -103,6 +108,7 @@ pub const SUPPORTED_SCOPES: &[&str] = &[
     "phone",
     "offline_access",
     "identity_document",
+    "groups",
 ];
 
 #[derive(Debug, Clone)]

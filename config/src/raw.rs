@@ -52,6 +52,10 @@ pub(crate) struct RawClient {
     pub grant_types: Option<Vec<S<String>>>,
     #[serde(default)]
     pub first_party: bool,
+    #[serde(default)]
+    pub groups: Vec<S<String>>,
+    #[serde(default)]
+    pub required_groups: Vec<S<String>>,
     pub id_token_signed_response_alg: Option<S<String>>,
     pub access_token_signed_response_alg: Option<S<String>>,
 }

@@ -72,7 +72,7 @@ impl<'a> Checker<'a> {
         }
 
         let routes: Vec<Route> = routes.into_iter().flatten().collect();
-        let clients = self.clients(&raw.clients);
+        let clients = self.clients(&raw.clients, &groups);
         self.api_clients_known(&raw.routes, &clients);
         if !self.problems.is_empty() {
             return None;

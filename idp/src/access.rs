@@ -79,6 +79,18 @@ pub fn decide(access: &Access, asker: &Asker<'_>, asked: &Asked<'_>, now: Timest
         )
 }
 
+/// The groups of `held` that hold at `now` and that `patterns` let an app see (see
+/// `gerbang_config::group_visible`): what a route's app or an OIDC client learns.
+pub fn visible_groups<'a>(
+    held: &'a [Membership],
+    patterns: &'a [String],
+    now: Timestamp,
+) -> impl Iterator<Item = &'a str> {
+    held.iter()
+        .filter(move |m| m.holds(now) && gerbang_config::group_visible(patterns, &m.group))
+        .map(|m| m.group.as_str())
+}
+
 /// Whether every condition the rule names holds (within one, any value will do).
 fn matches(rule: &Rule, asker: &Asker<'_>, asked: &Asked<'_>, now: Timestamp) -> bool {
     fn any<T>(list: &[T], hit: impl Fn(&T) -> bool) -> bool {

@@ -7,6 +7,7 @@ use gerbang_config::{Client, GrantType};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::access;
 use crate::account::claims;
 use crate::audit::AuditKind;
 use crate::clock::Timestamp;
@@ -99,10 +100,12 @@ pub async fn exchange_code(
         id: &code_hash,
         expires_at: None,
     };
+    let groups = released_groups(provider, client, &user.id, &code_grant.scopes, now).await?;
     let grantee = grantee(
         client,
         &user,
         &code_grant.scopes,
+        &groups,
         code_grant.auth_time,
         &code_grant.session,
     );
@@ -166,10 +169,12 @@ pub async fn refresh(
         id: &refresh_grant.family,
         expires_at: Some(refresh_grant.family_expires_at),
     };
+    let groups = released_groups(provider, client, &user.id, &refresh_grant.scopes, now).await?;
     let grantee = grantee(
         client,
         &user,
         &refresh_grant.scopes,
+        &groups,
         refresh_grant.auth_time,
         &refresh_grant.session,
     );
@@ -231,17 +236,39 @@ fn minter<T>(
     })
 }
 
+/// The user's groups `client` may learn, read from the store only when `scopes` ask for them.
+pub async fn released_groups(
+    provider: &Provider,
+    client: &Client,
+    user_id: &str,
+    scopes: &[String],
+    now: Timestamp,
+) -> Result<Vec<String>, OAuthError> {
+    if client.groups.is_empty() || !scopes.iter().any(|s| s == "groups") {
+        return Ok(Vec::new());
+    }
+    let held = provider
+        .store
+        .memberships(user_id)
+        .await
+        .map_err(server_error)?;
+    Ok(access::visible_groups(&held, &client.groups, now)
+        .map(str::to_string)
+        .collect())
+}
+
 fn grantee<'a>(
     client: &'a Client,
     user: &'a User,
     scopes: &'a [String],
+    groups: &[String],
     auth_time: Timestamp,
     session: &'a str,
 ) -> Grantee<'a> {
     Grantee {
         client,
         subject: &user.id,
-        released: claims::for_scopes(user, scopes),
+        released: claims::for_scopes(user, scopes, groups),
         scopes,
         auth_time,
         session,

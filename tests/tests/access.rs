@@ -11,13 +11,81 @@ use gerbang_tests::{App, Gerbang, Spec};
 use serde_json::Value;
 
 const PASSWORD: &str = "kuda laut biru";
+/// A client whose access tokens the routes accept as bearer tokens.
+const API: &str = "perizinan-api";
+const API_REDIRECT: &str = "https://rp.test/cb";
+
+/// RFC 7636, appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// `client`'s authorization request for `scope` in `browser`'s session: the provider's answer.
+async fn authorize(
+    gw: &Gerbang,
+    browser: &reqwest::Client,
+    client: &str,
+    scope: &str,
+) -> reqwest::Response {
+    let authorize = gw.url(
+        Gerbang::PROVIDER_HOST,
+        &format!("/authorize?client_id={client}&response_type=code&scope={scope}&state=s&redirect_uri={API_REDIRECT}&code_challenge={CHALLENGE}&code_challenge_method=S256"),
+    );
+    browser.get(authorize).send().await.unwrap()
+}
+
+/// The tokens `client` gets for the code in the provider's `answer`.
+async fn redeem(gw: &Gerbang, client: &str, answer: &reqwest::Response) -> Value {
+    let back = browser::location(answer).expect("a redirect back to the client");
+    let code = url::Url::parse(&back)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    gw.client(&[Gerbang::PROVIDER_HOST])
+        .post(gw.url(Gerbang::PROVIDER_HOST, "/token"))
+        .basic_auth(client, Some(secret(client)))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", API_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The claims of a JWT (its signature is the provider's concern, tested elsewhere).
+fn jwt_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    serde_json::from_slice(&base64::Engine::decode(&engine, payload).unwrap()).unwrap()
+}
+
+fn secret(client: &str) -> String {
+    format!("{client}-secret-0123456789")
+}
+
+/// An access token of `API` for the user logged in to `browser`.
+async fn access_token(gw: &Gerbang, browser: &reqwest::Client) -> String {
+    let answer = authorize(gw, browser, API, "openid").await;
+    let tokens = redeem(gw, API, &answer).await;
+    tokens["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string()
+}
 
 /// `perizinan` for business users (its `/internal` closed to all), `admin` for admins from
 /// loopback, `portal` for everyone logged in.
 fn routes(app: std::net::SocketAddr) -> String {
     let route = |name: &str, rules: &str| {
         format!(
-            "[[route]]\nname = \"{name}\"\ntitle = \"App {name}\"\nhost = \"{name}.test\"\nupstreams = [\"{app}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n\n{rules}"
+            "[[route]]\nname = \"{name}\"\ntitle = \"App {name}\"\nhost = \"{name}.test\"\nupstreams = [\"{app}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\napi_clients = [\"{API}\"]\n\n{rules}"
         )
     };
     [
@@ -35,6 +103,14 @@ fn routes(app: std::net::SocketAddr) -> String {
     .concat()
 }
 
+/// A first-party client of the provider, its redirect `API_REDIRECT`.
+fn client(id: &str, extra: &str) -> String {
+    format!(
+        "\n[[client]]\nid = \"{id}\"\nsecret = \"{}\"\nredirect_uris = [\"{API_REDIRECT}\"]\nfirst_party = true\n{extra}",
+        secret(id)
+    )
+}
+
 async fn start() -> (Gerbang, App) {
     let app = App::start("app").await;
     let gw = Gerbang::start(Spec {
@@ -43,8 +119,17 @@ async fn start() -> (Gerbang, App) {
         extra: format!(
             "[captcha]\ntest_answer = \"{}\"\n\n\
              [[group]]\nname = \"pelaku-usaha\"\ntitle = \"Pelaku Usaha\"\n\n\
-             [[group]]\nname = \"admin\"\n",
-            browser::CAPTCHA_TEST_ANSWER
+             [[group]]\nname = \"admin\"\n\n\
+             {}{}{}",
+            browser::CAPTCHA_TEST_ANSWER,
+            client(API, ""),
+            // Learns only the business groups, whatever else a user is in.
+            client(
+                "laporan",
+                "groups = [\"pelaku-*\"]\nscopes = [\"openid\", \"groups\"]\n"
+            ),
+            // Lets in administrators only.
+            client("konsol", "required_groups = [\"admin\"]\n"),
         ),
         users: vec![
             ("budi".into(), PASSWORD.into()),
@@ -217,7 +302,15 @@ async fn a_grant_and_a_revocation_decide_within_a_second() {
     let (gw, _app) = start().await;
     let sari = browser_of(&gw, "sari").await;
     let app = gw.url("perizinan.test", "/whoami");
+    // The same user as an API client's bearer token, issued before any grant.
+    let token = access_token(&gw, &sari).await;
+    let api = gw.client(&["perizinan.test"]);
+    let with_token = || async {
+        let answer = api.get(&app).bearer_auth(&token).send().await.unwrap();
+        answer.status().as_u16()
+    };
     assert_eq!(status(&sari, &app).await, 403);
+    assert_eq!(with_token().await, 403);
 
     let granted = Instant::now();
     grant(&gw, "sari", "pelaku-usaha");
@@ -227,6 +320,7 @@ async fn a_grant_and_a_revocation_decide_within_a_second() {
         200,
         "the grant holds a second later"
     );
+    assert_eq!(with_token().await, 200, "for the bearer token too");
 
     let revoked = Instant::now();
     let (ok, out, err) = gw.admin(&["groups", "revoke", "sari", "pelaku-usaha"], "");
@@ -237,6 +331,7 @@ async fn a_grant_and_a_revocation_decide_within_a_second() {
         403,
         "the revocation holds a second later"
     );
+    assert_eq!(with_token().await, 403, "for the bearer token too");
 
     // Who granted what, and the refusals of what is not there.
     let (ok, out, _) = gw.admin(&["groups", "list"], "");
@@ -301,5 +396,70 @@ async fn a_grant_and_a_revocation_decide_within_a_second() {
     assert!(
         ok && out.contains("group.granted") && out.contains("group.revoked"),
         "{out}"
+    );
+}
+
+/// OIDC clients: the `groups` claim within the client's limit, and a client that requires a
+/// group sends everyone else back with `access_denied` after saying why.
+#[tokio::test]
+async fn clients_learn_only_their_groups_and_may_require_one() {
+    let (gw, _app) = start().await;
+    grant(&gw, "budi", "pelaku-usaha");
+    grant(&gw, "budi", "admin");
+    let (budi, sari) = (browser_of(&gw, "budi").await, browser_of(&gw, "sari").await);
+
+    let tokens = redeem(
+        &gw,
+        "laporan",
+        &authorize(&gw, &budi, "laporan", "openid%20groups").await,
+    )
+    .await;
+    let claims = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        claims["groups"],
+        serde_json::json!(["pelaku-usaha"]),
+        "not `admin`: {claims}"
+    );
+    let userinfo: Value = gw
+        .client(&[Gerbang::PROVIDER_HOST])
+        .get(gw.url(Gerbang::PROVIDER_HOST, "/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo["groups"],
+        serde_json::json!(["pelaku-usaha"]),
+        "{userinfo}"
+    );
+    // A client with no groups to learn is not given the scope, whatever it asks.
+    let answer = authorize(&gw, &budi, API, "openid%20groups").await;
+    let tokens = redeem(&gw, API, &answer).await;
+    assert!(
+        !tokens["scope"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("groups"),
+        "{tokens}"
+    );
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(jwt_claims(id_token).get("groups"), None);
+
+    // An administrator gets a code; anyone else a page that says why, then access_denied.
+    let admitted = authorize(&gw, &budi, "konsol", "openid").await;
+    assert!(browser::location(&admitted).unwrap().contains("code="));
+    let refused = authorize(&gw, &sari, "konsol", "openid").await;
+    assert_eq!(refused.status(), 403);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("<strong>sari</strong>") && page.contains("<strong>konsol</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("error=access_denied") && page.contains("state=s"),
+        "{page}"
     );
 }

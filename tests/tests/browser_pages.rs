@@ -93,6 +93,11 @@ async fn log_in(chrome: &Chrome, issuer: &str, lang: &str, username: &str, passw
 /// A third party that asks the user's consent.
 const PARTNER: &str = "\n[[client]]\nid = \"partner\"\nname = \"Mitra Perizinan\"\nsecret = \"partner-secret-0123456789\"\nredirect_uris = [\"https://partner.test/cb\"]\n";
 
+/// An app only administrators may open (budi is not one): its 403 page.
+const ADMIN_ROUTE: &str = "[[route]]\nname = \"admin\"\ntitle = { id = \"Administrasi Perizinan\", en = \"Licensing administration\" }\nhost = \"admin.test\"\nupstreams = [\"127.0.0.1:9\"]\npolicy = \"authenticated\"\n\n[[route.rule]]\neffect = \"allow\"\ngroups = [\"admin\"]\n";
+
+const GROUPS: &str = "\n[[group]]\nname = \"admin\"\n\n[[group]]\nname = \"pelaku-usaha\"\ntitle = { id = \"Pelaku Usaha\", en = \"Business user\" }\n\n[[group]]\nname = \"pejabat-dpmptsp-3273\"\ntitle = { id = \"Pejabat DPMPTSP Kota Bandung\", en = \"Official, DPMPTSP Bandung\" }\n";
+
 /// The (language, `Accept-Language`, width) of each browser run.
 const RUNS: [(&str, &str, u32); 4] = [
     ("id", "id-ID", 390),
@@ -107,9 +112,25 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
     // Budi, and one account per run for "Lupa Password?" (a link a minute per account).
     let mut users = vec![("budi".to_string(), PASSWORD.to_string())];
     users.extend((0..RUNS.len()).map(|run| (format!("sari{run}"), PASSWORD.to_string())));
-    let mut spec = Site::spec(&smtp, APP_ROUTE.into(), users);
+    let mut spec = Site::spec(&smtp, format!("{APP_ROUTE}\n{ADMIN_ROUTE}"), users);
     spec.extra.push_str(PARTNER);
+    spec.extra.push_str(GROUPS);
     let site = Site::around(gerbang_tests::Gerbang::start(spec).await, smtp);
+    // Budi's access rights, one with an end, for Beranda.
+    for args in [
+        &["groups", "grant", "budi", "pelaku-usaha"][..],
+        &[
+            "groups",
+            "grant",
+            "budi",
+            "pejabat-dpmptsp-3273",
+            "--until",
+            "2027-06-30",
+        ],
+    ] {
+        let (ok, out, err) = site.gw.admin(args, "");
+        assert!(ok, "{out}{err}");
+    }
     // An account that still has its temporary password, for the forced change.
     let fields = ktp("baru@example.id", &nik(40));
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -314,6 +335,32 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
             chrome.wait_for_any(&markers).await;
             gallery.shot(&chrome, page, lang, width).await;
             if page == "home" {
+                // Only the apps budi may open; his access rights and when one ends (issue 18).
+                let home = chrome.source().await;
+                let start = home.find("id=\"apps\"").expect("the apps");
+                let apps = &home[start..start + home[start..].find("</section>").unwrap()];
+                assert!(apps.contains("Perizinan Berusaha"), "{apps}");
+                assert!(
+                    !apps.contains("Administrasi Perizinan")
+                        && !apps.contains("Licensing administration"),
+                    "{apps}"
+                );
+                let title = if lang == "id" {
+                    "Pelaku Usaha"
+                } else {
+                    "Business user"
+                };
+                assert!(home.contains(title), "{home}");
+                assert!(home.contains("01-07-2027 00:00 WIB"), "{home}");
+                chrome
+                    .client
+                    .execute(
+                        "document.getElementById('groups').scrollIntoView();",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                gallery.shot(&chrome, "home-groups", lang, width).await;
                 // The sessions list, below the fold on a phone.
                 chrome
                     .client
@@ -385,6 +432,11 @@ async fn gateway_pages(
             "gateway-logout",
             format!("{app}/_gerbang/logout"),
             ["Keluar dari semua", "Log out of every"],
+        ),
+        (
+            "gateway-forbidden",
+            site.gw.url("admin.test", "/"),
+            ["Akses ditolak", "Access denied"],
         ),
         (
             "gateway-not-found",

@@ -470,3 +470,55 @@ async fn gerbang_migrate_brings_the_schema_and_servers_check_it() {
         "{text}"
     );
 }
+
+/// A grant and a revocation on instance A decide instance B's requests within a second: B
+/// follows the membership log in the shared PostgreSQL store (issue 18).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_on_one_instance_decides_on_the_other_within_a_second() {
+    let schema = TestSchema::create().await;
+    let smtp = SmtpServer::start().await;
+    let app = gerbang_tests::App::start("perizinan").await;
+    let store = store_table(&schema, &database_url());
+    let routes = format!(
+        "{}\n[[route.rule]]\neffect = \"allow\"\ngroups = [\"pelaku-usaha\"]\n",
+        route(app.addr)
+    );
+    let with_group = |mut spec: Spec| {
+        spec.extra
+            .push_str("\n[[group]]\nname = \"pelaku-usaha\"\n");
+        spec
+    };
+    let a = Gerbang::start(with_group(spec(&smtp, store.clone(), routes.clone(), None))).await;
+    let b = Gerbang::start(with_group(Spec {
+        users: Vec::new(),
+        ..spec(&smtp, store, routes, None)
+    }))
+    .await;
+    // Budi logs in on B, and B refuses him the app.
+    let browser = b.client(&["perizinan.test", Gerbang::PROVIDER_HOST]);
+    let on_b = b.url("perizinan.test", "/whoami");
+    let provider = b.url(Gerbang::PROVIDER_HOST, "");
+    let callback = browser::log_in(&browser, &on_b, &provider, "budi", NEW_PASSWORD).await;
+    browser.get(&callback).send().await.unwrap();
+    assert_eq!(follow(&browser, &on_b).await.status(), 403);
+
+    let granted = Instant::now();
+    let (ok, out, err) = a.admin(&["groups", "grant", "budi", "pelaku-usaha"], "");
+    assert!(ok, "{out}{err}");
+    tokio::time::sleep_until((granted + REVOCATION_BOUND).into()).await;
+    assert_eq!(
+        follow(&browser, &on_b).await.status(),
+        200,
+        "granted on A, decided on B"
+    );
+
+    let revoked = Instant::now();
+    let (ok, out, err) = a.admin(&["groups", "revoke", "budi", "pelaku-usaha"], "");
+    assert!(ok, "{out}{err}");
+    tokio::time::sleep_until((revoked + REVOCATION_BOUND).into()).await;
+    assert_eq!(
+        follow(&browser, &on_b).await.status(),
+        403,
+        "revoked on A, decided on B"
+    );
+}

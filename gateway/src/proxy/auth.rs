@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use cookie::Key;
+use gerbang_idp::access::visible_groups;
 use gerbang_idp::clock::now;
 use gerbang_idp::keys::SigningAlg;
 use gerbang_idp::protocol::grant::AccessClaims;
@@ -238,13 +239,9 @@ impl Auth {
             .then(|| self.memberships.of(&identity.sub))
             .flatten();
         let groups: Vec<&str> = held
-            .iter()
-            .flat_map(|held| held.iter())
-            .filter(|m| {
-                m.holds(now) && gerbang_config::group_visible(&route.forward_groups, &m.group)
-            })
-            .map(|m| m.group.as_str())
-            .collect();
+            .as_deref()
+            .map(|held| visible_groups(held, &route.forward_groups, now).collect())
+            .unwrap_or_default();
         if forward.headers {
             out.extend(identity.headers()?.iter().cloned());
             if !groups.is_empty() {

@@ -5,8 +5,9 @@ use serde_json::{Map, Value};
 use crate::lang::Lang;
 use crate::store::{Identity, User};
 
-/// The claims `scopes` release about `user` (besides `sub`).
-pub fn for_scopes(user: &User, scopes: &[String]) -> Map<String, Value> {
+/// The claims `scopes` release about `user` (besides `sub`); `groups` are the user's groups
+/// the client may learn (see `crate::access::visible_groups`).
+pub fn for_scopes(user: &User, scopes: &[String], groups: &[String]) -> Map<String, Value> {
     let mut claims = Map::new();
     let has = |s: &str| scopes.iter().any(|x| x == s);
     if has("profile") {
@@ -40,6 +41,9 @@ pub fn for_scopes(user: &User, scopes: &[String]) -> Map<String, Value> {
             }
         };
         claims.insert("identity_document".into(), document);
+    }
+    if has("groups") {
+        claims.insert("groups".into(), groups.into());
     }
     claims
 }

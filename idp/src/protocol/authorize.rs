@@ -250,6 +250,8 @@ mod tests {
             id_token_signed_response_alg: Default::default(),
             access_token_signed_response_alg: Default::default(),
             first_party: true,
+            groups: Vec::new(),
+            required_groups: Vec::new(),
         };
         let spa = Client {
             id: "spa".into(),

@@ -57,6 +57,8 @@ impl Registry {
             id_token_signed_response_alg: Default::default(),
             access_token_signed_response_alg: Default::default(),
             first_party: true,
+            groups: Vec::new(),
+            required_groups: Vec::new(),
         });
         Registry {
             clients: clients.into_iter().map(Arc::new).collect(),
@@ -156,6 +158,8 @@ mod tests {
             id_token_signed_response_alg: Default::default(),
             access_token_signed_response_alg: Default::default(),
             first_party: false,
+            groups: Vec::new(),
+            required_groups: Vec::new(),
         };
         let public = Client {
             id: "spa".into(),

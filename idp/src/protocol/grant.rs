@@ -169,6 +169,9 @@ struct SessionClaims {
     sid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     identity_document: Option<Value>,
+    /// The user's groups the client may learn (the `groups` scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    groups: Option<Value>,
 }
 
 impl AdditionalClaims for SessionClaims {}
@@ -419,6 +422,7 @@ impl Minter<'_> {
         // The same claims the userinfo endpoint releases, typed by the crate's own deserializer.
         let mut released = grantee.released.clone();
         let identity_document = released.remove("identity_document");
+        let groups = released.remove("groups");
         released.insert("sub".into(), grantee.subject.into());
         let standard: StandardClaims<CoreGenderClaim> =
             serde_json::from_value(Value::Object(released)).map_err(server_error)?;
@@ -431,6 +435,7 @@ impl Minter<'_> {
             SessionClaims {
                 sid: grantee.session.to_string(),
                 identity_document,
+                groups,
             },
         )
         .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
@@ -542,6 +547,8 @@ mod tests {
             scopes: vec!["openid".into(), "profile".into(), "api".into()],
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             first_party: true,
+            groups: Vec::new(),
+            required_groups: Vec::new(),
             id_token_signed_response_alg: JwsAlg::Es256,
             access_token_signed_response_alg: JwsAlg::Es256,
         }

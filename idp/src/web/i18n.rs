@@ -74,6 +74,7 @@ texts! {
     ScopeEmail => ("Alamat e-mail", "E-mail address"),
     ScopePhone => ("Nomor telepon", "Phone number"),
     ScopeOfflineAccess => ("Akses saat Anda sedang tidak memakainya", "Access while you are not using it"),
+    ScopeGroups => ("Hak akses Anda yang boleh diketahui aplikasi ini", "Your access rights this application may know of"),
     ScopeIdentityDocument => ("Nomor identitas (NIK atau paspor)", "Identity number (NIK or passport)"),
     RegisterTitle => ("Daftar", "Register"),
     IdentityType => ("Jenis Identitas", "Identity type"),

@@ -152,6 +152,46 @@ async fn authorize(
     }
 }
 
+/// A client that requires membership of one of its groups, and a user in none of them: a
+/// page that says why, whose link returns `access_denied` to the client (at once for
+/// `prompt=none`). `None` when the user may go on.
+async fn outside_required_groups(
+    p: &Provider,
+    request: &AuthorizationRequest,
+    user: &User,
+    now: u64,
+) -> Option<Response> {
+    let client = p.clients().get(&request.client_id)?;
+    if client.required_groups.is_empty() {
+        return None;
+    }
+    // A store that cannot answer lets nobody in.
+    let held = p.store.memberships(&user.id).await.unwrap_or_default();
+    let member = held
+        .iter()
+        .any(|m| m.holds(now) && client.required_groups.contains(&m.group));
+    if member {
+        return None;
+    }
+    let denied = OAuthError::new(
+        ErrorCode::AccessDenied,
+        "the user is in none of the groups this client requires",
+    );
+    let back = authorize::response_url(
+        &request.redirect_uri,
+        &p.issuer,
+        Err(&denied),
+        request.state.as_deref(),
+    );
+    if request.prompt_none {
+        return Some(redirect(&back));
+    }
+    let lang = Lang::choose(request.ui_locales.first().map(String::as_str), None);
+    let name = client.name.get(lang.code());
+    let page = pages::client_refused(lang, &user.username, name, &back, &p.config().helpdesk);
+    Some((StatusCode::FORBIDDEN, html(p, page)).into_response())
+}
+
 /// Sends a logged-in user back to the client with a code, after asking for consent where the
 /// client is not first-party and the user has not agreed to these scopes yet.
 pub async fn complete(
@@ -169,6 +209,9 @@ pub async fn complete(
             request.state.as_deref(),
         ))
     };
+    if let Some(refused) = outside_required_groups(p, request, user, now).await {
+        return refused;
+    }
     if let Some(client) = p
         .clients()
         .get(&request.client_id)
@@ -496,9 +539,16 @@ async fn userinfo(p: &Provider, headers: &HeaderMap, form_token: Option<&str>) -
         }
     };
     let scopes: Vec<String> = claims.scope.split(' ').map(str::to_string).collect();
-    let mut body = claims::for_scopes(&user, &scopes);
-    body.insert("sub".into(), user.id.into());
     let client = p.clients().get(&claims.client_id);
+    let groups = match &client {
+        Some(c) => match tokens::released_groups(p, c, &user.id, &scopes, now()).await {
+            Ok(groups) => groups,
+            Err(e) => return oauth_error(&e),
+        },
+        None => Vec::new(),
+    };
+    let mut body = claims::for_scopes(&user, &scopes, &groups);
+    body.insert("sub".into(), user.id.into());
     cors::for_client(
         headers,
         client.as_deref(),

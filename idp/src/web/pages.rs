@@ -368,6 +368,28 @@ pub fn logged_out(lang: Lang, back: Option<&(String, String)>) -> Page {
     layout(lang, t(lang, Text::LogoutTitle), body)
 }
 
+/// A client the user may not log in to (they are in none of its required groups): why, whom
+/// to ask, and the way back to the client, which learns `access_denied`.
+pub fn client_refused(
+    lang: Lang,
+    username: &str,
+    client_name: &str,
+    back: &str,
+    desk: &Helpdesk,
+) -> Page {
+    let body = html! {
+        h1 { (t(lang, Text::AccessDeniedTitle)) }
+        p {
+            (t(lang, Text::LoggedInAs)) " " strong { (username) }
+            (t(lang, Text::NoAccessTo)) " " strong { (client_name) } "."
+        }
+        p { (t(lang, Text::AskForAccess)) }
+        p.links { a href=(back) { (t(lang, Text::BackTo)) " " (client_name) } }
+        (helpdesk(lang, desk))
+    };
+    layout(lang, t(lang, Text::AccessDeniedTitle), body)
+}
+
 /// What a person reads for a scope on the consent page: the data it releases.
 fn scope_text(scope: &str) -> Option<Text> {
     Some(match scope {
@@ -377,6 +399,7 @@ fn scope_text(scope: &str) -> Option<Text> {
         "phone" => Text::ScopePhone,
         "offline_access" => Text::ScopeOfflineAccess,
         "identity_document" => Text::ScopeIdentityDocument,
+        "groups" => Text::ScopeGroups,
         _ => return None,
     })
 }

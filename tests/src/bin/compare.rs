@@ -38,6 +38,19 @@ use gerbang_tests::{free_port, App, Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
 const MACHINE_SECRET: &str = "machine-secret-0123456789";
+/// Ten rules an allowed request walks through: nine that do not match it (other paths,
+/// methods, groups, users, domains, networks), then the one that lets its group in.
+const TEN_RULES: &str = "\n[[route.rule]]\neffect = \"deny\"\npaths = [\"/internal\"]\n\n\
+[[route.rule]]\neffect = \"allow\"\npaths = [\"/admin\"]\ngroups = [\"pejabat\"]\n\n\
+[[route.rule]]\neffect = \"deny\"\npaths = [\"/admin\"]\n\n\
+[[route.rule]]\neffect = \"allow\"\nmethods = [\"DELETE\"]\ngroups = [\"pejabat\"]\n\n\
+[[route.rule]]\neffect = \"allow\"\npaths = [\"/laporan\"]\nemail_domains = [\"bkpm.go.id\"]\n\n\
+[[route.rule]]\neffect = \"allow\"\nusers = [\"ani\", \"sari\"]\n\n\
+[[route.rule]]\neffect = \"allow\"\nnetworks = [\"10.20.0.0/16\"]\ngroups = [\"pejabat\"]\n\n\
+[[route.rule]]\neffect = \"deny\"\npaths = [\"/v1\", \"/v2\", \"/v3\"]\n\n\
+[[route.rule]]\neffect = \"allow\"\nacr = \"two_factor\"\npaths = [\"/rahasia\"]\n\n\
+[[route.rule]]\neffect = \"allow\"\ngroups = [\"pelaku-usaha\"]\n";
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,7 +70,8 @@ async fn main() {
         server_extra: "threads = 1\nforward_auth = \"nginx\"\ntrusted_proxies = [\"127.0.0.1\"]\n".into(),
         extra: format!(
             "[captcha]\ntest_answer = \"{}\"\n\n[login]\nattempts_per_address_per_minute = 10000\n\n\
-             [[client]]\nid = \"machine\"\nsecret = \"{MACHINE_SECRET}\"\ngrant_types = [\"client_credentials\"]\n",
+             [[client]]\nid = \"machine\"\nsecret = \"{MACHINE_SECRET}\"\ngrant_types = [\"client_credentials\"]\n\n\
+             [[group]]\nname = \"pelaku-usaha\"\n\n[[group]]\nname = \"pejabat\"\n",
             browser::CAPTCHA_TEST_ANSWER
         ),
         users: vec![("budi".into(), PASSWORD.into())],
@@ -65,8 +79,10 @@ async fn main() {
         ..Spec::http(format!(
             "[[route]]\nname = \"open\"\nhost = \"open.test\"\nupstreams = [\"{a}\"]\npolicy = \"public\"\n\n\
              [[route]]\nname = \"app\"\nhost = \"app.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n\n\
-             [[route]]\nname = \"api\"\nhost = \"api.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\napi_clients = [\"machine\"]\n",
-            a = app.addr
+             [[route]]\nname = \"api\"\nhost = \"api.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\napi_clients = [\"machine\"]\n\n\
+             [[route]]\nname = \"ruled\"\nhost = \"ruled.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n{rules}",
+            a = app.addr,
+            rules = TEN_RULES,
         ))
     })
     .await;
@@ -84,6 +100,20 @@ async fn main() {
     )
     .await;
     let cookie = format!("Cookie: {}", browser::cookies_set_by(&landed));
+    // The same user on the route with ten rules, the last of which lets their group in.
+    let (ok, out, err) = gw.admin(&["groups", "grant", "budi", "pelaku-usaha"], "");
+    assert!(ok, "{out}{err}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let ruled_browser = gw.client(&["ruled.test", Gerbang::PROVIDER_HOST]);
+    let ruled = browser::log_in_to_app(
+        &ruled_browser,
+        &gw.url("ruled.test", "/whoami"),
+        &provider,
+        "budi",
+        PASSWORD,
+    )
+    .await;
+    let ruled_cookie = format!("Cookie: {}", browser::cookies_set_by(&ruled));
     let token_url = format!("{provider}/token");
     // An access token outlives a round, not a whole run: each round (and the counting pass)
     // takes a fresh one.
@@ -190,6 +220,12 @@ async fn main() {
                 gerbang_pids.clone(),
             )
         },
+        Phase::new(
+            "gerbang, session cookie, 10 access rules",
+            format!("https://{gerbang}/whoami"),
+            vec![host("ruled.test"), ruled_cookie],
+            gerbang_pids.clone(),
+        ),
     ];
     if let Some(callgrind) = &callgrind {
         count_instructions(&phases, callgrind, seconds, &script);
@@ -269,6 +305,11 @@ async fn main() {
     println!(
         "session route under the login flood / without: {:.2}",
         medians[6].rate / medians[3].rate
+    );
+    println!(
+        "session route with 10 access rules / without, CPU per request: {:.3} (requests/s {:.3})",
+        medians[7].cpu_per_10k / medians[3].cpu_per_10k,
+        medians[7].rate / medians[3].rate
     );
 
     // Latency added at half of the session route's capacity: open-loop load at a fixed rate,
