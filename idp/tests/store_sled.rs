@@ -82,6 +82,21 @@ fn acknowledged_writes_survive_kill() {
     });
 }
 
+/// What `open` opens, once the database dropped just before has let the folder go: sled's
+/// flush thread keeps the file lock a moment after the last handle is dropped.
+fn once_free<T, E: std::fmt::Debug>(open: impl Fn() -> Result<T, E>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match open() {
+            Ok(opened) => return opened,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("the store stays locked: {e:?}"),
+        }
+    }
+}
+
 /// A store an earlier version wrote (user records with a string `attributes` map) opens with
 /// every record in the typed shape, once: the version reached is remembered.
 #[tokio::test]
@@ -94,11 +109,11 @@ async fn a_version_1_store_opens_with_typed_accounts() {
         users.insert("u1", VERSION_1_USER.as_bytes()).unwrap();
         db.flush().unwrap();
     }
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = once_free(|| SledStore::open(dir.path()));
     assert_typed_version_1_user(&store.user("u1").await.unwrap().unwrap());
     drop(store);
 
-    let db = sled::open(dir.path()).unwrap();
+    let db = once_free(|| sled::open(dir.path()));
     let record = db.open_tree("users").unwrap().get("u1").unwrap().unwrap();
     let record: serde_json::Value = serde_json::from_slice(&record).unwrap();
     assert!(record.get("attributes").is_none(), "rewritten on disk");
@@ -108,6 +123,6 @@ async fn a_version_1_store_opens_with_typed_accounts() {
         gerbang_idp::store::upgrade::RECORD_VERSION.to_be_bytes()
     );
     drop((meta, db));
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = once_free(|| SledStore::open(dir.path()));
     assert_typed_version_1_user(&store.user("u1").await.unwrap().unwrap());
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use gerbang_config::{Policy, Rule};
+use gerbang_config::{Effect, Policy, Rule};
 use gerbang_idp::access::Asked;
 use gerbang_idp::clock::now;
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -309,6 +309,9 @@ impl Gateway {
         identity: Option<&session::Identity>,
         asked: &Asked<'_>,
     ) -> Option<Response> {
+        if route.access.rules.is_empty() && route.access.default == Effect::Allow {
+            return None;
+        }
         let address = peer.map(|peer| {
             let chain = header_str(req, headers::X_FORWARDED_FOR);
             headers::client_address(peer, chain, &self.trusted_proxies)
