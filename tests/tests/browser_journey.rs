@@ -1,7 +1,8 @@
 //! The whole journey as a person makes it, in headless Chromium: from an app to the login page,
 //! registration (with a mistake), activation by e-mail over SMTP, the forced password change,
 //! back in the app, single sign-on into a second app, the home page, and logging out
-//! everywhere. axe-core checks every page on the way.
+//! everywhere; then two people in different groups meet the access rules. axe-core checks every
+//! page on the way.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -271,6 +272,137 @@ async fn register_activate_log_in_sso_and_log_out_everywhere() {
     assert!(list.contains("class=\"session current\""), "{list}");
     phone.quit().await;
     chrome.quit().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core, WCAG 2.2 A and AA: {violations:#?}"
+    );
+}
+
+/// Access rules as two people meet them (issue 18): a business user and an administrator,
+/// three apps. Each one's Beranda lists exactly the apps the rules let them open, each app
+/// answers as the rules say, a refusal is the page that says who is logged in and whom to ask,
+/// and a grant on the running server opens the app within a second, without logging in again.
+#[tokio::test]
+async fn two_people_in_different_groups_see_what_the_rules_allow() {
+    let app = gerbang_tests::App::start("app").await;
+    let rule_route = |name: &str, rules: &str| {
+        format!(
+            "[[route]]\nname = \"{name}\"\ntitle = \"App {name}\"\nhost = \"{name}.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n\n{rules}",
+            app.addr
+        )
+    };
+    let config = [
+        rule_route(
+            "perizinan",
+            "[[route.rule]]\neffect = \"deny\"\npaths = [\"/internal\"]\n\n\
+             [[route.rule]]\neffect = \"allow\"\ngroups = [\"pelaku-usaha\"]\n\n",
+        ),
+        rule_route(
+            "admin",
+            "[[route.rule]]\neffect = \"allow\"\ngroups = [\"admin\"]\nnetworks = [\"127.0.0.0/8\", \"::1\"]\n\n",
+        ),
+        rule_route("portal", ""),
+        "[[group]]\nname = \"pelaku-usaha\"\ntitle = \"Pelaku Usaha\"\n\n[[group]]\nname = \"admin\"\ntitle = \"Administrator\"\n\n".into(),
+    ]
+    .concat();
+    const PASSWORD: &str = "kuda laut biru";
+    let site = Site::build(
+        config,
+        vec![
+            ("budi".into(), PASSWORD.into()),
+            ("sari".into(), PASSWORD.into()),
+        ],
+    )
+    .await;
+    let grant = |user: &str, group: &str| {
+        let (ok, out, err) = site.gw.admin(&["groups", "grant", user, group], "");
+        assert!(ok, "{out}{err}");
+    };
+    grant("budi", "pelaku-usaha");
+    grant("sari", "admin");
+    let url = |app: &str, path: &str| site.gw.url(&format!("{app}.test"), path);
+    let home = format!("{}/", site.issuer);
+    let shots = screenshot_dir().join("access");
+    let mut violations = Vec::new();
+
+    // Budi at his desk, Sari on her phone; each logs in through the portal, open to all.
+    let budi = Chrome::start(1280, 900, "id-ID").await;
+    let sari = Chrome::start(390, 844, "id-ID").await;
+    for (chrome, user) in [(&budi, "budi"), (&sari, "sari")] {
+        chrome.goto(&url("portal", "/whoami")).await;
+        chrome.log_in(user, PASSWORD).await;
+        chrome
+            .wait_for(&format!("\"x-gerbang-user\":[\"{user}\"]"))
+            .await;
+    }
+
+    // Beranda lists the apps each may open, and the person's groups.
+    let listed = |page: &str, app: &str| page.contains(&format!(">App {app}</a>"));
+    for (chrome, user, mine, others) in [
+        (&budi, "budi", ["perizinan", "portal"], "admin"),
+        (&sari, "sari", ["admin", "portal"], "perizinan"),
+    ] {
+        chrome.goto(&home).await;
+        let page = chrome.wait_for("Hak akses Anda").await;
+        assert!(mine.iter().all(|app| listed(&page, app)), "{user}: {page}");
+        assert!(!listed(&page, others), "{user} sees {others}: {page}");
+        audit(chrome, &format!("home of {user}"), &mut violations).await;
+        chrome.screenshot(&shots, &format!("home-{user}")).await;
+    }
+
+    // Each app answers as the rules say: the app itself, or the 403 page naming who asks.
+    let opens = |page: &str| page.contains("\"x-gerbang-user\"");
+    for (chrome, user, app, path, allowed) in [
+        (&budi, "budi", "perizinan", "/whoami", true),
+        (&budi, "budi", "perizinan", "/internal/laporan", false),
+        (&budi, "budi", "perizinan", "/INTERNAL/laporan", false),
+        (&budi, "budi", "admin", "/whoami", false),
+        (&sari, "sari", "admin", "/whoami", true),
+        (&sari, "sari", "perizinan", "/whoami", false),
+        (&sari, "sari", "portal", "/whoami", true),
+    ] {
+        chrome.goto(&url(app, path)).await;
+        let page = chrome
+            .wait_for_any(&["\"x-gerbang-user\"", "Akses ditolak"])
+            .await;
+        assert_eq!(opens(&page), allowed, "{user} at {app}{path}: {page}");
+        if !allowed {
+            assert!(
+                page.contains(&format!("<strong>{user}</strong>"))
+                    && page.contains(&format!("<strong>App {app}</strong>")),
+                "{page}"
+            );
+        }
+    }
+    sari.goto(&url("admin", "/whoami")).await;
+    let seen = sari.wait_for("\"x-gerbang-groups\"").await;
+    assert!(seen.contains("\"x-gerbang-groups\":[\"admin\"]"), "{seen}");
+
+    // Budi's refusal as he sees it, checked like every page.
+    budi.goto(&url("admin", "/whoami")).await;
+    budi.wait_for("Akses ditolak").await;
+    audit(&budi, "access denied", &mut violations).await;
+    budi.screenshot(&shots, "forbidden-budi").await;
+
+    // An administrator grants Budi the admin group: within a second the same browser, still
+    // logged in, opens the app, and Beranda lists it.
+    grant("budi", "admin");
+    let granted = Instant::now();
+    tokio::time::sleep_until((granted + Duration::from_secs(1)).into()).await;
+    budi.goto(&url("admin", "/whoami")).await;
+    let page = budi
+        .wait_for_any(&["\"x-gerbang-user\"", "Akses ditolak"])
+        .await;
+    assert!(opens(&page), "a second after the grant: {page}");
+    budi.goto(&home).await;
+    let page = budi.wait_for("Hak akses Anda").await;
+    assert!(
+        listed(&page, "admin") && page.contains("Administrator"),
+        "{page}"
+    );
+
+    budi.quit().await;
+    sari.quit().await;
     assert!(
         violations.is_empty(),
         "axe-core, WCAG 2.2 A and AA: {violations:#?}"
