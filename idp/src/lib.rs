@@ -12,6 +12,7 @@ pub mod lang;
 pub mod logout;
 pub mod mail;
 pub mod metrics;
+pub mod mfa;
 pub mod personal;
 pub mod protocol;
 pub mod provider;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use gerbang_idp::store::test_database::{database_url, TestSchema};
+use gerbang_idp::store::SCHEMA_VERSION;
 use gerbang_tests::browser::{self, follow, location};
 use gerbang_tests::site::{borrowed, ktp, nik, Site, MAIL_WAIT};
 use gerbang_tests::smtp::SmtpServer;
@@ -455,18 +456,23 @@ async fn gerbang_migrate_brings_the_schema_and_servers_check_it() {
     let (ok, text) = run(&["serve"]);
     assert!(!ok, "started on an empty database: {text}");
     assert!(
-        text.contains("schema is at version 0, this gerbang needs version 3")
-            && text.contains("gerbang migrate"),
+        text.contains(&format!(
+            "schema is at version 0, this gerbang needs version {SCHEMA_VERSION}"
+        )) && text.contains("gerbang migrate"),
         "{text}"
     );
     let (ok, text) = run(&["migrate"]);
     assert!(
-        ok && text.contains("schema migrated from version 0 to 3"),
+        ok && text.contains(&format!(
+            "schema migrated from version 0 to {SCHEMA_VERSION}"
+        )),
         "{text}"
     );
     let (ok, text) = run(&["migrate"]);
     assert!(
-        ok && text.contains("schema at version 3: nothing to do"),
+        ok && text.contains(&format!(
+            "schema at version {SCHEMA_VERSION}: nothing to do"
+        )),
         "{text}"
     );
 }

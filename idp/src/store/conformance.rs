@@ -728,11 +728,125 @@ pub async fn memberships_are_kept_and_followed(store: SharedStore) {
     assert_eq!(store.members("pelaku-usaha").await.unwrap().len(), 1);
 }
 
+fn totp_factor(id: &str, created_at: Timestamp) -> SecondFactor {
+    SecondFactor {
+        id: id.into(),
+        name: format!("app {id}"),
+        kind: FactorKind::Totp {
+            sealed_secret: format!("sealed-{id}"),
+        },
+        created_at,
+        last_used_at: None,
+        last_step: None,
+    }
+}
+
+/// Second factors: kept per user, oldest first, replaced by id, removed one by one; a TOTP
+/// step is accepted once, across concurrent attempts, and never one before it; a deleted
+/// user's go with it.
+pub async fn second_factors_are_kept_and_steps_accepted_once(store: SharedStore) {
+    let budi = store.create_user(new_user(1), None, NOW).await.unwrap();
+    let sari = store.create_user(new_user(2), None, NOW).await.unwrap();
+    let (phone, laptop) = (totp_factor("f1", NOW), totp_factor("f2", NOW + 1));
+    store.put_factor(&budi.id, &laptop).await.unwrap();
+    store.put_factor(&budi.id, &phone).await.unwrap();
+    store.put_factor(&sari.id, &phone).await.unwrap();
+    assert!(matches!(
+        store.put_factor("nobody", &phone).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.factors(&budi.id).await.unwrap(),
+        [phone.clone(), laptop.clone()]
+    );
+    let renamed = SecondFactor {
+        name: "ponsel kantor".into(),
+        ..phone.clone()
+    };
+    store.put_factor(&budi.id, &renamed).await.unwrap();
+    assert_eq!(
+        store.factors(&budi.id).await.unwrap()[0].name,
+        "ponsel kantor"
+    );
+
+    // Steps: once each, forwards only, per factor.
+    assert!(store.accept_step(&budi.id, "f1", 100, NOW).await.unwrap());
+    assert!(!store.accept_step(&budi.id, "f1", 100, NOW).await.unwrap());
+    assert!(!store.accept_step(&budi.id, "f1", 99, NOW).await.unwrap());
+    assert!(store.accept_step(&sari.id, "f1", 100, NOW).await.unwrap());
+    assert!(!store
+        .accept_step(&budi.id, "absent", 100, NOW)
+        .await
+        .unwrap());
+    let used = &store.factors(&budi.id).await.unwrap()[0];
+    assert_eq!((used.last_step, used.last_used_at), (Some(100), Some(NOW)));
+    // Eight instances accept one code at once: one of them does.
+    let tries = (0..8).map(|_| {
+        let (store, id) = (store.clone(), budi.id.clone());
+        tokio::spawn(async move { store.accept_step(&id, "f1", 101, NOW + 30).await })
+    });
+    let mut accepted = 0;
+    for attempt in tries {
+        accepted += usize::from(attempt.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        accepted, 1,
+        "a code is accepted once across concurrent attempts"
+    );
+
+    assert!(store.remove_factor(&budi.id, "f2").await.unwrap());
+    assert!(!store.remove_factor(&budi.id, "f2").await.unwrap());
+    assert_eq!(store.factors(&budi.id).await.unwrap().len(), 1);
+    store.delete_user(&sari.id).await.unwrap();
+    assert!(store.factors(&sari.id).await.unwrap().is_empty());
+}
+
+/// Recovery codes: replaced as a set, each spent once, per user; a reset removes them with the
+/// factors; a deleted user's go with it.
+pub async fn recovery_codes_are_spent_once(store: SharedStore) {
+    let budi = store.create_user(new_user(1), None, NOW).await.unwrap();
+    let sari = store.create_user(new_user(2), None, NOW).await.unwrap();
+    store
+        .put_factor(&budi.id, &totp_factor("f1", NOW))
+        .await
+        .unwrap();
+    let codes: Vec<String> = (0..3).map(|n| format!("hash{n}")).collect();
+    store.set_recovery_codes(&budi.id, &codes).await.unwrap();
+    store
+        .set_recovery_codes(&sari.id, &codes[..1])
+        .await
+        .unwrap();
+    assert_eq!(store.recovery_codes_left(&budi.id).await.unwrap(), 3);
+    let spend = |hash: &'static str| {
+        let (store, id) = (store.clone(), budi.id.clone());
+        async move { store.spend_recovery_code(&id, hash).await.unwrap() }
+    };
+    assert_eq!(spend("hash1").await, Some(2));
+    assert_eq!(spend("hash1").await, None);
+    assert_eq!(spend("other").await, None);
+    assert_eq!(
+        store.recovery_codes_left(&sari.id).await.unwrap(),
+        1,
+        "per user"
+    );
+    let fresh = vec!["new0".to_string(), "new1".to_string()];
+    store.set_recovery_codes(&budi.id, &fresh).await.unwrap();
+    assert_eq!(spend("hash0").await, None, "a new set voids the old one");
+    assert_eq!(store.recovery_codes_left(&budi.id).await.unwrap(), 2);
+
+    assert_eq!(store.remove_second_factors(&budi.id).await.unwrap(), 1);
+    assert!(store.factors(&budi.id).await.unwrap().is_empty());
+    assert_eq!(store.recovery_codes_left(&budi.id).await.unwrap(), 0);
+    store.delete_user(&sari.id).await.unwrap();
+    assert_eq!(store.recovery_codes_left(&sari.id).await.unwrap(), 0);
+}
+
 /// Expands to one `#[tokio::test]` per conformance check, each on a fresh store made by `$make`:
 /// an async expression yielding a [`SharedStore`] and a guard that cleans up after it (a
 /// temporary directory, a scratch database) when dropped at the end of the test.
 /// A store with some of everything: three users (each with a queued mail), a session, a
-/// one-time value, audit events, a key, a secret, a revocation and a membership.
+/// one-time value, audit events, a key, a secret, a revocation, a membership, a second factor
+/// and recovery codes.
 pub async fn populated(store: &SharedStore) {
     for n in 0..3 {
         let user = store
@@ -777,6 +891,14 @@ pub async fn populated(store: &SharedStore) {
         .grant(&first.id, &membership("admin", Some(NOW + 60)))
         .await
         .unwrap();
+    let factor = SecondFactor {
+        last_step: Some(7),
+        last_used_at: Some(NOW),
+        ..totp_factor("f1", NOW)
+    };
+    store.put_factor(&first.id, &factor).await.unwrap();
+    let codes = ["hash0".to_string(), "hash1".to_string()];
+    store.set_recovery_codes(&first.id, &codes).await.unwrap();
 }
 
 /// Sorted by their JSON form, to compare exports of backends that list in other orders.
@@ -834,6 +956,15 @@ pub async fn exports_import_into_an_empty_store(from: SharedStore, to: SharedSto
     );
     assert!(to.is_revoked(Revoked::User("gone"), NOW).await.unwrap());
     assert_eq!(to.members("admin").await.unwrap().len(), 1);
+    let holder = &to.members("admin").await.unwrap()[0].0;
+    assert!(
+        !to.accept_step(holder, "f1", 7, NOW).await.unwrap(),
+        "the last accepted step moves with the factor"
+    );
+    assert_eq!(
+        to.spend_recovery_code(holder, "hash1").await.unwrap(),
+        Some(1)
+    );
     assert!(
         transfer::import(to.as_ref(), &read).await.is_err(),
         "never into a store that has users"
@@ -863,6 +994,8 @@ macro_rules! conformance_suite {
             counters_count_per_window,
             revocations_expire_and_can_be_followed,
             memberships_are_kept_and_followed,
+            second_factors_are_kept_and_steps_accepted_once,
+            recovery_codes_are_spent_once,
         );
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -188,6 +188,36 @@ pub type Memberships = Vec<Membership>;
 
 /// Who belongs to which group (`[[group]]`). Every change is logged, so every instance follows
 /// it ([`GroupStore::membership_changes_since`]) into the decisions it makes from memory.
+/// Second factors and recovery codes (issue 19).
+#[async_trait]
+pub trait FactorStore: Send + Sync {
+    /// Adds or replaces (by id) one of the user's factors; [`StoreError::NotFound`] when there
+    /// is no such user.
+    async fn put_factor(&self, user_id: &str, factor: &SecondFactor) -> StoreResult<()>;
+    /// The user's factors, oldest first.
+    async fn factors(&self, user_id: &str) -> StoreResult<Vec<SecondFactor>>;
+    async fn remove_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool>;
+    /// Accepts the code of time step `step` for the factor if the step is later than every
+    /// step accepted for it before, atomically: of two instances accepting one code at once,
+    /// one gets `true`. Notes `now` as the factor's last use.
+    async fn accept_step(
+        &self,
+        user_id: &str,
+        factor_id: &str,
+        step: u64,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Replaces the user's recovery codes (their hashes, see `crate::mfa::recovery`).
+    async fn set_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<()>;
+    /// Spends one recovery code, once: how many are left after it, or `None` when the user
+    /// holds no such code (any more).
+    async fn spend_recovery_code(&self, user_id: &str, hash: &str) -> StoreResult<Option<usize>>;
+    async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<usize>;
+    /// Removes every factor and recovery code of the user (a helpdesk reset); how many factors
+    /// went.
+    async fn remove_second_factors(&self, user_id: &str) -> StoreResult<usize>;
+}
+
 #[async_trait]
 pub trait GroupStore: Send + Sync {
     /// Grants the user `membership`; one of the same group is replaced (a new end, a new
@@ -219,6 +249,7 @@ pub trait Store:
     + CounterStore
     + RevocationStore
     + GroupStore
+    + FactorStore
     + TransferStore
 {
 }
@@ -233,6 +264,7 @@ impl<T> Store for T where
         + CounterStore
         + RevocationStore
         + GroupStore
+        + FactorStore
         + TransferStore
 {
 }

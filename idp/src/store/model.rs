@@ -389,3 +389,28 @@ impl Membership {
         self.until.is_none_or(|until| now < until)
     }
 }
+
+/// A second factor a user enrolled (issue 19): what it is, what they call it, when it was
+/// last used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactor {
+    /// Random, unique within the user's factors.
+    pub id: String,
+    /// What the user calls it ("Ponsel kantor"), shown on Beranda.
+    pub name: String,
+    pub kind: FactorKind,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    /// The last time step whose code was accepted: no code of it or before it is accepted
+    /// again (see [`super::FactorStore::accept_step`]).
+    #[serde(default)]
+    pub last_step: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FactorKind {
+    /// An authenticator app (RFC 6238). The secret is sealed with the second-factor key
+    /// (`crate::mfa::SecretSeal`), which the store does not hold.
+    Totp { sealed_secret: String },
+}

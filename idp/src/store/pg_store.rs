@@ -36,6 +36,10 @@ const MIGRATIONS: &[(i32, Migration)] = &[
         3,
         Migration::Sql(include_str!("migrations/0003_groups.sql")),
     ),
+    (
+        4,
+        Migration::Sql(include_str!("migrations/0004_second_factors.sql")),
+    ),
 ];
 
 /// The schema version this build reads and writes.
@@ -820,10 +824,7 @@ impl GroupStore for PgStore {
             &[&user_id, &membership.group, &record],
         )
         .await
-        .map_err(|e| match e.code() {
-            Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => StoreError::NotFound,
-            _ => backend(e),
-        })?;
+        .map_err(no_such_user)?;
         tx.execute(
             "INSERT INTO membership_log (user_id) VALUES ($1)",
             &[&user_id],
@@ -915,6 +916,136 @@ impl GroupStore for PgStore {
     }
 }
 
+/// A foreign key violation (the user is gone) as [`StoreError::NotFound`].
+fn no_such_user(e: tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => StoreError::NotFound,
+        _ => backend(e),
+    }
+}
+
+#[async_trait]
+impl FactorStore for PgStore {
+    async fn put_factor(&self, user_id: &str, factor: &SecondFactor) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO second_factors (user_id, id, created_at, record) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, id) DO UPDATE SET record = EXCLUDED.record",
+                &[&user_id, &factor.id, &int(factor.created_at), &to_json(factor)?],
+            )
+            .await
+            .map_err(no_such_user)?;
+        Ok(())
+    }
+
+    async fn factors(&self, user_id: &str) -> StoreResult<Vec<SecondFactor>> {
+        self.fetch_all(
+            "SELECT record FROM second_factors WHERE user_id = $1 ORDER BY created_at, id",
+            &[&user_id],
+        )
+        .await
+    }
+
+    async fn remove_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool> {
+        let removed = self
+            .execute(
+                "DELETE FROM second_factors WHERE user_id = $1 AND id = $2",
+                &[&user_id, &factor_id],
+            )
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn accept_step(
+        &self,
+        user_id: &str,
+        factor_id: &str,
+        step: u64,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        // The row lock orders instances accepting codes of one factor at once.
+        let row = tx
+            .query_opt(
+                "SELECT record FROM second_factors WHERE user_id = $1 AND id = $2 FOR UPDATE",
+                &[&user_id, &factor_id],
+            )
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let mut factor: SecondFactor = from_json(row.get(0))?;
+        if factor.last_step.is_some_and(|last| last >= step) {
+            return Ok(false);
+        }
+        factor.last_step = Some(step);
+        factor.last_used_at = Some(now);
+        tx.execute(
+            "UPDATE second_factors SET record = $3 WHERE user_id = $1 AND id = $2",
+            &[&user_id, &factor_id, &to_json(&factor)?],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn set_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id])
+            .await
+            .map_err(backend)?;
+        tx.execute(
+            "INSERT INTO recovery_codes (user_id, code_hash) SELECT $1, unnest($2::TEXT[])",
+            &[&user_id, &hashes],
+        )
+        .await
+        .map_err(no_such_user)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn spend_recovery_code(&self, user_id: &str, hash: &str) -> StoreResult<Option<usize>> {
+        let spent = self
+            .execute(
+                "DELETE FROM recovery_codes WHERE user_id = $1 AND code_hash = $2",
+                &[&user_id, &hash],
+            )
+            .await?;
+        if spent == 0 {
+            return Ok(None);
+        }
+        self.recovery_codes_left(user_id).await.map(Some)
+    }
+
+    async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<usize> {
+        let row = self
+            .row_one(
+                "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1",
+                &[&user_id],
+            )
+            .await?;
+        Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
+    async fn remove_second_factors(&self, user_id: &str) -> StoreResult<usize> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let removed = tx
+            .execute("DELETE FROM second_factors WHERE user_id = $1", &[&user_id])
+            .await
+            .map_err(backend)?;
+        tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&user_id])
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(usize::try_from(removed).unwrap_or(usize::MAX))
+    }
+}
+
 #[async_trait]
 impl TransferStore for PgStore {
     async fn export(&self) -> StoreResult<Vec<Record>> {
@@ -964,6 +1095,20 @@ impl TransferStore for PgStore {
             records.push(Record::Membership {
                 user_id: row.get(0),
                 membership: from_json(row.get(1))?,
+            });
+        }
+        let factors = "SELECT user_id, record FROM second_factors ORDER BY user_id, created_at, id";
+        for row in self.rows(factors, &[]).await? {
+            records.push(Record::SecondFactor {
+                user_id: row.get(0),
+                factor: from_json(row.get(1))?,
+            });
+        }
+        let codes = "SELECT user_id, code_hash FROM recovery_codes ORDER BY user_id, code_hash";
+        for row in self.rows(codes, &[]).await? {
+            records.push(Record::RecoveryCode {
+                user_id: row.get(0),
+                code_hash: row.get(1),
             });
         }
         Ok(records)
@@ -1030,6 +1175,14 @@ impl TransferStore for PgStore {
                 user_id,
                 membership,
             } => self.grant(user_id, membership).await,
+            Record::SecondFactor { user_id, factor } => self.put_factor(user_id, factor).await,
+            Record::RecoveryCode { user_id, code_hash } => self
+                .execute(
+                    "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[user_id, code_hash],
+                )
+                .await
+                .map(|_| ()),
         }
     }
 }

@@ -29,6 +29,10 @@ pub struct SledStore {
     memberships: sled::Tree,
     /// Sequence → the user id whose memberships changed.
     membership_log: sled::Tree,
+    /// `user id \0 factor id` → second factor.
+    factors: sled::Tree,
+    /// `user id \0 code hash` → nothing: the user's unspent recovery codes.
+    recovery_codes: sled::Tree,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -55,12 +59,33 @@ fn live_once(record: &[u8], now: Timestamp) -> Option<(Timestamp, &[u8])> {
     (now < expires_at).then_some((expires_at, value))
 }
 
-fn membership_key(user_id: &str, group: &str) -> Vec<u8> {
-    format!("{user_id}\0{group}").into_bytes()
+/// The key of a user's record of a kind kept per user (`user id \0 name`); with an empty
+/// name, the prefix of all of them.
+fn per_user_key(user_id: &str, name: &str) -> Vec<u8> {
+    format!("{user_id}\0{name}").into_bytes()
+}
+
+/// The name part of a [`per_user_key`]'s key, and its user id.
+fn split_per_user_key(key: &[u8]) -> (String, String) {
+    let key = String::from_utf8_lossy(key);
+    let (user_id, name) = key.split_once('\0').unwrap_or((&key, ""));
+    (user_id.to_string(), name.to_string())
 }
 
 fn user_session_key(user_id: &str, id_hash: &str) -> Vec<u8> {
     format!("{user_id}\0{id_hash}").into_bytes()
+}
+
+/// Removes every record under `prefix` at once; how many there were.
+fn remove_prefix(tree: &sled::Tree, prefix: &[u8]) -> StoreResult<usize> {
+    let mut batch = sled::Batch::default();
+    let mut count = 0;
+    for key in tree.scan_prefix(prefix).keys() {
+        batch.remove(key.map_err(backend)?);
+        count += 1;
+    }
+    tree.apply_batch(batch).map_err(backend)?;
+    Ok(count)
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -105,6 +130,8 @@ impl SledStore {
             revocation_log: tree("revocation_log")?,
             memberships: tree("memberships")?,
             membership_log: tree("membership_log")?,
+            factors: tree("factors")?,
+            recovery_codes: tree("recovery_codes")?,
             db,
         }
         .upgraded()
@@ -254,10 +281,8 @@ impl UserStore for SledStore {
             })
             .map_err(tx_error)?;
         self.delete_sessions_of(id).await?;
-        for entry in self.memberships.scan_prefix(membership_key(id, "")) {
-            self.memberships
-                .remove(entry.map_err(backend)?.0)
-                .map_err(backend)?;
+        for tree in [&self.memberships, &self.factors, &self.recovery_codes] {
+            remove_prefix(tree, &per_user_key(id, ""))?;
         }
         self.log_membership_change(id)?;
         self.flush().await
@@ -675,7 +700,7 @@ impl SledStore {
 
     fn memberships_of(&self, user_id: &str) -> StoreResult<Memberships> {
         self.memberships
-            .scan_prefix(membership_key(user_id, ""))
+            .scan_prefix(per_user_key(user_id, ""))
             .values()
             .map(|v| decode(&v.map_err(backend)?))
             .collect()
@@ -690,7 +715,7 @@ impl GroupStore for SledStore {
         }
         self.memberships
             .insert(
-                membership_key(user_id, &membership.group),
+                per_user_key(user_id, &membership.group),
                 encode(membership)?,
             )
             .map_err(backend)?;
@@ -701,7 +726,7 @@ impl GroupStore for SledStore {
     async fn remove_membership(&self, user_id: &str, group: &str) -> StoreResult<bool> {
         let had = self
             .memberships
-            .remove(membership_key(user_id, group))
+            .remove(per_user_key(user_id, group))
             .map_err(backend)?
             .is_some();
         if had {
@@ -750,6 +775,116 @@ impl GroupStore for SledStore {
             changed.push((id, now_held));
         }
         Ok((changed, last))
+    }
+}
+
+#[async_trait]
+impl FactorStore for SledStore {
+    async fn put_factor(&self, user_id: &str, factor: &SecondFactor) -> StoreResult<()> {
+        if !self.users.contains_key(user_id).map_err(backend)? {
+            return Err(StoreError::NotFound);
+        }
+        self.factors
+            .insert(per_user_key(user_id, &factor.id), encode(factor)?)
+            .map_err(backend)?;
+        self.flush().await
+    }
+
+    async fn factors(&self, user_id: &str) -> StoreResult<Vec<SecondFactor>> {
+        let mut factors: Vec<SecondFactor> = self
+            .factors
+            .scan_prefix(per_user_key(user_id, ""))
+            .values()
+            .map(|v| decode(&v.map_err(backend)?))
+            .collect::<StoreResult<_>>()?;
+        factors.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(factors)
+    }
+
+    async fn remove_factor(&self, user_id: &str, factor_id: &str) -> StoreResult<bool> {
+        let had = self
+            .factors
+            .remove(per_user_key(user_id, factor_id))
+            .map_err(backend)?
+            .is_some();
+        self.flush().await?;
+        Ok(had)
+    }
+
+    async fn accept_step(
+        &self,
+        user_id: &str,
+        factor_id: &str,
+        step: u64,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let key = per_user_key(user_id, factor_id);
+        loop {
+            let Some(old) = self.factors.get(&key).map_err(backend)? else {
+                return Ok(false);
+            };
+            let mut factor: SecondFactor = decode(&old)?;
+            if factor.last_step.is_some_and(|last| last >= step) {
+                return Ok(false);
+            }
+            factor.last_step = Some(step);
+            factor.last_used_at = Some(now);
+            let swapped = self
+                .factors
+                .compare_and_swap(&key, Some(old), Some(encode(&factor)?))
+                .map_err(backend)?;
+            if swapped.is_ok() {
+                self.flush().await?;
+                return Ok(true);
+            }
+        }
+    }
+
+    async fn set_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<()> {
+        if !self.users.contains_key(user_id).map_err(backend)? {
+            return Err(StoreError::NotFound);
+        }
+        let mut batch = sled::Batch::default();
+        for key in self
+            .recovery_codes
+            .scan_prefix(per_user_key(user_id, ""))
+            .keys()
+        {
+            batch.remove(key.map_err(backend)?);
+        }
+        for hash in hashes {
+            batch.insert(per_user_key(user_id, hash), &[]);
+        }
+        self.recovery_codes.apply_batch(batch).map_err(backend)?;
+        self.flush().await
+    }
+
+    async fn spend_recovery_code(&self, user_id: &str, hash: &str) -> StoreResult<Option<usize>> {
+        let spent = self
+            .recovery_codes
+            .remove(per_user_key(user_id, hash))
+            .map_err(backend)?
+            .is_some();
+        if !spent {
+            return Ok(None);
+        }
+        self.flush().await?;
+        self.recovery_codes_left(user_id).await.map(Some)
+    }
+
+    async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<usize> {
+        Ok(self
+            .recovery_codes
+            .scan_prefix(per_user_key(user_id, ""))
+            .count())
+    }
+
+    async fn remove_second_factors(&self, user_id: &str) -> StoreResult<usize> {
+        let prefix = per_user_key(user_id, "");
+        let removed = remove_prefix(&self.factors, &prefix)?;
+        remove_prefix(&self.recovery_codes, &prefix)?;
+        self.flush().await?;
+        Ok(removed)
     }
 }
 
@@ -816,6 +951,17 @@ impl TransferStore for SledStore {
                 membership: decode(&value)?,
             });
         }
+        for entry in self.factors.iter() {
+            let (key, value) = entry.map_err(backend)?;
+            records.push(Record::SecondFactor {
+                user_id: split_per_user_key(&key).0,
+                factor: decode(&value)?,
+            });
+        }
+        for key in self.recovery_codes.iter().keys() {
+            let (user_id, code_hash) = split_per_user_key(&key.map_err(backend)?);
+            records.push(Record::RecoveryCode { user_id, code_hash });
+        }
         Ok(records)
     }
 
@@ -868,6 +1014,12 @@ impl TransferStore for SledStore {
                 user_id,
                 membership,
             } => self.grant(user_id, membership).await,
+            Record::SecondFactor { user_id, factor } => self.put_factor(user_id, factor).await,
+            Record::RecoveryCode { user_id, code_hash } => self
+                .recovery_codes
+                .insert(per_user_key(user_id, code_hash), &[])
+                .map(|_| ())
+                .map_err(backend),
         }
     }
 

@@ -43,6 +43,16 @@ pub enum Record {
         user_id: String,
         membership: Membership,
     },
+    /// After the users: one of a user's second factors.
+    SecondFactor {
+        user_id: String,
+        factor: SecondFactor,
+    },
+    /// After the users: the hash of one of a user's unspent recovery codes.
+    RecoveryCode {
+        user_id: String,
+        code_hash: String,
+    },
 }
 
 mod base64_bytes {
