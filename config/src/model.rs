@@ -26,6 +26,7 @@ pub struct Config {
     pub ui: Ui,
     pub login: Login,
     pub accounts: Accounts,
+    pub mfa: Mfa,
     /// `[[group]]`: the groups access rules may name and people may be granted.
     pub groups: Vec<Group>,
     pub routes: Vec<Route>,
@@ -309,6 +310,15 @@ pub struct Accounts {
     pub reset_link_lifetime: Duration,
     /// The temporary password of the second e-mail, if never used (default 24 h).
     pub temporary_password_lifetime: Duration,
+}
+
+/// Second factors (`[mfa]`).
+#[derive(Debug, Clone, Default)]
+pub struct Mfa {
+    /// Key material for sealing TOTP secrets at rest, kept out of the store. Required with
+    /// PostgreSQL (every instance needs the same); on sled, a key file beside the store is made
+    /// when absent.
+    pub secret_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -27,6 +27,8 @@ pub(crate) struct RawConfig {
     pub login: RawLogin,
     #[serde(default)]
     pub accounts: RawAccounts,
+    #[serde(default)]
+    pub mfa: RawMfa,
     #[serde(default, rename = "group")]
     pub groups: Vec<S<RawGroup>>,
     #[serde(default, rename = "route")]
@@ -103,6 +105,12 @@ pub(crate) struct RawSession {
     pub idle_timeout_mins: Option<S<i64>>,
     pub absolute_timeout_hours: Option<S<i64>>,
     pub cookie_secret: Option<S<RawSecret>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMfa {
+    pub secret_key: Option<S<RawSecret>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,21 +2,22 @@
 //!
 //! Routes (with their upstreams and policies), clients, captcha, mail, the helpdesk text, the
 //! account link lifetimes and the login limits are taken on reload. The listeners, TLS, the
-//! provider's issuer and token lifetimes, sessions, the store and the number of password workers
-//! are fixed at start: a reload keeps the running values and names the changed keys.
+//! provider's issuer and token lifetimes, sessions, the store, the number of password workers and
+//! the second-factor key are fixed at start: a reload keeps the running values and names the changed keys.
 
 use toml::{Table, Value};
 
 use crate::{Config, Login};
 
 /// The keys whose changes need a restart (a table stands for every key under it).
-pub const NEEDS_RESTART: [&str; 6] = [
+pub const NEEDS_RESTART: [&str; 7] = [
     "server",
     "tls",
     "provider",
     "session",
     "store",
     "login.password_workers",
+    "mfa.secret_key",
 ];
 
 /// The dotted keys that differ between two configuration texts and take effect only after a
@@ -81,6 +82,7 @@ impl Config {
             provider: self.provider.clone(),
             session: self.session.clone(),
             store: self.store.clone(),
+            mfa: self.mfa.clone(),
             login: Login {
                 password_workers: self.login.password_workers,
                 ..new.login

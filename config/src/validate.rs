@@ -55,6 +55,8 @@ impl<'a> Checker<'a> {
         let captcha = self.captcha(&raw.captcha, server.as_ref());
         let login = self.login(&raw.login);
         let accounts = self.accounts(&raw.accounts);
+        let store_span = raw.store.backend.as_ref().map_or(0..0, |b| b.span());
+        let mfa = self.mfa(&raw.mfa, store.as_ref(), store_span);
         let ui = self.ui(&raw.ui);
         let groups = self.groups(&raw.groups);
         let routes: Vec<Option<Route>> = raw
@@ -88,6 +90,7 @@ impl<'a> Checker<'a> {
             captcha: captcha?,
             login: login?,
             accounts: accounts?,
+            mfa: mfa?,
             helpdesk: Helpdesk {
                 text: raw.helpdesk.text.as_ref().map(Localized::from),
                 phones: raw.helpdesk.phones,
@@ -415,6 +418,37 @@ impl<'a> Checker<'a> {
             id_token_lifetime: Duration::from_secs(id? as u64),
             refresh_token_lifetime: Duration::from_secs(refresh? as u64 * 3600),
         })
+    }
+
+    /// `[mfa]`: the secret key, long enough, and there whenever several instances share a store.
+    fn mfa(
+        &mut self,
+        raw: &RawMfa,
+        store: Option<&Store>,
+        store_span: Range<usize>,
+    ) -> Option<Mfa> {
+        let secret_key = match &raw.secret_key {
+            None => None,
+            Some(s) => {
+                let secret = self.secret(s, "mfa.secret_key")?;
+                if secret.expose().len() < 32 {
+                    self.report(
+                        s.span(),
+                        "mfa.secret_key",
+                        "the second-factor key must be at least 32 characters: generate one with `openssl rand -base64 48`",
+                    );
+                }
+                Some(secret)
+            }
+        };
+        if secret_key.is_none() && matches!(store, Some(Store::Postgres(_))) {
+            self.report(
+                store_span,
+                "mfa.secret_key",
+                "the PostgreSQL store needs `[mfa] secret_key` (every instance seals second-factor secrets with the same key, which the database must not hold): set it, e.g. `secret_key = { env = \"GERBANG_MFA_KEY\" }`",
+            );
+        }
+        Some(Mfa { secret_key })
     }
 
     fn session(&mut self, raw: &RawSession) -> Option<Session> {

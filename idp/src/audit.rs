@@ -52,6 +52,8 @@ audit_kinds! {
     KeyRotated => "key.rotated",
     GroupGranted => "group.granted",
     GroupRevoked => "group.revoked",
+    SecondFactorAdded => "second_factor.added",
+    RecoveryCodesMade => "second_factor.recovery_codes_made",
 }
 
 impl AuditKind {

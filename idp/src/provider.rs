@@ -12,6 +12,7 @@ use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::keys::{KeyError, LiveKeyring};
 use crate::metrics::Metrics;
+use crate::mfa::SecretSeal;
 use crate::protocol::client::Registry;
 use crate::sealed::{BadKey, Sealer};
 use crate::store::{SharedStore, StoreError};
@@ -28,6 +29,8 @@ pub enum ProviderError {
     Password(#[from] PasswordError),
     #[error(transparent)]
     Seal(#[from] BadKey),
+    #[error(transparent)]
+    SealKey(#[from] crate::mfa::SealKeyError),
 }
 
 pub struct Provider {
@@ -44,6 +47,8 @@ pub struct Provider {
     pub requests: Sealer,
     /// Seals the cookie of a device that logged in before (see `account::login`).
     pub devices: Sealer,
+    /// Seals TOTP secrets in the store, and the one being enrolled in its form.
+    pub factor_seal: SecretSeal,
     /// The gateway's own client secret, shared with the gateway in this process.
     pub gateway_secret: String,
     /// Counters for Prometheus (route ids: 0 the provider, then the routes in order).
@@ -79,6 +84,7 @@ impl Provider {
             Arc::clone(&metrics),
         )?;
         let workers = config.login.password_workers;
+        let factor_seal = SecretSeal::new(&crate::mfa::key_material(&config)?);
         Ok(Arc::new(Provider {
             issuer: config
                 .provider
@@ -94,6 +100,7 @@ impl Provider {
             captchas,
             requests: Sealer::new(&request_key, "authorization-request")?,
             devices: Sealer::new(&request_key, "known-device")?,
+            factor_seal,
             gateway_secret,
             metrics,
             mail_queued: Arc::new(tokio::sync::Notify::new()),

@@ -96,3 +96,8 @@ pub fn metric(text: &str, name: &str) -> f64 {
         .parse()
         .expect("a number")
 }
+
+/// The `[mfa]` table a PostgreSQL configuration needs: the key that seals second-factor
+/// secrets, the same on every instance.
+pub const POSTGRES_MFA: &str =
+    "\n[mfa]\nsecret_key = \"test-second-factor-key-0123456789abcdef\"\n";

@@ -118,9 +118,10 @@ async fn rfc9700_concurrent_refreshes_on_postgres() {
     use gerbang_idp::store::test_database::{database_url, TestSchema};
     let schema = TestSchema::create().await;
     let store = format!(
-        "[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\npool_size = 8\n",
+        "[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\npool_size = 8\n{}",
         database_url(),
-        schema.name
+        schema.name,
+        gerbang_tests::POSTGRES_MFA
     );
     assert_concurrent_refreshes_revoke_the_family(&Op::start_on(Some(store)).await).await;
 }

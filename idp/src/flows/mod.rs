@@ -7,6 +7,8 @@ pub mod enrolment;
 pub mod login;
 pub mod profile;
 pub mod recovery;
+pub mod second_factor;
+pub mod second_step;
 
 use crate::account::captcha::CaptchaError;
 use crate::account::password::PasswordError;

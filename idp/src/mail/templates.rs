@@ -325,6 +325,37 @@ pub fn unlock_device(to: &str, lang: Lang, link: &str, minutes: u64, from: &Send
     compose(to, lang, letter, from)
 }
 
+/// A recovery code was used to log in: the owner learns it (and how many are left), in case it
+/// was not them.
+pub fn recovery_code_used(to: &str, lang: Lang, left: usize, from: &Sender) -> NewMail {
+    let product = from.product;
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: format!("Kode pemulihan dipakai untuk masuk ke akun {product} Anda"),
+            greeting: format!("Yth. Pengguna {product},"),
+            paragraphs: vec![
+                "Salah satu kode pemulihan Anda baru saja dipakai untuk masuk, sebagai ganti kode dari aplikasi autentikator. Kode itu tidak dapat dipakai lagi.".into(),
+                format!("Kode pemulihan Anda tersisa {left}. Bila tinggal sedikit, buat set baru dari Beranda."),
+                "Jika bukan Anda yang masuk, segera ganti password Anda dan hubungi layanan bantuan.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+        Lang::En => Letter {
+            subject: format!("A recovery code was used to log in to your {product} account"),
+            greeting: format!("Dear {product} user,"),
+            paragraphs: vec![
+                "One of your recovery codes was just used to log in, instead of a code from your authenticator app. It cannot be used again.".into(),
+                format!("You have {left} recovery codes left. When few are left, make a new set from Home."),
+                "If it was not you, change your password at once and contact the helpdesk.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -228,6 +228,7 @@ pub enum OneTimeKind {
     Captcha,
     ActivationLink,
     ResetLink,
+    /// A login that passed its password and waits for its second factor.
     PendingLogin,
     /// An account locked after repeated failures, until the record expires.
     LoginLock,

@@ -10,8 +10,8 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use gerbang_config::{Config, HostPattern, Strength};
 
-use super::i18n::Lang;
-use super::pages::{self, App, DeviceSession, HeldGroup, HomeView};
+use super::i18n::{t, Lang, Text};
+use super::pages::{self, App, DeviceSession, FactorView, HeldGroup, HomeView};
 use super::OwnForm;
 use super::{apps, html};
 use super::{client_address, header_str, lang, redirect, unavailable};
@@ -21,7 +21,7 @@ use crate::flows::enrolment::masked_document;
 use crate::logout;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::{Membership, Session, Timestamp, User};
+use crate::store::{Membership, SecondFactor, Session, Timestamp, User};
 
 /// The logged-in user and their provider session, from the request's cookie.
 pub(super) async fn current(p: &Provider, headers: &HeaderMap) -> Option<(Session, User)> {
@@ -49,6 +49,14 @@ pub async fn page(
         Ok(m) => m,
         Err(e) => return unavailable(&p, lang, e),
     };
+    let factors = match p.store.factors(&user.id).await {
+        Ok(f) => f,
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    let recovery_left = match p.store.recovery_codes_left(&user.id).await {
+        Ok(n) => n,
+        Err(e) => return unavailable(&p, lang, e),
+    };
     let now = now();
     let config = p.config();
     let person = Person {
@@ -63,11 +71,28 @@ pub async fn page(
         document: masked_document(&user.identity),
         apps: apps(&config, lang, person, address, now),
         groups: groups(&config, lang, &memberships, now),
+        factors: factor_views(lang, factors),
+        recovery_left,
         sessions: device_sessions(&p, lang, &sessions, &session.id_hash, now),
         zone: config.ui.time_zone,
         ended: q.contains_key("ended"),
     };
     html(&p, pages::home(lang, &view, &config.helpdesk)).into_response()
+}
+
+/// The user's second factors as Beranda lists them; one left unnamed goes by its kind.
+fn factor_views(lang: Lang, factors: Vec<SecondFactor>) -> Vec<FactorView> {
+    factors
+        .into_iter()
+        .map(|f| FactorView {
+            name: match f.name.is_empty() {
+                true => t(lang, Text::AuthenticatorApp).to_string(),
+                false => f.name,
+            },
+            added: f.created_at,
+            last_used: f.last_used_at,
+        })
+        .collect()
 }
 
 /// The user's live provider sessions, one per browser, each with the apps it logged in to

@@ -15,10 +15,11 @@ use super::pages::{self, LoginForm};
 use super::OwnForm;
 use super::{
     admit, client_address, device, field, lang, link_gone, link_page, new_challenge, oidc,
-    password, redirect, redraw_only, refused, unavailable, Refusal,
+    password, redirect, redraw_only, refused, second_factor, unavailable, Refusal,
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
+use crate::flows::second_step;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::Provider;
 use crate::session;
@@ -135,6 +136,11 @@ pub async fn submit(
             return again(Text::TemporaryExpired, StatusCode::OK).await
         }
         Ok(LoginOutcome::MustChangePassword(passed)) => {
+            match second_step::needed(&p, &passed.user).await {
+                Ok(true) => return second_factor::ask(&p, lang, &passed, sealed, true).await,
+                Ok(false) => {}
+                Err(e) => return unavailable(&p, lang, e),
+            }
             let mut response = password::ask_for_new(&p, lang, &passed.user.id, sealed, None).await;
             remember_device(&p, &mut response, &passed.user.id, passed.known_device);
             return response;
@@ -142,6 +148,12 @@ pub async fn submit(
         Ok(LoginOutcome::LoggedIn(passed)) => passed,
         Err(e) => return unavailable(&p, lang, e),
     };
+    // The device is remembered once the second factor, if any, is given too.
+    match second_step::needed(&p, &passed.user).await {
+        Ok(true) => return second_factor::ask(&p, lang, &passed, sealed, false).await,
+        Ok(false) => {}
+        Err(e) => return unavailable(&p, lang, e),
+    }
     let mut response = logged_in(&p, &headers, lang, &passed.user, sealed, now).await;
     remember_device(&p, &mut response, &passed.user.id, passed.known_device);
     response
@@ -180,7 +192,12 @@ pub async fn unlock(State(p): State<Arc<Provider>>, headers: HeaderMap, form: Ow
 }
 
 /// Makes the browser a known device of the account whose password it just gave.
-fn remember_device(p: &Provider, response: &mut Response, user_id: &str, known: Option<String>) {
+pub(super) fn remember_device(
+    p: &Provider,
+    response: &mut Response,
+    user_id: &str,
+    known: Option<String>,
+) {
     if let Ok(cookie) = header::HeaderValue::from_str(&device::cookie(p, user_id, known)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }

@@ -8,6 +8,7 @@ mod apps;
 mod brand;
 mod cors;
 mod device;
+mod factor_pages;
 pub mod gateway_pages;
 mod home;
 mod i18n;
@@ -18,6 +19,7 @@ mod pages;
 mod password;
 mod recovery;
 mod register;
+mod second_factor;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -59,6 +61,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         )
         .route("/login", get(login::page).post(login::submit))
         .route("/login/unlock", get(login::unlock_page).post(login::unlock))
+        .route("/login/second-factor", post(second_factor::second_step))
         .route("/consent", post(oidc::consent_answer))
         .route("/register", get(register::page).post(register::submit))
         .route(
@@ -81,6 +84,10 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/logout", get(logout::get).post(logout::post))
         .route("/logout/everywhere", post(home::log_out_everywhere))
         .route("/account/sessions/end", post(home::end_one))
+        .route(
+            "/account/second-factor",
+            get(second_factor::enrol_page).post(second_factor::enrol),
+        )
         .route(
             "/account/password",
             get(account::password_page).post(account::change_password),

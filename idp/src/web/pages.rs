@@ -220,6 +220,14 @@ pub struct HeldGroup {
     pub until: Option<Timestamp>,
 }
 
+/// A second factor as Beranda lists it.
+pub struct FactorView {
+    /// What the user called it; the kind's name when they gave none.
+    pub name: String,
+    pub added: Timestamp,
+    pub last_used: Option<Timestamp>,
+}
+
 /// What the home page shows.
 pub struct HomeView<'a> {
     pub user: &'a User,
@@ -228,6 +236,8 @@ pub struct HomeView<'a> {
     /// The apps the user may open.
     pub apps: Vec<App>,
     pub groups: Vec<HeldGroup>,
+    pub factors: Vec<FactorView>,
+    pub recovery_left: usize,
     /// Live sessions, the most recently active first.
     pub sessions: Vec<DeviceSession>,
     pub zone: TimeZone,
@@ -273,6 +283,34 @@ fn device_session(lang: Lang, s: &DeviceSession, zone: TimeZone) -> Markup {
 }
 
 /// "Beranda" (guide Gambar 6).
+/// Beranda's two-step verification: the factors, the recovery codes left, the way to add one.
+fn second_factors(lang: Lang, view: &HomeView<'_>) -> Markup {
+    html! {
+        section aria-labelledby="second-factor" {
+            h2 id="second-factor" { (t(lang, Text::SecondFactorTitle)) }
+            @if view.factors.is_empty() {
+                p { (t(lang, Text::SecondFactorOff)) }
+                p.links { a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) } }
+            } @else {
+                ul.factors {
+                    @for f in &view.factors {
+                        li {
+                            strong { (f.name) }
+                            br;
+                            (t(lang, Text::FactorAddedOn)) " " (local_time(f.added, view.zone))
+                            @if let Some(used) = f.last_used {
+                                ", " (t(lang, Text::FactorLastUsed)) " " (local_time(used, view.zone))
+                            }
+                        }
+                    }
+                }
+                p { (t(lang, Text::RecoveryLeft)) " " strong { (view.recovery_left) } }
+                p.links { a href="/account/second-factor" { (t(lang, Text::SecondFactorAddAnother)) } }
+            }
+        }
+    }
+}
+
 pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
     let user = view.user;
     let (document_label, document_kind) = match &user.identity {
@@ -315,6 +353,7 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
                 }
             }
         }
+        (second_factors(lang, view))
         section aria-labelledby="sessions" {
             h2 id="sessions" { (t(lang, Text::Sessions)) }
             @if view.ended { p.notice role="status" { (t(lang, Text::SessionEnded)) } }

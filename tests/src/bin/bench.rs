@@ -114,9 +114,10 @@ async fn main() {
     };
     let store = schema.as_ref().map(|s| {
         format!(
-            "[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\n",
+            "[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\n{}",
             database_url(),
-            s.name
+            s.name,
+            gerbang_tests::POSTGRES_MFA
         )
     });
     // BENCH_TOKEN_ALG=ES256: the clients' access and ID tokens signed with ES256 (default RS256).

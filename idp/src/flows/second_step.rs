@@ -1,0 +1,194 @@
+//! A login's second step (issue 19): after the password (and captcha), a person who enrolled a
+//! second factor types a code from their authenticator app, or one of their recovery codes.
+//! Wrong codes count towards the account's lock exactly as wrong passwords do; a code is
+//! accepted once, on any instance; a spent recovery code is mailed about.
+
+use serde::{Deserialize, Serialize};
+
+use super::enrolment;
+use super::login::Passed;
+use super::AccountError;
+use crate::account::login::{self as limits, LockKeys, Origin};
+use crate::audit::AuditKind;
+use crate::mail::templates::{self, Sender};
+use crate::mfa::{recovery, totp};
+use crate::provider::Provider;
+use crate::store::{FactorKind, OneTimeKind, Timestamp, User, UserStatus};
+use crate::token;
+
+/// How long a login may wait between its password and its second factor.
+pub const LIFETIME: u64 = 10 * 60;
+
+/// A login that passed its password, kept (under the hash of its ticket) for the second step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub user_id: String,
+    /// The sealed authorization request the login continues ("" for none).
+    pub request: String,
+    pub known_device: Option<String>,
+    /// The password was a temporary one: a new one is chosen after the second step.
+    pub must_change: bool,
+}
+
+/// Whether `user` logs in with a second factor: they enrolled one.
+pub async fn needed(p: &Provider, user: &User) -> Result<bool, AccountError> {
+    Ok(!p.store.factors(&user.id).await?.is_empty())
+}
+
+/// Keeps a login that passed its password until its second step: the ticket its form carries.
+pub async fn park(
+    p: &Provider,
+    passed: &Passed,
+    request: &str,
+    must_change: bool,
+    now: Timestamp,
+) -> Result<String, AccountError> {
+    let ticket = token::random_token();
+    let pending = Pending {
+        user_id: passed.user.id.clone(),
+        request: request.to_string(),
+        known_device: passed.known_device.clone(),
+        must_change,
+    };
+    let bytes = serde_json::to_vec(&pending).unwrap_or_default();
+    p.store
+        .put_once(
+            OneTimeKind::PendingLogin,
+            &token::hash(&ticket),
+            &bytes,
+            now + LIFETIME,
+        )
+        .await?;
+    Ok(ticket)
+}
+
+/// What proved the second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    AuthenticatorApp,
+    RecoveryCode { left: usize },
+}
+
+/// How a second step ended.
+#[derive(Debug)]
+pub enum SecondStep {
+    Passed {
+        user: Box<User>,
+        pending: Pending,
+        proof: Proof,
+    },
+    /// Not a code of the user's: the form again (the ticket stays good).
+    WrongCode,
+    /// Too many wrong passwords or codes: the account's lock holds.
+    Locked,
+    /// No such login waiting (finished, timed out, or never begun): start again.
+    Expired,
+}
+
+/// Decides the second step of the login `ticket` names with the code `typed`.
+pub async fn attempt(
+    p: &Provider,
+    ticket: &str,
+    typed: &str,
+    address: &str,
+    now: Timestamp,
+) -> Result<SecondStep, AccountError> {
+    let hash = token::hash(ticket);
+    let kind = OneTimeKind::PendingLogin;
+    let Some(bytes) = p.store.peek_once(kind, &hash, now).await? else {
+        return Ok(SecondStep::Expired);
+    };
+    let Ok(pending) = serde_json::from_slice::<Pending>(&bytes) else {
+        return Ok(SecondStep::Expired);
+    };
+    let user = p.store.user(&pending.user_id).await?;
+    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+        return Ok(SecondStep::Expired);
+    };
+    let account = limits::account_key(Some(&user.id), &user.username);
+    let origin = match &pending.known_device {
+        Some(device) => Origin::KnownDevice(device),
+        None => Origin::Address(address),
+    };
+    let lock_keys = LockKeys::new(&account, origin);
+    let store = p.store.as_ref();
+    if limits::locked(store, &lock_keys, now).await? {
+        return Ok(SecondStep::Locked);
+    }
+    let Some(proof) = prove(p, &user, typed, now).await? else {
+        limits::record_failure(store, &p.config().login, &lock_keys, now).await?;
+        let why = "wrong second factor code";
+        p.audit(
+            AuditKind::LoginFailure,
+            Some(&user.id),
+            None,
+            Some(address),
+            why,
+        )
+        .await;
+        return Ok(SecondStep::WrongCode);
+    };
+    // Two tabs finishing one login: the second finds it gone.
+    if p.store.take_once(kind, &hash, now).await?.is_none() {
+        return Ok(SecondStep::Expired);
+    }
+    limits::record_success(store, &lock_keys).await?;
+    let how = match proof {
+        Proof::AuthenticatorApp => "password, captcha and authenticator app",
+        Proof::RecoveryCode { .. } => "password, captcha and recovery code",
+    };
+    p.audit(
+        AuditKind::LoginSuccess,
+        Some(&user.id),
+        None,
+        Some(address),
+        how,
+    )
+    .await;
+    if let Proof::RecoveryCode { left } = proof {
+        let mail = templates::recovery_code_used(
+            &user.email,
+            enrolment::user_lang(&user),
+            left,
+            &Sender::of(&p.config()),
+        );
+        p.store.enqueue_mail(mail, now).await?;
+        p.mail_queued.notify_one();
+    }
+    Ok(SecondStep::Passed {
+        user: Box::new(user),
+        pending,
+        proof,
+    })
+}
+
+/// Whether `typed` is a code of one of the user's authenticator apps (now, and not used
+/// before) or one of their unspent recovery codes: spent if so.
+async fn prove(
+    p: &Provider,
+    user: &User,
+    typed: &str,
+    now: Timestamp,
+) -> Result<Option<Proof>, AccountError> {
+    if let Some(hash) = recovery::kept_form(typed) {
+        let left = p.store.spend_recovery_code(&user.id, &hash).await?;
+        return Ok(left.map(|left| Proof::RecoveryCode { left }));
+    }
+    for factor in p.store.factors(&user.id).await? {
+        let FactorKind::Totp { sealed_secret } = &factor.kind;
+        let Some(secret) = p.factor_seal.open(sealed_secret) else {
+            tracing::error!(
+                factor = %factor.id,
+                "a TOTP secret does not open: was [mfa] secret_key or the key file changed?"
+            );
+            continue;
+        };
+        let Some(step) = totp::verify(&secret, typed, now, factor.last_step) else {
+            continue;
+        };
+        if p.store.accept_step(&user.id, &factor.id, step, now).await? {
+            return Ok(Some(Proof::AuthenticatorApp));
+        }
+    }
+    Ok(None)
+}

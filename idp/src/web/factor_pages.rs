@@ -1,0 +1,118 @@
+//! The pages of two-step verification: setting up an authenticator app (the QR code drawn on
+//! the server as SVG, so the page needs no script) and the recovery codes, shown once.
+
+use maud::{html, Markup, PreEscaped};
+
+use super::i18n::{t, Lang, Text};
+use super::pages::{layout, Page};
+
+/// What the set-up page shows.
+pub struct EnrolForm<'a> {
+    /// The sealed enrolment the form carries back.
+    pub token: &'a str,
+    /// The `otpauth://` URI the QR code holds.
+    pub key_uri: &'a str,
+    /// The key as people type it, in groups of four.
+    pub typed_key: &'a str,
+    /// The device name as typed.
+    pub name: &'a str,
+    pub error: Option<Text>,
+}
+
+/// "Aktifkan aplikasi autentikator": three steps, the code confirms the app before it counts.
+pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
+    let code_error = form
+        .error
+        .filter(|e| matches!(e, Text::WrongOneTimeCode | Text::EnrolmentExpired));
+    let name_error = form.error.filter(|e| *e == Text::FactorNameTooLong);
+    let body = html! {
+        h1 { (t(lang, Text::SecondFactorAdd)) }
+        ol.steps {
+            li { (t(lang, Text::EnrolStepApp)) }
+            li {
+                (t(lang, Text::EnrolStepScan))
+                figure.qr {
+                    div role="img" aria-label=(t(lang, Text::QrLabel)) { (qr_svg(form.key_uri)) }
+                    figcaption {
+                        (t(lang, Text::SetupKey)) ": "
+                        code.key translate="no" { (form.typed_key) }
+                    }
+                }
+            }
+            li { (t(lang, Text::EnrolStepCode)) }
+        }
+        form method="post" action="/account/second-factor" novalidate {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="enrolment" value=(form.token);
+            @if let Some(e) = code_error { p.error role="alert" id="code-error" { (t(lang, e)) } }
+            label for="code" { (t(lang, Text::OneTimeCode)) }
+            input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                maxlength="9" required aria-invalid=[code_error.map(|_| "true")]
+                aria-describedby=[code_error.map(|_| "code-error")];
+            label for="name" { (t(lang, Text::FactorName)) }
+            @if let Some(e) = name_error { p.error role="alert" id="name-error" { (t(lang, e)) } }
+            input id="name" name="name" type="text" value=(form.name) maxlength="120"
+                placeholder=(t(lang, Text::FactorNameHint)) aria-invalid=[name_error.map(|_| "true")]
+                aria-describedby=[name_error.map(|_| "name-error")];
+            button type="submit" { (t(lang, Text::EnrolButton)) }
+        }
+        p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+    };
+    layout(lang, t(lang, Text::SecondFactorAdd), body)
+}
+
+/// The recovery codes, once, right after the app was confirmed.
+pub fn recovery_codes(lang: Lang, codes: &[String]) -> Page {
+    let body = html! {
+        h1 { (t(lang, Text::RecoveryTitle)) }
+        p.notice role="status" { (t(lang, Text::FactorAdded)) }
+        p { (t(lang, Text::RecoveryIntro)) }
+        ol.codes translate="no" {
+            @for code in codes { li { code { (code) } } }
+        }
+        p.warning { strong { (t(lang, Text::RecoveryOnce)) } }
+        p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+    };
+    layout(lang, t(lang, Text::RecoveryTitle), body)
+}
+
+/// The login's second step: one field takes the app's code or a recovery code.
+pub fn second_step(lang: Lang, ticket: &str, error: Option<Text>) -> Page {
+    let body = html! {
+        h1 { (t(lang, Text::SecondFactorTitle)) }
+        p { (t(lang, Text::SecondStepIntro)) }
+        form method="post" action="/login/second-factor" novalidate {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="ticket" value=(ticket);
+            @if let Some(e) = error { p.error role="alert" id="code-error" { (t(lang, e)) } }
+            label for="code" { (t(lang, Text::SecondStepCode)) }
+            input id="code" name="code" type="text" autocomplete="one-time-code" autofocus
+                autocapitalize="none" spellcheck="false" maxlength="20" required
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby={ "code-help" @if error.is_some() { " code-error" } };
+            p.help id="code-help" { (t(lang, Text::SecondStepRecoveryHelp)) }
+            button type="submit" { (t(lang, Text::VerifyButton)) }
+        }
+        p.links { a href="/login" { (t(lang, Text::BackToLogin)) } }
+    };
+    layout(lang, t(lang, Text::SecondFactorTitle), body)
+}
+
+/// The QR code of `text` as inline SVG (error correction M, a four-module quiet zone): the
+/// page needs no image request and no script.
+fn qr_svg(text: &str) -> Markup {
+    use qrcode::render::svg;
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return html! {};
+    };
+    let drawn = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(220, 220)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .quiet_zone(true)
+        .build();
+    // The renderer starts with an XML declaration, which has no place inside HTML.
+    let start = drawn.find("<svg").unwrap_or(0);
+    PreEscaped(drawn[start..].to_string())
+}

@@ -1,0 +1,302 @@
+//! Two-step verification on the real binary (issue 19, first slice): a logged-in user sets up
+//! an authenticator app from Beranda; the test reads the key from the page, as a person types
+//! it into an app, and computes the codes (RFC 6238). A wrong code keeps the form; the right
+//! one enrols the app and shows ten recovery codes once; Beranda lists the app; the secret is
+//! sealed under a key kept beside the store, never in it. Then logging in asks for a code
+//! after the password: a wrong one is refused and counted, the app's code lets in once, a
+//! recovery code lets in once and is mailed about.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use gerbang_idp::mfa::totp;
+use gerbang_tests::browser::{self, hidden_field, location};
+use gerbang_tests::site::{Site, MAIL_WAIT};
+use gerbang_tests::Gerbang;
+
+const PASSWORD: &str = "kuda laut biru";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The key the set-up page shows, in groups of four, as the secret it stands for.
+fn shown_secret(page: &str) -> Vec<u8> {
+    let start = page
+        .find("<code class=\"key\" translate=\"no\">")
+        .expect("the key")
+        + 33;
+    let typed = &page[start..start + page[start..].find("</code>").unwrap()];
+    let key: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    data_encoding::BASE32_NOPAD.decode(key.as_bytes()).unwrap()
+}
+
+/// The code an app with `secret` shows now.
+fn code_now(secret: &[u8]) -> String {
+    code_in(secret, 0)
+}
+
+/// The code an app with `secret` shows `steps` steps from now (the window takes one either
+/// side, so a test need not wait for the next step to use a new code).
+fn code_in(secret: &[u8], steps: u64) -> String {
+    format!("{:06}", totp::code(secret, totp::step_at(now()) + steps, 6))
+}
+
+/// A new browser that gives budi's password on the login page: the second step's page.
+async fn password_given(site: &Site) -> (reqwest::Client, String) {
+    let fresh = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    let answer = browser::submit_login(&fresh, &site.issuer, "budi", PASSWORD, None).await;
+    assert_eq!(answer.status(), 200, "no session before the second factor");
+    assert!(answer
+        .headers()
+        .get("set-cookie")
+        .is_none_or(|c| !c.to_str().unwrap().contains("__Host-gerbang-sso=")));
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("action=\"/login/second-factor\""), "{page}");
+    (fresh, page)
+}
+
+/// Posts `code` to the second step of `page`: the status and where it leads (or the page).
+async fn give_code(
+    site: &Site,
+    browser: &reqwest::Client,
+    page: &str,
+    code: &str,
+) -> (u16, String) {
+    let ticket = hidden_field(page, "ticket").expect("the ticket");
+    let answer = browser
+        .post(format!("{}/login/second-factor", site.issuer))
+        .form(&[("ticket", ticket.as_str()), ("code", code)])
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    match location(&answer) {
+        Some(to) => (status, to),
+        None => (status, answer.text().await.unwrap()),
+    }
+}
+
+async fn post(site: &Site, form: &[(&str, &str)]) -> (u16, String) {
+    let answer = site
+        .browser
+        .post(format!("{}/account/second-factor", site.issuer))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+/// Confirms the enrolment `token` with `code`, naming the app "Ponsel kantor".
+async fn confirm(site: &Site, token: &str, code: &str) -> (u16, String) {
+    post(
+        site,
+        &[
+            ("enrolment", token),
+            ("code", code),
+            ("name", "Ponsel kantor"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_authenticator_app_set_up_from_beranda_is_asked_for_at_login() {
+    let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
+    assert_eq!(
+        location(&site.log_in("budi", PASSWORD).await).as_deref(),
+        Some("/")
+    );
+    let home = site.get("/").await.text().await.unwrap();
+    assert!(
+        home.contains("Verifikasi dua langkah") && home.contains("Belum aktif"),
+        "{home}"
+    );
+    assert!(home.contains("href=\"/account/second-factor\""), "{home}");
+
+    // The page: the QR code drawn on the server, the key to type, no script needed.
+    let page = site
+        .get("/account/second-factor")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg") && !page.contains("<?xml"), "{page}");
+    assert!(page.contains("aria-label=\"Kode QR untuk aplikasi autentikator\""));
+    let secret = shown_secret(&page);
+    assert_eq!(secret.len(), totp::SECRET_LEN);
+    let token = hidden_field(&page, "enrolment").expect("the enrolment");
+
+    // A wrong code: said beside the field, the same key, the name kept.
+    let right = code_now(&secret);
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let (status, again) = confirm(&site, &token, wrong).await;
+    assert_eq!(status, 200);
+    assert!(
+        again.contains("Kode salah atau sudah kedaluwarsa"),
+        "{again}"
+    );
+    assert!(again.contains("aria-invalid=\"true\""), "{again}");
+    assert!(again.contains("value=\"Ponsel kantor\""), "{again}");
+    assert_eq!(shown_secret(&again), secret, "the same key, not a new one");
+
+    // A token that is not this user's enrolment (forged, or another's): a new one, said so.
+    let (_, forged) = post(&site, &[("enrolment", "AAAA"), ("code", &right)]).await;
+    assert!(forged.contains("Waktu pengaktifan habis"), "{forged}");
+    assert_ne!(shown_secret(&forged), secret);
+
+    // The right code, typed as apps show it (in two groups): the recovery codes, once.
+    let typed = format!("{} {}", &right[..3], &right[3..]);
+    let (status, codes_page) = confirm(&site, &token, &typed).await;
+    assert_eq!(status, 200);
+    assert!(
+        codes_page.contains("Simpan kode pemulihan Anda"),
+        "{codes_page}"
+    );
+    let codes: Vec<&str> = codes_page
+        .split("<li><code>")
+        .skip(1)
+        .map(|s| s.split("</code>").next().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 10, "{codes_page}");
+    assert!(codes
+        .iter()
+        .all(|c| c.len() == 14 && c.matches('-').count() == 2));
+
+    // Beranda lists the app by its name, and the codes left.
+    let home = site.get("/").await.text().await.unwrap();
+    assert!(home.contains("<strong>Ponsel kantor</strong>"), "{home}");
+    assert!(
+        home.contains("Kode pemulihan tersisa: <strong>10</strong>"),
+        "{home}"
+    );
+    assert!(!home.contains("Belum aktif"), "{home}");
+    for code in &codes {
+        assert!(!home.contains(code), "a recovery code is shown once only");
+    }
+
+    // Logging in now asks for a code after the password. A wrong one is refused.
+    let (phone, page) = password_given(&site).await;
+    let wrong = if code_in(&secret, 1) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let (status, again) = give_code(&site, &phone, &page, wrong).await;
+    assert_eq!(status, 200);
+    assert!(
+        again.contains("Kode salah atau sudah kedaluwarsa"),
+        "{again}"
+    );
+    // The app's next code lets in (the one that enrolled it is spent), once.
+    let next = code_in(&secret, 1);
+    assert_eq!(
+        give_code(&site, &phone, &again, &next).await,
+        (302, "/".into())
+    );
+    let home = phone.get(format!("{}/", site.issuer)).send().await.unwrap();
+    assert!(home.text().await.unwrap().contains("Ponsel kantor"));
+    let (other, page) = password_given(&site).await;
+    let (_, replayed) = give_code(&site, &other, &page, &next).await;
+    assert!(
+        replayed.contains("Kode salah"),
+        "a used code again: {replayed}"
+    );
+    // A login that finished is gone: its ticket does not take a code again.
+    let (status, _) = give_code(&site, &phone, &again, &code_in(&secret, 0)).await;
+    assert_eq!(status, 410);
+
+    // A recovery code, typed in capitals: in once, and the owner is mailed.
+    let (status, to) = give_code(&site, &other, &page, &codes[0].to_uppercase()).await;
+    assert_eq!((status, to.as_str()), (302, "/"));
+    let mails = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
+    let used = mails
+        .iter()
+        .find(|m| m.subject.starts_with("Kode pemulihan dipakai"))
+        .expect("the recovery code mail");
+    assert!(used.text.contains("tersisa 9"), "{}", used.text);
+    let (third, page) = password_given(&site).await;
+    let (_, spent) = give_code(&site, &third, &page, codes[0]).await;
+    assert!(
+        spent.contains("Kode salah"),
+        "a spent recovery code: {spent}"
+    );
+    let home = site.get("/").await.text().await.unwrap();
+    assert!(
+        home.contains("Kode pemulihan tersisa: <strong>9</strong>"),
+        "{home}"
+    );
+
+    // A second app keeps the first one's recovery codes (no new set, no codes page).
+    let page = site
+        .get("/account/second-factor")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (second, token) = (
+        shown_secret(&page),
+        hidden_field(&page, "enrolment").unwrap(),
+    );
+    let answer = site
+        .browser
+        .post(format!("{}/account/second-factor", site.issuer))
+        .form(&[("enrolment", token.as_str()), ("code", &code_now(&second))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&answer).as_deref(), Some("/#second-factor"));
+    let home = site.get("/").await.text().await.unwrap();
+    assert!(
+        home.contains("<strong>Aplikasi autentikator</strong>"),
+        "{home}"
+    );
+    assert!(
+        home.contains("Kode pemulihan tersisa: <strong>9</strong>"),
+        "{home}"
+    );
+
+    // The sealing key lives beside the store, readable by the server's user only; the store's
+    // files do not hold the key as the page showed it.
+    let key_file = site.gw.dir.path().join("store.second-factor-key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let shown = data_encoding::BASE32_NOPAD.encode(&secret);
+    for entry in walk(&site.gw.dir.path().join("store")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&shown) && !contains(&bytes, &secret),
+            "{} holds the secret in clear",
+            entry.display()
+        );
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
