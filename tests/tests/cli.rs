@@ -40,6 +40,7 @@ fn config_check_passes_every_sample() {
         .args(["config", "check"])
         .args(&samples)
         .env("GERBANG_COOKIE_SECRET", "x".repeat(48))
+        .env("GERBANG_MFA_KEY", "m".repeat(48))
         .env("GERBANG_SMTP_PASSWORD", "secret")
         .env(
             "GERBANG_CLIENT_BERUSAHA_SECRET",

@@ -24,9 +24,9 @@ const KEY_WAIT: Duration = Duration::from_secs(15);
 
 fn store_table(schema: &TestSchema, url: &str) -> String {
     format!(
-        "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nschema = \"{}\"\npool_size = 4\ntimeout_secs = 2\n{}",
-        schema.name,
-        gerbang_tests::POSTGRES_MFA
+        "{}\n[store]\nbackend = \"postgres\"\nurl = \"{url}\"\nschema = \"{}\"\npool_size = 4\ntimeout_secs = 2\n",
+        gerbang_tests::POSTGRES_MFA,
+        schema.name
     )
 }
 
