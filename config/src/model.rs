@@ -595,9 +595,21 @@ pub enum Effect {
 }
 
 /// How strongly a person proved who they are, weakest first (the session's `acr`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Strength {
-    /// User name and password.
+    /// User name and password (and the captcha where the login page asks for it).
     #[default]
     Password,
     /// A password and a second factor.
@@ -605,12 +617,37 @@ pub enum Strength {
 }
 
 impl Strength {
+    /// Every strength, weakest first.
+    pub const ALL: [Strength; 2] = [Strength::Password, Strength::TwoFactor];
+
+    /// The strength a config names (`acr = "two_factor"`).
     pub fn named(name: &str) -> Option<Strength> {
         match name {
             "password" => Some(Strength::Password),
             "two_factor" => Some(Strength::TwoFactor),
             _ => None,
         }
+    }
+
+    /// The name a config and the gateway's login path use (see [`Strength::named`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Strength::Password => "password",
+            Strength::TwoFactor => "two_factor",
+        }
+    }
+
+    /// The `acr` value tokens carry and clients ask for (`acr_values`).
+    pub fn acr(self) -> &'static str {
+        match self {
+            Strength::Password => "urn:gerbang:acr:password-captcha",
+            Strength::TwoFactor => "urn:gerbang:acr:two-factor",
+        }
+    }
+
+    /// The strength an `acr` value stands for; `None` for a value Gerbang does not assert.
+    pub fn from_acr(acr: &str) -> Option<Strength> {
+        Strength::ALL.into_iter().find(|s| s.acr() == acr)
     }
 }
 

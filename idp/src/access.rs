@@ -79,6 +79,28 @@ pub fn decide(access: &Access, asker: &Asker<'_>, asked: &Asked<'_>, now: Timest
         )
 }
 
+/// The weakest strength above the person's that would let a refused request through: what a
+/// step-up asks for. `None` for nobody, or when no stronger login would change the decision.
+/// Called on the refused path only, so the allowed path pays nothing for it.
+pub fn stronger_needed(
+    access: &Access,
+    asker: &Asker<'_>,
+    asked: &Asked<'_>,
+    now: Timestamp,
+) -> Option<Strength> {
+    let person = asker.person?;
+    Strength::ALL
+        .into_iter()
+        .filter(|&s| s > person.strength)
+        .find(|&strength| {
+            let stronger = Asker {
+                person: Some(Person { strength, ..person }),
+                ..*asker
+            };
+            decide(access, &stronger, asked, now).allowed()
+        })
+}
+
 /// The groups of `held` that hold at `now` and that `patterns` let an app see (see
 /// `gerbang_config::group_visible`): what a route's app or an OIDC client learns.
 pub fn visible_groups<'a>(
@@ -380,5 +402,30 @@ networks = ["203.0.113.0/24"]
                 "case {n}: {route} {method} {path} from {from:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_step_up_is_asked_for_only_where_it_would_let_in() {
+        let config = config();
+        let access = &config.routes[0].access;
+        let needed = |who: Who, path: &str| {
+            let held = memberships(who);
+            let asker = Asker {
+                person: person(who, &held),
+                address: Some(HOME.parse().unwrap()),
+            };
+            let asked = Asked {
+                path,
+                method: "GET",
+            };
+            stronger_needed(access, &asker, &asked, NOW)
+        };
+        assert_eq!(needed(Budi, "/rahasia"), Some(Strength::TwoFactor));
+        assert_eq!(needed(Budi, "/rahasia/laporan"), Some(Strength::TwoFactor));
+        // Already as strong as there is, nobody, or refused whatever the login.
+        assert_eq!(needed(BudiTwoFactor, "/rahasia"), None);
+        assert_eq!(needed(Nobody, "/rahasia"), None);
+        assert_eq!(needed(Budi, "/internal"), None);
+        assert_eq!(needed(Budi, "/admin"), None);
     }
 }

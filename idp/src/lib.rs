@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account;
 pub mod admin;
+pub mod assurance;
 pub mod audit;
 pub mod clock;
 pub mod flows;

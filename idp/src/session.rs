@@ -1,6 +1,7 @@
 //! The provider's own session: who is logged in at the provider, in a `__Host-` cookie whose
 //! value is 256 random bits; the store keeps only its hash.
 
+use crate::assurance::{Method, Proven};
 use crate::store::{Session, SessionStore, StoreResult, Timestamp, User, UserStatus, UserStore};
 
 pub const COOKIE: &str = "__Host-gerbang-sso";
@@ -22,6 +23,7 @@ pub async fn start(
     store: &dyn SessionStore,
     user: &User,
     device: Option<String>,
+    proven: Proven,
     life: Lifetimes,
     now: Timestamp,
 ) -> StoreResult<(String, Session)> {
@@ -37,6 +39,7 @@ pub async fn start(
         device,
         parent: None,
         clients: Vec::new(),
+        proven,
     };
     store.put_session(&session).await?;
     Ok((value, session))
@@ -71,6 +74,25 @@ pub async fn current<S: SessionStore + UserStore + ?Sized>(
         store.put_session(&session).await?;
     }
     Ok(Some((session, user)))
+}
+
+/// Records that the session `id_hash` of `user_id` proved `method` too (a step-up): the
+/// session it was, with the stronger methods; `None` when it is gone or another user's.
+pub async fn prove(
+    store: &dyn SessionStore,
+    id_hash: &str,
+    user_id: &str,
+    method: Method,
+) -> StoreResult<Option<Session>> {
+    let Some(mut session) = store.session(id_hash).await? else {
+        return Ok(None);
+    };
+    if session.user_id != user_id {
+        return Ok(None);
+    }
+    session.proven = session.proven.and(method);
+    store.put_session(&session).await?;
+    Ok(Some(session))
 }
 
 /// Notes that the provider session `id_hash` logged in to `client` (for the user's list of

@@ -19,7 +19,7 @@ use crate::protocol::grant::{
 };
 use crate::provider::Provider;
 use crate::revocation::{family_id, Revoked};
-use crate::store::{OneTimeKind, Spent, User, UserStatus};
+use crate::store::{OneTimeKind, Proven, Session, Spent, User, UserStatus};
 use crate::token::{hash, random_token};
 
 fn lifetimes(provider: &Provider) -> Lifetimes {
@@ -35,12 +35,11 @@ pub async fn issue_code(
     provider: &Provider,
     request: &AuthorizationRequest,
     user: &User,
-    session_hash: &str,
-    auth_time: Timestamp,
+    session: &Session,
     now: Timestamp,
 ) -> Result<String, OAuthError> {
     let code = random_token();
-    let grant = grant::code_grant(request, &user.id, session_hash, auth_time);
+    let grant = grant::code_grant(request, &user.id, session);
     let value = serde_json::to_vec(&grant).map_err(server_error)?;
     let expires = now + lifetimes(provider).code;
     provider
@@ -53,9 +52,13 @@ pub async fn issue_code(
         )
         .await
         .map_err(server_error)?;
-    crate::session::note_client(provider.store.as_ref(), session_hash, &request.client_id)
-        .await
-        .map_err(server_error)?;
+    crate::session::note_client(
+        provider.store.as_ref(),
+        &session.id_hash,
+        &request.client_id,
+    )
+    .await
+    .map_err(server_error)?;
     Ok(code)
 }
 
@@ -106,8 +109,11 @@ pub async fn exchange_code(
         &user,
         &code_grant.scopes,
         &groups,
-        code_grant.auth_time,
-        &code_grant.session,
+        (
+            code_grant.auth_time,
+            &code_grant.session,
+            &code_grant.proven,
+        ),
     );
     let minted = minter(provider, |minter| {
         minter.mint(
@@ -175,8 +181,11 @@ pub async fn refresh(
         &user,
         &refresh_grant.scopes,
         &groups,
-        refresh_grant.auth_time,
-        &refresh_grant.session,
+        (
+            refresh_grant.auth_time,
+            &refresh_grant.session,
+            &refresh_grant.proven,
+        ),
     );
     let minted = minter(provider, |minter| {
         minter.mint(&grantee, &family, None, None, now)
@@ -262,8 +271,7 @@ fn grantee<'a>(
     user: &'a User,
     scopes: &'a [String],
     groups: &[String],
-    auth_time: Timestamp,
-    session: &'a str,
+    (auth_time, session, proven): (Timestamp, &'a str, &'a Proven),
 ) -> Grantee<'a> {
     Grantee {
         client,
@@ -272,6 +280,7 @@ fn grantee<'a>(
         scopes,
         auth_time,
         session,
+        proven,
     }
 }
 

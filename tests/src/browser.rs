@@ -3,6 +3,10 @@
 
 use reqwest::Client;
 
+/// A PKCE verifier and its S256 challenge (RFC 7636, appendix B).
+pub const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
 /// The test-mode captcha answer every test configuration sets.
 pub const CAPTCHA_TEST_ANSWER: &str = "uji";
 
@@ -174,6 +178,42 @@ pub fn cookies_set_by(response: &reqwest::Response) -> String {
         .filter_map(|c| c.to_str().ok()?.split(';').next())
         .collect();
     pairs.join("; ")
+}
+
+/// A confidential client redeeming codes with PKCE: what its token requests carry.
+pub struct CodeClient<'a> {
+    pub token_url: &'a str,
+    pub id: &'a str,
+    pub secret: &'a str,
+    pub redirect_uri: &'a str,
+    pub verifier: &'a str,
+}
+
+impl CodeClient<'_> {
+    /// The tokens for the code in the provider's `answer` (a redirect back to the client).
+    pub async fn redeem(&self, http: &Client, answer: &reqwest::Response) -> serde_json::Value {
+        let back = location(answer).expect("a redirect back to the client");
+        let code = url::Url::parse(&back)
+            .expect("a URL")
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("a code in {back}"));
+        http.post(self.token_url)
+            .basic_auth(self.id, Some(self.secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", self.redirect_uri),
+                ("code_verifier", self.verifier),
+            ])
+            .send()
+            .await
+            .expect("POST /token")
+            .json()
+            .await
+            .expect("a token response")
+    }
 }
 
 /// An access token from the client credentials grant at `token_url`.

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod authenticator;
 pub mod browser;
 pub mod chrome;
 pub mod front;

@@ -15,9 +15,7 @@ const PASSWORD: &str = "kuda laut biru";
 const API: &str = "perizinan-api";
 const API_REDIRECT: &str = "https://rp.test/cb";
 
-/// RFC 7636, appendix B.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+use browser::{PKCE_CHALLENGE as CHALLENGE, PKCE_VERIFIER as VERIFIER};
 
 /// `client`'s authorization request for `scope` in `browser`'s session: the provider's answer.
 async fn authorize(
@@ -35,35 +33,22 @@ async fn authorize(
 
 /// The tokens `client` gets for the code in the provider's `answer`.
 async fn redeem(gw: &Gerbang, client: &str, answer: &reqwest::Response) -> Value {
-    let back = browser::location(answer).expect("a redirect back to the client");
-    let code = url::Url::parse(&back)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("a code");
-    gw.client(&[Gerbang::PROVIDER_HOST])
-        .post(gw.url(Gerbang::PROVIDER_HOST, "/token"))
-        .basic_auth(client, Some(secret(client)))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", API_REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
+    let (token_url, secret) = (gw.url(Gerbang::PROVIDER_HOST, "/token"), secret(client));
+    let client = browser::CodeClient {
+        token_url: &token_url,
+        id: client,
+        secret: &secret,
+        redirect_uri: API_REDIRECT,
+        verifier: VERIFIER,
+    };
+    client
+        .redeem(&gw.client(&[Gerbang::PROVIDER_HOST]), answer)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// The claims of a JWT (its signature is the provider's concern, tested elsewhere).
 fn jwt_claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    serde_json::from_slice(&base64::Engine::decode(&engine, payload).unwrap()).unwrap()
+    gerbang_tests::op::jwt_part(jwt, 1)
 }
 
 fn secret(client: &str) -> String {

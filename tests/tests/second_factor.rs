@@ -8,43 +8,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use gerbang_idp::mfa::totp;
+use gerbang_tests::authenticator::{code_in, code_now, shown_secret, wrong_code};
 use gerbang_tests::browser::{self, hidden_field, location};
 use gerbang_tests::site::{Site, MAIL_WAIT};
 use gerbang_tests::Gerbang;
 
 const PASSWORD: &str = "kuda laut biru";
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// The key the set-up page shows, in groups of four, as the secret it stands for.
-fn shown_secret(page: &str) -> Vec<u8> {
-    let start = page
-        .find("<code class=\"key\" translate=\"no\">")
-        .expect("the key")
-        + 33;
-    let typed = &page[start..start + page[start..].find("</code>").unwrap()];
-    let key: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
-    data_encoding::BASE32_NOPAD.decode(key.as_bytes()).unwrap()
-}
-
-/// The code an app with `secret` shows now.
-fn code_now(secret: &[u8]) -> String {
-    code_in(secret, 0)
-}
-
-/// The code an app with `secret` shows `steps` steps from now (the window takes one either
-/// side, so a test need not wait for the next step to use a new code).
-fn code_in(secret: &[u8], steps: u64) -> String {
-    format!("{:06}", totp::code(secret, totp::step_at(now()) + steps, 6))
-}
 
 /// A new browser that gives budi's password on the login page: the second step's page.
 async fn password_given(site: &Site) -> (reqwest::Client, String) {
@@ -134,12 +104,7 @@ async fn an_authenticator_app_set_up_from_beranda_is_asked_for_at_login() {
 
     // A wrong code: said beside the field, the same key, the name kept.
     let right = code_now(&secret);
-    let wrong = if right == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
-    let (status, again) = confirm(&site, &token, wrong).await;
+    let (status, again) = confirm(&site, &token, wrong_code(&right)).await;
     assert_eq!(status, 200);
     assert!(
         again.contains("Kode salah atau sudah kedaluwarsa"),
@@ -186,11 +151,7 @@ async fn an_authenticator_app_set_up_from_beranda_is_asked_for_at_login() {
 
     // Logging in now asks for a code after the password. A wrong one is refused.
     let (phone, page) = password_given(&site).await;
-    let wrong = if code_in(&secret, 1) == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = wrong_code(&code_in(&secret, 1));
     let (status, again) = give_code(&site, &phone, &page, wrong).await;
     assert_eq!(status, 200);
     assert!(

@@ -43,7 +43,8 @@ impl MembershipCache {
 }
 
 /// The decision for one request: `identity` is the session or bearer token (none for a
-/// public route's visitor), `address` the real client address.
+/// public route's visitor), `address` the real client address. A refusal comes with the
+/// strength that would let the request through, when a stronger login would (a step-up).
 pub fn decide(
     rules: &Access,
     cache: &MembershipCache,
@@ -51,7 +52,7 @@ pub fn decide(
     address: Option<IpAddr>,
     asked: &Asked<'_>,
     now: Timestamp,
-) -> Decision {
+) -> (Decision, Option<Strength>) {
     // A client acting for itself is nobody's person: rules about people never match it. The
     // memberships are looked up only when a rule asks about people (a route without rules
     // that lets everyone in never gets here: see `Gateway::refused`).
@@ -64,7 +65,12 @@ pub fn decide(
         username: &i.username,
         email: i.email.as_deref(),
         memberships: held.as_deref().unwrap_or(&[]),
-        strength: Strength::Password,
+        strength: i.strength,
     });
-    access::decide(rules, &Asker { person, address }, asked, now)
+    let asker = Asker { person, address };
+    let decision = access::decide(rules, &asker, asked, now);
+    match decision.allowed() {
+        true => (decision, None),
+        false => (decision, access::stronger_needed(rules, &asker, asked, now)),
+    }
 }

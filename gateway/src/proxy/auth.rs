@@ -11,7 +11,7 @@ use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
 use gerbang_idp::provider::Provider;
 use gerbang_idp::revocation::Revoked;
-use gerbang_idp::store::Session;
+use gerbang_idp::store::{Proven, Session};
 use gerbang_idp::web::gateway_pages::GatewayPage;
 use http::HeaderValue;
 use pingora::http::RequestHeader;
@@ -169,6 +169,7 @@ impl Auth {
             device: None,
             parent: identity.provider_session.clone(),
             clients: Vec::new(),
+            proven: Proven::of_strength(identity.strength),
         };
         if let Err(e) = self.provider.store.put_session(&record).await {
             tracing::error!(error = %e, "cannot record a gateway session");

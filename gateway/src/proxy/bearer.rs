@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use gerbang_config::Strength;
 use gerbang_idp::protocol::grant::AccessClaims;
 
 use super::remembered::{Expiring, Remembered};
@@ -36,6 +37,11 @@ impl Verified {
             provider_session: claims.sid.clone(),
             auth_time: claims.iat,
             expires_at: claims.exp,
+            strength: claims
+                .acr
+                .as_deref()
+                .and_then(Strength::from_acr)
+                .unwrap_or_default(),
             headers: Default::default(),
         };
         Verified {
@@ -90,9 +96,31 @@ mod tests {
             iat: 100,
             exp: 200,
             jti: "j1".into(),
+            acr: Some("urn:gerbang:acr:two-factor".into()),
             sid: Some("p1".into()),
             family: Some("abc".into()),
         }
+    }
+
+    #[test]
+    fn a_token_is_as_strong_as_its_acr_says() {
+        let strength = |acr: Option<&str>| {
+            let claims = AccessClaims {
+                acr: acr.map(str::to_string),
+                ..claims()
+            };
+            Verified::new(claims).identity.strength
+        };
+        assert_eq!(
+            strength(Some("urn:gerbang:acr:two-factor")),
+            Strength::TwoFactor
+        );
+        assert_eq!(
+            strength(Some("urn:gerbang:acr:password-captcha")),
+            Strength::Password
+        );
+        assert_eq!(strength(Some("urn:other:gold")), Strength::Password);
+        assert_eq!(strength(None), Strength::Password);
     }
 
     fn accepted(claims: AccessClaims, revoked: &[&str], now: u64) -> bool {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use gerbang_config::Strength;
 use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
 use gerbang_idp::provider::Provider;
@@ -129,6 +130,10 @@ impl RelyingParty {
             auth_time: claims
                 .auth_time()
                 .map_or(now, |t| t.timestamp().max(0) as u64),
+            strength: claims
+                .auth_context_ref()
+                .and_then(|acr| Strength::from_acr(acr))
+                .unwrap_or_default(),
             expires_at: now + lifetime_secs,
             seen_at: Some(now),
             headers: Default::default(),

@@ -8,10 +8,11 @@
 use std::time::Duration;
 
 use cookie::Key;
+use gerbang_config::Strength;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
-    AuthUrl, ClientId, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge, RedirectUrl,
-    Scope,
+    AuthUrl, AuthenticationContextClass, ClientId, CsrfToken, IssuerUrl, JsonWebKeySet, Nonce,
+    PkceCodeChallenge, RedirectUrl, Scope,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -51,6 +52,7 @@ pub fn begin_login(
     issuer: &Url,
     public_origin: &str,
     return_to: &str,
+    acr: Option<Strength>,
     key: &Key,
 ) -> Result<LoginRedirect, LoginError> {
     let issuer_url = IssuerUrl::from_url(issuer.clone());
@@ -65,7 +67,7 @@ pub fn begin_login(
     .set_auth_uri(auth_url)
     .set_redirect_uri(redirect);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state, nonce) = client
+    let mut request = client
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             CsrfToken::new_random,
@@ -73,8 +75,12 @@ pub fn begin_login(
         )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    if let Some(strength) = acr {
+        request =
+            request.add_auth_context_value(AuthenticationContextClass::new(strength.acr().into()));
+    }
+    let (url, state, nonce) = request.url();
     let pending = PendingLogin {
         state: state.secret().clone(),
         nonce: nonce.secret().clone(),
@@ -156,6 +162,7 @@ mod tests {
             &issuer(),
             "https://app.localhost:8443",
             "/orders?id=1",
+            None,
             &key,
         )
         .unwrap();
@@ -187,6 +194,17 @@ mod tests {
         );
         assert_eq!(read_pending(&header, "forged", &key), None);
         assert_eq!(read_pending(&header, &state, &Key::generate()), None);
+        assert!(!q.contains_key("acr_values"), "no strength asked for");
+    }
+
+    #[test]
+    fn a_step_up_asks_for_the_strength() {
+        let app = "https://app.localhost:8443";
+        let strength = Some(Strength::TwoFactor);
+        let r = begin_login(&issuer(), app, "/", strength, &Key::generate()).unwrap();
+        let url = Url::parse(&r.location).unwrap();
+        let acr = url.query_pairs().find(|(k, _)| k == "acr_values").unwrap();
+        assert_eq!(acr.1, "urn:gerbang:acr:two-factor");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use gerbang_config::{Effect, Policy, Rule};
+use gerbang_config::{Effect, Policy, Rule, Strength};
 use gerbang_idp::access::Asked;
 use gerbang_idp::clock::now;
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -177,6 +177,42 @@ fn wants_html(req: &RequestHeader) -> bool {
     header_str(req, "accept").is_some_and(|a| a.contains("text/html"))
 }
 
+/// A browser opening a page (`method` is the original request's, behind forward-auth).
+fn is_navigation(method: &str, req: &RequestHeader) -> bool {
+    matches!(method, "GET" | "HEAD") && wants_html(req)
+}
+
+/// The path and query to come back to after a login.
+fn return_path(req: &RequestHeader, path: &str) -> String {
+    match req.uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    }
+}
+
+/// How the route's rules refuse a request.
+enum Refused {
+    /// Said at once.
+    Answer(Response),
+    /// A browser session that a stronger login would let through: it logs in again for it.
+    StepUp(Strength),
+}
+
+/// RFC 9470: a token or session below the strength a route's rules need, and the `acr_values`
+/// a new authorization request should ask for.
+fn weaker_than_needed(strength: Strength) -> Response {
+    let acr = strength.acr();
+    let why = "a stronger login is needed";
+    Response {
+        status: 401,
+        headers: vec![
+            ("www-authenticate", format!("Bearer realm=\"gerbang\", error=\"insufficient_user_authentication\", error_description=\"{why}\", acr_values=\"{acr}\"")),
+            ("content-type", "application/json".into()),
+        ],
+        body: Body::Bytes(Bytes::from(format!(r#"{{"error":"insufficient_user_authentication","error_description":"{why}","acr_values":"{acr}"}}"#))),
+    }
+}
+
 fn is_tls(session: &Session) -> bool {
     session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
@@ -248,15 +284,14 @@ impl Gateway {
                 // Forward-auth is off (`server.forward_auth`): the path is still the gateway's.
                 forward_auth::PATH => return Decision::Respond(Response::error_page(404)),
                 login::LOGIN_PATH => {
-                    let rd = req
-                        .uri
-                        .query()
-                        .and_then(|q| {
-                            url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "rd")
-                        })
-                        .map(|(_, v)| v.into_owned())
-                        .unwrap_or_else(|| "/".into());
-                    return self.login_redirect(&host, &rd);
+                    let param = |name: &str| {
+                        url::form_urlencoded::parse(req.uri.query()?.as_bytes())
+                            .find(|(k, _)| k == name)
+                            .map(|(_, v)| v.into_owned())
+                    };
+                    let rd = param("rd").unwrap_or_else(|| "/".into());
+                    let acr = param("acr").and_then(|a| Strength::named(&a));
+                    return self.login_redirect(&host, &rd, acr);
                 }
                 _ => {}
             }
@@ -268,8 +303,13 @@ impl Gateway {
             path: &normal.matching,
             method: req.method.as_str(),
         };
-        if let Some(refused) = self.refused(req, peer, route, identity.as_deref(), &asked) {
-            return Decision::Respond(refused);
+        match self.refused(req, peer, route, identity.as_deref(), &asked) {
+            None => {}
+            Some(Refused::Answer(refused)) => return Decision::Respond(refused),
+            Some(Refused::StepUp(strength)) => {
+                let return_to = return_path(req, &normal.forward);
+                return self.login_redirect(&host, &return_to, Some(strength));
+            }
         }
         if let Some(identity) = identity {
             ctx.activity_cookie = self.auth.activity_cookie(&identity);
@@ -299,8 +339,10 @@ impl Gateway {
         }
     }
 
-    /// The route's access rules on this request: `None` when they let it through, else the
-    /// answer (the 403 page for a browser, RFC 6750's `insufficient_scope` for an API call).
+    /// The route's access rules on this request: `None` when they let it through. A refusal
+    /// that a stronger login would lift sends a browser to log in more strongly and tells an
+    /// API call so (RFC 9470); any other gets the 403 page, or RFC 6750's
+    /// `insufficient_scope` for an API call.
     fn refused(
         &self,
         req: &RequestHeader,
@@ -308,7 +350,7 @@ impl Gateway {
         route: &Route,
         identity: Option<&session::Identity>,
         asked: &Asked<'_>,
-    ) -> Option<Response> {
+    ) -> Option<Refused> {
         if route.access.rules.is_empty() && route.access.default == Effect::Allow {
             return None;
         }
@@ -317,34 +359,41 @@ impl Gateway {
             headers::client_address(peer, chain, &self.trusted_proxies)
         });
         let memberships = &self.auth.memberships;
-        let decision = access::decide(&route.access, memberships, identity, address, asked, now());
+        let (decision, stronger) =
+            access::decide(&route.access, memberships, identity, address, asked, now());
         if decision.allowed() {
             return None;
+        }
+        if let Some(strength) = stronger {
+            let browser_session = identity.is_some_and(|i| i.client.is_none());
+            if browser_session && is_navigation(req.method.as_str(), req) {
+                return Some(Refused::StepUp(strength));
+            }
+            return Some(Refused::Answer(weaker_than_needed(strength)));
         }
         tracing::info!(route = %route.name, rule = ?decision.rule, method = asked.method, "access denied by the route's rules");
         if wants_html(req) {
             let username = identity.filter(|i| !i.machine).map(|i| i.username.clone());
             let app = route.title.clone();
-            return Some(Response::page(
+            return Some(Refused::Answer(Response::page(
                 403,
                 GatewayPage::Forbidden { username, app },
-            ));
+            )));
         }
-        Some(Response {
+        Some(Refused::Answer(Response {
             status: 403,
             headers: vec![
                 ("www-authenticate", "Bearer realm=\"gerbang\", error=\"insufficient_scope\", error_description=\"the route's access rules refuse this request\"".into()),
                 ("content-type", "application/json".into()),
             ],
             body: Body::Bytes(Bytes::from_static(br#"{"error":"insufficient_scope","error_description":"the route's access rules refuse this request"}"#)),
-        })
+        }))
     }
 
     /// A request without a session: browsers go to log in, API clients get 401.
     fn unauthenticated(&self, req: &RequestHeader, host: &str, path: &str) -> Decision {
         let bearer_realm = "Bearer realm=\"gerbang\"".to_string();
-        let is_navigation = matches!(req.method.as_str(), "GET" | "HEAD") && wants_html(req);
-        if !is_navigation {
+        if !is_navigation(req.method.as_str(), req) {
             return Decision::Respond(Response {
                 status: 401,
                 headers: vec![
@@ -354,11 +403,7 @@ impl Gateway {
                 body: Body::Bytes(Bytes::from_static(br#"{"error":"unauthorized","error_description":"log in or present a bearer access token"}"#)),
             });
         }
-        let return_to = match req.uri.query() {
-            Some(q) => format!("{path}?{q}"),
-            None => path.to_string(),
-        };
-        self.login_redirect(host, &return_to)
+        self.login_redirect(host, &return_path(req, path), None)
     }
 
     /// `/_gerbang/auth`: 200 with the identity headers the route forwards when the original
@@ -392,14 +437,18 @@ impl Gateway {
         };
         let method = header_str(req, "x-forwarded-method").unwrap_or("GET");
         let Some(identity) = self.who_asks(req, route) else {
-            return self.forward_auth_login(req, proxy, &original, method);
+            return self.forward_auth_login(req, proxy, &original, method, None);
         };
         let asked = Asked {
             path: normal,
             method,
         };
-        if let Some(refused) = self.refused(req, peer, route, identity.as_deref(), &asked) {
-            return Decision::Respond(refused);
+        match self.refused(req, peer, route, identity.as_deref(), &asked) {
+            None => {}
+            Some(Refused::Answer(refused)) => return Decision::Respond(refused),
+            Some(Refused::StepUp(strength)) => {
+                return self.forward_auth_login(req, proxy, &original, method, Some(strength))
+            }
         }
         let Some(identity) = identity else {
             return Decision::Respond(Response::status_only(200));
@@ -423,26 +472,32 @@ impl Gateway {
         }
     }
 
-    /// Forward-auth without a login: a browser behind Traefik or Caddy goes to log in on the
-    /// app's host; anything else gets 401.
+    /// Forward-auth without a login, or without one as strong as `stronger`: a browser behind
+    /// Traefik or Caddy goes to log in on the app's host; anything else gets 401.
     fn forward_auth_login(
         &self,
         req: &RequestHeader,
         proxy: gerbang_config::FrontProxy,
         original: &forward_auth::Original<'_>,
         method: &str,
+        stronger: Option<Strength>,
     ) -> Decision {
-        let navigation = matches!(method, "GET" | "HEAD") && wants_html(req);
-        if navigation && forward_auth::redirects_browsers(proxy) {
+        if is_navigation(method, req) && forward_auth::redirects_browsers(proxy) {
             let rd: String =
                 url::form_urlencoded::byte_serialize(original.uri.as_bytes()).collect();
+            let acr = stronger
+                .map(|s| format!("&acr={}", s.name()))
+                .unwrap_or_default();
             let location = format!(
-                "https://{}{}{}?rd={rd}",
+                "https://{}{}{}?rd={rd}{acr}",
                 original.host,
                 self.public_port,
                 login::LOGIN_PATH
             );
             return Decision::Respond(Response::redirect(302, location));
+        }
+        if let Some(strength) = stronger {
+            return Decision::Respond(weaker_than_needed(strength));
         }
         Decision::Respond(Response {
             status: 401,
@@ -451,13 +506,15 @@ impl Gateway {
         })
     }
 
-    /// Sends the browser to log in, coming back to `return_to` (made a safe path here).
-    fn login_redirect(&self, host: &str, return_to: &str) -> Decision {
+    /// Sends the browser to log in (at least as strongly as `acr`, when given), coming back
+    /// to `return_to` (made a safe path here).
+    fn login_redirect(&self, host: &str, return_to: &str, acr: Option<Strength>) -> Decision {
         let origin = format!("https://{host}{}", self.public_port);
         match login::begin_login(
             &self.issuer,
             &origin,
             login::safe_return_path(return_to),
+            acr,
             &self.auth.cookie_key,
         ) {
             Ok(redirect) => Decision::Respond(Response {

@@ -10,6 +10,7 @@ use std::sync::{OnceLock, RwLock};
 use http::HeaderValue;
 
 use cookie::{Cookie, CookieJar, Key, SameSite};
+use gerbang_config::Strength;
 use gerbang_idp::revocation::Revoked;
 use serde::{Deserialize, Serialize};
 
@@ -42,9 +43,17 @@ pub struct Identity {
     /// A client acting for itself (`client_credentials`), not for a user.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub machine: bool,
+    /// How strongly the user proved who they are (the ID token's or access token's `acr`);
+    /// a route's rules may ask for more. Left out of the cookie for a password login.
+    #[serde(default, skip_serializing_if = "is_password")]
+    pub strength: Strength,
     /// Its identity headers, made on first use: a remembered session makes them once.
     #[serde(skip)]
     pub headers: OnceLock<Option<IdentityHeaders>>,
+}
+
+fn is_password(strength: &Strength) -> bool {
+    *strength == Strength::Password
 }
 
 /// The identity headers an upstream receives (`forward = ["headers"]`), ready to send.
@@ -279,6 +288,7 @@ mod tests {
             seen_at: None,
             client: None,
             machine: false,
+            strength: Strength::TwoFactor,
             headers: OnceLock::new(),
         }
     }

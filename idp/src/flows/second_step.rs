@@ -13,13 +13,14 @@ use crate::audit::AuditKind;
 use crate::mail::templates::{self, Sender};
 use crate::mfa::{recovery, totp};
 use crate::provider::Provider;
-use crate::store::{FactorKind, OneTimeKind, Timestamp, User, UserStatus};
+use crate::store::{FactorKind, OneTimeKind, Session, Timestamp, User, UserStatus};
 use crate::token;
 
 /// How long a login may wait between its password and its second factor.
 pub const LIFETIME: u64 = 10 * 60;
 
-/// A login that passed its password, kept (under the hash of its ticket) for the second step.
+/// A login that passed its password, or a session that must prove more (a step-up), kept
+/// (under the hash of its ticket) for the second step.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
     pub user_id: String,
@@ -28,6 +29,33 @@ pub struct Pending {
     pub known_device: Option<String>,
     /// The password was a temporary one: a new one is chosen after the second step.
     pub must_change: bool,
+    /// A step-up: the provider session (its hash) that gains the factor, rather than a new one.
+    #[serde(default)]
+    pub step_up: Option<String>,
+}
+
+impl Pending {
+    /// A login whose password (a temporary one if `must_change`) was right.
+    pub fn login(passed: &Passed, request: &str, must_change: bool) -> Pending {
+        Pending {
+            user_id: passed.user.id.clone(),
+            request: request.to_string(),
+            known_device: passed.known_device.clone(),
+            must_change,
+            step_up: None,
+        }
+    }
+
+    /// A session whose strength is below what `request` asks for.
+    pub fn step_up(session: &Session, request: &str) -> Pending {
+        Pending {
+            user_id: session.user_id.clone(),
+            request: request.to_string(),
+            known_device: None,
+            must_change: false,
+            step_up: Some(session.id_hash.clone()),
+        }
+    }
 }
 
 /// Whether `user` logs in with a second factor: they enrolled one.
@@ -35,22 +63,10 @@ pub async fn needed(p: &Provider, user: &User) -> Result<bool, AccountError> {
     Ok(!p.store.factors(&user.id).await?.is_empty())
 }
 
-/// Keeps a login that passed its password until its second step: the ticket its form carries.
-pub async fn park(
-    p: &Provider,
-    passed: &Passed,
-    request: &str,
-    must_change: bool,
-    now: Timestamp,
-) -> Result<String, AccountError> {
+/// Keeps a login (or a step-up) until its second step: the ticket its form carries.
+pub async fn park(p: &Provider, pending: &Pending, now: Timestamp) -> Result<String, AccountError> {
     let ticket = token::random_token();
-    let pending = Pending {
-        user_id: passed.user.id.clone(),
-        request: request.to_string(),
-        known_device: passed.known_device.clone(),
-        must_change,
-    };
-    let bytes = serde_json::to_vec(&pending).unwrap_or_default();
+    let bytes = serde_json::to_vec(pending).unwrap_or_default();
     p.store
         .put_once(
             OneTimeKind::PendingLogin,
@@ -133,9 +149,11 @@ pub async fn attempt(
         return Ok(SecondStep::Expired);
     }
     limits::record_success(store, &lock_keys).await?;
-    let how = match proof {
-        Proof::AuthenticatorApp => "password, captcha and authenticator app",
-        Proof::RecoveryCode { .. } => "password, captcha and recovery code",
+    let how = match (proof, pending.step_up.is_some()) {
+        (Proof::AuthenticatorApp, false) => "password, captcha and authenticator app",
+        (Proof::RecoveryCode { .. }, false) => "password, captcha and recovery code",
+        (Proof::AuthenticatorApp, true) => "step-up: authenticator app",
+        (Proof::RecoveryCode { .. }, true) => "step-up: recovery code",
     };
     p.audit(
         AuditKind::LoginSuccess,

@@ -11,8 +11,9 @@ use openidconnect::core::{
     CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
-    AccessToken, AdditionalClaims, Audience, AuthenticationContextClass, AuthorizationCode,
-    IdToken, IdTokenClaims, IssuerUrl, Nonce, StandardClaims,
+    AccessToken, AdditionalClaims, Audience, AuthenticationContextClass,
+    AuthenticationMethodReference, AuthorizationCode, IdToken, IdTokenClaims, IssuerUrl, Nonce,
+    StandardClaims,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -20,13 +21,12 @@ use serde_json::{json, Map, Value};
 use super::authorize::{pkce_matches, AuthorizationRequest};
 use super::error::{ErrorCode, OAuthError};
 use super::jwt;
+use crate::assurance::Proven;
 use crate::clock::Timestamp;
 use crate::keys::{Keyring, SigningAlg};
 use crate::revocation::{family_field, Revoked};
+use crate::store::Session;
 use crate::token::random_token;
-
-/// The one authentication context Gerbang asserts: password plus captcha.
-pub const ACR: &str = "urn:gerbang:acr:password-captcha";
 
 /// What an authorization code stands for, kept under the code's hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +40,9 @@ pub struct CodeGrant {
     pub auth_time: Timestamp,
     /// The provider session's hash.
     pub session: String,
+    /// What the session had proved when the user approved.
+    #[serde(default)]
+    pub proven: Proven,
 }
 
 /// What a refresh token stands for, kept under the token's hash.
@@ -55,6 +58,9 @@ pub struct RefreshGrant {
     pub session: String,
     /// The family's absolute end: rotation never extends it.
     pub family_expires_at: Timestamp,
+    /// What the session had proved when the family began: refreshing keeps it.
+    #[serde(default)]
+    pub proven: Proven,
 }
 
 /// Claims of Gerbang's access tokens (RFC 9068).
@@ -68,6 +74,10 @@ pub struct AccessClaims {
     pub iat: Timestamp,
     pub exp: Timestamp,
     pub jti: String,
+    /// How strongly the user proved who they are (RFC 9068 2.2.1); absent for client
+    /// credentials. A route's least strength reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
     /// The provider session it came from; absent for client credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
@@ -148,6 +158,7 @@ pub struct Grantee<'a> {
     pub auth_time: Timestamp,
     /// The provider session's hash.
     pub session: &'a str,
+    pub proven: &'a Proven,
 }
 
 /// Where a refresh token family stands: its id and, after the first rotation, its end.
@@ -217,12 +228,7 @@ pub fn allowed(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
 }
 
 /// The grant an authorization code stands for, from the request the user approved.
-pub fn code_grant(
-    request: &AuthorizationRequest,
-    user_id: &str,
-    session: &str,
-    auth_time: Timestamp,
-) -> CodeGrant {
+pub fn code_grant(request: &AuthorizationRequest, user_id: &str, session: &Session) -> CodeGrant {
     CodeGrant {
         client_id: request.client_id.clone(),
         redirect_uri: request.redirect_uri.clone(),
@@ -230,8 +236,9 @@ pub fn code_grant(
         scopes: request.scopes.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
-        auth_time,
-        session: session.to_string(),
+        auth_time: session.auth_time,
+        session: session.id_hash.clone(),
+        proven: session.proven.clone(),
     }
 }
 
@@ -342,10 +349,17 @@ impl Minter<'_> {
             scopes,
             auth_time,
             session,
+            proven,
             ..
         } = *grantee;
-        let access =
-            self.access_token(client, subject, scopes, Some(session), Some(family.id), now)?;
+        let access = self.access_token(
+            client,
+            subject,
+            scopes,
+            Some((session, proven)),
+            Some(family.id),
+            now,
+        )?;
         let id_token = self.id_token(grantee, nonce, &access, code, now)?;
         let refresh = client
             .grant_types
@@ -361,6 +375,7 @@ impl Minter<'_> {
                     family_expires_at: family
                         .expires_at
                         .unwrap_or(now + self.lifetimes.refresh_family),
+                    proven: proven.clone(),
                 };
                 (random_token(), grant)
             });
@@ -382,7 +397,7 @@ impl Minter<'_> {
         client: &Client,
         subject: &str,
         scopes: &[String],
-        session: Option<&str>,
+        session: Option<(&str, &Proven)>,
         family: Option<&str>,
         now: Timestamp,
     ) -> Result<String, OAuthError> {
@@ -395,7 +410,8 @@ impl Minter<'_> {
             iat: now,
             exp: now + self.lifetimes.access_token,
             jti: random_token(),
-            sid: session.map(str::to_string),
+            acr: session.map(|(_, proven)| proven.strength().acr().to_string()),
+            sid: session.map(|(sid, _)| sid.to_string()),
             family: family.map(str::to_string),
         };
         let alg = match client.access_token_signed_response_alg {
@@ -440,7 +456,17 @@ impl Minter<'_> {
         )
         .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
         .set_auth_time(Some(time(grantee.auth_time)?))
-        .set_auth_context_ref(Some(AuthenticationContextClass::new(ACR.into())));
+        .set_auth_context_ref(Some(AuthenticationContextClass::new(
+            grantee.proven.strength().acr().into(),
+        )))
+        .set_auth_method_refs(Some(
+            grantee
+                .proven
+                .amr()
+                .into_iter()
+                .map(|m| AuthenticationMethodReference::new(m.into()))
+                .collect(),
+        ));
         let (alg, jws_alg) = match grantee.client.id_token_signed_response_alg {
             JwsAlg::Rs256 => (
                 SigningAlg::Rs256,
@@ -526,6 +552,7 @@ pub fn introspect_refresh(grant: &RefreshGrant, client: &Client, issuer: &str) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assurance::Method;
     use crate::keys::generate;
 
     const NOW: Timestamp = 1_800_000_000;
@@ -564,6 +591,7 @@ mod tests {
             code_challenge: challenge.map(str::to_string),
             auth_time: NOW - 5,
             session: "p1".into(),
+            proven: Proven::password(),
         }
     }
 
@@ -576,6 +604,7 @@ mod tests {
             auth_time: NOW - 5,
             session: "p1".into(),
             family_expires_at: NOW + 100,
+            proven: Proven::password(),
         }
     }
 
@@ -676,7 +705,13 @@ mod tests {
         assert!(machine_scopes(&rp, None).is_empty());
     }
 
+    static PASSWORD: std::sync::LazyLock<Proven> = std::sync::LazyLock::new(Proven::password);
+
     fn grantee<'a>(rp: &'a Client, scopes: &'a [String]) -> Grantee<'a> {
+        proven_grantee(rp, scopes, &PASSWORD)
+    }
+
+    fn proven_grantee<'a>(rp: &'a Client, scopes: &'a [String], proven: &'a Proven) -> Grantee<'a> {
         let mut released = Map::new();
         released.insert("name".into(), "Budi".into());
         Grantee {
@@ -686,7 +721,56 @@ mod tests {
             scopes,
             auth_time: NOW - 5,
             session: "p1",
+            proven,
         }
+    }
+
+    /// The payload of a JWT, unverified (the tests verify it separately).
+    fn payload(jwt: &str) -> Value {
+        let part = jwt.split('.').nth(1).unwrap();
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, part);
+        serde_json::from_slice(&bytes.unwrap()).unwrap()
+    }
+
+    #[test]
+    fn tokens_say_what_the_session_proved() {
+        let keys = keyring(NOW - 10);
+        let minter = minter(&keys);
+        let rp = client("rp");
+        let scopes = vec!["openid".to_string()];
+        let family = Family {
+            id: "f1",
+            expires_at: None,
+        };
+        let two = Proven::password().and(Method::Otp);
+        let minted = minter
+            .mint(
+                &proven_grantee(&rp, &scopes, &two),
+                &family,
+                None,
+                None,
+                NOW,
+            )
+            .unwrap();
+        let id_token = payload(minted.response.id_token.as_deref().unwrap());
+        assert_eq!(id_token["acr"], "urn:gerbang:acr:two-factor");
+        assert_eq!(id_token["amr"], json!(["pwd", "otp", "mfa"]));
+        let access = verify_access(&keys, ISSUER, &minted.response.access_token, NOW).unwrap();
+        assert_eq!(access.acr.as_deref(), Some("urn:gerbang:acr:two-factor"));
+        assert_eq!(minted.refresh.unwrap().1.proven, two, "refreshing keeps it");
+
+        let once = minter
+            .mint(&grantee(&rp, &scopes), &family, None, None, NOW)
+            .unwrap();
+        let id_token = payload(once.response.id_token.as_deref().unwrap());
+        assert_eq!(id_token["acr"], "urn:gerbang:acr:password-captcha");
+        assert_eq!(id_token["amr"], json!(["pwd"]));
+
+        let mut machine = client("machine");
+        machine.grant_types = vec![GrantType::ClientCredentials];
+        let token = minter.machine_token(&machine, &[], NOW).unwrap();
+        let access = verify_access(&keys, ISSUER, &token.access_token, NOW).unwrap();
+        assert_eq!(access.acr, None, "no person, no strength");
     }
 
     #[test]
@@ -734,7 +818,7 @@ mod tests {
         assert_eq!(payload["sid"], "p1");
         assert_eq!(payload["nonce"], "n");
         assert_eq!(payload["name"], "Budi");
-        assert_eq!(payload["acr"], ACR);
+        assert_eq!(payload["acr"], "urn:gerbang:acr:password-captcha");
         assert_eq!(payload["auth_time"], NOW - 5);
 
         // Rotation keeps the family and its end, however late it comes.

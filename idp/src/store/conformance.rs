@@ -109,6 +109,7 @@ fn session(id: &str, user: &str) -> Session {
         device: Some("Firefox · Linux".into()),
         parent: None,
         clients: vec!["portal".into()],
+        proven: crate::assurance::Proven::password().and(crate::assurance::Method::Otp),
     }
 }
 

@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use crate::assurance::Proven;
+
 pub use crate::audit::AuditKind;
 pub use crate::clock::Timestamp;
 pub use crate::lang::Lang;
@@ -217,6 +219,9 @@ pub struct Session {
     /// The OIDC clients a provider session has logged in to, by id.
     #[serde(default)]
     pub clients: Vec<String>,
+    /// What the person proved: a password, and a second factor if they gave one.
+    #[serde(default)]
+    pub proven: Proven,
 }
 
 /// Values that expire: single-use secrets (taken at most once, never after expiry) and a few

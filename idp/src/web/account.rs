@@ -43,7 +43,7 @@ pub async fn change_password(
     form: OwnForm,
 ) -> Response {
     let (field, lang) = (|k: &str| form.field(k), form.lang);
-    let Some((_, user)) = current(&p, &headers).await else {
+    let Some((ended, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };
     let again = |error: Text| html(&p, pages::change_password(lang, Some(error))).into_response();
@@ -64,10 +64,11 @@ pub async fn change_password(
         },
         Err(e) => return unavailable(&p, lang, e),
     };
-    // Every session ended; this browser gets a new one.
+    // Every session ended; this browser gets a new one, as strong as the one it had.
     let life = p.session_lifetimes();
     let device = super::device(&headers);
-    let value = match session::start(p.store.as_ref(), &user, device, life, now()).await {
+    let store = p.store.as_ref();
+    let value = match session::start(store, &user, device, ended.proven, life, now()).await {
         Ok((value, _)) => value,
         Err(e) => return unavailable(&p, lang, e),
     };

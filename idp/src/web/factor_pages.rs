@@ -16,6 +16,8 @@ pub struct EnrolForm<'a> {
     pub typed_key: &'a str,
     /// The device name as typed.
     pub name: &'a str,
+    /// The sealed authorization request of an app that asked for two factors, when one did.
+    pub request: Option<&'a str>,
     pub error: Option<Text>,
 }
 
@@ -27,6 +29,7 @@ pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
     let name_error = form.error.filter(|e| *e == Text::FactorNameTooLong);
     let body = html! {
         h1 { (t(lang, Text::SecondFactorAdd)) }
+        @if form.request.is_some() { p.notice role="status" { (t(lang, Text::StepUpEnrolIntro)) } }
         ol.steps {
             li { (t(lang, Text::EnrolStepApp)) }
             li {
@@ -44,6 +47,7 @@ pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
         form method="post" action="/account/second-factor" novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
             input type="hidden" name="enrolment" value=(form.token);
+            @if let Some(request) = form.request { input type="hidden" name="request" value=(request); }
             @if let Some(e) = code_error { p.error role="alert" id="code-error" { (t(lang, e)) } }
             label for="code" { (t(lang, Text::OneTimeCode)) }
             input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
@@ -61,8 +65,9 @@ pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
     layout(lang, t(lang, Text::SecondFactorAdd), body)
 }
 
-/// The recovery codes, once, right after the app was confirmed.
-pub fn recovery_codes(lang: Lang, codes: &[String]) -> Page {
+/// The recovery codes, once, right after the app was confirmed; then on to Beranda, or to the
+/// app whose request (`sealed`, "" for none) asked for two factors.
+pub fn recovery_codes(lang: Lang, codes: &[String], sealed: &str) -> Page {
     let body = html! {
         h1 { (t(lang, Text::RecoveryTitle)) }
         p.notice role="status" { (t(lang, Text::FactorAdded)) }
@@ -71,7 +76,15 @@ pub fn recovery_codes(lang: Lang, codes: &[String]) -> Page {
             @for code in codes { li { code { (code) } } }
         }
         p.warning { strong { (t(lang, Text::RecoveryOnce)) } }
-        p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+        @if sealed.is_empty() {
+            p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+        } @else {
+            form method="post" action="/authorize/resume" {
+                input type="hidden" name="ui_locales" value=(lang.code());
+                input type="hidden" name="request" value=(sealed);
+                button type="submit" { (t(lang, Text::ContinueToApp)) }
+            }
+        }
     };
     layout(lang, t(lang, Text::RecoveryTitle), body)
 }

@@ -63,7 +63,9 @@ pub async fn page(
         username: &user.username,
         email: Some(user.email.as_str()),
         memberships: &memberships,
-        strength: Strength::Password,
+        // An app that wants a stronger login than this session's asks for the rest when
+        // opened (a step-up): it is listed as one the person may open.
+        strength: Strength::TwoFactor,
     };
     let address = client_address(&headers).parse().ok();
     let view = HomeView {

@@ -179,6 +179,8 @@ texts! {
     SecondStepRecoveryHelp => ("Tidak dapat membuka aplikasi? Ketik salah satu kode pemulihan Anda di kolom yang sama.", "Cannot open the app? Type one of your recovery codes in the same field."),
     VerifyButton => ("Lanjutkan", "Continue"),
     FactorAdded => ("Aplikasi autentikator sudah aktif.", "The authenticator app is on."),
+    StepUpEnrolIntro => ("Aplikasi yang Anda buka meminta verifikasi dua langkah. Aktifkan aplikasi autentikator di bawah ini untuk melanjutkan.", "The app you are opening asks for two-step verification. Set up an authenticator app below to go on."),
+    ContinueToApp => ("Lanjutkan ke aplikasi", "Continue to the app"),
     NoAccessTo => (", tetapi belum memiliki akses ke", ", but you have no access to"),
     AskForAccess => ("Mintalah akses kepada administrator instansi Anda, atau masuk dengan akun lain.", "Ask your administrator for access, or log in with another account."),
     NotFromHere => ("tidak dapat dibuka dari jaringan atau perangkat ini.", "cannot be opened from this network or device."),

@@ -19,11 +19,11 @@ use super::{
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
-use crate::flows::second_step;
+use crate::flows::second_step::{self, Pending};
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::{OneTimeKind, Timestamp, User};
+use crate::store::{OneTimeKind, Proven, Timestamp, User};
 
 /// The pending authorization request a login continues, if any (and if it opens).
 pub(super) fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
@@ -137,11 +137,17 @@ pub async fn submit(
         }
         Ok(LoginOutcome::MustChangePassword(passed)) => {
             match second_step::needed(&p, &passed.user).await {
-                Ok(true) => return second_factor::ask(&p, lang, &passed, sealed, true).await,
+                Ok(true) => {
+                    let pending = Pending::login(&passed, sealed, true);
+                    return second_factor::ask(&p, lang, &pending).await;
+                }
                 Ok(false) => {}
                 Err(e) => return unavailable(&p, lang, e),
             }
-            let mut response = password::ask_for_new(&p, lang, &passed.user.id, sealed, None).await;
+            let proven = Proven::password();
+            let user_id = &passed.user.id;
+            let mut response =
+                password::ask_for_new(&p, lang, user_id, sealed, &proven, None).await;
             remember_device(&p, &mut response, &passed.user.id, passed.known_device);
             return response;
         }
@@ -150,11 +156,15 @@ pub async fn submit(
     };
     // The device is remembered once the second factor, if any, is given too.
     match second_step::needed(&p, &passed.user).await {
-        Ok(true) => return second_factor::ask(&p, lang, &passed, sealed, false).await,
+        Ok(true) => {
+            let pending = Pending::login(&passed, sealed, false);
+            return second_factor::ask(&p, lang, &pending).await;
+        }
         Ok(false) => {}
         Err(e) => return unavailable(&p, lang, e),
     }
-    let mut response = logged_in(&p, &headers, lang, &passed.user, sealed, now).await;
+    let proven = Proven::password();
+    let mut response = logged_in(&p, &headers, lang, &passed.user, sealed, proven, now).await;
     remember_device(&p, &mut response, &passed.user.id, passed.known_device);
     response
 }
@@ -203,19 +213,21 @@ pub(super) fn remember_device(
     }
 }
 
-/// A fresh provider session for `user` (never one the browser brought), then back to the
-/// client whose request `sealed` carries, or to the home page.
+/// A fresh provider session for `user` (never one the browser brought) that `proven` what it
+/// did, then back to the client whose request `sealed` carries, or to the home page.
 pub(super) async fn logged_in(
     p: &Provider,
     headers: &HeaderMap,
     lang: Lang,
     user: &User,
     sealed: &str,
+    proven: Proven,
     now: Timestamp,
 ) -> Response {
     let life = p.session_lifetimes();
     let device = super::device(headers);
-    let (value, session) = match session::start(p.store.as_ref(), user, device, life, now).await {
+    let store = p.store.as_ref();
+    let (value, session) = match session::start(store, user, device, proven, life, now).await {
         Ok(s) => s,
         Err(e) => return unavailable(p, lang, e),
     };

@@ -63,6 +63,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/login/unlock", get(login::unlock_page).post(login::unlock))
         .route("/login/second-factor", post(second_factor::second_step))
         .route("/consent", post(oidc::consent_answer))
+        .route("/authorize/resume", post(oidc::resume))
         .route("/register", get(register::page).post(register::submit))
         .route(
             "/activate",

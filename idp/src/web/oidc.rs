@@ -12,19 +12,22 @@ use serde_json::{json, Value};
 
 use super::html;
 use super::i18n::{Lang, Text};
-use super::{cors, header_str, pages, redirect};
+use super::second_factor;
+use super::{cors, header_str, pages, redirect, OwnForm};
 use crate::account::claims;
 use crate::account::consent;
+use crate::assurance;
 use crate::audit::AuditKind;
 use crate::clock::now;
+use crate::flows::second_step::{self, Pending};
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
 use crate::protocol::error::{ErrorCode, OAuthError};
-use crate::protocol::grant;
 use crate::provider::Provider;
 use crate::session;
 use crate::store::{Session, User};
 use crate::tokens;
+use gerbang_config::Strength;
 
 pub async fn discovery(State(p): State<Arc<Provider>>) -> Response {
     cors::open(Json(json!({
@@ -46,7 +49,7 @@ pub async fn discovery(State(p): State<Arc<Provider>>) -> Response {
         "scopes_supported": gerbang_config::SUPPORTED_SCOPES,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "name", "preferred_username",
             "birthdate", "gender", "locale", "email", "email_verified", "phone_number", "phone_number_verified", "identity_document"],
-        "acr_values_supported": [grant::ACR],
+        "acr_values_supported": Strength::ALL.map(Strength::acr),
         "ui_locales_supported": ["id", "en"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
@@ -133,12 +136,7 @@ async fn authorize(
         }
         _ if request.prompt_none => {
             let error = OAuthError::new(ErrorCode::LoginRequired, "the user is not logged in");
-            redirect(&authorize::response_url(
-                &request.redirect_uri,
-                &p.issuer,
-                Err(&error),
-                request.state.as_deref(),
-            ))
+            redirect(&back_to_client(p, &request, Err(&error)))
         }
         _ => {
             let sealed = p
@@ -150,6 +148,20 @@ async fn authorize(
             ))
         }
     }
+}
+
+/// Where the browser goes back to the client with `outcome` (a code or an error).
+fn back_to_client(
+    p: &Provider,
+    request: &AuthorizationRequest,
+    outcome: Result<&str, &OAuthError>,
+) -> String {
+    authorize::response_url(
+        &request.redirect_uri,
+        &p.issuer,
+        outcome,
+        request.state.as_deref(),
+    )
 }
 
 /// A client that requires membership of one of its groups, and a user in none of them: a
@@ -177,12 +189,7 @@ async fn outside_required_groups(
         ErrorCode::AccessDenied,
         "the user is in none of the groups this client requires",
     );
-    let back = authorize::response_url(
-        &request.redirect_uri,
-        &p.issuer,
-        Err(&denied),
-        request.state.as_deref(),
-    );
+    let back = back_to_client(p, request, Err(&denied));
     if request.prompt_none {
         return Some(redirect(&back));
     }
@@ -190,6 +197,55 @@ async fn outside_required_groups(
     let name = client.name.get(lang.code());
     let page = pages::client_refused(lang, &user.username, name, &back, &p.config().helpdesk);
     Some((StatusCode::FORBIDDEN, html(p, page)).into_response())
+}
+
+/// A session weaker than the request's `acr_values` ask (see `assurance::asked_strength`): the
+/// second step for a user who has a factor, asking only for it (the password stays proven);
+/// setting one up for a user who has none; `interaction_required` for `prompt=none`. `None`
+/// when the session is strong enough.
+async fn weaker_than_asked(
+    p: &Provider,
+    request: &AuthorizationRequest,
+    session: &Session,
+    user: &User,
+) -> Option<Response> {
+    let asked = assurance::asked_strength(request.acr_values.as_deref())?;
+    if session.proven.strength() >= asked {
+        return None;
+    }
+    if request.prompt_none {
+        let error = OAuthError::new(
+            ErrorCode::InteractionRequired,
+            "the session is weaker than the acr_values asked for",
+        );
+        return Some(redirect(&back_to_client(p, request, Err(&error))));
+    }
+    let lang = Lang::choose(request.ui_locales.first().map(String::as_str), None);
+    let sealed = p
+        .requests
+        .seal(&serde_json::to_vec(request).unwrap_or_default());
+    Some(match second_step::needed(p, user).await {
+        Ok(true) => second_factor::ask(p, lang, &Pending::step_up(session, &sealed)).await,
+        Ok(false) => second_factor::enrol_for(p, lang, user, &sealed),
+        Err(e) => super::unavailable(p, lang, e),
+    })
+}
+
+/// `POST /authorize/resume`: a request that waited on one of the provider's pages (the
+/// recovery codes of an app set up for a step-up) goes on with the browser's session.
+pub async fn resume(State(p): State<Arc<Provider>>, headers: HeaderMap, form: OwnForm) -> Response {
+    let Some(request) = super::login::pending(&p, form.field("request")) else {
+        let page = pages::error(form.lang, Text::BadRequest, &p.config().helpdesk);
+        return (StatusCode::BAD_REQUEST, html(&p, page)).into_response();
+    };
+    match super::home::current(&p, &headers).await {
+        Some((session, user)) => complete(&p, &request, &session, &user, now()).await,
+        None => redirect(&format!(
+            "/login?request={}&ui_locales={}",
+            form.field("request"),
+            form.lang.code()
+        )),
+    }
 }
 
 /// Sends a logged-in user back to the client with a code, after asking for consent where the
@@ -201,16 +257,12 @@ pub async fn complete(
     user: &User,
     now: u64,
 ) -> Response {
-    let back = |outcome: Result<&str, &OAuthError>| {
-        redirect(&authorize::response_url(
-            &request.redirect_uri,
-            &p.issuer,
-            outcome,
-            request.state.as_deref(),
-        ))
-    };
+    let back = |outcome| redirect(&back_to_client(p, request, outcome));
     if let Some(refused) = outside_required_groups(p, request, user, now).await {
         return refused;
+    }
+    if let Some(stepping_up) = weaker_than_asked(p, request, session, user).await {
+        return stepping_up;
     }
     if let Some(client) = p
         .clients()
@@ -244,7 +296,7 @@ pub async fn complete(
             .into_response();
         }
     }
-    match tokens::issue_code(p, request, user, &session.id_hash, session.auth_time, now).await {
+    match tokens::issue_code(p, request, user, session, now).await {
         Ok(code) => back(Ok(&code)),
         Err(e) => back(Err(&e)),
     }
@@ -283,12 +335,7 @@ pub async fn consent_answer(
     };
     if form.get("decision").map(String::as_str) != Some("allow") {
         let error = OAuthError::new(ErrorCode::AccessDenied, "the user did not allow access");
-        return redirect(&authorize::response_url(
-            &request.redirect_uri,
-            &p.issuer,
-            Err(&error),
-            request.state.as_deref(),
-        ));
+        return redirect(&back_to_client(&p, &request, Err(&error)));
     }
     if let Err(e) = consent::remember(
         p.store.as_ref(),

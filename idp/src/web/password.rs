@@ -17,7 +17,7 @@ use crate::clock::now;
 use crate::flows::enrolment;
 use crate::flows::AccountError;
 use crate::provider::Provider;
-use crate::store::OneTimeKind;
+use crate::store::{OneTimeKind, Proven};
 use crate::token;
 
 /// A forced change must be finished within this time of the login that asked for it.
@@ -28,6 +28,9 @@ const TICKET_LIFETIME: u64 = 10 * 60;
 struct Ticket {
     user_id: String,
     request: String,
+    /// What the login proved before the change (its second factor, if it gave one).
+    #[serde(default)]
+    proven: Proven,
 }
 
 /// Shows the new-password form for `user_id`, with a single-use ticket that stands for the
@@ -37,12 +40,14 @@ pub(super) async fn ask_for_new(
     lang: Lang,
     user_id: &str,
     request: &str,
+    proven: &Proven,
     error: Option<Text>,
 ) -> Response {
     let ticket = token::random_token();
     let value = Ticket {
         user_id: user_id.into(),
         request: request.into(),
+        proven: proven.clone(),
     };
     let stored = match serde_json::to_vec(&value) {
         Ok(bytes) => {
@@ -118,7 +123,8 @@ pub async fn submit_new(
         Ok(None) => return forbidden(&p, lang),
         Err(e) => return unavailable(&p, lang, e),
     };
-    let again = |error: Text| ask_for_new(&p, lang, &user.id, &ticket.request, Some(error));
+    let proven = &ticket.proven;
+    let again = |error: Text| ask_for_new(&p, lang, &user.id, &ticket.request, proven, Some(error));
     let new_password = field("password");
     if new_password != field("confirm") {
         return again(Text::PasswordsDiffer).await;
@@ -148,7 +154,8 @@ pub async fn submit_new(
         "password and captcha, then a new password",
     )
     .await;
-    login::logged_in(&p, &headers, lang, &user, &ticket.request, now).await
+    let (sealed, proven) = (&ticket.request, ticket.proven.clone());
+    login::logged_in(&p, &headers, lang, &user, sealed, proven, now).await
 }
 
 /// What to tell the user about a refused password; `None` for server-side failures.

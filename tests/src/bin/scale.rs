@@ -93,6 +93,7 @@ async fn sessions(n: usize, seconds: u64) -> String {
                     device: None,
                     parent: None,
                     clients: Vec::new(),
+                    proven: Default::default(),
                 };
                 store.put_session(&session).await.unwrap();
                 store

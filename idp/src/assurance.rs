@@ -1,0 +1,166 @@
+//! What a session proved: the authentication methods (RFC 8176 `amr`) a person gave, and the
+//! strength (`acr`) they add up to. A login records its password; a second step or a step-up
+//! adds a one-time code. ID tokens carry both, access tokens the `acr`, and routes and clients
+//! ask for a least strength (see `gerbang_config::Strength`).
+
+use gerbang_config::Strength;
+use serde::{Deserialize, Serialize};
+
+/// One way of proving who one is (RFC 8176 section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// The account's password.
+    Pwd,
+    /// A one-time code: an authenticator app's (RFC 6238), or a recovery code.
+    Otp,
+}
+
+impl Method {
+    pub fn amr(self) -> &'static str {
+        match self {
+            Method::Pwd => "pwd",
+            Method::Otp => "otp",
+        }
+    }
+
+    /// Whether the method is a factor beside the password (something one has).
+    fn second(self) -> bool {
+        self != Method::Pwd
+    }
+}
+
+/// The methods a session proved, each once, in a fixed order. Sessions and grants made
+/// before methods were recorded proved a password: that is the default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Proven(Vec<Method>);
+
+impl Default for Proven {
+    fn default() -> Self {
+        Proven::password()
+    }
+}
+
+impl Proven {
+    /// A login by password (and captcha).
+    pub fn password() -> Proven {
+        Proven(vec![Method::Pwd])
+    }
+
+    /// These methods and `method`.
+    pub fn and(mut self, method: Method) -> Proven {
+        if let Err(at) = self.0.binary_search(&method) {
+            self.0.insert(at, method);
+        }
+        self
+    }
+
+    /// The least methods that make `strength`, where only the strength is known (a gateway
+    /// session's record, from its token's `acr`).
+    pub fn of_strength(strength: Strength) -> Proven {
+        match strength {
+            Strength::Password => Proven::password(),
+            Strength::TwoFactor => Proven::password().and(Method::Otp),
+        }
+    }
+
+    pub fn has(&self, method: Method) -> bool {
+        self.0.contains(&method)
+    }
+
+    /// What the methods add up to: a password and a second factor make two factors.
+    pub fn strength(&self) -> Strength {
+        let second = self.0.iter().any(|m| m.second());
+        match (self.has(Method::Pwd), second) {
+            (true, true) => Strength::TwoFactor,
+            _ => Strength::Password,
+        }
+    }
+
+    /// The `amr` claim: each method, and `mfa` when they are two factors.
+    pub fn amr(&self) -> Vec<&'static str> {
+        let mut amr: Vec<&'static str> = self.0.iter().map(|m| m.amr()).collect();
+        if self.strength() >= Strength::TwoFactor {
+            amr.push("mfa");
+        }
+        amr
+    }
+}
+
+/// The least strength an authorization request asks for with `acr_values` (OIDC Core
+/// 3.1.2.1): the weakest of the values Gerbang asserts, since any of them would do; `None`
+/// when it names none of them (unknown values are ignored, as the parameter is voluntary).
+pub fn asked_strength(acr_values: Option<&str>) -> Option<Strength> {
+    acr_values?.split(' ').filter_map(Strength::from_acr).min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_alone_is_one_factor() {
+        let p = Proven::password();
+        assert_eq!(p.strength(), Strength::Password);
+        assert_eq!(p.amr(), ["pwd"]);
+        assert_eq!(p.strength().acr(), "urn:gerbang:acr:password-captcha");
+    }
+
+    #[test]
+    fn a_code_after_the_password_makes_two_factors() {
+        let p = Proven::password().and(Method::Otp);
+        assert_eq!(p.strength(), Strength::TwoFactor);
+        assert_eq!(p.amr(), ["pwd", "otp", "mfa"]);
+        assert_eq!(p.strength().acr(), "urn:gerbang:acr:two-factor");
+        // Proving a method again changes nothing.
+        assert_eq!(p.clone().and(Method::Otp), p);
+        assert_eq!(p.clone().and(Method::Pwd), p);
+    }
+
+    #[test]
+    fn a_code_without_a_password_is_not_two_factors() {
+        for s in Strength::ALL {
+            assert_eq!(Proven::of_strength(s).strength(), s);
+        }
+        let p = Proven(vec![Method::Otp]);
+        assert_eq!(p.strength(), Strength::Password);
+        assert_eq!(p.amr(), ["otp"]);
+    }
+
+    #[test]
+    fn records_without_methods_proved_a_password() {
+        #[derive(Deserialize)]
+        struct Old {
+            #[serde(default)]
+            proven: Proven,
+        }
+        let old: Old = serde_json::from_str("{}").unwrap();
+        assert_eq!(old.proven, Proven::password());
+        let kept = serde_json::to_string(&Proven::password().and(Method::Otp)).unwrap();
+        assert_eq!(kept, r#"["pwd","otp"]"#);
+        let back: Proven = serde_json::from_str(&kept).unwrap();
+        assert_eq!(back.strength(), Strength::TwoFactor);
+    }
+
+    #[test]
+    fn acr_values_ask_for_the_weakest_value_gerbang_asserts() {
+        let two = "urn:gerbang:acr:two-factor";
+        let pwd = "urn:gerbang:acr:password-captcha";
+        assert_eq!(asked_strength(None), None);
+        assert_eq!(asked_strength(Some("")), None);
+        assert_eq!(asked_strength(Some("urn:other:gold")), None);
+        assert_eq!(asked_strength(Some(two)), Some(Strength::TwoFactor));
+        assert_eq!(
+            asked_strength(Some(&format!("urn:other:gold {two}"))),
+            Some(Strength::TwoFactor)
+        );
+        assert_eq!(
+            asked_strength(Some(&format!("{two} {pwd}"))),
+            Some(Strength::Password)
+        );
+        for s in Strength::ALL {
+            assert_eq!(Strength::from_acr(s.acr()), Some(s));
+        }
+    }
+}

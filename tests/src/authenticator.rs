@@ -1,0 +1,48 @@
+//! An authenticator app, as a test holds one: the key read from the set-up page, as a person
+//! types it into an app, and the codes it shows (RFC 6238).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use gerbang_idp::mfa::totp;
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+/// The key the set-up page shows, in groups of four, as the secret it stands for.
+pub fn shown_secret(page: &str) -> Vec<u8> {
+    let marker = "<code class=\"key\" translate=\"no\">";
+    let start = page.find(marker).expect("the key on the page") + marker.len();
+    let end = page[start..].find("</code>").expect("the key's end") + start;
+    let key: String = page[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    data_encoding::BASE32_NOPAD
+        .decode(key.as_bytes())
+        .expect("a base32 key")
+}
+
+/// The code an app with `secret` shows now.
+pub fn code_now(secret: &[u8]) -> String {
+    code_in(secret, 0)
+}
+
+/// The code an app with `secret` shows `steps` steps from now (the window takes one either
+/// side, so a test need not wait for the next step to use a new code).
+pub fn code_in(secret: &[u8], steps: i64) -> String {
+    let step = totp::step_at(now()).saturating_add_signed(steps);
+    format!("{:06}", totp::code(secret, step, 6))
+}
+
+/// A six-digit code that is not `right`.
+pub fn wrong_code(right: &str) -> &'static str {
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
