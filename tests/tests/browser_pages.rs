@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use gerbang_tests::authenticator::{code_in, shown_secret, wrong_code};
 use gerbang_tests::browser;
 use gerbang_tests::chrome::{screenshot_dir, Chrome, Violation};
 use gerbang_tests::site::{borrowed, ktp, nik, Site, APP_ROUTE, MAIL_WAIT, SITE_UI};
@@ -112,6 +113,8 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
     // Budi, and one account per run for "Lupa Password?" (a link a minute per account).
     let mut users = vec![("budi".to_string(), PASSWORD.to_string())];
     users.extend((0..RUNS.len()).map(|run| (format!("sari{run}"), PASSWORD.to_string())));
+    // And one per run that sets up two-step verification.
+    users.extend((0..RUNS.len()).map(|run| (format!("dua{run}"), PASSWORD.to_string())));
     let mut spec = Site::spec(&smtp, format!("{APP_ROUTE}\n{ADMIN_ROUTE}"), users);
     spec.extra.push_str(PARTNER);
     spec.extra.push_str(GROUPS);
@@ -395,9 +398,62 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
         chrome.click("form button[type=submit]:not([name])").await;
         chrome.wait_for_any(&["Masuk lagi", "Log in again"]).await;
         gallery.shot(&chrome, "logged-out", lang, width).await;
+        second_factor_pages(&chrome, &issuer, lang, width, run, &mut gallery).await;
         chrome.quit().await;
     }
     gallery.assert_clean();
+}
+
+/// Two-step verification through (issue 19): this run's account sets up an app (its recovery
+/// codes, shown once), logs out and in again: the second step, a wrong code, the right one.
+async fn second_factor_pages(
+    chrome: &Chrome,
+    issuer: &str,
+    lang: &str,
+    width: u32,
+    run: usize,
+    gallery: &mut Gallery,
+) {
+    let user = format!("dua{run}");
+    log_in(chrome, issuer, lang, &user, PASSWORD).await;
+    chrome.wait_for_any(&["Beranda", "Home"]).await;
+    chrome
+        .goto(&format!("{issuer}/account/second-factor?ui_locales={lang}"))
+        .await;
+    let secret = shown_secret(&chrome.wait_for("<svg").await);
+    chrome.type_into("code", &code_in(&secret, -1)).await;
+    chrome.type_into("name", "Ponsel kantor").await;
+    chrome.click("form button[type=submit]").await;
+    chrome
+        .wait_for_any(&["Simpan kode pemulihan", "Save your recovery codes"])
+        .await;
+    gallery
+        .shot(chrome, "second-factor-recovery-codes", lang, width)
+        .await;
+    chrome
+        .goto(&format!("{issuer}/logout?ui_locales={lang}"))
+        .await;
+    chrome
+        .wait_for_any(&["Keluar dari semua", "Log out of every"])
+        .await;
+    chrome.click("form button[type=submit]:not([name])").await;
+    chrome.wait_for_any(&["Masuk lagi", "Log in again"]).await;
+    log_in(chrome, issuer, lang, &user, PASSWORD).await;
+    chrome.wait_for("action=\"/login/second-factor\"").await;
+    gallery
+        .shot(chrome, "second-factor-login", lang, width)
+        .await;
+    chrome
+        .type_into("code", wrong_code(&code_in(&secret, 0)))
+        .await;
+    chrome.click("form button[type=submit]").await;
+    chrome.wait_for("id=\"code-error\"").await;
+    gallery
+        .shot(chrome, "second-factor-login-error", lang, width)
+        .await;
+    chrome.type_into("code", &code_in(&secret, 0)).await;
+    chrome.click("form button[type=submit]").await;
+    chrome.wait_for_any(&["Ponsel kantor"]).await;
 }
 
 /// "Lupa Password?" for this run's account, from the mailed link to the page after the new
