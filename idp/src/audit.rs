@@ -54,6 +54,7 @@ audit_kinds! {
     GroupRevoked => "group.revoked",
     SecondFactorAdded => "second_factor.added",
     RecoveryCodesMade => "second_factor.recovery_codes_made",
+    SecondFactorRemoved => "second_factor.removed",
 }
 
 impl AuditKind {

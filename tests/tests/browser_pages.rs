@@ -454,6 +454,27 @@ async fn second_factor_pages(
     chrome.type_into("code", &code_in(&secret, 0)).await;
     chrome.click("form button[type=submit]").await;
     chrome.wait_for_any(&["Ponsel kantor"]).await;
+    // Changes that the password confirms: new recovery codes, removing the (last) app.
+    chrome
+        .goto(&format!(
+            "{issuer}/account/recovery-codes?ui_locales={lang}"
+        ))
+        .await;
+    chrome.wait_for("id=\"current\"").await;
+    gallery
+        .shot(chrome, "recovery-codes-renew", lang, width)
+        .await;
+    chrome.goto(&format!("{issuer}/?ui_locales={lang}")).await;
+    chrome
+        .click("a[href^=\"/account/second-factor/remove\"]")
+        .await;
+    chrome.wait_for("class=\"warning\"").await;
+    chrome.type_into("current", "bukan password").await;
+    chrome.click("form button[type=submit]").await;
+    chrome.wait_for("id=\"current-error\"").await;
+    gallery
+        .shot(chrome, "second-factor-remove-error", lang, width)
+        .await;
 }
 
 /// "Lupa Password?" for this run's account, from the mailed link to the page after the new

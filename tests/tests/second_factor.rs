@@ -226,6 +226,8 @@ async fn an_authenticator_app_set_up_from_beranda_is_asked_for_at_login() {
         "{home}"
     );
 
+    renew_and_remove(&site, &codes).await;
+
     // The sealing key lives beside the store, readable by the server's user only; the store's
     // files do not hold the key as the page showed it.
     let key_file = site.gw.dir.path().join("store.second-factor-key");
@@ -242,6 +244,100 @@ async fn an_authenticator_app_set_up_from_beranda_is_asked_for_at_login() {
             entry.display()
         );
     }
+}
+
+/// A new set of recovery codes voids the old; removing the apps one by one (each confirmed by
+/// the password, each mailed about) turns two-step verification off.
+async fn renew_and_remove(site: &Site, old_codes: &[&str]) {
+    let form = |path: &str, fields: Vec<(&'static str, String)>| {
+        let url = format!("{}{path}", site.issuer);
+        async move {
+            let answer = site.browser.post(url).form(&fields).send().await.unwrap();
+            let status = answer.status().as_u16();
+            match location(&answer) {
+                Some(to) => (status, to),
+                None => (status, answer.text().await.unwrap()),
+            }
+        }
+    };
+    let page = site
+        .get("/account/recovery-codes")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Set baru menggantikan"), "{page}");
+    let wrong = vec![("current", "bukan password".to_string())];
+    let (_, again) = form("/account/recovery-codes", wrong).await;
+    assert!(again.contains("Password saat ini salah"), "{again}");
+    let right = vec![("current", PASSWORD.to_string())];
+    let (_, renewed) = form("/account/recovery-codes", right.clone()).await;
+    assert!(
+        renewed.contains("Kode pemulihan baru sudah dibuat"),
+        "{renewed}"
+    );
+    assert_eq!(renewed.matches("<li><code>").count(), 10);
+    let (browser, step) = password_given(site).await;
+    let (_, refused) = give_code(site, &browser, &step, old_codes[1]).await;
+    assert!(
+        refused.contains("Kode salah"),
+        "an old set's code: {refused}"
+    );
+
+    // Two apps: the first goes, two-step verification stays on; the last takes it off.
+    let home = site.get("/").await.text().await.unwrap();
+    let ids: Vec<String> = home
+        .split("/account/second-factor/remove?factor=")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{home}");
+    for (n, id) in ids.iter().enumerate() {
+        let last = n == 1;
+        let page = site
+            .get(&format!("/account/second-factor/remove?factor={id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Hapus aplikasi autentikator"), "{page}");
+        assert_eq!(
+            page.contains("aplikasi autentikator terakhir"),
+            last,
+            "{page}"
+        );
+        let mut fields = right.clone();
+        fields.push(("factor", id.clone()));
+        let (status, to) = form("/account/second-factor/remove", fields).await;
+        assert_eq!((status, to.as_str()), (302, "/#second-factor"));
+        let mails = site
+            .smtp
+            .wait_for("budi@example.test", 2 + n, MAIL_WAIT)
+            .await;
+        // Mails arrive in any order: one per removal so far, this one saying where it leaves.
+        let changes: Vec<_> = mails
+            .iter()
+            .filter(|m| m.subject.starts_with("Verifikasi dua langkah"))
+            .collect();
+        assert_eq!(changes.len(), n + 1);
+        let state = if last {
+            "kini tidak aktif"
+        } else {
+            "tetap aktif"
+        };
+        assert!(
+            changes.iter().any(|m| m.text.contains(state)),
+            "{changes:?}"
+        );
+    }
+    let home = site.get("/").await.text().await.unwrap();
+    assert!(home.contains("Belum aktif"), "{home}");
+    let answer = browser::submit_login(&site.browser, &site.issuer, "budi", PASSWORD, None).await;
+    assert_eq!(
+        location(&answer).as_deref(),
+        Some("/"),
+        "the password alone again"
+    );
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

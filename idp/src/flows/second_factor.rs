@@ -1,8 +1,9 @@
 //! Second factors a person enrols for themselves (issue 19): an authenticator app, confirmed by
 //! its first code before it counts, and the recovery codes shown once beside it.
 
-use super::AccountError;
+use super::{enrolment, AccountError};
 use crate::audit::AuditKind;
+use crate::mail::templates::{self, Sender};
 use crate::mfa::{recovery, totp};
 use crate::provider::Provider;
 use crate::store::{FactorKind, SecondFactor, Timestamp, User};
@@ -113,4 +114,49 @@ pub async fn new_recovery_codes(
     )
     .await;
     Ok(shown)
+}
+
+/// Removes the user's factor `factor_id` (after the caller confirmed their password). The last
+/// one takes the recovery codes with it: two-step verification is then off. The user is
+/// mailed either way. `false` when the user has no such factor.
+pub async fn remove(
+    p: &Provider,
+    user: &User,
+    factor_id: &str,
+    address: &str,
+    now: Timestamp,
+) -> Result<bool, AccountError> {
+    let factors = p.store.factors(&user.id).await?;
+    let Some(factor) = factors.iter().find(|f| f.id == factor_id) else {
+        return Ok(false);
+    };
+    if !p.store.remove_factor(&user.id, factor_id).await? {
+        return Ok(false);
+    }
+    let still_on = factors.len() > 1;
+    if !still_on {
+        p.store.remove_second_factors(&user.id).await?;
+    }
+    let what = match still_on {
+        true => "an authenticator app; others remain",
+        false => "the last authenticator app: two-step verification is off",
+    };
+    p.audit(
+        AuditKind::SecondFactorRemoved,
+        Some(&user.id),
+        None,
+        Some(address),
+        what,
+    )
+    .await;
+    let mail = templates::second_factor_removed(
+        &user.email,
+        enrolment::user_lang(user),
+        &factor.name,
+        still_on,
+        &Sender::of(&p.config()),
+    );
+    p.store.enqueue_mail(mail, now).await?;
+    p.mail_queued.notify_one();
+    Ok(true)
 }

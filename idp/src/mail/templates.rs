@@ -356,6 +356,56 @@ pub fn recovery_code_used(to: &str, lang: Lang, left: usize, from: &Sender) -> N
     compose(to, lang, letter, from)
 }
 
+/// A second factor was removed from the account (`name`, "" when it has none); `still_on` when
+/// others remain, so
+/// two-step verification stays on.
+pub fn second_factor_removed(
+    to: &str,
+    lang: Lang,
+    name: &str,
+    still_on: bool,
+    from: &Sender,
+) -> NewMail {
+    let product = from.product;
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: format!("Verifikasi dua langkah akun {product} Anda diubah"),
+            greeting: format!("Yth. Pengguna {product},"),
+            paragraphs: vec![
+                match name {
+                    "" => "Sebuah aplikasi autentikator baru saja dihapus dari akun Anda.".into(),
+                    _ => format!("Aplikasi autentikator \"{name}\" baru saja dihapus dari akun Anda."),
+                },
+                match still_on {
+                    true => "Verifikasi dua langkah tetap aktif dengan aplikasi Anda yang lain.".into(),
+                    false => "Verifikasi dua langkah kini tidak aktif: masuk hanya memerlukan password. Kode pemulihan Anda yang lama tidak berlaku lagi. Anda dapat mengaktifkannya lagi dari Beranda.".into(),
+                },
+                "Jika bukan Anda yang melakukannya, segera ganti password Anda dan hubungi layanan bantuan.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+        Lang::En => Letter {
+            subject: format!("Two-step verification of your {product} account changed"),
+            greeting: format!("Dear {product} user,"),
+            paragraphs: vec![
+                match name {
+                    "" => "An authenticator app was just removed from your account.".into(),
+                    _ => format!("The authenticator app \"{name}\" was just removed from your account."),
+                },
+                match still_on {
+                    true => "Two-step verification stays on with your other app.".into(),
+                    false => "Two-step verification is now off: logging in needs only your password. Your old recovery codes no longer work. You can turn it on again from Home.".into(),
+                },
+                "If it was not you, change your password at once and contact the helpdesk.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +423,33 @@ mod tests {
             product: "OSS",
             desk,
             color: "#123456".into(),
+        }
+    }
+
+    #[test]
+    fn second_factor_notices_in_both_languages() {
+        let desk = desk();
+        for (lang, left, on, off) in [
+            (Lang::Id, "tersisa 9", "tetap aktif", "kini tidak aktif"),
+            (
+                Lang::En,
+                "have 9 recovery codes left",
+                "stays on",
+                "is now off",
+            ),
+        ] {
+            let used = recovery_code_used("a@example.id", lang, 9, &oss(&desk));
+            assert!(used.text.contains(left), "{}", used.text);
+            let kept = second_factor_removed("a@example.id", lang, "Ponsel", true, &oss(&desk));
+            let gone = second_factor_removed("a@example.id", lang, "Ponsel", false, &oss(&desk));
+            assert!(kept.text.contains(on) && !kept.text.contains(off));
+            assert!(gone.text.contains(off) && !gone.text.contains(on));
+            for mail in [used, kept, gone] {
+                assert!(mail.text.contains("08071002576"), "{}", mail.text);
+                assert!(mail.subject.contains("OSS"), "{}", mail.subject);
+                let html = mail.html.as_deref().unwrap();
+                assert!(html.contains(&format!("lang=\"{}\"", lang.code())));
+            }
         }
     }
 

@@ -65,12 +65,13 @@ pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
     layout(lang, t(lang, Text::SecondFactorAdd), body)
 }
 
-/// The recovery codes, once, right after the app was confirmed; then on to Beranda, or to the
-/// app whose request (`sealed`, "" for none) asked for two factors.
-pub fn recovery_codes(lang: Lang, codes: &[String], sealed: &str) -> Page {
+/// The recovery codes, once, right after they were made (`made` says why: an app was set up,
+/// or a new set asked for); then on to Beranda, or to the app whose request (`sealed`, "" for
+/// none) asked for two factors.
+pub fn recovery_codes(lang: Lang, codes: &[String], made: Text, sealed: &str) -> Page {
     let body = html! {
         h1 { (t(lang, Text::RecoveryTitle)) }
-        p.notice role="status" { (t(lang, Text::FactorAdded)) }
+        p.notice role="status" { (t(lang, made)) }
         p { (t(lang, Text::RecoveryIntro)) }
         ol.codes translate="no" {
             @for code in codes { li { code { (code) } } }
@@ -87,6 +88,47 @@ pub fn recovery_codes(lang: Lang, codes: &[String], sealed: &str) -> Page {
         }
     };
     layout(lang, t(lang, Text::RecoveryTitle), body)
+}
+
+/// A change to two-step verification that the password confirms: removing an app (`factor`,
+/// its id and name) or making a new set of recovery codes (`None`).
+pub struct ConfirmChange<'a> {
+    pub factor: Option<(&'a str, &'a str)>,
+    /// Removing the last app turns two-step verification off: said before.
+    pub last: bool,
+    pub error: Option<Text>,
+}
+
+pub fn confirm_change(lang: Lang, change: &ConfirmChange<'_>) -> Page {
+    let (title, action, button) = match change.factor {
+        Some(_) => (
+            Text::RemoveFactorTitle,
+            "/account/second-factor/remove",
+            Text::RemoveFactor,
+        ),
+        None => (
+            Text::RenewCodes,
+            "/account/recovery-codes",
+            Text::RenewCodes,
+        ),
+    };
+    let body = html! {
+        h1 { (t(lang, title)) }
+        @if let Some((_, name)) = change.factor {
+            p { (t(lang, Text::RemoveFactorIntro)) " " strong { (name) } }
+            @if change.last { p.warning { (t(lang, Text::RemoveLastFactor)) } }
+        } @else {
+            p { (t(lang, Text::RenewCodesIntro)) }
+        }
+        form method="post" action=(action) {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            @if let Some((id, _)) = change.factor { input type="hidden" name="factor" value=(id); }
+            (super::pages::current_password(lang, change.error))
+            button type="submit" { (t(lang, button)) }
+        }
+        p.links { a href="/#second-factor" { (t(lang, Text::HomeTitle)) } }
+    };
+    layout(lang, t(lang, title), body)
 }
 
 /// The login's second step: one field takes the app's code or a recovery code.

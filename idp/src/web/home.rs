@@ -87,6 +87,7 @@ fn factor_views(lang: Lang, factors: Vec<SecondFactor>) -> Vec<FactorView> {
     factors
         .into_iter()
         .map(|f| FactorView {
+            id: f.id,
             name: match f.name.is_empty() {
                 true => t(lang, Text::AuthenticatorApp).to_string(),
                 false => f.name,

@@ -24,7 +24,7 @@ mod second_factor;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,7 +33,7 @@ use axum::{Form, Router};
 use crate::account::login as limits;
 use crate::clock::now;
 use crate::provider::Provider;
-use crate::store::{OneTimeKind, Timestamp};
+use crate::store::{OneTimeKind, Session, Timestamp, User};
 use i18n::Text;
 pub use i18n::{problem, Lang};
 
@@ -42,14 +42,36 @@ pub const FORM_BODY_LIMIT: usize = 32 * 1024;
 
 /// The provider's routes, served under the issuer's host.
 pub fn router(provider: Arc<Provider>) -> Router {
-    Router::new()
+    protocol_routes()
+        .merge(login_routes())
+        .merge(account_routes())
         .route("/", get(home::page))
+        .route("/captcha/{token}/{kind}", get(login::captcha_media))
+        .route("/static/gerbang.css", get(stylesheet))
+        .route("/static/gerbang.js", get(script))
+        .route("/static/theme.css", get(brand::theme))
+        .route("/static/logo", get(brand::logo))
+        .route("/static/favicon", get(brand::favicon))
+        .fallback(not_found)
+        // The largest form (registration) is a few KiB: a bigger body is refused before it is
+        // read, so no field can be megabytes long.
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(remember_language))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(provider)
+}
+
+/// OpenID Connect and OAuth: discovery, keys, authorization, tokens, consent, logout.
+fn protocol_routes() -> Router<Arc<Provider>> {
+    Router::new()
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/jwks", get(oidc::jwks))
         .route(
             "/authorize",
             get(oidc::authorize_get).post(oidc::authorize_post),
         )
+        .route("/authorize/resume", post(oidc::resume))
+        .route("/consent", post(oidc::consent_answer))
         .route("/token", post(oidc::token).options(cors::preflight))
         .route("/introspect", post(oidc::introspect))
         .route("/revoke", post(oidc::revoke).options(cors::preflight))
@@ -59,11 +81,15 @@ pub fn router(provider: Arc<Provider>) -> Router {
                 .post(oidc::userinfo_post)
                 .options(cors::preflight),
         )
+        .route("/logout", get(logout::get).post(logout::post))
+}
+
+/// Getting in: login and its second step, registration, activation, forgotten passwords.
+fn login_routes() -> Router<Arc<Provider>> {
+    Router::new()
         .route("/login", get(login::page).post(login::submit))
         .route("/login/unlock", get(login::unlock_page).post(login::unlock))
         .route("/login/second-factor", post(second_factor::second_step))
-        .route("/consent", post(oidc::consent_answer))
-        .route("/authorize/resume", post(oidc::resume))
         .route("/register", get(register::page).post(register::submit))
         .route(
             "/activate",
@@ -82,12 +108,24 @@ pub fn router(provider: Arc<Provider>) -> Router {
             "/password/reset",
             get(recovery::reset_page).post(recovery::reset),
         )
-        .route("/logout", get(logout::get).post(logout::post))
+}
+
+/// What a logged-in person changes from Beranda.
+fn account_routes() -> Router<Arc<Provider>> {
+    Router::new()
         .route("/logout/everywhere", post(home::log_out_everywhere))
         .route("/account/sessions/end", post(home::end_one))
         .route(
             "/account/second-factor",
             get(second_factor::enrol_page).post(second_factor::enrol),
+        )
+        .route(
+            "/account/second-factor/remove",
+            get(second_factor::remove_page).post(second_factor::remove),
+        )
+        .route(
+            "/account/recovery-codes",
+            get(second_factor::renew_codes_page).post(second_factor::renew_codes),
         )
         .route(
             "/account/password",
@@ -101,19 +139,6 @@ pub fn router(provider: Arc<Provider>) -> Router {
             "/account/email/confirm",
             get(account::email_confirm_page).post(account::email_confirm),
         )
-        .route("/captcha/{token}/{kind}", get(login::captcha_media))
-        .route("/static/gerbang.css", get(stylesheet))
-        .route("/static/gerbang.js", get(script))
-        .route("/static/theme.css", get(brand::theme))
-        .route("/static/logo", get(brand::logo))
-        .route("/static/favicon", get(brand::favicon))
-        .fallback(not_found)
-        // The largest form (registration) is a few KiB: a bigger body is refused before it is
-        // read, so no field can be megabytes long.
-        .layer(axum::extract::DefaultBodyLimit::max(FORM_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(remember_language))
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(provider)
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -370,6 +395,27 @@ impl FromRequest<Arc<Provider>> for OwnForm {
             return Err(forbidden(p, lang));
         }
         Ok(OwnForm { fields, lang })
+    }
+}
+
+/// The person a page is for: the browser's live provider session and its account. A browser
+/// without one is sent to log in before the handler runs.
+pub struct LoggedIn {
+    pub session: Session,
+    pub user: User,
+}
+
+impl FromRequestParts<Arc<Provider>> for LoggedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        p: &Arc<Provider>,
+    ) -> Result<LoggedIn, Response> {
+        match home::current(p, &parts.headers).await {
+            Some((session, user)) => Ok(LoggedIn { session, user }),
+            None => Err(redirect("/login")),
+        }
     }
 }
 

@@ -222,6 +222,7 @@ pub struct HeldGroup {
 
 /// A second factor as Beranda lists it.
 pub struct FactorView {
+    pub id: String,
     /// What the user called it; the kind's name when they gave none.
     pub name: String,
     pub added: Timestamp,
@@ -301,11 +302,19 @@ fn second_factors(lang: Lang, view: &HomeView<'_>) -> Markup {
                             @if let Some(used) = f.last_used {
                                 ", " (t(lang, Text::FactorLastUsed)) " " (local_time(used, view.zone))
                             }
+                            br;
+                            a href={ "/account/second-factor/remove?factor=" (f.id) }
+                                aria-label={ (t(lang, Text::RemoveFactor)) " " (f.name) } {
+                                (t(lang, Text::RemoveFactor))
+                            }
                         }
                     }
                 }
                 p { (t(lang, Text::RecoveryLeft)) " " strong { (view.recovery_left) } }
-                p.links { a href="/account/second-factor" { (t(lang, Text::SecondFactorAddAnother)) } }
+                p.links {
+                    a href="/account/second-factor" { (t(lang, Text::SecondFactorAddAnother)) }
+                    a href="/account/recovery-codes" { (t(lang, Text::RenewCodes)) }
+                }
             }
         }
     }
@@ -780,7 +789,7 @@ pub fn confirm_link(
 }
 
 /// The current password, asked again before a change to the account.
-fn current_password(lang: Lang, error: Option<Text>) -> Markup {
+pub(super) fn current_password(lang: Lang, error: Option<Text>) -> Markup {
     html! {
         label for="current" { (t(lang, Text::CurrentPassword)) }
         input id="current" name="current" type="password" autocomplete="current-password"

@@ -9,14 +9,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::factor_pages::{self, EnrolForm};
+use super::factor_pages::{self, ConfirmChange, EnrolForm};
 use super::home::current;
-use super::i18n::{Lang, Text};
-use super::OwnForm;
+use super::i18n::{t, Lang, Text};
 use super::{admit, client_address, html, lang, pages, redirect, refused, unavailable, Refusal};
 use super::{login, oidc, password};
+use super::{LoggedIn, OwnForm};
 use crate::assurance::{Method, Proven};
 use crate::clock::now;
+use crate::flows::profile;
 use crate::flows::second_factor::{self, Begun, Confirmed};
 use crate::flows::second_step::{self, Pending, SecondStep};
 use crate::mfa::totp;
@@ -27,12 +28,10 @@ use crate::store::User;
 pub async fn enrol_page(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
+    LoggedIn { user, .. }: LoggedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
-    let Some((_, user)) = current(&p, &headers).await else {
-        return redirect("/login");
-    };
     let begun = second_factor::begin(&p, &user, now());
     enrol_form(&p, lang, &user, &begun, ("", ""), None)
 }
@@ -44,11 +43,13 @@ pub(super) fn enrol_for(p: &Provider, lang: Lang, user: &User, sealed: &str) -> 
     enrol_form(p, lang, user, &begun, ("", sealed), None)
 }
 
-pub async fn enrol(State(p): State<Arc<Provider>>, headers: HeaderMap, form: OwnForm) -> Response {
+pub async fn enrol(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { session, user }: LoggedIn,
+    form: OwnForm,
+) -> Response {
     let (field, lang) = (|k: &str| form.field(k), form.lang);
-    let Some((session, user)) = current(&p, &headers).await else {
-        return redirect("/login");
-    };
     let now = now();
     let typed = (field("name"), field("request"));
     let Some(begun) = second_factor::resume(&p, &user, field("enrolment"), now) else {
@@ -84,7 +85,8 @@ pub async fn enrol(State(p): State<Arc<Provider>>, headers: HeaderMap, form: Own
     let sealed = typed.1;
     match (codes, login::pending(&p, sealed)) {
         (Some(codes), _) => {
-            html(&p, factor_pages::recovery_codes(lang, &codes, sealed)).into_response()
+            let page = factor_pages::recovery_codes(lang, &codes, Text::FactorAdded, sealed);
+            html(&p, page).into_response()
         }
         (None, Some(request)) => oidc::complete(&p, &request, &session, &user, now).await,
         (None, None) => redirect("/#second-factor"),
@@ -204,5 +206,154 @@ async fn step_up(
     match login::pending(p, sealed) {
         Some(request) => oidc::complete(p, &request, &session, user, now()).await,
         None => redirect("/"),
+    }
+}
+
+/// `/account/second-factor/remove?factor=…`: the password asked before an app is removed.
+pub async fn remove_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { user, .. }: LoggedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    let factor = q.get("factor").map(String::as_str).unwrap_or("");
+    confirm_removal(&p, lang, &user, factor, None).await
+}
+
+/// The removal form for the user's factor `factor_id`; Beranda when there is no such factor.
+async fn confirm_removal(
+    p: &Provider,
+    lang: Lang,
+    user: &User,
+    factor_id: &str,
+    error: Option<Text>,
+) -> Response {
+    let factors = match p.store.factors(&user.id).await {
+        Ok(f) => f,
+        Err(e) => return unavailable(p, lang, e),
+    };
+    let Some(factor) = factors.iter().find(|f| f.id == factor_id) else {
+        return redirect("/#second-factor");
+    };
+    let name = match factor.name.as_str() {
+        "" => t(lang, Text::AuthenticatorApp),
+        name => name,
+    };
+    let change = ConfirmChange {
+        factor: Some((&factor.id, name)),
+        last: factors.len() == 1,
+        error,
+    };
+    html(p, factor_pages::confirm_change(lang, &change)).into_response()
+}
+
+/// Removes an app once the password confirms it.
+pub async fn remove(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { user, .. }: LoggedIn,
+    form: OwnForm,
+) -> Response {
+    let (field, lang) = (|k: &str| form.field(k), form.lang);
+    let now = now();
+    let address = match reauthenticate(&p, &headers, (lang, &user), field("current"), now).await {
+        Ok(address) => address,
+        Err(Reauth::Wrong(text)) => {
+            return confirm_removal(&p, lang, &user, field("factor"), Some(text)).await
+        }
+        Err(Reauth::Answered(answer)) => return answer,
+    };
+    match second_factor::remove(&p, &user, field("factor"), &address, now).await {
+        Ok(_) => redirect("/#second-factor"),
+        Err(e) => unavailable(&p, lang, e),
+    }
+}
+
+/// `/account/recovery-codes`: the password asked before a new set replaces the codes.
+pub async fn renew_codes_page(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { user, .. }: LoggedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    if let Some(elsewhere) = without_codes(&p, lang, &user).await {
+        return elsewhere;
+    }
+    confirm_renewal(&p, lang, None)
+}
+
+/// Beranda for a user without two-step verification (no codes to renew); `None` for one with.
+async fn without_codes(p: &Provider, lang: Lang, user: &User) -> Option<Response> {
+    match second_step::needed(p, user).await {
+        Ok(true) => None,
+        Ok(false) => Some(redirect("/#second-factor")),
+        Err(e) => Some(unavailable(p, lang, e)),
+    }
+}
+
+fn confirm_renewal(p: &Provider, lang: Lang, error: Option<Text>) -> Response {
+    let change = ConfirmChange {
+        factor: None,
+        last: false,
+        error,
+    };
+    html(p, factor_pages::confirm_change(lang, &change)).into_response()
+}
+
+/// A new set of recovery codes once the password confirms it: shown once.
+pub async fn renew_codes(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { user, .. }: LoggedIn,
+    form: OwnForm,
+) -> Response {
+    let lang = form.lang;
+    if let Some(elsewhere) = without_codes(&p, lang, &user).await {
+        return elsewhere;
+    }
+    let now = now();
+    let password = form.field("current");
+    let address = match reauthenticate(&p, &headers, (lang, &user), password, now).await {
+        Ok(address) => address,
+        Err(Reauth::Wrong(text)) => return confirm_renewal(&p, lang, Some(text)),
+        Err(Reauth::Answered(answer)) => return answer,
+    };
+    match second_factor::new_recovery_codes(&p, &user, &address).await {
+        Ok(codes) => {
+            let page = factor_pages::recovery_codes(lang, &codes, Text::CodesRenewed, "");
+            html(&p, page).into_response()
+        }
+        Err(e) => unavailable(&p, lang, e),
+    }
+}
+
+/// Why a re-authentication did not pass.
+enum Reauth {
+    /// The form again, saying this.
+    Wrong(Text),
+    /// Another answer: a refused request, or the store failed.
+    Answered(Response),
+}
+
+/// Whether `password` is the user's, within the address's limit on attempts: the client
+/// address when it is.
+async fn reauthenticate(
+    p: &Provider,
+    headers: &HeaderMap,
+    (lang, user): (Lang, &User),
+    password: &str,
+    now: u64,
+) -> Result<String, Reauth> {
+    let address = match admit(p, headers, now).await {
+        Ok(address) => address,
+        Err(Refusal::TooMany) => return Err(Reauth::Wrong(Text::TooManyAttempts)),
+        Err(refusal) => return Err(Reauth::Answered(refused(p, lang, refusal))),
+    };
+    match profile::confirm_password(p, user, password).await {
+        Ok(true) => Ok(address),
+        Ok(false) => Err(Reauth::Wrong(Text::WrongPassword)),
+        Err(e) => Err(Reauth::Answered(unavailable(p, lang, e))),
     }
 }
