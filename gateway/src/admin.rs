@@ -71,6 +71,20 @@ pub enum SessionsCommand {
 }
 
 #[derive(Subcommand)]
+pub enum MfaCommand {
+    /// A user's second factors (never their secrets) and the recovery codes they have left.
+    List { user: String },
+    /// Remove every second factor and recovery code of USER and end their sessions everywhere;
+    /// they are mailed, and log in with their password next.
+    Reset {
+        user: String,
+        /// Why (recorded in the audit log), e.g. "lost phone, ticket 4821".
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum GroupsCommand {
     /// The declared groups and how many members each has.
     List,
@@ -155,6 +169,7 @@ pub enum AdminCommand {
     Users(UsersCommand),
     Sessions(SessionsCommand),
     Groups(GroupsCommand),
+    Mfa(MfaCommand),
     Access(AccessCommand),
     Keys(KeysCommand),
     Audit { limit: usize },
@@ -268,6 +283,7 @@ pub async fn run_on(
         AdminCommand::Users(users) => run_users(config, &target, users, input).await,
         AdminCommand::Sessions(sessions) => run_sessions(config, &target, sessions).await,
         AdminCommand::Groups(groups) => run_groups(config, &store, groups).await,
+        AdminCommand::Mfa(mfa) => run_mfa(config, &target, mfa).await,
         AdminCommand::Access(AccessCommand::Check {
             user,
             route,
@@ -394,6 +410,55 @@ async fn run_sessions(
                 .await?;
             Ok(format!(
                 "{ended} sessions of {} ended everywhere",
+                found.username
+            ))
+        }
+    }
+}
+
+async fn run_mfa(
+    config: &Config,
+    target: &Target<'_>,
+    command: MfaCommand,
+) -> Result<String, AdminError> {
+    let admin = administrator(config, target.store);
+    let zone = config.ui.time_zone;
+    match command {
+        MfaCommand::List { user } => {
+            let (found, factors, left) = admin.second_factors(&user).await?;
+            if factors.is_empty() {
+                return Ok(format!("{} has no second factor", found.username));
+            }
+            let mut lines = vec![format!("{:<24} {:<22} {}", "NAME", "ADDED", "LAST USED")];
+            for f in &factors {
+                let name = if f.name.is_empty() {
+                    "(unnamed)"
+                } else {
+                    &f.name
+                };
+                let used = f
+                    .last_used_at
+                    .map_or_else(|| "never".into(), |t| local(t, zone));
+                lines.push(format!(
+                    "{name:<24} {:<22} {used}",
+                    local(f.created_at, zone)
+                ));
+            }
+            lines.push(format!("{left} recovery codes left"));
+            Ok(lines.join("\n"))
+        }
+        MfaCommand::Reset { user, reason } => {
+            if reason.trim().is_empty() {
+                return Err(AdminError::Input(
+                    "--reason: say why, for the audit log".into(),
+                ));
+            }
+            let provider = target.provider(config).await?;
+            let (found, removed, ended) = admin
+                .reset_second_factors(&provider, &user, &reason)
+                .await?;
+            Ok(format!(
+                "{removed} second factors of {} removed, {ended} sessions ended; they are mailed",
                 found.username
             ))
         }

@@ -98,6 +98,13 @@ enum AdminCli {
         #[command(subcommand)]
         command: admin::SessionsCommand,
     },
+    /// See and reset a user's two-step verification (helpdesk, for a lost phone).
+    Mfa {
+        #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: admin::MfaCommand,
+    },
     /// Who belongs to which group (`[[group]]`), for the routes' access rules.
     Groups {
         #[arg(long, short, env = "GERBANG_CONFIG", global = true)]
@@ -142,6 +149,7 @@ impl AdminCli {
             AdminCli::Users { config, command } => (config, admin::AdminCommand::Users(command)),
             AdminCli::Keys { config, command } => (config, admin::AdminCommand::Keys(command)),
             AdminCli::Groups { config, command } => (config, admin::AdminCommand::Groups(command)),
+            AdminCli::Mfa { config, command } => (config, admin::AdminCommand::Mfa(command)),
             AdminCli::Access { config, command } => (config, admin::AdminCommand::Access(command)),
             AdminCli::Sessions { config, command } => {
                 (config, admin::AdminCommand::Sessions(command))

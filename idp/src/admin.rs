@@ -12,12 +12,13 @@ use crate::clock::Timestamp;
 use crate::flows::{enrolment, AccountError};
 use crate::keys::{self, KeyError, SigningAlg};
 use crate::logout;
+use crate::mail::templates::{self, Sender};
 use crate::personal::countries;
 use crate::provider::Provider;
 use crate::revocation::Revoked;
 use crate::store::{
-    AuditEvent, Email, Identity, Membership, NewUser, Nik, Pending, Phone, Profile, SharedStore,
-    SigningKey, StoreError, UniqueKey, User, UserStatus,
+    AuditEvent, Email, Identity, Membership, NewUser, Nik, Pending, Phone, Profile, SecondFactor,
+    SharedStore, SigningKey, StoreError, UniqueKey, User, UserStatus,
 };
 use gerbang_config::Group;
 
@@ -316,6 +317,46 @@ impl Admin<'_> {
         self.audit_with(AuditKind::GroupRevoked, &user.id, detail)
             .await?;
         Ok(user)
+    }
+
+    /// `who`'s second factors (never their secrets) and how many recovery codes they have left.
+    pub async fn second_factors(
+        &self,
+        who: &str,
+    ) -> Result<(User, Vec<SecondFactor>, usize), AdminError> {
+        let user = self.find(who).await?;
+        let factors = self.store.factors(&user.id).await?;
+        let left = self.store.recovery_codes_left(&user.id).await?;
+        Ok((user, factors, left))
+    }
+
+    /// Helpdesk's reset for someone who lost their phone: every second factor and recovery code
+    /// of `who` goes, every session ends everywhere (the next login asks for the password only,
+    /// and a person who stole the phone is logged out too), and the user is mailed. `reason`
+    /// is recorded. How many factors went, and how many sessions ended.
+    pub async fn reset_second_factors(
+        &self,
+        provider: &Arc<Provider>,
+        who: &str,
+        reason: &str,
+    ) -> Result<(User, usize, usize), AdminError> {
+        let user = self.find(who).await?;
+        let removed = self.store.remove_second_factors(&user.id).await?;
+        let ended = logout::end_all_sessions(provider, &user.id, None).await?;
+        let detail = match reason.trim() {
+            "" => format!("{removed} factors, {}", self.actor.detail()),
+            why => format!("{removed} factors, {}: {why}", self.actor.detail()),
+        };
+        self.audit_with(AuditKind::SecondFactorsReset, &user.id, detail)
+            .await?;
+        let mail = templates::second_factors_reset(
+            &user.email,
+            enrolment::user_lang(&user),
+            &Sender::of(&provider.config()),
+        );
+        self.store.enqueue_mail(mail, self.now).await?;
+        provider.mail_queued.notify_one();
+        Ok((user, removed, ended))
     }
 
     async fn end_sessions(&self, user: &User) -> Result<usize, AdminError> {

@@ -55,6 +55,7 @@ audit_kinds! {
     SecondFactorAdded => "second_factor.added",
     RecoveryCodesMade => "second_factor.recovery_codes_made",
     SecondFactorRemoved => "second_factor.removed",
+    SecondFactorsReset => "second_factor.reset",
 }
 
 impl AuditKind {

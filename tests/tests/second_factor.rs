@@ -357,3 +357,66 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// Helpdesk, for someone who lost their phone: `gerbang mfa list` shows the factors (never a
+/// secret), `gerbang mfa reset` (a reason required) removes them with the recovery codes, ends
+/// every session, mails the user and is audited; the next login asks for the password only.
+#[tokio::test]
+async fn helpdesk_resets_the_second_factor_of_a_lost_phone() {
+    let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
+    site.log_in("budi", PASSWORD).await;
+    let page = site
+        .get("/account/second-factor")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let secret = shown_secret(&page);
+    let token = hidden_field(&page, "enrolment").unwrap();
+    let (status, _) = confirm(&site, &token, &code_in(&secret, -1)).await;
+    assert_eq!(status, 200);
+
+    let (ok, listed, err) = site.gw.admin(&["mfa", "list", "budi"], "");
+    assert!(ok, "{err}");
+    assert!(
+        listed.contains("Ponsel kantor") && listed.contains(" WIB"),
+        "{listed}"
+    );
+    assert!(listed.contains("10 recovery codes left"), "{listed}");
+    let shown = data_encoding::BASE32_NOPAD.encode(&secret);
+    assert!(!listed.contains(&shown), "no secret: {listed}");
+
+    let (ok, _, _) = site.gw.admin(&["mfa", "reset", "budi"], "");
+    assert!(!ok, "a reset says why");
+    let reason = "ponsel hilang, tiket 4821";
+    let (ok, out, err) = site
+        .gw
+        .admin(&["mfa", "reset", "budi", "--reason", reason], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("1 second factors of budi removed"), "{out}");
+
+    let mails = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
+    let said = mails
+        .iter()
+        .find(|m| m.subject.contains("direset"))
+        .expect("the reset mail");
+    assert!(
+        said.text.contains("dikeluarkan dari semua perangkat"),
+        "{}",
+        said.text
+    );
+    assert_eq!(
+        location(&site.get("/").await).as_deref(),
+        Some("/login"),
+        "logged out"
+    );
+    let answer = browser::submit_login(&site.browser, &site.issuer, "budi", PASSWORD, None).await;
+    assert_eq!(location(&answer).as_deref(), Some("/"), "the password only");
+    let (ok, listed, _) = site.gw.admin(&["mfa", "list", "budi"], "");
+    assert!(ok && listed.contains("no second factor"), "{listed}");
+    let (_, audit, _) = site.gw.admin(&["audit"], "");
+    assert!(
+        audit.contains("second_factor.reset") && audit.contains(reason),
+        "{audit}"
+    );
+}

@@ -406,6 +406,36 @@ pub fn second_factor_removed(
     compose(to, lang, letter, from)
 }
 
+/// Helpdesk reset the account's two-step verification (someone lost their phone).
+pub fn second_factors_reset(to: &str, lang: Lang, from: &Sender) -> NewMail {
+    let product = from.product;
+    let letter = match lang {
+        Lang::Id => Letter {
+            subject: format!("Verifikasi dua langkah akun {product} Anda direset"),
+            greeting: format!("Yth. Pengguna {product},"),
+            paragraphs: vec![
+                "Atas permintaan ke layanan bantuan, semua aplikasi autentikator dan kode pemulihan akun Anda telah dihapus, dan Anda telah dikeluarkan dari semua perangkat.".into(),
+                "Masuklah dengan password Anda, lalu aktifkan verifikasi dua langkah lagi dari Beranda dengan ponsel Anda yang sekarang.".into(),
+                "Jika Anda tidak meminta ini, segera ganti password Anda dan hubungi layanan bantuan.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+        Lang::En => Letter {
+            subject: format!("Two-step verification of your {product} account was reset"),
+            greeting: format!("Dear {product} user,"),
+            paragraphs: vec![
+                "As asked of the helpdesk, every authenticator app and recovery code of your account was removed, and you were logged out on every device.".into(),
+                "Log in with your password, then turn two-step verification on again from Home with the phone you have now.".into(),
+                "If you did not ask for this, change your password at once and contact the helpdesk.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,7 +474,8 @@ mod tests {
             let gone = second_factor_removed("a@example.id", lang, "Ponsel", false, &oss(&desk));
             assert!(kept.text.contains(on) && !kept.text.contains(off));
             assert!(gone.text.contains(off) && !gone.text.contains(on));
-            for mail in [used, kept, gone] {
+            let reset = second_factors_reset("a@example.id", lang, &oss(&desk));
+            for mail in [used, kept, gone, reset] {
                 assert!(mail.text.contains("08071002576"), "{}", mail.text);
                 assert!(mail.subject.contains("OSS"), "{}", mail.subject);
                 let html = mail.html.as_deref().unwrap();
