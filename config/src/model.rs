@@ -319,6 +319,11 @@ pub struct Mfa {
     /// PostgreSQL (every instance needs the same); on sled, a key file beside the store is made
     /// when absent.
     pub secret_key: Option<Secret>,
+    /// Members of these groups must have a second factor: led through setting one up at their
+    /// next login, and kept from every app once `grace` has passed since they were first asked.
+    pub required_groups: Vec<String>,
+    /// How long a person asked to set up a second factor may put it off (default 7 days).
+    pub grace: Duration,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -111,6 +111,9 @@ pub(crate) struct RawSession {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMfa {
     pub secret_key: Option<S<RawSecret>>,
+    #[serde(default)]
+    pub required_groups: Vec<S<String>>,
+    pub grace_days: Option<S<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

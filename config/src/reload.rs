@@ -82,7 +82,10 @@ impl Config {
             provider: self.provider.clone(),
             session: self.session.clone(),
             store: self.store.clone(),
-            mfa: self.mfa.clone(),
+            mfa: crate::Mfa {
+                secret_key: self.mfa.secret_key.clone(),
+                ..new.mfa
+            },
             login: Login {
                 password_workers: self.login.password_workers,
                 ..new.login
@@ -140,6 +143,30 @@ mod tests {
             .ok()
             .map(|c| c.captcha.lifetime.as_secs());
         assert_eq!(reloaded, Some(60));
+    }
+
+    #[test]
+    fn a_reload_changes_the_second_factor_policy_but_not_its_key() {
+        let base = "[server]\nhttp = \"127.0.0.1:8080\"\n[provider]\nissuer = \"https://sso.example.id\"\n[[group]]\nname = \"admin\"\n";
+        let key = |k: &str| format!("secret_key = \"{}\"\n", k.repeat(32));
+        let running = parse(&format!("{base}[mfa]\n{}", key("a")));
+        let new = parse(&format!(
+            "{base}[mfa]\n{}required_groups = [\"admin\"]\ngrace_days = 3\n",
+            key("b")
+        ));
+        let reloaded = running.reloaded(new).unwrap();
+        assert_eq!(reloaded.mfa.required_groups, ["admin"]);
+        assert_eq!(reloaded.mfa.grace.as_secs(), 3 * 86_400);
+        let kept = reloaded
+            .mfa
+            .secret_key
+            .as_ref()
+            .map(|s| s.expose().to_string());
+        assert_eq!(
+            kept,
+            Some("a".repeat(32)),
+            "the key changes with a restart only"
+        );
     }
 
     #[test]

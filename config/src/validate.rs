@@ -56,9 +56,9 @@ impl<'a> Checker<'a> {
         let login = self.login(&raw.login);
         let accounts = self.accounts(&raw.accounts);
         let store_span = raw.store.backend.as_ref().map_or(0..0, |b| b.span());
-        let mfa = self.mfa(&raw.mfa, store.as_ref(), store_span);
         let ui = self.ui(&raw.ui);
         let groups = self.groups(&raw.groups);
+        let mfa = self.mfa(&raw.mfa, store.as_ref(), store_span, &groups);
         let routes: Vec<Option<Route>> = raw
             .routes
             .iter()
@@ -420,13 +420,17 @@ impl<'a> Checker<'a> {
         })
     }
 
-    /// `[mfa]`: the secret key, long enough, and there whenever several instances share a store.
+    /// `[mfa]`: the secret key, long enough, and there whenever several instances share a store;
+    /// the groups that must have a second factor, each declared; the grace period.
     fn mfa(
         &mut self,
         raw: &RawMfa,
         store: Option<&Store>,
         store_span: Range<usize>,
+        groups: &[Group],
     ) -> Option<Mfa> {
+        let required_groups = self.group_names(&raw.required_groups, "mfa.required_groups", groups);
+        let grace_days = self.int_in(raw.grace_days.as_ref(), "mfa.grace_days", 0..=90, 7);
         let secret_key = match &raw.secret_key {
             None => None,
             Some(s) => {
@@ -448,7 +452,11 @@ impl<'a> Checker<'a> {
                 "the PostgreSQL store needs `[mfa] secret_key` (every instance seals second-factor secrets with the same key, which the database must not hold): set it, e.g. `secret_key = { env = \"GERBANG_MFA_KEY\" }`",
             );
         }
-        Some(Mfa { secret_key })
+        Some(Mfa {
+            secret_key,
+            required_groups: required_groups?,
+            grace: Duration::from_secs(grace_days? as u64 * 86_400),
+        })
     }
 
     fn session(&mut self, raw: &RawSession) -> Option<Session> {

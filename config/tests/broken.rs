@@ -599,3 +599,17 @@ const EXPECTED_ACCESS_PROBLEMS: [&[&str]; 8] = [
     ],
     &["broken.toml:16:10: route[0].rule[0].paths: `/admin` is outside the route's path_prefix `/api`: the rule could never match"],
 ];
+
+#[test]
+fn second_factor_policy_names_declared_groups_and_a_bounded_grace() {
+    let src = with(
+        "\n[[group]]\nname = \"admin\"\n\n[mfa]\nrequired_groups = [\"admin\", \"pejabat\"]\ngrace_days = 120\n",
+    );
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:17:29: mfa.required_groups: `pejabat` is not a declared [[group]]",
+            "broken.toml:18:14: mfa.grace_days: 120 is out of range: use a value from 0 to 90",
+        ]
+    );
+}

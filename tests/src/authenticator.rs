@@ -46,3 +46,38 @@ pub fn wrong_code(right: &str) -> &'static str {
         "000000"
     }
 }
+
+/// On the set-up `page` an app's request led to, sets up an app (the code computed from the
+/// key the page shows): the recovery codes page, and where going on from it sends the browser.
+pub async fn set_up_on_the_way(
+    browser: &reqwest::Client,
+    issuer: &str,
+    page: &str,
+) -> (String, Option<String>) {
+    use crate::browser::{hidden_field, location};
+    let secret = shown_secret(page);
+    let request = hidden_field(page, "request").expect("the app's request, carried");
+    let enrolment = hidden_field(page, "enrolment").expect("the enrolment");
+    let codes_page = browser
+        .post(format!("{issuer}/account/second-factor"))
+        .form(&[
+            ("enrolment", enrolment.as_str()),
+            ("code", &code_in(&secret, -1)),
+            ("name", "Ponsel"),
+            ("request", &request),
+        ])
+        .send()
+        .await
+        .expect("POST the code")
+        .text()
+        .await
+        .expect("the recovery codes page");
+    let carried = hidden_field(&codes_page, "request").expect("the request, still carried");
+    let resumed = browser
+        .post(format!("{issuer}/authorize/resume"))
+        .form(&[("request", carried)])
+        .send()
+        .await
+        .expect("POST /authorize/resume");
+    (codes_page, location(&resumed))
+}

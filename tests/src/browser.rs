@@ -118,7 +118,7 @@ pub async fn submit_login(
 }
 
 /// Posts the login form of `page` with these credentials and the test-mode captcha answer.
-async fn fill_in(
+pub async fn fill_in(
     browser: &Client,
     provider_origin: &str,
     page: &str,

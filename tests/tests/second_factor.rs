@@ -9,7 +9,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use gerbang_idp::mfa::totp;
-use gerbang_tests::authenticator::{code_in, code_now, shown_secret, wrong_code};
+use gerbang_tests::authenticator::{
+    code_in, code_now, set_up_on_the_way, shown_secret, wrong_code,
+};
 use gerbang_tests::browser::{self, hidden_field, location};
 use gerbang_tests::site::{Site, MAIL_WAIT};
 use gerbang_tests::Gerbang;
@@ -419,4 +421,104 @@ async fn helpdesk_resets_the_second_factor_of_a_lost_phone() {
         audit.contains("second_factor.reset") && audit.contains(reason),
         "{audit}"
     );
+}
+
+/// A site whose app (`rahasia.test`, answering) is open to everyone logged in, whose `[mfa]`
+/// policy requires a second factor of the `admin` group with `grace_days`; budi is an admin,
+/// sari is not.
+async fn policy_site(grace_days: u32) -> (Site, gerbang_tests::App) {
+    let app = gerbang_tests::App::start("rahasia").await;
+    let smtp = gerbang_tests::smtp::SmtpServer::start().await;
+    let route = format!(
+        "[[route]]\nname = \"rahasia\"\nhost = \"rahasia.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n",
+        app.addr
+    );
+    let users = ["budi", "sari"].map(|u| (u.to_string(), PASSWORD.to_string()));
+    let mut spec = Site::spec(&smtp, route, users.to_vec());
+    spec.extra.push_str(&format!(
+        "\n[[group]]\nname = \"admin\"\n\n[mfa]\nrequired_groups = [\"admin\"]\ngrace_days = {grace_days}\n"
+    ));
+    let site = Site::around(Gerbang::start(spec).await, smtp);
+    let (ok, out, err) = site.gw.admin(&["groups", "grant", "budi", "admin"], "");
+    assert!(ok, "{out}{err}");
+    (site, app)
+}
+
+/// A browser for the provider and the app.
+fn app_browser(site: &Site) -> reqwest::Client {
+    site.gw.client(&["rahasia.test", Gerbang::PROVIDER_HOST])
+}
+
+/// The `[mfa]` policy with a grace period: an admin's login leads through setting up an app,
+/// which they may put off until a date it names; meanwhile apps open. Someone outside the
+/// group is not asked.
+#[tokio::test]
+async fn a_required_group_may_put_the_set_up_off_during_its_grace() {
+    let (site, _app) = policy_site(7).await;
+    let budi = app_browser(&site);
+    let answer = browser::submit_login(&budi, &site.issuer, "budi", PASSWORD, None).await;
+    assert_eq!(answer.status(), 200, "the set-up page, not Beranda");
+    let page = answer.text().await.unwrap();
+    assert!(
+        page.contains("Akun Anda wajib memakai verifikasi dua langkah"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Anda dapat menundanya sampai") && page.contains(" WIB"),
+        "{page}"
+    );
+    assert!(page.contains("<svg"), "the QR code to scan at once: {page}");
+    let later = budi
+        .post(format!("{}/account/second-factor/later", site.issuer))
+        .form(&[("ui_locales", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&later).as_deref(), Some("/"));
+    let app = browser::follow(&budi, &site.gw.url("rahasia.test", "/whoami")).await;
+    assert_eq!(app.status(), 200, "apps open during the grace");
+
+    let sari = app_browser(&site);
+    let answer = browser::submit_login(&sari, &site.issuer, "sari", PASSWORD, None).await;
+    assert_eq!(
+        location(&answer).as_deref(),
+        Some("/"),
+        "not in a required group"
+    );
+}
+
+/// The grace over (here none at all): the set-up cannot be put off, and no app opens until an
+/// authenticator app is set up; then the app the person was opening does.
+#[tokio::test]
+async fn a_required_group_reaches_no_app_before_setting_up_a_second_factor() {
+    let (site, _app) = policy_site(0).await;
+    let budi = app_browser(&site);
+    let whoami = site.gw.url("rahasia.test", "/whoami");
+    let login = browser::follow(&budi, &whoami).await.text().await.unwrap();
+    let answer = browser::fill_in(&budi, &site.issuer, &login, "budi", PASSWORD, None).await;
+    assert_eq!(answer.status(), 200, "the set-up page, no code for the app");
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("Aktifkan sekarang"), "{page}");
+    // The session is there, but the app does not open with it.
+    let again = browser::follow(&budi, &whoami).await.text().await.unwrap();
+    assert!(again.contains("Aktifkan sekarang"), "{again}");
+    assert!(!page.contains("Nanti saja"), "{page}");
+    let later = budi
+        .post(format!("{}/account/second-factor/later", site.issuer))
+        .form(&[
+            ("ui_locales", "id"),
+            ("request", &hidden_field(&page, "request").unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let again = later.text().await.unwrap();
+    assert!(
+        again.contains("Aktifkan sekarang"),
+        "no putting off: {again}"
+    );
+
+    let (_, resumed) = set_up_on_the_way(&budi, &site.issuer, &again).await;
+    let callback = resumed.expect("on to the app");
+    assert_eq!(browser::follow(&budi, &callback).await.status(), 200);
 }

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use gerbang_tests::authenticator::{code_in, shown_secret};
+use gerbang_tests::authenticator::set_up_on_the_way;
 use gerbang_tests::browser::{self, follow, hidden_field, location};
 use gerbang_tests::site::{Site, MAIL_WAIT};
 use gerbang_tests::{App, Gerbang};
@@ -125,25 +125,7 @@ async fn a_route_and_a_client_that_want_two_factors_ask_only_for_the_missing_one
         setup.contains("Aplikasi yang Anda buka meminta verifikasi dua langkah"),
         "{setup}"
     );
-    let secret = shown_secret(&setup);
-    let request = hidden_field(&setup, "request").expect("the app's request, carried");
-    let codes_page = phone
-        .post(format!("{}/account/second-factor", site.issuer))
-        .form(&[
-            (
-                "enrolment",
-                hidden_field(&setup, "enrolment").unwrap().as_str(),
-            ),
-            ("code", &code_in(&secret, -1)),
-            ("name", "Ponsel"),
-            ("request", &request),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (codes_page, resumed) = set_up_on_the_way(&phone, &site.issuer, &setup).await;
     assert!(
         codes_page.contains("action=\"/authorize/resume\""),
         "{codes_page}"
@@ -155,13 +137,7 @@ async fn a_route_and_a_client_that_want_two_factors_ask_only_for_the_missing_one
         .map(|s| s.split("</code>").next().unwrap())
         .collect();
     assert_eq!(recovery.len(), 10);
-    let resumed = phone
-        .post(format!("{}/authorize/resume", site.issuer))
-        .form(&[("request", hidden_field(&codes_page, "request").unwrap())])
-        .send()
-        .await
-        .unwrap();
-    let callback = location(&resumed).expect("back to the app with a code");
+    let callback = resumed.expect("back to the app with a code");
     assert!(callback.contains("/_gerbang/callback?"), "{callback}");
     let app = follow(&phone, &callback).await;
     assert_eq!(app.status(), 200, "in the app with two factors");

@@ -6,7 +6,7 @@ use crate::audit::AuditKind;
 use crate::mail::templates::{self, Sender};
 use crate::mfa::{recovery, totp};
 use crate::provider::Provider;
-use crate::store::{FactorKind, SecondFactor, Timestamp, User};
+use crate::store::{FactorKind, OneTimeKind, SecondFactor, Timestamp, User};
 use crate::token;
 
 /// How long an enrolment form stays good: time to install an app and scan the code.
@@ -159,4 +159,57 @@ pub async fn remove(
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
     Ok(true)
+}
+
+/// What the `[mfa]` policy asks of a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Nothing: in no required group, or has a second factor already.
+    No,
+    /// A second factor, which they may put off until then.
+    By(Timestamp),
+    /// A second factor now: no app opens for them until they set one up.
+    Now,
+}
+
+/// How long a deadline is remembered after it passed (a person away longer gets a new grace).
+const DEADLINE_KEPT: u64 = 365 * 86_400;
+
+/// Whether `user` must have a second factor (a membership of one of `[mfa] required_groups`
+/// holds) and does not, and by when: the grace runs from the first time they were asked.
+pub async fn due(p: &Provider, user: &User, now: Timestamp) -> Result<Due, AccountError> {
+    let config = p.config();
+    let required = &config.mfa.required_groups;
+    if required.is_empty() {
+        return Ok(Due::No);
+    }
+    let held = p.store.memberships(&user.id).await?;
+    if !held
+        .iter()
+        .any(|m| m.holds(now) && required.contains(&m.group))
+    {
+        return Ok(Due::No);
+    }
+    if !p.store.factors(&user.id).await?.is_empty() {
+        return Ok(Due::No);
+    }
+    let kind = OneTimeKind::SecondFactorDue;
+    let noted = p.store.peek_once(kind, &user.id, now).await?;
+    let deadline = match noted.and_then(|b| String::from_utf8(b).ok()?.parse().ok()) {
+        Some(deadline) => deadline,
+        None => {
+            let deadline = now + config.mfa.grace.as_secs();
+            let kept = deadline + DEADLINE_KEPT;
+            let value = deadline.to_string();
+            p.store
+                .put_once(kind, &user.id, value.as_bytes(), kept)
+                .await?;
+            deadline
+        }
+    };
+    Ok(if now < deadline {
+        Due::By(deadline)
+    } else {
+        Due::Now
+    })
 }

@@ -248,6 +248,9 @@ pub enum OneTimeKind {
     /// Marks that an account was sent a message of some kind, so that repeats within the
     /// cool-down send nothing more (nobody can flood a mailbox through the public forms).
     MailCooldown,
+    /// When a person the `[mfa]` policy asks for a second factor must have one by (kept under
+    /// their user id, read in place).
+    SecondFactorDue,
 }
 
 /// What spending a one-time value found (see [`super::OneTimeStore::spend_once`]).
@@ -281,6 +284,7 @@ impl OneTimeKind {
             OneTimeKind::EmailChange => "email_change",
             OneTimeKind::MailCooldown => "mail_cooldown",
             OneTimeKind::UnlockLink => "unlock",
+            OneTimeKind::SecondFactorDue => "second_factor_due",
         }
     }
 }

@@ -16,9 +16,21 @@ pub struct EnrolForm<'a> {
     pub typed_key: &'a str,
     /// The device name as typed.
     pub name: &'a str,
-    /// The sealed authorization request of an app that asked for two factors, when one did.
-    pub request: Option<&'a str>,
+    /// The sealed authorization request the set-up continues ("" for none).
+    pub request: &'a str,
+    pub why: EnrolWhy,
     pub error: Option<Text>,
+}
+
+/// Why the set-up page is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolWhy {
+    /// The person chose to, from Beranda.
+    Chosen,
+    /// The app they are opening asks for two factors.
+    AppAsks,
+    /// The `[mfa]` policy requires it: by this time (as people read it), or now.
+    Required { until: Option<String> },
 }
 
 /// "Aktifkan aplikasi autentikator": three steps, the code confirms the app before it counts.
@@ -29,7 +41,16 @@ pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
     let name_error = form.error.filter(|e| *e == Text::FactorNameTooLong);
     let body = html! {
         h1 { (t(lang, Text::SecondFactorAdd)) }
-        @if form.request.is_some() { p.notice role="status" { (t(lang, Text::StepUpEnrolIntro)) } }
+        @match &form.why {
+            EnrolWhy::Chosen => {}
+            EnrolWhy::AppAsks => { p.notice role="status" { (t(lang, Text::StepUpEnrolIntro)) } }
+            EnrolWhy::Required { until: Some(until) } => {
+                p.notice role="status" { (t(lang, Text::RequiredEnrolIntro)) " " (t(lang, Text::RequiredEnrolUntil)) " " strong { (until) } "." }
+            }
+            EnrolWhy::Required { until: None } => {
+                p.warning role="status" { (t(lang, Text::RequiredEnrolIntro)) " " (t(lang, Text::RequiredEnrolNow)) }
+            }
+        }
         ol.steps {
             li { (t(lang, Text::EnrolStepApp)) }
             li {
@@ -47,7 +68,7 @@ pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
         form method="post" action="/account/second-factor" novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
             input type="hidden" name="enrolment" value=(form.token);
-            @if let Some(request) = form.request { input type="hidden" name="request" value=(request); }
+            @if !form.request.is_empty() { input type="hidden" name="request" value=(form.request); }
             @if let Some(e) = code_error { p.error role="alert" id="code-error" { (t(lang, e)) } }
             label for="code" { (t(lang, Text::OneTimeCode)) }
             input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
@@ -60,7 +81,15 @@ pub fn enrol(lang: Lang, form: &EnrolForm<'_>) -> Page {
                 aria-describedby=[name_error.map(|_| "name-error")];
             button type="submit" { (t(lang, Text::EnrolButton)) }
         }
-        p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+        @if let EnrolWhy::Required { until: Some(_) } = form.why {
+            form method="post" action="/account/second-factor/later" {
+                input type="hidden" name="ui_locales" value=(lang.code());
+                @if !form.request.is_empty() { input type="hidden" name="request" value=(form.request); }
+                button.secondary type="submit" { (t(lang, Text::EnrolLater)) }
+            }
+        } @else {
+            p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
+        }
     };
     layout(lang, t(lang, Text::SecondFactorAdd), body)
 }

@@ -231,9 +231,12 @@ pub(super) async fn logged_in(
         Ok(s) => s,
         Err(e) => return unavailable(p, lang, e),
     };
-    let mut response = match pending(p, sealed) {
-        Some(request) => oidc::complete(p, &request, &session, user, now).await,
-        None => redirect("/"),
+    // The `[mfa]` policy leads a person it asks for a second factor through setting one up.
+    let required = second_factor::required_of(p, lang, user, sealed, false).await;
+    let mut response = match (required, pending(p, sealed)) {
+        (Some(page), _) => page,
+        (None, Some(request)) => oidc::complete(p, &request, &session, user, now).await,
+        (None, None) => redirect("/"),
     };
     if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(Some(&value), life)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

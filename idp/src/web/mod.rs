@@ -119,6 +119,7 @@ fn account_routes() -> Router<Arc<Provider>> {
             "/account/second-factor",
             get(second_factor::enrol_page).post(second_factor::enrol),
         )
+        .route("/account/second-factor/later", post(second_factor::later))
         .route(
             "/account/second-factor/remove",
             get(second_factor::remove_page).post(second_factor::remove),

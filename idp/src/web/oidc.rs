@@ -226,9 +226,35 @@ async fn weaker_than_asked(
         .seal(&serde_json::to_vec(request).unwrap_or_default());
     Some(match second_step::needed(p, user).await {
         Ok(true) => second_factor::ask(p, lang, &Pending::step_up(session, &sealed)).await,
-        Ok(false) => second_factor::enrol_for(p, lang, user, &sealed),
+        Ok(false) => second_factor::enrol_for(p, lang, user, &sealed).await,
         Err(e) => super::unavailable(p, lang, e),
     })
+}
+
+/// A person the `[mfa]` policy asks for a second factor whose grace is over: no app until
+/// they set one up (the set-up page, then on to the app; `interaction_required` for
+/// `prompt=none`). `None` when the policy lets them through.
+async fn policy_keeps_out(
+    p: &Provider,
+    request: &AuthorizationRequest,
+    user: &User,
+) -> Option<Response> {
+    if p.config().mfa.required_groups.is_empty() {
+        return None;
+    }
+    let lang = Lang::choose(request.ui_locales.first().map(String::as_str), None);
+    let sealed = p
+        .requests
+        .seal(&serde_json::to_vec(request).unwrap_or_default());
+    let page = second_factor::required_of(p, lang, user, &sealed, true).await?;
+    if request.prompt_none {
+        let error = OAuthError::new(
+            ErrorCode::InteractionRequired,
+            "the account must set up a second factor first",
+        );
+        return Some(redirect(&back_to_client(p, request, Err(&error))));
+    }
+    Some(page)
 }
 
 /// `POST /authorize/resume`: a request that waited on one of the provider's pages (the
@@ -260,6 +286,9 @@ pub async fn complete(
     let back = |outcome| redirect(&back_to_client(p, request, outcome));
     if let Some(refused) = outside_required_groups(p, request, user, now).await {
         return refused;
+    }
+    if let Some(required) = policy_keeps_out(p, request, user).await {
+        return required;
     }
     if let Some(stepping_up) = weaker_than_asked(p, request, session, user).await {
         return stepping_up;

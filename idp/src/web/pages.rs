@@ -247,7 +247,7 @@ pub struct HomeView<'a> {
 }
 
 /// A time as people in `zone` read it: "05-12-2026 14:07 WIB".
-fn local_time(t: Timestamp, zone: TimeZone) -> String {
+pub(super) fn local_time(t: Timestamp, zone: TimeZone) -> String {
     let local = chrono::DateTime::from_timestamp(t as i64, 0)
         .zip(chrono::FixedOffset::east_opt(zone.offset_secs()))
         .map(|(utc, offset)| utc.with_timezone(&offset));

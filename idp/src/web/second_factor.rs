@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::factor_pages::{self, ConfirmChange, EnrolForm};
+use super::factor_pages::{self, ConfirmChange, EnrolForm, EnrolWhy};
 use super::home::current;
 use super::i18n::{t, Lang, Text};
 use super::{admit, client_address, html, lang, pages, redirect, refused, unavailable, Refusal};
@@ -18,7 +18,7 @@ use super::{LoggedIn, OwnForm};
 use crate::assurance::{Method, Proven};
 use crate::clock::now;
 use crate::flows::profile;
-use crate::flows::second_factor::{self, Begun, Confirmed};
+use crate::flows::second_factor::{self, Begun, Confirmed, Due};
 use crate::flows::second_step::{self, Pending, SecondStep};
 use crate::mfa::totp;
 use crate::provider::Provider;
@@ -33,14 +33,48 @@ pub async fn enrol_page(
 ) -> Response {
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
     let begun = second_factor::begin(&p, &user, now());
-    enrol_form(&p, lang, &user, &begun, ("", ""), None)
+    enrol_form(&p, lang, &user, &begun, ("", ""), None).await
 }
 
-/// An app asked for two factors of a user who has none: setting one up, then back to the
-/// app's request (`sealed`).
-pub(super) fn enrol_for(p: &Provider, lang: Lang, user: &User, sealed: &str) -> Response {
+/// An app (or the `[mfa]` policy) asks for two factors of a user who has none: setting one
+/// up, then back to the app's request (`sealed`, "" for none).
+pub(super) async fn enrol_for(p: &Provider, lang: Lang, user: &User, sealed: &str) -> Response {
     let begun = second_factor::begin(p, user, now());
-    enrol_form(p, lang, user, &begun, ("", sealed), None)
+    enrol_form(p, lang, user, &begun, ("", sealed), None).await
+}
+
+/// At login, or on the way to an app: the set-up page when the `[mfa]` policy asks this user
+/// for a second factor (`grace_over`: only once they may no longer put it off); `None` when it
+/// does not.
+pub(super) async fn required_of(
+    p: &Provider,
+    lang: Lang,
+    user: &User,
+    sealed: &str,
+    grace_over: bool,
+) -> Option<Response> {
+    match second_factor::due(p, user, now()).await {
+        Ok(Due::No) => None,
+        Ok(Due::By(_)) if grace_over => None,
+        Ok(_) => Some(enrol_for(p, lang, user, sealed).await),
+        Err(e) => Some(unavailable(p, lang, e)),
+    }
+}
+
+/// "Nanti saja": a person in their grace period goes on without a second factor for now.
+pub async fn later(
+    State(p): State<Arc<Provider>>,
+    LoggedIn { session, user }: LoggedIn,
+    form: OwnForm,
+) -> Response {
+    let (sealed, lang) = (form.field("request"), form.lang);
+    if let Some(page) = required_of(&p, lang, &user, sealed, true).await {
+        return page;
+    }
+    match login::pending(&p, sealed) {
+        Some(request) => oidc::complete(&p, &request, &session, &user, now()).await,
+        None => redirect("/"),
+    }
 }
 
 pub async fn enrol(
@@ -54,26 +88,19 @@ pub async fn enrol(
     let typed = (field("name"), field("request"));
     let Some(begun) = second_factor::resume(&p, &user, field("enrolment"), now) else {
         let begun = second_factor::begin(&p, &user, now);
-        return enrol_form(&p, lang, &user, &begun, typed, Some(Text::EnrolmentExpired));
+        return enrol_form(&p, lang, &user, &begun, typed, Some(Text::EnrolmentExpired)).await;
     };
     let address = client_address(&headers);
     let added = second_factor::confirm(&p, &user, &begun, field("code"), typed.0, &address, now);
-    let codes = match added.await {
-        Ok(Confirmed::Added { recovery_codes }) => recovery_codes,
-        Ok(Confirmed::WrongCode) => {
-            return enrol_form(&p, lang, &user, &begun, typed, Some(Text::WrongOneTimeCode))
-        }
-        Ok(Confirmed::NameTooLong) => {
-            return enrol_form(
-                &p,
-                lang,
-                &user,
-                &begun,
-                typed,
-                Some(Text::FactorNameTooLong),
-            )
-        }
+    let wrong = match added.await {
+        Ok(Confirmed::Added { recovery_codes }) => Ok(recovery_codes),
+        Ok(Confirmed::WrongCode) => Err(Text::WrongOneTimeCode),
+        Ok(Confirmed::NameTooLong) => Err(Text::FactorNameTooLong),
         Err(e) => return unavailable(&p, lang, e),
+    };
+    let codes = match wrong {
+        Ok(codes) => codes,
+        Err(text) => return enrol_form(&p, lang, &user, &begun, typed, Some(text)).await,
     };
     // The app's code just proved it: this session has two factors from now on.
     let store = p.store.as_ref();
@@ -94,7 +121,8 @@ pub async fn enrol(
 }
 
 /// The set-up form; `typed` is the device name as typed and the sealed request it continues.
-fn enrol_form(
+/// It says why it is shown: chosen, asked for by an app, or required by the policy.
+async fn enrol_form(
     p: &Provider,
     lang: Lang,
     user: &User,
@@ -102,13 +130,24 @@ fn enrol_form(
     (name, request): (&str, &str),
     error: Option<Text>,
 ) -> Response {
-    let issuer = p.config().ui.product_name.clone();
+    let request = login::pending(p, request).map_or("", |_| request);
+    let config = p.config();
+    let why = match second_factor::due(p, user, now()).await {
+        Ok(Due::By(until)) => EnrolWhy::Required {
+            until: Some(pages::local_time(until, config.ui.time_zone)),
+        },
+        Ok(Due::Now) => EnrolWhy::Required { until: None },
+        Ok(Due::No) if request.is_empty() => EnrolWhy::Chosen,
+        Ok(Due::No) => EnrolWhy::AppAsks,
+        Err(e) => return unavailable(p, lang, e),
+    };
     let form = EnrolForm {
         token: &begun.token,
-        key_uri: &totp::key_uri(&begun.secret, &issuer, &user.username),
+        key_uri: &totp::key_uri(&begun.secret, &config.ui.product_name, &user.username),
         typed_key: &totp::typed_key(&begun.secret),
         name,
-        request: login::pending(p, request).map(|_| request),
+        request,
+        why,
         error,
     };
     html(p, factor_pages::enrol(lang, &form)).into_response()
