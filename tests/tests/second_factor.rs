@@ -366,17 +366,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn helpdesk_resets_the_second_factor_of_a_lost_phone() {
     let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
-    site.log_in("budi", PASSWORD).await;
-    let page = site
-        .get("/account/second-factor")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let secret = shown_secret(&page);
-    let token = hidden_field(&page, "enrolment").unwrap();
-    let (status, _) = confirm(&site, &token, &code_in(&secret, -1)).await;
-    assert_eq!(status, 200);
+    let secret = set_up_app(&site).await;
 
     let (ok, listed, err) = site.gw.admin(&["mfa", "list", "budi"], "");
     assert!(ok, "{err}");
@@ -521,4 +511,40 @@ async fn a_required_group_reaches_no_app_before_setting_up_a_second_factor() {
     let (_, resumed) = set_up_on_the_way(&budi, &site.issuer, &again).await;
     let callback = resumed.expect("on to the app");
     assert_eq!(browser::follow(&budi, &callback).await.status(), 200);
+}
+
+/// Budi logs in and sets up an authenticator app ("Ponsel kantor"): its secret.
+async fn set_up_app(site: &Site) -> Vec<u8> {
+    site.log_in("budi", PASSWORD).await;
+    let page = site
+        .get("/account/second-factor")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let secret = shown_secret(&page);
+    let token = hidden_field(&page, "enrolment").unwrap();
+    let (status, _) = confirm(site, &token, &code_in(&secret, -1)).await;
+    assert_eq!(status, 200);
+    secret
+}
+
+/// Wrong codes count towards the account's lock as wrong passwords do (three by default), and
+/// giving the password again in between clears nothing: the count stands until a whole login
+/// passes, so the password alone never buys more guesses at the code.
+#[tokio::test]
+async fn wrong_codes_lock_the_account_however_often_the_password_is_given() {
+    let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
+    let secret = set_up_app(&site).await;
+    let wrong = wrong_code(&code_in(&secret, 0));
+    for _ in 0..3 {
+        let (browser, page) = password_given(&site).await;
+        let (_, again) = give_code(&site, &browser, &page, wrong).await;
+        assert!(again.contains("Kode salah"), "{again}");
+    }
+    let fresh = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    let answer = browser::submit_login(&fresh, &site.issuer, "budi", PASSWORD, None).await;
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("Terlalu banyak percobaan"), "{page}");
+    assert!(!page.contains("/login/second-factor"), "{page}");
 }

@@ -37,6 +37,8 @@ pub struct Passed {
     pub user: User,
     /// The device id the browser proved, if it was a known device already.
     pub known_device: Option<String>,
+    /// The account has a second factor: the login is not over until it is given.
+    pub second_factor: bool,
 }
 
 /// How an attempt ended.
@@ -107,28 +109,39 @@ pub async fn attempt(
         .await;
         return Ok(LoginOutcome::WrongCredentials);
     };
-    if let Err(e) = limits::record_success(store, &lock_keys).await {
-        tracing::error!(error = %e, "cannot clear the failures of a login");
-    }
-    if user.must_change_password {
-        if enrolment::temporary_password_expired(&user, now) {
-            return Ok(LoginOutcome::TemporaryExpired);
+    // With a second factor the login is not over: the failures it counted (wrong codes too)
+    // stand until the second step passes, so giving the password again never clears them.
+    let second_factor = !store.factors(&user.id).await?.is_empty();
+    if !second_factor {
+        if let Err(e) = limits::record_success(store, &lock_keys).await {
+            tracing::error!(error = %e, "cannot clear the failures of a login");
         }
-        return Ok(LoginOutcome::MustChangePassword(Passed {
-            user,
-            known_device,
-        }));
     }
-    let how = "password and captcha";
-    p.audit(
-        AuditKind::LoginSuccess,
-        Some(&user.id),
-        None,
-        Some(attempt.address),
-        how,
-    )
-    .await;
-    Ok(LoginOutcome::LoggedIn(Passed { user, known_device }))
+    if user.must_change_password && enrolment::temporary_password_expired(&user, now) {
+        return Ok(LoginOutcome::TemporaryExpired);
+    }
+    let passed = Passed {
+        user,
+        known_device,
+        second_factor,
+    };
+    if passed.user.must_change_password {
+        return Ok(LoginOutcome::MustChangePassword(passed));
+    }
+    // With a second factor, the login is audited once the second step passes.
+    if !second_factor {
+        let how = "password and captcha";
+        let user_id = Some(passed.user.id.as_str());
+        p.audit(
+            AuditKind::LoginSuccess,
+            user_id,
+            None,
+            Some(attempt.address),
+            how,
+        )
+        .await;
+    }
+    Ok(LoginOutcome::LoggedIn(passed))
 }
 
 /// An attempt that met the lock: audited, and from a new device the owner is offered a way in.

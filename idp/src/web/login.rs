@@ -19,7 +19,7 @@ use super::{
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
-use crate::flows::second_step::{self, Pending};
+use crate::flows::second_step::Pending;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::Provider;
 use crate::session;
@@ -136,13 +136,9 @@ pub async fn submit(
             return again(Text::TemporaryExpired, StatusCode::OK).await
         }
         Ok(LoginOutcome::MustChangePassword(passed)) => {
-            match second_step::needed(&p, &passed.user).await {
-                Ok(true) => {
-                    let pending = Pending::login(&passed, sealed, true);
-                    return second_factor::ask(&p, lang, &pending).await;
-                }
-                Ok(false) => {}
-                Err(e) => return unavailable(&p, lang, e),
+            if passed.second_factor {
+                let pending = Pending::login(&passed, sealed, true);
+                return second_factor::ask(&p, lang, &pending).await;
             }
             let proven = Proven::password();
             let user_id = &passed.user.id;
@@ -155,13 +151,9 @@ pub async fn submit(
         Err(e) => return unavailable(&p, lang, e),
     };
     // The device is remembered once the second factor, if any, is given too.
-    match second_step::needed(&p, &passed.user).await {
-        Ok(true) => {
-            let pending = Pending::login(&passed, sealed, false);
-            return second_factor::ask(&p, lang, &pending).await;
-        }
-        Ok(false) => {}
-        Err(e) => return unavailable(&p, lang, e),
+    if passed.second_factor {
+        let pending = Pending::login(&passed, sealed, false);
+        return second_factor::ask(&p, lang, &pending).await;
     }
     let proven = Proven::password();
     let mut response = logged_in(&p, &headers, lang, &passed.user, sealed, proven, now).await;
