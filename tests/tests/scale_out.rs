@@ -529,3 +529,67 @@ async fn a_grant_on_one_instance_decides_on_the_other_within_a_second() {
         "revoked on A, decided on B"
     );
 }
+
+/// A second factor set up on instance A works on B (both seal and open with `[mfa]
+/// secret_key`), and a code accepted on one instance is refused on the other.
+#[tokio::test]
+async fn a_one_time_code_is_accepted_once_across_instances() {
+    use gerbang_tests::authenticator::{code_in, shown_secret};
+    use gerbang_tests::browser::hidden_field;
+    let schema = TestSchema::create().await;
+    let smtp = SmtpServer::start().await;
+    let store = store_table(&schema, &database_url());
+    let routes = route("127.0.0.1:9".parse().unwrap());
+    let a = Gerbang::start(spec(&smtp, store.clone(), routes.clone(), None)).await;
+    let b = Gerbang::start(Spec {
+        users: Vec::new(),
+        ..spec(&smtp, store, routes, None)
+    })
+    .await;
+    let provider = |gw: &Gerbang| gw.url(Gerbang::PROVIDER_HOST, "");
+
+    // Set up on A.
+    let on_a = a.client(&[Gerbang::PROVIDER_HOST]);
+    let answer = browser::submit_login(&on_a, &provider(&a), "budi", NEW_PASSWORD, None).await;
+    assert_eq!(location(&answer).as_deref(), Some("/"));
+    let setup_url = format!("{}/account/second-factor", provider(&a));
+    let page = browser::get_text(&on_a, &setup_url).await;
+    let secret = shown_secret(&page);
+    let enrolment = hidden_field(&page, "enrolment").unwrap();
+    let code = code_in(&secret, -1);
+    let confirmed = on_a
+        .post(&setup_url)
+        .form(&[("enrolment", enrolment.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(confirmed.contains("Simpan kode pemulihan"), "{confirmed}");
+
+    // The password on both, then one code: in on A, refused on B.
+    let mut steps = Vec::new();
+    for gw in [&a, &b] {
+        let fresh = gw.client(&[Gerbang::PROVIDER_HOST]);
+        let answer = browser::submit_login(&fresh, &provider(gw), "budi", NEW_PASSWORD, None).await;
+        let page = answer.text().await.unwrap();
+        let ticket = hidden_field(&page, "ticket").expect("the second step");
+        steps.push((fresh, ticket, provider(gw)));
+    }
+    let code = code_in(&secret, 0);
+    let mut answers = Vec::new();
+    for (fresh, ticket, origin) in &steps {
+        let answer = fresh
+            .post(format!("{origin}/login/second-factor"))
+            .form(&[("ticket", ticket.as_str()), ("code", code.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let to = location(&answer);
+        answers.push((to, answer.text().await.unwrap()));
+    }
+    assert_eq!(answers[0].0.as_deref(), Some("/"), "in on A");
+    assert_eq!(answers[1].0, None, "the same code refused on B");
+    assert!(answers[1].1.contains("Kode salah"), "{}", answers[1].1);
+}
