@@ -179,7 +179,10 @@ impl Checker<'_> {
             Some(a) => match Strength::named(a.get_ref()) {
                 Some(s) => Some(Some(s)),
                 None => {
-                    let why = format!("`{}` is not `password` or `two_factor`", a.get_ref());
+                    let why = format!(
+                        "`{}` is not `password`, `two_factor` or `passkey`",
+                        a.get_ref()
+                    );
                     self.report(a.span(), key("acr"), why);
                     None
                 }

@@ -619,17 +619,21 @@ pub enum Strength {
     Password,
     /// A password and a second factor.
     TwoFactor,
+    /// A passkey with user verification (WebAuthn): phishing-resistant, and two factors in
+    /// itself (the device, and the PIN or biometric that unlocks it).
+    Passkey,
 }
 
 impl Strength {
     /// Every strength, weakest first.
-    pub const ALL: [Strength; 2] = [Strength::Password, Strength::TwoFactor];
+    pub const ALL: [Strength; 3] = [Strength::Password, Strength::TwoFactor, Strength::Passkey];
 
     /// The strength a config names (`acr = "two_factor"`).
     pub fn named(name: &str) -> Option<Strength> {
         match name {
             "password" => Some(Strength::Password),
             "two_factor" => Some(Strength::TwoFactor),
+            "passkey" => Some(Strength::Passkey),
             _ => None,
         }
     }
@@ -639,6 +643,7 @@ impl Strength {
         match self {
             Strength::Password => "password",
             Strength::TwoFactor => "two_factor",
+            Strength::Passkey => "passkey",
         }
     }
 
@@ -647,6 +652,7 @@ impl Strength {
         match self {
             Strength::Password => "urn:gerbang:acr:password-captcha",
             Strength::TwoFactor => "urn:gerbang:acr:two-factor",
+            Strength::Passkey => "urn:gerbang:acr:passkey",
         }
     }
 

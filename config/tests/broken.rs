@@ -586,7 +586,7 @@ const EXPECTED_ACCESS_PROBLEMS: [&[&str]; 8] = [
     &[
         "broken.toml:14:10: route[0].rule[0].effect: `permit` is not `allow` or `deny`",
         "broken.toml:15:12: route[0].rule[0].methods: `FETCH` is not an HTTP method",
-        "broken.toml:16:7: route[0].rule[0].acr: `strong` is not `password` or `two_factor`",
+        "broken.toml:16:7: route[0].rule[0].acr: `strong` is not `password`, `two_factor` or `passkey`",
     ],
     &[
         "broken.toml:15:18: route[0].rule[0].email_domains: `not a domain` is not a domain name",

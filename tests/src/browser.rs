@@ -193,7 +193,12 @@ impl CodeClient<'_> {
     /// The tokens for the code in the provider's `answer` (a redirect back to the client).
     pub async fn redeem(&self, http: &Client, answer: &reqwest::Response) -> serde_json::Value {
         let back = location(answer).expect("a redirect back to the client");
-        let code = url::Url::parse(&back)
+        self.redeem_at(http, &back).await
+    }
+
+    /// The tokens for the code in `back`, the client's redirect URI the browser came back to.
+    pub async fn redeem_at(&self, http: &Client, back: &str) -> serde_json::Value {
+        let code = url::Url::parse(back)
             .expect("a URL")
             .query_pairs()
             .find(|(k, _)| k == "code")

@@ -279,10 +279,85 @@ impl Chrome {
             .collect()
     }
 
+    /// Adds a virtual authenticator (WebDriver's WebAuthn extension, WebAuthn Level 3 section
+    /// 11): a platform authenticator that keeps discoverable credentials and whose user
+    /// verification (the PIN or fingerprint) always passes. Its id.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let options = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+        });
+        let command = WebAuthn::post("webauthn/authenticator", options);
+        let id = self.client.issue_cmd(command).await;
+        id.expect("a virtual authenticator")
+            .as_str()
+            .expect("its id")
+            .to_string()
+    }
+
+    /// The credentials the virtual authenticator `id` holds.
+    pub async fn virtual_credentials(&self, id: &str) -> Vec<Value> {
+        let path = format!("webauthn/authenticator/{id}/credentials");
+        let held = self.client.issue_cmd(WebAuthn::get(path)).await;
+        match held.expect("the authenticator's credentials") {
+            Value::Array(credentials) => credentials,
+            other => panic!("credentials: {other}"),
+        }
+    }
+
+    /// Forgets every cookie: the browser is logged out, its passkeys stay.
+    pub async fn forget_cookies(&self) {
+        self.client
+            .delete_all_cookies()
+            .await
+            .expect("delete cookies");
+    }
+
     pub async fn quit(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// A WebDriver command of the WebAuthn extension, on the current session.
+#[derive(Debug)]
+struct WebAuthn {
+    method: http::Method,
+    path: String,
+    body: Option<Value>,
+}
+
+impl WebAuthn {
+    fn post(path: &str, body: Value) -> WebAuthn {
+        let (method, path, body) = (http::Method::POST, path.to_string(), Some(body));
+        WebAuthn { method, path, body }
+    }
+
+    fn get(path: String) -> WebAuthn {
+        let (method, body) = (http::Method::GET, None);
+        WebAuthn { method, path, body }
+    }
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthn {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/{}", self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            self.method.clone(),
+            self.body.as_ref().map(Value::to_string),
+        )
     }
 }
 

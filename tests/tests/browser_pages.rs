@@ -163,6 +163,8 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
 
     for (run, (lang, accept, width)) in RUNS.into_iter().enumerate() {
         let chrome = Chrome::start(width, 844, accept).await;
+        // The device's passkeys (the second-factor pages below make one).
+        chrome.add_virtual_authenticator().await;
         let activation = &activations[run];
         let q = format!("ui_locales={lang}");
         // (page, path, what shows it is there) for the pages reached by their address.
@@ -275,6 +277,17 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
                     .await;
                 chrome.click("button.reveal").await;
                 assert_eq!(chrome.prop("password", "type").await, "password");
+                // "Masuk dengan passkey" below the form, shown by its script (issue 19).
+                assert!(chrome.visible("passkey-login").await);
+                chrome
+                    .client
+                    .execute(
+                        "document.getElementById('passkey-login').scrollIntoView();",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                gallery.shot(&chrome, "login-passkey", lang, width).await;
                 // The language link keeps the user name, not the password.
                 chrome.type_into("username", "budi").await;
                 chrome.click(".lang a").await;
@@ -414,8 +427,8 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
 
 /// Two-step verification through (issue 19): this run's account, an administrator whom the
 /// `[mfa]` policy asks for a second factor, is led through setting up an app at login (its
-/// recovery codes, shown once), logs out and in again: the second step, a wrong code, the
-/// right one.
+/// recovery codes, shown once), adds a passkey from Beranda, logs out and in again: the second
+/// step (a passkey or a code), a wrong code, the right one.
 async fn second_factor_pages(
     chrome: &Chrome,
     issuer: &str,
@@ -441,6 +454,14 @@ async fn second_factor_pages(
         .shot(chrome, "second-factor-recovery-codes", lang, width)
         .await;
     chrome
+        .goto(&format!("{issuer}/account/passkeys/new?ui_locales={lang}"))
+        .await;
+    chrome.wait_for("id=\"name\"").await;
+    gallery.shot(chrome, "passkey-setup", lang, width).await;
+    chrome.type_into("name", "Laptop kantor").await;
+    chrome.click("form.passkey button[type=submit]").await;
+    chrome.wait_for("Laptop kantor</strong>").await;
+    chrome
         .goto(&format!("{issuer}/logout?ui_locales={lang}"))
         .await;
     chrome
@@ -456,13 +477,13 @@ async fn second_factor_pages(
     chrome
         .type_into("code", wrong_code(&code_in(&secret, 0)))
         .await;
-    chrome.click("form button[type=submit]").await;
+    chrome.click("form:not(.passkey) button[type=submit]").await;
     chrome.wait_for("id=\"code-error\"").await;
     gallery
         .shot(chrome, "second-factor-login-error", lang, width)
         .await;
     chrome.type_into("code", &code_in(&secret, 0)).await;
-    chrome.click("form button[type=submit]").await;
+    chrome.click("form:not(.passkey) button[type=submit]").await;
     chrome.wait_for_any(&["Ponsel kantor"]).await;
     // Changes that the password confirms: new recovery codes, removing the (last) app.
     chrome
@@ -478,7 +499,7 @@ async fn second_factor_pages(
     chrome
         .click("a[href^=\"/account/second-factor/remove\"]")
         .await;
-    chrome.wait_for("class=\"warning\"").await;
+    chrome.wait_for("id=\"current\"").await;
     chrome.type_into("current", "bukan password").await;
     chrome.click("form button[type=submit]").await;
     chrome.wait_for("id=\"current-error\"").await;

@@ -302,12 +302,8 @@ async fn renew_and_remove(site: &Site, old_codes: &[&str]) {
             .text()
             .await
             .unwrap();
-        assert!(page.contains("Hapus aplikasi autentikator"), "{page}");
-        assert_eq!(
-            page.contains("aplikasi autentikator terakhir"),
-            last,
-            "{page}"
-        );
+        assert!(page.contains("Hapus metode verifikasi"), "{page}");
+        assert_eq!(page.contains("metode verifikasi terakhir"), last, "{page}");
         let mut fields = right.clone();
         fields.push(("factor", id.clone()));
         let (status, to) = form("/account/second-factor/remove", fields).await;

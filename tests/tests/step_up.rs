@@ -101,7 +101,7 @@ async fn a_route_and_a_client_that_want_two_factors_ask_only_for_the_missing_one
         .unwrap();
     assert_eq!(
         discovery["acr_values_supported"],
-        json!([PASSWORD_ONLY, TWO_FACTOR])
+        json!([PASSWORD_ONLY, TWO_FACTOR, "urn:gerbang:acr:passkey"])
     );
 
     // A session from before budi had a second factor: it proved his password only.

@@ -5,6 +5,7 @@
 
 pub mod enrolment;
 pub mod login;
+pub mod passkey;
 pub mod profile;
 pub mod recovery;
 pub mod second_factor;

@@ -80,7 +80,18 @@ pub async fn confirm(
     };
     p.store.put_factor(&user.id, &factor).await?;
     p.store.accept_step(&user.id, &factor.id, step, now).await?;
-    let what = "authenticator app";
+    let recovery_codes = added(p, user, "authenticator app", address).await?;
+    Ok(Confirmed::Added { recovery_codes })
+}
+
+/// A factor (`what`) was just stored: audited, and the user's first recovery codes made when
+/// they had none (a second factor keeps the set they have): the codes to show once.
+pub(super) async fn added(
+    p: &Provider,
+    user: &User,
+    what: &str,
+    address: &str,
+) -> Result<Option<Vec<String>>, AccountError> {
     p.audit(
         AuditKind::SecondFactorAdded,
         Some(&user.id),
@@ -89,11 +100,10 @@ pub async fn confirm(
         what,
     )
     .await;
-    let recovery_codes = match p.store.recovery_codes_left(&user.id).await? {
+    Ok(match p.store.recovery_codes_left(&user.id).await? {
         0 => Some(new_recovery_codes(p, user, address).await?),
         _ => None,
-    };
-    Ok(Confirmed::Added { recovery_codes })
+    })
 }
 
 /// A new set of recovery codes for `user`, voiding the old set: the codes, to show once.
@@ -137,16 +147,20 @@ pub async fn remove(
     if !still_on {
         p.store.remove_second_factors(&user.id).await?;
     }
+    let kind = match factor.kind.passkey() {
+        Some(_) => "a passkey",
+        None => "an authenticator app",
+    };
     let what = match still_on {
-        true => "an authenticator app; others remain",
-        false => "the last authenticator app: two-step verification is off",
+        true => format!("{kind}; other factors remain"),
+        false => format!("{kind}, the last factor: two-step verification is off"),
     };
     p.audit(
         AuditKind::SecondFactorRemoved,
         Some(&user.id),
         None,
         Some(address),
-        what,
+        &what,
     )
     .await;
     let mail = templates::second_factor_removed(

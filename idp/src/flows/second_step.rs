@@ -1,14 +1,16 @@
 //! A login's second step (issue 19): after the password (and captcha), a person who enrolled a
-//! second factor types a code from their authenticator app, or one of their recovery codes.
+//! second factor uses a passkey, types a code from their authenticator app, or one of their
+//! recovery codes.
 //! Wrong codes count towards the account's lock exactly as wrong passwords do; a code is
 //! accepted once, on any instance; a spent recovery code is mailed about.
 
 use serde::{Deserialize, Serialize};
 
-use super::enrolment;
 use super::login::Passed;
 use super::AccountError;
+use super::{enrolment, passkey};
 use crate::account::login::{self as limits, LockKeys, Origin};
+use crate::assurance::Method;
 use crate::audit::AuditKind;
 use crate::mail::templates::{self, Sender};
 use crate::mfa::{recovery, totp};
@@ -32,6 +34,9 @@ pub struct Pending {
     /// A step-up: the provider session (its hash) that gains the factor, rather than a new one.
     #[serde(default)]
     pub step_up: Option<String>,
+    /// Only a passkey will do (a client asked for the passkey level): no code is asked for.
+    #[serde(default)]
+    pub passkey_only: bool,
 }
 
 impl Pending {
@@ -43,17 +48,20 @@ impl Pending {
             known_device: passed.known_device.clone(),
             must_change,
             step_up: None,
+            passkey_only: false,
         }
     }
 
-    /// A session whose strength is below what `request` asks for.
-    pub fn step_up(session: &Session, request: &str) -> Pending {
+    /// A session whose strength is below what `request` asks for (`passkey_only` when it asks
+    /// for the passkey level).
+    pub fn step_up(session: &Session, request: &str, passkey_only: bool) -> Pending {
         Pending {
             user_id: session.user_id.clone(),
             request: request.to_string(),
             known_device: None,
             must_change: false,
             step_up: Some(session.id_hash.clone()),
+            passkey_only,
         }
     }
 }
@@ -82,7 +90,76 @@ pub async fn park(p: &Provider, pending: &Pending, now: Timestamp) -> Result<Str
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {
     AuthenticatorApp,
-    RecoveryCode { left: usize },
+    RecoveryCode {
+        left: usize,
+    },
+    /// A passkey, proved as `method` (`hwk` or `swk`).
+    Passkey {
+        method: Method,
+    },
+}
+
+impl Proof {
+    /// The method the session records.
+    pub fn method(self) -> Method {
+        match self {
+            Proof::AuthenticatorApp | Proof::RecoveryCode { .. } => Method::Otp,
+            Proof::Passkey { method } => method,
+        }
+    }
+
+    fn audited(self) -> &'static str {
+        match self {
+            Proof::AuthenticatorApp => "authenticator app",
+            Proof::RecoveryCode { .. } => "recovery code",
+            Proof::Passkey { .. } => "passkey",
+        }
+    }
+}
+
+/// What the person gave at the second step.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer<'a> {
+    /// A code as typed: an authenticator app's, or a recovery code.
+    Code(&'a str),
+    /// A passkey's answer (JSON) to the ceremony its ticket names.
+    Passkey { ticket: &'a str, answer: &'a str },
+}
+
+/// What the second-step page offers a user: their passkeys (a ceremony begun), whether it asks
+/// for a code at all (not when only a passkey will do), and whether a code may be an
+/// authenticator app's or only a recovery code.
+pub struct Choices {
+    pub passkey: Option<passkey::Challenge>,
+    pub codes: bool,
+    pub app: bool,
+}
+
+/// The choices of the login waiting under `ticket`; `None` when none waits.
+pub async fn choices(
+    p: &Provider,
+    ticket: &str,
+    now: Timestamp,
+) -> Result<Option<Choices>, AccountError> {
+    let hash = token::hash(ticket);
+    let bytes = p
+        .store
+        .peek_once(OneTimeKind::PendingLogin, &hash, now)
+        .await?;
+    let Some(pending) = bytes.and_then(|b| serde_json::from_slice::<Pending>(&b).ok()) else {
+        return Ok(None);
+    };
+    let factors = p.store.factors(&pending.user_id).await?;
+    let app = factors
+        .iter()
+        .any(|f| matches!(f.kind, FactorKind::Totp { .. }));
+    let passkey = passkey::begin_for(p, &pending.user_id, now).await?;
+    let codes = !pending.passkey_only;
+    Ok(Some(Choices {
+        passkey,
+        codes,
+        app,
+    }))
 }
 
 /// How a second step ended.
@@ -101,11 +178,11 @@ pub enum SecondStep {
     Expired,
 }
 
-/// Decides the second step of the login `ticket` names with the code `typed`.
+/// Decides the second step of the login `ticket` names with what the person gave.
 pub async fn attempt(
     p: &Provider,
     ticket: &str,
-    typed: &str,
+    answer: Answer<'_>,
     address: &str,
     now: Timestamp,
 ) -> Result<SecondStep, AccountError> {
@@ -131,7 +208,11 @@ pub async fn attempt(
     if limits::locked(store, &lock_keys, now).await? {
         return Ok(SecondStep::Locked);
     }
-    let Some(proof) = prove(p, &user, typed, now).await? else {
+    let answer = match answer {
+        Answer::Code(_) if pending.passkey_only => Answer::Code(""),
+        answer => answer,
+    };
+    let Some(proof) = prove(p, &user, answer, now).await? else {
         limits::record_failure(store, &p.config().login, &lock_keys, now).await?;
         let why = "wrong second factor code";
         p.audit(
@@ -149,18 +230,16 @@ pub async fn attempt(
         return Ok(SecondStep::Expired);
     }
     limits::record_success(store, &lock_keys).await?;
-    let how = match (proof, pending.step_up.is_some()) {
-        (Proof::AuthenticatorApp, false) => "password, captcha and authenticator app",
-        (Proof::RecoveryCode { .. }, false) => "password, captcha and recovery code",
-        (Proof::AuthenticatorApp, true) => "step-up: authenticator app",
-        (Proof::RecoveryCode { .. }, true) => "step-up: recovery code",
+    let how = match pending.step_up {
+        None => format!("password, captcha and {}", proof.audited()),
+        Some(_) => format!("step-up: {}", proof.audited()),
     };
     p.audit(
         AuditKind::LoginSuccess,
         Some(&user.id),
         None,
         Some(address),
-        how,
+        &how,
     )
     .await;
     if let Proof::RecoveryCode { left } = proof {
@@ -180,20 +259,32 @@ pub async fn attempt(
     })
 }
 
-/// Whether `typed` is a code of one of the user's authenticator apps (now, and not used
-/// before) or one of their unspent recovery codes: spent if so.
+/// Whether `answer` is one of the user's passkeys' answers, a code of one of their
+/// authenticator apps (now, and not used before) or one of their unspent recovery codes: spent
+/// if so.
 async fn prove(
     p: &Provider,
     user: &User,
-    typed: &str,
+    answer: Answer<'_>,
     now: Timestamp,
 ) -> Result<Option<Proof>, AccountError> {
+    let typed = match answer {
+        Answer::Code(typed) => typed,
+        Answer::Passkey { ticket, answer } => {
+            let proved = passkey::prove(p, (ticket, answer), Some(&user.id), now).await?;
+            return Ok(proved.map(|proved| Proof::Passkey {
+                method: proved.method,
+            }));
+        }
+    };
     if let Some(hash) = recovery::kept_form(typed) {
         let left = p.store.spend_recovery_code(&user.id, &hash).await?;
         return Ok(left.map(|left| Proof::RecoveryCode { left }));
     }
     for factor in p.store.factors(&user.id).await? {
-        let FactorKind::Totp { sealed_secret } = &factor.kind;
+        let FactorKind::Totp { sealed_secret } = &factor.kind else {
+            continue;
+        };
         let Some(secret) = p.factor_seal.open(sealed_secret) else {
             tracing::error!(
                 factor = %factor.id,

@@ -1,6 +1,7 @@
-//! Second factors (issue 19): authenticator-app codes (`totp`), recovery codes (`recovery`),
-//! and the seal that keeps TOTP secrets unreadable in the store.
+//! Second factors (issue 19): authenticator-app codes (`totp`), passkeys (`passkey`), recovery
+//! codes (`recovery`), and the seal that keeps TOTP secrets unreadable in the store.
 
+pub mod passkey;
 pub mod recovery;
 pub mod totp;
 

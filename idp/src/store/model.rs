@@ -251,6 +251,8 @@ pub enum OneTimeKind {
     /// When a person the `[mfa]` policy asks for a second factor must have one by (kept under
     /// their user id, read in place).
     SecondFactorDue,
+    /// A passkey ceremony between its options and the authenticator's answer.
+    PasskeyCeremony,
 }
 
 /// What spending a one-time value found (see [`super::OneTimeStore::spend_once`]).
@@ -285,6 +287,7 @@ impl OneTimeKind {
             OneTimeKind::MailCooldown => "mail_cooldown",
             OneTimeKind::UnlockLink => "unlock",
             OneTimeKind::SecondFactorDue => "second_factor_due",
+            OneTimeKind::PasskeyCeremony => "passkey_ceremony",
         }
     }
 }
@@ -402,7 +405,7 @@ impl Membership {
 
 /// A second factor a user enrolled (issue 19): what it is, what they call it, when it was
 /// last used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecondFactor {
     /// Random, unique within the user's factors.
     pub id: String,
@@ -417,10 +420,24 @@ pub struct SecondFactor {
     pub last_step: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FactorKind {
     /// An authenticator app (RFC 6238). The secret is sealed with the second-factor key
     /// (`crate::mfa::SecretSeal`), which the store does not hold.
     Totp { sealed_secret: String },
+    /// A passkey (WebAuthn): its credential id, public key and signature counter, none of them
+    /// secret (see `crate::mfa::passkey`).
+    Passkey {
+        key: Box<webauthn_rs::prelude::Passkey>,
+    },
+}
+
+impl FactorKind {
+    pub fn passkey(&self) -> Option<&webauthn_rs::prelude::Passkey> {
+        match self {
+            FactorKind::Passkey { key } => Some(key),
+            FactorKind::Totp { .. } => None,
+        }
+    }
 }

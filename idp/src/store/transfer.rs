@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::*;
 
 /// One lasting record of a store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
     SigningKey(SigningKey),

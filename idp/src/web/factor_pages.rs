@@ -5,6 +5,8 @@ use maud::{html, Markup, PreEscaped};
 
 use super::i18n::{t, Lang, Text};
 use super::pages::{layout, Page};
+use crate::flows::passkey::Challenge;
+use crate::flows::second_step::Choices;
 
 /// What the set-up page shows.
 pub struct EnrolForm<'a> {
@@ -160,26 +162,120 @@ pub fn confirm_change(lang: Lang, change: &ConfirmChange<'_>) -> Page {
     layout(lang, t(lang, title), body)
 }
 
-/// The login's second step: one field takes the app's code or a recovery code.
-pub fn second_step(lang: Lang, ticket: &str, error: Option<Text>) -> Page {
+/// The login's second step: a passkey where the user has one, and one field that takes an
+/// authenticator app's code or a recovery code (always offered).
+pub fn second_step(lang: Lang, ticket: &str, choices: &Choices, error: Option<Text>) -> Page {
+    let (label, help) = match choices.app {
+        true => (Text::SecondStepCode, Text::SecondStepRecoveryHelp),
+        false => (
+            Text::SecondStepRecoveryCode,
+            Text::SecondStepRecoveryOnlyHelp,
+        ),
+    };
     let body = html! {
         h1 { (t(lang, Text::SecondFactorTitle)) }
-        p { (t(lang, Text::SecondStepIntro)) }
-        form method="post" action="/login/second-factor" novalidate {
+        @if let Some(e) = error { p.error role="alert" id="code-error" { (t(lang, e)) } }
+        @if let Some(challenge) = &choices.passkey {
+            p { (t(lang, Text::SecondStepPasskeyIntro)) }
+            (passkey_form(lang, &PasskeyForm {
+                id: "passkey-step",
+                action: "/login/second-factor",
+                create: false,
+                challenge,
+                fields: &[("ticket", ticket)],
+                button: Text::PasskeyUse,
+            }, html! {}))
+            @if choices.codes { h2 { (t(lang, Text::SecondStepOther)) } }
+        }
+        @if choices.codes && choices.app { p { (t(lang, Text::SecondStepIntro)) } }
+        @if choices.codes { form method="post" action="/login/second-factor" novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
             input type="hidden" name="ticket" value=(ticket);
-            @if let Some(e) = error { p.error role="alert" id="code-error" { (t(lang, e)) } }
-            label for="code" { (t(lang, Text::SecondStepCode)) }
-            input id="code" name="code" type="text" autocomplete="one-time-code" autofocus
+            label for="code" { (t(lang, label)) }
+            input id="code" name="code" type="text" autocomplete="one-time-code"
+                autofocus[choices.passkey.is_none()]
                 autocapitalize="none" spellcheck="false" maxlength="20" required
                 aria-invalid=[error.map(|_| "true")]
                 aria-describedby={ "code-help" @if error.is_some() { " code-error" } };
-            p.help id="code-help" { (t(lang, Text::SecondStepRecoveryHelp)) }
+            p.help id="code-help" { (t(lang, help)) }
             button type="submit" { (t(lang, Text::VerifyButton)) }
-        }
+        } }
         p.links { a href="/login" { (t(lang, Text::BackToLogin)) } }
     };
     layout(lang, t(lang, Text::SecondFactorTitle), body)
+}
+
+/// A form that proves or creates a passkey: hidden until `passkey.js` shows it (it needs
+/// WebAuthn), whose button asks the browser and sends the answer with the form.
+pub struct PasskeyForm<'a> {
+    /// The form's element id.
+    pub id: &'a str,
+    pub action: &'a str,
+    /// A new passkey (`navigator.credentials.create`), or one of the site's (`get`).
+    pub create: bool,
+    pub challenge: &'a Challenge,
+    /// Hidden fields the form carries back beside the ceremony's ticket and the answer.
+    pub fields: &'a [(&'a str, &'a str)],
+    pub button: Text,
+}
+
+/// The passkey form, with `inner` (its visible fields) above its button.
+pub fn passkey_form(lang: Lang, form: &PasskeyForm<'_>, inner: Markup) -> Markup {
+    html! {
+        form.passkey id=(form.id) method="post" action=(form.action) hidden
+            data-passkey=(if form.create { "create" } else { "get" })
+            data-options=(form.challenge.options) data-failed=(t(lang, Text::PasskeyFailed)) {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="passkey" value=(form.challenge.ticket);
+            input type="hidden" name="credential" value="";
+            @for (name, value) in form.fields {
+                @if !value.is_empty() { input type="hidden" name=(name) value=(value); }
+            }
+            (inner)
+            button type="submit" { (t(lang, form.button)) }
+            p.passkey-status role="alert" {}
+        }
+        script src="/static/passkey.js" defer {}
+    }
+}
+
+/// "Buat passkey": what a passkey is, a name for it, and the button (the page needs script:
+/// it says so where there is none).
+pub fn passkey_enrol(
+    lang: Lang,
+    challenge: &Challenge,
+    (name, request): (&str, &str),
+    error: Option<Text>,
+) -> Page {
+    let name_error = error.filter(|e| *e == Text::FactorNameTooLong);
+    let form_error = error.filter(|e| *e != Text::FactorNameTooLong);
+    let fields = html! {
+        label for="name" { (t(lang, Text::PasskeyName)) }
+        @if let Some(e) = name_error { p.error role="alert" id="name-error" { (t(lang, e)) } }
+        input id="name" name="name" type="text" value=(name) maxlength="120"
+            placeholder=(t(lang, Text::PasskeyNameHint)) aria-invalid=[name_error.map(|_| "true")]
+            aria-describedby=[name_error.map(|_| "name-error")];
+    };
+    let body = html! {
+        h1 { (t(lang, Text::PasskeyAdd)) }
+        p { (t(lang, Text::PasskeyIntro)) }
+        @if let Some(e) = form_error { p.error role="alert" { (t(lang, e)) } }
+        noscript { p.notice { (t(lang, Text::PasskeyNeedsScript)) } }
+        (passkey_form(lang, &PasskeyForm {
+            id: "passkey-new",
+            action: "/account/passkeys",
+            create: true,
+            challenge,
+            fields: &[("request", request)],
+            button: Text::PasskeyCreate,
+        }, fields))
+        p.links {
+            a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) }
+            " · "
+            a href="/#second-factor" { (t(lang, Text::HomeTitle)) }
+        }
+    };
+    layout(lang, t(lang, Text::PasskeyAdd), body)
 }
 
 /// The QR code of `text` as inline SVG (error correction M, a four-module quiet zone): the

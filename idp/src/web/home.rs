@@ -65,7 +65,7 @@ pub async fn page(
         memberships: &memberships,
         // An app that wants a stronger login than this session's asks for the rest when
         // opened (a step-up): it is listed as one the person may open.
-        strength: Strength::TwoFactor,
+        strength: Strength::Passkey,
     };
     let address = client_address(&headers).parse().ok();
     let view = HomeView {
@@ -75,6 +75,7 @@ pub async fn page(
         groups: groups(&config, lang, &memberships, now),
         factors: factor_views(lang, factors),
         recovery_left,
+        passkeys: p.passkeys.is_some(),
         sessions: device_sessions(&p, lang, &sessions, &session.id_hash, now),
         zone: config.ui.time_zone,
         ended: q.contains_key("ended"),
@@ -86,14 +87,21 @@ pub async fn page(
 fn factor_views(lang: Lang, factors: Vec<SecondFactor>) -> Vec<FactorView> {
     factors
         .into_iter()
-        .map(|f| FactorView {
-            id: f.id,
-            name: match f.name.is_empty() {
-                true => t(lang, Text::AuthenticatorApp).to_string(),
-                false => f.name,
-            },
-            added: f.created_at,
-            last_used: f.last_used_at,
+        .map(|f| {
+            let kind = match f.kind.passkey() {
+                Some(_) => t(lang, Text::PasskeyKind),
+                None => t(lang, Text::AuthenticatorApp),
+            };
+            FactorView {
+                id: f.id,
+                name: match f.name.is_empty() {
+                    true => kind.to_string(),
+                    false => f.name,
+                },
+                kind,
+                added: f.created_at,
+                last_used: f.last_used_at,
+            }
         })
         .collect()
 }

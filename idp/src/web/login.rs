@@ -19,6 +19,7 @@ use super::{
 };
 use crate::clock::now;
 use crate::flows::login::{self, Attempt, LoginOutcome};
+use crate::flows::passkey;
 use crate::flows::second_step::Pending;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::Provider;
@@ -32,7 +33,8 @@ pub(super) fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest
         .and_then(|b| serde_json::from_slice(&b).ok())
 }
 
-async fn render(
+/// The login page, with a new captcha and (where passkeys are offered) a new passkey ceremony.
+pub(super) async fn render(
     p: &Provider,
     headers: &HeaderMap,
     lang: Lang,
@@ -46,12 +48,17 @@ async fn render(
         Err(refused) => return refused,
     };
     let app = pending(p, request).and_then(|r| super::apps::requesting(p, lang, &r));
+    let passkey = match passkey::begin_login(p, now()).await {
+        Ok(passkey) => passkey,
+        Err(e) => return unavailable(p, lang, e),
+    };
     let form = LoginForm {
         request_id: request,
         username,
         captcha_token: &token,
         error,
         app: app.as_deref(),
+        passkey: passkey.as_ref(),
     };
     (
         status,

@@ -16,6 +16,7 @@ mod login;
 mod logout;
 mod oidc;
 mod pages;
+mod passkey;
 mod password;
 mod recovery;
 mod register;
@@ -49,6 +50,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .route("/captcha/{token}/{kind}", get(login::captcha_media))
         .route("/static/gerbang.css", get(stylesheet))
         .route("/static/gerbang.js", get(script))
+        .route("/static/passkey.js", get(passkey_script))
         .route("/static/theme.css", get(brand::theme))
         .route("/static/logo", get(brand::logo))
         .route("/static/favicon", get(brand::favicon))
@@ -90,6 +92,7 @@ fn login_routes() -> Router<Arc<Provider>> {
         .route("/login", get(login::page).post(login::submit))
         .route("/login/unlock", get(login::unlock_page).post(login::unlock))
         .route("/login/second-factor", post(second_factor::second_step))
+        .route("/login/passkey", post(passkey::log_in))
         .route("/register", get(register::page).post(register::submit))
         .route(
             "/activate",
@@ -120,6 +123,8 @@ fn account_routes() -> Router<Arc<Provider>> {
             get(second_factor::enrol_page).post(second_factor::enrol),
         )
         .route("/account/second-factor/later", post(second_factor::later))
+        .route("/account/passkeys/new", get(passkey::new_page))
+        .route("/account/passkeys", post(passkey::add))
         .route(
             "/account/second-factor/remove",
             get(second_factor::remove_page).post(second_factor::remove),
@@ -169,9 +174,17 @@ async fn stylesheet() -> impl IntoResponse {
 }
 
 async fn script() -> impl IntoResponse {
+    javascript(include_str!("gerbang.js"))
+}
+
+async fn passkey_script() -> impl IntoResponse {
+    javascript(include_str!("passkey.js"))
+}
+
+fn javascript(text: &'static str) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("gerbang.js"),
+        text,
     )
 }
 

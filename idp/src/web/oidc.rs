@@ -19,6 +19,7 @@ use crate::account::consent;
 use crate::assurance;
 use crate::audit::AuditKind;
 use crate::clock::now;
+use crate::flows::passkey;
 use crate::flows::second_step::{self, Pending};
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
@@ -224,8 +225,17 @@ async fn weaker_than_asked(
     let sealed = p
         .requests
         .seal(&serde_json::to_vec(request).unwrap_or_default());
+    if asked == Strength::Passkey {
+        return Some(match passkey::has_one(p, user).await {
+            Ok(true) => {
+                second_factor::ask(p, lang, &Pending::step_up(session, &sealed, true)).await
+            }
+            Ok(false) => super::passkey::enrol_for(p, lang, user, &sealed).await,
+            Err(e) => super::unavailable(p, lang, e),
+        });
+    }
     Some(match second_step::needed(p, user).await {
-        Ok(true) => second_factor::ask(p, lang, &Pending::step_up(session, &sealed)).await,
+        Ok(true) => second_factor::ask(p, lang, &Pending::step_up(session, &sealed, false)).await,
         Ok(false) => second_factor::enrol_for(p, lang, user, &sealed).await,
         Err(e) => super::unavailable(p, lang, e),
     })

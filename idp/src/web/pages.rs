@@ -3,9 +3,11 @@
 
 use maud::{html, Markup, DOCTYPE};
 
+use super::factor_pages::PasskeyForm;
 use super::i18n::{problem, t, Lang, Text};
 use crate::account::captcha::picture;
 use crate::account::registration::{Field, FieldError, IdentityKind, Problem, RegistrationForm};
+use crate::flows::passkey::Challenge;
 use crate::personal::countries;
 use crate::store::{Identity, Timestamp, User};
 use gerbang_config::{Helpdesk, TimeZone, Ui};
@@ -135,6 +137,8 @@ pub struct LoginForm<'a> {
     pub error: Option<Text>,
     /// The app the login is for: a route's title or a client's name.
     pub app: Option<&'a str>,
+    /// "Masuk dengan passkey", where passkeys are offered.
+    pub passkey: Option<&'a Challenge>,
 }
 
 pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
@@ -163,6 +167,16 @@ pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
             input id="password" name="password" type="password" autocomplete="current-password" required;
             (captcha(lang, form.captcha_token, None, Text::LoginButton))
             button type="submit" { (t(lang, Text::LoginButton)) }
+        }
+        @if let Some(challenge) = form.passkey {
+            (super::factor_pages::passkey_form(lang, &PasskeyForm {
+                id: "passkey-login",
+                action: "/login/passkey",
+                create: false,
+                challenge,
+                fields: &[("request", form.request_id)],
+                button: Text::PasskeyLogin,
+            }, html! { p.or { (t(lang, Text::PasskeyLoginOr)) } }))
         }
         p.links {
             // Registration keeps the app's login, to come back to it.
@@ -225,6 +239,8 @@ pub struct FactorView {
     pub id: String,
     /// What the user called it; the kind's name when they gave none.
     pub name: String,
+    /// The kind's name ("Passkey", "Aplikasi autentikator").
+    pub kind: &'static str,
     pub added: Timestamp,
     pub last_used: Option<Timestamp>,
 }
@@ -239,6 +255,8 @@ pub struct HomeView<'a> {
     pub groups: Vec<HeldGroup>,
     pub factors: Vec<FactorView>,
     pub recovery_left: usize,
+    /// Whether passkeys can be made here (the issuer's host is a domain name).
+    pub passkeys: bool,
     /// Live sessions, the most recently active first.
     pub sessions: Vec<DeviceSession>,
     pub zone: TimeZone,
@@ -291,12 +309,16 @@ fn second_factors(lang: Lang, view: &HomeView<'_>) -> Markup {
             h2 id="second-factor" { (t(lang, Text::SecondFactorTitle)) }
             @if view.factors.is_empty() {
                 p { (t(lang, Text::SecondFactorOff)) }
-                p.links { a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) } }
+                p.links {
+                    @if view.passkeys { a href="/account/passkeys/new" { (t(lang, Text::PasskeyAdd)) } " · " }
+                    a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) }
+                }
             } @else {
                 ul.factors {
                     @for f in &view.factors {
                         li {
                             strong { (f.name) }
+                            @if f.name != f.kind { " · " (f.kind) }
                             br;
                             (t(lang, Text::FactorAddedOn)) " " (local_time(f.added, view.zone))
                             @if let Some(used) = f.last_used {
@@ -312,7 +334,9 @@ fn second_factors(lang: Lang, view: &HomeView<'_>) -> Markup {
                 }
                 p { (t(lang, Text::RecoveryLeft)) " " strong { (view.recovery_left) } }
                 p.links {
+                    @if view.passkeys { a href="/account/passkeys/new" { (t(lang, Text::PasskeyAdd)) } " · " }
                     a href="/account/second-factor" { (t(lang, Text::SecondFactorAddAnother)) }
+                    " · "
                     a href="/account/recovery-codes" { (t(lang, Text::RenewCodes)) }
                 }
             }

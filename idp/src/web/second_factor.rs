@@ -19,11 +19,11 @@ use crate::assurance::{Method, Proven};
 use crate::clock::now;
 use crate::flows::profile;
 use crate::flows::second_factor::{self, Begun, Confirmed, Due};
-use crate::flows::second_step::{self, Pending, SecondStep};
+use crate::flows::second_step::{self, Answer, Pending, SecondStep};
 use crate::mfa::totp;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::User;
+use crate::store::{Session, User};
 
 pub async fn enrol_page(
     State(p): State<Arc<Provider>>,
@@ -109,13 +109,25 @@ pub async fn enrol(
         Ok(None) => return redirect("/login"),
         Err(e) => return unavailable(&p, lang, e),
     };
-    let sealed = typed.1;
-    match (codes, login::pending(&p, sealed)) {
+    let added = (codes, Text::FactorAdded);
+    after_adding(&p, lang, added, typed.1, (&session, &user)).await
+}
+
+/// A factor was just added (`made` says which): its recovery codes once, when these are the
+/// user's first; then on to the app whose request (`sealed`) asked, or back to Beranda.
+pub(super) async fn after_adding(
+    p: &Provider,
+    lang: Lang,
+    (codes, made): (Option<Vec<String>>, Text),
+    sealed: &str,
+    (session, user): (&Session, &User),
+) -> Response {
+    match (codes, login::pending(p, sealed)) {
         (Some(codes), _) => {
-            let page = factor_pages::recovery_codes(lang, &codes, Text::FactorAdded, sealed);
-            html(&p, page).into_response()
+            let page = factor_pages::recovery_codes(lang, &codes, made, sealed);
+            html(p, page).into_response()
         }
-        (None, Some(request)) => oidc::complete(&p, &request, &session, &user, now).await,
+        (None, Some(request)) => oidc::complete(p, &request, session, user, now()).await,
         (None, None) => redirect("/#second-factor"),
     }
 }
@@ -157,12 +169,46 @@ async fn enrol_form(
 /// and the form asks for it.
 pub(super) async fn ask(p: &Provider, lang: Lang, pending: &Pending) -> Response {
     match second_step::park(p, pending, now()).await {
-        Ok(ticket) => html(p, factor_pages::second_step(lang, &ticket, None)).into_response(),
+        Ok(ticket) => step_page(p, lang, &ticket, None, StatusCode::OK).await,
         Err(e) => unavailable(p, lang, e),
     }
 }
 
-/// The second step's code: the session (or the forced password change) when it is right.
+/// The second-step page of the login waiting under `ticket`, offering what the user has (a
+/// passkey ceremony begun anew each time); the "start again" notice when none waits.
+async fn step_page(
+    p: &Provider,
+    lang: Lang,
+    ticket: &str,
+    error: Option<Text>,
+    status: StatusCode,
+) -> Response {
+    match second_step::choices(p, ticket, now()).await {
+        Ok(Some(choices)) => {
+            let page = factor_pages::second_step(lang, ticket, &choices, error);
+            (status, html(p, page)).into_response()
+        }
+        Ok(None) => login_gone(p, lang),
+        Err(e) => unavailable(p, lang, e),
+    }
+}
+
+/// The login waiting for its second step is gone (finished, timed out, never begun).
+fn login_gone(p: &Provider, lang: Lang) -> Response {
+    let desk = &p.config().helpdesk;
+    let back = Some(("/login", Text::LoginTitle));
+    let page = pages::notice(
+        lang,
+        Text::SecondFactorTitle,
+        Text::SessionExpired,
+        back,
+        desk,
+    );
+    (StatusCode::GONE, html(p, page)).into_response()
+}
+
+/// The second step's passkey or code: the session (or the forced password change) when it is
+/// right.
 pub async fn second_step(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -170,46 +216,44 @@ pub async fn second_step(
 ) -> Response {
     let (field, lang) = (|k: &str| form.field(k), form.lang);
     let ticket = field("ticket");
-    let again = |error: Text, status: StatusCode| {
-        (
-            status,
-            html(&p, factor_pages::second_step(lang, ticket, Some(error))),
-        )
-            .into_response()
-    };
     let now = now();
+    let too_many = (Some(Text::TooManyAttempts), StatusCode::TOO_MANY_REQUESTS);
     let address = match admit(&p, &headers, now).await {
         Ok(address) => address,
-        Err(Refusal::TooMany) => {
-            return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS)
-        }
+        Err(Refusal::TooMany) => return step_page(&p, lang, ticket, too_many.0, too_many.1).await,
         Err(refusal) => return refused(&p, lang, refusal),
     };
-    let (user, pending) = match second_step::attempt(&p, ticket, field("code"), &address, now).await
+    let answer = match field("passkey") {
+        "" => Answer::Code(field("code")),
+        passkey => Answer::Passkey {
+            ticket: passkey,
+            answer: field("credential"),
+        },
+    };
+    let wrong = match answer {
+        Answer::Code(_) => Text::WrongOneTimeCode,
+        Answer::Passkey { .. } => Text::PasskeyRefused,
+    };
+    let (user, pending, proof) = match second_step::attempt(&p, ticket, answer, &address, now).await
     {
-        Ok(SecondStep::Passed { user, pending, .. }) => (user, pending),
-        Ok(SecondStep::WrongCode) => return again(Text::WrongOneTimeCode, StatusCode::OK),
-        Ok(SecondStep::Locked) => {
-            return again(Text::TooManyAttempts, StatusCode::TOO_MANY_REQUESTS)
+        Ok(SecondStep::Passed {
+            user,
+            pending,
+            proof,
+        }) => (user, pending, proof),
+        Ok(SecondStep::WrongCode) => {
+            return step_page(&p, lang, ticket, Some(wrong), StatusCode::OK).await
         }
-        Ok(SecondStep::Expired) => {
-            let desk = &p.config().helpdesk;
-            let back = Some(("/login", Text::LoginTitle));
-            let page = pages::notice(
-                lang,
-                Text::SecondFactorTitle,
-                Text::SessionExpired,
-                back,
-                desk,
-            );
-            return (StatusCode::GONE, html(&p, page)).into_response();
-        }
+        Ok(SecondStep::Locked) => return step_page(&p, lang, ticket, too_many.0, too_many.1).await,
+        Ok(SecondStep::Expired) => return login_gone(&p, lang),
         Err(e) => return unavailable(&p, lang, e),
     };
+    let method = proof.method();
     if let Some(stepped_up) = &pending.step_up {
-        return step_up(&p, &headers, lang, &user, stepped_up, &pending.request).await;
+        let request = &pending.request;
+        return step_up(&p, &headers, (lang, &user), (stepped_up, method), request).await;
     }
-    let proven = Proven::password().and(Method::Otp);
+    let proven = Proven::password().and(method);
     let mut response = match pending.must_change {
         true => password::ask_for_new(&p, lang, &user.id, &pending.request, &proven, None).await,
         false => {
@@ -226,9 +270,8 @@ pub async fn second_step(
 async fn step_up(
     p: &Provider,
     headers: &HeaderMap,
-    lang: Lang,
-    user: &User,
-    stepped_up: &str,
+    (lang, user): (Lang, &User),
+    (stepped_up, method): (&str, Method),
     sealed: &str,
 ) -> Response {
     let same = current(p, headers)
@@ -237,7 +280,7 @@ async fn step_up(
     if !same {
         return redirect("/login");
     }
-    let session = match session::prove(p.store.as_ref(), stepped_up, &user.id, Method::Otp).await {
+    let session = match session::prove(p.store.as_ref(), stepped_up, &user.id, method).await {
         Ok(Some(session)) => session,
         Ok(None) => return redirect("/login"),
         Err(e) => return unavailable(p, lang, e),
