@@ -177,6 +177,14 @@ impl Checker<'_> {
         let acr = match &r.acr {
             None => Some(None),
             Some(a) => match Strength::named(a.get_ref()) {
+                Some(s) if s > route.strongest => {
+                    let why = format!(
+                        "`{}` cannot be met: `[mfa] factors` does not allow passkeys",
+                        a.get_ref()
+                    );
+                    self.report(a.span(), key("acr"), why);
+                    None
+                }
                 Some(s) => Some(Some(s)),
                 None => {
                     let why = format!(

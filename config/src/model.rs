@@ -324,6 +324,37 @@ pub struct Mfa {
     pub required_groups: Vec<String>,
     /// How long a person asked to set up a second factor may put it off (default 7 days).
     pub grace: Duration,
+    /// The kinds of second factor people may set up and log in with (default: both).
+    pub factors: Factors,
+}
+
+/// The kinds of second factor allowed (`[mfa] factors`); recovery codes come with either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Factors {
+    /// Authenticator apps (`"totp"`).
+    pub totp: bool,
+    /// Passkeys (`"passkey"`), as a second factor and to log in alone.
+    pub passkey: bool,
+}
+
+impl Default for Factors {
+    fn default() -> Self {
+        Factors {
+            totp: true,
+            passkey: true,
+        }
+    }
+}
+
+impl Factors {
+    /// The strongest login these factors can give.
+    pub fn strongest(self) -> Strength {
+        match (self.passkey, self.totp) {
+            (true, _) => Strength::Passkey,
+            (false, true) => Strength::TwoFactor,
+            (false, false) => Strength::Password,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

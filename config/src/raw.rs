@@ -114,6 +114,7 @@ pub(crate) struct RawMfa {
     #[serde(default)]
     pub required_groups: Vec<S<String>>,
     pub grace_days: Option<S<i64>>,
+    pub factors: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

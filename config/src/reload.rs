@@ -151,12 +151,13 @@ mod tests {
         let key = |k: &str| format!("secret_key = \"{}\"\n", k.repeat(32));
         let running = parse(&format!("{base}[mfa]\n{}", key("a")));
         let new = parse(&format!(
-            "{base}[mfa]\n{}required_groups = [\"admin\"]\ngrace_days = 3\n",
+            "{base}[mfa]\n{}required_groups = [\"admin\"]\ngrace_days = 3\nfactors = [\"passkey\"]\n",
             key("b")
         ));
         let reloaded = running.reloaded(new).unwrap();
         assert_eq!(reloaded.mfa.required_groups, ["admin"]);
         assert_eq!(reloaded.mfa.grace.as_secs(), 3 * 86_400);
+        assert!(reloaded.mfa.factors.passkey && !reloaded.mfa.factors.totp);
         let kept = reloaded
             .mfa
             .secret_key

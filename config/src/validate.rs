@@ -59,11 +59,14 @@ impl<'a> Checker<'a> {
         let ui = self.ui(&raw.ui);
         let groups = self.groups(&raw.groups);
         let mfa = self.mfa(&raw.mfa, store.as_ref(), store_span, &groups);
+        let strongest = mfa
+            .as_ref()
+            .map_or(Strength::Passkey, |m| m.factors.strongest());
         let routes: Vec<Option<Route>> = raw
             .routes
             .iter()
             .enumerate()
-            .map(|(i, r)| self.route(i, r, &groups))
+            .map(|(i, r)| self.route(i, r, &groups, strongest))
             .collect();
 
         if let Some(server) = &server {
@@ -431,6 +434,7 @@ impl<'a> Checker<'a> {
     ) -> Option<Mfa> {
         let required_groups = self.group_names(&raw.required_groups, "mfa.required_groups", groups);
         let grace_days = self.int_in(raw.grace_days.as_ref(), "mfa.grace_days", 0..=90, 7);
+        let factors = self.factors(raw.factors.as_ref());
         let secret_key = match &raw.secret_key {
             None => None,
             Some(s) => {
@@ -456,7 +460,37 @@ impl<'a> Checker<'a> {
             secret_key,
             required_groups: required_groups?,
             grace: Duration::from_secs(grace_days? as u64 * 86_400),
+            factors: factors?,
         })
+    }
+
+    /// `[mfa] factors`: `"totp"`, `"passkey"` or both (the default), none other, not empty.
+    fn factors(&mut self, raw: Option<&S<Vec<S<String>>>>) -> Option<Factors> {
+        let Some(raw) = raw else {
+            return Some(Factors::default());
+        };
+        let mut factors = Factors {
+            totp: false,
+            passkey: false,
+        };
+        let mut ok = true;
+        for name in raw.get_ref() {
+            match name.get_ref().as_str() {
+                "totp" => factors.totp = true,
+                "passkey" => factors.passkey = true,
+                other => {
+                    let why = format!("`{other}` is not `totp` or `passkey`");
+                    self.report(name.span(), "mfa.factors", &why);
+                    ok = false;
+                }
+            }
+        }
+        if ok && !factors.totp && !factors.passkey {
+            let why = "name at least one kind of second factor (`totp`, `passkey`), or leave the key out for both";
+            self.report(raw.span(), "mfa.factors", why);
+            ok = false;
+        }
+        ok.then_some(factors)
     }
 
     fn session(&mut self, raw: &RawSession) -> Option<Session> {
@@ -778,21 +812,16 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn route(&mut self, index: usize, raw: &S<RawRoute>, groups: &[Group]) -> Option<Route> {
+    fn route(
+        &mut self,
+        index: usize,
+        raw: &S<RawRoute>,
+        groups: &[Group],
+        strongest: Strength,
+    ) -> Option<Route> {
         let r = raw.get_ref();
         let key = |k: &str| format!("route[{index}].{k}");
-        let name = r.name.get_ref();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            self.report(
-                r.name.span(),
-                key("name"),
-                "a route name is letters, digits, `-` and `_`",
-            );
-        }
+        let name = self.route_name(index, r);
         let (host, path_prefix) = self.route_place(index, r);
         self.route_upstreams(index, r);
         let (policy, forward) = self.route_identity(index, r);
@@ -803,6 +832,7 @@ impl<'a> Checker<'a> {
                 case_sensitive: r.case_sensitive,
                 public: policy == Some(Policy::Public),
                 groups,
+                strongest,
             };
             let access = self.access(&context, &r.rules, r.default_access.as_ref())?;
             let forward_groups =
@@ -852,6 +882,18 @@ impl<'a> Checker<'a> {
             access,
             forward_groups,
         })
+    }
+
+    /// A route's name: letters, digits, `-` and `_` (reported otherwise, and returned anyway).
+    fn route_name<'r>(&mut self, index: usize, r: &'r RawRoute) -> &'r String {
+        let name = r.name.get_ref();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || !name.chars().all(allowed) {
+            let key = format!("route[{index}].name");
+            let why = "a route name is letters, digits, `-` and `_`";
+            self.report(r.name.span(), key, why);
+        }
+        name
     }
 
     /// Where a route is: its host pattern and its path prefix (normalised).
@@ -1096,6 +1138,8 @@ pub(crate) struct RouteContext<'a> {
     /// A public route lets in what no rule denies.
     pub public: bool,
     pub groups: &'a [Group],
+    /// The strongest login the allowed second factors can give (`[mfa] factors`).
+    pub strongest: Strength,
 }
 
 #[cfg(test)]

@@ -613,3 +613,25 @@ fn second_factor_policy_names_declared_groups_and_a_bounded_grace() {
         ]
     );
 }
+
+#[test]
+fn allowed_second_factors_are_known_kinds_and_at_least_one() {
+    let src = with("\n[mfa]\nfactors = [\"totp\", \"sms\"]\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:20: mfa.factors: `sms` is not `totp` or `passkey`"]
+    );
+    let src = with("\n[mfa]\nfactors = []\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:14:11: mfa.factors: name at least one kind of second factor (`totp`, `passkey`), or leave the key out for both"]
+    );
+    // A route that asks for a passkey where none may be made could never let anyone in.
+    let src = with(
+        "\n[[route.rule]]\neffect = \"allow\"\nacr = \"passkey\"\n\n[mfa]\nfactors = [\"totp\"]\n",
+    );
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:15:7: route[0].rule[0].acr: `passkey` cannot be met: `[mfa] factors` does not allow passkeys"]
+    );
+}

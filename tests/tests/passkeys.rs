@@ -1,7 +1,8 @@
 //! Passkeys in headless Chromium (issue 19), with a virtual authenticator (WebDriver's WebAuthn
 //! extension) standing in for a phone's or laptop's: created from Beranda, then used alone on
-//! the login page ("Masuk dengan passkey") and as the second step after a password; an answer
-//! is accepted once; tokens say a passkey was proven (`acr` passkey, `amr` hwk and mfa).
+//! the login page ("Masuk dengan passkey") and as the second step after a password, then
+//! removed; an answer is accepted once; tokens say a passkey was proven (`acr` passkey, `amr`
+//! hwk and mfa); a client that asks for the passkey level gets it, the passkey made on the way.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use gerbang_tests::browser::{self, PKCE_CHALLENGE, PKCE_VERIFIER};
 use gerbang_tests::chrome::Chrome;
-use gerbang_tests::site::{Site, APP_ROUTE};
+use gerbang_tests::site::{Site, APP_ROUTE, MAIL_WAIT};
 use gerbang_tests::Gerbang;
 use serde_json::Value;
 
@@ -37,14 +38,29 @@ fn redirect_uri(site: &Site) -> String {
 /// Logs in by password and creates a passkey named `name` from Beranda; its first factor, so
 /// the recovery codes follow.
 async fn create_passkey(chrome: &Chrome, site: &Site, name: &str) {
+    create_passkey_with(chrome, site, name, "").await;
+}
+
+/// As [`create_passkey`], running `script` on the set-up page first; the page as it came.
+async fn create_passkey_with(chrome: &Chrome, site: &Site, name: &str, script: &str) -> String {
     chrome.goto(&format!("{}/login", site.issuer)).await;
     chrome.log_in("budi", PASSWORD).await;
     chrome.wait_for("Beranda").await;
     chrome.click_link("Buat passkey").await;
-    chrome.wait_for("Nama passkey").await;
+    let page = chrome.wait_for("Nama passkey").await;
+    chrome.client.execute(script, vec![]).await.unwrap();
     chrome.type_into("name", name).await;
     chrome.click("form.passkey button[type=submit]").await;
     chrome.wait_for("Simpan kode pemulihan").await;
+    page
+}
+
+/// Logs out, and in again with "Masuk dengan passkey" on the login page.
+async fn log_in_with_passkey(chrome: &Chrome, site: &Site) {
+    chrome.forget_cookies().await;
+    chrome.goto(&format!("{}/login", site.issuer)).await;
+    chrome.wait_for("Masuk dengan passkey").await;
+    chrome.click("form.passkey button[type=submit]").await;
 }
 
 /// Waits until the browser is at an address starting with `prefix`; the address.
@@ -130,6 +146,28 @@ async fn a_passkey_made_on_beranda_logs_in_alone_and_as_the_second_step() {
     // The signature counter moved on with each use (a clone would be caught by it).
     let held = chrome.virtual_credentials(&authenticator).await;
     assert!(held[0]["signCount"].as_u64().unwrap() >= 2, "{held:?}");
+
+    // Removed from Beranda behind the password: mailed about, and it no longer logs in.
+    chrome.goto(&format!("{}/", site.issuer)).await;
+    chrome
+        .click("a[href^=\"/account/second-factor/remove\"]")
+        .await;
+    let page = chrome.wait_for("id=\"current\"").await;
+    assert!(page.contains("metode verifikasi terakhir"), "{page}");
+    chrome.type_into("current", PASSWORD).await;
+    chrome.click("form button[type=submit]").await;
+    let home = chrome.wait_for("Belum aktif").await;
+    assert!(!home.contains("Laptop kantor"), "{home}");
+    let mail = site.smtp.wait_for("budi@example.test", 1, MAIL_WAIT).await;
+    assert!(
+        mail[0]
+            .text
+            .contains("Passkey \"Laptop kantor\" baru saja dihapus"),
+        "{}",
+        mail[0].text
+    );
+    log_in_with_passkey(&chrome, &site).await;
+    chrome.wait_for("Passkey tidak diterima").await;
     chrome.quit().await;
 }
 
@@ -193,5 +231,55 @@ async fn a_passkey_answer_logs_in_once() {
         .unwrap();
     let page = refused.text().await.unwrap();
     assert!(page.contains("Passkey tidak diterima"), "{page}");
+    chrome.quit().await;
+}
+
+#[tokio::test]
+async fn a_client_that_asks_for_a_passkey_gets_one_made_on_the_way_then_used() {
+    let site = start().await;
+    let chrome = Chrome::start(1280, 900, "id-ID").await;
+    chrome.add_virtual_authenticator().await;
+    let passkey_level = "&acr_values=urn:gerbang:acr:passkey";
+    chrome.goto(&authorize_url(&site, passkey_level)).await;
+    chrome.log_in("budi", PASSWORD).await;
+    // No passkey yet: the set-up page, which continues to the app.
+    chrome.wait_for("Nama passkey").await;
+    chrome.click("form.passkey button[type=submit]").await;
+    chrome.wait_for("Simpan kode pemulihan").await;
+    chrome.click("form button[type=submit]").await;
+    // Then the passkey itself, and only it: no code field.
+    let page = chrome.wait_for("Gunakan passkey").await;
+    assert!(!page.contains("id=\"code\""), "{page}");
+    chrome.click("form.passkey button[type=submit]").await;
+    let back = wait_for_url(&chrome, &redirect_uri(&site)).await;
+    let claims = id_token_claims(&site, &back).await;
+    assert_eq!(claims["acr"], "urn:gerbang:acr:passkey", "{claims}");
+    assert_eq!(
+        claims["amr"],
+        serde_json::json!(["pwd", "hwk", "mfa"]),
+        "{claims}"
+    );
+    chrome.quit().await;
+}
+
+/// Keeps only EdDSA among the algorithms the set-up page's options offer.
+const ONLY_EDDSA: &str = r#"
+const form = document.querySelector("form.passkey");
+const options = JSON.parse(form.dataset.options);
+options.pubKeyCredParams = options.pubKeyCredParams.filter(p => p.alg === -8);
+form.dataset.options = JSON.stringify(options);
+"#;
+
+/// An authenticator offered EdDSA alone makes an Ed25519 passkey, and its signatures are
+/// verified (the `webauthn-rs-core` patch in `third_party/`).
+#[tokio::test]
+async fn an_ed25519_passkey_logs_in() {
+    let site = start().await;
+    let chrome = Chrome::start(1280, 900, "id-ID").await;
+    chrome.add_virtual_authenticator().await;
+    let page = create_passkey_with(&chrome, &site, "", ONLY_EDDSA).await;
+    assert!(page.contains("&quot;alg&quot;:-8"), "EdDSA offered: {page}");
+    log_in_with_passkey(&chrome, &site).await;
+    chrome.wait_for("Anda masuk sebagai").await;
     chrome.quit().await;
 }

@@ -544,3 +544,35 @@ async fn wrong_codes_lock_the_account_however_often_the_password_is_given() {
     assert!(page.contains("Terlalu banyak percobaan"), "{page}");
     assert!(!page.contains("/login/second-factor"), "{page}");
 }
+
+/// `[mfa] factors` is reloadable: with authenticator apps taken off the list, their set-up
+/// page is gone, Beranda offers passkeys only, and an app set up before no longer counts (the
+/// password alone logs in) while it stays listed, to be removed.
+#[tokio::test]
+async fn authenticator_apps_taken_off_the_allowed_factors_no_longer_count() {
+    let site = Site::with_users(vec![("budi".into(), PASSWORD.into())]).await;
+    set_up_app(&site).await;
+    password_given(&site).await;
+    let path = site.gw.config_path();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n[mfa]\nfactors = [\"passkey\"]\n");
+    std::fs::write(&path, text).unwrap();
+    site.gw.signal("HUP");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let answer = site.get("/account/second-factor").await;
+        if answer.status() == 302 {
+            assert_eq!(location(&answer).as_deref(), Some("/#second-factor"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not reloaded");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let home = site.get("/").await.text().await.unwrap();
+    assert!(home.contains("Ponsel kantor"), "{home}");
+    assert!(home.contains("href=\"/account/passkeys/new\""), "{home}");
+    assert!(!home.contains("href=\"/account/second-factor\""), "{home}");
+    let fresh = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    let answer = browser::submit_login(&fresh, &site.issuer, "budi", PASSWORD, None).await;
+    assert_eq!(location(&answer).as_deref(), Some("/"), "no second step");
+}

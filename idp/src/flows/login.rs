@@ -111,7 +111,7 @@ pub async fn attempt(
     };
     // With a second factor the login is not over: the failures it counted (wrong codes too)
     // stand until the second step passes, so giving the password again never clears them.
-    let second_factor = !store.factors(&user.id).await?.is_empty();
+    let second_factor = super::second_step::needed(p, &user).await?;
     if !second_factor {
         if let Err(e) = limits::record_success(store, &lock_keys).await {
             tracing::error!(error = %e, "cannot clear the failures of a login");

@@ -7,7 +7,7 @@ use webauthn_rs::prelude::{Passkey, PublicKeyCredential, RegisterPublicKeyCreden
 
 use super::{second_factor, AccountError};
 use crate::assurance::Method;
-use crate::mfa::passkey::Ceremony;
+use crate::mfa::passkey::{Ceremony, RelyingParty};
 use crate::provider::Provider;
 use crate::store::{FactorKind, OneTimeKind, SecondFactor, Timestamp, User, UserStatus};
 use crate::token;
@@ -20,6 +20,14 @@ pub const LIFETIME: u64 = 10 * 60;
 pub struct Challenge {
     pub ticket: String,
     pub options: String,
+}
+
+/// The relying party, where passkeys are offered: the issuer can be one, and `[mfa] factors`
+/// allows them.
+pub fn offered(p: &Provider) -> Option<&RelyingParty> {
+    p.passkeys
+        .as_ref()
+        .filter(|_| p.config().mfa.factors.passkey)
 }
 
 /// The user's passkeys.
@@ -64,7 +72,7 @@ pub async fn begin_registration(
     user: &User,
     now: Timestamp,
 ) -> Result<Option<Challenge>, AccountError> {
-    let Some(rp) = &p.passkeys else {
+    let Some(rp) = offered(p) else {
         return Ok(None);
     };
     let existing = passkeys(&p.store.factors(&user.id).await?);
@@ -105,7 +113,7 @@ pub async fn register(
     if name.chars().count() > second_factor::NAME_MAX {
         return Ok(Registered::NameTooLong);
     }
-    let (Some(rp), Some(ceremony)) = (&p.passkeys, take(p, ticket, now).await?) else {
+    let (Some(rp), Some(ceremony)) = (offered(p), take(p, ticket, now).await?) else {
         return Ok(Registered::Expired);
     };
     let state = match ceremony {
@@ -137,7 +145,7 @@ pub async fn register(
 
 /// Whether `user` has a passkey.
 pub async fn has_one(p: &Provider, user: &User) -> Result<bool, AccountError> {
-    Ok(!passkeys(&p.store.factors(&user.id).await?).is_empty())
+    Ok(offered(p).is_some() && !passkeys(&p.store.factors(&user.id).await?).is_empty())
 }
 
 /// The choice of a passkey on the second-step page, for `user_id`'s passkeys: `None` when they
@@ -147,7 +155,7 @@ pub async fn begin_for(
     user_id: &str,
     now: Timestamp,
 ) -> Result<Option<Challenge>, AccountError> {
-    let Some(rp) = &p.passkeys else {
+    let Some(rp) = offered(p) else {
         return Ok(None);
     };
     let keys = passkeys(&p.store.factors(user_id).await?);
@@ -163,7 +171,7 @@ pub async fn begin_for(
 
 /// "Masuk dengan passkey" on the login page: any passkey of this site.
 pub async fn begin_login(p: &Provider, now: Timestamp) -> Result<Option<Challenge>, AccountError> {
-    let Some(rp) = &p.passkeys else {
+    let Some(rp) = offered(p) else {
         return Ok(None);
     };
     let Ok((options, ceremony)) = rp.start_discoverable() else {
@@ -191,7 +199,7 @@ pub async fn prove(
     expected: Option<&str>,
     now: Timestamp,
 ) -> Result<Option<Proved>, AccountError> {
-    let (Some(rp), Some(ceremony)) = (&p.passkeys, take(p, ticket, now).await?) else {
+    let (Some(rp), Some(ceremony)) = (offered(p), take(p, ticket, now).await?) else {
         return Ok(None);
     };
     let Ok(answer) = serde_json::from_str::<PublicKeyCredential>(answer) else {

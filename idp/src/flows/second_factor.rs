@@ -166,7 +166,7 @@ pub async fn remove(
     let mail = templates::second_factor_removed(
         &user.email,
         enrolment::user_lang(user),
-        &factor.name,
+        (&factor.name, factor.kind.passkey().is_some()),
         still_on,
         &Sender::of(&p.config()),
     );
@@ -204,7 +204,8 @@ pub async fn due(p: &Provider, user: &User, now: Timestamp) -> Result<Due, Accou
     {
         return Ok(Due::No);
     }
-    if !p.store.factors(&user.id).await?.is_empty() {
+    let factors = p.store.factors(&user.id).await?;
+    if factors.iter().any(|f| f.kind.allowed(config.mfa.factors)) {
         return Ok(Due::No);
     }
     let kind = OneTimeKind::SecondFactorDue;

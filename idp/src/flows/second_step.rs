@@ -66,9 +66,12 @@ impl Pending {
     }
 }
 
-/// Whether `user` logs in with a second factor: they enrolled one.
+/// Whether `user` logs in with a second factor: they enrolled one of a kind `[mfa] factors`
+/// allows.
 pub async fn needed(p: &Provider, user: &User) -> Result<bool, AccountError> {
-    Ok(!p.store.factors(&user.id).await?.is_empty())
+    let allowed = p.config().mfa.factors;
+    let factors = p.store.factors(&user.id).await?;
+    Ok(factors.iter().any(|f| f.kind.allowed(allowed)))
 }
 
 /// Keeps a login (or a step-up) until its second step: the ticket its form carries.
@@ -150,9 +153,11 @@ pub async fn choices(
         return Ok(None);
     };
     let factors = p.store.factors(&pending.user_id).await?;
-    let app = factors
-        .iter()
-        .any(|f| matches!(f.kind, FactorKind::Totp { .. }));
+    let allowed = p.config().mfa.factors;
+    let app = allowed.totp
+        && factors
+            .iter()
+            .any(|f| matches!(f.kind, FactorKind::Totp { .. }));
     let passkey = passkey::begin_for(p, &pending.user_id, now).await?;
     let codes = !pending.passkey_only;
     Ok(Some(Choices {
@@ -280,6 +285,9 @@ async fn prove(
     if let Some(hash) = recovery::kept_form(typed) {
         let left = p.store.spend_recovery_code(&user.id, &hash).await?;
         return Ok(left.map(|left| Proof::RecoveryCode { left }));
+    }
+    if !p.config().mfa.factors.totp {
+        return Ok(None);
     }
     for factor in p.store.factors(&user.id).await? {
         let FactorKind::Totp { sealed_secret } = &factor.kind else {

@@ -362,7 +362,7 @@ pub fn recovery_code_used(to: &str, lang: Lang, left: usize, from: &Sender) -> N
 pub fn second_factor_removed(
     to: &str,
     lang: Lang,
-    name: &str,
+    (name, passkey): (&str, bool),
     still_on: bool,
     from: &Sender,
 ) -> NewMail {
@@ -372,12 +372,14 @@ pub fn second_factor_removed(
             subject: format!("Verifikasi dua langkah akun {product} Anda diubah"),
             greeting: format!("Yth. Pengguna {product},"),
             paragraphs: vec![
-                match name {
-                    "" => "Sebuah aplikasi autentikator baru saja dihapus dari akun Anda.".into(),
-                    _ => format!("Aplikasi autentikator \"{name}\" baru saja dihapus dari akun Anda."),
+                match (name, passkey) {
+                    ("", false) => "Sebuah aplikasi autentikator baru saja dihapus dari akun Anda.".into(),
+                    ("", true) => "Sebuah passkey baru saja dihapus dari akun Anda: passkey itu tidak dapat dipakai masuk lagi.".into(),
+                    (_, false) => format!("Aplikasi autentikator \"{name}\" baru saja dihapus dari akun Anda."),
+                    (_, true) => format!("Passkey \"{name}\" baru saja dihapus dari akun Anda: passkey itu tidak dapat dipakai masuk lagi."),
                 },
                 match still_on {
-                    true => "Verifikasi dua langkah tetap aktif dengan aplikasi Anda yang lain.".into(),
+                    true => "Verifikasi dua langkah tetap aktif dengan metode Anda yang lain.".into(),
                     false => "Verifikasi dua langkah kini tidak aktif: masuk hanya memerlukan password. Kode pemulihan Anda yang lama tidak berlaku lagi. Anda dapat mengaktifkannya lagi dari Beranda.".into(),
                 },
                 "Jika bukan Anda yang melakukannya, segera ganti password Anda dan hubungi layanan bantuan.".into(),
@@ -389,12 +391,14 @@ pub fn second_factor_removed(
             subject: format!("Two-step verification of your {product} account changed"),
             greeting: format!("Dear {product} user,"),
             paragraphs: vec![
-                match name {
-                    "" => "An authenticator app was just removed from your account.".into(),
-                    _ => format!("The authenticator app \"{name}\" was just removed from your account."),
+                match (name, passkey) {
+                    ("", false) => "An authenticator app was just removed from your account.".into(),
+                    ("", true) => "A passkey was just removed from your account: it no longer logs in.".into(),
+                    (_, false) => format!("The authenticator app \"{name}\" was just removed from your account."),
+                    (_, true) => format!("The passkey \"{name}\" was just removed from your account: it no longer logs in."),
                 },
                 match still_on {
-                    true => "Two-step verification stays on with your other app.".into(),
+                    true => "Two-step verification stays on with your other methods.".into(),
                     false => "Two-step verification is now off: logging in needs only your password. Your old recovery codes no longer work. You can turn it on again from Home.".into(),
                 },
                 "If it was not you, change your password at once and contact the helpdesk.".into(),
@@ -470,12 +474,23 @@ mod tests {
         ] {
             let used = recovery_code_used("a@example.id", lang, 9, &oss(&desk));
             assert!(used.text.contains(left), "{}", used.text);
-            let kept = second_factor_removed("a@example.id", lang, "Ponsel", true, &oss(&desk));
-            let gone = second_factor_removed("a@example.id", lang, "Ponsel", false, &oss(&desk));
+            let app = ("Ponsel", false);
+            let kept = second_factor_removed("a@example.id", lang, app, true, &oss(&desk));
+            let gone = second_factor_removed("a@example.id", lang, app, false, &oss(&desk));
             assert!(kept.text.contains(on) && !kept.text.contains(off));
             assert!(gone.text.contains(off) && !gone.text.contains(on));
+            // A passkey is named as one, and its mail says it no longer logs in.
+            let key = ("Laptop", true);
+            let passkey = second_factor_removed("a@example.id", lang, key, true, &oss(&desk));
+            assert!(
+                passkey.text.contains("Passkey \"Laptop\"")
+                    || passkey.text.contains("passkey \"Laptop\"")
+            );
+            assert!(
+                !passkey.text.contains("authenticator") && !passkey.text.contains("autentikator")
+            );
             let reset = second_factors_reset("a@example.id", lang, &oss(&desk));
-            for mail in [used, kept, gone, reset] {
+            for mail in [used, kept, gone, passkey, reset] {
                 assert!(mail.text.contains("08071002576"), "{}", mail.text);
                 assert!(mail.subject.contains("OSS"), "{}", mail.subject);
                 let html = mail.html.as_deref().unwrap();

@@ -434,6 +434,15 @@ pub enum FactorKind {
 }
 
 impl FactorKind {
+    /// Whether `[mfa] factors` allows factors of this kind (one that does not no longer
+    /// counts: it is neither asked for nor accepted).
+    pub fn allowed(&self, factors: gerbang_config::Factors) -> bool {
+        match self {
+            FactorKind::Totp { .. } => factors.totp,
+            FactorKind::Passkey { .. } => factors.passkey,
+        }
+    }
+
     pub fn passkey(&self) -> Option<&webauthn_rs::prelude::Passkey> {
         match self {
             FactorKind::Passkey { key } => Some(key),

@@ -240,12 +240,13 @@ pub fn passkey_form(lang: Lang, form: &PasskeyForm<'_>, inner: Markup) -> Markup
 }
 
 /// "Buat passkey": what a passkey is, a name for it, and the button (the page needs script:
-/// it says so where there is none).
+/// it says so where there is none); the way to an authenticator app instead where `apps` are
+/// allowed.
 pub fn passkey_enrol(
     lang: Lang,
     challenge: &Challenge,
     (name, request): (&str, &str),
-    error: Option<Text>,
+    (error, apps): (Option<Text>, bool),
 ) -> Page {
     let name_error = error.filter(|e| *e == Text::FactorNameTooLong);
     let form_error = error.filter(|e| *e != Text::FactorNameTooLong);
@@ -260,7 +261,10 @@ pub fn passkey_enrol(
         h1 { (t(lang, Text::PasskeyAdd)) }
         p { (t(lang, Text::PasskeyIntro)) }
         @if let Some(e) = form_error { p.error role="alert" { (t(lang, e)) } }
-        noscript { p.notice { (t(lang, Text::PasskeyNeedsScript)) } }
+        noscript { p.notice { (t(lang, match apps {
+            true => Text::PasskeyNeedsScript,
+            false => Text::PasskeyNeedsScriptOnly,
+        })) } }
         (passkey_form(lang, &PasskeyForm {
             id: "passkey-new",
             action: "/account/passkeys",
@@ -270,8 +274,7 @@ pub fn passkey_enrol(
             button: Text::PasskeyCreate,
         }, fields))
         p.links {
-            a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) }
-            " · "
+            @if apps { a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) } " · " }
             a href="/#second-factor" { (t(lang, Text::HomeTitle)) }
         }
     };

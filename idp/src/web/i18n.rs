@@ -192,6 +192,7 @@ texts! {
     PasskeyNameHint => ("Misalnya: Laptop kantor", "For example: Work laptop"),
     PasskeyCreate => ("Buat passkey", "Create passkey"),
     PasskeyNeedsScript => ("Membuat passkey memerlukan JavaScript dan peramban yang mendukung passkey. Anda tetap dapat memakai aplikasi autentikator.", "Creating a passkey needs JavaScript and a browser that supports passkeys. You can still use an authenticator app."),
+    PasskeyNeedsScriptOnly => ("Membuat passkey memerlukan JavaScript dan peramban yang mendukung passkey.", "Creating a passkey needs JavaScript and a browser that supports passkeys."),
     PasskeyAdded => ("Passkey sudah ditambahkan.", "The passkey is added."),
     PasskeyExpired => ("Waktu habis. Coba lagi.", "The time ran out. Try again."),
     SecondStepRecoveryHelp => ("Tidak dapat membuka aplikasi? Ketik salah satu kode pemulihan Anda di kolom yang sama.", "Cannot open the app? Type one of your recovery codes in the same field."),

@@ -211,6 +211,9 @@ async fn weaker_than_asked(
     user: &User,
 ) -> Option<Response> {
     let asked = assurance::asked_strength(request.acr_values.as_deref())?;
+    // No more than the allowed factors can give: a client asking for a passkey where none may
+    // be made gets the strongest login there is (its token says which).
+    let asked = asked.min(p.config().mfa.factors.strongest());
     if session.proven.strength() >= asked {
         return None;
     }

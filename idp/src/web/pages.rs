@@ -255,8 +255,10 @@ pub struct HomeView<'a> {
     pub groups: Vec<HeldGroup>,
     pub factors: Vec<FactorView>,
     pub recovery_left: usize,
-    /// Whether passkeys can be made here (the issuer's host is a domain name).
+    /// Whether passkeys can be made here (allowed, and the issuer's host is a domain name).
     pub passkeys: bool,
+    /// Whether authenticator apps may be set up (`[mfa] factors`).
+    pub authenticator_apps: bool,
     /// Live sessions, the most recently active first.
     pub sessions: Vec<DeviceSession>,
     pub zone: TimeZone,
@@ -310,8 +312,9 @@ fn second_factors(lang: Lang, view: &HomeView<'_>) -> Markup {
             @if view.factors.is_empty() {
                 p { (t(lang, Text::SecondFactorOff)) }
                 p.links {
-                    @if view.passkeys { a href="/account/passkeys/new" { (t(lang, Text::PasskeyAdd)) } " · " }
-                    a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) }
+                    @if view.passkeys { a href="/account/passkeys/new" { (t(lang, Text::PasskeyAdd)) } }
+                    @if view.passkeys && view.authenticator_apps { " · " }
+                    @if view.authenticator_apps { a href="/account/second-factor" { (t(lang, Text::SecondFactorAdd)) } }
                 }
             } @else {
                 ul.factors {
@@ -335,8 +338,7 @@ fn second_factors(lang: Lang, view: &HomeView<'_>) -> Markup {
                 p { (t(lang, Text::RecoveryLeft)) " " strong { (view.recovery_left) } }
                 p.links {
                     @if view.passkeys { a href="/account/passkeys/new" { (t(lang, Text::PasskeyAdd)) } " · " }
-                    a href="/account/second-factor" { (t(lang, Text::SecondFactorAddAnother)) }
-                    " · "
+                    @if view.authenticator_apps { a href="/account/second-factor" { (t(lang, Text::SecondFactorAddAnother)) } " · " }
                     a href="/account/recovery-codes" { (t(lang, Text::RenewCodes)) }
                 }
             }

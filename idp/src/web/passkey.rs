@@ -55,7 +55,9 @@ async fn enrol_form(
     let request = login::pending(p, request).map_or("", |_| request);
     match passkey::begin_registration(p, user, now()).await {
         Ok(Some(challenge)) => {
-            let page = factor_pages::passkey_enrol(lang, &challenge, (name, request), error);
+            let apps = p.config().mfa.factors.totp;
+            let page =
+                factor_pages::passkey_enrol(lang, &challenge, (name, request), (error, apps));
             html(p, page).into_response()
         }
         Ok(None) => redirect("/#second-factor"),

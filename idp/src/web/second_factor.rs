@@ -32,6 +32,9 @@ pub async fn enrol_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
+    if !p.config().mfa.factors.totp {
+        return redirect("/#second-factor");
+    }
     let begun = second_factor::begin(&p, &user, now());
     enrol_form(&p, lang, &user, &begun, ("", ""), None).await
 }
@@ -39,6 +42,9 @@ pub async fn enrol_page(
 /// An app (or the `[mfa]` policy) asks for two factors of a user who has none: setting one
 /// up, then back to the app's request (`sealed`, "" for none).
 pub(super) async fn enrol_for(p: &Provider, lang: Lang, user: &User, sealed: &str) -> Response {
+    if !p.config().mfa.factors.totp {
+        return super::passkey::enrol_for(p, lang, user, sealed).await;
+    }
     let begun = second_factor::begin(p, user, now());
     enrol_form(p, lang, user, &begun, ("", sealed), None).await
 }
@@ -84,6 +90,9 @@ pub async fn enrol(
     form: OwnForm,
 ) -> Response {
     let (field, lang) = (|k: &str| form.field(k), form.lang);
+    if !p.config().mfa.factors.totp {
+        return redirect("/#second-factor");
+    }
     let now = now();
     let typed = (field("name"), field("request"));
     let Some(begun) = second_factor::resume(&p, &user, field("enrolment"), now) else {
