@@ -48,7 +48,18 @@ impl Checker<'_> {
                     .as_ref()
                     .map_or_else(|| Localized::plain(name.clone()), Localized::from),
                 description: g.description.as_ref().map(Localized::from),
+                managers: Vec::new(),
             });
+        }
+        // Managers are groups too, declared anywhere in the file.
+        for (i, g) in raw.iter().enumerate() {
+            let g = g.get_ref();
+            let key = format!("group[{i}].managers");
+            let managers = self.group_names(&g.managers, &key, &groups);
+            let named = groups.iter_mut().find(|d| &d.name == g.name.get_ref());
+            if let (Some(managers), Some(group)) = (managers, named) {
+                group.managers = managers;
+            }
         }
         groups
     }

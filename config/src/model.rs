@@ -27,6 +27,8 @@ pub struct Config {
     pub login: Login,
     pub accounts: Accounts,
     pub mfa: Mfa,
+    /// `[admin]`: who may use the console, and for what.
+    pub admin: AdminRoles,
     /// `[[group]]`: the groups access rules may name and people may be granted.
     pub groups: Vec<Group>,
     pub routes: Vec<Route>,
@@ -621,6 +623,20 @@ pub struct Group {
     pub name: String,
     pub title: Localized,
     pub description: Option<Localized>,
+    /// Members of these groups manage this one: they grant and revoke it, and only it (OSS's
+    /// "hak akses turunan", delegated access rights).
+    pub managers: Vec<String>,
+}
+
+/// The console's roles (`[admin]`), each a list of declared groups whose members hold it.
+#[derive(Debug, Clone, Default)]
+pub struct AdminRoles {
+    /// Everything: accounts, groups, keys.
+    pub administrators: Vec<String>,
+    /// Helpdesk: find and view accounts, and unstick them (unlock, resend the activation, send
+    /// a reset link, reset second factors, end sessions, disable with a reason); not delete,
+    /// not grant.
+    pub helpdesk: Vec<String>,
 }
 
 /// What a rule does to the requests it matches.

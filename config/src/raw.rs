@@ -29,6 +29,8 @@ pub(crate) struct RawConfig {
     pub accounts: RawAccounts,
     #[serde(default)]
     pub mfa: RawMfa,
+    #[serde(default)]
+    pub admin: RawAdmin,
     #[serde(default, rename = "group")]
     pub groups: Vec<S<RawGroup>>,
     #[serde(default, rename = "route")]
@@ -273,6 +275,17 @@ pub(crate) struct RawGroup {
     pub name: S<String>,
     pub title: Option<RawText>,
     pub description: Option<RawText>,
+    #[serde(default)]
+    pub managers: Vec<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAdmin {
+    #[serde(default)]
+    pub administrators: Vec<S<String>>,
+    #[serde(default)]
+    pub helpdesk: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

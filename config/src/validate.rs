@@ -59,6 +59,12 @@ impl<'a> Checker<'a> {
         let ui = self.ui(&raw.ui);
         let groups = self.groups(&raw.groups);
         let mfa = self.mfa(&raw.mfa, store.as_ref(), store_span, &groups);
+        // A wrong name is reported (and then no configuration is made at all).
+        let mut roles = |names, key| self.group_names(names, key, &groups).unwrap_or_default();
+        let admin = AdminRoles {
+            administrators: roles(&raw.admin.administrators, "admin.administrators"),
+            helpdesk: roles(&raw.admin.helpdesk, "admin.helpdesk"),
+        };
         let strongest = mfa
             .as_ref()
             .map_or(Strength::Passkey, |m| m.factors.strongest());
@@ -94,6 +100,7 @@ impl<'a> Checker<'a> {
             login: login?,
             accounts: accounts?,
             mfa: mfa?,
+            admin,
             helpdesk: Helpdesk {
                 text: raw.helpdesk.text.as_ref().map(Localized::from),
                 phones: raw.helpdesk.phones,

@@ -635,3 +635,17 @@ fn allowed_second_factors_are_known_kinds_and_at_least_one() {
         ["broken.toml:15:7: route[0].rule[0].acr: `passkey` cannot be met: `[mfa] factors` does not allow passkeys"]
     );
 }
+
+#[test]
+fn console_roles_and_group_managers_name_declared_groups() {
+    let src = with(
+        "\n[[group]]\nname = \"pejabat\"\nmanagers = [\"kepala\"]\n\n[admin]\nadministrators = [\"root\"]\nhelpdesk = [\"pejabat\"]\n",
+    );
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:15:13: group[0].managers: `kepala` is not a declared [[group]]",
+            "broken.toml:18:19: admin.administrators: `root` is not a declared [[group]]",
+        ]
+    );
+}

@@ -18,6 +18,7 @@ pub mod personal;
 pub mod protocol;
 pub mod provider;
 pub mod revocation;
+pub mod roles;
 pub mod sealed;
 pub mod session;
 pub mod store;

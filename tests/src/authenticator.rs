@@ -81,3 +81,31 @@ pub async fn set_up_on_the_way(
         .expect("POST /authorize/resume");
     (codes_page, location(&resumed))
 }
+
+/// Sets up an authenticator app ("Ponsel kantor") from Beranda in `browser`'s session (which
+/// then has two factors): its secret.
+pub async fn set_up_from_beranda(browser: &reqwest::Client, issuer: &str) -> Vec<u8> {
+    use crate::browser::hidden_field;
+    let page = browser
+        .get(format!("{issuer}/account/second-factor"))
+        .send()
+        .await
+        .expect("the set-up page")
+        .text()
+        .await
+        .expect("its text");
+    let secret = shown_secret(&page);
+    let enrolment = hidden_field(&page, "enrolment").expect("the enrolment");
+    let answer = browser
+        .post(format!("{issuer}/account/second-factor"))
+        .form(&[
+            ("enrolment", enrolment.as_str()),
+            ("code", &code_in(&secret, -1)),
+            ("name", "Ponsel kantor"),
+        ])
+        .send()
+        .await
+        .expect("POST the code");
+    assert_eq!(answer.status(), 200, "the recovery codes");
+    secret
+}

@@ -119,8 +119,9 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
     spec.extra.push_str(PARTNER);
     spec.extra.push_str(GROUPS);
     // Administrators must set up a second factor (the per-run accounts below are ones).
-    spec.extra
-        .push_str("\n[mfa]\nrequired_groups = [\"admin\"]\n");
+    spec.extra.push_str(
+        "\n[mfa]\nrequired_groups = [\"admin\"]\n\n[admin]\nadministrators = [\"admin\"]\n",
+    );
     let site = Site::around(gerbang_tests::Gerbang::start(spec).await, smtp);
     // Budi's access rights, one with an end, for Beranda.
     for args in [
@@ -420,6 +421,7 @@ async fn every_page_in_both_languages_on_a_phone_and_a_desktop() {
         chrome.wait_for_any(&["Masuk lagi", "Log in again"]).await;
         gallery.shot(&chrome, "logged-out", lang, width).await;
         second_factor_pages(&chrome, &issuer, lang, width, run, &mut gallery).await;
+        console_pages(&chrome, &issuer, lang, width, &mut gallery).await;
         chrome.quit().await;
     }
     gallery.assert_clean();
@@ -506,6 +508,29 @@ async fn second_factor_pages(
     gallery
         .shot(chrome, "second-factor-remove-error", lang, width)
         .await;
+}
+
+/// The console (issue 20), for this run's administrator, whose session has two factors by
+/// now: the search, its results, an account.
+async fn console_pages(
+    chrome: &Chrome,
+    issuer: &str,
+    lang: &str,
+    width: u32,
+    gallery: &mut Gallery,
+) {
+    chrome
+        .goto(&format!("{issuer}/admin?ui_locales={lang}"))
+        .await;
+    chrome.wait_for("id=\"q\"").await;
+    gallery.shot(chrome, "console", lang, width).await;
+    chrome.type_into("q", "budi").await;
+    chrome.click("form[role=search] button[type=submit]").await;
+    chrome.wait_for("id=\"results\"").await;
+    gallery.shot(chrome, "console-results", lang, width).await;
+    chrome.click("ul.accounts a").await;
+    chrome.wait_for("id=\"events\"").await;
+    gallery.shot(chrome, "console-account", lang, width).await;
 }
 
 /// "Lupa Password?" for this run's account, from the mailed link to the page after the new

@@ -512,17 +512,7 @@ async fn a_required_group_reaches_no_app_before_setting_up_a_second_factor() {
 /// Budi logs in and sets up an authenticator app ("Ponsel kantor"): its secret.
 async fn set_up_app(site: &Site) -> Vec<u8> {
     site.log_in("budi", PASSWORD).await;
-    let page = site
-        .get("/account/second-factor")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let secret = shown_secret(&page);
-    let token = hidden_field(&page, "enrolment").unwrap();
-    let (status, _) = confirm(site, &token, &code_in(&secret, -1)).await;
-    assert_eq!(status, 200);
-    secret
+    gerbang_tests::authenticator::set_up_from_beranda(&site.browser, &site.issuer).await
 }
 
 /// Wrong codes count towards the account's lock as wrong passwords do (three by default), and

@@ -37,6 +37,9 @@ pub struct Pending {
     /// Only a passkey will do (a client asked for the passkey level): no code is asked for.
     #[serde(default)]
     pub passkey_only: bool,
+    /// A step-up for one of the provider's own pages (the console): where to go back to.
+    #[serde(default)]
+    pub back: Option<String>,
 }
 
 impl Pending {
@@ -49,6 +52,7 @@ impl Pending {
             must_change,
             step_up: None,
             passkey_only: false,
+            back: None,
         }
     }
 
@@ -62,6 +66,16 @@ impl Pending {
             must_change: false,
             step_up: Some(session.id_hash.clone()),
             passkey_only,
+            back: None,
+        }
+    }
+
+    /// A session that must prove a second factor before the provider's page `back` (a path of
+    /// its own, such as `/admin`) opens.
+    pub fn step_up_for_page(session: &Session, back: &str) -> Pending {
+        Pending {
+            back: Some(back.to_string()),
+            ..Pending::step_up(session, "", false)
         }
     }
 }

@@ -80,6 +80,7 @@ pub async fn page(
         sessions: device_sessions(&p, lang, &sessions, &session.id_hash, now),
         zone: config.ui.time_zone,
         ended: q.contains_key("ended"),
+        console: crate::roles::Rights::of(&config, &memberships, now).any(),
     };
     html(&p, pages::home(lang, &view, &config.helpdesk)).into_response()
 }

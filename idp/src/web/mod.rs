@@ -6,6 +6,8 @@ mod address;
 mod agent;
 mod apps;
 mod brand;
+mod console;
+mod console_pages;
 mod cors;
 mod device;
 mod factor_pages;
@@ -125,6 +127,9 @@ fn account_routes() -> Router<Arc<Provider>> {
         .route("/account/second-factor/later", post(second_factor::later))
         .route("/account/passkeys/new", get(passkey::new_page))
         .route("/account/passkeys", post(passkey::add))
+        .route("/admin", get(console::home))
+        .route("/admin/search", post(console::search))
+        .route("/admin/users/{id}", get(console::account))
         .route(
             "/account/second-factor/remove",
             get(second_factor::remove_page).post(second_factor::remove),

@@ -264,6 +264,8 @@ pub struct HomeView<'a> {
     pub zone: TimeZone,
     /// A session was just ended from this page.
     pub ended: bool,
+    /// The person holds a console role: Beranda links to it.
+    pub console: bool,
 }
 
 /// A time as people in `zone` read it: "05-12-2026 14:07 WIB".
@@ -399,6 +401,7 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
                 a href="/account/password" { (t(lang, Text::ChangePassword)) }
                 " · "
                 a href="/account/contact" { (t(lang, Text::ChangeContact)) }
+                @if view.console { " · " a href="/admin" { (t(lang, Text::ConsoleTitle)) } }
             }
             form method="post" action="/logout/everywhere" {
                 input type="hidden" name="ui_locales" value=(lang.code());

@@ -259,8 +259,8 @@ pub async fn second_step(
     };
     let method = proof.method();
     if let Some(stepped_up) = &pending.step_up {
-        let request = &pending.request;
-        return step_up(&p, &headers, (lang, &user), (stepped_up, method), request).await;
+        let then = (pending.request.as_str(), pending.back.as_deref());
+        return step_up(&p, &headers, (lang, &user), (stepped_up, method), then).await;
     }
     let proven = Proven::password().and(method);
     let mut response = match pending.must_change {
@@ -281,7 +281,7 @@ async fn step_up(
     headers: &HeaderMap,
     (lang, user): (Lang, &User),
     (stepped_up, method): (&str, Method),
-    sealed: &str,
+    (sealed, back): (&str, Option<&str>),
 ) -> Response {
     let same = current(p, headers)
         .await
@@ -294,9 +294,11 @@ async fn step_up(
         Ok(None) => return redirect("/login"),
         Err(e) => return unavailable(p, lang, e),
     };
-    match login::pending(p, sealed) {
-        Some(request) => oidc::complete(p, &request, &session, user, now()).await,
-        None => redirect("/"),
+    match (login::pending(p, sealed), back) {
+        (Some(request), _) => oidc::complete(p, &request, &session, user, now()).await,
+        // Only a path of the provider's own.
+        (None, Some(back)) if back.starts_with('/') && !back.starts_with("//") => redirect(back),
+        (None, _) => redirect("/"),
     }
 }
 

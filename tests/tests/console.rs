@@ -1,0 +1,150 @@
+//! The administration console on the real binary (issue 20, first slice): who may enter (a
+//! role from `[admin]` or a group's managers, and two factors, the second step asked where the
+//! session has only a password), the search (a POST: the NIK never in an address) and an
+//! account's page, its document unmasked only for roles that need it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use gerbang_tests::authenticator::{code_now, set_up_from_beranda};
+use gerbang_tests::browser::{self, hidden_field, location};
+use gerbang_tests::site::{Site, APP_ROUTE};
+use gerbang_tests::Gerbang;
+
+const PASSWORD: &str = "kuda laut biru";
+
+const ROLES: &str = "\n[[group]]\nname = \"helpdesk-oss\"\n\n[[group]]\nname = \"pejabat-3273\"\nmanagers = [\"admin-3273\"]\n\n[[group]]\nname = \"admin-3273\"\n\n[admin]\nhelpdesk = [\"helpdesk-oss\"]\n";
+
+async fn start() -> Site {
+    let smtp = gerbang_tests::smtp::SmtpServer::start().await;
+    let users = ["budi", "dewi", "rudi"].map(|u| (u.to_string(), PASSWORD.to_string()));
+    let mut spec = Site::spec(&smtp, APP_ROUTE.into(), users.to_vec());
+    spec.extra.push_str(ROLES);
+    let site = Site::around(Gerbang::start(spec).await, smtp);
+    for (user, group) in [("dewi", "helpdesk-oss"), ("rudi", "admin-3273")] {
+        let (ok, _, err) = site.gw.admin(&["groups", "grant", user, group], "");
+        assert!(ok, "{err}");
+    }
+    site
+}
+
+/// A browser logged in as `user` by password.
+async fn logged_in(site: &Site, user: &str) -> reqwest::Client {
+    let browser = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    let answer = browser::submit_login(&browser, &site.issuer, user, PASSWORD, None).await;
+    assert_eq!(location(&answer).as_deref(), Some("/"), "{user} logged in");
+    browser
+}
+
+async fn get(site: &Site, browser: &reqwest::Client, path: &str) -> (u16, String) {
+    let answer = browser
+        .get(format!("{}{path}", site.issuer))
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+async fn search(site: &Site, browser: &reqwest::Client, typed: &str) -> (u16, String) {
+    let answer = browser
+        .post(format!("{}/admin/search", site.issuer))
+        .header("origin", &site.issuer)
+        .form(&[("q", typed)])
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+/// The first account link of a results page.
+fn first_account(page: &str) -> String {
+    let start = page.find("href=\"/admin/users/").expect("a result") + 6;
+    let end = page[start..].find('"').unwrap() + start;
+    page[start..end].replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn the_helpdesk_finds_an_account_by_nik_with_two_factors() {
+    let site = start().await;
+    // Budi holds no role: the console is closed to him, and Beranda does not link to it.
+    let budi = logged_in(&site, "budi").await;
+    let (status, page) = get(&site, &budi, "/admin").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("tidak memiliki peran"), "{page}");
+    assert!(!get(&site, &budi, "/").await.1.contains("href=\"/admin\""));
+
+    // Dewi (helpdesk) without a second factor is told to set one up first.
+    let dewi = logged_in(&site, "dewi").await;
+    // (Another of her browsers, logged in by password before she had a second factor.)
+    let other = logged_in(&site, "dewi").await;
+    assert!(get(&site, &dewi, "/").await.1.contains("href=\"/admin\""));
+    let (status, page) = get(&site, &dewi, "/admin").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("memerlukan verifikasi dua langkah"), "{page}");
+    let secret = set_up_from_beranda(&dewi, &site.issuer).await;
+    let (status, page) = get(&site, &dewi, "/admin").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Layanan bantuan"), "{page}");
+
+    // The search is a POST; by user name first, then by the NIK the helpdesk sees in full.
+    let (status, results) = search(&site, &dewi, "budi").await;
+    assert_eq!(status, 200);
+    let account = first_account(&results);
+    let (_, page) = get(&site, &dewi, &account).await;
+    let nik = page
+        .split("translate=\"no\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the document")
+        .to_string();
+    assert_eq!(nik.len(), 16, "unmasked for the helpdesk: {nik}");
+    assert!(
+        page.contains("budi@example.test") && page.contains("Aktif"),
+        "{page}"
+    );
+    assert!(
+        page.contains("login.success"),
+        "budi's login, audited: {page}"
+    );
+    let (_, results) = search(&site, &dewi, &nik).await;
+    assert_eq!(first_account(&results), account);
+    assert!(!results.contains("dewi@example.test"), "{results}");
+    // A post from another site is refused.
+    let forged = dewi
+        .post(format!("{}/admin/search", site.issuer))
+        .header("origin", "https://evil.test")
+        .form(&[("q", "budi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+
+    // Her other browser's session proved only the password: the console asks for the second
+    // factor (not the password), then opens.
+    let (_, page) = get(&site, &other, "/admin").await;
+    assert!(page.contains("action=\"/login/second-factor\""), "{page}");
+    let ticket = hidden_field(&page, "ticket").unwrap();
+    let answer = other
+        .post(format!("{}/login/second-factor", site.issuer))
+        .form(&[("ticket", ticket.as_str()), ("code", &code_now(&secret))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&answer).as_deref(), Some("/admin"));
+}
+
+#[tokio::test]
+async fn a_group_manager_finds_people_but_sees_documents_masked() {
+    let site = start().await;
+    let rudi = logged_in(&site, "rudi").await;
+    set_up_from_beranda(&rudi, &site.issuer).await;
+    let (status, page) = get(&site, &rudi, "/admin").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Pengelola grup") && page.contains("pejabat-3273"),
+        "{page}"
+    );
+    let (_, results) = search(&site, &rudi, "budi").await;
+    assert!(results.contains("********"), "masked: {results}");
+    let (_, page) = get(&site, &rudi, &first_account(&results)).await;
+    assert!(page.contains("********"), "masked: {page}");
+}
