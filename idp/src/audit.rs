@@ -56,6 +56,7 @@ audit_kinds! {
     RecoveryCodesMade => "second_factor.recovery_codes_made",
     SecondFactorRemoved => "second_factor.removed",
     SecondFactorsReset => "second_factor.reset",
+    DocumentViewed => "console.document_viewed",
 }
 
 impl AuditKind {

@@ -107,6 +107,12 @@ async fn the_helpdesk_finds_an_account_by_nik_with_two_factors() {
     );
     let (_, results) = search(&site, &dewi, &nik).await;
     assert_eq!(first_account(&results), account);
+    let listed = results.split("class=\"accounts\"").nth(1).unwrap();
+    assert!(!listed.contains(&nik), "results stay masked: {listed}");
+    // Her view of the number is on the account's record, with who looked.
+    let (_, page) = get(&site, &dewi, &account).await;
+    assert!(page.contains("console.document_viewed"), "{page}");
+    assert!(page.contains("by dewi (console)"), "{page}");
     assert!(!results.contains("dewi@example.test"), "{results}");
     // A post from another site is refused.
     let forged = dewi

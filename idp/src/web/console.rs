@@ -13,8 +13,9 @@ use gerbang_config::Strength;
 
 use super::console_pages::{self, AccountLine, AccountView};
 use super::i18n::{Lang, Text};
-use super::{admit, html, lang, pages, refused, second_factor, unavailable};
+use super::{admit, client_address, html, lang, pages, refused, second_factor, unavailable};
 use super::{LoggedIn, OwnForm};
+use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::flows::enrolment::masked_document;
 use crate::flows::second_step::{self, Pending};
@@ -105,7 +106,9 @@ pub async fn search(
         Ok(found) => found,
         Err(e) => return unavailable(&p, lang, e),
     };
-    let lines: Vec<AccountLine<'_>> = found.iter().map(|u| line(u, &rights)).collect();
+    // Results are masked for everyone: an unmasked number is shown (and audited) one account
+    // at a time, on its page.
+    let lines: Vec<AccountLine<'_>> = found.iter().map(masked).collect();
     html(
         &p,
         console_pages::search(lang, &rights, typed, Some(&lines)),
@@ -127,7 +130,8 @@ pub async fn account(
         Ok(rights) => rights,
         Err(answer) => return answer,
     };
-    match account_view(&p, lang, &rights, &id).await {
+    let viewer = (&user, client_address(&headers));
+    match account_view(&p, lang, &rights, &id, viewer).await {
         Ok(Some(page)) => page,
         Ok(None) => {
             let page = pages::not_found(lang, &p.config().helpdesk);
@@ -142,9 +146,20 @@ async fn account_view(
     lang: Lang,
     rights: &Rights,
     id: &str,
+    (viewer, address): (&User, String),
 ) -> Result<Option<Response>, crate::store::StoreError> {
     let Some(found) = p.store.user(id).await? else {
         return Ok(None);
+    };
+    let line = match rights.may(Action::SeeDocument) {
+        true => {
+            let why = format!("by {} (console)", viewer.username);
+            let kind = AuditKind::DocumentViewed;
+            p.audit(kind, Some(&found.id), None, Some(&address), &why)
+                .await;
+            unmasked(&found)
+        }
+        false => masked(&found),
     };
     let sessions = p.store.sessions_of(&found.id).await?.len();
     let factors = p.store.factors(&found.id).await?;
@@ -158,7 +173,7 @@ async fn account_view(
         .take(EVENTS_SHOWN)
         .collect();
     let view = AccountView {
-        line: line(&found, rights),
+        line,
         sessions,
         factors: &factors,
         memberships: &memberships,
@@ -170,12 +185,17 @@ async fn account_view(
     ))
 }
 
-/// An account as the operator sees it: its document masked unless their role needs it.
-fn line<'a>(user: &'a User, rights: &Rights) -> AccountLine<'a> {
-    let document = match (&user.identity, rights.may(Action::SeeDocument)) {
-        (_, false) => masked_document(&user.identity),
-        (Identity::Ktp { nik }, true) => nik.to_string(),
-        (Identity::Passport { number, .. }, true) => number.clone(),
+/// An account with its document masked.
+fn masked(user: &User) -> AccountLine<'_> {
+    let document = masked_document(&user.identity);
+    AccountLine { user, document }
+}
+
+/// An account with its document in full (for a role that needs it; the caller audits it).
+fn unmasked(user: &User) -> AccountLine<'_> {
+    let document = match &user.identity {
+        Identity::Ktp { nik } => nik.to_string(),
+        Identity::Passport { number, .. } => number.clone(),
     };
     AccountLine { user, document }
 }

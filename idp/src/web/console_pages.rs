@@ -1,6 +1,6 @@
 //! The administration console's pages (issue 20): the search, its results, an account. No
-//! script; every search is a POST (no NIK in an address); documents masked unless the role
-//! needs them.
+//! script; every search is a POST (no NIK in an address); documents masked in results, and on
+//! an account's page unless the role needs them (each such view audited).
 
 use gerbang_config::TimeZone;
 use maud::{html, Markup};
