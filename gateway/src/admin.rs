@@ -100,10 +100,19 @@ pub enum GroupsCommand {
         /// time it ends at.
         #[arg(long)]
         until: Option<String>,
+        /// Why (a ticket, a letter): recorded in the audit event.
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// End USER's membership of GROUP now.
     #[command(visible_alias = "remove")]
-    Revoke { user: String, group: String },
+    Revoke {
+        user: String,
+        group: String,
+        /// Why: recorded in the audit event.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -468,15 +477,11 @@ async fn run_mfa(
 /// When a membership given `--until` ends: the midnight after a day (in `zone`), or an RFC
 /// 3339 time.
 fn membership_end(text: &str, zone: gerbang_config::TimeZone) -> Result<u64, AdminError> {
-    let at = if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let next = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0));
-        next.map(|t| t.and_utc().timestamp() - i64::from(zone.offset_secs()))
-    } else {
-        chrono::DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.timestamp())
-    };
-    at.and_then(|t| u64::try_from(t).ok()).ok_or_else(|| {
+    let at = gerbang_idp::admin::end_of_day(text, zone).or_else(|| {
+        let at = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+        u64::try_from(at.timestamp()).ok()
+    });
+    at.ok_or_else(|| {
         AdminError::Input(format!(
             "--until `{text}` is not a day (2027-06-30) or an RFC 3339 time (2027-06-30T17:00:00+07:00)"
         ))
@@ -525,17 +530,27 @@ async fn run_groups(
             }
             Ok(lines.join("\n"))
         }
-        GroupsCommand::Grant { user, group, until } => {
+        GroupsCommand::Grant {
+            user,
+            group,
+            until,
+            reason,
+        } => {
             let until = until.map(|t| membership_end(&t, zone)).transpose()?;
-            let (user, membership) = admin.grant(&config.groups, &user, &group, until).await?;
+            let granted = (group.as_str(), until);
+            let (user, membership) = admin.grant(&config.groups, &user, granted, &reason).await?;
             let ends = membership.until.map_or_else(
                 || "with no end".into(),
                 |t| format!("until {}", local(t, zone)),
             );
             Ok(format!("{} is in {group} {ends}", user.username))
         }
-        GroupsCommand::Revoke { user, group } => {
-            let user = admin.revoke_membership(&user, &group).await?;
+        GroupsCommand::Revoke {
+            user,
+            group,
+            reason,
+        } => {
+            let user = admin.revoke_membership(&user, &group, &reason).await?;
             Ok(format!("{} is no longer in {group}", user.username))
         }
     }

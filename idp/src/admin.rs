@@ -55,23 +55,44 @@ pub enum AdminError {
 
 /// Who acts: recorded with every event.
 #[derive(Debug, Clone, Copy)]
-pub enum Actor {
+pub enum Actor<'a> {
     /// An operator on the server's command line.
     CommandLine,
+    /// A person in the console: their user name.
+    Console(&'a str),
 }
 
-impl Actor {
-    fn detail(self) -> &'static str {
+impl Actor<'_> {
+    fn detail(self) -> String {
         match self {
-            Actor::CommandLine => "by an administrator (command line)",
+            Actor::CommandLine => "by an administrator (command line)".into(),
+            Actor::Console(operator) => format!("by {operator} (console)"),
         }
     }
 
     /// As a membership records who granted it.
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            Actor::CommandLine => "command-line",
+            Actor::CommandLine => "command-line".into(),
+            Actor::Console(operator) => operator.into(),
         }
+    }
+}
+
+/// When a membership granted until the day `day` (`YYYY-MM-DD`) ends: the midnight after it,
+/// in `zone`. `None` for anything else.
+pub fn end_of_day(day: &str, zone: gerbang_config::TimeZone) -> Option<Timestamp> {
+    let day = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    let midnight = day.succ_opt()?.and_hms_opt(0, 0, 0)?;
+    let at = midnight.and_utc().timestamp() - i64::from(zone.offset_secs());
+    u64::try_from(at).ok()
+}
+
+/// An audit detail: what, who acted, and why when they said.
+fn with_reason(what: &str, actor: Actor<'_>, reason: &str) -> String {
+    match reason.trim() {
+        "" => format!("{what}, {}", actor.detail()),
+        why => format!("{what}, {}: {why}", actor.detail()),
     }
 }
 
@@ -133,7 +154,7 @@ pub async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, Admin
 /// What every action needs: the store, who acts, and the time.
 pub struct Admin<'a> {
     pub store: &'a SharedStore,
-    pub actor: Actor,
+    pub actor: Actor<'a>,
     pub now: Timestamp,
     /// How long a revocation of a user's sessions must last (the longest session).
     pub session_lifetime: u64,
@@ -294,8 +315,8 @@ impl Admin<'_> {
         &self,
         declared: &[Group],
         who: &str,
-        group: &str,
-        until: Option<Timestamp>,
+        (group, until): (&str, Option<Timestamp>),
+        reason: &str,
     ) -> Result<(User, Membership), AdminError> {
         if !declared.iter().any(|g| g.name == group) {
             return Err(AdminError::UnknownGroup(group.into()));
@@ -306,20 +327,25 @@ impl Admin<'_> {
         let user = self.find(who).await?;
         let membership = Membership {
             group: group.into(),
-            granted_by: self.actor.name().into(),
+            granted_by: self.actor.name(),
             granted_at: self.now,
             until,
         };
         self.store.grant(&user.id, &membership).await?;
         let ends = until.map_or_else(|| "no end".into(), |t| format!("until {t}"));
-        let detail = format!("{group}, {ends}, {}", self.actor.detail());
+        let detail = with_reason(&format!("{group}, {ends}"), self.actor, reason);
         self.audit_with(AuditKind::GroupGranted, &user.id, detail)
             .await?;
         Ok((user, membership))
     }
 
     /// Ends `who`'s membership of `group` now.
-    pub async fn revoke_membership(&self, who: &str, group: &str) -> Result<User, AdminError> {
+    pub async fn revoke_membership(
+        &self,
+        who: &str,
+        group: &str,
+        reason: &str,
+    ) -> Result<User, AdminError> {
         let user = self.find(who).await?;
         if !self.store.remove_membership(&user.id, group).await? {
             return Err(AdminError::NotAMember {
@@ -327,7 +353,7 @@ impl Admin<'_> {
                 group: group.into(),
             });
         }
-        let detail = format!("{group}, {}", self.actor.detail());
+        let detail = with_reason(group, self.actor, reason);
         self.audit_with(AuditKind::GroupRevoked, &user.id, detail)
             .await?;
         Ok(user)
@@ -357,10 +383,7 @@ impl Admin<'_> {
         let user = self.find(who).await?;
         let removed = self.store.remove_second_factors(&user.id).await?;
         let ended = logout::end_all_sessions(provider, &user.id, None).await?;
-        let detail = match reason.trim() {
-            "" => format!("{removed} factors, {}", self.actor.detail()),
-            why => format!("{removed} factors, {}: {why}", self.actor.detail()),
-        };
+        let detail = with_reason(&format!("{removed} factors"), self.actor, reason);
         self.audit_with(AuditKind::SecondFactorsReset, &user.id, detail)
             .await?;
         let mail = templates::second_factors_reset(
@@ -387,8 +410,7 @@ impl Admin<'_> {
     }
 
     async fn audit(&self, kind: AuditKind, user_id: &str) -> Result<(), AdminError> {
-        self.audit_with(kind, user_id, self.actor.detail().into())
-            .await
+        self.audit_with(kind, user_id, self.actor.detail()).await
     }
 
     async fn audit_with(

@@ -531,6 +531,12 @@ async fn console_pages(
     chrome.click("ul.accounts a").await;
     chrome.wait_for("id=\"events\"").await;
     gallery.shot(chrome, "console-account", lang, width).await;
+    // Granting asks for a confirmation and a reason (not given here: nothing changes).
+    chrome
+        .click("form[action$=\"/grant\"] button[type=submit]")
+        .await;
+    chrome.wait_for("id=\"reason\"").await;
+    gallery.shot(chrome, "console-confirm", lang, width).await;
 }
 
 /// "Lupa Password?" for this run's account, from the mailed link to the page after the new

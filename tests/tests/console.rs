@@ -154,3 +154,109 @@ async fn a_group_manager_finds_people_but_sees_documents_masked() {
     let (_, page) = get(&site, &rudi, &first_account(&results)).await;
     assert!(page.contains("********"), "masked: {page}");
 }
+
+/// POSTs `fields` to an account's `action` (grant, revoke) from the console.
+async fn act(
+    site: &Site,
+    browser: &reqwest::Client,
+    account: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let answer = browser
+        .post(format!(
+            "{}{}/{action}",
+            site.issuer,
+            account.split('?').next().unwrap()
+        ))
+        .header("origin", &site.issuer)
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    match location(&answer) {
+        Some(to) => (status, to),
+        None => (status, answer.text().await.unwrap()),
+    }
+}
+
+/// OSS's "hak akses turunan": a group's manager grants that group, with an end and a reason,
+/// after a confirmation, and revokes it; never another group. The command line's grant is
+/// audited as the same kind of event, naming its actor.
+#[tokio::test]
+async fn a_group_manager_grants_and_revokes_their_group_with_a_reason() {
+    let site = start().await;
+    let rudi = logged_in(&site, "rudi").await;
+    set_up_from_beranda(&rudi, &site.issuer).await;
+    let (_, results) = search(&site, &rudi, "budi").await;
+    let account = first_account(&results);
+    let (_, page) = get(&site, &rudi, &account).await;
+    assert!(page.contains("<option value=\"pejabat-3273\">"), "{page}");
+    assert!(!page.contains("<option value=\"admin-3273\">"), "{page}");
+
+    let group = ("group", "pejabat-3273");
+    // A manager must give an end.
+    let (_, page) = act(&site, &rudi, &account, "grant", &[group, ("until", "")]).await;
+    assert!(page.contains("wajib memberi tanggal berakhir"), "{page}");
+    // The confirmation asks for the reason, and insists on it.
+    let until = ("until", "2099-12-31");
+    let (_, page) = act(&site, &rudi, &account, "grant", &[group, until]).await;
+    assert!(
+        page.contains("Konfirmasi tindakan") && page.contains("id=\"reason\""),
+        "{page}"
+    );
+    let yes = ("confirm", "yes");
+    let (_, page) = act(&site, &rudi, &account, "grant", &[group, until, yes]).await;
+    assert!(page.contains("Tulis alasannya"), "{page}");
+    let reason = ("reason", "Surat tugas 12/2026");
+    let (status, to) = act(
+        &site,
+        &rudi,
+        &account,
+        "grant",
+        &[group, until, yes, reason],
+    )
+    .await;
+    assert_eq!(status, 302, "{to}");
+    let (_, page) = get(&site, &rudi, &to).await;
+    assert!(page.contains("Selesai"), "{page}");
+    assert!(
+        page.contains("Berlaku sampai <time class=\"nowrap\">01-01-2100"),
+        "{page}"
+    );
+    assert!(
+        page.contains("by rudi (console): Surat tugas 12/2026"),
+        "{page}"
+    );
+    // Another group is not his to grant.
+    let other = [("group", "admin-3273"), until, yes, reason];
+    assert_eq!(act(&site, &rudi, &account, "grant", &other).await.0, 403);
+
+    // Revoked, with a reason too.
+    let why = ("reason", "Mutasi");
+    let (status, _) = act(&site, &rudi, &account, "revoke", &[group, yes, why]).await;
+    assert_eq!(status, 302);
+    let (_, page) = get(&site, &rudi, &account).await;
+    assert!(page.contains("group.revoked"), "{page}");
+    assert!(page.contains("by rudi (console): Mutasi"), "{page}");
+
+    // The command line's grant is the same event, naming its own actor.
+    let cli = [
+        "groups",
+        "grant",
+        "budi",
+        "pejabat-3273",
+        "--until",
+        "2099-12-31",
+        "--reason",
+        "Tiket 7",
+    ];
+    let (ok, _, err) = site.gw.admin(&cli, "");
+    assert!(ok, "{err}");
+    let (_, page) = get(&site, &rudi, &account).await;
+    assert!(
+        page.contains("until 4102419600, by an administrator (command line): Tiket 7"),
+        "{page}"
+    );
+}

@@ -13,7 +13,8 @@ use gerbang_config::Strength;
 
 use super::console_pages::{self, AccountLine, AccountView};
 use super::i18n::{Lang, Text};
-use super::{admit, client_address, html, lang, pages, refused, second_factor, unavailable};
+use super::unavailable;
+use super::{admit, client_address, html, lang, pages, redirect, refused, second_factor};
 use super::{LoggedIn, OwnForm};
 use crate::audit::AuditKind;
 use crate::clock::now;
@@ -131,7 +132,8 @@ pub async fn account(
         Err(answer) => return answer,
     };
     let viewer = (&user, client_address(&headers));
-    match account_view(&p, lang, &rights, &id, viewer).await {
+    let done = q.contains_key("done");
+    match account_view(&p, (lang, done), &rights, &id, viewer).await {
         Ok(Some(page)) => page,
         Ok(None) => {
             let page = pages::not_found(lang, &p.config().helpdesk);
@@ -143,7 +145,7 @@ pub async fn account(
 
 async fn account_view(
     p: &Provider,
-    lang: Lang,
+    (lang, done): (Lang, bool),
     rights: &Rights,
     id: &str,
     (viewer, address): (&User, String),
@@ -172,8 +174,11 @@ async fn account_view(
         .filter(|e| e.user_id.as_deref() == Some(found.id.as_str()))
         .take(EVENTS_SHOWN)
         .collect();
+    let grantable = grantable(p, rights);
     let view = AccountView {
         line,
+        grantable: &grantable,
+        done,
         sessions,
         factors: &factors,
         memberships: &memberships,
@@ -183,6 +188,154 @@ async fn account_view(
     Ok(Some(
         html(p, console_pages::account(lang, &view)).into_response(),
     ))
+}
+
+/// The declared groups `rights` may grant.
+fn grantable(p: &Provider, rights: &Rights) -> Vec<String> {
+    let config = p.config();
+    let groups = config.groups.iter().map(|g| g.name.as_str());
+    groups
+        .filter(|g| rights.may(Action::Grant(g)))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A grant or a revocation asked for from an account's page.
+enum Change {
+    Grant {
+        until: Option<u64>,
+    },
+    Revoke,
+    /// The end date is missing or wrong.
+    BadEnd,
+}
+
+/// `/admin/users/{id}/grant` and `/revoke`: the confirmation (with a required reason), then
+/// the change through the administration module, as the operator; back to the account.
+pub async fn grant(
+    State(p): State<Arc<Provider>>,
+    LoggedIn { session, user }: LoggedIn,
+    Path(id): Path<String>,
+    form: OwnForm,
+) -> Response {
+    let until = form.field("until");
+    let change = match until.trim() {
+        "" => Change::Grant { until: None },
+        day => match crate::admin::end_of_day(day, p.config().ui.time_zone) {
+            Some(end) if end > now() => Change::Grant { until: Some(end) },
+            _ => Change::BadEnd,
+        },
+    };
+    change_membership(&p, (&session, &user), &id, &form, change).await
+}
+
+pub async fn revoke(
+    State(p): State<Arc<Provider>>,
+    LoggedIn { session, user }: LoggedIn,
+    Path(id): Path<String>,
+    form: OwnForm,
+) -> Response {
+    change_membership(&p, (&session, &user), &id, &form, Change::Revoke).await
+}
+
+async fn change_membership(
+    p: &Provider,
+    (session, operator): (&Session, &User),
+    id: &str,
+    form: &OwnForm,
+    change: Change,
+) -> Response {
+    let (lang, group) = (form.lang, form.field("group"));
+    let back = format!("/admin/users/{id}");
+    let rights = match enter(p, lang, (session, operator), &back).await {
+        Ok(rights) => rights,
+        Err(answer) => return answer,
+    };
+    let target = match p.store.user(id).await {
+        Ok(Some(target)) => target,
+        Ok(None) => return redirect("/admin"),
+        Err(e) => return unavailable(p, lang, e),
+    };
+    if !rights.may(Action::Grant(group)) {
+        let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
+        return (StatusCode::FORBIDDEN, html(p, page)).into_response();
+    }
+    // Managers grant only for a while; administrators may leave the end out.
+    let change = match change {
+        Change::Grant { until: None } if !rights.administrator => Change::BadEnd,
+        change => change,
+    };
+    let reason = form.field("reason").trim();
+    let confirmed = form.field("confirm") == "yes";
+    let (title, summary) = match &change {
+        Change::Revoke => (
+            Text::ConsoleRevoke,
+            format!("{group} → {}", target.username),
+        ),
+        _ => (Text::ConsoleGrant, format!("{group} → {}", target.username)),
+    };
+    let error = match (&change, confirmed, reason.is_empty()) {
+        (Change::BadEnd, _, _) => Some(Text::ConsoleUntilNeeded),
+        (_, true, true) => Some(Text::ConsoleReasonMissing),
+        (_, true, false) => None,
+        (_, false, _) => {
+            return confirm_page(p, lang, (title, summary), form, &back, None);
+        }
+    };
+    if error.is_some() {
+        return confirm_page(p, lang, (title, summary), form, &back, error);
+    }
+    let admin = crate::admin::Admin {
+        store: &p.store,
+        actor: crate::admin::Actor::Console(&operator.username),
+        now: now(),
+        session_lifetime: p.session_lifetimes().absolute,
+    };
+    let who = target.username.as_str();
+    let done = match change {
+        Change::Grant { until } => {
+            let declared = &p.config().groups;
+            admin
+                .grant(declared, who, (group, until), reason)
+                .await
+                .map(|_| ())
+        }
+        _ => admin
+            .revoke_membership(who, group, reason)
+            .await
+            .map(|_| ()),
+    };
+    match done {
+        Ok(()) => redirect(&format!("{back}?done=1&ui_locales={}", lang.code())),
+        Err(e) => unavailable(p, lang, e),
+    }
+}
+
+fn confirm_page(
+    p: &Provider,
+    lang: Lang,
+    (title, summary): (Text, String),
+    form: &OwnForm,
+    back: &str,
+    error: Option<Text>,
+) -> Response {
+    let action = match title {
+        Text::ConsoleRevoke => format!("{back}/revoke"),
+        _ => format!("{back}/grant"),
+    };
+    let fields = vec![
+        ("group", form.field("group")),
+        ("until", form.field("until")),
+    ];
+    let confirm = console_pages::Confirm {
+        title,
+        summary,
+        action,
+        fields,
+        back: back.to_string(),
+        error,
+    };
+    html(p, console_pages::confirm(lang, &confirm)).into_response()
 }
 
 /// An account with its document masked.

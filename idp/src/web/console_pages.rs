@@ -98,6 +98,10 @@ pub fn search(
 /// What an account's page shows.
 pub struct AccountView<'a> {
     pub line: AccountLine<'a>,
+    /// The groups the operator may grant and revoke here.
+    pub grantable: &'a [String],
+    /// The last action was done (the notice after it).
+    pub done: bool,
     pub sessions: usize,
     pub factors: &'a [SecondFactor],
     pub memberships: &'a [Membership],
@@ -111,8 +115,10 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
     let user = view.line.user;
     let zone = view.zone;
     let none = t(lang, Text::ConsoleNone);
+    let action = |what: &str| format!("/admin/users/{}/{what}", user.id);
     let body = html! {
         h1 { (user.username) }
+        @if view.done { p.notice role="status" { (t(lang, Text::ConsoleDone)) } }
         dl.profile {
             dt { (t(lang, Text::ConsoleStatus)) } dd { (status(lang, user.status)) }
             dt { (t(lang, Text::Email)) } dd { (user.email.as_str()) }
@@ -138,7 +144,32 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
                             Some(until) => { (t(lang, Text::GroupUntil)) " " (when(until, zone)) }
                             None => { (t(lang, Text::GroupNoEnd)) }
                         }
+                        @if view.grantable.contains(&m.group) {
+                            form.inline method="post" action=(action("revoke")) {
+                                input type="hidden" name="ui_locales" value=(lang.code());
+                                input type="hidden" name="group" value=(m.group);
+                                button.secondary type="submit" aria-label={ (t(lang, Text::ConsoleRevoke)) " " (m.group) } {
+                                    (t(lang, Text::ConsoleRevoke))
+                                }
+                            }
+                        }
                     }
+                }
+            }
+        }
+        @if !view.grantable.is_empty() {
+            section aria-labelledby="grant" {
+                h2 id="grant" { (t(lang, Text::ConsoleGrant)) }
+                form method="post" action=(action("grant")) {
+                    input type="hidden" name="ui_locales" value=(lang.code());
+                    label for="group" { (t(lang, Text::ConsoleGroup)) }
+                    select id="group" name="group" {
+                        @for g in view.grantable { option value=(g) { (g) } }
+                    }
+                    label for="until" { (t(lang, Text::ConsoleUntil)) }
+                    input id="until" name="until" type="date" aria-describedby="until-help";
+                    p.help id="until-help" { (t(lang, Text::ConsoleUntilHelp)) }
+                    button type="submit" { (t(lang, Text::ConsoleGrant)) }
                 }
             }
         }
@@ -154,6 +185,45 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
         p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
     };
     layout(lang, &user.username, body)
+}
+
+/// An action about to be done, as the confirmation page states it: what, to whom; the form
+/// posts the same fields back with the reason and `confirm=yes`.
+pub struct Confirm<'a> {
+    pub title: Text,
+    pub summary: String,
+    pub action: String,
+    pub fields: Vec<(&'a str, &'a str)>,
+    /// Where "Batal" leads.
+    pub back: String,
+    pub error: Option<Text>,
+}
+
+/// "Konfirmasi tindakan": the action in words, a reason (required, audited), and the button;
+/// with `error`, what is wrong and no button where nothing can be done.
+pub fn confirm(lang: Lang, c: &Confirm<'_>) -> Page {
+    let reason_missing = c.error == Some(Text::ConsoleReasonMissing);
+    let body = html! {
+        h1 { (t(lang, Text::ConsoleConfirmTitle)) }
+        p { strong { (t(lang, c.title)) } ": " (words(&c.summary)) }
+        @if let Some(e) = c.error.filter(|_| !reason_missing) {
+            p.error role="alert" { (t(lang, e)) }
+        } @else {
+            form method="post" action=(c.action) {
+                input type="hidden" name="ui_locales" value=(lang.code());
+                input type="hidden" name="confirm" value="yes";
+                @for (name, value) in &c.fields { input type="hidden" name=(name) value=(value); }
+                label for="reason" { (t(lang, Text::ConsoleReason)) }
+                @if reason_missing { p.error role="alert" id="reason-error" { (t(lang, Text::ConsoleReasonMissing)) } }
+                input id="reason" name="reason" type="text" required maxlength="200"
+                    aria-invalid=[reason_missing.then_some("true")]
+                    aria-describedby=[reason_missing.then_some("reason-error")];
+                button type="submit" { (t(lang, Text::ConsoleConfirm)) }
+            }
+        }
+        p.links { a href=(c.back) { (t(lang, Text::ConsoleCancel)) } }
+    };
+    layout(lang, t(lang, Text::ConsoleConfirmTitle), body)
 }
 
 /// A time as people read it, kept on one line (its date's dashes are no place to break).

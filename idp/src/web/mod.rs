@@ -130,6 +130,8 @@ fn account_routes() -> Router<Arc<Provider>> {
         .route("/admin", get(console::home))
         .route("/admin/search", post(console::search))
         .route("/admin/users/{id}", get(console::account))
+        .route("/admin/users/{id}/grant", post(console::grant))
+        .route("/admin/users/{id}/revoke", post(console::revoke))
         .route(
             "/account/second-factor/remove",
             get(second_factor::remove_page).post(second_factor::remove),
