@@ -5,6 +5,7 @@
 use gerbang_config::TimeZone;
 use maud::{html, Markup};
 
+use super::factor_pages::{factor_name, kind_name};
 use super::i18n::{t, Lang, Text};
 use super::pages::{layout, local_time, Page};
 use crate::roles::Rights;
@@ -131,7 +132,15 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
         section aria-labelledby="factors" {
             h2 id="factors" { (t(lang, Text::SecondFactorTitle)) }
             @if view.factors.is_empty() { p { (none) } }
-            ul { @for f in view.factors { li { (factor_name(lang, f)) " · " (when(f.created_at, zone)) } } }
+            ul {
+                @for f in view.factors {
+                    li {
+                        (factor_name(lang, f))
+                        @if !f.name.is_empty() { " (" (kind_name(lang, f)) ")" }
+                        " · " (when(f.created_at, zone))
+                    }
+                }
+            }
         }
         section aria-labelledby="groups" {
             h2 id="groups" { (t(lang, Text::ConsoleGroups)) }
@@ -239,16 +248,5 @@ fn words(text: &str) -> Markup {
             @if i > 0 { " " }
             @if word.contains('-') { span.nowrap { (word) } } @else { (word) }
         }
-    }
-}
-
-fn factor_name(lang: Lang, f: &SecondFactor) -> String {
-    let kind = match f.kind.passkey() {
-        Some(_) => t(lang, Text::PasskeyKind),
-        None => t(lang, Text::AuthenticatorApp),
-    };
-    match f.name.as_str() {
-        "" => kind.to_string(),
-        name => format!("{name} ({kind})"),
     }
 }

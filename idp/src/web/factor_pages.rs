@@ -7,6 +7,23 @@ use super::i18n::{t, Lang, Text};
 use super::pages::{layout, Page};
 use crate::flows::passkey::Challenge;
 use crate::flows::second_step::Choices;
+use crate::store::SecondFactor;
+
+/// A factor's kind as people read it: "Passkey", "Aplikasi autentikator".
+pub fn kind_name(lang: Lang, factor: &SecondFactor) -> &'static str {
+    match factor.kind.passkey() {
+        Some(_) => t(lang, Text::PasskeyKind),
+        None => t(lang, Text::AuthenticatorApp),
+    }
+}
+
+/// What a factor goes by: the name its owner gave, or its kind.
+pub fn factor_name(lang: Lang, factor: &SecondFactor) -> &str {
+    match factor.name.as_str() {
+        "" => kind_name(lang, factor),
+        name => name,
+    }
+}
 
 /// What the set-up page shows.
 pub struct EnrolForm<'a> {

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use gerbang_config::{Config, HostPattern, Strength};
 
-use super::i18n::{t, Lang, Text};
+use super::i18n::Lang;
 use super::pages::{self, App, DeviceSession, FactorView, HeldGroup, HomeView};
 use super::OwnForm;
 use super::{apps, html};
@@ -90,16 +90,10 @@ fn factor_views(lang: Lang, factors: Vec<SecondFactor>) -> Vec<FactorView> {
     factors
         .into_iter()
         .map(|f| {
-            let kind = match f.kind.passkey() {
-                Some(_) => t(lang, Text::PasskeyKind),
-                None => t(lang, Text::AuthenticatorApp),
-            };
+            let kind = super::factor_pages::kind_name(lang, &f);
             FactorView {
+                name: super::factor_pages::factor_name(lang, &f).to_string(),
                 id: f.id,
-                name: match f.name.is_empty() {
-                    true => kind.to_string(),
-                    false => f.name,
-                },
                 kind,
                 added: f.created_at,
                 last_used: f.last_used_at,

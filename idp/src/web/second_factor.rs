@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::factor_pages::{self, ConfirmChange, EnrolForm, EnrolWhy};
 use super::home::current;
-use super::i18n::{t, Lang, Text};
+use super::i18n::{Lang, Text};
 use super::{admit, client_address, html, lang, pages, redirect, refused, unavailable, Refusal};
 use super::{login, oidc, password};
 use super::{LoggedIn, OwnForm};
@@ -329,10 +329,7 @@ async fn confirm_removal(
     let Some(factor) = factors.iter().find(|f| f.id == factor_id) else {
         return redirect("/#second-factor");
     };
-    let name = match factor.name.as_str() {
-        "" => t(lang, Text::AuthenticatorApp),
-        name => name,
-    };
+    let name = factor_pages::factor_name(lang, factor);
     let change = ConfirmChange {
         factor: Some((&factor.id, name)),
         last: factors.len() == 1,
