@@ -15,9 +15,14 @@ const PASSWORD: &str = "kuda laut biru";
 const ROLES: &str = "\n[[group]]\nname = \"helpdesk-oss\"\n\n[[group]]\nname = \"pejabat-3273\"\nmanagers = [\"admin-3273\"]\n\n[[group]]\nname = \"admin-3273\"\n\n[admin]\nhelpdesk = [\"helpdesk-oss\"]\n";
 
 async fn start() -> Site {
+    start_with(APP_ROUTE.into()).await
+}
+
+/// With these `[[route]]` tables; budi, dewi (helpdesk) and rudi (manager of `pejabat-3273`).
+async fn start_with(routes: String) -> Site {
     let smtp = gerbang_tests::smtp::SmtpServer::start().await;
     let users = ["budi", "dewi", "rudi"].map(|u| (u.to_string(), PASSWORD.to_string()));
-    let mut spec = Site::spec(&smtp, APP_ROUTE.into(), users.to_vec());
+    let mut spec = Site::spec(&smtp, routes, users.to_vec());
     spec.extra.push_str(ROLES);
     let site = Site::around(Gerbang::start(spec).await, smtp);
     for (user, group) in [("dewi", "helpdesk-oss"), ("rudi", "admin-3273")] {
@@ -259,4 +264,47 @@ async fn a_group_manager_grants_and_revokes_their_group_with_a_reason() {
         page.contains("until 4102419600, by an administrator (command line): Tiket 7"),
         "{page}"
     );
+}
+
+/// A console grant reaches the proxy's decision within a second, and so does its revocation:
+/// the official opens the group's route, then no longer.
+#[tokio::test]
+async fn a_console_grant_opens_the_groups_route_within_a_second() {
+    let app = gerbang_tests::App::start("dinas").await;
+    let route = format!(
+        "[[route]]\nname = \"dinas\"\nhost = \"dinas.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n\n[[route.rule]]\neffect = \"allow\"\ngroups = [\"pejabat-3273\"]\n",
+        app.addr
+    );
+    let site = start_with(format!("{APP_ROUTE}\n{route}")).await;
+    let budi = site.gw.client(&["dinas.test", Gerbang::PROVIDER_HOST]);
+    let dinas = site.gw.url("dinas.test", "/");
+    let callback = browser::log_in(&budi, &dinas, &site.issuer, "budi", PASSWORD).await;
+    budi.get(&callback).send().await.unwrap();
+    let status = || async { browser::follow(&budi, &dinas).await.status().as_u16() };
+    assert_eq!(status().await, 403);
+
+    let rudi = logged_in(&site, "rudi").await;
+    set_up_from_beranda(&rudi, &site.issuer).await;
+    let (_, results) = search(&site, &rudi, "budi").await;
+    let account = first_account(&results);
+    let grant = [
+        ("group", "pejabat-3273"),
+        ("until", "2099-12-31"),
+        ("confirm", "yes"),
+        ("reason", "Surat tugas"),
+    ];
+    let granted = std::time::Instant::now();
+    assert_eq!(act(&site, &rudi, &account, "grant", &grant).await.0, 302);
+    tokio::time::sleep_until((granted + std::time::Duration::from_secs(1)).into()).await;
+    assert_eq!(status().await, 200, "the grant holds a second later");
+
+    let revoke = [
+        ("group", "pejabat-3273"),
+        ("confirm", "yes"),
+        ("reason", "Mutasi"),
+    ];
+    let revoked = std::time::Instant::now();
+    assert_eq!(act(&site, &rudi, &account, "revoke", &revoke).await.0, 302);
+    tokio::time::sleep_until((revoked + std::time::Duration::from_secs(1)).into()).await;
+    assert_eq!(status().await, 403, "the revocation holds a second later");
 }
