@@ -67,7 +67,12 @@ pub enum SessionsCommand {
     List { user: String },
     /// End every session of a user everywhere (apps with a back-channel logout URI are told);
     /// the account stays active and may log in again.
-    Revoke { user: String },
+    Revoke {
+        user: String,
+        /// Why: recorded in the audit event.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -412,10 +417,10 @@ async fn run_sessions(
             }
             Ok(lines.join("\n"))
         }
-        SessionsCommand::Revoke { user } => {
+        SessionsCommand::Revoke { user, reason } => {
             let provider = target.provider(config).await?;
             let (found, ended) = administrator(config, target.store)
-                .end_all_sessions(&provider, &user)
+                .end_all_sessions(&provider, &user, &reason)
                 .await?;
             Ok(format!(
                 "{ended} sessions of {} ended everywhere",

@@ -286,10 +286,13 @@ impl Admin<'_> {
         &self,
         provider: &Arc<Provider>,
         who: &str,
+        reason: &str,
     ) -> Result<(User, usize), AdminError> {
         let user = self.find(who).await?;
         let ended = logout::end_all_sessions(provider, &user.id, None).await?;
-        self.audit(AuditKind::SessionsEnded, &user.id).await?;
+        let detail = with_reason(&format!("{ended} sessions"), self.actor, reason);
+        self.audit_with(AuditKind::SessionsEnded, &user.id, detail)
+            .await?;
         Ok((user, ended))
     }
 

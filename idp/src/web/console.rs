@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gerbang_config::Strength;
 
-use super::console_pages::{self, AccountLine, AccountView};
+use super::console_pages::{self, AccountAction, AccountLine, AccountView};
 use super::i18n::{Lang, Text};
 use super::unavailable;
 use super::{admit, client_address, html, lang, pages, redirect, refused, second_factor};
@@ -175,9 +175,14 @@ async fn account_view(
         .take(EVENTS_SHOWN)
         .collect();
     let grantable = grantable(p, rights);
+    let actions: Vec<AccountAction> = AccountAction::ALL
+        .into_iter()
+        .filter(|a| rights.may(permission(*a)))
+        .collect();
     let view = AccountView {
         line,
         grantable: &grantable,
+        actions: &actions,
         done,
         sessions,
         factors: &factors,
@@ -188,6 +193,76 @@ async fn account_view(
     Ok(Some(
         html(p, console_pages::account(lang, &view)).into_response(),
     ))
+}
+
+/// The right an account action needs.
+fn permission(action: AccountAction) -> Action<'static> {
+    match action {
+        AccountAction::EndSessions => Action::EndSessions,
+        AccountAction::ResetSecondFactors => Action::ResetSecondFactors,
+    }
+}
+
+/// `/admin/users/{id}/act`: ending every session or resetting the second factors, after the
+/// confirmation and its reason, through the administration module as the operator.
+pub async fn act(
+    State(p): State<Arc<Provider>>,
+    LoggedIn { session, user }: LoggedIn,
+    Path(id): Path<String>,
+    form: OwnForm,
+) -> Response {
+    let lang = form.lang;
+    let back = format!("/admin/users/{id}");
+    let rights = match enter(&p, lang, (&session, &user), &back).await {
+        Ok(rights) => rights,
+        Err(answer) => return answer,
+    };
+    let target = match p.store.user(&id).await {
+        Ok(Some(target)) => target,
+        Ok(None) => return redirect("/admin"),
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    let Some(action) = AccountAction::named(form.field("action")) else {
+        return redirect(&back);
+    };
+    if !rights.may(permission(action)) {
+        let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
+        return (StatusCode::FORBIDDEN, html(&p, page)).into_response();
+    }
+    let reason = form.field("reason").trim();
+    let what = (action.label(), target.username.clone());
+    let asked = (format!("{back}/act"), vec![("action", action.name())]);
+    match (form.field("confirm") == "yes", reason.is_empty()) {
+        (false, _) => return confirm_page(&p, lang, what, asked, &back, None),
+        (true, true) => {
+            let missing = Some(Text::ConsoleReasonMissing);
+            return confirm_page(&p, lang, what, asked, &back, missing);
+        }
+        (true, false) => {}
+    }
+    let admin = acting_for(&p, &user);
+    let who = target.username.as_str();
+    let done = match action {
+        AccountAction::EndSessions => admin.end_all_sessions(&p, who, reason).await.map(|_| ()),
+        AccountAction::ResetSecondFactors => {
+            let reset = admin.reset_second_factors(&p, who, reason).await;
+            reset.map(|_| ())
+        }
+    };
+    match done {
+        Ok(()) => redirect(&format!("{back}?done=1&ui_locales={}", lang.code())),
+        Err(e) => unavailable(&p, lang, e),
+    }
+}
+
+/// The administration module, acting for the console's `operator` now.
+fn acting_for<'a>(p: &'a Provider, operator: &'a User) -> crate::admin::Admin<'a> {
+    crate::admin::Admin {
+        store: &p.store,
+        actor: crate::admin::Actor::Console(&operator.username),
+        now: now(),
+        session_lifetime: p.session_lifetimes().absolute,
+    }
 }
 
 /// The declared groups `rights` may grant.
@@ -278,19 +353,18 @@ async fn change_membership(
         (Change::BadEnd, _, _) => Some(Text::ConsoleUntilNeeded),
         (_, true, true) => Some(Text::ConsoleReasonMissing),
         (_, true, false) => None,
-        (_, false, _) => {
-            return confirm_page(p, lang, (title, summary), form, &back, None);
-        }
+        (_, false, _) => None,
     };
-    if error.is_some() {
-        return confirm_page(p, lang, (title, summary), form, &back, error);
+    if error.is_some() || !confirmed {
+        let action = match title {
+            Text::ConsoleRevoke => format!("{back}/revoke"),
+            _ => format!("{back}/grant"),
+        };
+        let fields = vec![("group", group), ("until", form.field("until"))];
+        let what = (title, summary);
+        return confirm_page(p, lang, what, (action, fields), &back, error);
     }
-    let admin = crate::admin::Admin {
-        store: &p.store,
-        actor: crate::admin::Actor::Console(&operator.username),
-        now: now(),
-        session_lifetime: p.session_lifetimes().absolute,
-    };
+    let admin = acting_for(p, operator);
     let who = target.username.as_str();
     let done = match change {
         Change::Grant { until } => {
@@ -311,22 +385,15 @@ async fn change_membership(
     }
 }
 
+/// The confirmation of an action (`title`, `summary`) that posts `fields` back to `action`.
 fn confirm_page(
     p: &Provider,
     lang: Lang,
     (title, summary): (Text, String),
-    form: &OwnForm,
+    (action, fields): (String, Vec<(&str, &str)>),
     back: &str,
     error: Option<Text>,
 ) -> Response {
-    let action = match title {
-        Text::ConsoleRevoke => format!("{back}/revoke"),
-        _ => format!("{back}/grant"),
-    };
-    let fields = vec![
-        ("group", form.field("group")),
-        ("until", form.field("until")),
-    ];
     let confirm = console_pages::Confirm {
         title,
         summary,

@@ -101,6 +101,8 @@ pub struct AccountView<'a> {
     pub line: AccountLine<'a>,
     /// The groups the operator may grant and revoke here.
     pub grantable: &'a [String],
+    /// The actions the operator may take on the account (see [`AccountAction`]).
+    pub actions: &'a [AccountAction],
     /// The last action was done (the notice after it).
     pub done: bool,
     pub sessions: usize,
@@ -166,6 +168,18 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
                 }
             }
         }
+        @if !view.actions.is_empty() {
+            section aria-labelledby="actions" {
+                h2 id="actions" { (t(lang, Text::ConsoleActions)) }
+                @for a in view.actions {
+                    form method="post" action=(action("act")) {
+                        input type="hidden" name="ui_locales" value=(lang.code());
+                        input type="hidden" name="action" value=(a.name());
+                        button.secondary type="submit" { (t(lang, a.label())) }
+                    }
+                }
+            }
+        }
         @if !view.grantable.is_empty() {
             section aria-labelledby="grant" {
                 h2 id="grant" { (t(lang, Text::ConsoleGrant)) }
@@ -194,6 +208,39 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
         p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
     };
     layout(lang, &user.username, body)
+}
+
+/// What the helpdesk (or an administrator) does to an account from its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountAction {
+    EndSessions,
+    ResetSecondFactors,
+}
+
+impl AccountAction {
+    pub const ALL: [AccountAction; 2] = [
+        AccountAction::EndSessions,
+        AccountAction::ResetSecondFactors,
+    ];
+
+    /// As the form names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountAction::EndSessions => "end-sessions",
+            AccountAction::ResetSecondFactors => "reset-second-factors",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<AccountAction> {
+        AccountAction::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    pub fn label(self) -> Text {
+        match self {
+            AccountAction::EndSessions => Text::ActionEndSessions,
+            AccountAction::ResetSecondFactors => Text::ActionResetFactors,
+        }
+    }
 }
 
 /// An action about to be done, as the confirmation page states it: what, to whom; the form

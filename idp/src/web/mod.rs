@@ -132,6 +132,7 @@ fn account_routes() -> Router<Arc<Provider>> {
         .route("/admin/users/{id}", get(console::account))
         .route("/admin/users/{id}/grant", post(console::grant))
         .route("/admin/users/{id}/revoke", post(console::revoke))
+        .route("/admin/users/{id}/act", post(console::act))
         .route(
             "/account/second-factor/remove",
             get(second_factor::remove_page).post(second_factor::remove),
