@@ -326,25 +326,45 @@ async fn the_helpdesk_ends_sessions_and_resets_second_factors() {
 
     let end = ("action", "end-sessions");
     let (_, page) = act(&site, &dewi, &account, "act", &[end]).await;
-    assert!(page.contains("Konfirmasi tindakan") && page.contains("id=\"reason\""), "{page}");
+    assert!(
+        page.contains("Konfirmasi tindakan") && page.contains("id=\"reason\""),
+        "{page}"
+    );
     let yes = ("confirm", "yes");
     let why = ("reason", "Ponsel dicuri, tiket 9");
-    assert_eq!(act(&site, &dewi, &account, "act", &[end, yes, why]).await.0, 302);
+    assert_eq!(
+        act(&site, &dewi, &account, "act", &[end, yes, why]).await.0,
+        302
+    );
     let (status, _) = get(&site, &budi, "/").await;
     assert_eq!(status, 302, "budi's session is over");
 
     let reset = ("action", "reset-second-factors");
-    assert_eq!(act(&site, &dewi, &account, "act", &[reset, yes, why]).await.0, 302);
+    assert_eq!(
+        act(&site, &dewi, &account, "act", &[reset, yes, why])
+            .await
+            .0,
+        302
+    );
     let (_, page) = get(&site, &dewi, &account).await;
     assert!(page.contains("second_factor.reset"), "{page}");
-    assert!(page.contains("by dewi (console): Ponsel dicuri, tiket 9"), "{page}");
+    assert!(
+        page.contains("by dewi (console): Ponsel dicuri, tiket 9"),
+        "{page}"
+    );
     let factors = page.split("id=\"factors\"").nth(1).unwrap();
-    assert!(factors.starts_with(">Verifikasi dua langkah</h2><p>Tidak ada"), "{factors}");
+    assert!(
+        factors.starts_with(">Verifikasi dua langkah</h2><p>Tidak ada"),
+        "{factors}"
+    );
 
     // A manager has neither action, and posting one anyway is refused.
     let rudi = logged_in(&site, "rudi").await;
     set_up_from_beranda(&rudi, &site.issuer).await;
     let (_, page) = get(&site, &rudi, &account).await;
     assert!(!page.contains("Akhiri semua sesi"), "{page}");
-    assert_eq!(act(&site, &rudi, &account, "act", &[end, yes, why]).await.0, 403);
+    assert_eq!(
+        act(&site, &rudi, &account, "act", &[end, yes, why]).await.0,
+        403
+    );
 }
