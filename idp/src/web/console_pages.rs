@@ -168,6 +168,26 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
                 }
             }
         }
+        (changes(lang, view))
+        section aria-labelledby="events" {
+            h2 id="events" { (t(lang, Text::ConsoleEvents)) }
+            @if view.events.is_empty() { p { (none) } }
+            ul.events {
+                @for e in view.events {
+                    li { (when(e.at, zone)) " · " code { (e.kind) } " · " (words(&e.detail)) }
+                }
+            }
+        }
+        p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
+    };
+    layout(lang, &user.username, body)
+}
+
+/// What the operator may change on the account: the actions their role allows, and granting
+/// the groups they may grant.
+fn changes(lang: Lang, view: &AccountView<'_>) -> Markup {
+    let action = |what: &str| format!("/admin/users/{}/{what}", view.line.user.id);
+    html! {
         @if !view.actions.is_empty() {
             section aria-labelledby="actions" {
                 h2 id="actions" { (t(lang, Text::ConsoleActions)) }
@@ -196,18 +216,7 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
                 }
             }
         }
-        section aria-labelledby="events" {
-            h2 id="events" { (t(lang, Text::ConsoleEvents)) }
-            @if view.events.is_empty() { p { (none) } }
-            ul.events {
-                @for e in view.events {
-                    li { (when(e.at, zone)) " · " code { (e.kind) } " · " (words(&e.detail)) }
-                }
-            }
-        }
-        p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
-    };
-    layout(lang, &user.username, body)
+    }
 }
 
 /// What the helpdesk (or an administrator) does to an account from its page.
