@@ -20,18 +20,47 @@ pub enum UsersCommand {
     Add(NewAccountArgs),
     /// List users.
     List,
-    /// Disable a user (by user name or e-mail) and end their sessions.
-    Disable { user: String },
-    /// Enable a user again.
-    Enable { user: String },
+    /// Disable a user (by user name, e-mail or NIK) and end their sessions; they are mailed.
+    Disable {
+        user: String,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Enable a user again; they are mailed.
+    Enable {
+        user: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift every login lock of a user (wrong passwords); the failures are forgotten.
+    Unlock {
+        user: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Mail an active user a password reset link.
+    SendResetLink {
+        user: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Set a user's password, read from standard input.
     SetPassword { user: String },
     /// Find users whose user name, e-mail, NIK or passport number contains QUERY.
     Search { query: String },
     /// Send a pending user a new activation link (the old one stops working).
-    ResendActivation { user: String },
+    ResendActivation {
+        user: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Delete a user: their personal data goes; the audit trail keeps only the account's id.
-    Delete { user: String },
+    Delete {
+        user: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
 }
 
 /// The account `gerbang users add` creates.
@@ -650,28 +679,42 @@ async fn run_users(
         }
         UsersCommand::List => Ok(user_table(&target.store.users().await?)),
         UsersCommand::Search { query } => Ok(user_table(&admin.search(&query).await?)),
-        UsersCommand::ResendActivation { user } => {
+        UsersCommand::ResendActivation { user, reason } => {
             let provider = target.provider(config).await?;
-            let pending = admin.resend_activation(&provider, &user).await?;
+            let pending = admin.resend_activation(&provider, &user, &reason).await?;
             Ok(format!(
                 "a new activation link for {} is queued; the server sends it when it runs",
                 pending.email
             ))
         }
-        UsersCommand::Delete { user } => {
-            let deleted = admin.delete(&user).await?;
+        UsersCommand::Delete { user, reason } => {
+            let deleted = admin.delete(&user, &reason).await?;
             Ok(format!("deleted account {}", deleted.id))
         }
-        UsersCommand::Disable { user } => {
-            let (disabled, ended) = admin.disable(&user).await?;
+        UsersCommand::Disable { user, reason } => {
+            let provider = target.provider(config).await?;
+            let (disabled, ended) = admin.disable(&provider, &user, &reason).await?;
             Ok(format!(
                 "disabled {}; {ended} sessions ended",
                 disabled.username
             ))
         }
-        UsersCommand::Enable { user } => {
-            let enabled = admin.enable(&user).await?;
+        UsersCommand::Enable { user, reason } => {
+            let provider = target.provider(config).await?;
+            let enabled = admin.enable(&provider, &user, &reason).await?;
             Ok(format!("enabled {}", enabled.username))
+        }
+        UsersCommand::Unlock { user, reason } => {
+            let (found, lifted) = admin.unlock(&user, &reason).await?;
+            Ok(format!("{lifted} login locks of {} lifted", found.username))
+        }
+        UsersCommand::SendResetLink { user, reason } => {
+            let provider = target.provider(config).await?;
+            let found = admin.send_reset_link(&provider, &user, &reason).await?;
+            Ok(format!(
+                "a reset link for {} is queued; the server sends it when it runs",
+                found.email
+            ))
         }
         UsersCommand::SetPassword { user } => {
             let password = read_password(input);

@@ -1,6 +1,6 @@
 //! Administration: every action an operator takes on an account, in one place. The command
-//! line calls these (on the store, or through a running server's admin socket); a console will
-//! call the same. Each checks its input with the registration's own parsers, does the work,
+//! line calls these (on the store, or through a running server's admin socket), and so does
+//! the console. Each checks its input with the registration's own parsers, does the work,
 //! ends what it must (sessions, tokens) and records an audit event naming who acted.
 
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use crate::account::password::{check_policy, PasswordError, Passwords};
 use crate::account::registration::{passport_number, Problem};
 use crate::audit::AuditKind;
 use crate::clock::Timestamp;
-use crate::flows::{enrolment, AccountError};
+use crate::flows::{enrolment, recovery, AccountError};
 use crate::keys::{self, KeyError, SigningAlg};
 use crate::logout;
 use crate::mail::templates::{self, Sender};
@@ -41,6 +41,8 @@ pub enum AdminError {
     NoSuchUser(String),
     #[error("{0} is already activated")]
     AlreadyActive(String),
+    #[error("{0} is not active (pending activation or disabled)")]
+    NotActive(String),
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -86,6 +88,14 @@ pub fn end_of_day(day: &str, zone: gerbang_config::TimeZone) -> Option<Timestamp
     let midnight = day.succ_opt()?.and_hms_opt(0, 0, 0)?;
     let at = midnight.and_utc().timestamp() - i64::from(zone.offset_secs());
     u64::try_from(at).ok()
+}
+
+/// A time in an audit detail: UTC, as RFC 3339 writes it.
+fn utc(at: Timestamp) -> String {
+    let at = i64::try_from(at)
+        .ok()
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+    at.map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// An audit detail: what, who acted, and why when they said.
@@ -219,21 +229,93 @@ impl Admin<'_> {
         Ok(created)
     }
 
-    /// Disables an account and ends its sessions everywhere; returns how many there were.
-    pub async fn disable(&self, who: &str) -> Result<(User, usize), AdminError> {
+    /// Disables an account, ends its sessions everywhere and tells its owner; returns how many
+    /// sessions there were.
+    pub async fn disable(
+        &self,
+        provider: &Provider,
+        who: &str,
+        reason: &str,
+    ) -> Result<(User, usize), AdminError> {
+        self.set_status(provider, who, UserStatus::Disabled, reason)
+            .await
+    }
+
+    /// Enables a disabled account again and tells its owner.
+    pub async fn enable(
+        &self,
+        provider: &Provider,
+        who: &str,
+        reason: &str,
+    ) -> Result<User, AdminError> {
+        let (user, _) = self
+            .set_status(provider, who, UserStatus::Active, reason)
+            .await?;
+        Ok(user)
+    }
+
+    async fn set_status(
+        &self,
+        provider: &Provider,
+        who: &str,
+        status: UserStatus,
+        reason: &str,
+    ) -> Result<(User, usize), AdminError> {
         let mut user = self.find(who).await?;
-        user.status = UserStatus::Disabled;
-        self.store.update_user(&user, None, self.now).await?;
-        let ended = self.end_sessions(&user).await?;
-        self.audit(AuditKind::AccountDisabled, &user.id).await?;
+        let disabled = status == UserStatus::Disabled;
+        user.status = status;
+        let mail = templates::account_status(
+            &user.email,
+            enrolment::user_lang(&user),
+            disabled,
+            &Sender::of(&provider.config()),
+        );
+        self.store.update_user(&user, Some(mail), self.now).await?;
+        provider.mail_queued.notify_one();
+        let ended = match disabled {
+            true => self.end_sessions(&user).await?,
+            false => 0,
+        };
+        let kind = match disabled {
+            true => AuditKind::AccountDisabled,
+            false => AuditKind::AccountEnabled,
+        };
+        let what = format!("{ended} sessions ended");
+        self.audit_why(kind, &user.id, &what, reason).await?;
         Ok((user, ended))
     }
 
-    pub async fn enable(&self, who: &str) -> Result<User, AdminError> {
-        let mut user = self.find(who).await?;
-        user.status = UserStatus::Active;
-        self.store.update_user(&user, None, self.now).await?;
-        self.audit(AuditKind::AccountEnabled, &user.id).await?;
+    /// Lifts every login lock of an account (the failures that led to them are forgotten);
+    /// returns how many there were.
+    pub async fn unlock(&self, who: &str, reason: &str) -> Result<(User, usize), AdminError> {
+        let user = self.find(who).await?;
+        let lifted = crate::account::login::unlock(self.store.as_ref(), &user.id, self.now).await?;
+        let what = format!("{lifted} locks lifted");
+        self.audit_why(AuditKind::LoginUnlocked, &user.id, &what, reason)
+            .await?;
+        Ok((user, lifted))
+    }
+
+    /// Mails an active account a password reset link (as "Lupa Password?" would, without its
+    /// wait between links: the operator asked now).
+    pub async fn send_reset_link(
+        &self,
+        provider: &Provider,
+        who: &str,
+        reason: &str,
+    ) -> Result<User, AdminError> {
+        let user = self.find(who).await?;
+        if user.status != UserStatus::Active {
+            return Err(AdminError::NotActive(user.username));
+        }
+        let user = recovery::send_link(provider, user, None, self.now).await?;
+        self.audit_why(
+            AuditKind::PasswordResetRequested,
+            &user.id,
+            "reset link sent",
+            reason,
+        )
+        .await?;
         Ok(user)
     }
 
@@ -256,13 +338,19 @@ impl Admin<'_> {
 
     /// Deletes an account: its personal data goes, its sessions end, the audit trail keeps
     /// only its id.
-    pub async fn delete(&self, who: &str) -> Result<User, AdminError> {
+    pub async fn delete(&self, who: &str, reason: &str) -> Result<User, AdminError> {
         let user = self.find(who).await?;
         self.store.delete_user(&user.id).await?;
         self.store
             .revoke(Revoked::User(&user.id), self.now + self.session_lifetime)
             .await?;
-        self.audit(AuditKind::AccountDeleted, &user.id).await?;
+        self.audit_why(
+            AuditKind::AccountDeleted,
+            &user.id,
+            "personal data removed",
+            reason,
+        )
+        .await?;
         Ok(user)
     }
 
@@ -271,12 +359,21 @@ impl Admin<'_> {
         &self,
         provider: &Provider,
         who: &str,
+        reason: &str,
     ) -> Result<User, AdminError> {
         let user = self.find(who).await?;
         if user.status != UserStatus::Pending {
             return Err(AdminError::AlreadyActive(user.username));
         }
-        enrolment::resend(provider, &user.email, enrolment::user_lang(&user), self.now).await?;
+        let lang = enrolment::user_lang(&user);
+        let user = enrolment::send_activation(provider, user, lang, self.now).await?;
+        self.audit_why(
+            AuditKind::AccountActivationResent,
+            &user.id,
+            "new activation link",
+            reason,
+        )
+        .await?;
         Ok(user)
     }
 
@@ -290,9 +387,13 @@ impl Admin<'_> {
     ) -> Result<(User, usize), AdminError> {
         let user = self.find(who).await?;
         let ended = logout::end_all_sessions(provider, &user.id, None).await?;
-        let detail = with_reason(&format!("{ended} sessions"), self.actor, reason);
-        self.audit_with(AuditKind::SessionsEnded, &user.id, detail)
-            .await?;
+        self.audit_why(
+            AuditKind::SessionsEnded,
+            &user.id,
+            &format!("{ended} sessions"),
+            reason,
+        )
+        .await?;
         Ok((user, ended))
     }
 
@@ -335,10 +436,14 @@ impl Admin<'_> {
             until,
         };
         self.store.grant(&user.id, &membership).await?;
-        let ends = until.map_or_else(|| "no end".into(), |t| format!("until {t}"));
-        let detail = with_reason(&format!("{group}, {ends}"), self.actor, reason);
-        self.audit_with(AuditKind::GroupGranted, &user.id, detail)
-            .await?;
+        let ends = until.map_or_else(|| "no end".into(), |t| format!("until {}", utc(t)));
+        self.audit_why(
+            AuditKind::GroupGranted,
+            &user.id,
+            &format!("{group}, {ends}"),
+            reason,
+        )
+        .await?;
         Ok((user, membership))
     }
 
@@ -356,8 +461,7 @@ impl Admin<'_> {
                 group: group.into(),
             });
         }
-        let detail = with_reason(group, self.actor, reason);
-        self.audit_with(AuditKind::GroupRevoked, &user.id, detail)
+        self.audit_why(AuditKind::GroupRevoked, &user.id, group, reason)
             .await?;
         Ok(user)
     }
@@ -386,9 +490,13 @@ impl Admin<'_> {
         let user = self.find(who).await?;
         let removed = self.store.remove_second_factors(&user.id).await?;
         let ended = logout::end_all_sessions(provider, &user.id, None).await?;
-        let detail = with_reason(&format!("{removed} factors"), self.actor, reason);
-        self.audit_with(AuditKind::SecondFactorsReset, &user.id, detail)
-            .await?;
+        self.audit_why(
+            AuditKind::SecondFactorsReset,
+            &user.id,
+            &format!("{removed} factors"),
+            reason,
+        )
+        .await?;
         let mail = templates::second_factors_reset(
             &user.email,
             enrolment::user_lang(&user),
@@ -414,6 +522,18 @@ impl Admin<'_> {
 
     async fn audit(&self, kind: AuditKind, user_id: &str) -> Result<(), AdminError> {
         self.audit_with(kind, user_id, self.actor.detail()).await
+    }
+
+    /// Records `kind` on the account `user_id`: `what`, who acted, and why (`reason`).
+    async fn audit_why(
+        &self,
+        kind: AuditKind,
+        user_id: &str,
+        what: &str,
+        reason: &str,
+    ) -> Result<(), AdminError> {
+        let detail = with_reason(what, self.actor, reason);
+        self.audit_with(kind, user_id, detail).await
     }
 
     async fn audit_with(

@@ -30,6 +30,7 @@ audit_kinds! {
     LoginLocked => "login.locked",
     LoginUnlockMailed => "login.unlock_mailed",
     LoginDeviceUnlocked => "login.device_unlocked",
+    LoginUnlocked => "login.unlocked",
     Logout => "logout",
     SessionsEnded => "sessions.ended",
     AccountRegistered => "account.registered",

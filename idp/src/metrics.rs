@@ -102,13 +102,22 @@ pub struct Gauges {
     pub healthy_upstreams: Vec<(String, usize)>,
 }
 
+/// One counter per audit kind (an array longer than 32 has no derived `Default`).
+struct EventCounters([AtomicU64; AuditKind::ALL.len()]);
+
+impl Default for EventCounters {
+    fn default() -> EventCounters {
+        EventCounters(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
+}
+
 #[derive(Default)]
 pub struct Metrics {
     /// The routes being served, in configuration order. Touched at start, on reload and when
     /// scraped; never on the request path.
     routes: Mutex<Vec<(String, Arc<RouteCounters>)>>,
     /// Per audit kind, in the order of [`AuditKind::ALL`].
-    events: [AtomicU64; AuditKind::ALL.len()],
+    events: EventCounters,
     grants: [AtomicU64; GRANTS.len() + 1],
     pub captcha_failures: AtomicU64,
     /// Connections closed on arrival: their client already held its share.
@@ -138,7 +147,7 @@ impl Metrics {
 
     /// Counts an audit event (and, for an issued token, its grant type in `detail`).
     pub fn event(&self, kind: AuditKind, detail: &str) {
-        self.events[kind.index()].fetch_add(1, Ordering::Relaxed);
+        self.events.0[kind.index()].fetch_add(1, Ordering::Relaxed);
         if kind == AuditKind::TokenIssued {
             let g = GRANTS
                 .iter()
@@ -149,7 +158,7 @@ impl Metrics {
     }
 
     fn events(&self, kind: AuditKind) -> u64 {
-        self.events[kind.index()].load(Ordering::Relaxed)
+        self.events.0[kind.index()].load(Ordering::Relaxed)
     }
 
     /// The text exposition format.
@@ -260,7 +269,7 @@ impl Metrics {
             "counter",
             "Audit events by kind.",
         );
-        for (kind, n) in AuditKind::ALL.iter().zip(&self.events) {
+        for (kind, n) in AuditKind::ALL.iter().zip(&self.events.0) {
             let _ = writeln!(
                 out,
                 "gerbang_audit_events_total{{event=\"{kind}\"}} {}",

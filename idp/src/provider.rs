@@ -54,6 +54,8 @@ pub struct Provider {
     pub passkeys: Option<RelyingParty>,
     /// The gateway's own client secret, shared with the gateway in this process.
     pub gateway_secret: String,
+    /// Keys the console's CSRF tokens to the session they were made for.
+    pub console_key: ring::hmac::Key,
     /// Counters for Prometheus (route ids: 0 the provider, then the routes in order).
     pub metrics: Arc<Metrics>,
     /// Rung when a message is queued, so the outbox worker delivers it at once.
@@ -74,6 +76,7 @@ impl Provider {
         let keys = LiveKeyring::load_or_create(store.as_ref(), now).await?;
         let captcha_key = store.secret("captcha-key", &random_secret).await?;
         let request_key = store.secret("request-key", &random_secret).await?;
+        let console_key = store.secret("console-key", &random_secret).await?;
         let gateway_secret = store
             .secret("gateway-client-secret", &random_secret)
             .await?;
@@ -114,6 +117,7 @@ impl Provider {
             factor_seal,
             passkeys,
             gateway_secret,
+            console_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &console_key),
             metrics,
             mail_queued: Arc::new(tokio::sync::Notify::new()),
         }))
@@ -166,6 +170,11 @@ impl Provider {
     }
 
     /// Records an audit event; a failure to record is logged, never shown to the user.
+    /// An event about one account, with no client or address to name.
+    pub async fn audit_account(&self, kind: AuditKind, user_id: &str, detail: &str) {
+        self.audit(kind, Some(user_id), None, None, detail).await;
+    }
+
     pub async fn audit(
         &self,
         kind: AuditKind,

@@ -308,6 +308,15 @@ impl Chrome {
         }
     }
 
+    /// Runs `script` in the page: for what a person does that typed keys cannot do the same way
+    /// in every locale (picking a date in a date field).
+    pub async fn run(&self, script: &str) -> Value {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .expect("the script runs")
+    }
+
     /// Forgets every cookie: the browser is logged out, its passkeys stay.
     pub async fn forget_cookies(&self) {
         self.client

@@ -511,7 +511,7 @@ async fn second_factor_pages(
 }
 
 /// The console (issue 20), for this run's administrator, whose session has two factors by
-/// now: the search, its results, an account.
+/// now: the search, its results, an account, the confirmation of a grant and of a deletion.
 async fn console_pages(
     chrome: &Chrome,
     issuer: &str,
@@ -537,6 +537,23 @@ async fn console_pages(
         .await;
     chrome.wait_for("id=\"reason\"").await;
     gallery.shot(chrome, "console-confirm", lang, width).await;
+    // Deleting warns what is lost and asks for the operator's password again; a wrong one
+    // keeps the reason (nothing is deleted here).
+    chrome.client.back().await.unwrap();
+    chrome.wait_for("id=\"events\"").await;
+    chrome
+        .click("form:has(input[value=delete]) button[type=submit]")
+        .await;
+    chrome.wait_for("id=\"current\"").await;
+    chrome
+        .type_into("reason", "Permintaan pemilik akun, tiket 77")
+        .await;
+    chrome.type_into("current", "bukan password").await;
+    chrome.click("form[method=post] button[type=submit]").await;
+    chrome.wait_for("id=\"current-error\"").await;
+    gallery
+        .shot(chrome, "console-delete-error", lang, width)
+        .await;
 }
 
 /// "Lupa Password?" for this run's account, from the mailed link to the page after the new

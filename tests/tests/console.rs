@@ -5,27 +5,39 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use gerbang_tests::authenticator::shown_secret;
 use gerbang_tests::authenticator::{code_now, set_up_from_beranda};
 use gerbang_tests::browser::{self, hidden_field, location};
+use gerbang_tests::chrome::Chrome;
 use gerbang_tests::site::{Site, APP_ROUTE};
 use gerbang_tests::Gerbang;
 
 const PASSWORD: &str = "kuda laut biru";
 
-const ROLES: &str = "\n[[group]]\nname = \"helpdesk-oss\"\n\n[[group]]\nname = \"pejabat-3273\"\nmanagers = [\"admin-3273\"]\n\n[[group]]\nname = \"admin-3273\"\n\n[admin]\nhelpdesk = [\"helpdesk-oss\"]\n";
+const ROLES: &str = "\n[[group]]\nname = \"helpdesk-oss\"\n\n[[group]]\nname = \"admin-oss\"\n\n[[group]]\nname = \"pejabat-3273\"\nmanagers = [\"admin-3273\"]\n\n[[group]]\nname = \"admin-3273\"\n\n[admin]\nhelpdesk = [\"helpdesk-oss\"]\nadministrators = [\"admin-oss\"]\n";
 
 async fn start() -> Site {
     start_with(APP_ROUTE.into()).await
 }
 
-/// With these `[[route]]` tables; budi, dewi (helpdesk) and rudi (manager of `pejabat-3273`).
+/// With these `[[route]]` tables; budi, dewi (helpdesk), rudi (manager of `pejabat-3273`) and
+/// sari (administrator).
 async fn start_with(routes: String) -> Site {
     let smtp = gerbang_tests::smtp::SmtpServer::start().await;
-    let users = ["budi", "dewi", "rudi"].map(|u| (u.to_string(), PASSWORD.to_string()));
+    let users = ["budi", "dewi", "rudi", "sari"].map(|u| (u.to_string(), PASSWORD.to_string()));
     let mut spec = Site::spec(&smtp, routes, users.to_vec());
     spec.extra.push_str(ROLES);
+    // Locks last long enough for the helpdesk to see them.
+    spec.extra = spec
+        .extra
+        .replace("[login]\n", "[login]\nbackoff_base_secs = 300\n");
     let site = Site::around(Gerbang::start(spec).await, smtp);
-    for (user, group) in [("dewi", "helpdesk-oss"), ("rudi", "admin-3273")] {
+    let roles = [
+        ("dewi", "helpdesk-oss"),
+        ("rudi", "admin-3273"),
+        ("sari", "admin-oss"),
+    ];
+    for (user, group) in roles {
         let (ok, _, err) = site.gw.admin(&["groups", "grant", user, group], "");
         assert!(ok, "{err}");
     }
@@ -49,11 +61,19 @@ async fn get(site: &Site, browser: &reqwest::Client, path: &str) -> (u16, String
     (answer.status().as_u16(), answer.text().await.unwrap())
 }
 
+/// The console's CSRF token for this browser's session (its pages carry it, and set its
+/// cookie).
+async fn csrf(site: &Site, browser: &reqwest::Client) -> String {
+    let (_, page) = get(site, browser, "/admin").await;
+    hidden_field(&page, "csrf").expect("the console's token")
+}
+
 async fn search(site: &Site, browser: &reqwest::Client, typed: &str) -> (u16, String) {
+    let token = csrf(site, browser).await;
     let answer = browser
         .post(format!("{}/admin/search", site.issuer))
         .header("origin", &site.issuer)
-        .form(&[("q", typed)])
+        .form(&[("q", typed), ("csrf", &token)])
         .send()
         .await
         .unwrap();
@@ -128,6 +148,32 @@ async fn the_helpdesk_finds_an_account_by_nik_with_two_factors() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
+    // So is one from the right origin without the console's token, and one with the token but
+    // without its cookie (another browser, or a post that another site started).
+    let without_token = dewi
+        .post(format!("{}/admin/search", site.issuer))
+        .header("origin", &site.issuer)
+        .form(&[("q", "budi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without_token.status(), 403);
+    let page = without_token.text().await.unwrap();
+    assert!(page.contains("Formulir ini tidak berlaku lagi"), "{page}");
+    let token = csrf(&site, &dewi).await;
+    let cookieless = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    let without_cookie = cookieless
+        .post(format!("{}/admin/search", site.issuer))
+        .header("origin", &site.issuer)
+        .form(&[("q", "budi"), ("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        without_cookie.status(),
+        200,
+        "no session, no console cookie"
+    );
 
     // Her other browser's session proved only the password: the console asks for the second
     // factor (not the password), then opens.
@@ -168,6 +214,9 @@ async fn act(
     action: &str,
     fields: &[(&str, &str)],
 ) -> (u16, String) {
+    let token = csrf(site, browser).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &token));
     let answer = browser
         .post(format!(
             "{}{}/{action}",
@@ -175,7 +224,7 @@ async fn act(
             account.split('?').next().unwrap()
         ))
         .header("origin", &site.issuer)
-        .form(fields)
+        .form(&fields)
         .send()
         .await
         .unwrap();
@@ -261,7 +310,9 @@ async fn a_group_manager_grants_and_revokes_their_group_with_a_reason() {
     assert!(ok, "{err}");
     let (_, page) = get(&site, &rudi, &account).await;
     assert!(
-        page.contains("until 4102419600, by an administrator (command line): Tiket 7"),
+        page.contains(
+            "until <span class=\"nowrap\">2099-12-31T17:00:00Z,</span> by an administrator (command line): Tiket 7"
+        ),
         "{page}"
     );
 }
@@ -367,4 +418,314 @@ async fn the_helpdesk_ends_sessions_and_resets_second_factors() {
         act(&site, &rudi, &account, "act", &[end, yes, why]).await.0,
         403
     );
+}
+
+/// The text of budi's mail that contains `needle`, once he has `count` mails.
+async fn mail_with(site: &Site, count: usize, needle: &str) -> String {
+    let mails = site
+        .smtp
+        .wait_for("budi@example.test", count, gerbang_tests::site::MAIL_WAIT)
+        .await;
+    let found = mails.into_iter().find(|m| m.text.contains(needle));
+    found
+        .map(|m| m.text)
+        .unwrap_or_else(|| panic!("no mail with {needle}"))
+}
+
+/// Someone locked out by wrong passwords calls the helpdesk: the operator sees the lock and
+/// until when, lifts it, and mails a reset link; the person resets and logs in. Disabling asks
+/// the operator's password again and mails the person; the helpdesk may neither delete nor
+/// enable, an administrator may. Each is audited with the operator and the reason, and the
+/// command line's unlock is the same event.
+#[tokio::test]
+async fn the_helpdesk_unlocks_sends_a_reset_link_and_disables() {
+    let site = start().await;
+    let locked_out = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+    for _ in 0..6 {
+        browser::submit_login(&locked_out, &site.issuer, "budi", "salah sekali", None).await;
+    }
+    let answer = browser::submit_login(&locked_out, &site.issuer, "budi", PASSWORD, None).await;
+    assert_eq!(location(&answer), None, "locked: the right password waits");
+
+    let dewi = logged_in(&site, "dewi").await;
+    set_up_from_beranda(&dewi, &site.issuer).await;
+    let (_, results) = search(&site, &dewi, "budi").await;
+    let account = first_account(&results);
+    let (_, page) = get(&site, &dewi, &account).await;
+    assert!(page.contains("Terkunci sampai <time"), "{page}");
+    assert!(page.contains("perangkat baru dari"), "{page}");
+    assert!(
+        !page.contains("Kirim ulang tautan aktivasi"),
+        "budi is active: {page}"
+    );
+    assert!(!page.contains("Hapus akun"), "not the helpdesk's: {page}");
+
+    let unlock = ("action", "unlock");
+    let (yes, why) = (("confirm", "yes"), ("reason", "Telepon, tiket 31"));
+    assert_eq!(
+        act(&site, &dewi, &account, "act", &[unlock, yes, why])
+            .await
+            .0,
+        302
+    );
+    let (_, page) = get(&site, &dewi, &account).await;
+    assert!(page.contains("Tidak terkunci"), "{page}");
+    assert!(page.contains("login.unlocked"), "{page}");
+    assert!(
+        page.contains("by dewi (console): Telepon, tiket 31"),
+        "{page}"
+    );
+
+    // He has forgotten the password after all: a reset link, mailed.
+    let reset = ("action", "send-reset-link");
+    assert_eq!(
+        act(&site, &dewi, &account, "act", &[reset, yes, why])
+            .await
+            .0,
+        302
+    );
+    // (The first mail is the unlock link the locked login offered.)
+    let mail = mail_with(&site, 2, "/password/reset?token=").await;
+    let link = gerbang_tests::smtp::link(&mail, "/password/reset?token=").unwrap();
+    site.reset_password(&link, "bintang laut merah").await;
+    let answer = browser::submit_login(
+        &locked_out,
+        &site.issuer,
+        "budi",
+        "bintang laut merah",
+        None,
+    )
+    .await;
+    assert_eq!(
+        location(&answer).as_deref(),
+        Some("/"),
+        "in with the new password"
+    );
+
+    // Disabling asks for the operator's own password again, and keeps the reason typed.
+    let disable = ("action", "disable");
+    let (_, page) = act(&site, &dewi, &account, "act", &[disable, yes, why]).await;
+    assert!(page.contains("id=\"current\""), "{page}");
+    let wrong = ("current", "bukan ini");
+    let (_, page) = act(&site, &dewi, &account, "act", &[disable, yes, why, wrong]).await;
+    assert!(page.contains("Password saat ini salah"), "{page}");
+    assert!(page.contains("value=\"Telepon, tiket 31\""), "{page}");
+    let right = ("current", PASSWORD);
+    assert_eq!(
+        act(&site, &dewi, &account, "act", &[disable, yes, why, right])
+            .await
+            .0,
+        302
+    );
+    let mail = mail_with(&site, 3, "telah dinonaktifkan oleh petugas").await;
+    assert!(
+        mail.contains("Anda telah dikeluarkan dari semua perangkat"),
+        "{mail}"
+    );
+    let answer = browser::submit_login(
+        &site.gw.client(&[Gerbang::PROVIDER_HOST]),
+        &site.issuer,
+        "budi",
+        "bintang laut merah",
+        None,
+    )
+    .await;
+    assert_eq!(location(&answer), None, "disabled");
+    let (status, _) = get(&site, &locked_out, "/").await;
+    assert_eq!(status, 302, "his session ended");
+
+    // Enabling and deleting are not the helpdesk's.
+    for action in ["enable", "delete"] {
+        let fields = [("action", action), yes, why, right];
+        assert_eq!(
+            act(&site, &dewi, &account, "act", &fields).await.0,
+            403,
+            "{action}"
+        );
+    }
+    // An administrator enables him again, and may delete (after the warning and the password).
+    let sari = logged_in(&site, "sari").await;
+    set_up_from_beranda(&sari, &site.issuer).await;
+    let enable = [("action", "enable"), yes, ("reason", "Klarifikasi selesai")];
+    assert_eq!(act(&site, &sari, &account, "act", &enable).await.0, 302);
+    let (_, page) = get(&site, &sari, &account).await;
+    assert!(
+        page.contains("Hapus akun") && page.contains("account.enabled"),
+        "{page}"
+    );
+    let (_, page) = act(&site, &sari, &account, "act", &[("action", "delete")]).await;
+    assert!(
+        page.contains("tidak dapat dikembalikan") && page.contains("id=\"current\""),
+        "{page}"
+    );
+    let delete = [
+        ("action", "delete"),
+        yes,
+        ("reason", "Permintaan pemilik"),
+        right,
+    ];
+    let (status, to) = act(&site, &sari, &account, "act", &delete).await;
+    assert_eq!((status, to.split('?').next()), (302, Some("/admin")));
+    let (_, page) = get(&site, &sari, &to).await;
+    assert!(page.contains("Akun sudah dihapus"), "{page}");
+    assert_eq!(get(&site, &sari, &account).await.0, 404);
+
+    // The command line's unlock is the same event, naming its actor.
+    let (ok, out, err) = site
+        .gw
+        .admin(&["users", "unlock", "dewi", "--reason", "Tiket 40"], "");
+    assert!(ok, "{err}");
+    assert!(out.contains("0 login locks of dewi lifted"), "{out}");
+    let (ok, out, _) = site.gw.admin(&["audit", "--limit", "3"], "");
+    assert!(ok && out.contains("login.unlocked"), "{out}");
+    assert!(
+        out.contains("by an administrator (command line): Tiket 40"),
+        "{out}"
+    );
+}
+
+/// Budi's NIK: the harness gives its n-th user `317101410100{n+1:04}`, and he is the first.
+const BUDI_NIK: &str = "3171014101000001";
+
+/// In Chromium, as people do it: an operator logs in, sets up an authenticator app from
+/// Beranda, and opens the console.
+async fn operator_in_chromium(site: &Site, user: &str) -> Chrome {
+    let chrome = Chrome::start(1280, 900, "id-ID").await;
+    chrome.goto(&format!("{}/login", site.issuer)).await;
+    chrome.log_in(user, PASSWORD).await;
+    chrome.wait_for("Beranda").await;
+    chrome
+        .goto(&format!("{}/account/second-factor", site.issuer))
+        .await;
+    let page = chrome.wait_for("class=\"key\"").await;
+    let secret = shown_secret(&page);
+    chrome.type_into("code", &code_now(&secret)).await;
+    chrome
+        .click("form[action='/account/second-factor'] button[type=submit]")
+        .await;
+    chrome.wait_for("kode pemulihan").await;
+    chrome.goto(&format!("{}/admin", site.issuer)).await;
+    chrome.wait_for("Cari akun").await;
+    chrome
+}
+
+/// In the console: finds the account with `nik` and opens it.
+async fn open_by_nik(chrome: &Chrome, nik: &str, username: &str) {
+    chrome.type_into("q", nik).await;
+    chrome.click("form[role=search] button").await;
+    chrome.wait_for("Hasil pencarian").await;
+    chrome.click_link(username).await;
+    chrome.wait_for("Kejadian terakhir").await;
+}
+
+/// Clicks the account page's button for `action`, gives `reason` and confirms.
+async fn confirm_action(chrome: &Chrome, action: &str, reason: &str) {
+    chrome
+        .click(&format!("form:has(input[value='{action}']) button"))
+        .await;
+    chrome.wait_for("Konfirmasi tindakan").await;
+    chrome.type_into("reason", reason).await;
+    chrome.click("form[method=post] button[type=submit]").await;
+    chrome.wait_for("Selesai: tercatat di log audit").await;
+}
+
+/// Issue 20's scenario end to end in Chromium: a person locked out by wrong passwords calls
+/// the helpdesk; the operator (two factors) finds the account by NIK, sees that it is locked
+/// and until when, unlocks it and sends a reset link; the person resets and logs in. Then a
+/// group manager grants their group to the person, found by NIK, with an end date: the route
+/// that requires the group opens within a second, and closes after the revocation.
+#[tokio::test]
+async fn helpdesk_and_group_manager_in_chromium() {
+    let app = gerbang_tests::App::start("Perizinan Dinas").await;
+    let route = format!(
+        "[[route]]\nname = \"dinas\"\nhost = \"dinas.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n\n[[route.rule]]\neffect = \"allow\"\ngroups = [\"pejabat-3273\"]\n",
+        app.addr
+    );
+    let site = start_with(format!("{APP_ROUTE}\n{route}")).await;
+    let person = Chrome::start(390, 844, "id-ID").await;
+    person.goto(&format!("{}/login", site.issuer)).await;
+    for _ in 0..6 {
+        person.log_in("budi", "salah sekali").await;
+        person
+            .wait_for_any(&["Username atau password salah", "Terlalu banyak percobaan"])
+            .await;
+    }
+    person.log_in("budi", PASSWORD).await;
+    person
+        .wait_for("Terlalu banyak percobaan masuk yang gagal")
+        .await;
+
+    let desk = operator_in_chromium(&site, "dewi").await;
+    open_by_nik(&desk, BUDI_NIK, "budi").await;
+    let page = desk.wait_for("Terkunci sampai").await;
+    assert!(page.contains(BUDI_NIK), "the helpdesk sees the NIK in full");
+    confirm_action(&desk, "unlock", "Telepon ke layanan bantuan, tiket 31").await;
+    desk.wait_for("Tidak terkunci").await;
+    confirm_action(&desk, "send-reset-link", "Lupa password, tiket 31").await;
+    let page = desk.source().await;
+    assert!(
+        page.contains("login.unlocked") && page.contains("password.reset_requested"),
+        "{page}"
+    );
+    assert!(
+        page.contains("by dewi (console): Telepon ke layanan bantuan, tiket 31"),
+        "{page}"
+    );
+
+    let mail = mail_with(&site, 2, "/password/reset?token=").await;
+    person
+        .goto(&gerbang_tests::smtp::link(&mail, "/password/reset?token=").unwrap())
+        .await;
+    person.wait_for("Buat password baru").await;
+    person.type_into("password", "gunung biru di timur").await;
+    person.type_into("confirm", "gunung biru di timur").await;
+    person.click("button[type=submit]:not([name])").await;
+    person.wait_for("Password Anda sudah diganti").await;
+    person.goto(&format!("{}/login", site.issuer)).await;
+    person.log_in("budi", "gunung biru di timur").await;
+    person.wait_for("Beranda").await;
+    desk.quit().await;
+
+    // The route needs the group: refused before the grant.
+    let dinas = site.gw.url("dinas.test", "/");
+    person.goto(&dinas).await;
+    person.wait_for("Akses ditolak").await;
+
+    let manager = operator_in_chromium(&site, "rudi").await;
+    open_by_nik(&manager, BUDI_NIK, "budi").await;
+    assert!(
+        !manager.source().await.contains(BUDI_NIK),
+        "masked for a manager"
+    );
+    manager.select("group", "pejabat-3273").await;
+    manager
+        .run("document.getElementById('until').value = '2099-12-31'")
+        .await;
+    manager
+        .click("form[action$='/grant'] button[type=submit]")
+        .await;
+    let page = manager.wait_for("Konfirmasi tindakan").await;
+    let end = "Berlaku sampai <span class=\"nowrap\">01-01-2100</span> 00:00 WIB";
+    assert!(page.contains(end), "the end, before confirming: {page}");
+    manager.type_into("reason", "Surat tugas 12/2026").await;
+    manager.click("form[method=post] button[type=submit]").await;
+    manager.wait_for("Selesai: tercatat di log audit").await;
+    let granted = std::time::Instant::now();
+    tokio::time::sleep_until((granted + std::time::Duration::from_secs(1)).into()).await;
+    person.goto(&dinas).await;
+    person.wait_for("<h1>Perizinan Dinas</h1>").await;
+
+    manager
+        .click("form[action$='/revoke'] button[type=submit]")
+        .await;
+    manager.wait_for("Konfirmasi tindakan").await;
+    manager.type_into("reason", "Mutasi").await;
+    manager.click("form[method=post] button[type=submit]").await;
+    manager.wait_for("Selesai: tercatat di log audit").await;
+    let revoked = std::time::Instant::now();
+    tokio::time::sleep_until((revoked + std::time::Duration::from_secs(1)).into()).await;
+    person.goto(&dinas).await;
+    person.wait_for("Akses ditolak").await;
+    manager.quit().await;
+    person.quit().await;
 }

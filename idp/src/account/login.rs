@@ -182,6 +182,70 @@ pub async fn record_success(store: &dyn CounterStore, keys: &LockKeys) -> StoreR
     Ok(())
 }
 
+/// Where a lock on an account holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockedOrigin {
+    /// One device that logged in before.
+    KnownDevice,
+    /// New devices at one address (IPv6: its /64).
+    Address(String),
+    /// Every new device: the shared count ran over.
+    NewDevices,
+}
+
+/// A lock on an account: where it holds, and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLock {
+    pub origin: LockedOrigin,
+    pub until: Timestamp,
+}
+
+/// The keys of every lock of the account `user_id` start so.
+fn locks_prefix(user_id: &str) -> String {
+    format!("{}:", account_key(Some(user_id), ""))
+}
+
+/// The locks holding on the account `user_id` at `now`, soonest key first (what the helpdesk
+/// sees when someone calls).
+pub async fn locks_of(
+    store: &dyn OneTimeStore,
+    user_id: &str,
+    now: Timestamp,
+) -> StoreResult<Vec<AccountLock>> {
+    let prefix = locks_prefix(user_id);
+    let live = store
+        .live_with_prefix(OneTimeKind::LoginLock, &prefix, now)
+        .await?;
+    Ok(live
+        .into_iter()
+        .map(|(key, until)| {
+            let origin = match key[prefix.len()..].split_once(':') {
+                Some(("from", address)) => LockedOrigin::Address(address.to_string()),
+                Some(("device", _)) => LockedOrigin::KnownDevice,
+                _ => LockedOrigin::NewDevices,
+            };
+            AccountLock { origin, until }
+        })
+        .collect())
+}
+
+/// Lifts every lock of the account `user_id` and clears the failures that led to them, so the
+/// next wrong password starts a new count; returns how many locks there were.
+pub async fn unlock<S: CounterStore + OneTimeStore + ?Sized>(
+    store: &S,
+    user_id: &str,
+    now: Timestamp,
+) -> StoreResult<usize> {
+    let live = store
+        .live_with_prefix(OneTimeKind::LoginLock, &locks_prefix(user_id), now)
+        .await?;
+    for (key, _) in &live {
+        store.take_once(OneTimeKind::LoginLock, key, now).await?;
+        store.reset(key).await?;
+    }
+    Ok(live.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +310,48 @@ mod tests {
         assert_eq!(secs(6), Some(8));
         assert_eq!(secs(13), Some(900), "capped");
         assert_eq!(secs(500), Some(900), "no overflow");
+    }
+
+    #[tokio::test]
+    async fn locks_are_listed_where_they_hold_and_lifted_with_their_counts() {
+        use crate::store::SledStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let policy = Login {
+            max_failures: 2,
+            backoff_base: Duration::from_secs(60),
+            backoff_cap: Duration::from_secs(900),
+            attempts_per_address_per_minute: 30,
+            password_workers: 1,
+        };
+        let account = account_key(Some("u1"), "budi");
+        let from = LockKeys::new(&account, Origin::Address("198.51.100.7"));
+        let device = LockKeys::new(&account, Origin::KnownDevice("d1"));
+        let other = LockKeys::new(&account_key(Some("u2"), "x"), Origin::KnownDevice("d1"));
+        for keys in [&from, &from, &device, &device, &other, &other] {
+            record_failure(&store, &policy, keys, 1_000).await.unwrap();
+        }
+        let locks = locks_of(&store, "u1", 1_000).await.unwrap();
+        let device_lock = AccountLock {
+            origin: LockedOrigin::KnownDevice,
+            until: 1_060,
+        };
+        let address_lock = AccountLock {
+            origin: LockedOrigin::Address("198.51.100.7".into()),
+            until: 1_060,
+        };
+        assert_eq!(locks, [device_lock, address_lock]);
+        assert!(
+            locks_of(&store, "u1", 1_060).await.unwrap().is_empty(),
+            "ended"
+        );
+
+        assert_eq!(unlock(&store, "u1", 1_001).await.unwrap(), 2);
+        assert!(!locked(&store, &from, 1_001).await.unwrap());
+        assert!(!locked(&store, &device, 1_001).await.unwrap());
+        assert!(locked(&store, &other, 1_001).await.unwrap(), "only u1's");
+        // The count starts again: one more failure is not yet a lock.
+        record_failure(&store, &policy, &from, 1_002).await.unwrap();
+        assert!(!locked(&store, &from, 1_002).await.unwrap());
     }
 }

@@ -61,11 +61,9 @@ pub async fn register(
         match store.create_user(user, Some(mail.clone()), now).await {
             Ok(created) => {
                 p.mail_queued.notify_one();
-                p.audit(
+                p.audit_account(
                     AuditKind::AccountRegistered,
-                    Some(&created.id),
-                    None,
-                    None,
+                    &created.id,
                     "pending activation",
                 )
                 .await;
@@ -101,11 +99,9 @@ async fn tell_the_owner(p: &Provider, key: &UniqueKey, now: Timestamp) -> Result
     );
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
-    p.audit(
+    p.audit_account(
         AuditKind::AccountRegistrationCollision,
-        Some(&owner.id),
-        None,
-        None,
+        &owner.id,
         "a registration named this account's e-mail or identity document",
     )
     .await;
@@ -189,11 +185,9 @@ pub async fn activate(
     );
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
-    p.audit(
+    p.audit_account(
         AuditKind::AccountActivated,
-        Some(&user.id),
-        None,
-        None,
+        &user.id,
         "temporary password sent",
     )
     .await;
@@ -209,7 +203,7 @@ pub async fn resend(
     now: Timestamp,
 ) -> Result<(), AccountError> {
     let store = p.store.as_ref();
-    let Some(mut user) = store
+    let Some(user) = store
         .user_by_key(&UniqueKey::Email(email.to_string()))
         .await?
     else {
@@ -220,6 +214,22 @@ pub async fn resend(
     {
         return Ok(());
     }
+    let user = send_activation(p, user, lang, now).await?;
+    let what = "new activation link";
+    p.audit_account(AuditKind::AccountActivationResent, &user.id, what)
+        .await;
+    Ok(())
+}
+
+/// Mails the pending `user` a new activation link in `lang` (the one before stops working);
+/// the caller has checked that the account is pending and may be mailed now, and audits.
+pub async fn send_activation(
+    p: &Provider,
+    mut user: User,
+    lang: Lang,
+    now: Timestamp,
+) -> Result<User, AccountError> {
+    let store = p.store.as_ref();
     if let Some(old) = &user.pending.activation_link {
         store
             .take_once(OneTimeKind::ActivationLink, old, now)
@@ -230,15 +240,7 @@ pub async fn resend(
     user.locale = Some(lang);
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
-    p.audit(
-        AuditKind::AccountActivationResent,
-        Some(&user.id),
-        None,
-        None,
-        "new activation link",
-    )
-    .await;
-    Ok(())
+    Ok(user)
 }
 
 /// Whether `user` still holds an unused temporary password that has run out.
@@ -262,14 +264,8 @@ pub async fn set_password(
     user.must_change_password = false;
     user.pending.temporary_password_until = None;
     p.store.update_user(&user, None, now).await?;
-    p.audit(
-        AuditKind::PasswordChanged,
-        Some(&user.id),
-        None,
-        None,
-        "new password set",
-    )
-    .await;
+    p.audit_account(AuditKind::PasswordChanged, &user.id, "new password set")
+        .await;
     Ok(user)
 }
 

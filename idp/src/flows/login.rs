@@ -187,14 +187,8 @@ async fn offer_unlock(p: &Provider, user: &User, now: Timestamp) -> Result<(), A
     p.store.enqueue_mail(mail, now).await?;
     p.mail_queued.notify_one();
     let what = "unlock link mailed";
-    p.audit(
-        AuditKind::LoginUnlockMailed,
-        Some(&user.id),
-        None,
-        None,
-        what,
-    )
-    .await;
+    p.audit_account(AuditKind::LoginUnlockMailed, &user.id, what)
+        .await;
     Ok(())
 }
 

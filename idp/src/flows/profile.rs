@@ -71,11 +71,9 @@ pub async fn change_phone(
     user.phone = phone;
     user.profile.country = Some(country.to_ascii_uppercase());
     p.store.update_user(&user, None, now).await?;
-    p.audit(
+    p.audit_account(
         AuditKind::AccountPhoneChanged,
-        Some(&user.id),
-        None,
-        None,
+        &user.id,
         "phone number changed",
     )
     .await;
@@ -150,11 +148,9 @@ pub async fn confirm_email_change(
         Err(e) => return Err(e.into()),
     }
     p.mail_queued.notify_one();
-    p.audit(
+    p.audit_account(
         AuditKind::AccountEmailChanged,
-        Some(&user.id),
-        None,
-        None,
+        &user.id,
         "e-mail address changed after confirmation",
     )
     .await;

@@ -27,12 +27,28 @@ pub async fn request(
         Some(u) => Some(u),
         None => store.user_by_key(&UniqueKey::Username(who.into())).await?,
     };
-    let Some(mut user) = user.filter(|u| u.status == UserStatus::Active) else {
+    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
         return Ok(());
     };
     if !enrolment::may_mail(p, "reset", &user.id, enrolment::LINK_COOLDOWN, now).await? {
         return Ok(());
     }
+    let user = send_link(p, user, return_to, now).await?;
+    let what = "reset link sent";
+    p.audit_account(AuditKind::PasswordResetRequested, &user.id, what)
+        .await;
+    Ok(())
+}
+
+/// Mails `user` a new reset link (the one before stops working), leading back to `return_to`;
+/// the caller has checked that the account is active and may be mailed now, and audits.
+pub async fn send_link(
+    p: &Provider,
+    mut user: User,
+    return_to: Option<String>,
+    now: Timestamp,
+) -> Result<User, AccountError> {
+    let store = p.store.as_ref();
     let link = token::random_token();
     let lifetime = p.config().accounts.reset_link_lifetime.as_secs();
     if let Some(old) = &user.pending.reset_link {
@@ -62,15 +78,7 @@ pub async fn request(
     );
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
-    p.audit(
-        AuditKind::PasswordResetRequested,
-        Some(&user.id),
-        None,
-        None,
-        "reset link sent",
-    )
-    .await;
-    Ok(())
+    Ok(user)
 }
 
 /// The account a live reset link belongs to, without spending the link.

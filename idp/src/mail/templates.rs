@@ -440,6 +440,54 @@ pub fn second_factors_reset(to: &str, lang: Lang, from: &Sender) -> NewMail {
     compose(to, lang, letter, from)
 }
 
+/// To the owner of an account an operator disabled (`disabled`) or enabled again.
+pub fn account_status(to: &str, lang: Lang, disabled: bool, from: &Sender) -> NewMail {
+    let product = from.product;
+    let letter = match (lang, disabled) {
+        (Lang::Id, true) => Letter {
+            subject: format!("Akun {product} Anda dinonaktifkan"),
+            greeting: format!("Yth. Pengguna {product},"),
+            paragraphs: vec![
+                format!("Akun {product} Anda telah dinonaktifkan oleh petugas, dan Anda telah dikeluarkan dari semua perangkat. Selama nonaktif, akun ini tidak dapat dipakai untuk masuk."),
+                "Jika Anda tidak mengetahui alasannya, hubungi layanan bantuan.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+        (Lang::Id, false) => Letter {
+            subject: format!("Akun {product} Anda aktif kembali"),
+            greeting: format!("Yth. Pengguna {product},"),
+            paragraphs: vec![
+                format!("Akun {product} Anda telah diaktifkan kembali oleh petugas. Anda dapat masuk lagi dengan user name dan password Anda."),
+                "Jika Anda tidak memintanya, hubungi layanan bantuan.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+        (Lang::En, true) => Letter {
+            subject: format!("Your {product} account was disabled"),
+            greeting: format!("Dear {product} user,"),
+            paragraphs: vec![
+                format!("An officer disabled your {product} account, and you were logged out on every device. While it is disabled, nobody can log in with it."),
+                "If you do not know why, contact the helpdesk.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+        (Lang::En, false) => Letter {
+            subject: format!("Your {product} account is enabled again"),
+            greeting: format!("Dear {product} user,"),
+            paragraphs: vec![
+                format!("An officer enabled your {product} account again. You can log in with your user name and password."),
+                "If you did not ask for this, contact the helpdesk.".into(),
+            ],
+            action: None,
+            facts: vec![],
+        },
+    };
+    compose(to, lang, letter, from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -376,6 +376,37 @@ pub async fn one_time_values_are_taken_once(store: SharedStore) {
         .is_some());
 }
 
+pub async fn live_records_are_listed_by_prefix(store: SharedStore) {
+    let kind = OneTimeKind::LoginLock;
+    for (key, until) in [
+        ("login:account:u1:from:10.0.0.1", NOW + 60),
+        ("login:account:u1:unknown-devices", NOW + 600),
+        ("login:account:u1:device:d1", NOW),
+        ("login:account:u10:from:10.0.0.1", NOW + 60),
+    ] {
+        store.put_once(kind, key, b"", until).await.unwrap();
+    }
+    store
+        .put_once(OneTimeKind::Captcha, "login:account:u1:x", b"", NOW + 60)
+        .await
+        .unwrap();
+    let live = store
+        .live_with_prefix(kind, "login:account:u1:", NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        live,
+        [
+            ("login:account:u1:from:10.0.0.1".to_string(), NOW + 60),
+            ("login:account:u1:unknown-devices".to_string(), NOW + 600),
+        ],
+        "live ones of the kind, in key order; the expired one, another kind and another \
+         account are not"
+    );
+    let none = store.live_with_prefix(kind, "%", NOW).await.unwrap();
+    assert!(none.is_empty(), "a prefix is literal: {none:?}");
+}
+
 pub async fn concurrent_takes_win_once(store: SharedStore) {
     store
         .put_once(OneTimeKind::Captcha, "c", b"SAMBAS", NOW + 60)
@@ -985,6 +1016,7 @@ macro_rules! conformance_suite {
             deleting_a_user_frees_keys_and_ends_sessions,
             sessions_by_id_and_user,
             one_time_values_are_taken_once,
+            live_records_are_listed_by_prefix,
             concurrent_takes_win_once,
             spent_values_are_remembered,
             concurrent_spends_win_once_and_the_rest_see_it_spent,

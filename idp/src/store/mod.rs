@@ -120,6 +120,14 @@ pub trait OneTimeStore: Send + Sync {
         key_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<u8>>>;
+    /// Every live record of `kind` whose key starts with `prefix`: its key and when it ends,
+    /// in key order (the console lists an account's login locks this way).
+    async fn live_with_prefix(
+        &self,
+        kind: OneTimeKind,
+        prefix: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, Timestamp)>>;
     /// Drops what has expired; returns how many.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize>;
 }

@@ -601,6 +601,23 @@ impl OneTimeStore for PgStore {
         Ok(row.map(|r| r.get(0)))
     }
 
+    async fn live_with_prefix(
+        &self,
+        kind: OneTimeKind,
+        prefix: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, Timestamp)>> {
+        let rows = self
+            .rows(
+                "SELECT key_hash, expires_at FROM one_time \
+                 WHERE kind = $1 AND starts_with(key_hash, $2) AND expires_at > $3 \
+                 ORDER BY key_hash",
+                &[&kind.as_str(), &prefix, &int(now)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), uint(r.get(1)))).collect())
+    }
+
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize> {
         let purged = self
             .execute("DELETE FROM one_time WHERE expires_at <= $1", &[&int(now)])

@@ -450,6 +450,24 @@ impl OneTimeStore for SledStore {
             .map(|(_, value)| value.to_vec()))
     }
 
+    async fn live_with_prefix(
+        &self,
+        kind: OneTimeKind,
+        prefix: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, Timestamp)>> {
+        let start = once_key(kind, "").len();
+        let mut live = Vec::new();
+        for entry in self.once.scan_prefix(once_key(kind, prefix)) {
+            let (key, record) = entry.map_err(backend)?;
+            if let Some((expires_at, _)) = live_once(&record, now) {
+                let name = String::from_utf8_lossy(&key[start..]).into_owned();
+                live.push((name, expires_at));
+            }
+        }
+        Ok(live)
+    }
+
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<usize> {
         let mut purged = 0;
         for entry in self.once.iter() {

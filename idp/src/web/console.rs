@@ -1,21 +1,31 @@
 //! The administration console (`/admin`, issue 20): who may enter (a role from their groups,
-//! and a session that proved two factors, stepped up where it did not), the search and an
-//! account's page. Every answer goes through `roles::Rights`; searches are POSTs under the
+//! and a session that proved two factors, stepped up where it did not), the search, an
+//! account's page and the actions on it. Every answer goes through `roles::Rights`; every
+//! change goes through `idp::admin`, as the command line's do. Searches are POSTs under the
 //! address limit, so no NIK is ever in an address or an access log.
+//!
+//! Forms: beside the `Origin` check every form of the provider has, each console form carries
+//! a token keyed to the session, and the same token rides in a `__Host-` cookie that is
+//! `SameSite=Strict`, so a post that another site starts carries no console cookie at all.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gerbang_config::Strength;
+use subtle::ConstantTimeEq;
 
-use super::console_pages::{self, AccountAction, AccountLine, AccountView};
+use super::console_pages::{self, AccountAction, AccountLine, AccountView, Confirm};
 use super::i18n::{Lang, Text};
+use super::pages::{self, Page};
+use super::second_factor::{self as factor_pages, reauthenticate, Reauth};
 use super::unavailable;
-use super::{admit, client_address, html, lang, pages, redirect, refused, second_factor};
+use super::{admit, client_address, cookie, html, lang, redirect, refused};
 use super::{LoggedIn, OwnForm};
+use crate::account::login::locks_of;
+use crate::admin::{Admin, AdminError};
 use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::flows::enrolment::masked_document;
@@ -28,32 +38,40 @@ use crate::store::{Identity, Session, User};
 const EVENTS_READ: usize = 2_000;
 /// How many of an account's events its page shows.
 const EVENTS_SHOWN: usize = 20;
+/// The cookie that carries the console's CSRF token.
+const CONSOLE_COOKIE: &str = "__Host-gerbang-console";
 
-/// The operator's rights, once they may use the console: a role, and two factors proven in
-/// this session. Otherwise the answer to give: no role (403), no second factor yet (a notice
-/// that leads to Beranda), or the second step, which comes back to `back`.
+/// Someone in the console: what they may do, and the token their forms carry.
+struct Operator {
+    rights: Rights,
+    csrf: String,
+}
+
+/// The operator, once they may use the console: a role, and two factors proven in this
+/// session. Otherwise the answer to give: no role (403), no second factor yet (a notice that
+/// leads to Beranda), or the second step, which comes back to `back`.
 async fn enter(
     p: &Provider,
     lang: Lang,
     (session, user): (&Session, &User),
     back: &str,
-) -> Result<Rights, Response> {
+) -> Result<Operator, Response> {
     let held = match p.store.memberships(&user.id).await {
         Ok(held) => held,
         Err(e) => return Err(unavailable(p, lang, e)),
     };
     let rights = Rights::of(&p.config(), &held, now());
     if !rights.any() {
-        let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
-        return Err((StatusCode::FORBIDDEN, html(p, page)).into_response());
+        return Err(no_role(p, lang));
     }
     if session.proven.strength() >= Strength::TwoFactor {
-        return Ok(rights);
+        let csrf = csrf_token(p, session);
+        return Ok(Operator { rights, csrf });
     }
     match second_step::needed(p, user).await {
         Ok(true) => {
             let pending = Pending::step_up_for_page(session, back);
-            Err(second_factor::ask(p, lang, &pending).await)
+            Err(factor_pages::ask(p, lang, &pending).await)
         }
         Ok(false) => {
             let desk = &p.config().helpdesk;
@@ -71,7 +89,52 @@ async fn enter(
     }
 }
 
-/// `/admin`: the search.
+/// The operator of a console form's post: [`enter`], and the form's token and the console
+/// cookie both the session's. A post without them is refused with a page that says the form
+/// is no longer valid.
+async fn enter_form(
+    p: &Provider,
+    (session, user): (&Session, &User),
+    headers: &HeaderMap,
+    form: &OwnForm,
+    back: &str,
+) -> Result<Operator, Response> {
+    let operator = enter(p, form.lang, (session, user), back).await?;
+    let expected = operator.csrf.as_bytes();
+    let matches = |given: Option<&str>| bool::from(given.unwrap_or("").as_bytes().ct_eq(expected));
+    if matches(Some(form.field("csrf"))) && matches(cookie(headers, CONSOLE_COOKIE)) {
+        return Ok(operator);
+    }
+    let page = pages::error(form.lang, Text::ConsoleFormExpired, &p.config().helpdesk);
+    Err((StatusCode::FORBIDDEN, html(p, page)).into_response())
+}
+
+/// The console's CSRF token for `session`: a MAC of its id under the console key, so it needs
+/// no storage and means nothing for another session.
+fn csrf_token(p: &Provider, session: &Session) -> String {
+    let tag = ring::hmac::sign(&p.console_key, session.id_hash.as_bytes());
+    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A console page, with the cookie that carries the operator's token.
+fn show(p: &Provider, operator: &Operator, page: Page) -> Response {
+    let mut response = html(p, page).into_response();
+    let cookie = format!(
+        "{CONSOLE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict",
+        operator.csrf
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn no_role(p: &Provider, lang: Lang) -> Response {
+    let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
+    (StatusCode::FORBIDDEN, html(p, page)).into_response()
+}
+
+/// `/admin`: the search (after a deletion, with its notice).
 pub async fn home(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -79,10 +142,14 @@ pub async fn home(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
-    match enter(&p, lang, (&session, &user), "/admin").await {
-        Ok(rights) => html(&p, console_pages::search(lang, &rights, "", None)).into_response(),
-        Err(answer) => answer,
-    }
+    let operator = match enter(&p, lang, (&session, &user), "/admin").await {
+        Ok(operator) => operator,
+        Err(answer) => return answer,
+    };
+    let notice = q.contains_key("deleted").then_some(Text::ConsoleDeleted);
+    let form = (lang, operator.csrf.as_str());
+    let page = console_pages::search(form, &operator.rights, "", None, notice);
+    show(&p, &operator, page)
 }
 
 /// The search's answer: accounts whose user name, e-mail, phone or document number contains
@@ -94,12 +161,11 @@ pub async fn search(
     form: OwnForm,
 ) -> Response {
     let lang = form.lang;
-    let rights = match enter(&p, lang, (&session, &user), "/admin").await {
-        Ok(rights) => rights,
+    let operator = match enter_form(&p, (&session, &user), &headers, &form, "/admin").await {
+        Ok(operator) => operator,
         Err(answer) => return answer,
     };
-    let now = now();
-    if let Err(refusal) = admit(&p, &headers, now).await {
+    if let Err(refusal) = admit(&p, &headers, now()).await {
         return refused(&p, lang, refusal);
     }
     let typed = form.field("q").trim();
@@ -110,14 +176,17 @@ pub async fn search(
     // Results are masked for everyone: an unmasked number is shown (and audited) one account
     // at a time, on its page.
     let lines: Vec<AccountLine<'_>> = found.iter().map(masked).collect();
-    html(
-        &p,
-        console_pages::search(lang, &rights, typed, Some(&lines)),
-    )
-    .into_response()
+    let page = console_pages::search(
+        (lang, &operator.csrf),
+        &operator.rights,
+        typed,
+        Some(&lines),
+        None,
+    );
+    show(&p, &operator, page)
 }
 
-/// `/admin/users/{id}`: one account, read-only.
+/// `/admin/users/{id}`: one account, and what the operator may do to it.
 pub async fn account(
     State(p): State<Arc<Provider>>,
     headers: HeaderMap,
@@ -127,14 +196,14 @@ pub async fn account(
 ) -> Response {
     let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
     let back = format!("/admin/users/{id}");
-    let rights = match enter(&p, lang, (&session, &user), &back).await {
-        Ok(rights) => rights,
+    let operator = match enter(&p, lang, (&session, &user), &back).await {
+        Ok(operator) => operator,
         Err(answer) => return answer,
     };
     let viewer = (&user, client_address(&headers));
     let done = q.contains_key("done");
-    match account_view(&p, (lang, done), &rights, &id, viewer).await {
-        Ok(Some(page)) => page,
+    match account_view(&p, (lang, done), &operator, &id, viewer).await {
+        Ok(Some(page)) => show(&p, &operator, page),
         Ok(None) => {
             let page = pages::not_found(lang, &p.config().helpdesk);
             (StatusCode::NOT_FOUND, html(&p, page)).into_response()
@@ -146,13 +215,14 @@ pub async fn account(
 async fn account_view(
     p: &Provider,
     (lang, done): (Lang, bool),
-    rights: &Rights,
+    operator: &Operator,
     id: &str,
     (viewer, address): (&User, String),
-) -> Result<Option<Response>, crate::store::StoreError> {
+) -> Result<Option<Page>, crate::store::StoreError> {
     let Some(found) = p.store.user(id).await? else {
         return Ok(None);
     };
+    let rights = &operator.rights;
     let line = match rights.may(Action::SeeDocument) {
         true => {
             let why = format!("by {} (console)", viewer.username);
@@ -163,6 +233,7 @@ async fn account_view(
         }
         false => masked(&found),
     };
+    let locks = locks_of(p.store.as_ref(), &found.id, now()).await?;
     let sessions = p.store.sessions_of(&found.id).await?.len();
     let factors = p.store.factors(&found.id).await?;
     let memberships = p.store.memberships(&found.id).await?;
@@ -178,9 +249,12 @@ async fn account_view(
     let actions: Vec<AccountAction> = AccountAction::ALL
         .into_iter()
         .filter(|a| rights.may(permission(*a)))
+        .filter(|a| a.applies(&found, !locks.is_empty(), !factors.is_empty()))
         .collect();
     let view = AccountView {
         line,
+        csrf: &operator.csrf,
+        locks: &locks,
         grantable: &grantable,
         actions: &actions,
         done,
@@ -190,31 +264,37 @@ async fn account_view(
         events: &events,
         zone: p.config().ui.time_zone,
     };
-    Ok(Some(
-        html(p, console_pages::account(lang, &view)).into_response(),
-    ))
+    Ok(Some(console_pages::account(lang, &view)))
 }
 
 /// The right an account action needs.
 fn permission(action: AccountAction) -> Action<'static> {
     match action {
+        AccountAction::Unlock => Action::Unlock,
+        AccountAction::SendResetLink => Action::SendResetLink,
+        AccountAction::ResendActivation => Action::ResendActivation,
         AccountAction::EndSessions => Action::EndSessions,
         AccountAction::ResetSecondFactors => Action::ResetSecondFactors,
+        AccountAction::Disable => Action::Disable,
+        AccountAction::Enable => Action::Enable,
+        AccountAction::Delete => Action::Delete,
     }
 }
 
-/// `/admin/users/{id}/act`: ending every session or resetting the second factors, after the
-/// confirmation and its reason, through the administration module as the operator.
+/// `/admin/users/{id}/act`: an action on the account, after the confirmation with its reason
+/// (and, for a destructive one, the operator's password again), through the administration
+/// module as the operator.
 pub async fn act(
     State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
     LoggedIn { session, user }: LoggedIn,
     Path(id): Path<String>,
     form: OwnForm,
 ) -> Response {
     let lang = form.lang;
     let back = format!("/admin/users/{id}");
-    let rights = match enter(&p, lang, (&session, &user), &back).await {
-        Ok(rights) => rights,
+    let operator = match enter_form(&p, (&session, &user), &headers, &form, &back).await {
+        Ok(operator) => operator,
         Err(answer) => return answer,
     };
     let target = match p.store.user(&id).await {
@@ -225,39 +305,125 @@ pub async fn act(
     let Some(action) = AccountAction::named(form.field("action")) else {
         return redirect(&back);
     };
-    if !rights.may(permission(action)) {
-        let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
-        return (StatusCode::FORBIDDEN, html(&p, page)).into_response();
+    if !operator.rights.may(permission(action)) {
+        return no_role(&p, lang);
     }
-    let reason = form.field("reason").trim();
-    let what = (action.label(), target.username.clone());
-    let asked = (format!("{back}/act"), vec![("action", action.name())]);
-    match (form.field("confirm") == "yes", reason.is_empty()) {
-        (false, _) => return confirm_page(&p, lang, what, asked, &back, None),
-        (true, true) => {
-            let missing = Some(Text::ConsoleReasonMissing);
-            return confirm_page(&p, lang, what, asked, &back, missing);
+    let mut confirm = confirmation(&operator, &form, (action.label(), &target.username), &back);
+    confirm.action = format!("{back}/act");
+    confirm.fields = vec![("action", action.name())];
+    confirm.password = action.destructive();
+    confirm.warning = (action == AccountAction::Delete).then_some(Text::ConsoleDeleteWarning);
+    confirm.problem = match confirmed(&p, &headers, (&user, &form), action.destructive()).await {
+        Ok(Confirmed::Yes) => None,
+        Ok(Confirmed::Asking) => {
+            return html(&p, console_pages::confirm(lang, &confirm)).into_response()
         }
-        (true, false) => {}
-    }
-    let admin = acting_for(&p, &user);
-    let who = target.username.as_str();
-    let done = match action {
-        AccountAction::EndSessions => admin.end_all_sessions(&p, who, reason).await.map(|_| ()),
-        AccountAction::ResetSecondFactors => {
-            let reset = admin.reset_second_factors(&p, who, reason).await;
-            reset.map(|_| ())
-        }
+        Ok(Confirmed::Problem(problem)) => Some(problem),
+        Err(answer) => return answer,
     };
-    match done {
+    if confirm.problem.is_some() {
+        return html(&p, console_pages::confirm(lang, &confirm)).into_response();
+    }
+    match perform(
+        &p,
+        &acting_for(&p, &user),
+        action,
+        &target.username,
+        confirm.reason,
+    )
+    .await
+    {
+        Ok(()) if action == AccountAction::Delete => {
+            redirect(&format!("/admin?deleted=1&ui_locales={}", lang.code()))
+        }
         Ok(()) => redirect(&format!("{back}?done=1&ui_locales={}", lang.code())),
         Err(e) => unavailable(&p, lang, e),
     }
 }
 
+/// Does `action` to `who` through the administration module.
+async fn perform(
+    p: &Arc<Provider>,
+    admin: &Admin<'_>,
+    action: AccountAction,
+    who: &str,
+    reason: &str,
+) -> Result<(), AdminError> {
+    match action {
+        AccountAction::Unlock => admin.unlock(who, reason).await.map(drop),
+        AccountAction::SendResetLink => admin.send_reset_link(p, who, reason).await.map(drop),
+        AccountAction::ResendActivation => admin.resend_activation(p, who, reason).await.map(drop),
+        AccountAction::EndSessions => admin.end_all_sessions(p, who, reason).await.map(drop),
+        AccountAction::ResetSecondFactors => {
+            admin.reset_second_factors(p, who, reason).await.map(drop)
+        }
+        AccountAction::Disable => admin.disable(p, who, reason).await.map(drop),
+        AccountAction::Enable => admin.enable(p, who, reason).await.map(drop),
+        AccountAction::Delete => admin.delete(who, reason).await.map(drop),
+    }
+}
+
+/// Where a confirmation stands.
+enum Confirmed {
+    /// Not yet asked: show the confirmation.
+    Asking,
+    /// Confirmed with a reason (and the password, where asked).
+    Yes,
+    /// Confirmed, but this is wrong: show the confirmation again with it.
+    Problem(Text),
+}
+
+/// Whether the form confirms the action: `confirm=yes`, a reason, and with `password` the
+/// operator's own password (within the address's limit on attempts).
+async fn confirmed(
+    p: &Provider,
+    headers: &HeaderMap,
+    (operator, form): (&User, &OwnForm),
+    password: bool,
+) -> Result<Confirmed, Response> {
+    if form.field("confirm") != "yes" {
+        return Ok(Confirmed::Asking);
+    }
+    if form.field("reason").trim().is_empty() {
+        return Ok(Confirmed::Problem(Text::ConsoleReasonMissing));
+    }
+    if !password {
+        return Ok(Confirmed::Yes);
+    }
+    let typed = form.field("current");
+    match reauthenticate(p, headers, (form.lang, operator), typed, now()).await {
+        Ok(_) => Ok(Confirmed::Yes),
+        Err(Reauth::Wrong(problem)) => Ok(Confirmed::Problem(problem)),
+        Err(Reauth::Answered(answer)) => Err(answer),
+    }
+}
+
+/// The confirmation of `title` on the account `username`, with the reason as typed; the caller
+/// says where it posts and what else it needs.
+fn confirmation<'a>(
+    operator: &'a Operator,
+    form: &'a OwnForm,
+    (title, username): (Text, &str),
+    back: &str,
+) -> Confirm<'a> {
+    Confirm {
+        title,
+        summary: username.to_string(),
+        warning: None,
+        action: String::new(),
+        fields: Vec::new(),
+        csrf: &operator.csrf,
+        password: false,
+        reason: form.field("reason").trim(),
+        back: back.to_string(),
+        problem: None,
+        blocked: None,
+    }
+}
+
 /// The administration module, acting for the console's `operator` now.
-fn acting_for<'a>(p: &'a Provider, operator: &'a User) -> crate::admin::Admin<'a> {
-    crate::admin::Admin {
+fn acting_for<'a>(p: &'a Provider, operator: &'a User) -> Admin<'a> {
+    Admin {
         store: &p.store,
         actor: crate::admin::Actor::Console(&operator.username),
         now: now(),
@@ -289,6 +455,7 @@ enum Change {
 /// the change through the administration module, as the operator; back to the account.
 pub async fn grant(
     State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
     LoggedIn { session, user }: LoggedIn,
     Path(id): Path<String>,
     form: OwnForm,
@@ -301,29 +468,37 @@ pub async fn grant(
             _ => Change::BadEnd,
         },
     };
-    change_membership(&p, (&session, &user), &id, &form, change).await
+    change_membership(&p, (&session, &user), &headers, (&id, &form), change).await
 }
 
 pub async fn revoke(
     State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
     LoggedIn { session, user }: LoggedIn,
     Path(id): Path<String>,
     form: OwnForm,
 ) -> Response {
-    change_membership(&p, (&session, &user), &id, &form, Change::Revoke).await
+    change_membership(
+        &p,
+        (&session, &user),
+        &headers,
+        (&id, &form),
+        Change::Revoke,
+    )
+    .await
 }
 
 async fn change_membership(
     p: &Provider,
     (session, operator): (&Session, &User),
-    id: &str,
-    form: &OwnForm,
+    headers: &HeaderMap,
+    (id, form): (&str, &OwnForm),
     change: Change,
 ) -> Response {
     let (lang, group) = (form.lang, form.field("group"));
     let back = format!("/admin/users/{id}");
-    let rights = match enter(p, lang, (session, operator), &back).await {
-        Ok(rights) => rights,
+    let op = match enter_form(p, (session, operator), headers, form, &back).await {
+        Ok(op) => op,
         Err(answer) => return answer,
     };
     let target = match p.store.user(id).await {
@@ -331,53 +506,48 @@ async fn change_membership(
         Ok(None) => return redirect("/admin"),
         Err(e) => return unavailable(p, lang, e),
     };
-    if !rights.may(Action::Grant(group)) {
-        let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
-        return (StatusCode::FORBIDDEN, html(p, page)).into_response();
+    if !op.rights.may(Action::Grant(group)) {
+        return no_role(p, lang);
     }
     // Managers grant only for a while; administrators may leave the end out.
     let change = match change {
-        Change::Grant { until: None } if !rights.administrator => Change::BadEnd,
+        Change::Grant { until: None } if !op.rights.administrator => Change::BadEnd,
         change => change,
     };
-    let reason = form.field("reason").trim();
-    let confirmed = form.field("confirm") == "yes";
-    let (title, summary) = match &change {
-        Change::Revoke => (
-            Text::ConsoleRevoke,
-            format!("{group} → {}", target.username),
-        ),
-        _ => (Text::ConsoleGrant, format!("{group} → {}", target.username)),
+    let (title, path) = match change {
+        Change::Revoke => (Text::ConsoleRevoke, "revoke"),
+        _ => (Text::ConsoleGrant, "grant"),
     };
-    let error = match (&change, confirmed, reason.is_empty()) {
-        (Change::BadEnd, _, _) => Some(Text::ConsoleUntilNeeded),
-        (_, true, true) => Some(Text::ConsoleReasonMissing),
-        (_, true, false) => None,
-        (_, false, _) => None,
-    };
-    if error.is_some() || !confirmed {
-        let action = match title {
-            Text::ConsoleRevoke => format!("{back}/revoke"),
-            _ => format!("{back}/grant"),
-        };
-        let fields = vec![("group", group), ("until", form.field("until"))];
-        let what = (title, summary);
-        return confirm_page(p, lang, what, (action, fields), &back, error);
+    let mut confirm = confirmation(&op, form, (title, &target.username), &back);
+    confirm.summary = membership_summary(p, lang, group, &target.username, &change);
+    confirm.action = format!("{back}/{path}");
+    confirm.fields = vec![("group", group), ("until", form.field("until"))];
+    confirm.blocked = matches!(change, Change::BadEnd).then_some(Text::ConsoleUntilNeeded);
+    if confirm.blocked.is_some() {
+        return html(p, console_pages::confirm(lang, &confirm)).into_response();
+    }
+    match confirmed(p, headers, (operator, form), false).await {
+        Ok(Confirmed::Yes) => {}
+        Ok(Confirmed::Asking) => {
+            return html(p, console_pages::confirm(lang, &confirm)).into_response()
+        }
+        Ok(Confirmed::Problem(problem)) => {
+            confirm.problem = Some(problem);
+            return html(p, console_pages::confirm(lang, &confirm)).into_response();
+        }
+        Err(answer) => return answer,
     }
     let admin = acting_for(p, operator);
-    let who = target.username.as_str();
+    let (who, reason) = (target.username.as_str(), confirm.reason);
     let done = match change {
         Change::Grant { until } => {
             let declared = &p.config().groups;
             admin
                 .grant(declared, who, (group, until), reason)
                 .await
-                .map(|_| ())
+                .map(drop)
         }
-        _ => admin
-            .revoke_membership(who, group, reason)
-            .await
-            .map(|_| ()),
+        _ => admin.revoke_membership(who, group, reason).await.map(drop),
     };
     match done {
         Ok(()) => redirect(&format!("{back}?done=1&ui_locales={}", lang.code())),
@@ -385,24 +555,25 @@ async fn change_membership(
     }
 }
 
-/// The confirmation of an action (`title`, `summary`) that posts `fields` back to `action`.
-fn confirm_page(
+/// A grant or revocation in words: the group, to whom, and until when.
+fn membership_summary(
     p: &Provider,
     lang: Lang,
-    (title, summary): (Text, String),
-    (action, fields): (String, Vec<(&str, &str)>),
-    back: &str,
-    error: Option<Text>,
-) -> Response {
-    let confirm = console_pages::Confirm {
-        title,
-        summary,
-        action,
-        fields,
-        back: back.to_string(),
-        error,
-    };
-    html(p, console_pages::confirm(lang, &confirm)).into_response()
+    group: &str,
+    username: &str,
+    change: &Change,
+) -> String {
+    use super::i18n::t;
+    match change {
+        Change::Grant { until: Some(until) } => {
+            let end = pages::local_time(*until, p.config().ui.time_zone);
+            format!("{group} → {username} · {} {end}", t(lang, Text::GroupUntil))
+        }
+        Change::Grant { until: None } => {
+            format!("{group} → {username} · {}", t(lang, Text::GroupNoEnd))
+        }
+        _ => format!("{group} → {username}"),
+    }
 }
 
 /// An account with its document masked.

@@ -1,6 +1,7 @@
-//! The administration console's pages (issue 20): the search, its results, an account. No
-//! script; every search is a POST (no NIK in an address); documents masked in results, and on
-//! an account's page unless the role needs them (each such view audited).
+//! The administration console's pages (issue 20): the search, its results, an account, the
+//! confirmation of an action. No script; every form posts the console's CSRF token; every
+//! search is a POST (no NIK in an address); documents masked in results, and on an account's
+//! page unless the role needs them (each such view audited).
 
 use gerbang_config::TimeZone;
 use maud::{html, Markup};
@@ -8,6 +9,7 @@ use maud::{html, Markup};
 use super::factor_pages::{factor_name, kind_name};
 use super::i18n::{t, Lang, Text};
 use super::pages::{layout, local_time, Page};
+use crate::account::login::{AccountLock, LockedOrigin};
 use crate::roles::Rights;
 use crate::store::{AuditEvent, Membership, SecondFactor, Timestamp, User, UserStatus};
 
@@ -45,10 +47,18 @@ fn roles(lang: Lang, rights: &Rights) -> Markup {
     }
 }
 
-fn search_form(lang: Lang, typed: &str) -> Markup {
+/// The fields every console form posts: its language and the console's CSRF token.
+fn hidden(lang: Lang, csrf: &str) -> Markup {
+    html! {
+        input type="hidden" name="ui_locales" value=(lang.code());
+        input type="hidden" name="csrf" value=(csrf);
+    }
+}
+
+fn search_form(lang: Lang, csrf: &str, typed: &str) -> Markup {
     html! {
         form method="post" action="/admin/search" role="search" {
-            input type="hidden" name="ui_locales" value=(lang.code());
+            (hidden(lang, csrf))
             label for="q" { (t(lang, Text::ConsoleSearchLabel)) }
             input id="q" name="q" type="search" value=(typed) required autocomplete="off"
                 autocapitalize="none" spellcheck="false" maxlength="120";
@@ -57,18 +67,21 @@ fn search_form(lang: Lang, typed: &str) -> Markup {
     }
 }
 
-/// The console's first page, and the search's answer: `results` when a search was made.
+/// The console's first page, and the search's answer: `results` when a search was made;
+/// `notice` after an action that left the account's page (a deletion).
 pub fn search(
-    lang: Lang,
+    (lang, csrf): (Lang, &str),
     rights: &Rights,
     typed: &str,
     results: Option<&[AccountLine<'_>]>,
+    notice: Option<Text>,
 ) -> Page {
     let body = html! {
         h1 { (t(lang, Text::ConsoleTitle)) }
+        @if let Some(notice) = notice { p.notice role="status" { (t(lang, notice)) } }
         (roles(lang, rights))
         h2 { (t(lang, Text::ConsoleSearch)) }
-        (search_form(lang, typed))
+        (search_form(lang, csrf, typed))
         @if let Some(results) = results {
             section aria-labelledby="results" {
                 h2 id="results" { (t(lang, Text::ConsoleResults)) }
@@ -99,6 +112,9 @@ pub fn search(
 /// What an account's page shows.
 pub struct AccountView<'a> {
     pub line: AccountLine<'a>,
+    pub csrf: &'a str,
+    /// The login locks holding now.
+    pub locks: &'a [AccountLock],
     /// The groups the operator may grant and revoke here.
     pub grantable: &'a [String],
     /// The actions the operator may take on the account (see [`AccountAction`]).
@@ -129,6 +145,7 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
             dt { (t(lang, Text::Nik)) " / " (t(lang, Text::PassportNumber)) }
             dd translate="no" { (view.line.document) }
             dt { (t(lang, Text::ConsoleCreated)) } dd { (when(user.created_at, zone)) }
+            dt { (t(lang, Text::ConsoleLogin)) } dd { (locks(lang, view.locks, zone)) }
             dt { (t(lang, Text::Sessions)) } dd { (view.sessions) }
         }
         section aria-labelledby="factors" {
@@ -157,7 +174,7 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
                         }
                         @if view.grantable.contains(&m.group) {
                             form.inline method="post" action=(action("revoke")) {
-                                input type="hidden" name="ui_locales" value=(lang.code());
+                                (hidden(lang, view.csrf))
                                 input type="hidden" name="group" value=(m.group);
                                 button.secondary type="submit" aria-label={ (t(lang, Text::ConsoleRevoke)) " " (m.group) } {
                                     (t(lang, Text::ConsoleRevoke))
@@ -193,7 +210,7 @@ fn changes(lang: Lang, view: &AccountView<'_>) -> Markup {
                 h2 id="actions" { (t(lang, Text::ConsoleActions)) }
                 @for a in view.actions {
                     form method="post" action=(action("act")) {
-                        input type="hidden" name="ui_locales" value=(lang.code());
+                        (hidden(lang, view.csrf))
                         input type="hidden" name="action" value=(a.name());
                         button.secondary type="submit" { (t(lang, a.label())) }
                     }
@@ -204,7 +221,7 @@ fn changes(lang: Lang, view: &AccountView<'_>) -> Markup {
             section aria-labelledby="grant" {
                 h2 id="grant" { (t(lang, Text::ConsoleGrant)) }
                 form method="post" action=(action("grant")) {
-                    input type="hidden" name="ui_locales" value=(lang.code());
+                    (hidden(lang, view.csrf))
                     label for="group" { (t(lang, Text::ConsoleGroup)) }
                     select id="group" name="group" {
                         @for g in view.grantable { option value=(g) { (g) } }
@@ -219,24 +236,61 @@ fn changes(lang: Lang, view: &AccountView<'_>) -> Markup {
     }
 }
 
+/// The account's login locks, each with where it holds and when it ends.
+fn locks(lang: Lang, locks: &[AccountLock], zone: TimeZone) -> Markup {
+    html! {
+        @if locks.is_empty() { (t(lang, Text::ConsoleNotLocked)) }
+        @for (i, lock) in locks.iter().enumerate() {
+            @if i > 0 { br; }
+            strong { (t(lang, Text::ConsoleLockedUntil)) " " (when(lock.until, zone)) }
+            " · "
+            @match &lock.origin {
+                LockedOrigin::NewDevices => { (t(lang, Text::LockNewDevices)) }
+                LockedOrigin::KnownDevice => { (t(lang, Text::LockKnownDevice)) }
+                LockedOrigin::Address(address) => {
+                    (t(lang, Text::LockFrom)) " " span translate="no" { (address) }
+                }
+            }
+        }
+    }
+}
+
 /// What the helpdesk (or an administrator) does to an account from its page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountAction {
+    Unlock,
+    SendResetLink,
+    ResendActivation,
     EndSessions,
     ResetSecondFactors,
+    Disable,
+    Enable,
+    Delete,
 }
 
 impl AccountAction {
-    pub const ALL: [AccountAction; 2] = [
+    pub const ALL: [AccountAction; 8] = [
+        AccountAction::Unlock,
+        AccountAction::SendResetLink,
+        AccountAction::ResendActivation,
         AccountAction::EndSessions,
         AccountAction::ResetSecondFactors,
+        AccountAction::Disable,
+        AccountAction::Enable,
+        AccountAction::Delete,
     ];
 
     /// As the form names it.
     pub fn name(self) -> &'static str {
         match self {
+            AccountAction::Unlock => "unlock",
+            AccountAction::SendResetLink => "send-reset-link",
+            AccountAction::ResendActivation => "resend-activation",
             AccountAction::EndSessions => "end-sessions",
             AccountAction::ResetSecondFactors => "reset-second-factors",
+            AccountAction::Disable => "disable",
+            AccountAction::Enable => "enable",
+            AccountAction::Delete => "delete",
         }
     }
 
@@ -246,9 +300,35 @@ impl AccountAction {
 
     pub fn label(self) -> Text {
         match self {
+            AccountAction::Unlock => Text::ActionUnlock,
+            AccountAction::SendResetLink => Text::ActionSendResetLink,
+            AccountAction::ResendActivation => Text::ActionResendActivation,
             AccountAction::EndSessions => Text::ActionEndSessions,
             AccountAction::ResetSecondFactors => Text::ActionResetFactors,
+            AccountAction::Disable => Text::ActionDisable,
+            AccountAction::Enable => Text::ActionEnable,
+            AccountAction::Delete => Text::ActionDelete,
         }
+    }
+
+    /// Whether it means anything for `user` now (`locked`: a login lock holds; `factors`: it
+    /// has second factors).
+    pub fn applies(self, user: &User, locked: bool, factors: bool) -> bool {
+        match self {
+            AccountAction::Unlock => locked,
+            AccountAction::SendResetLink => user.status == UserStatus::Active,
+            AccountAction::ResendActivation => user.status == UserStatus::Pending,
+            AccountAction::EndSessions | AccountAction::Delete => true,
+            AccountAction::ResetSecondFactors => factors,
+            AccountAction::Disable => user.status != UserStatus::Disabled,
+            AccountAction::Enable => user.status == UserStatus::Disabled,
+        }
+    }
+
+    /// Whether the operator gives their password again first (it cannot be undone, or it shuts
+    /// a person out).
+    pub fn destructive(self) -> bool {
+        matches!(self, AccountAction::Disable | AccountAction::Delete)
     }
 }
 
@@ -257,32 +337,51 @@ impl AccountAction {
 pub struct Confirm<'a> {
     pub title: Text,
     pub summary: String,
+    /// What the operator should know first (what deleting loses).
+    pub warning: Option<Text>,
     pub action: String,
     pub fields: Vec<(&'a str, &'a str)>,
+    pub csrf: &'a str,
+    /// The operator gives their password again (a destructive action).
+    pub password: bool,
+    /// The reason as typed before, kept when the page comes back with a problem.
+    pub reason: &'a str,
     /// Where "Batal" leads.
     pub back: String,
-    pub error: Option<Text>,
+    /// What is wrong with what was typed (the reason, the password): the form stays.
+    pub problem: Option<Text>,
+    /// Why it cannot be done at all: no form.
+    pub blocked: Option<Text>,
 }
 
-/// "Konfirmasi tindakan": the action in words, a reason (required, audited), and the button;
-/// with `error`, what is wrong and no button where nothing can be done.
+/// "Konfirmasi tindakan": the action in words, a reason (required, audited), the password for a
+/// destructive action, and the button; what is wrong beside the field it concerns.
 pub fn confirm(lang: Lang, c: &Confirm<'_>) -> Page {
-    let reason_missing = c.error == Some(Text::ConsoleReasonMissing);
+    let reason_problem = c.problem.filter(|p| *p == Text::ConsoleReasonMissing);
+    let password_problem = c.problem.filter(|p| *p != Text::ConsoleReasonMissing);
     let body = html! {
         h1 { (t(lang, Text::ConsoleConfirmTitle)) }
         p { strong { (t(lang, c.title)) } ": " (words(&c.summary)) }
-        @if let Some(e) = c.error.filter(|_| !reason_missing) {
-            p.error role="alert" { (t(lang, e)) }
+        @if let Some(warning) = c.warning { p.notice { (t(lang, warning)) } }
+        @if let Some(blocked) = c.blocked {
+            p.error role="alert" { (t(lang, blocked)) }
         } @else {
             form method="post" action=(c.action) {
-                input type="hidden" name="ui_locales" value=(lang.code());
+                (hidden(lang, c.csrf))
                 input type="hidden" name="confirm" value="yes";
                 @for (name, value) in &c.fields { input type="hidden" name=(name) value=(value); }
                 label for="reason" { (t(lang, Text::ConsoleReason)) }
-                @if reason_missing { p.error role="alert" id="reason-error" { (t(lang, Text::ConsoleReasonMissing)) } }
-                input id="reason" name="reason" type="text" required maxlength="200"
-                    aria-invalid=[reason_missing.then_some("true")]
-                    aria-describedby=[reason_missing.then_some("reason-error")];
+                @if let Some(problem) = reason_problem { p.error role="alert" id="reason-error" { (t(lang, problem)) } }
+                input id="reason" name="reason" type="text" required maxlength="200" value=(c.reason)
+                    aria-invalid=[reason_problem.map(|_| "true")]
+                    aria-describedby=[reason_problem.map(|_| "reason-error")];
+                @if c.password {
+                    label for="current" { (t(lang, Text::ConsolePasswordAgain)) }
+                    @if let Some(problem) = password_problem { p.error role="alert" id="current-error" { (t(lang, problem)) } }
+                    input id="current" name="current" type="password" required autocomplete="current-password"
+                        aria-invalid=[password_problem.map(|_| "true")]
+                        aria-describedby=[password_problem.map(|_| "current-error")];
+                }
                 button type="submit" { (t(lang, Text::ConsoleConfirm)) }
             }
         }

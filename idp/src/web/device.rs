@@ -3,10 +3,9 @@
 //! attacker's (`account::login::Origin`). It proves nothing by itself: the password is still
 //! asked, and it is only ever set after a correct one.
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-use super::header_str;
 use crate::provider::Provider;
 
 pub const COOKIE: &str = "__Host-gerbang-device";
@@ -22,11 +21,7 @@ struct KnownDevice {
 
 /// The device id of this browser if it logged in to `user_id` before.
 pub fn known_to(p: &Provider, headers: &HeaderMap, user_id: &str) -> Option<String> {
-    let sealed = header_str(headers, header::COOKIE)?
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)?
-        .1;
+    let sealed = super::cookie(headers, COOKIE)?;
     let known: KnownDevice = serde_json::from_slice(&p.devices.open(sealed)?).ok()?;
     (known.user == user_id).then_some(known.device)
 }

@@ -212,12 +212,7 @@ async fn not_found(
 
 /// The page language: `ui_locales` when given, else `Accept-Language`, else Indonesian.
 fn lang(headers: &HeaderMap, ui_locales: Option<&str>) -> Lang {
-    let remembered = header_str(headers, header::COOKIE).and_then(|c| {
-        c.split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == LANG_COOKIE)
-            .map(|(_, value)| value)
-    });
+    let remembered = cookie(headers, LANG_COOKIE);
     Lang::choose(
         ui_locales.filter(|l| !l.is_empty()).or(remembered),
         header_str(headers, header::ACCEPT_LANGUAGE),
@@ -367,6 +362,15 @@ fn unavailable(p: &Provider, lang: Lang, e: impl std::fmt::Display) -> Response 
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The value of the cookie `name` the request carries.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    header_str(headers, header::COOKIE)?
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value)
 }
 
 /// The client's address as the gateway established it (`X-Real-IP`, which the gateway always

@@ -420,7 +420,7 @@ pub async fn renew_codes(
 }
 
 /// Why a re-authentication did not pass.
-enum Reauth {
+pub(super) enum Reauth {
     /// The form again, saying this.
     Wrong(Text),
     /// Another answer: a refused request, or the store failed.
@@ -429,7 +429,7 @@ enum Reauth {
 
 /// Whether `password` is the user's, within the address's limit on attempts: the client
 /// address when it is.
-async fn reauthenticate(
+pub(super) async fn reauthenticate(
     p: &Provider,
     headers: &HeaderMap,
     (lang, user): (Lang, &User),
