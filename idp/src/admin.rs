@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::account::password::{check_policy, PasswordError, Passwords};
 use crate::account::registration::{passport_number, Problem};
 use crate::audit::AuditKind;
-use crate::clock::Timestamp;
+use crate::clock::{rfc3339, Timestamp};
 use crate::flows::{enrolment, recovery, AccountError};
 use crate::keys::{self, KeyError, SigningAlg};
 use crate::logout;
@@ -85,17 +85,19 @@ impl Actor<'_> {
 /// in `zone`. `None` for anything else.
 pub fn end_of_day(day: &str, zone: gerbang_config::TimeZone) -> Option<Timestamp> {
     let day = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
-    let midnight = day.succ_opt()?.and_hms_opt(0, 0, 0)?;
-    let at = midnight.and_utc().timestamp() - i64::from(zone.offset_secs());
-    u64::try_from(at).ok()
+    midnight_before(day.succ_opt()?, zone)
 }
 
-/// A time in an audit detail: UTC, as RFC 3339 writes it.
-fn utc(at: Timestamp) -> String {
-    let at = i64::try_from(at)
-        .ok()
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
-    at.map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+/// When the day `day` (`YYYY-MM-DD`) begins in `zone`. `None` for anything else.
+pub fn start_of_day(day: &str, zone: gerbang_config::TimeZone) -> Option<Timestamp> {
+    let day = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    midnight_before(day, zone)
+}
+
+fn midnight_before(day: chrono::NaiveDate, zone: gerbang_config::TimeZone) -> Option<Timestamp> {
+    let midnight = day.and_hms_opt(0, 0, 0)?;
+    let at = midnight.and_utc().timestamp() - i64::from(zone.offset_secs());
+    u64::try_from(at).ok()
 }
 
 /// An audit detail: what, who acted, and why when they said.
@@ -407,7 +409,10 @@ impl Admin<'_> {
     ) -> Result<SigningKey, AdminError> {
         let key = keys::rotate(self.store.as_ref(), alg, delay, longest_token, self.now).await?;
         let detail = format!("{} {} {}", key.alg, key.kid, self.actor.detail());
-        let event = AuditEvent::new(AuditKind::KeyRotated, self.now, &detail);
+        let event = AuditEvent {
+            actor: Some(self.actor.name()),
+            ..AuditEvent::new(AuditKind::KeyRotated, self.now, &detail)
+        };
         self.store.record(&event).await?;
         Ok(key)
     }
@@ -436,7 +441,7 @@ impl Admin<'_> {
             until,
         };
         self.store.grant(&user.id, &membership).await?;
-        let ends = until.map_or_else(|| "no end".into(), |t| format!("until {}", utc(t)));
+        let ends = until.map_or_else(|| "no end".into(), |t| format!("until {}", rfc3339(t)));
         self.audit_why(
             AuditKind::GroupGranted,
             &user.id,
@@ -544,6 +549,7 @@ impl Admin<'_> {
     ) -> Result<(), AdminError> {
         let event = AuditEvent {
             user_id: Some(user_id.to_string()),
+            actor: Some(self.actor.name()),
             ..AuditEvent::new(kind, self.now, &detail)
         };
         Ok(self.store.record(&event).await?)

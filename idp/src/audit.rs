@@ -58,6 +58,7 @@ audit_kinds! {
     SecondFactorRemoved => "second_factor.removed",
     SecondFactorsReset => "second_factor.reset",
     DocumentViewed => "console.document_viewed",
+    AuditExported => "console.audit_exported",
 }
 
 impl AuditKind {

@@ -5,6 +5,14 @@
 /// takes `now` from its caller, so tests fix the clock.
 pub type Timestamp = u64;
 
+/// `at` in UTC as RFC 3339 writes it (`2026-12-06T01:02:03Z`), as logs and exports state times.
+pub fn rfc3339(at: Timestamp) -> String {
+    let at = i64::try_from(at)
+        .ok()
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+    at.map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> Timestamp {
     std::time::SystemTime::now()

@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod assurance;
 pub mod audit;
+pub mod audit_export;
 pub mod clock;
 pub mod flows;
 pub mod keys;

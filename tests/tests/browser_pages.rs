@@ -511,7 +511,8 @@ async fn second_factor_pages(
 }
 
 /// The console (issue 20), for this run's administrator, whose session has two factors by
-/// now: the search, its results, an account, the confirmation of a grant and of a deletion.
+/// now: the search, its results, an account, the confirmation of a grant and of a deletion,
+/// the audit log.
 async fn console_pages(
     chrome: &Chrome,
     issuer: &str,
@@ -553,6 +554,20 @@ async fn console_pages(
     chrome.wait_for("id=\"current-error\"").await;
     gallery
         .shot(chrome, "console-delete-error", lang, width)
+        .await;
+    // The audit log, with a filter that is wrong.
+    chrome
+        .goto(&format!("{issuer}/admin/audit?ui_locales={lang}"))
+        .await;
+    chrome.wait_for("id=\"events\"").await;
+    gallery.shot(chrome, "console-audit", lang, width).await;
+    chrome.type_into("account", "tidak-ada").await;
+    chrome
+        .click("form[action=\"/admin/audit\"] button[type=submit]:not([name])")
+        .await;
+    chrome.wait_for("id=\"account-error\"").await;
+    gallery
+        .shot(chrome, "console-audit-error", lang, width)
         .await;
 }
 

@@ -52,6 +52,13 @@ async fn logged_in(site: &Site, user: &str) -> reqwest::Client {
     browser
 }
 
+/// A browser logged in as `user` with two factors (an authenticator app set up from Beranda).
+async fn operator(site: &Site, user: &str) -> reqwest::Client {
+    let browser = logged_in(site, user).await;
+    set_up_from_beranda(&browser, &site.issuer).await;
+    browser
+}
+
 async fn get(site: &Site, browser: &reqwest::Client, path: &str) -> (u16, String) {
     let answer = browser
         .get(format!("{}{path}", site.issuer))
@@ -78,6 +85,12 @@ async fn search(site: &Site, browser: &reqwest::Client, typed: &str) -> (u16, St
         .await
         .unwrap();
     (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+/// The address of budi's page in the console, found by a search.
+async fn budis_account(site: &Site, browser: &reqwest::Client) -> String {
+    let (_, results) = search(site, browser, "budi").await;
+    first_account(&results)
 }
 
 /// The first account link of a results page.
@@ -192,8 +205,7 @@ async fn the_helpdesk_finds_an_account_by_nik_with_two_factors() {
 #[tokio::test]
 async fn a_group_manager_finds_people_but_sees_documents_masked() {
     let site = start().await;
-    let rudi = logged_in(&site, "rudi").await;
-    set_up_from_beranda(&rudi, &site.issuer).await;
+    let rudi = operator(&site, "rudi").await;
     let (status, page) = get(&site, &rudi, "/admin").await;
     assert_eq!(status, 200, "{page}");
     assert!(
@@ -241,10 +253,8 @@ async fn act(
 #[tokio::test]
 async fn a_group_manager_grants_and_revokes_their_group_with_a_reason() {
     let site = start().await;
-    let rudi = logged_in(&site, "rudi").await;
-    set_up_from_beranda(&rudi, &site.issuer).await;
-    let (_, results) = search(&site, &rudi, "budi").await;
-    let account = first_account(&results);
+    let rudi = operator(&site, "rudi").await;
+    let account = budis_account(&site, &rudi).await;
     let (_, page) = get(&site, &rudi, &account).await;
     assert!(page.contains("<option value=\"pejabat-3273\">"), "{page}");
     assert!(!page.contains("<option value=\"admin-3273\">"), "{page}");
@@ -334,10 +344,8 @@ async fn a_console_grant_opens_the_groups_route_within_a_second() {
     let status = || async { browser::follow(&budi, &dinas).await.status().as_u16() };
     assert_eq!(status().await, 403);
 
-    let rudi = logged_in(&site, "rudi").await;
-    set_up_from_beranda(&rudi, &site.issuer).await;
-    let (_, results) = search(&site, &rudi, "budi").await;
-    let account = first_account(&results);
+    let rudi = operator(&site, "rudi").await;
+    let account = budis_account(&site, &rudi).await;
     let grant = [
         ("group", "pejabat-3273"),
         ("until", "2099-12-31"),
@@ -366,12 +374,9 @@ async fn a_console_grant_opens_the_groups_route_within_a_second() {
 #[tokio::test]
 async fn the_helpdesk_ends_sessions_and_resets_second_factors() {
     let site = start().await;
-    let budi = logged_in(&site, "budi").await;
-    set_up_from_beranda(&budi, &site.issuer).await;
-    let dewi = logged_in(&site, "dewi").await;
-    set_up_from_beranda(&dewi, &site.issuer).await;
-    let (_, results) = search(&site, &dewi, "budi").await;
-    let account = first_account(&results);
+    let budi = operator(&site, "budi").await;
+    let dewi = operator(&site, "dewi").await;
+    let account = budis_account(&site, &dewi).await;
     let (_, page) = get(&site, &dewi, &account).await;
     assert!(page.contains("Akhiri semua sesi") && page.contains("Reset verifikasi dua langkah"));
 
@@ -410,8 +415,7 @@ async fn the_helpdesk_ends_sessions_and_resets_second_factors() {
     );
 
     // A manager has neither action, and posting one anyway is refused.
-    let rudi = logged_in(&site, "rudi").await;
-    set_up_from_beranda(&rudi, &site.issuer).await;
+    let rudi = operator(&site, "rudi").await;
     let (_, page) = get(&site, &rudi, &account).await;
     assert!(!page.contains("Akhiri semua sesi"), "{page}");
     assert_eq!(
@@ -447,10 +451,8 @@ async fn the_helpdesk_unlocks_sends_a_reset_link_and_disables() {
     let answer = browser::submit_login(&locked_out, &site.issuer, "budi", PASSWORD, None).await;
     assert_eq!(location(&answer), None, "locked: the right password waits");
 
-    let dewi = logged_in(&site, "dewi").await;
-    set_up_from_beranda(&dewi, &site.issuer).await;
-    let (_, results) = search(&site, &dewi, "budi").await;
-    let account = first_account(&results);
+    let dewi = operator(&site, "dewi").await;
+    let account = budis_account(&site, &dewi).await;
     let (_, page) = get(&site, &dewi, &account).await;
     assert!(page.contains("Terkunci sampai <time"), "{page}");
     assert!(page.contains("perangkat baru dari"), "{page}");
@@ -544,8 +546,7 @@ async fn the_helpdesk_unlocks_sends_a_reset_link_and_disables() {
         );
     }
     // An administrator enables him again, and may delete (after the warning and the password).
-    let sari = logged_in(&site, "sari").await;
-    set_up_from_beranda(&sari, &site.issuer).await;
+    let sari = operator(&site, "sari").await;
     let enable = [("action", "enable"), yes, ("reason", "Klarifikasi selesai")];
     assert_eq!(act(&site, &sari, &account, "act", &enable).await.0, 302);
     let (_, page) = get(&site, &sari, &account).await;
@@ -728,4 +729,131 @@ async fn helpdesk_and_group_manager_in_chromium() {
     person.wait_for("Akses ditolak").await;
     manager.quit().await;
     person.quit().await;
+}
+
+/// Posts the audit log's form with `fields`: the status, the content type and the body.
+async fn audit_log(
+    site: &Site,
+    browser: &reqwest::Client,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let token = csrf(site, browser).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &token));
+    let answer = browser
+        .post(format!("{}/admin/audit", site.issuer))
+        .header("origin", &site.issuer)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    let kind = answer
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, kind, answer.text().await.unwrap())
+}
+
+/// The audit log: filtered by account (found by NIK), kind, operator and days, and exported as
+/// CSV and JSON lines, each export audited; a wrong filter is said beside its field, keeping
+/// what was typed; a group's manager has no audit log.
+#[tokio::test]
+async fn the_audit_log_filters_and_exports() {
+    let site = start().await;
+    let dewi = operator(&site, "dewi").await;
+    let account = budis_account(&site, &dewi).await;
+    let unlock = [
+        ("action", "unlock"),
+        ("confirm", "yes"),
+        ("reason", "Tiket 31"),
+    ];
+    assert_eq!(act(&site, &dewi, &account, "act", &unlock).await.0, 302);
+    let cli = [
+        "groups",
+        "grant",
+        "budi",
+        "pejabat-3273",
+        "--reason",
+        "Tiket 7",
+    ];
+    let (ok, _, err) = site.gw.admin(&cli, "");
+    assert!(ok, "{err}");
+
+    let (status, page) = get(&site, &dewi, "/admin/audit").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("login.unlocked") && page.contains("group.granted"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">budi</a>"),
+        "events link to their account: {page}"
+    );
+
+    let (_, _, page) = audit_log(&site, &dewi, &[("account", BUDI_NIK), ("actor", "dewi")]).await;
+    let listed = page.split("id=\"events\"").nth(1).unwrap();
+    assert!(listed.contains("login.unlocked"), "{listed}");
+    assert!(!listed.contains("group.granted"), "{listed}");
+    assert!(!listed.contains("login.success"), "{listed}");
+    let (_, _, page) = audit_log(&site, &dewi, &[("actor", "command-line")]).await;
+    let listed = page.split("id=\"events\"").nth(1).unwrap();
+    assert!(
+        listed.contains("group.granted") && !listed.contains("login.unlocked"),
+        "{listed}"
+    );
+    let (_, _, page) = audit_log(&site, &dewi, &[("from", "2099-01-01")]).await;
+    assert!(page.contains("Tidak ada kejadian yang cocok"), "{page}");
+
+    let csv_fields = [("kind", "login.unlocked"), ("format", "csv")];
+    let (status, kind, csv) = audit_log(&site, &dewi, &csv_fields).await;
+    assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "time,kind,user_id,client_id,address,actor,detail");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[1].contains(",login.unlocked,") && lines[1].contains(",dewi,"),
+        "{csv}"
+    );
+    assert!(lines[1].ends_with("by dewi (console): Tiket 31\""), "{csv}");
+    let json_fields = [("account", "budi"), ("format", "jsonl")];
+    let (_, kind, jsonl) = audit_log(&site, &dewi, &json_fields).await;
+    assert!(kind.starts_with("application/x-ndjson"), "{kind}");
+    let events: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e["kind"] == "group.granted" && e["actor"] == "command-line"));
+    assert!(
+        events.iter().all(|e| e["user_id"] == events[0]["user_id"]),
+        "{jsonl}"
+    );
+    // Both exports are on the record.
+    let exported = [("kind", "console.audit_exported")];
+    let (_, _, page) = audit_log(&site, &dewi, &exported).await;
+    assert!(page.contains("events as csv, by dewi (console)"), "{page}");
+    assert!(
+        page.contains("events as jsonl, by dewi (console)"),
+        "{page}"
+    );
+
+    // Wrong filters are said where they are, and what was typed stays.
+    let (_, _, page) = audit_log(&site, &dewi, &[("from", "31/12/2026"), ("actor", "dewi")]).await;
+    assert!(
+        page.contains("id=\"from-error\"") && page.contains("Tulis tanggal seperti"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"31/12/2026\"") && page.contains("value=\"dewi\""),
+        "{page}"
+    );
+    let (_, _, page) = audit_log(&site, &dewi, &[("account", "tidak-ada")]).await;
+    assert!(page.contains("id=\"account-error\""), "{page}");
+
+    let rudi = operator(&site, "rudi").await;
+    assert_eq!(get(&site, &rudi, "/admin/audit").await.0, 403);
+    assert!(!get(&site, &rudi, "/admin").await.1.contains("/admin/audit"));
 }

@@ -584,6 +584,7 @@ pub async fn audit_events_newest_first(store: SharedStore) {
                 client_id: None,
                 address: Some("127.0.0.1".into()),
                 detail: format!("attempt {n}"),
+                actor: None,
             })
             .await
             .unwrap();
@@ -593,6 +594,51 @@ pub async fn audit_events_newest_first(store: SharedStore) {
         recent.iter().map(|e| e.at).collect::<Vec<_>>(),
         [NOW + 4, NOW + 3, NOW + 2]
     );
+    for (n, (user, actor)) in [("u2", "dewi"), ("u1", "dewi"), ("u2", "command-line")]
+        .into_iter()
+        .enumerate()
+    {
+        let event = AuditEvent {
+            user_id: Some(user.into()),
+            actor: Some(actor.into()),
+            ..AuditEvent::new(
+                crate::audit::AuditKind::LoginUnlocked,
+                NOW + 10 + n as u64,
+                "x",
+            )
+        };
+        store.record(&event).await.unwrap();
+    }
+    let found = |filter: AuditFilter, limit| {
+        let store = Arc::clone(&store);
+        async move {
+            let events = store.events_matching(&filter, limit).await.unwrap();
+            events.iter().map(|e| e.at - NOW).collect::<Vec<_>>()
+        }
+    };
+    let by = |user: Option<&str>, kind: Option<&str>, actor: Option<&str>| AuditFilter {
+        user_id: user.map(Into::into),
+        kind: kind.map(Into::into),
+        actor: actor.map(Into::into),
+        ..AuditFilter::default()
+    };
+    assert_eq!(found(AuditFilter::default(), 2).await, [12, 11]);
+    assert_eq!(
+        found(by(Some("u1"), None, None), 10).await,
+        [11, 4, 3, 2, 1, 0]
+    );
+    assert_eq!(
+        found(by(Some("u1"), Some("login.failure"), None), 2).await,
+        [4, 3]
+    );
+    assert_eq!(found(by(None, None, Some("dewi")), 10).await, [11, 10]);
+    assert_eq!(found(by(Some("u2"), None, Some("dewi")), 10).await, [10]);
+    let range = AuditFilter {
+        from: Some(NOW + 2),
+        until: Some(NOW + 11),
+        ..AuditFilter::default()
+    };
+    assert_eq!(found(range, 10).await, [10, 4, 3, 2]);
 }
 
 pub async fn signing_keys_and_secrets(store: SharedStore) {
@@ -903,6 +949,7 @@ pub async fn populated(store: &SharedStore) {
                 client_id: None,
                 address: None,
                 detail: format!("event {n}"),
+                actor: Some("command-line".into()),
             })
             .await
             .unwrap();

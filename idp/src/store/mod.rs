@@ -154,6 +154,12 @@ pub trait AuditStore: Send + Sync {
     async fn record(&self, event: &AuditEvent) -> StoreResult<()>;
     /// The newest `limit` events, newest first.
     async fn recent_events(&self, limit: usize) -> StoreResult<Vec<AuditEvent>>;
+    /// The newest `limit` events that `filter` lets through, newest first.
+    async fn events_matching(
+        &self,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEvent>>;
 }
 
 #[async_trait]

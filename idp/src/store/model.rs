@@ -342,6 +342,36 @@ pub struct AuditEvent {
     pub client_id: Option<String>,
     pub address: Option<String>,
     pub detail: String,
+    /// The operator of an administrative action: a console user's name, or `command-line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// Which audit events to read: each part that is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub user_id: Option<String>,
+    /// An [`AuditKind`]'s text.
+    pub kind: Option<String>,
+    pub actor: Option<String>,
+    /// From this time on (inclusive).
+    pub from: Option<Timestamp>,
+    /// Before this time.
+    pub until: Option<Timestamp>,
+}
+
+impl AuditFilter {
+    /// Whether `event` is one the filter lets through (the store's queries say the same).
+    pub fn matches(&self, event: &AuditEvent) -> bool {
+        let same = |wanted: &Option<String>, field: &Option<String>| {
+            wanted.is_none() || wanted.as_deref() == field.as_deref()
+        };
+        same(&self.user_id, &event.user_id)
+            && self.kind.as_ref().is_none_or(|k| *k == event.kind)
+            && same(&self.actor, &event.actor)
+            && self.from.is_none_or(|from| event.at >= from)
+            && self.until.is_none_or(|until| event.at < until)
+    }
 }
 
 impl AuditEvent {
@@ -354,6 +384,7 @@ impl AuditEvent {
             client_id: None,
             address: None,
             detail: detail.into(),
+            actor: None,
         }
     }
 }

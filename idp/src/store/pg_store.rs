@@ -707,6 +707,32 @@ impl AuditStore for PgStore {
         )
         .await
     }
+
+    async fn events_matching(
+        &self,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let (from, until) = (filter.from.map(int), filter.until.map(int));
+        self.fetch_all(
+            "SELECT record FROM audit WHERE \
+             ($1::text IS NULL OR record::jsonb->>'user_id' = $1) \
+             AND ($2::text IS NULL OR record::jsonb->>'kind' = $2) \
+             AND ($3::text IS NULL OR record::jsonb->>'actor' = $3) \
+             AND ($4::bigint IS NULL OR (record::jsonb->>'at')::bigint >= $4) \
+             AND ($5::bigint IS NULL OR (record::jsonb->>'at')::bigint < $5) \
+             ORDER BY seq DESC LIMIT $6",
+            &[
+                &filter.user_id,
+                &filter.kind,
+                &filter.actor,
+                &from,
+                &until,
+                &int(limit as u64),
+            ],
+        )
+        .await
+    }
 }
 
 #[async_trait]

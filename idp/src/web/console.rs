@@ -32,25 +32,23 @@ use crate::flows::enrolment::masked_document;
 use crate::flows::second_step::{self, Pending};
 use crate::provider::Provider;
 use crate::roles::{Action, Rights};
-use crate::store::{Identity, Session, User};
+use crate::store::{AuditFilter, Identity, Session, User};
 
-/// How many of the newest audit events an account's page looks through for its own.
-const EVENTS_READ: usize = 2_000;
 /// How many of an account's events its page shows.
 const EVENTS_SHOWN: usize = 20;
 /// The cookie that carries the console's CSRF token.
 const CONSOLE_COOKIE: &str = "__Host-gerbang-console";
 
 /// Someone in the console: what they may do, and the token their forms carry.
-struct Operator {
-    rights: Rights,
-    csrf: String,
+pub(super) struct Operator {
+    pub rights: Rights,
+    pub csrf: String,
 }
 
 /// The operator, once they may use the console: a role, and two factors proven in this
 /// session. Otherwise the answer to give: no role (403), no second factor yet (a notice that
 /// leads to Beranda), or the second step, which comes back to `back`.
-async fn enter(
+pub(super) async fn enter(
     p: &Provider,
     lang: Lang,
     (session, user): (&Session, &User),
@@ -92,7 +90,7 @@ async fn enter(
 /// The operator of a console form's post: [`enter`], and the form's token and the console
 /// cookie both the session's. A post without them is refused with a page that says the form
 /// is no longer valid.
-async fn enter_form(
+pub(super) async fn enter_form(
     p: &Provider,
     (session, user): (&Session, &User),
     headers: &HeaderMap,
@@ -117,7 +115,7 @@ fn csrf_token(p: &Provider, session: &Session) -> String {
 }
 
 /// A console page, with the cookie that carries the operator's token.
-fn show(p: &Provider, operator: &Operator, page: Page) -> Response {
+pub(super) fn show(p: &Provider, operator: &Operator, page: Page) -> Response {
     let mut response = html(p, page).into_response();
     let cookie = format!(
         "{CONSOLE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict",
@@ -129,7 +127,21 @@ fn show(p: &Provider, operator: &Operator, page: Page) -> Response {
     response
 }
 
-fn no_role(p: &Provider, lang: Lang) -> Response {
+/// [`enter`] for a page (a GET): the language its address or the browser asks for, and the
+/// operator.
+pub(super) async fn enter_page(
+    p: &Provider,
+    headers: &HeaderMap,
+    (session, user): (&Session, &User),
+    q: &HashMap<String, String>,
+    back: &str,
+) -> Result<(Lang, Operator), Response> {
+    let lang = lang(headers, q.get("ui_locales").map(String::as_str));
+    let operator = enter(p, lang, (session, user), back).await?;
+    Ok((lang, operator))
+}
+
+pub(super) fn no_role(p: &Provider, lang: Lang) -> Response {
     let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
     (StatusCode::FORBIDDEN, html(p, page)).into_response()
 }
@@ -141,9 +153,8 @@ pub async fn home(
     LoggedIn { session, user }: LoggedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
-    let operator = match enter(&p, lang, (&session, &user), "/admin").await {
-        Ok(operator) => operator,
+    let (lang, operator) = match enter_page(&p, &headers, (&session, &user), &q, "/admin").await {
+        Ok(entered) => entered,
         Err(answer) => return answer,
     };
     let notice = q.contains_key("deleted").then_some(Text::ConsoleDeleted);
@@ -194,10 +205,9 @@ pub async fn account(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let lang = lang(&headers, q.get("ui_locales").map(String::as_str));
     let back = format!("/admin/users/{id}");
-    let operator = match enter(&p, lang, (&session, &user), &back).await {
-        Ok(operator) => operator,
+    let (lang, operator) = match enter_page(&p, &headers, (&session, &user), &q, &back).await {
+        Ok(entered) => entered,
         Err(answer) => return answer,
     };
     let viewer = (&user, client_address(&headers));
@@ -237,14 +247,11 @@ async fn account_view(
     let sessions = p.store.sessions_of(&found.id).await?.len();
     let factors = p.store.factors(&found.id).await?;
     let memberships = p.store.memberships(&found.id).await?;
-    let events: Vec<_> = p
-        .store
-        .recent_events(EVENTS_READ)
-        .await?
-        .into_iter()
-        .filter(|e| e.user_id.as_deref() == Some(found.id.as_str()))
-        .take(EVENTS_SHOWN)
-        .collect();
+    let own = AuditFilter {
+        user_id: Some(found.id.clone()),
+        ..AuditFilter::default()
+    };
+    let events = p.store.events_matching(&own, EVENTS_SHOWN).await?;
     let grantable = grantable(p, rights);
     let actions: Vec<AccountAction> = AccountAction::ALL
         .into_iter()

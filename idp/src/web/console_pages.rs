@@ -10,7 +10,8 @@ use super::factor_pages::{factor_name, kind_name};
 use super::i18n::{t, Lang, Text};
 use super::pages::{layout, local_time, Page};
 use crate::account::login::{AccountLock, LockedOrigin};
-use crate::roles::Rights;
+use crate::audit::AuditKind;
+use crate::roles::{Action, Rights};
 use crate::store::{AuditEvent, Membership, SecondFactor, Timestamp, User, UserStatus};
 
 /// The most results one search shows.
@@ -80,6 +81,9 @@ pub fn search(
         h1 { (t(lang, Text::ConsoleTitle)) }
         @if let Some(notice) = notice { p.notice role="status" { (t(lang, notice)) } }
         (roles(lang, rights))
+        @if rights.may(Action::ReadAuditLog) {
+            p.links { a href={ "/admin/audit?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleAuditLog)) } }
+        }
         h2 { (t(lang, Text::ConsoleSearch)) }
         (search_form(lang, csrf, typed))
         @if let Some(results) = results {
@@ -388,6 +392,89 @@ pub fn confirm(lang: Lang, c: &Confirm<'_>) -> Page {
         p.links { a href=(c.back) { (t(lang, Text::ConsoleCancel)) } }
     };
     layout(lang, t(lang, Text::ConsoleConfirmTitle), body)
+}
+
+/// The audit log's filters as typed (kept when the page comes back).
+#[derive(Debug, Default)]
+pub struct AuditForm {
+    pub account: String,
+    pub kind: String,
+    pub actor: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// An event as the audit log lists it: with its account's user name when it still has one.
+pub struct AuditLine<'a> {
+    pub event: &'a AuditEvent,
+    pub username: Option<&'a str>,
+}
+
+/// The audit log: the filters (account, kind, operator, days), the two exports, and the newest
+/// events that match; `problem` says which filter is wrong (`field`, what).
+pub fn audit_log(
+    (lang, csrf): (Lang, &str),
+    form: &AuditForm,
+    lines: &[AuditLine<'_>],
+    problem: Option<(&str, Text)>,
+    zone: TimeZone,
+) -> Page {
+    let field_problem = |name: &str| problem.filter(|(f, _)| *f == name).map(|(_, t)| t);
+    let text_field = |name: &'static str, label: Text, value: &str, kind: &str| {
+        let problem = field_problem(name);
+        let error_id = format!("{name}-error");
+        html! {
+            label for=(name) { (words(t(lang, label))) }
+            @if let Some(problem) = problem { p.error role="alert" id=(error_id) { (words(t(lang, problem))) } }
+            input id=(name) name=(name) type=(kind) value=(value) autocomplete="off"
+                autocapitalize="none" spellcheck="false" maxlength="120"
+                aria-invalid=[problem.map(|_| "true")]
+                aria-describedby=[problem.map(|_| error_id.as_str())];
+        }
+    };
+    let body = html! {
+        h1 { (t(lang, Text::ConsoleAuditLog)) }
+        form method="post" action="/admin/audit" {
+            (hidden(lang, csrf))
+            (text_field("account", Text::AuditAccount, &form.account, "text"))
+            label for="kind" { (t(lang, Text::AuditKindLabel)) }
+            select id="kind" name="kind" {
+                option value="" { (t(lang, Text::AuditAllKinds)) }
+                @for kind in AuditKind::ALL {
+                    option value=(kind.as_str()) selected[form.kind == kind.as_str()] { (kind.as_str()) }
+                }
+            }
+            (text_field("actor", Text::AuditActor, &form.actor, "text"))
+            (text_field("from", Text::AuditFrom, &form.from, "date"))
+            (text_field("to", Text::AuditTo, &form.to, "date"))
+            button type="submit" { (t(lang, Text::AuditShow)) }
+            p.links {
+                button.secondary type="submit" name="format" value="csv" { (t(lang, Text::AuditCsv)) }
+                " "
+                button.secondary type="submit" name="format" value="jsonl" { (t(lang, Text::AuditJsonLines)) }
+            }
+        }
+        section aria-labelledby="events" {
+            h2 id="events" { (t(lang, Text::ConsoleEvents)) }
+            p.help { (t(lang, Text::AuditNewestFirst)) }
+            @if lines.is_empty() { p role="status" { (t(lang, Text::AuditNothing)) } }
+            ul.events {
+                @for line in lines {
+                    @let e = line.event;
+                    li {
+                        (when(e.at, zone)) " · " code { (e.kind) }
+                        @if let (Some(id), Some(name)) = (&e.user_id, line.username) {
+                            " · " a href={ "/admin/users/" (id) "?ui_locales=" (lang.code()) } { (name) }
+                        }
+                        " · " (words(&e.detail))
+                        @if let Some(address) = &e.address { " · " span translate="no" { (address) } }
+                    }
+                }
+            }
+        }
+        p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
+    };
+    layout(lang, t(lang, Text::ConsoleAuditLog), body)
 }
 
 /// A time as people read it, kept on one line (its date's dashes are no place to break).

@@ -7,6 +7,7 @@ mod agent;
 mod apps;
 mod brand;
 mod console;
+mod console_audit;
 mod console_pages;
 mod cors;
 mod device;
@@ -129,6 +130,10 @@ fn account_routes() -> Router<Arc<Provider>> {
         .route("/account/passkeys", post(passkey::add))
         .route("/admin", get(console::home))
         .route("/admin/search", post(console::search))
+        .route(
+            "/admin/audit",
+            get(console_audit::page).post(console_audit::filter),
+        )
         .route("/admin/users/{id}", get(console::account))
         .route("/admin/users/{id}/grant", post(console::grant))
         .route("/admin/users/{id}/revoke", post(console::revoke))
