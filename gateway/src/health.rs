@@ -8,7 +8,27 @@ use std::time::Duration;
 use pingora::server::ShutdownWatch;
 use pingora::services::background::BackgroundService;
 
-use crate::routes::{LiveRouting, Route};
+use gerbang_idp::gateway_status::UpstreamHealth;
+
+use crate::routes::{LiveRouting, Route, Routing};
+
+/// Each route's upstreams now: how many pass their health check, of how many (the metrics and
+/// the console read this).
+pub fn upstream_health(routing: &Routing) -> Vec<UpstreamHealth> {
+    routing
+        .configured
+        .iter()
+        .map(|route| {
+            let backends = route.balancer.backends();
+            let all = backends.get_backend();
+            UpstreamHealth {
+                route: route.name.clone(),
+                healthy: all.iter().filter(|b| backends.ready(b)).count(),
+                total: all.len(),
+            }
+        })
+        .collect()
+}
 
 /// Checks the upstreams of the current routes, each route at its own interval.
 pub struct HealthChecks {

@@ -13,20 +13,16 @@ use axum::routing::get;
 use gerbang_idp::metrics::Gauges;
 use gerbang_idp::provider::Provider;
 
-use crate::routes::LiveRouting;
-
 struct Internal {
     provider: Arc<Provider>,
-    /// The routes being served, for their upstreams' health.
-    routes: LiveRouting,
 }
 
-pub fn router(provider: Arc<Provider>, routes: LiveRouting) -> axum::Router {
+pub fn router(provider: Arc<Provider>) -> axum::Router {
     axum::Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
-        .with_state(Arc::new(Internal { provider, routes }))
+        .with_state(Arc::new(Internal { provider }))
 }
 
 async fn metrics(State(internal): State<Arc<Internal>>) -> impl IntoResponse {
@@ -39,19 +35,11 @@ async fn metrics(State(internal): State<Arc<Internal>>) -> impl IntoResponse {
         sessions: store.count_sessions().await.ok(),
         store_latency,
         healthy_upstreams: internal
-            .routes
-            .load()
-            .configured
-            .iter()
-            .map(|route| {
-                let backends = route.balancer.backends();
-                let healthy = backends
-                    .get_backend()
-                    .iter()
-                    .filter(|b| backends.ready(b))
-                    .count();
-                (route.name.clone(), healthy)
-            })
+            .provider
+            .gateway
+            .upstreams()
+            .into_iter()
+            .map(|u| (u.route, u.healthy))
             .collect(),
     };
     (

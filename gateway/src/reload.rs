@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use gerbang_config::{ConfigError, Loaded};
+use gerbang_idp::gateway_status::{Reload, ReloadOutcome};
 use gerbang_idp::mail::Mailer;
 use gerbang_idp::provider::Provider;
 use pingora::server::ShutdownWatch;
@@ -67,13 +68,17 @@ impl Reloader {
         };
         let mut running_text = self.running_text.lock().await;
         match self.apply(text.clone(), &running_text) {
-            Ok(()) => *running_text = text.clone(),
+            Ok(restart) => {
+                *running_text = text.clone();
+                self.record(why, ReloadOutcome::Applied { restart });
+            }
             Err(refused) => self.refused(why, &refused),
         }
         Some(text)
     }
 
-    fn apply(&self, text: String, running_text: &str) -> Result<(), Refused> {
+    /// Applies `text`; the settings that changed but wait for a restart.
+    fn apply(&self, text: String, running_text: &str) -> Result<Vec<String>, Refused> {
         let restart = gerbang_config::restart_needed(running_text, &text);
         let new = Loaded::parse(text, &self.path)?.config;
         let running = self.provider.config();
@@ -112,7 +117,7 @@ impl Reloader {
                 "these settings changed in the file but only take effect after a restart; the running values stay"
             );
         }
-        Ok(())
+        Ok(restart)
     }
 
     fn refused(&self, why: &str, refused: &Refused) {
@@ -124,6 +129,16 @@ impl Reloader {
             trigger = why,
             "configuration reload refused, the running configuration stays:\n{refused}"
         );
+        self.record(why, ReloadOutcome::Refused(refused.to_string()));
+    }
+
+    /// Tells the provider how the reload went (the console shows it).
+    fn record(&self, why: &str, outcome: ReloadOutcome) {
+        self.provider.gateway.reloaded(Reload {
+            at: gerbang_idp::clock::now(),
+            trigger: why.to_string(),
+            outcome,
+        });
     }
 }
 

@@ -81,6 +81,10 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
     let routing = Routing::compile(&config, &provider_address, &provider.metrics, None)?;
     routing.report_to(&provider.metrics);
     let routing: LiveRouting = Arc::new(ArcSwap::from_pointee(routing));
+    let probed = Arc::clone(&routing);
+    provider
+        .gateway
+        .set_probe(move || crate::health::upstream_health(&probed.load()));
     server.add_service(background_service(
         "health checks",
         HealthChecks {
@@ -100,7 +104,7 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
             },
         ));
     }
-    add_operator_services(&mut server, &config, &provider, &routing)?;
+    add_operator_services(&mut server, &config, &provider)?;
     let parts = GatewayParts {
         config: &config,
         auth,
@@ -229,7 +233,6 @@ fn add_operator_services(
     server: &mut Server,
     config: &Config,
     provider: &Arc<Provider>,
-    routing: &LiveRouting,
 ) -> Result<(), GatewayError> {
     if let Some(address) = config.server.internal {
         if !address.ip().is_loopback() {
@@ -242,7 +245,7 @@ fn add_operator_services(
             HttpService::new(
                 "internal",
                 listener,
-                crate::internal::router(Arc::clone(provider), Arc::clone(routing)),
+                crate::internal::router(Arc::clone(provider)),
             ),
         ));
     }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod audit_export;
 pub mod clock;
 pub mod flows;
+pub mod gateway_status;
 pub mod keys;
 pub mod lang;
 pub mod logout;

@@ -60,6 +60,8 @@ pub struct Provider {
     pub metrics: Arc<Metrics>,
     /// Rung when a message is queued, so the outbox worker delivers it at once.
     pub mail_queued: Arc<tokio::sync::Notify>,
+    /// Upstream health and the last reload, as the gateway reports them.
+    pub gateway: crate::gateway_status::GatewayStatus,
 }
 
 fn random_secret() -> Vec<u8> {
@@ -120,6 +122,7 @@ impl Provider {
             console_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &console_key),
             metrics,
             mail_queued: Arc::new(tokio::sync::Notify::new()),
+            gateway: Default::default(),
         }))
     }
 

@@ -512,7 +512,7 @@ async fn second_factor_pages(
 
 /// The console (issue 20), for this run's administrator, whose session has two factors by
 /// now: the search, its results, an account, the confirmation of a grant and of a deletion,
-/// the audit log.
+/// the audit log, the configuration.
 async fn console_pages(
     chrome: &Chrome,
     issuer: &str,
@@ -568,6 +568,13 @@ async fn console_pages(
     chrome.wait_for("id=\"account-error\"").await;
     gallery
         .shot(chrome, "console-audit-error", lang, width)
+        .await;
+    chrome
+        .goto(&format!("{issuer}/admin/configuration?ui_locales={lang}"))
+        .await;
+    chrome.wait_for("id=\"reload\"").await;
+    gallery
+        .shot(chrome, "console-configuration", lang, width)
         .await;
 }
 

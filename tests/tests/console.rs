@@ -857,3 +857,67 @@ async fn the_audit_log_filters_and_exports() {
     assert_eq!(get(&site, &rudi, "/admin/audit").await.0, 403);
     assert!(!get(&site, &rudi, "/admin").await.1.contains("/admin/audit"));
 }
+
+/// Polls the configuration page until it shows `text` (a reload is noticed within seconds).
+async fn configuration_showing(site: &Site, browser: &reqwest::Client, text: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, page) = get(site, browser, "/admin/configuration").await;
+        assert_eq!(status, 200, "{page}");
+        if page.contains(text) {
+            return page;
+        }
+        assert!(std::time::Instant::now() < deadline, "never {text}: {page}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// An administrator reads what runs: routes with their upstreams' health, clients, signing keys,
+/// and the last reload (refused, with why; then applied). The helpdesk may not.
+#[tokio::test]
+async fn an_administrator_reads_the_configuration_and_the_last_reload() {
+    let site = start().await;
+    let sari = operator(&site, "sari").await;
+    assert!(get(&site, &sari, "/admin")
+        .await
+        .1
+        .contains("/admin/configuration"));
+    let page = configuration_showing(&site, &sari, "Belum ada sejak server dimulai").await;
+    assert!(
+        page.contains("perizinan.test") && page.contains("upstream sehat"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Kunci penandatanganan") && page.contains("aktif sejak"),
+        "{page}"
+    );
+    let (ok, keys, _) = site.gw.admin(&["keys", "list"], "");
+    let kid = keys
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    assert!(ok && page.contains(kid), "{keys}\n{page}");
+
+    let path = site.gw.config_path();
+    let good = std::fs::read_to_string(&path).unwrap();
+    let broken =
+        format!("{good}\n[[route]]\nname = \"rusak\"\nhost = \"rusak.test\"\nupstreams = []\n");
+    std::fs::write(&path, broken).unwrap();
+    site.gw.signal("HUP");
+    let page = configuration_showing(&site, &sari, "Ditolak").await;
+    assert!(
+        page.contains("gerbang.toml:") && page.contains("route"),
+        "why, where: {page}"
+    );
+    std::fs::write(&path, good).unwrap();
+    site.gw.signal("HUP");
+    configuration_showing(&site, &sari, "Diterapkan").await;
+
+    let dewi = operator(&site, "dewi").await;
+    assert_eq!(get(&site, &dewi, "/admin/configuration").await.0, 403);
+    assert!(!get(&site, &dewi, "/admin")
+        .await
+        .1
+        .contains("/admin/configuration"));
+}

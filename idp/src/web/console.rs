@@ -141,6 +141,21 @@ pub(super) async fn enter_page(
     Ok((lang, operator))
 }
 
+/// [`enter_page`] for a page that needs the right to `action`.
+pub(super) async fn enter_page_for(
+    p: &Provider,
+    headers: &HeaderMap,
+    logged_in: (&Session, &User),
+    (q, back): (&HashMap<String, String>, &str),
+    action: Action<'_>,
+) -> Result<(Lang, Operator), Response> {
+    let (lang, operator) = enter_page(p, headers, logged_in, q, back).await?;
+    match operator.rights.may(action) {
+        true => Ok((lang, operator)),
+        false => Err(no_role(p, lang)),
+    }
+}
+
 pub(super) fn no_role(p: &Provider, lang: Lang) -> Response {
     let page = pages::error(lang, Text::ConsoleNoRole, &p.config().helpdesk);
     (StatusCode::FORBIDDEN, html(p, page)).into_response()

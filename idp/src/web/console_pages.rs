@@ -11,8 +11,9 @@ use super::i18n::{t, Lang, Text};
 use super::pages::{layout, local_time, Page};
 use crate::account::login::{AccountLock, LockedOrigin};
 use crate::audit::AuditKind;
+use crate::gateway_status::{Reload, ReloadOutcome, UpstreamHealth};
 use crate::roles::{Action, Rights};
-use crate::store::{AuditEvent, Membership, SecondFactor, Timestamp, User, UserStatus};
+use crate::store::{AuditEvent, Membership, SecondFactor, SigningKey, Timestamp, User, UserStatus};
 
 /// The most results one search shows.
 pub const RESULTS_SHOWN: usize = 50;
@@ -82,7 +83,12 @@ pub fn search(
         @if let Some(notice) = notice { p.notice role="status" { (t(lang, notice)) } }
         (roles(lang, rights))
         @if rights.may(Action::ReadAuditLog) {
-            p.links { a href={ "/admin/audit?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleAuditLog)) } }
+            p.links {
+                a href={ "/admin/audit?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleAuditLog)) }
+                @if rights.may(Action::ReadConfiguration) {
+                    " · " a href={ "/admin/configuration?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleConfiguration)) }
+                }
+            }
         }
         h2 { (t(lang, Text::ConsoleSearch)) }
         (search_form(lang, csrf, typed))
@@ -475,6 +481,90 @@ pub fn audit_log(
         p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
     };
     layout(lang, t(lang, Text::ConsoleAuditLog), body)
+}
+
+/// What the configuration page shows: what runs, as the gateway and the store report it.
+pub struct ConfigurationView<'a> {
+    pub config: &'a gerbang_config::Config,
+    pub upstreams: &'a [UpstreamHealth],
+    pub keys: &'a [SigningKey],
+    pub reload: Option<&'a Reload>,
+}
+
+/// The configuration, read-only: routes with their upstreams' health, clients, signing keys and
+/// the last reload.
+pub fn configuration(lang: Lang, view: &ConfigurationView<'_>, zone: TimeZone) -> Page {
+    let health = |route: &str| view.upstreams.iter().find(|u| u.route == route);
+    let body = html! {
+        h1 { (t(lang, Text::ConsoleConfiguration)) }
+        section aria-labelledby="routes" {
+            h2 id="routes" { (t(lang, Text::ConfigRoutes)) }
+            ul.events {
+                @for route in &view.config.routes {
+                    li {
+                        strong { (words(&route.name)) } " · " span translate="no" { (route.host) (route.path_prefix) }
+                        " · " (t(lang, match route.policy {
+                            gerbang_config::Policy::Public => Text::ConfigPublic,
+                            gerbang_config::Policy::Authenticated => Text::ConfigAuthenticated,
+                        }))
+                        @if let Some(h) = health(&route.name) {
+                            " · " strong.error[h.healthy < h.total] { (h.healthy) "/" (h.total) } " " (t(lang, Text::ConfigUpstreamsHealthy))
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="clients" {
+            h2 id="clients" { (t(lang, Text::ConfigClients)) }
+            @if view.config.clients.is_empty() { p { (t(lang, Text::ConsoleNone)) } }
+            ul.events {
+                @for client in &view.config.clients {
+                    li {
+                        strong translate="no" { (words(&client.id)) } " · " (client.name.get(lang.code()))
+                        " · " (client.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", "))
+                        " · " (client.redirect_uris.len()) " " (t(lang, Text::ConfigRedirects))
+                    }
+                }
+            }
+        }
+        section aria-labelledby="keys" {
+            h2 id="keys" { (t(lang, Text::ConfigKeys)) }
+            ul.events {
+                @for key in view.keys {
+                    li {
+                        code translate="no" { (key.kid) } " · " (key.alg)
+                        " · " (t(lang, Text::ConfigActiveFrom)) " " (when(key.active_from, zone))
+                        @if let Some(retired) = key.retire_after {
+                            " · " (t(lang, Text::ConfigRetiredAt)) " " (when(retired, zone))
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="reload" {
+            h2 id="reload" { (t(lang, Text::ConfigReload)) }
+            @match view.reload {
+                None => { p { (t(lang, Text::ConfigNoReload)) } }
+                Some(reload) => {
+                    p { (when(reload.at, zone)) " · " (reload.trigger) }
+                    @match &reload.outcome {
+                        ReloadOutcome::Applied { restart } => {
+                            p.notice { (t(lang, Text::ConfigApplied)) }
+                            @if !restart.is_empty() {
+                                p { (t(lang, Text::ConfigRestartNeeded)) ": " code { (restart.join(", ")) } }
+                            }
+                        }
+                        ReloadOutcome::Refused(why) => {
+                            p.error { (t(lang, Text::ConfigRefused)) }
+                            pre.wrap { (why) }
+                        }
+                    }
+                }
+            }
+        }
+        p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
+    };
+    layout(lang, t(lang, Text::ConsoleConfiguration), body)
 }
 
 /// A time as people read it, kept on one line (its date's dashes are no place to break).

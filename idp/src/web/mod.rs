@@ -7,8 +7,8 @@ mod agent;
 mod apps;
 mod brand;
 mod console;
-mod console_audit;
 mod console_pages;
+mod console_reports;
 mod cors;
 mod device;
 mod factor_pages;
@@ -130,9 +130,10 @@ fn account_routes() -> Router<Arc<Provider>> {
         .route("/account/passkeys", post(passkey::add))
         .route("/admin", get(console::home))
         .route("/admin/search", post(console::search))
+        .route("/admin/configuration", get(console_reports::configuration))
         .route(
             "/admin/audit",
-            get(console_audit::page).post(console_audit::filter),
+            get(console_reports::page).post(console_reports::filter),
         )
         .route("/admin/users/{id}", get(console::account))
         .route("/admin/users/{id}/grant", post(console::grant))

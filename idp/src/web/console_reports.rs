@@ -1,7 +1,7 @@
-//! The console's audit log (`/admin/audit`, issue 20): the newest events, filtered by account,
-//! kind, operator and days, and exported as CSV or JSON lines. The filters are posted (an
-//! account may be named by its NIK, which never goes in an address); each export is itself
-//! audited.
+//! The console's read-only pages (issue 20): the audit log (`/admin/audit`), the newest events
+//! filtered by account, kind, operator and days and exported as CSV or JSON lines, and the
+//! configuration that runs (`/admin/configuration`). The log's filters are posted (an account
+//! may be named by its NIK, which never goes in an address); each export is itself audited.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
-use super::console::{enter_form, enter_page, no_role, show, Operator};
-use super::console_pages::{self, AuditForm, AuditLine};
+use super::console::{enter_form, enter_page_for, no_role, show, Operator};
+use super::console_pages::{self, AuditForm, AuditLine, ConfigurationView};
 use super::i18n::{Lang, Text};
 use super::{client_address, unavailable, LoggedIn, OwnForm};
 use crate::admin::{self, AdminError};
@@ -33,16 +33,45 @@ pub async fn page(
     LoggedIn { session, user }: LoggedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let back = "/admin/audit";
-    let (lang, operator) = match enter_page(&p, &headers, (&session, &user), &q, back).await {
+    let page = (&q, "/admin/audit");
+    let right = Action::ReadAuditLog;
+    let (lang, operator) = match enter_page_for(&p, &headers, (&session, &user), page, right).await
+    {
         Ok(entered) => entered,
         Err(answer) => return answer,
     };
-    if !operator.rights.may(Action::ReadAuditLog) {
-        return no_role(&p, lang);
-    }
     let filter = AuditFilter::default();
     listed(&p, (lang, &operator), &AuditForm::default(), &filter, None).await
+}
+
+/// `/admin/configuration`: what runs, read-only (administrators).
+pub async fn configuration(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { session, user }: LoggedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let page = (&q, "/admin/configuration");
+    let right = Action::ReadConfiguration;
+    let (lang, operator) = match enter_page_for(&p, &headers, (&session, &user), page, right).await
+    {
+        Ok(entered) => entered,
+        Err(answer) => return answer,
+    };
+    let keys = match p.store.signing_keys().await {
+        Ok(keys) => keys,
+        Err(e) => return unavailable(&p, lang, e),
+    };
+    let config = p.config();
+    let reload = p.gateway.last_reload();
+    let view = ConfigurationView {
+        config: &config,
+        upstreams: &p.gateway.upstreams(),
+        keys: &keys,
+        reload: reload.as_ref(),
+    };
+    let page = console_pages::configuration(lang, &view, config.ui.time_zone);
+    show(&p, &operator, page)
 }
 
 /// The filtered log, or its export (`format` = `csv` or `jsonl`).
