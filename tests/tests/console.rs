@@ -472,6 +472,16 @@ async fn the_helpdesk_unlocks_sends_a_reset_link_and_disables() {
     );
     let (_, page) = get(&site, &dewi, &account).await;
     assert!(page.contains("Tidak terkunci"), "{page}");
+    // Unlocking again (a second operator on a stale page) leads back to the account's page,
+    // doing nothing.
+    let (status, to) = act(&site, &dewi, &account, "act", &[unlock, yes, why]).await;
+    assert_eq!(status, 302);
+    assert!(
+        to.starts_with(account.split('?').next().unwrap()) && !to.contains("done"),
+        "{to}"
+    );
+    let (_, page) = get(&site, &dewi, &account).await;
+    assert_eq!(page.matches("login.unlocked").count(), 1, "{page}");
     assert!(page.contains("login.unlocked"), "{page}");
     assert!(
         page.contains("by dewi (console): Telepon, tiket 31"),
@@ -764,12 +774,12 @@ async fn the_audit_log_filters_and_exports() {
     let site = start().await;
     let dewi = operator(&site, "dewi").await;
     let account = budis_account(&site, &dewi).await;
-    let unlock = [
-        ("action", "unlock"),
+    let end = [
+        ("action", "end-sessions"),
         ("confirm", "yes"),
         ("reason", "Tiket 31"),
     ];
-    assert_eq!(act(&site, &dewi, &account, "act", &unlock).await.0, 302);
+    assert_eq!(act(&site, &dewi, &account, "act", &end).await.0, 302);
     let cli = [
         "groups",
         "grant",
@@ -784,7 +794,7 @@ async fn the_audit_log_filters_and_exports() {
     let (status, page) = get(&site, &dewi, "/admin/audit").await;
     assert_eq!(status, 200, "{page}");
     assert!(
-        page.contains("login.unlocked") && page.contains("group.granted"),
+        page.contains("sessions.ended") && page.contains("group.granted"),
         "{page}"
     );
     assert!(
@@ -794,26 +804,26 @@ async fn the_audit_log_filters_and_exports() {
 
     let (_, _, page) = audit_log(&site, &dewi, &[("account", BUDI_NIK), ("actor", "dewi")]).await;
     let listed = page.split("id=\"events\"").nth(1).unwrap();
-    assert!(listed.contains("login.unlocked"), "{listed}");
+    assert!(listed.contains("sessions.ended"), "{listed}");
     assert!(!listed.contains("group.granted"), "{listed}");
     assert!(!listed.contains("login.success"), "{listed}");
     let (_, _, page) = audit_log(&site, &dewi, &[("actor", "command-line")]).await;
     let listed = page.split("id=\"events\"").nth(1).unwrap();
     assert!(
-        listed.contains("group.granted") && !listed.contains("login.unlocked"),
+        listed.contains("group.granted") && !listed.contains("sessions.ended"),
         "{listed}"
     );
     let (_, _, page) = audit_log(&site, &dewi, &[("from", "2099-01-01")]).await;
     assert!(page.contains("Tidak ada kejadian yang cocok"), "{page}");
 
-    let csv_fields = [("kind", "login.unlocked"), ("format", "csv")];
+    let csv_fields = [("kind", "sessions.ended"), ("format", "csv")];
     let (status, kind, csv) = audit_log(&site, &dewi, &csv_fields).await;
     assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"));
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "time,kind,user_id,client_id,address,actor,detail");
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(
-        lines[1].contains(",login.unlocked,") && lines[1].contains(",dewi,"),
+        lines[1].contains(",sessions.ended,") && lines[1].contains(",dewi,"),
         "{csv}"
     );
     assert!(lines[1].ends_with("by dewi (console): Tiket 31\""), "{csv}");

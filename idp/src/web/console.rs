@@ -330,6 +330,13 @@ pub async fn act(
     if !operator.rights.may(permission(action)) {
         return no_role(&p, lang);
     }
+    // The account changed since its page was drawn (unlocked, activated meanwhile): its page
+    // again shows what can be done now.
+    match applies(&p, action, &target).await {
+        Ok(true) => {}
+        Ok(false) => return redirect(&format!("{back}?ui_locales={}", lang.code())),
+        Err(e) => return unavailable(&p, lang, e),
+    }
     let mut confirm = confirmation(&operator, &form, (action.label(), &target.username), &back);
     confirm.action = format!("{back}/act");
     confirm.fields = vec![("action", action.name())];
@@ -361,6 +368,19 @@ pub async fn act(
         Ok(()) => redirect(&format!("{back}?done=1&ui_locales={}", lang.code())),
         Err(e) => unavailable(&p, lang, e),
     }
+}
+
+/// Whether `action` means anything for `user` now.
+async fn applies(
+    p: &Provider,
+    action: AccountAction,
+    user: &User,
+) -> Result<bool, crate::store::StoreError> {
+    let locked = !locks_of(p.store.as_ref(), &user.id, now())
+        .await?
+        .is_empty();
+    let factors = !p.store.factors(&user.id).await?.is_empty();
+    Ok(action.applies(user, locked, factors))
 }
 
 /// Does `action` to `who` through the administration module.
