@@ -112,6 +112,7 @@ pub const SUPPORTED_SCOPES: &[&str] = &[
     "offline_access",
     "identity_document",
     "groups",
+    ADMIN_SCOPE,
 ];
 
 #[derive(Debug, Clone)]
@@ -637,7 +638,22 @@ pub struct AdminRoles {
     /// a reset link, reset second factors, end sessions, disable with a reason); not delete,
     /// not grant.
     pub helpdesk: Vec<String>,
+    /// `[[admin.api_client]]`: the clients whose own (`client_credentials`) tokens may call
+    /// the admin API, each with the roles of the groups it acts as a member of.
+    pub api_clients: Vec<AdminApiClient>,
 }
+
+/// A client that administers through the admin API (an OSS back office granting access
+/// rights): it holds the roles a member of `groups` would.
+#[derive(Debug, Clone)]
+pub struct AdminApiClient {
+    pub client: String,
+    pub groups: Vec<String>,
+}
+
+/// The scope a token must carry to call the admin API, so a token meant for another API
+/// (and seen by it) cannot administer.
+pub const ADMIN_SCOPE: &str = "gerbang:admin";
 
 /// What a rule does to the requests it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

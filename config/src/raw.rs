@@ -286,6 +286,17 @@ pub(crate) struct RawAdmin {
     pub administrators: Vec<S<String>>,
     #[serde(default)]
     pub helpdesk: Vec<S<String>>,
+    #[serde(default, rename = "api_client")]
+    pub api_clients: Vec<S<RawApiClient>>,
+}
+
+/// `[[admin.api_client]]`: a client whose own tokens may call the admin API.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApiClient {
+    pub client: S<String>,
+    #[serde(default)]
+    pub groups: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

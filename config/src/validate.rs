@@ -61,9 +61,10 @@ impl<'a> Checker<'a> {
         let mfa = self.mfa(&raw.mfa, store.as_ref(), store_span, &groups);
         // A wrong name is reported (and then no configuration is made at all).
         let mut roles = |names, key| self.group_names(names, key, &groups).unwrap_or_default();
-        let admin = AdminRoles {
+        let mut admin = AdminRoles {
             administrators: roles(&raw.admin.administrators, "admin.administrators"),
             helpdesk: roles(&raw.admin.helpdesk, "admin.helpdesk"),
+            api_clients: Vec::new(),
         };
         let strongest = mfa
             .as_ref()
@@ -85,6 +86,7 @@ impl<'a> Checker<'a> {
         let routes: Vec<Route> = routes.into_iter().flatten().collect();
         let clients = self.clients(&raw.clients, &groups);
         self.api_clients_known(&raw.routes, &clients);
+        admin.api_clients = self.admin_api_clients(&raw.admin.api_clients, &clients, &groups);
         if !self.problems.is_empty() {
             return None;
         }
@@ -154,6 +156,44 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// `[[admin.api_client]]`: each a configured client that may use `client_credentials`
+    /// and may be granted the admin scope, acting as a member of declared groups.
+    fn admin_api_clients(
+        &mut self,
+        raw: &[S<RawApiClient>],
+        clients: &[Client],
+        groups: &[Group],
+    ) -> Vec<AdminApiClient> {
+        let mut found = Vec::new();
+        for (i, entry) in raw.iter().enumerate() {
+            let entry = entry.get_ref();
+            let key = format!("admin.api_client[{i}].client");
+            let id = entry.client.get_ref();
+            let problem = match clients.iter().find(|c| &c.id == id) {
+                None => Some(format!("`{id}` is not a configured [[client]] id")),
+                Some(c) if !c.grant_types.contains(&GrantType::ClientCredentials) => Some(format!(
+                    "client `{id}` must have \"client_credentials\" in its grant_types"
+                )),
+                Some(c) if !c.scopes.iter().any(|s| s == ADMIN_SCOPE) => Some(format!(
+                    "client `{id}` must have \"{ADMIN_SCOPE}\" in its scopes"
+                )),
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                self.report(entry.client.span(), key, problem);
+                continue;
+            }
+            let groups_key = format!("admin.api_client[{i}].groups");
+            if let Some(names) = self.group_names(&entry.groups, &groups_key, groups) {
+                found.push(AdminApiClient {
+                    client: id.clone(),
+                    groups: names,
+                });
+            }
+        }
+        found
     }
 
     fn server(&mut self, raw: &S<RawServer>) -> Option<Server> {

@@ -649,3 +649,27 @@ fn console_roles_and_group_managers_name_declared_groups() {
         ]
     );
 }
+
+#[test]
+fn admin_api_clients_are_machine_clients_with_the_admin_scope_and_declared_groups() {
+    let clients = "\n[[client]]\nid = \"web\"\nsecret = \"web-secret-0123456789\"\nredirect_uris = [\"https://web.test/cb\"]\nscopes = [\"openid\", \"gerbang:admin\"]\n\n[[client]]\nid = \"bot\"\nsecret = \"bot-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\n";
+    let src = with(&format!(
+        "\n[[group]]\nname = \"helpdesk\"\n{clients}\n[[admin.api_client]]\nclient = \"nobody\"\n\n[[admin.api_client]]\nclient = \"web\"\n\n[[admin.api_client]]\nclient = \"bot\"\ngroups = [\"helpdesk\"]\n"
+    ));
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:28:10: admin.api_client[0].client: `nobody` is not a configured [[client]] id",
+            "broken.toml:31:10: admin.api_client[1].client: client `web` must have \"client_credentials\" in its grant_types",
+            "broken.toml:34:10: admin.api_client[2].client: client `bot` must have \"gerbang:admin\" in its scopes",
+        ]
+    );
+    let src = src
+        .replace("grant_types = [\"client_credentials\"]\n", "grant_types = [\"client_credentials\"]\nscopes = [\"gerbang:admin\"]\n")
+        .replace("[[admin.api_client]]\nclient = \"nobody\"\n\n[[admin.api_client]]\nclient = \"web\"\n\n", "")
+        .replace("groups = [\"helpdesk\"]", "groups = [\"kepala\"]");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:30:11: admin.api_client[0].groups: `kepala` is not a declared [[group]]"]
+    );
+}

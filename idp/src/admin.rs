@@ -62,6 +62,10 @@ pub enum Actor<'a> {
     CommandLine,
     /// A person in the console: their user name.
     Console(&'a str),
+    /// A person through the admin API, with a token from their session: their user name.
+    ApiUser(&'a str),
+    /// A client through the admin API, with its own token: its id.
+    ApiClient(&'a str),
 }
 
 impl Actor<'_> {
@@ -69,6 +73,8 @@ impl Actor<'_> {
         match self {
             Actor::CommandLine => "by an administrator (command line)".into(),
             Actor::Console(operator) => format!("by {operator} (console)"),
+            Actor::ApiUser(operator) => format!("by {operator} (admin API)"),
+            Actor::ApiClient(client) => format!("by client {client} (admin API)"),
         }
     }
 
@@ -76,7 +82,8 @@ impl Actor<'_> {
     fn name(self) -> String {
         match self {
             Actor::CommandLine => "command-line".into(),
-            Actor::Console(operator) => operator.into(),
+            Actor::Console(operator) | Actor::ApiUser(operator) => operator.into(),
+            Actor::ApiClient(client) => format!("client:{client}"),
         }
     }
 }
@@ -120,8 +127,23 @@ pub struct NewAccount {
     pub passport: Option<(String, String)>,
 }
 
+/// What an operator typed to find someone, when it is a NIK (sixteen digits): checked as
+/// registration checks one, so a mistyped NIK gets registration's words rather than "nothing
+/// found".
+fn check_typed_nik(typed: &str) -> Result<(), AdminError> {
+    let typed = typed.trim();
+    if typed.len() == 16 && typed.bytes().all(|b| b.is_ascii_digit()) {
+        Nik::parse(typed, None).map_err(|p| AdminError::Field {
+            field: "nik",
+            problem: Problem::Nik(p),
+        })?;
+    }
+    Ok(())
+}
+
 /// The user a user name, e-mail address or NIK names (reading needs no actor).
 pub async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
+    check_typed_nik(who)?;
     for key in [
         UniqueKey::Username(who.into()),
         UniqueKey::Email(who.into()),
@@ -141,6 +163,7 @@ pub async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, Admin
     if needle.is_empty() {
         return Ok(Vec::new());
     }
+    check_typed_nik(&needle)?;
     Ok(store
         .users()
         .await?
@@ -518,6 +541,26 @@ impl Admin<'_> {
             .revoke(Revoked::User(&user.id), self.now + self.session_lifetime)
             .await?;
         Ok(ended)
+    }
+
+    /// `user`'s identity document number in full, for a role that needs it: each view is
+    /// audited, with who looked and from where.
+    pub async fn unmasked_document(
+        &self,
+        user: &User,
+        address: &str,
+    ) -> Result<String, StoreError> {
+        let event = AuditEvent {
+            user_id: Some(user.id.clone()),
+            actor: Some(self.actor.name()),
+            address: Some(address.to_string()),
+            ..AuditEvent::new(AuditKind::DocumentViewed, self.now, &self.actor.detail())
+        };
+        self.store.record(&event).await?;
+        Ok(match &user.identity {
+            Identity::Ktp { nik } => nik.to_string(),
+            Identity::Passport { number, .. } => number.clone(),
+        })
     }
 
     async fn hash(&self, password: &str, passwords: &Passwords) -> Result<String, AdminError> {

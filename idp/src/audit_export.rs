@@ -39,20 +39,24 @@ fn csv_field(value: &str) -> String {
 pub fn to_json_lines(events: &[AuditEvent]) -> String {
     let mut out = String::new();
     for e in events {
-        let line = serde_json::json!({
-            "time": rfc3339(e.at),
-            "at": e.at,
-            "kind": e.kind,
-            "user_id": e.user_id,
-            "client_id": e.client_id,
-            "address": e.address,
-            "actor": e.actor,
-            "detail": e.detail,
-        });
-        out.push_str(&line.to_string());
+        out.push_str(&to_json(e).to_string());
         out.push('\n');
     }
     out
+}
+
+/// One event as JSON (a line of the export, an item of the admin API's answer).
+pub fn to_json(e: &AuditEvent) -> serde_json::Value {
+    serde_json::json!({
+        "time": rfc3339(e.at),
+        "at": e.at,
+        "kind": e.kind,
+        "user_id": e.user_id,
+        "client_id": e.client_id,
+        "address": e.address,
+        "actor": e.actor,
+        "detail": e.detail,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod account_action;
 pub mod admin;
 pub mod assurance;
 pub mod audit;

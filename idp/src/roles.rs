@@ -48,7 +48,25 @@ impl Rights {
             .filter(|m| m.holds(now))
             .map(|m| m.group.as_str())
             .collect();
-        let member_of = |groups: &[String]| groups.iter().any(|g| live.contains(&g.as_str()));
+        Rights::of_groups(config, &live)
+    }
+
+    /// The roles of an admin API client: those of a member of the groups `config` names for
+    /// it; none for any other client.
+    pub fn of_client(config: &Config, client_id: &str) -> Rights {
+        let groups: Vec<&str> = config
+            .admin
+            .api_clients
+            .iter()
+            .filter(|c| c.client == client_id)
+            .flat_map(|c| c.groups.iter().map(String::as_str))
+            .collect();
+        Rights::of_groups(config, &groups)
+    }
+
+    /// The roles a member of `groups` holds.
+    fn of_groups(config: &Config, groups: &[&str]) -> Rights {
+        let member_of = |names: &[String]| names.iter().any(|g| groups.contains(&g.as_str()));
         Rights {
             administrator: member_of(&config.admin.administrators),
             helpdesk: member_of(&config.admin.helpdesk),
@@ -121,6 +139,21 @@ name = "admin-3273"
 [admin]
 administrators = ["admin"]
 helpdesk = ["helpdesk"]
+
+[[admin.api_client]]
+client = "backoffice"
+groups = ["admin-3273"]
+
+[[client]]
+id = "backoffice"
+secret = "backoffice-secret-0123456789"
+grant_types = ["client_credentials"]
+scopes = ["gerbang:admin"]
+
+[[client]]
+id = "other"
+secret = "other-secret-0123456789"
+grant_types = ["client_credentials"]
 "#;
 
     const NOW: Timestamp = 1_000;
@@ -199,5 +232,15 @@ helpdesk = ["helpdesk"]
         assert!(!none.may(Action::Find));
         let lapsed = rights(&[("admin", Some(NOW))]);
         assert_eq!(lapsed, Rights::default());
+    }
+
+    #[test]
+    fn an_api_client_holds_the_roles_of_its_groups_and_other_clients_none() {
+        let config = Config::parse(CONFIG, "t.toml".as_ref(), "/".as_ref(), &|_| None).unwrap();
+        let backoffice = Rights::of_client(&config, "backoffice");
+        assert_eq!(backoffice.manages, ["pejabat-3273"]);
+        assert!(backoffice.may(Action::Grant("pejabat-3273")));
+        assert!(!backoffice.may(Action::Unlock));
+        assert!(!Rights::of_client(&config, "other").any());
     }
 }

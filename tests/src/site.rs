@@ -232,3 +232,41 @@ pub fn address_blanked((status, page): &(u16, String)) -> (u16, String) {
     };
     (*status, blanked)
 }
+
+/// The route on `dinas.test` to `app` that only members of `group` may open.
+pub fn group_route(app: &crate::App, group: &str) -> String {
+    format!(
+        "[[route]]\nname = \"dinas\"\nhost = \"dinas.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n\n[[route.rule]]\neffect = \"allow\"\ngroups = [\"{group}\"]\n",
+        app.addr
+    )
+}
+
+/// Someone logged in at the route of [`group_route`], through the gateway.
+pub struct AtGroupRoute {
+    browser: reqwest::Client,
+    url: String,
+}
+
+impl AtGroupRoute {
+    pub async fn log_in(site: &Site, user: &str, password: &str) -> AtGroupRoute {
+        let browser = site.gw.client(&["dinas.test", Gerbang::PROVIDER_HOST]);
+        let url = site.gw.url("dinas.test", "/");
+        let callback = browser::log_in(&browser, &url, &site.issuer, user, password).await;
+        browser.get(&callback).send().await.unwrap();
+        AtGroupRoute { browser, url }
+    }
+
+    /// What the route answers them now.
+    pub async fn status(&self) -> u16 {
+        browser::follow(&self.browser, &self.url)
+            .await
+            .status()
+            .as_u16()
+    }
+
+    /// What the route answers them a second after `changed` (a grant or a revocation).
+    pub async fn status_a_second_after(&self, changed: std::time::Instant) -> u16 {
+        tokio::time::sleep_until((changed + Duration::from_secs(1)).into()).await;
+        self.status().await
+    }
+}

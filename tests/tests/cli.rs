@@ -46,6 +46,10 @@ fn config_check_passes_every_sample() {
             "GERBANG_CLIENT_BERUSAHA_SECRET",
             "a-long-enough-client-secret",
         )
+        .env(
+            "GERBANG_CLIENT_HELPDESK_TOOL_SECRET",
+            "another-long-enough-client-secret",
+        )
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use gerbang_config::Strength;
 use subtle::ConstantTimeEq;
 
-use super::console_pages::{self, AccountAction, AccountLine, AccountView, Confirm};
+use super::console_pages::{self, AccountLine, AccountView, Confirm};
 use super::i18n::{Lang, Text};
 use super::pages::{self, Page};
 use super::second_factor::{self as factor_pages, reauthenticate, Reauth};
@@ -25,14 +25,14 @@ use super::unavailable;
 use super::{admit, client_address, cookie, html, lang, redirect, refused};
 use super::{LoggedIn, OwnForm};
 use crate::account::login::locks_of;
+use crate::account_action::AccountAction;
 use crate::admin::{Admin, AdminError};
-use crate::audit::AuditKind;
 use crate::clock::now;
 use crate::flows::enrolment::masked_document;
 use crate::flows::second_step::{self, Pending};
 use crate::provider::Provider;
 use crate::roles::{Action, Rights};
-use crate::store::{AuditFilter, Identity, Session, User};
+use crate::store::{AuditFilter, Session, User};
 
 /// How many of an account's events its page shows.
 const EVENTS_SHOWN: usize = 20;
@@ -174,7 +174,7 @@ pub async fn home(
     };
     let notice = q.contains_key("deleted").then_some(Text::ConsoleDeleted);
     let form = (lang, operator.csrf.as_str());
-    let page = console_pages::search(form, &operator.rights, "", None, notice);
+    let page = console_pages::search(form, &operator.rights, ("", None), None, notice);
     show(&p, &operator, page)
 }
 
@@ -197,6 +197,12 @@ pub async fn search(
     let typed = form.field("q").trim();
     let found = match crate::admin::search(&p.store, typed).await {
         Ok(found) => found,
+        Err(AdminError::Field { problem, .. }) => {
+            let said = Some(super::i18n::problem(lang, problem));
+            let form = (lang, operator.csrf.as_str());
+            let page = console_pages::search(form, &operator.rights, (typed, said), None, None);
+            return show(&p, &operator, page);
+        }
         Err(e) => return unavailable(&p, lang, e),
     };
     // Results are masked for everyone: an unmasked number is shown (and audited) one account
@@ -205,7 +211,7 @@ pub async fn search(
     let page = console_pages::search(
         (lang, &operator.csrf),
         &operator.rights,
-        typed,
+        (typed, None),
         Some(&lines),
         None,
     );
@@ -250,11 +256,12 @@ async fn account_view(
     let rights = &operator.rights;
     let line = match rights.may(Action::SeeDocument) {
         true => {
-            let why = format!("by {} (console)", viewer.username);
-            let kind = AuditKind::DocumentViewed;
-            p.audit(kind, Some(&found.id), None, Some(&address), &why)
-                .await;
-            unmasked(&found)
+            let admin = acting_for(p, viewer);
+            let document = admin.unmasked_document(&found, &address).await?;
+            AccountLine {
+                user: &found,
+                document,
+            }
         }
         false => masked(&found),
     };
@@ -270,7 +277,7 @@ async fn account_view(
     let grantable = grantable(p, rights);
     let actions: Vec<AccountAction> = AccountAction::ALL
         .into_iter()
-        .filter(|a| rights.may(permission(*a)))
+        .filter(|a| rights.may(a.permission()))
         .filter(|a| a.applies(&found, !locks.is_empty(), !factors.is_empty()))
         .collect();
     let view = AccountView {
@@ -287,20 +294,6 @@ async fn account_view(
         zone: p.config().ui.time_zone,
     };
     Ok(Some(console_pages::account(lang, &view)))
-}
-
-/// The right an account action needs.
-fn permission(action: AccountAction) -> Action<'static> {
-    match action {
-        AccountAction::Unlock => Action::Unlock,
-        AccountAction::SendResetLink => Action::SendResetLink,
-        AccountAction::ResendActivation => Action::ResendActivation,
-        AccountAction::EndSessions => Action::EndSessions,
-        AccountAction::ResetSecondFactors => Action::ResetSecondFactors,
-        AccountAction::Disable => Action::Disable,
-        AccountAction::Enable => Action::Enable,
-        AccountAction::Delete => Action::Delete,
-    }
 }
 
 /// `/admin/users/{id}/act`: an action on the account, after the confirmation with its reason
@@ -327,17 +320,22 @@ pub async fn act(
     let Some(action) = AccountAction::named(form.field("action")) else {
         return redirect(&back);
     };
-    if !operator.rights.may(permission(action)) {
+    if !operator.rights.may(action.permission()) {
         return no_role(&p, lang);
     }
     // The account changed since its page was drawn (unlocked, activated meanwhile): its page
     // again shows what can be done now.
-    match applies(&p, action, &target).await {
+    match action.applies_now(&p, &target, now()).await {
         Ok(true) => {}
         Ok(false) => return redirect(&format!("{back}?ui_locales={}", lang.code())),
         Err(e) => return unavailable(&p, lang, e),
     }
-    let mut confirm = confirmation(&operator, &form, (action.label(), &target.username), &back);
+    let mut confirm = confirmation(
+        &operator,
+        &form,
+        (console_pages::label(action), &target.username),
+        &back,
+    );
     confirm.action = format!("{back}/act");
     confirm.fields = vec![("action", action.name())];
     confirm.password = action.destructive();
@@ -353,55 +351,16 @@ pub async fn act(
     if confirm.problem.is_some() {
         return html(&p, console_pages::confirm(lang, &confirm)).into_response();
     }
-    match perform(
-        &p,
-        &acting_for(&p, &user),
-        action,
-        &target.username,
-        confirm.reason,
-    )
-    .await
+    let admin = acting_for(&p, &user);
+    match action
+        .perform(&p, &admin, &target.username, confirm.reason)
+        .await
     {
         Ok(()) if action == AccountAction::Delete => {
             redirect(&format!("/admin?deleted=1&ui_locales={}", lang.code()))
         }
         Ok(()) => redirect(&format!("{back}?done=1&ui_locales={}", lang.code())),
         Err(e) => unavailable(&p, lang, e),
-    }
-}
-
-/// Whether `action` means anything for `user` now.
-async fn applies(
-    p: &Provider,
-    action: AccountAction,
-    user: &User,
-) -> Result<bool, crate::store::StoreError> {
-    let locked = !locks_of(p.store.as_ref(), &user.id, now())
-        .await?
-        .is_empty();
-    let factors = !p.store.factors(&user.id).await?.is_empty();
-    Ok(action.applies(user, locked, factors))
-}
-
-/// Does `action` to `who` through the administration module.
-async fn perform(
-    p: &Arc<Provider>,
-    admin: &Admin<'_>,
-    action: AccountAction,
-    who: &str,
-    reason: &str,
-) -> Result<(), AdminError> {
-    match action {
-        AccountAction::Unlock => admin.unlock(who, reason).await.map(drop),
-        AccountAction::SendResetLink => admin.send_reset_link(p, who, reason).await.map(drop),
-        AccountAction::ResendActivation => admin.resend_activation(p, who, reason).await.map(drop),
-        AccountAction::EndSessions => admin.end_all_sessions(p, who, reason).await.map(drop),
-        AccountAction::ResetSecondFactors => {
-            admin.reset_second_factors(p, who, reason).await.map(drop)
-        }
-        AccountAction::Disable => admin.disable(p, who, reason).await.map(drop),
-        AccountAction::Enable => admin.enable(p, who, reason).await.map(drop),
-        AccountAction::Delete => admin.delete(who, reason).await.map(drop),
     }
 }
 
@@ -621,14 +580,5 @@ fn membership_summary(
 /// An account with its document masked.
 fn masked(user: &User) -> AccountLine<'_> {
     let document = masked_document(&user.identity);
-    AccountLine { user, document }
-}
-
-/// An account with its document in full (for a role that needs it; the caller audits it).
-fn unmasked(user: &User) -> AccountLine<'_> {
-    let document = match &user.identity {
-        Identity::Ktp { nik } => nik.to_string(),
-        Identity::Passport { number, .. } => number.clone(),
-    };
     AccountLine { user, document }
 }

@@ -10,6 +10,7 @@ use super::factor_pages::{factor_name, kind_name};
 use super::i18n::{t, Lang, Text};
 use super::pages::{layout, local_time, Page};
 use crate::account::login::{AccountLock, LockedOrigin};
+use crate::account_action::AccountAction;
 use crate::audit::AuditKind;
 use crate::gateway_status::{Reload, ReloadOutcome, UpstreamHealth};
 use crate::roles::{Action, Rights};
@@ -57,24 +58,29 @@ fn hidden(lang: Lang, csrf: &str) -> Markup {
     }
 }
 
-fn search_form(lang: Lang, csrf: &str, typed: &str) -> Markup {
+/// The search form, with what was typed and what is wrong with it (a NIK registration would
+/// refuse, in registration's words).
+fn search_form(lang: Lang, csrf: &str, (typed, problem): (&str, Option<&str>)) -> Markup {
     html! {
         form method="post" action="/admin/search" role="search" {
             (hidden(lang, csrf))
             label for="q" { (t(lang, Text::ConsoleSearchLabel)) }
+            @if let Some(problem) = problem { p.error role="alert" id="q-error" { (problem) } }
             input id="q" name="q" type="search" value=(typed) required autocomplete="off"
-                autocapitalize="none" spellcheck="false" maxlength="120";
+                autocapitalize="none" spellcheck="false" maxlength="120"
+                aria-invalid=[problem.map(|_| "true")] aria-describedby=[problem.map(|_| "q-error")];
             button type="submit" { (t(lang, Text::ConsoleSearchButton)) }
         }
     }
 }
 
-/// The console's first page, and the search's answer: `results` when a search was made;
-/// `notice` after an action that left the account's page (a deletion).
+/// The console's first page, and the search's answer: what was typed (and what is wrong with
+/// it), `results` when a search was made; `notice` after an action that left the account's
+/// page (a deletion).
 pub fn search(
     (lang, csrf): (Lang, &str),
     rights: &Rights,
-    typed: &str,
+    typed: (&str, Option<&str>),
     results: Option<&[AccountLine<'_>]>,
     notice: Option<Text>,
 ) -> Page {
@@ -222,7 +228,7 @@ fn changes(lang: Lang, view: &AccountView<'_>) -> Markup {
                     form method="post" action=(action("act")) {
                         (hidden(lang, view.csrf))
                         input type="hidden" name="action" value=(a.name());
-                        button.secondary type="submit" { (t(lang, a.label())) }
+                        button.secondary type="submit" { (t(lang, label(*a))) }
                     }
                 }
             }
@@ -265,80 +271,17 @@ fn locks(lang: Lang, locks: &[AccountLock], zone: TimeZone) -> Markup {
     }
 }
 
-/// What the helpdesk (or an administrator) does to an account from its page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountAction {
-    Unlock,
-    SendResetLink,
-    ResendActivation,
-    EndSessions,
-    ResetSecondFactors,
-    Disable,
-    Enable,
-    Delete,
-}
-
-impl AccountAction {
-    pub const ALL: [AccountAction; 8] = [
-        AccountAction::Unlock,
-        AccountAction::SendResetLink,
-        AccountAction::ResendActivation,
-        AccountAction::EndSessions,
-        AccountAction::ResetSecondFactors,
-        AccountAction::Disable,
-        AccountAction::Enable,
-        AccountAction::Delete,
-    ];
-
-    /// As the form names it.
-    pub fn name(self) -> &'static str {
-        match self {
-            AccountAction::Unlock => "unlock",
-            AccountAction::SendResetLink => "send-reset-link",
-            AccountAction::ResendActivation => "resend-activation",
-            AccountAction::EndSessions => "end-sessions",
-            AccountAction::ResetSecondFactors => "reset-second-factors",
-            AccountAction::Disable => "disable",
-            AccountAction::Enable => "enable",
-            AccountAction::Delete => "delete",
-        }
-    }
-
-    pub fn named(name: &str) -> Option<AccountAction> {
-        AccountAction::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    pub fn label(self) -> Text {
-        match self {
-            AccountAction::Unlock => Text::ActionUnlock,
-            AccountAction::SendResetLink => Text::ActionSendResetLink,
-            AccountAction::ResendActivation => Text::ActionResendActivation,
-            AccountAction::EndSessions => Text::ActionEndSessions,
-            AccountAction::ResetSecondFactors => Text::ActionResetFactors,
-            AccountAction::Disable => Text::ActionDisable,
-            AccountAction::Enable => Text::ActionEnable,
-            AccountAction::Delete => Text::ActionDelete,
-        }
-    }
-
-    /// Whether it means anything for `user` now (`locked`: a login lock holds; `factors`: it
-    /// has second factors).
-    pub fn applies(self, user: &User, locked: bool, factors: bool) -> bool {
-        match self {
-            AccountAction::Unlock => locked,
-            AccountAction::SendResetLink => user.status == UserStatus::Active,
-            AccountAction::ResendActivation => user.status == UserStatus::Pending,
-            AccountAction::EndSessions | AccountAction::Delete => true,
-            AccountAction::ResetSecondFactors => factors,
-            AccountAction::Disable => user.status != UserStatus::Disabled,
-            AccountAction::Enable => user.status == UserStatus::Disabled,
-        }
-    }
-
-    /// Whether the operator gives their password again first (it cannot be undone, or it shuts
-    /// a person out).
-    pub fn destructive(self) -> bool {
-        matches!(self, AccountAction::Disable | AccountAction::Delete)
+/// An account action's name on its button and its confirmation.
+pub fn label(action: AccountAction) -> Text {
+    match action {
+        AccountAction::Unlock => Text::ActionUnlock,
+        AccountAction::SendResetLink => Text::ActionSendResetLink,
+        AccountAction::ResendActivation => Text::ActionResendActivation,
+        AccountAction::EndSessions => Text::ActionEndSessions,
+        AccountAction::ResetSecondFactors => Text::ActionResetFactors,
+        AccountAction::Disable => Text::ActionDisable,
+        AccountAction::Enable => Text::ActionEnable,
+        AccountAction::Delete => Text::ActionDelete,
     }
 }
 

@@ -181,7 +181,7 @@ async fn usernames(
 }
 
 /// What is wrong with the filters.
-enum Wrong {
+pub(super) enum Wrong {
     /// The field, and what to say.
     Field(&'static str, Text),
     Store(StoreError),
@@ -189,13 +189,14 @@ enum Wrong {
 
 /// The filter the form asks for: the account found by user name, e-mail or NIK; the days in
 /// the configured time zone, the last one inclusive.
-async fn filter_of(p: &Provider, typed: &AuditForm) -> Result<AuditFilter, Wrong> {
+pub(super) async fn filter_of(p: &Provider, typed: &AuditForm) -> Result<AuditFilter, Wrong> {
     let zone = p.config().ui.time_zone;
     let user_id = match typed.account.as_str() {
         "" => None,
         who => match admin::find(&p.store, who).await {
             Ok(user) => Some(user.id),
-            Err(AdminError::NoSuchUser(_)) => {
+            // A NIK registration would refuse names nobody either.
+            Err(AdminError::NoSuchUser(_) | AdminError::Field { .. }) => {
                 return Err(Wrong::Field("account", Text::AuditNoAccount))
             }
             Err(AdminError::Store(e)) => return Err(Wrong::Store(e)),

@@ -3,6 +3,7 @@
 
 mod account;
 mod address;
+mod admin_api;
 mod agent;
 mod apps;
 mod brand;
@@ -21,6 +22,7 @@ mod oidc;
 mod pages;
 mod passkey;
 mod password;
+mod problem_details;
 mod recovery;
 mod register;
 mod second_factor;
@@ -49,6 +51,7 @@ pub fn router(provider: Arc<Provider>) -> Router {
     protocol_routes()
         .merge(login_routes())
         .merge(account_routes())
+        .nest("/admin/api/v1", admin_api_routes())
         .route("/", get(home::page))
         .route("/captcha/{token}/{kind}", get(login::captcha_media))
         .route("/static/gerbang.css", get(stylesheet))
@@ -114,6 +117,21 @@ fn login_routes() -> Router<Arc<Provider>> {
             "/password/reset",
             get(recovery::reset_page).post(recovery::reset),
         )
+}
+
+/// The admin API: JSON for automation, authorised by bearer tokens (no cookies, so no CSRF).
+fn admin_api_routes() -> Router<Arc<Provider>> {
+    Router::new()
+        .route("/openapi.json", get(admin_api::openapi))
+        .route("/accounts/search", post(admin_api::search))
+        .route("/accounts/{id}", get(admin_api::account))
+        .route("/accounts/{id}/actions/{action}", post(admin_api::act))
+        .route(
+            "/accounts/{id}/groups/{group}",
+            axum::routing::put(admin_api::grant).delete(admin_api::revoke),
+        )
+        .route("/audit", get(admin_api::audit))
+        .fallback(admin_api::not_found)
 }
 
 /// What a logged-in person changes from Beranda.
