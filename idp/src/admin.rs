@@ -53,6 +53,8 @@ pub enum AdminError {
     NotAMember { user: String, group: String },
     #[error("the membership would end before it begins")]
     EndsInThePast,
+    #[error("{0} has no such session (it ended meanwhile)")]
+    NoSuchSession(String),
 }
 
 /// Who acts: recorded with every event.
@@ -420,6 +422,31 @@ impl Admin<'_> {
         )
         .await?;
         Ok((user, ended))
+    }
+
+    /// Ends one of the account's provider sessions (one browser), and the app sessions it
+    /// started, as the person's own "end this session" on Beranda does.
+    pub async fn end_session(
+        &self,
+        provider: &Arc<Provider>,
+        who: &str,
+        session_hash: &str,
+        reason: &str,
+    ) -> Result<User, AdminError> {
+        let user = self.find(who).await?;
+        let sessions = self.store.sessions_of(&user.id).await?;
+        let Some(session) = sessions
+            .iter()
+            .find(|s| s.audience == "provider" && s.id_hash == session_hash)
+        else {
+            return Err(AdminError::NoSuchSession(user.username));
+        };
+        logout::end_session(provider, session_hash, &user.id, None).await;
+        let device = session.device.as_deref().unwrap_or("an unknown device");
+        let what = format!("1 session ({device})");
+        self.audit_why(AuditKind::SessionsEnded, &user.id, &what, reason)
+            .await?;
+        Ok(user)
     }
 
     /// Adds a signing key of `alg` that signs after `delay` seconds; the keys it replaces stay

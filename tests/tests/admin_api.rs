@@ -501,6 +501,26 @@ async fn a_persons_token_from_a_two_factor_session_acts_as_them() {
         .admin(&["groups", "grant", "dewi", "helpdesk-oss"], "");
     assert!(ok, "{err}");
     let id = found(&site, &two_factors, "budi").await;
+    // Budi on two browsers: the helpdesk ends one's session, then (below) every session.
+    let mut budi = Vec::new();
+    for _ in 0..2 {
+        let browser = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+        browser::submit_login(&browser, &site.issuer, "budi", PASSWORD, None).await;
+        budi.push(browser);
+    }
+    let account = format!("/accounts/{id}");
+    let sessions = call(&site, Some(&two_factors), ("GET", &account), None).await;
+    let listed = sessions.body["sessions"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{}", sessions.body);
+    let one = format!("{account}/sessions/{}", listed[0]["id"].as_str().unwrap());
+    let why = || Some(json!({ "reason": "Laptop tertinggal" }));
+    let answer = call(&site, Some(&two_factors), ("DELETE", &one), why()).await;
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    let answer = call(&site, Some(&two_factors), ("DELETE", &one), why()).await;
+    assert_eq!(answer.problem(404), "not-found");
+    let sessions = call(&site, Some(&two_factors), ("GET", &account), None).await;
+    assert_eq!(sessions.body["sessions"].as_array().unwrap().len(), 1);
+
     let end = format!("/accounts/{id}/actions/end-sessions");
     let reason = json!({ "reason": "Perangkat hilang, tiket 77" });
     let answer = call(&site, Some(&two_factors), ("POST", &end), Some(reason)).await;

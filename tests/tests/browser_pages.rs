@@ -438,6 +438,8 @@ async fn pages_of_run(run: usize) {
     chrome.wait_for_any(&["Masuk lagi", "Log in again"]).await;
     gallery.shot(&chrome, "logged-out", lang, width).await;
     second_factor_pages(&chrome, &issuer, lang, width, run, &mut gallery).await;
+    // Budi on another device, so his account in the console lists a session to end.
+    site.log_in("budi", PASSWORD).await;
     console_pages(&chrome, &issuer, lang, width, &mut gallery).await;
     chrome.quit().await;
     gallery.assert_clean();
@@ -548,6 +550,12 @@ async fn console_pages(
     chrome.click("ul.accounts a").await;
     chrome.wait_for("id=\"events\"").await;
     gallery.shot(chrome, "console-account", lang, width).await;
+    chrome
+        .run("document.getElementById('sessions').scrollIntoView();")
+        .await;
+    gallery
+        .shot(chrome, "console-account-sessions", lang, width)
+        .await;
     // Granting asks for a confirmation and a reason (not given here: nothing changes).
     chrome
         .click("form[action$=\"/grant\"] button[type=submit]")

@@ -386,11 +386,53 @@ async fn a_console_grant_opens_the_groups_route_within_a_second() {
 #[tokio::test]
 async fn the_helpdesk_ends_sessions_and_resets_second_factors() {
     let site = start().await;
+    // Budi on two browsers (the laptop's by password, before he set up a second factor).
+    let laptop = logged_in(&site, "budi").await;
     let budi = operator(&site, "budi").await;
     let dewi = operator(&site, "dewi").await;
     let account = budis_account(&site, &dewi).await;
     let (_, page) = get(&site, &dewi, &account).await;
     assert!(page.contains("Akhiri semua sesi") && page.contains("Reset verifikasi dua langkah"));
+
+    // One of his browsers: its session ends, the other's goes on.
+    let (_, page) = get(&site, &dewi, &account).await;
+    let listed = page.split("id=\"sessions\"").nth(1).unwrap();
+    assert_eq!(listed.matches("name=\"session\"").count(), 2, "{listed}");
+    let one = hidden_field(listed, "session").unwrap();
+    let chosen = ("session", one.as_str());
+    let (_, page) = act(&site, &dewi, &account, "sessions/end", &[chosen]).await;
+    assert!(page.contains("id=\"reason\""), "{page}");
+    let why_one = ("reason", "Laptop tertinggal di kantor");
+    let yes = ("confirm", "yes");
+    let answer = act(
+        &site,
+        &dewi,
+        &account,
+        "sessions/end",
+        &[chosen, yes, why_one],
+    )
+    .await;
+    assert_eq!(answer.0, 302);
+    let still = [
+        get(&site, &budi, "/").await.0,
+        get(&site, &laptop, "/").await.0,
+    ];
+    assert!(still == [200, 302] || still == [302, 200], "{still:?}");
+    let (_, page) = get(&site, &dewi, &account).await;
+    assert!(
+        page.contains("1 session (") && page.contains("Laptop tertinggal"),
+        "{page}"
+    );
+    // Ending it again (a stale page) leads back to the account and does nothing.
+    let answer = act(
+        &site,
+        &dewi,
+        &account,
+        "sessions/end",
+        &[chosen, yes, why_one],
+    )
+    .await;
+    assert!(answer.0 == 302 && !answer.1.contains("done"), "{answer:?}");
 
     let end = ("action", "end-sessions");
     let (_, page) = act(&site, &dewi, &account, "act", &[end]).await;
@@ -398,14 +440,15 @@ async fn the_helpdesk_ends_sessions_and_resets_second_factors() {
         page.contains("Konfirmasi tindakan") && page.contains("id=\"reason\""),
         "{page}"
     );
-    let yes = ("confirm", "yes");
     let why = ("reason", "Ponsel dicuri, tiket 9");
     assert_eq!(
         act(&site, &dewi, &account, "act", &[end, yes, why]).await.0,
         302
     );
-    let (status, _) = get(&site, &budi, "/").await;
-    assert_eq!(status, 302, "budi's session is over");
+    for browser in [&budi, &laptop] {
+        let (status, _) = get(&site, browser, "/").await;
+        assert_eq!(status, 302, "budi's sessions are over");
+    }
 
     let reset = ("action", "reset-second-factors");
     assert_eq!(

@@ -125,7 +125,9 @@ fn problem(lang: Lang, e: AdminError) -> ProblemDetails {
         AdminError::Field { field, problem } => {
             ProblemDetails::field(field, i18n::problem(lang, problem))
         }
-        AdminError::NoSuchUser(_) => ProblemDetails::new(Kind::NotFound),
+        AdminError::NoSuchUser(_) | AdminError::NoSuchSession(_) => {
+            ProblemDetails::new(Kind::NotFound)
+        }
         AdminError::UnknownGroup(_) => ProblemDetails::field("group", &e.to_string()),
         AdminError::EndsInThePast => ProblemDetails::field("until", &e.to_string()),
         AdminError::AlreadyActive(_) | AdminError::NotActive(_) | AdminError::NotAMember { .. } => {
@@ -236,7 +238,8 @@ pub async fn account(
         }
         false => document(&user.identity, masked_document(&user.identity), true),
     };
-    let view = account_view(&p, &caller.rights, &user)
+    let lang = lang(&headers, None);
+    let view = account_view(&p, (lang, &caller.rights), &user)
         .await
         .map_err(unavailable)?;
     let mut body = summary(&user);
@@ -255,13 +258,25 @@ pub async fn account(
 /// `rights` allow that apply.
 async fn account_view(
     p: &Provider,
-    rights: &Rights,
+    (lang, rights): (Lang, &Rights),
     user: &User,
 ) -> Result<Vec<(&'static str, Value)>, StoreError> {
     let at = now();
     let locks = locks_of(p.store.as_ref(), &user.id, at).await?;
     let factors = p.store.factors(&user.id).await?;
-    let sessions = p.store.sessions_of(&user.id).await?.len();
+    let sessions = p.store.sessions_of(&user.id).await?;
+    let sessions: Vec<Value> = super::home::device_sessions(p, lang, &sessions, "", at)
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id_hash,
+                "device": s.device,
+                "logged_in": rfc3339(s.logged_in),
+                "last_active": rfc3339(s.last_active),
+                "apps": s.apps,
+            })
+        })
+        .collect();
     let memberships = p.store.memberships(&user.id).await?;
     let actions: Vec<&str> = AccountAction::ALL
         .into_iter()
@@ -415,6 +430,24 @@ pub async fn revoke(
     caller
         .admin(&p)
         .revoke_membership(&user.username, &group, asked.reason.trim())
+        .await
+        .map_err(|e| problem(lang, e))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /admin/api/v1/accounts/{id}/sessions/{session}`: ends one of the account's
+/// sessions (one browser, and the app sessions it started), with a reason.
+pub async fn end_session(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Path((id, session)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Answer {
+    let right = (Action::EndSessions, id.as_str());
+    let (caller, asked, user, lang) = changing(&p, &headers, right, &bytes).await?;
+    caller
+        .admin(&p)
+        .end_session(&p, &user.username, &session, asked.reason.trim())
         .await
         .map_err(|e| problem(lang, e))?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -266,7 +266,8 @@ async fn account_view(
         false => masked(&found),
     };
     let locks = locks_of(p.store.as_ref(), &found.id, now()).await?;
-    let sessions = p.store.sessions_of(&found.id).await?.len();
+    let sessions = p.store.sessions_of(&found.id).await?;
+    let sessions = super::home::device_sessions(p, lang, &sessions, "", now());
     let factors = p.store.factors(&found.id).await?;
     let memberships = p.store.memberships(&found.id).await?;
     let own = AuditFilter {
@@ -287,7 +288,7 @@ async fn account_view(
         grantable: &grantable,
         actions: &actions,
         done,
-        sessions,
+        sessions: &sessions,
         factors: &factors,
         memberships: &memberships,
         events: &events,
@@ -308,21 +309,15 @@ pub async fn act(
 ) -> Response {
     let lang = form.lang;
     let back = format!("/admin/users/{id}");
-    let operator = match enter_form(&p, (&session, &user), &headers, &form, &back).await {
-        Ok(operator) => operator,
-        Err(answer) => return answer,
-    };
-    let target = match p.store.user(&id).await {
-        Ok(Some(target)) => target,
-        Ok(None) => return redirect("/admin"),
-        Err(e) => return unavailable(&p, lang, e),
-    };
     let Some(action) = AccountAction::named(form.field("action")) else {
         return redirect(&back);
     };
-    if !operator.rights.may(action.permission()) {
-        return no_role(&p, lang);
-    }
+    let logged_in = (&session, &user);
+    let right = (action.permission(), id.as_str());
+    let (operator, target) = match on_account(&p, logged_in, &headers, &form, right).await {
+        Ok(entered) => entered,
+        Err(answer) => return answer,
+    };
     // The account changed since its page was drawn (unlocked, activated meanwhile): its page
     // again shows what can be done now.
     match action.applies_now(&p, &target, now()).await {
@@ -340,16 +335,8 @@ pub async fn act(
     confirm.fields = vec![("action", action.name())];
     confirm.password = action.destructive();
     confirm.warning = (action == AccountAction::Delete).then_some(Text::ConsoleDeleteWarning);
-    confirm.problem = match confirmed(&p, &headers, (&user, &form), action.destructive()).await {
-        Ok(Confirmed::Yes) => None,
-        Ok(Confirmed::Asking) => {
-            return html(&p, console_pages::confirm(lang, &confirm)).into_response()
-        }
-        Ok(Confirmed::Problem(problem)) => Some(problem),
-        Err(answer) => return answer,
-    };
-    if confirm.problem.is_some() {
-        return html(&p, console_pages::confirm(lang, &confirm)).into_response();
+    if let Err(answer) = until_confirmed(&p, &headers, (&user, &form), &mut confirm).await {
+        return answer;
     }
     let admin = acting_for(&p, &user);
     match action
@@ -364,38 +351,56 @@ pub async fn act(
     }
 }
 
-/// Where a confirmation stands.
-enum Confirmed {
-    /// Not yet asked: show the confirmation.
-    Asking,
-    /// Confirmed with a reason (and the password, where asked).
-    Yes,
-    /// Confirmed, but this is wrong: show the confirmation again with it.
-    Problem(Text),
+/// What every change to an account begins with: the operator of the form, if their roles
+/// allow `right`, and the account `id`. Otherwise the answer to give (a vanished account leads
+/// back to the search).
+async fn on_account(
+    p: &Provider,
+    logged_in: (&Session, &User),
+    headers: &HeaderMap,
+    form: &OwnForm,
+    (right, id): (Action<'_>, &str),
+) -> Result<(Operator, User), Response> {
+    let back = format!("/admin/users/{id}");
+    let operator = enter_form(p, logged_in, headers, form, &back).await?;
+    if !operator.rights.may(right) {
+        return Err(no_role(p, form.lang));
+    }
+    match p.store.user(id).await {
+        Ok(Some(target)) => Ok((operator, target)),
+        Ok(None) => Err(redirect("/admin")),
+        Err(e) => Err(unavailable(p, form.lang, e)),
+    }
 }
 
-/// Whether the form confirms the action: `confirm=yes`, a reason, and with `password` the
-/// operator's own password (within the address's limit on attempts).
-async fn confirmed(
+/// `Ok` once the form confirms `confirm`: `confirm=yes`, a reason, and where it asks for one
+/// the operator's own password (within the address's limit on attempts). Otherwise the
+/// confirmation page, again with what is wrong once they confirmed.
+async fn until_confirmed(
     p: &Provider,
     headers: &HeaderMap,
     (operator, form): (&User, &OwnForm),
-    password: bool,
-) -> Result<Confirmed, Response> {
-    if form.field("confirm") != "yes" {
-        return Ok(Confirmed::Asking);
+    confirm: &mut Confirm<'_>,
+) -> Result<(), Response> {
+    let lang = form.lang;
+    if confirm.blocked.is_some() || form.field("confirm") != "yes" {
+        return Err(html(p, console_pages::confirm(lang, confirm)).into_response());
     }
-    if form.field("reason").trim().is_empty() {
-        return Ok(Confirmed::Problem(Text::ConsoleReasonMissing));
-    }
-    if !password {
-        return Ok(Confirmed::Yes);
-    }
-    let typed = form.field("current");
-    match reauthenticate(p, headers, (form.lang, operator), typed, now()).await {
-        Ok(_) => Ok(Confirmed::Yes),
-        Err(Reauth::Wrong(problem)) => Ok(Confirmed::Problem(problem)),
-        Err(Reauth::Answered(answer)) => Err(answer),
+    confirm.problem = if form.field("reason").trim().is_empty() {
+        Some(Text::ConsoleReasonMissing)
+    } else if confirm.password {
+        let typed = form.field("current");
+        match reauthenticate(p, headers, (lang, operator), typed, now()).await {
+            Ok(_) => None,
+            Err(Reauth::Wrong(problem)) => Some(problem),
+            Err(Reauth::Answered(answer)) => return Err(answer),
+        }
+    } else {
+        None
+    };
+    match confirm.problem {
+        None => Ok(()),
+        Some(_) => Err(html(p, console_pages::confirm(lang, confirm)).into_response()),
     }
 }
 
@@ -419,6 +424,49 @@ fn confirmation<'a>(
         back: back.to_string(),
         problem: None,
         blocked: None,
+    }
+}
+
+/// `/admin/users/{id}/sessions/end`: ends one of the account's sessions (one browser) after
+/// the confirmation with its reason, through the administration module as the operator.
+pub async fn end_session(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { session, user }: LoggedIn,
+    Path(id): Path<String>,
+    form: OwnForm,
+) -> Response {
+    let lang = form.lang;
+    let back = format!("/admin/users/{id}");
+    let logged_in = (&session, &user);
+    let right = (Action::EndSessions, id.as_str());
+    let (operator, target) = match on_account(&p, logged_in, &headers, &form, right).await {
+        Ok(entered) => entered,
+        Err(answer) => return answer,
+    };
+    let chosen = form.field("session");
+    let mut confirm = confirmation(
+        &operator,
+        &form,
+        (Text::EndSession, &target.username),
+        &back,
+    );
+    confirm.action = format!("{back}/sessions/end");
+    confirm.fields = vec![("session", chosen)];
+    if let Err(answer) = until_confirmed(&p, &headers, (&user, &form), &mut confirm).await {
+        return answer;
+    }
+    let admin = acting_for(&p, &user);
+    match admin
+        .end_session(&p, &target.username, chosen, confirm.reason)
+        .await
+    {
+        Ok(_) => redirect(&format!("{back}?done=1&ui_locales={}", lang.code())),
+        // It ended meanwhile (the person logged out): the account's page shows what is left.
+        Err(AdminError::NoSuchSession(_)) => {
+            redirect(&format!("{back}?ui_locales={}", lang.code()))
+        }
+        Err(e) => unavailable(&p, lang, e),
     }
 }
 
@@ -498,18 +546,11 @@ async fn change_membership(
 ) -> Response {
     let (lang, group) = (form.lang, form.field("group"));
     let back = format!("/admin/users/{id}");
-    let op = match enter_form(p, (session, operator), headers, form, &back).await {
-        Ok(op) => op,
+    let right = (Action::Grant(group), id);
+    let (op, target) = match on_account(p, (session, operator), headers, form, right).await {
+        Ok(entered) => entered,
         Err(answer) => return answer,
     };
-    let target = match p.store.user(id).await {
-        Ok(Some(target)) => target,
-        Ok(None) => return redirect("/admin"),
-        Err(e) => return unavailable(p, lang, e),
-    };
-    if !op.rights.may(Action::Grant(group)) {
-        return no_role(p, lang);
-    }
     // Managers grant only for a while; administrators may leave the end out.
     let change = match change {
         Change::Grant { until: None } if !op.rights.administrator => Change::BadEnd,
@@ -524,19 +565,8 @@ async fn change_membership(
     confirm.action = format!("{back}/{path}");
     confirm.fields = vec![("group", group), ("until", form.field("until"))];
     confirm.blocked = matches!(change, Change::BadEnd).then_some(Text::ConsoleUntilNeeded);
-    if confirm.blocked.is_some() {
-        return html(p, console_pages::confirm(lang, &confirm)).into_response();
-    }
-    match confirmed(p, headers, (operator, form), false).await {
-        Ok(Confirmed::Yes) => {}
-        Ok(Confirmed::Asking) => {
-            return html(p, console_pages::confirm(lang, &confirm)).into_response()
-        }
-        Ok(Confirmed::Problem(problem)) => {
-            confirm.problem = Some(problem);
-            return html(p, console_pages::confirm(lang, &confirm)).into_response();
-        }
-        Err(answer) => return answer,
+    if let Err(answer) = until_confirmed(p, headers, (operator, form), &mut confirm).await {
+        return answer;
     }
     let admin = acting_for(p, operator);
     let (who, reason) = (target.username.as_str(), confirm.reason);

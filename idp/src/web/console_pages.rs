@@ -8,7 +8,7 @@ use maud::{html, Markup};
 
 use super::factor_pages::{factor_name, kind_name};
 use super::i18n::{t, Lang, Text};
-use super::pages::{layout, local_time, Page};
+use super::pages::{device_session, layout, local_time, DeviceSession, Page};
 use crate::account::login::{AccountLock, LockedOrigin};
 use crate::account_action::AccountAction;
 use crate::audit::AuditKind;
@@ -137,7 +137,8 @@ pub struct AccountView<'a> {
     pub actions: &'a [AccountAction],
     /// The last action was done (the notice after it).
     pub done: bool,
-    pub sessions: usize,
+    /// Its live sessions, one per browser.
+    pub sessions: &'a [DeviceSession],
     pub factors: &'a [SecondFactor],
     pub memberships: &'a [Membership],
     pub events: &'a [AuditEvent],
@@ -162,8 +163,8 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
             dd translate="no" { (view.line.document) }
             dt { (t(lang, Text::ConsoleCreated)) } dd { (when(user.created_at, zone)) }
             dt { (t(lang, Text::ConsoleLogin)) } dd { (locks(lang, view.locks, zone)) }
-            dt { (t(lang, Text::Sessions)) } dd { (view.sessions) }
         }
+        (sessions(lang, view))
         section aria-labelledby="factors" {
             h2 id="factors" { (t(lang, Text::SecondFactorTitle)) }
             @if view.factors.is_empty() { p { (none) } }
@@ -214,6 +215,31 @@ pub fn account(lang: Lang, view: &AccountView<'_>) -> Page {
         p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
     };
     layout(lang, &user.username, body)
+}
+
+/// The account's sessions, each with a button that ends it when the operator may end sessions.
+fn sessions(lang: Lang, view: &AccountView<'_>) -> Markup {
+    let may_end = view.actions.contains(&AccountAction::EndSessions);
+    let end = |s: &DeviceSession| {
+        html! {
+            @if may_end {
+                form method="post" action={ "/admin/users/" (view.line.user.id) "/sessions/end" } {
+                    (hidden(lang, view.csrf))
+                    input type="hidden" name="session" value=(s.id_hash);
+                    button.secondary type="submit" { (t(lang, Text::EndSession)) }
+                }
+            }
+        }
+    };
+    html! {
+        section aria-labelledby="sessions" {
+            h2 id="sessions" { (t(lang, Text::Sessions)) }
+            @if view.sessions.is_empty() { p { (t(lang, Text::ConsoleNone)) } }
+            ul.sessions {
+                @for s in view.sessions { (device_session(lang, s, view.zone, end(s))) }
+            }
+        }
+    }
 }
 
 /// What the operator may change on the account: the actions their role allows, and granting

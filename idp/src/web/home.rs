@@ -104,7 +104,7 @@ fn factor_views(lang: Lang, factors: Vec<SecondFactor>) -> Vec<FactorView> {
 
 /// The user's live provider sessions, one per browser, each with the apps it logged in to
 /// (the gateway's routes by title, OIDC clients by name), the most recently active first.
-fn device_sessions(
+pub(super) fn device_sessions(
     p: &Provider,
     lang: Lang,
     sessions: &[Session],

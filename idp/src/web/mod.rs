@@ -127,6 +127,10 @@ fn admin_api_routes() -> Router<Arc<Provider>> {
         .route("/accounts/{id}", get(admin_api::account))
         .route("/accounts/{id}/actions/{action}", post(admin_api::act))
         .route(
+            "/accounts/{id}/sessions/{session}",
+            axum::routing::delete(admin_api::end_session),
+        )
+        .route(
             "/accounts/{id}/groups/{group}",
             axum::routing::put(admin_api::grant).delete(admin_api::revoke),
         )
@@ -157,6 +161,7 @@ fn account_routes() -> Router<Arc<Provider>> {
         .route("/admin/users/{id}/grant", post(console::grant))
         .route("/admin/users/{id}/revoke", post(console::revoke))
         .route("/admin/users/{id}/act", post(console::act))
+        .route("/admin/users/{id}/sessions/end", post(console::end_session))
         .route(
             "/account/second-factor/remove",
             get(second_factor::remove_page).post(second_factor::remove),

@@ -280,7 +280,9 @@ pub(super) fn local_time(t: Timestamp, zone: TimeZone) -> String {
 }
 
 /// One device's session: what it is, when, which apps, and a button that ends it.
-fn device_session(lang: Lang, s: &DeviceSession, zone: TimeZone) -> Markup {
+/// A browser's session as a list item, with `end`: the form that ends it (the person's own on
+/// Beranda, an operator's in the console).
+pub(super) fn device_session(lang: Lang, s: &DeviceSession, zone: TimeZone, end: Markup) -> Markup {
     html! {
         li.session.current[s.current] {
             p.device {
@@ -296,11 +298,18 @@ fn device_session(lang: Lang, s: &DeviceSession, zone: TimeZone) -> Markup {
                     @else { (s.apps.join(", ")) }
                 }
             }
-            form method="post" action="/account/sessions/end" {
-                input type="hidden" name="ui_locales" value=(lang.code());
-                input type="hidden" name="session" value=(s.id_hash);
-                button.secondary type="submit" { (t(lang, Text::EndSession)) }
-            }
+            (end)
+        }
+    }
+}
+
+/// Beranda's button that ends one of the person's own sessions.
+fn end_own_session(lang: Lang, s: &DeviceSession) -> Markup {
+    html! {
+        form method="post" action="/account/sessions/end" {
+            input type="hidden" name="ui_locales" value=(lang.code());
+            input type="hidden" name="session" value=(s.id_hash);
+            button.secondary type="submit" { (t(lang, Text::EndSession)) }
         }
     }
 }
@@ -395,7 +404,7 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
             h2 id="sessions" { (t(lang, Text::Sessions)) }
             @if view.ended { p.notice role="status" { (t(lang, Text::SessionEnded)) } }
             ul.sessions {
-                @for s in &view.sessions { (device_session(lang, s, view.zone)) }
+                @for s in &view.sessions { (device_session(lang, s, view.zone, end_own_session(lang, s))) }
             }
             p.links {
                 a href="/account/password" { (t(lang, Text::ChangePassword)) }
