@@ -215,6 +215,14 @@ pub struct Provider {
     pub refresh_token_lifetime: Duration,
 }
 
+impl Provider {
+    /// The longest a token the provider signs stays valid: how long a retired signing key must
+    /// stay published.
+    pub fn longest_token_lifetime(&self) -> Duration {
+        self.access_token_lifetime.max(self.id_token_lifetime)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Session {
     pub idle_timeout: Duration,

@@ -180,6 +180,9 @@ pub enum KeysCommand {
         /// Seconds before the new key signs (clients fetch the JWKS meanwhile).
         #[arg(long, default_value_t = 3600)]
         delay_secs: u64,
+        /// Why (kept in the audit event).
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// List the signing keys (never their private parts).
     List,
@@ -376,7 +379,11 @@ async fn run_keys(
     command: KeysCommand,
 ) -> Result<String, AdminError> {
     match command {
-        KeysCommand::Rotate { alg, delay_secs } => {
+        KeysCommand::Rotate {
+            alg,
+            delay_secs,
+            reason,
+        } => {
             let alg = match alg.to_ascii_uppercase().as_str() {
                 "RS256" => SigningAlg::Rs256,
                 "ES256" => SigningAlg::Es256,
@@ -386,10 +393,9 @@ async fn run_keys(
                     )))
                 }
             };
-            let p = &config.provider;
-            let longest = p.access_token_lifetime.max(p.id_token_lifetime).as_secs();
+            let longest = config.provider.longest_token_lifetime().as_secs();
             let key = administrator(config, store)
-                .rotate_key(alg, delay_secs, longest)
+                .rotate_key(alg, (delay_secs, longest), &reason)
                 .await?;
             Ok(format!(
                 "added {} key {}, signing from {} (in {delay_secs} s)",

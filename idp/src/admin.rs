@@ -454,11 +454,11 @@ impl Admin<'_> {
     pub async fn rotate_key(
         &self,
         alg: SigningAlg,
-        delay: u64,
-        longest_token: u64,
+        (delay, longest_token): (u64, u64),
+        reason: &str,
     ) -> Result<SigningKey, AdminError> {
         let key = keys::rotate(self.store.as_ref(), alg, delay, longest_token, self.now).await?;
-        let detail = format!("{} {} {}", key.alg, key.kid, self.actor.detail());
+        let detail = with_reason(&format!("{} {}", key.alg, key.kid), self.actor, reason);
         let event = AuditEvent {
             actor: Some(self.actor.name()),
             ..AuditEvent::new(AuditKind::KeyRotated, self.now, &detail)

@@ -530,7 +530,7 @@ async fn second_factor_pages(
 
 /// The console (issue 20), for this run's administrator, whose session has two factors by
 /// now: the search, its results, an account, the confirmation of a grant and of a deletion,
-/// the audit log, the configuration.
+/// the audit log, the configuration and the confirmation of a key rotation.
 async fn console_pages(
     chrome: &Chrome,
     issuer: &str,
@@ -599,6 +599,20 @@ async fn console_pages(
     chrome.wait_for("id=\"reload\"").await;
     gallery
         .shot(chrome, "console-configuration", lang, width)
+        .await;
+    // Rotating the signing key: its form, and its confirmation (a reason and the password).
+    chrome
+        .run("document.getElementById('rotate').scrollIntoView();")
+        .await;
+    gallery
+        .shot(chrome, "console-configuration-rotate", lang, width)
+        .await;
+    chrome
+        .click("form[action=\"/admin/keys/rotate\"] button[type=submit]")
+        .await;
+    chrome.wait_for("id=\"current\"").await;
+    gallery
+        .shot(chrome, "console-rotate-confirm", lang, width)
         .await;
 }
 

@@ -977,8 +977,75 @@ async fn an_administrator_reads_the_configuration_and_the_last_reload() {
     site.gw.signal("HUP");
     configuration_showing(&site, &sari, "Diterapkan").await;
 
+    // Rotating the signing key asks for a reason and the password again; the new key is in
+    // the JWKS at once, and the rotation in the audit log with the reason.
+    let jwks_keys = || async {
+        let jwks: serde_json::Value = site.get("/jwks").await.json().await.unwrap();
+        jwks["keys"].as_array().unwrap().len()
+    };
+    let before = jwks_keys().await;
+    let rotate = |fields: &'static [(&'static str, &'static str)]| {
+        let sari = sari.clone();
+        let site = &site;
+        async move {
+            let token = csrf(site, &sari).await;
+            let mut fields = fields.to_vec();
+            fields.push(("csrf", &token));
+            let answer = sari
+                .post(format!("{}/admin/keys/rotate", site.issuer))
+                .header("origin", &site.issuer)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            match location(&answer) {
+                Some(to) => to,
+                None => answer.text().await.unwrap(),
+            }
+        }
+    };
+    let page = rotate(&[("alg", "ES256")]).await;
+    assert!(
+        page.contains("id=\"current\"") && page.contains("ES256"),
+        "{page}"
+    );
+    let wrong = rotate(&[
+        ("alg", "ES256"),
+        ("confirm", "yes"),
+        ("reason", "Rotasi tahunan"),
+        ("current", "salah"),
+    ])
+    .await;
+    assert!(wrong.contains("id=\"current-error\""), "{wrong}");
+    let to = rotate(&[
+        ("alg", "ES256"),
+        ("confirm", "yes"),
+        ("reason", "Rotasi tahunan"),
+        ("current", PASSWORD),
+    ])
+    .await;
+    assert!(to.starts_with("/admin/configuration?rotated=1"), "{to}");
+    assert_eq!(jwks_keys().await, before + 1, "published at once");
+    let (_, page) = get(&site, &sari, &to).await;
+    assert!(
+        page.contains("Kunci baru ditambahkan") && page.contains("</code> · ES256 · aktif sejak"),
+        "{page}"
+    );
+    let (ok, out, _) = site.gw.admin(&["audit", "--limit", "5"], "");
+    assert!(ok && out.contains("key.rotated"), "{out}");
+    assert!(out.contains("by sari (console): Rotasi tahunan"), "{out}");
+
     let dewi = operator(&site, "dewi").await;
     assert_eq!(get(&site, &dewi, "/admin/configuration").await.0, 403);
+    let token = csrf(&site, &dewi).await;
+    let refused = dewi
+        .post(format!("{}/admin/keys/rotate", site.issuer))
+        .header("origin", &site.issuer)
+        .form(&[("alg", "RS256"), ("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "not the helpdesk's");
     assert!(!get(&site, &dewi, "/admin")
         .await
         .1

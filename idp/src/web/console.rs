@@ -107,6 +107,21 @@ pub(super) async fn enter_form(
     Err((StatusCode::FORBIDDEN, html(p, page)).into_response())
 }
 
+/// [`enter_form`] for a post that needs the right to `action`.
+pub(super) async fn enter_form_for(
+    p: &Provider,
+    logged_in: (&Session, &User),
+    headers: &HeaderMap,
+    form: &OwnForm,
+    (back, action): (&str, Action<'_>),
+) -> Result<Operator, Response> {
+    let operator = enter_form(p, logged_in, headers, form, back).await?;
+    match operator.rights.may(action) {
+        true => Ok(operator),
+        false => Err(no_role(p, form.lang)),
+    }
+}
+
 /// The console's CSRF token for `session`: a MAC of its id under the console key, so it needs
 /// no storage and means nothing for another session.
 fn csrf_token(p: &Provider, session: &Session) -> String {
@@ -362,10 +377,7 @@ async fn on_account(
     (right, id): (Action<'_>, &str),
 ) -> Result<(Operator, User), Response> {
     let back = format!("/admin/users/{id}");
-    let operator = enter_form(p, logged_in, headers, form, &back).await?;
-    if !operator.rights.may(right) {
-        return Err(no_role(p, form.lang));
-    }
+    let operator = enter_form_for(p, logged_in, headers, form, (&back, right)).await?;
     match p.store.user(id).await {
         Ok(Some(target)) => Ok((operator, target)),
         Ok(None) => Err(redirect("/admin")),
@@ -376,7 +388,7 @@ async fn on_account(
 /// `Ok` once the form confirms `confirm`: `confirm=yes`, a reason, and where it asks for one
 /// the operator's own password (within the address's limit on attempts). Otherwise the
 /// confirmation page, again with what is wrong once they confirmed.
-async fn until_confirmed(
+pub(super) async fn until_confirmed(
     p: &Provider,
     headers: &HeaderMap,
     (operator, form): (&User, &OwnForm),
@@ -406,7 +418,7 @@ async fn until_confirmed(
 
 /// The confirmation of `title` on the account `username`, with the reason as typed; the caller
 /// says where it posts and what else it needs.
-fn confirmation<'a>(
+pub(super) fn confirmation<'a>(
     operator: &'a Operator,
     form: &'a OwnForm,
     (title, username): (Text, &str),
@@ -471,7 +483,7 @@ pub async fn end_session(
 }
 
 /// The administration module, acting for the console's `operator` now.
-fn acting_for<'a>(p: &'a Provider, operator: &'a User) -> Admin<'a> {
+pub(super) fn acting_for<'a>(p: &'a Provider, operator: &'a User) -> Admin<'a> {
     Admin {
         store: &p.store,
         actor: crate::admin::Actor::Console(&operator.username),

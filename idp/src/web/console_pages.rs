@@ -458,6 +458,10 @@ pub struct ConfigurationView<'a> {
     pub upstreams: &'a [UpstreamHealth],
     pub keys: &'a [SigningKey],
     pub reload: Option<&'a Reload>,
+    /// The operator's form token when they may rotate the signing key.
+    pub rotate: Option<&'a str>,
+    /// A key was just added.
+    pub rotated: bool,
 }
 
 /// The configuration, read-only: routes with their upstreams' health, clients, signing keys and
@@ -466,6 +470,7 @@ pub fn configuration(lang: Lang, view: &ConfigurationView<'_>, zone: TimeZone) -
     let health = |route: &str| view.upstreams.iter().find(|u| u.route == route);
     let body = html! {
         h1 { (t(lang, Text::ConsoleConfiguration)) }
+        @if view.rotated { p.notice role="status" { (t(lang, Text::ConfigRotated)) } }
         section aria-labelledby="routes" {
             h2 id="routes" { (t(lang, Text::ConfigRoutes)) }
             ul.events {
@@ -510,6 +515,7 @@ pub fn configuration(lang: Lang, view: &ConfigurationView<'_>, zone: TimeZone) -
                 }
             }
         }
+        @if let Some(csrf) = view.rotate { (rotate_form(lang, csrf)) }
         section aria-labelledby="reload" {
             h2 id="reload" { (t(lang, Text::ConfigReload)) }
             @match view.reload {
@@ -534,6 +540,25 @@ pub fn configuration(lang: Lang, view: &ConfigurationView<'_>, zone: TimeZone) -
         p.links { a href={ "/admin?ui_locales=" (lang.code()) } { (t(lang, Text::ConsoleBackToSearch)) } }
     };
     layout(lang, t(lang, Text::ConsoleConfiguration), body)
+}
+
+/// The form that adds a signing key (it asks for a confirmation, a reason and the password).
+fn rotate_form(lang: Lang, csrf: &str) -> Markup {
+    html! {
+        section aria-labelledby="rotate" {
+            h2 id="rotate" { (t(lang, Text::ConfigRotate)) }
+            form method="post" action="/admin/keys/rotate" {
+                (hidden(lang, csrf))
+                label for="alg" { (t(lang, Text::ConfigAlgorithm)) }
+                select id="alg" name="alg" aria-describedby="alg-help" {
+                    option value="RS256" { "RS256" }
+                    option value="ES256" { "ES256" }
+                }
+                p.help id="alg-help" { (t(lang, Text::ConfigRotateHelp)) }
+                button.secondary type="submit" { (t(lang, Text::ConfigRotate)) }
+            }
+        }
+    }
 }
 
 /// A time as people read it, kept on one line (its date's dashes are no place to break).

@@ -10,19 +10,25 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 
-use super::console::{enter_form, enter_page_for, no_role, show, Operator};
+use super::console::{acting_for, confirmation, until_confirmed};
+use super::console::{enter_form_for, enter_page_for, show, Operator};
 use super::console_pages::{self, AuditForm, AuditLine, ConfigurationView};
 use super::i18n::{Lang, Text};
-use super::{client_address, unavailable, LoggedIn, OwnForm};
+use super::{client_address, redirect, unavailable, LoggedIn, OwnForm};
 use crate::admin::{self, AdminError};
 use crate::audit::AuditKind;
 use crate::audit_export;
+use crate::clock::now;
+use crate::keys::SigningAlg;
 use crate::provider::Provider;
 use crate::roles::Action;
 use crate::store::{AuditEvent, AuditFilter, StoreError};
 
 /// How many events the page shows.
 const SHOWN: usize = 200;
+/// How long a key the console adds waits before it signs: relying parties fetch the JWKS
+/// meanwhile (the command line's default).
+const KEY_DELAY_SECS: u64 = 3600;
 /// How many events one export holds at most.
 const EXPORTED: usize = 10_000;
 
@@ -64,14 +70,60 @@ pub async fn configuration(
     };
     let config = p.config();
     let reload = p.gateway.last_reload();
+    let may_rotate = operator.rights.may(Action::RotateKeys);
     let view = ConfigurationView {
         config: &config,
         upstreams: &p.gateway.upstreams(),
         keys: &keys,
         reload: reload.as_ref(),
+        rotate: may_rotate.then_some(operator.csrf.as_str()),
+        rotated: q.contains_key("rotated"),
     };
     let page = console_pages::configuration(lang, &view, config.ui.time_zone);
     show(&p, &operator, page)
+}
+
+/// `/admin/keys/rotate` (administrators): adds a signing key of the chosen algorithm that
+/// signs in an hour, after the confirmation with a reason and the operator's password; the
+/// provider publishes it at once.
+pub async fn rotate_key(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    LoggedIn { session, user }: LoggedIn,
+    form: OwnForm,
+) -> Response {
+    let lang = form.lang;
+    let back = "/admin/configuration";
+    let logged_in = (&session, &user);
+    let right = (back, Action::RotateKeys);
+    let operator = match enter_form_for(&p, logged_in, &headers, &form, right).await {
+        Ok(operator) => operator,
+        Err(answer) => return answer,
+    };
+    let (alg, named) = match form.field("alg") {
+        "ES256" => (SigningAlg::Es256, "ES256"),
+        _ => (SigningAlg::Rs256, "RS256"),
+    };
+    let mut confirm = confirmation(&operator, &form, (Text::ConfigRotate, named), back);
+    confirm.action = "/admin/keys/rotate".into();
+    confirm.fields = vec![("alg", named)];
+    confirm.password = true;
+    if let Err(answer) = until_confirmed(&p, &headers, (&user, &form), &mut confirm).await {
+        return answer;
+    }
+    let lifetimes = (
+        KEY_DELAY_SECS,
+        p.config().provider.longest_token_lifetime().as_secs(),
+    );
+    let admin = acting_for(&p, &user);
+    if let Err(e) = admin.rotate_key(alg, lifetimes, confirm.reason).await {
+        return unavailable(&p, lang, e);
+    }
+    // Published in the JWKS now, not at the next refresh.
+    if let Err(e) = p.keys.refresh(p.store.as_ref(), now()).await {
+        tracing::error!(error = %e, "cannot read the keys just added");
+    }
+    redirect(&format!("{back}?rotated=1&ui_locales={}", lang.code()))
 }
 
 /// The filtered log, or its export (`format` = `csv` or `jsonl`).
@@ -83,13 +135,12 @@ pub async fn filter(
 ) -> Response {
     let lang = form.lang;
     let back = "/admin/audit";
-    let operator = match enter_form(&p, (&session, &user), &headers, &form, back).await {
+    let logged_in = (&session, &user);
+    let right = (back, Action::ReadAuditLog);
+    let operator = match enter_form_for(&p, logged_in, &headers, &form, right).await {
         Ok(operator) => operator,
         Err(answer) => return answer,
     };
-    if !operator.rights.may(Action::ReadAuditLog) {
-        return no_role(&p, lang);
-    }
     let typed = AuditForm {
         account: form.field("account").trim().to_string(),
         kind: form.field("kind").to_string(),

@@ -153,6 +153,7 @@ fn account_routes() -> Router<Arc<Provider>> {
         .route("/admin", get(console::home))
         .route("/admin/search", post(console::search))
         .route("/admin/configuration", get(console_reports::configuration))
+        .route("/admin/keys/rotate", post(console_reports::rotate_key))
         .route(
             "/admin/audit",
             get(console_reports::page).post(console_reports::filter),
