@@ -11,6 +11,7 @@ use gerbang_tests::browser::{self, hidden_field, location};
 use gerbang_tests::chrome::Chrome;
 use gerbang_tests::site::{group_route, AtGroupRoute, Site, APP_ROUTE};
 use gerbang_tests::Gerbang;
+use serde_json::Value;
 
 const PASSWORD: &str = "kuda laut biru";
 
@@ -20,11 +21,12 @@ async fn start() -> Site {
     start_with(APP_ROUTE.into()).await
 }
 
-/// With these `[[route]]` tables; budi, dewi (helpdesk), rudi (manager of `pejabat-3273`) and
-/// sari (administrator).
+/// With these `[[route]]` tables; budi, dewi (helpdesk), rudi (manager of `pejabat-3273`),
+/// sari (administrator), and tono and wati.
 async fn start_with(routes: String) -> Site {
     let smtp = gerbang_tests::smtp::SmtpServer::start().await;
-    let users = ["budi", "dewi", "rudi", "sari"].map(|u| (u.to_string(), PASSWORD.to_string()));
+    let users = ["budi", "dewi", "rudi", "sari", "tono", "wati"];
+    let users = users.map(|u| (u.to_string(), PASSWORD.to_string()));
     let mut spec = Site::spec(&smtp, routes, users.to_vec());
     spec.extra.push_str(ROLES);
     // Locks last long enough for the helpdesk to see them.
@@ -1050,4 +1052,114 @@ async fn an_administrator_reads_the_configuration_and_the_last_reload() {
         .await
         .1
         .contains("/admin/configuration"));
+}
+
+/// The newest `kind` event about the account `user_id`, from the console's JSON-lines export.
+async fn newest_event(site: &Site, admin: &reqwest::Client, kind: &str, user_id: &str) -> Value {
+    let filter = [("kind", kind), ("format", "jsonl")];
+    let (status, _, lines) = audit_log(site, admin, &filter).await;
+    assert_eq!(status, 200, "{lines}");
+    lines
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|event| event["user_id"] == user_id)
+        .unwrap_or_else(|| panic!("no {kind} for {user_id}: {lines}"))
+}
+
+/// Its detail with who acted left out.
+fn without_actor(detail: &str) -> String {
+    detail
+        .replace("by an administrator (command line)", "by …")
+        .replace("by sari (console)", "by …")
+}
+
+/// One code path (issue 20): each action, taken on tono from the command line and on wati from
+/// the console, writes the same audit event: the same kind, and the same detail but for who
+/// acted, the actor named (`command-line`, `sari`).
+#[tokio::test]
+async fn the_command_line_and_the_console_write_the_same_event_for_each_action() {
+    let site = start().await;
+    let sari = operator(&site, "sari").await;
+    let mut ids = Vec::new();
+    for user in ["tono", "wati"] {
+        // An authenticator app (for the reset), then a lock from wrong passwords.
+        operator(&site, user).await;
+        let stranger = site.gw.client(&[Gerbang::PROVIDER_HOST]);
+        for _ in 0..6 {
+            browser::submit_login(&stranger, &site.issuer, user, "salah sekali", None).await;
+        }
+        let (_, results) = search(&site, &sari, user).await;
+        ids.push(first_account(&results));
+    }
+    let wati = ids[1].clone();
+    let id_of = |account: &str| {
+        account
+            .trim_start_matches("/admin/users/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (tono_id, wati_id) = (id_of(&ids[0]), id_of(&wati));
+    let until = "2099-12-31";
+    // (console action or path, the command line's words, the event's kind)
+    let cases: [(&str, &[&str], &str); 9] = [
+        ("unlock", &["users", "unlock"], "login.unlocked"),
+        (
+            "send-reset-link",
+            &["users", "send-reset-link"],
+            "password.reset_requested",
+        ),
+        (
+            "reset-second-factors",
+            &["mfa", "reset"],
+            "second_factor.reset",
+        ),
+        ("end-sessions", &["sessions", "revoke"], "sessions.ended"),
+        ("disable", &["users", "disable"], "account.disabled"),
+        ("enable", &["users", "enable"], "account.enabled"),
+        ("grant", &["groups", "grant"], "group.granted"),
+        ("revoke", &["groups", "revoke"], "group.revoked"),
+        ("delete", &["users", "delete"], "account.deleted"),
+    ];
+    for (action, words, kind) in cases {
+        let reason = format!("Tiket {action}");
+        let mut args = words.to_vec();
+        args.push("tono");
+        let group = ["grant", "revoke"].contains(&action);
+        if group {
+            args.push("pejabat-3273");
+        }
+        if action == "grant" {
+            args.extend(["--until", until]);
+        }
+        args.extend(["--reason", &reason]);
+        let (ok, out, err) = site.gw.admin(&args, "");
+        assert!(ok, "{args:?}: {out}{err}");
+
+        let mut fields = vec![("confirm", "yes"), ("reason", reason.as_str())];
+        let path = match group {
+            true => {
+                fields.extend([("group", "pejabat-3273"), ("until", until)]);
+                action
+            }
+            false => {
+                fields.extend([("action", action), ("current", PASSWORD)]);
+                "act"
+            }
+        };
+        let (status, to) = act(&site, &sari, &wati, path, &fields).await;
+        assert_eq!(status, 302, "{action}: {to}");
+
+        let by_command = newest_event(&site, &sari, kind, &tono_id).await;
+        let by_console = newest_event(&site, &sari, kind, &wati_id).await;
+        assert_eq!(by_command["actor"], "command-line", "{by_command}");
+        assert_eq!(by_console["actor"], "sari", "{by_console}");
+        let detail = |e: &Value| without_actor(e["detail"].as_str().unwrap());
+        assert_eq!(detail(&by_command), detail(&by_console), "{action}");
+        assert!(
+            detail(&by_console).ends_with(&format!("by …: {reason}")),
+            "{by_console}"
+        );
+    }
 }
