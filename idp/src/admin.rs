@@ -166,7 +166,7 @@ pub async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, Admin
         return Ok(Vec::new());
     }
     check_typed_nik(&needle)?;
-    Ok(store
+    let mut found: Vec<User> = store
         .users()
         .await?
         .into_iter()
@@ -185,7 +185,49 @@ pub async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, Admin
             .iter()
             .any(|field| field.contains(&needle))
         })
-        .collect())
+        .collect();
+    // In one order, so pages of results follow on.
+    found.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(found)
+}
+
+/// How many accounts one page of search results holds.
+pub const RESULTS_PER_PAGE: usize = 50;
+
+/// Where a page of search results stands among them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultsPage {
+    /// 0-based.
+    pub page: usize,
+    /// The index of its first result among all of them.
+    pub first: usize,
+    pub shown: usize,
+    pub total: usize,
+}
+
+impl ResultsPage {
+    pub fn has_previous(&self) -> bool {
+        self.page > 0
+    }
+
+    pub fn has_next(&self) -> bool {
+        self.first + self.shown < self.total
+    }
+}
+
+/// Page `page` (0-based) of `all`, [`RESULTS_PER_PAGE`] to a page; past the end, the last.
+pub fn page_of<T>(all: &[T], page: usize) -> (&[T], ResultsPage) {
+    let last = all.len().saturating_sub(1) / RESULTS_PER_PAGE;
+    let page = page.min(last);
+    let first = page * RESULTS_PER_PAGE;
+    let shown = &all[first..(first + RESULTS_PER_PAGE).min(all.len())];
+    let at = ResultsPage {
+        page,
+        first,
+        shown: shown.len(),
+        total: all.len(),
+    };
+    (shown, at)
 }
 
 /// What every action needs: the store, who acts, and the time.
@@ -623,5 +665,26 @@ impl Admin<'_> {
             ..AuditEvent::new(kind, self.now, &detail)
         };
         Ok(self.store.record(&event).await?)
+    }
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use super::*;
+
+    #[test]
+    fn pages_follow_on_and_a_page_past_the_end_is_the_last() {
+        let all: Vec<usize> = (0..120).collect();
+        let (shown, at) = page_of(&all, 1);
+        assert_eq!((shown[0], shown.len()), (50, 50));
+        assert!(at.has_previous() && at.has_next());
+        let (shown, at) = page_of(&all, 9);
+        assert_eq!(
+            (at.page, at.first, shown.len(), at.total),
+            (2, 100, 20, 120)
+        );
+        assert!(!at.has_next());
+        let (shown, at) = page_of::<usize>(&[], 3);
+        assert!(shown.is_empty() && !at.has_previous() && !at.has_next());
     }
 }

@@ -1163,3 +1163,63 @@ async fn the_command_line_and_the_console_write_the_same_event_for_each_action()
         );
     }
 }
+
+/// A search with more results than a page: fifty to a page in user-name order, the range said,
+/// the next and previous pages one button away (posts, as the search is).
+#[tokio::test]
+async fn search_results_come_in_pages() {
+    let site = start().await;
+    for n in 0..52 {
+        let email = format!("warga{n:02}@example.id");
+        let fields = gerbang_tests::site::ktp(&email, &gerbang_tests::site::nik(100 + n));
+        let (status, page) = site.register(&gerbang_tests::site::borrowed(&fields)).await;
+        assert!(status < 400, "{page}");
+    }
+    let dewi = operator(&site, "dewi").await;
+    let (_, first) = search(&site, &dewi, "warga").await;
+    assert!(first.contains("1–50 dari 52"), "{first}");
+    assert_eq!(first.matches("href=\"/admin/users/").count(), 50);
+    assert!(
+        first.contains("Berikutnya") && !first.contains("Sebelumnya"),
+        "{first}"
+    );
+    let token = csrf(&site, &dewi).await;
+    let answer = dewi
+        .post(format!("{}/admin/search", site.issuer))
+        .header("origin", &site.issuer)
+        .form(&[("q", "warga"), ("page", "1"), ("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let second = answer.text().await.unwrap();
+    assert!(second.contains("51–52 dari 52"), "{second}");
+    // Together the pages hold every account once.
+    let emails = |page: &str| -> Vec<String> {
+        let after = page.split("warga").skip(1);
+        let numbered =
+            after.filter(|rest| rest.get(2..).is_some_and(|r| r.starts_with("@example.id")));
+        numbered.map(|rest| rest[..2].to_string()).collect()
+    };
+    let mut all = emails(&first);
+    all.extend(emails(&second));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 52, "{all:?}");
+    assert!(
+        second.contains("Sebelumnya") && !second.contains("Berikutnya"),
+        "{second}"
+    );
+
+    // In Chromium: the next page is a button away; the page passes axe-core.
+    let chrome = operator_in_chromium(&site, "sari").await;
+    chrome.type_into("q", "warga").await;
+    chrome.click("form[role=search] button[type=submit]").await;
+    chrome.wait_for("1–50 dari 52").await;
+    chrome.click("nav.pager button").await;
+    chrome.wait_for("51–52 dari 52").await;
+    let dir = gerbang_tests::chrome::screenshot_dir().join("console");
+    chrome.screenshot(&dir, "search-second-page").await;
+    let violations = chrome.violations().await;
+    assert!(violations.is_empty(), "{violations:#?}");
+    chrome.quit().await;
+}

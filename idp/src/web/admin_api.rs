@@ -36,8 +36,6 @@ use crate::tokens;
 
 /// The OpenAPI 3.1 document of this API.
 pub const OPENAPI: &str = include_str!("admin_api.openapi.json");
-/// How many accounts a search returns at most.
-const FOUND_AT_MOST: usize = 50;
 /// How many audit events one answer holds at most.
 const EVENTS_AT_MOST: usize = 1_000;
 
@@ -165,6 +163,9 @@ pub async fn openapi() -> Response {
 #[derive(serde::Deserialize)]
 struct SearchBody {
     query: String,
+    /// 0-based, of 50 accounts each.
+    #[serde(default)]
+    page: usize,
 }
 
 /// `POST /admin/api/v1/accounts/search` (a POST, so no NIK is ever in an address): accounts
@@ -184,9 +185,15 @@ pub async fn search(State(p): State<Arc<Provider>>, headers: HeaderMap, bytes: B
     let found = admin::search(&p.store, &asked.query)
         .await
         .map_err(|e| problem(lang, e))?;
-    let accounts: Vec<Value> = found.iter().take(FOUND_AT_MOST).map(summary).collect();
-    let more = found.len() > FOUND_AT_MOST;
-    Ok(Json(json!({ "accounts": accounts, "more": more })).into_response())
+    let (shown, at) = admin::page_of(&found, asked.page);
+    let accounts: Vec<Value> = shown.iter().map(summary).collect();
+    Ok(Json(json!({
+        "accounts": accounts,
+        "page": at.page,
+        "total": at.total,
+        "more": at.has_next(),
+    }))
+    .into_response())
 }
 
 /// An account as a search lists it.

@@ -222,12 +222,14 @@ pub async fn search(
     };
     // Results are masked for everyone: an unmasked number is shown (and audited) one account
     // at a time, on its page.
-    let lines: Vec<AccountLine<'_>> = found.iter().map(masked).collect();
+    let wanted = form.field("page").parse().unwrap_or(0);
+    let (shown, at) = crate::admin::page_of(&found, wanted);
+    let lines: Vec<AccountLine<'_>> = shown.iter().map(masked).collect();
     let page = console_pages::search(
         (lang, &operator.csrf),
         &operator.rights,
         (typed, None),
-        Some(&lines),
+        Some((&lines, &at)),
         None,
     );
     show(&p, &operator, page)

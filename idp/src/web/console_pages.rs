@@ -11,13 +11,11 @@ use super::i18n::{t, Lang, Text};
 use super::pages::{device_session, layout, local_time, DeviceSession, Page};
 use crate::account::login::{AccountLock, LockedOrigin};
 use crate::account_action::AccountAction;
+use crate::admin::ResultsPage;
 use crate::audit::AuditKind;
 use crate::gateway_status::{Reload, ReloadOutcome, UpstreamHealth};
 use crate::roles::{Action, Rights};
 use crate::store::{AuditEvent, Membership, SecondFactor, SigningKey, Timestamp, User, UserStatus};
-
-/// The most results one search shows.
-pub const RESULTS_SHOWN: usize = 50;
 
 /// An account as a result line and at the top of its page.
 pub struct AccountLine<'a> {
@@ -81,7 +79,7 @@ pub fn search(
     (lang, csrf): (Lang, &str),
     rights: &Rights,
     typed: (&str, Option<&str>),
-    results: Option<&[AccountLine<'_>]>,
+    results: Option<(&[AccountLine<'_>], &ResultsPage)>,
     notice: Option<Text>,
 ) -> Page {
     let body = html! {
@@ -98,14 +96,17 @@ pub fn search(
         }
         h2 { (t(lang, Text::ConsoleSearch)) }
         (search_form(lang, csrf, typed))
-        @if let Some(results) = results {
+        @if let Some((results, at)) = results {
             section aria-labelledby="results" {
                 h2 id="results" { (t(lang, Text::ConsoleResults)) }
                 @if results.is_empty() {
                     p role="status" { (t(lang, Text::ConsoleNoResults)) }
                 } @else {
+                    p role="status" {
+                        (at.first + 1) "–" (at.first + at.shown) " " (t(lang, Text::ConsoleOf)) " " (at.total)
+                    }
                     ul.accounts {
-                        @for line in results.iter().take(RESULTS_SHOWN) {
+                        @for line in results {
                             li {
                                 a href={ "/admin/users/" (line.user.id) "?ui_locales=" (lang.code()) } {
                                     strong { (line.user.username) }
@@ -116,13 +117,35 @@ pub fn search(
                             }
                         }
                     }
-                    @if results.len() > RESULTS_SHOWN { p.notice { (t(lang, Text::ConsoleMoreResults)) } }
+                    (pager(lang, csrf, typed.0, at))
                 }
             }
         }
         p.links { a href="/" { (t(lang, Text::HomeTitle)) } }
     };
     layout(lang, t(lang, Text::ConsoleTitle), body)
+}
+
+/// The buttons to the search's previous and next pages (posts, as the search is).
+fn pager(lang: Lang, csrf: &str, typed: &str, at: &ResultsPage) -> Markup {
+    let to = |page: usize, label: Text| {
+        html! {
+            form.inline method="post" action="/admin/search" {
+                (hidden(lang, csrf))
+                input type="hidden" name="q" value=(typed);
+                input type="hidden" name="page" value=(page);
+                button.secondary type="submit" { (t(lang, label)) }
+            }
+        }
+    };
+    html! {
+        @if at.has_previous() || at.has_next() {
+            nav.pager aria-label=(t(lang, Text::ConsoleResults)) {
+                @if at.has_previous() { (to(at.page - 1, Text::ConsolePrevious)) }
+                @if at.has_next() { (to(at.page + 1, Text::ConsoleNext)) }
+            }
+        }
+    }
 }
 
 /// What an account's page shows.
