@@ -638,7 +638,7 @@ pub struct Group {
 }
 
 /// The console's roles (`[admin]`), each a list of declared groups whose members hold it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AdminRoles {
     /// Everything: accounts, groups, keys.
     pub administrators: Vec<String>,
@@ -649,6 +649,9 @@ pub struct AdminRoles {
     /// `[[admin.api_client]]`: the clients whose own (`client_credentials`) tokens may call
     /// the admin API, each with the roles of the groups it acts as a member of.
     pub api_clients: Vec<AdminApiClient>,
+    /// How many account searches one operator (or API client) may make a minute, so a stolen
+    /// operator session cannot page through every account quickly.
+    pub searches_per_minute: u64,
 }
 
 /// A client that administers through the admin API (an OSS back office granting access

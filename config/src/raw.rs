@@ -288,6 +288,7 @@ pub(crate) struct RawAdmin {
     pub helpdesk: Vec<S<String>>,
     #[serde(default, rename = "api_client")]
     pub api_clients: Vec<S<RawApiClient>>,
+    pub searches_per_minute: Option<S<i64>>,
 }
 
 /// `[[admin.api_client]]`: a client whose own tokens may call the admin API.

@@ -65,6 +65,14 @@ impl<'a> Checker<'a> {
             administrators: roles(&raw.admin.administrators, "admin.administrators"),
             helpdesk: roles(&raw.admin.helpdesk, "admin.helpdesk"),
             api_clients: Vec::new(),
+            searches_per_minute: self
+                .int_in(
+                    raw.admin.searches_per_minute.as_ref(),
+                    "admin.searches_per_minute",
+                    1..=10_000,
+                    30,
+                )
+                .unwrap_or(30) as u64,
         };
         let strongest = mfa
             .as_ref()

@@ -191,6 +191,21 @@ pub async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, Admin
     Ok(found)
 }
 
+/// Counts a search by `searcher` (an operator's user id, or `client:<id>`); true when it is
+/// over `per_minute`. Each operator has their own count, beside the address limit.
+pub async fn searches_over_limit(
+    store: &SharedStore,
+    searcher: &str,
+    per_minute: u64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let key = format!("admin:search:{searcher}");
+    Ok(store.hit(&key, SEARCH_WINDOW, now).await? > per_minute)
+}
+
+/// The window of [`searches_over_limit`].
+const SEARCH_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How many accounts one page of search results holds.
 pub const RESULTS_PER_PAGE: usize = 50;
 

@@ -32,6 +32,7 @@ name = "admin-3273"
 
 [admin]
 helpdesk = ["helpdesk-oss"]
+searches_per_minute = 8
 
 [[admin.api_client]]
 client = "helpdesk-tool"
@@ -415,6 +416,13 @@ async fn tokens_problems_and_the_openapi_document() {
     let answer = call(&site, Some(&stranger), search, query()).await;
     assert_eq!(answer.problem(403), "no-right");
     let tool = token(&site, "helpdesk-tool", "gerbang:admin").await;
+    // Each caller has its own limit on searches a minute (here 8).
+    for n in 0..8 {
+        let answer = call(&site, Some(&tool), search, query()).await;
+        assert_eq!(answer.status, 200, "search {n}: {}", answer.body);
+    }
+    let answer = call(&site, Some(&tool), search, query()).await;
+    assert_eq!(answer.problem(429), "too-many-requests");
     let answer = call(&site, Some(&tool), ("GET", "/accounts/nobody"), None).await;
     assert_eq!(answer.problem(404), "not-found");
     let answer = call(&site, Some(&tool), ("GET", "/no/such/operation"), None).await;

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 const PASSWORD: &str = "kuda laut biru";
 
-const ROLES: &str = "\n[[group]]\nname = \"helpdesk-oss\"\n\n[[group]]\nname = \"admin-oss\"\n\n[[group]]\nname = \"pejabat-3273\"\nmanagers = [\"admin-3273\"]\n\n[[group]]\nname = \"admin-3273\"\n\n[admin]\nhelpdesk = [\"helpdesk-oss\"]\nadministrators = [\"admin-oss\"]\n";
+const ROLES: &str = "\n[[group]]\nname = \"helpdesk-oss\"\n\n[[group]]\nname = \"admin-oss\"\n\n[[group]]\nname = \"pejabat-3273\"\nmanagers = [\"admin-3273\"]\n\n[[group]]\nname = \"admin-3273\"\n\n[admin]\nhelpdesk = [\"helpdesk-oss\"]\nadministrators = [\"admin-oss\"]\nsearches_per_minute = 12\n";
 
 async fn start() -> Site {
     start_with(APP_ROUTE.into()).await
@@ -1222,4 +1222,20 @@ async fn search_results_come_in_pages() {
     let violations = chrome.violations().await;
     assert!(violations.is_empty(), "{violations:#?}");
     chrome.quit().await;
+}
+
+/// Each operator has their own limit on searches a minute (here 12), beside the address limit:
+/// over it, a "too many" page; another operator searches on.
+#[tokio::test]
+async fn an_operator_searching_too_fast_is_held_back_alone() {
+    let site = start().await;
+    let dewi = operator(&site, "dewi").await;
+    for n in 0..12 {
+        let (status, page) = search(&site, &dewi, "budi").await;
+        assert_eq!(status, 200, "search {n}: {page}");
+    }
+    let (status, page) = search(&site, &dewi, "budi").await;
+    assert_eq!(status, 429, "{page}");
+    let sari = operator(&site, "sari").await;
+    assert_eq!(search(&site, &sari, "budi").await.0, 200);
 }

@@ -180,6 +180,16 @@ pub async fn search(State(p): State<Arc<Provider>>, headers: HeaderMap, bytes: B
         Ok(true) => return Err(ProblemDetails::new(Kind::TooManyRequests)),
         Err(e) => return Err(unavailable(e)),
     }
+    let searcher = match &caller.who {
+        Who::Person(username) => username.clone(),
+        Who::Client(id) => format!("client:{id}"),
+    };
+    let per_minute = p.config().admin.searches_per_minute;
+    match admin::searches_over_limit(&p.store, &searcher, per_minute, now()).await {
+        Ok(false) => {}
+        Ok(true) => return Err(ProblemDetails::new(Kind::TooManyRequests)),
+        Err(e) => return Err(unavailable(e)),
+    }
     let asked: SearchBody = body(&bytes)?;
     let lang = lang(&headers, None);
     let found = admin::search(&p.store, &asked.query)

@@ -209,6 +209,12 @@ pub async fn search(
     if let Err(refusal) = admit(&p, &headers, now()).await {
         return refused(&p, lang, refusal);
     }
+    let per_minute = p.config().admin.searches_per_minute;
+    match crate::admin::searches_over_limit(&p.store, &user.username, per_minute, now()).await {
+        Ok(false) => {}
+        Ok(true) => return super::too_many(&p, lang),
+        Err(e) => return unavailable(&p, lang, e),
+    }
     let typed = form.field("q").trim();
     let found = match crate::admin::search(&p.store, typed).await {
         Ok(found) => found,
