@@ -47,7 +47,8 @@ pub enum UsersCommand {
     },
     /// Set a user's password, read from standard input.
     SetPassword { user: String },
-    /// Find users whose user name, e-mail, NIK or passport number contains QUERY.
+    /// Find users whose user name, name, e-mail or phone number contains QUERY, or whose NIK or
+    /// passport number is QUERY.
     Search { query: String },
     /// Send a pending user a new activation link (the old one stops working).
     ResendActivation {

@@ -158,8 +158,8 @@ pub async fn find(store: &SharedStore, who: &str) -> Result<User, AdminError> {
     Err(AdminError::NoSuchUser(who.into()))
 }
 
-/// Users whose user name, e-mail, phone number or identity document number contains `query`
-/// (reading needs no actor). Nothing for an empty query.
+/// Users a search for `query` finds (reading needs no actor), in user-name order: see
+/// [`found_by`]. Nothing for an empty query.
 pub async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, AdminError> {
     let needle = query.trim().to_lowercase();
     if needle.is_empty() {
@@ -170,25 +170,38 @@ pub async fn search(store: &SharedStore, query: &str) -> Result<Vec<User>, Admin
         .users()
         .await?
         .into_iter()
-        .filter(|u| {
-            let document = match &u.identity {
-                Identity::Ktp { nik } => nik.to_string(),
-                Identity::Passport { number, .. } => number.to_lowercase(),
-            };
-            let phone = u.phone.to_string();
-            [
-                &u.username.to_lowercase(),
-                u.email.as_str(),
-                &document,
-                &phone,
-            ]
-            .iter()
-            .any(|field| field.contains(&needle))
-        })
+        .filter(|u| found_by(u, &needle))
         .collect();
     // In one order, so pages of results follow on.
     found.sort_by(|a, b| a.username.cmp(&b.username));
     Ok(found)
+}
+
+/// Whether a search for `needle` (trimmed, lower case) finds `user`: part of their user name,
+/// e-mail, phone number or name, or their identity document number exactly (a fragment of a
+/// NIK finds no one, so numbers cannot be guessed a few digits at a time).
+fn found_by(user: &User, needle: &str) -> bool {
+    let document = match &user.identity {
+        Identity::Ktp { nik } => nik.to_string(),
+        Identity::Passport { number, .. } => number.to_lowercase(),
+    };
+    if document == needle {
+        return true;
+    }
+    let name = user
+        .profile
+        .full_name
+        .as_deref()
+        .unwrap_or("")
+        .to_lowercase();
+    [
+        user.username.to_lowercase().as_str(),
+        user.email.as_str(),
+        &user.phone.to_string(),
+        &name,
+    ]
+    .iter()
+    .any(|field| field.contains(needle))
 }
 
 /// Counts a search by `searcher` (an operator's user id, or `client:<id>`); true when it is
@@ -684,8 +697,48 @@ impl Admin<'_> {
 }
 
 #[cfg(test)]
-mod paging_tests {
+#[allow(clippy::unwrap_used)]
+mod search_tests {
     use super::*;
+
+    fn budi() -> User {
+        User {
+            id: "u1".into(),
+            username: "Budi".into(),
+            email: Email::parse("budi.s@example.id").unwrap(),
+            phone: Phone::parse_international("+62 812-3456-789").unwrap(),
+            identity: Identity::Ktp {
+                nik: Nik::parse("3171014101000001", None).unwrap(),
+            },
+            status: UserStatus::Active,
+            password_hash: None,
+            must_change_password: false,
+            profile: Profile {
+                full_name: Some("Budi Santoso".into()),
+                ..Profile::default()
+            },
+            pending: Pending::default(),
+            locale: None,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_search_finds_parts_of_names_and_contacts_and_only_whole_documents() {
+        let user = budi();
+        for found in [
+            "budi",
+            "santoso",
+            "s@example",
+            "3456789",
+            "3171014101000001",
+        ] {
+            assert!(found_by(&user, found), "{found}");
+        }
+        for not_found in ["3171014", "000001", "sari"] {
+            assert!(!found_by(&user, not_found), "{not_found}");
+        }
+    }
 
     #[test]
     fn pages_follow_on_and_a_page_past_the_end_is_the_last() {

@@ -201,7 +201,7 @@ texts! {
     RoleHelpdesk => ("Layanan bantuan", "Helpdesk"),
     RoleManagerOf => ("Pengelola grup", "Manager of"),
     ConsoleSearch => ("Cari akun", "Find an account"),
-    ConsoleSearchLabel => ("Username, e-mail, nomor telepon, NIK atau nomor paspor", "User name, e-mail, phone number, NIK or passport number"),
+    ConsoleSearchLabel => ("Username, nama, e-mail, nomor telepon, atau NIK/nomor paspor lengkap", "User name, name, e-mail, phone number, or the whole NIK or passport number"),
     ConsoleSearchButton => ("Cari", "Search"),
     ConsoleNoResults => ("Tidak ada akun yang cocok.", "No account matches."),
     ConsoleResults => ("Hasil pencarian", "Results"),
