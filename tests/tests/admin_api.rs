@@ -304,6 +304,19 @@ async fn the_helpdesk_scenario_with_a_client_credentials_token() {
     }
     let log = call(&site, Some(&tool), ("GET", "/audit?kind=no.such"), None).await;
     assert_eq!(log.problem(422), "invalid-field");
+    // By the account's id; never by a NIK in the address.
+    let by_id = format!("/audit?account_id={id}&kind=login.unlocked");
+    let log = call(&site, Some(&tool), ("GET", &by_id), None).await;
+    assert_eq!(
+        log.body["events"].as_array().unwrap().len(),
+        1,
+        "{}",
+        log.body
+    );
+    let by_nik = format!("/audit?account={BUDI_NIK}");
+    let log = call(&site, Some(&tool), ("GET", &by_nik), None).await;
+    assert_eq!(log.problem(422), "invalid-field");
+    assert_eq!(log.body["errors"][0]["field"], "account");
 }
 
 /// The back office of DPMPTSP Bandung grants its group to an official it finds by NIK, with

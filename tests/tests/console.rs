@@ -11,7 +11,7 @@ use gerbang_tests::browser::{self, hidden_field, location};
 use gerbang_tests::chrome::Chrome;
 use gerbang_tests::site::{group_route, AtGroupRoute, Site, APP_ROUTE};
 use gerbang_tests::Gerbang;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const PASSWORD: &str = "kuda laut biru";
 
@@ -1162,6 +1162,39 @@ async fn the_command_line_and_the_console_write_the_same_event_for_each_action()
             "{by_console}"
         );
     }
+
+    // Resending the activation, to two accounts registered through the pages and pending.
+    let mut pending = Vec::new();
+    for (n, email) in [(60, "baru1@example.id"), (61, "baru2@example.id")] {
+        let fields = gerbang_tests::site::ktp(email, &gerbang_tests::site::nik(n));
+        site.register(&gerbang_tests::site::borrowed(&fields)).await;
+        let (_, results) = search(&site, &sari, email).await;
+        pending.push(first_account(&results));
+    }
+    let reason = "Tiket resend-activation";
+    let args = [
+        "users",
+        "resend-activation",
+        "baru1@example.id",
+        "--reason",
+        reason,
+    ];
+    let (ok, out, err) = site.gw.admin(&args, "");
+    assert!(ok, "{out}{err}");
+    let fields = [
+        ("action", "resend-activation"),
+        ("confirm", "yes"),
+        ("reason", reason),
+    ];
+    let (status, to) = act(&site, &sari, &pending[1], "act", &fields).await;
+    assert_eq!(status, 302, "{to}");
+    let kind = "account.activation_resent";
+    let by_command = newest_event(&site, &sari, kind, &id_of(&pending[0])).await;
+    let by_console = newest_event(&site, &sari, kind, &id_of(&pending[1])).await;
+    let detail = |e: &Value| without_actor(e["detail"].as_str().unwrap());
+    assert_eq!(detail(&by_command), detail(&by_console));
+    let actors = (&by_command["actor"], &by_console["actor"]);
+    assert_eq!(actors, (&json!("command-line"), &json!("sari")));
 }
 
 /// A search with more results than a page: fifty to a page in user-name order, the range said,
