@@ -147,6 +147,7 @@ async fn the_helpdesk_finds_an_account_by_nik_with_two_factors() {
     );
     let (_, results) = search(&site, &dewi, &nik).await;
     assert_eq!(first_account(&results), account);
+    assert!(results.contains("Ditemukan: 1"), "{results}");
     let listed = results.split("class=\"accounts\"").nth(1).unwrap();
     assert!(!listed.contains(&nik), "results stay masked: {listed}");
     // Her view of the number is on the account's record, with who looked.

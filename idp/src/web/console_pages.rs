@@ -103,7 +103,11 @@ pub fn search(
                     p role="status" { (t(lang, Text::ConsoleNoResults)) }
                 } @else {
                     p role="status" {
-                        (at.first + 1) "–" (at.first + at.shown) " " (t(lang, Text::ConsoleOf)) " " (at.total)
+                        @if at.has_previous() || at.has_next() {
+                            (at.first + 1) "–" (at.first + at.shown) " " (t(lang, Text::ConsoleOf)) " " (at.total)
+                        } @else {
+                            (t(lang, Text::ConsoleFound)) ": " (at.total)
+                        }
                     }
                     ul.accounts {
                         @for line in results {

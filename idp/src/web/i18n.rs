@@ -206,6 +206,7 @@ texts! {
     ConsoleNoResults => ("Tidak ada akun yang cocok.", "No account matches."),
     ConsoleResults => ("Hasil pencarian", "Results"),
     ConsoleOf => ("dari", "of"),
+    ConsoleFound => ("Ditemukan", "Found"),
     ConsolePrevious => ("Sebelumnya", "Previous"),
     ConsoleNext => ("Berikutnya", "Next"),
     ConsoleStatus => ("Status", "Status"),
