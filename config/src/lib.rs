@@ -4,6 +4,7 @@
 
 mod access;
 mod clients;
+mod federation;
 mod model;
 mod prefix;
 mod problem;

@@ -33,6 +33,53 @@ pub struct Config {
     pub groups: Vec<Group>,
     pub routes: Vec<Route>,
     pub clients: Vec<Client>,
+    /// `[[identity_provider]]`: upstream OpenID Connect providers people may log in with.
+    pub identity_providers: Vec<IdentityProvider>,
+}
+
+impl Config {
+    /// The upstream provider configured under `id`.
+    pub fn identity_provider(&self, id: &str) -> Option<&IdentityProvider> {
+        self.identity_providers.iter().find(|p| p.id == id)
+    }
+}
+
+/// An upstream OpenID Connect provider (a national SSO such as INApas, an agency's directory)
+/// whose users may log in here, once their identity there is linked to an OSS account.
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    /// Letters, digits, `-` and `_`: in the callback's path and in every link it makes.
+    pub id: String,
+    /// The provider's name on its button ("Masuk dengan INApas").
+    pub title: Localized,
+    pub logo: Option<Asset>,
+    /// Its issuer: discovery is read from `{issuer}/.well-known/openid-configuration`, and
+    /// responses and ID tokens must name exactly this issuer.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Asked for at every login; always holds `openid`.
+    pub scopes: Vec<String>,
+    /// Where in its claims the NIK is (`nik`, or a dotted path such as
+    /// `identity_document.number`).
+    pub nik_claim: Option<String>,
+    /// Whether its `email_verified` is believed: then a matching e-mail may be offered for
+    /// linking (still after proving the local account) and a new account needs no activation.
+    pub trust_email_verified: bool,
+    /// How its `acr` values map to Gerbang's strengths (unlisted values: a password's).
+    pub acr: Vec<(String, Strength)>,
+    /// How its `amr` values map to Gerbang's strengths; the strongest match counts.
+    pub amr: Vec<(String, Strength)>,
+    /// Whether a person it vouches for with no OSS account may register one from its claims.
+    pub create_accounts: bool,
+    /// Groups granted to an account when it is linked to this provider or registered through
+    /// it (an agency's directory: its officials' group).
+    pub groups: Vec<String>,
+    /// Whether logging out everywhere also ends the upstream session (RP-initiated logout).
+    pub end_upstream_session: bool,
+    /// A PEM file of the certificate authorities its TLS certificate chains to, beside the
+    /// system's (an agency's own CA).
+    pub ca: Option<PathBuf>,
 }
 
 /// An application that is itself a relying party of the provider.

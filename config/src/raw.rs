@@ -37,6 +37,35 @@ pub(crate) struct RawConfig {
     pub routes: Vec<S<RawRoute>>,
     #[serde(default, rename = "client")]
     pub clients: Vec<S<RawClient>>,
+    #[serde(default, rename = "identity_provider")]
+    pub identity_providers: Vec<S<RawIdentityProvider>>,
+}
+
+/// `[[identity_provider]]`: an upstream OpenID Connect provider people may log in with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawIdentityProvider {
+    pub id: S<String>,
+    pub title: RawText,
+    pub logo: Option<S<String>>,
+    pub issuer: S<String>,
+    pub client_id: S<String>,
+    pub client_secret: Option<S<RawSecret>>,
+    pub scopes: Option<Vec<S<String>>>,
+    pub nik_claim: Option<S<String>>,
+    #[serde(default)]
+    pub trust_email_verified: bool,
+    #[serde(default)]
+    pub acr: std::collections::BTreeMap<String, S<String>>,
+    #[serde(default)]
+    pub amr: std::collections::BTreeMap<String, S<String>>,
+    #[serde(default)]
+    pub create_accounts: bool,
+    #[serde(default)]
+    pub groups: Vec<S<String>>,
+    #[serde(default)]
+    pub end_upstream_session: bool,
+    pub ca: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -71,7 +71,7 @@ impl Checker<'_> {
     }
 
     /// A picture file (SVG, PNG, ICO, WebP), read now; `Some(None)` when not given.
-    fn asset(&mut self, raw: Option<&S<String>>, key: &str) -> Option<Option<Asset>> {
+    pub(crate) fn asset(&mut self, raw: Option<&S<String>>, key: &str) -> Option<Option<Asset>> {
         let Some(raw) = raw else {
             return Some(None);
         };

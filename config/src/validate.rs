@@ -95,6 +95,7 @@ impl<'a> Checker<'a> {
         let clients = self.clients(&raw.clients, &groups);
         self.api_clients_known(&raw.routes, &clients);
         admin.api_clients = self.admin_api_clients(&raw.admin.api_clients, &clients, &groups);
+        let identity_providers = self.identity_providers(&raw.identity_providers, &groups);
         if !self.problems.is_empty() {
             return None;
         }
@@ -120,6 +121,7 @@ impl<'a> Checker<'a> {
             groups,
             routes,
             clients,
+            identity_providers,
         })
     }
 
@@ -396,7 +398,7 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn pem_file(&mut self, raw: &S<String>, path: &Path, key: &str, labels: &[&str]) {
+    pub(crate) fn pem_file(&mut self, raw: &S<String>, path: &Path, key: &str, labels: &[&str]) {
         let what = labels[0].to_lowercase();
         match std::fs::read_to_string(path) {
             Err(e) => self.report(

@@ -673,3 +673,42 @@ fn admin_api_clients_are_machine_clients_with_the_admin_scope_and_declared_group
         ["broken.toml:30:11: admin.api_client[0].groups: `kepala` is not a declared [[group]]"]
     );
 }
+
+#[test]
+fn identity_providers_name_their_issuer_secret_scopes_and_strengths() {
+    let src = with(concat!(
+        "\n[[group]]\nname = \"pejabat\"\n",
+        "\n[[identity_provider]]\nid = \"ina pas\"\ntitle = \"INApas\"\nissuer = \"http://inapas.example.id/?x=1\"\nclient_id = \"oss\"\nscopes = [\"profile\"]\n",
+        "\n[[identity_provider]]\nid = \"dinas\"\ntitle = \"Dinas\"\nissuer = \"https://sso.dinas.example.id\"\nclient_id = \"oss\"\nclient_secret = { env = \"GERBANG_SET\" }\ngroups = [\"kepala\"]\n",
+        "[identity_provider.acr]\n\"urn:dinas:loa3\" = \"strong\"\n",
+        "\n[[identity_provider]]\nid = \"dinas\"\ntitle = \"Dinas lagi\"\nissuer = \"https://sso2.dinas.example.id\"\nclient_id = \"\"\nclient_secret = \"0123456789abcdef\"\n",
+    ));
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:17:6: identity_provider[0].id: an identity provider id is 1 to 40 letters, digits, `-` and `_`",
+            "broken.toml:19:10: identity_provider[0].issuer: `http://inapas.example.id/?x=1` is not an issuer: an https URL with no query or fragment (http only on loopback)",
+            "broken.toml:20:13: identity_provider[0].client_secret: an identity provider needs `client_secret` (the secret it gave Gerbang as its client)",
+            "broken.toml:21:11: identity_provider[0].scopes: the scopes must include \"openid\"",
+            "broken.toml:29:11: identity_provider[1].groups: `kepala` is not a declared [[group]]",
+            "broken.toml:31:20: identity_provider[1].acr.urn:dinas:loa3: `strong` is not a strength: use \"password\", \"two_factor\" or \"passkey\"",
+            "broken.toml:34:6: identity_provider[2].id: duplicate identity provider id `dinas`",
+            "broken.toml:37:13: identity_provider[2].client_id: this may not be empty",
+        ]
+    );
+}
+
+#[test]
+fn an_identity_provider_with_its_defaults() {
+    let src = with("\n[[identity_provider]]\nid = \"inapas\"\ntitle = { id = \"INApas\", en = \"INApas\" }\nissuer = \"https://inapas.example.id\"\nclient_id = \"oss\"\nclient_secret = \"0123456789abcdef\"\nnik_claim = \"nik\"\n[identity_provider.amr]\nmfa = \"two_factor\"\n");
+    let config = Config::parse(&src, Path::new("ok.toml"), Path::new("."), &|_| None).unwrap();
+    let inapas = config.identity_provider("inapas").unwrap();
+    assert_eq!(inapas.scopes, ["openid", "profile", "email"]);
+    assert_eq!(inapas.nik_claim.as_deref(), Some("nik"));
+    assert_eq!(
+        inapas.amr,
+        [("mfa".to_string(), gerbang_config::Strength::TwoFactor)]
+    );
+    assert!(!inapas.trust_email_verified && !inapas.create_accounts);
+    assert!(config.identity_provider("other").is_none());
+}

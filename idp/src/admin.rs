@@ -720,6 +720,7 @@ mod search_tests {
             pending: Pending::default(),
             locale: None,
             created_at: 0,
+            links: Vec::new(),
         }
     }
 

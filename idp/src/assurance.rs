@@ -18,6 +18,14 @@ pub enum Method {
     Hwk,
     /// A passkey that may be synced between devices (backup eligible): a software-secured key.
     Swk,
+    /// A login at an upstream identity provider (`[[identity_provider]]`) whose `acr`/`amr`
+    /// map to a password's strength. The amr value `fed` is Gerbang's (RFC 8176 section 6.1
+    /// lets a provider add its own).
+    Fed,
+    /// A login at an upstream provider that maps to two factors.
+    FedMfa,
+    /// A login at an upstream provider that maps to a passkey's strength (phishing-resistant).
+    FedPasskey,
 }
 
 impl Method {
@@ -27,18 +35,34 @@ impl Method {
             Method::Otp => "otp",
             Method::Hwk => "hwk",
             Method::Swk => "swk",
+            Method::Fed | Method::FedMfa | Method::FedPasskey => "fed",
+        }
+    }
+
+    /// The method a login at an upstream provider records, by the strength its claims map to.
+    pub fn federated(strength: Strength) -> Method {
+        match strength {
+            Strength::Password => Method::Fed,
+            Strength::TwoFactor => Method::FedMfa,
+            Strength::Passkey => Method::FedPasskey,
         }
     }
 
     /// Whether the method is a passkey: Gerbang asks every passkey for user verification (its
     /// PIN or biometric), so one is two factors in itself, and phishing-resistant.
     fn passkey(self) -> bool {
-        matches!(self, Method::Hwk | Method::Swk)
+        matches!(self, Method::Hwk | Method::Swk | Method::FedPasskey)
     }
 
-    /// Whether the method is a factor beside the password (something one has).
+    /// Whether the method is a first factor: the password, or a login elsewhere standing in
+    /// for it.
+    fn first(self) -> bool {
+        matches!(self, Method::Pwd | Method::Fed)
+    }
+
+    /// Whether the method is a factor beside the first (something one has).
     fn second(self) -> bool {
-        self != Method::Pwd
+        matches!(self, Method::Otp | Method::Hwk | Method::Swk)
     }
 }
 
@@ -93,8 +117,10 @@ impl Proven {
         if self.0.iter().any(|m| m.passkey()) {
             return Strength::Passkey;
         }
+        let first = self.0.iter().any(|m| m.first());
         let second = self.0.iter().any(|m| m.second());
-        match (self.has(Method::Pwd), second) {
+        match (first, second) {
+            _ if self.has(Method::FedMfa) => Strength::TwoFactor,
             (true, true) => Strength::TwoFactor,
             _ => Strength::Password,
         }
@@ -120,6 +146,26 @@ pub fn asked_strength(acr_values: Option<&str>) -> Option<Strength> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_login_elsewhere_counts_as_its_mapping_says() {
+        let fed = Proven::by(Method::federated(Strength::Password));
+        assert_eq!(
+            (fed.strength(), fed.amr()),
+            (Strength::Password, vec!["fed"])
+        );
+        // A code after it makes two factors, as after a password.
+        let stepped = fed.and(Method::Otp);
+        assert_eq!(stepped.strength(), Strength::TwoFactor);
+        assert_eq!(stepped.amr(), ["otp", "fed", "mfa"]);
+        let strong = Proven::by(Method::federated(Strength::TwoFactor));
+        assert_eq!(
+            (strong.strength(), strong.amr()),
+            (Strength::TwoFactor, vec!["fed", "mfa"])
+        );
+        let passkey = Proven::by(Method::federated(Strength::Passkey));
+        assert_eq!(passkey.strength(), Strength::Passkey);
+    }
 
     #[test]
     fn a_password_alone_is_one_factor() {

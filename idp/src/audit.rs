@@ -59,6 +59,10 @@ audit_kinds! {
     SecondFactorsReset => "second_factor.reset",
     DocumentViewed => "console.document_viewed",
     AuditExported => "console.audit_exported",
+    FederationLogin => "federation.login",
+    FederationRefused => "federation.refused",
+    FederationLinked => "federation.linked",
+    FederationUnlinked => "federation.unlinked",
 }
 
 impl AuditKind {

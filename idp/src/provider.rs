@@ -62,6 +62,8 @@ pub struct Provider {
     pub mail_queued: Arc<tokio::sync::Notify>,
     /// Upstream health and the last reload, as the gateway reports them.
     pub gateway: crate::gateway_status::GatewayStatus,
+    /// The upstream identity providers, as discovered (`[[identity_provider]]`).
+    pub upstreams: crate::upstream_provider::Upstreams,
 }
 
 fn random_secret() -> Vec<u8> {
@@ -123,6 +125,7 @@ impl Provider {
             metrics,
             mail_queued: Arc::new(tokio::sync::Notify::new()),
             gateway: Default::default(),
+            upstreams: Default::default(),
         }))
     }
 

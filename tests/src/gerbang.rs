@@ -55,6 +55,10 @@ pub struct Spec {
     pub certs: Option<PathBuf>,
     /// A command `gerbang serve` runs under (e.g. valgrind); empty: none.
     pub under: Vec<String>,
+    /// The issuer's host; `None`: [`Gerbang::PROVIDER_HOST`]. A second instance (an upstream
+    /// identity provider) takes `localhost`, which resolves without help and is in every
+    /// development certificate.
+    pub provider_host: Option<&'static str>,
 }
 
 impl Spec {
@@ -73,6 +77,7 @@ impl Spec {
             public_port: None,
             certs: None,
             under: Vec::new(),
+            provider_host: None,
         }
     }
 }
@@ -115,7 +120,7 @@ impl Gerbang {
         }
         text += &format!(
             "[provider]\nissuer = \"https://{}:{public_port}\"\n\n{}\n\n{}\n",
-            Self::PROVIDER_HOST,
+            spec.provider_host.unwrap_or(Self::PROVIDER_HOST),
             spec.store.as_deref().unwrap_or("[store]\npath = \"store\""),
             spec.mail.as_deref().unwrap_or(
                 "[mail]\nfrom = \"OSS <noreply@oss.test>\"\ntransport = \"folder\"\nfolder = \"outbox\"\n"

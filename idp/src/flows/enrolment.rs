@@ -385,6 +385,7 @@ mod tests {
             },
             locale: None,
             created_at: 0,
+            links: Vec::new(),
         };
         assert!(!temporary_password_expired(&user, 999));
         assert!(temporary_password_expired(&user, 1000));

@@ -84,31 +84,15 @@ pub async fn attempt(
         None => Origin::Address(attempt.address),
     };
     let lock_keys = LockKeys::new(&account, origin);
-    if limits::locked(store, &lock_keys, now).await? {
-        return Ok(locked(p, user, known_device.is_none(), attempt.address, now).await);
-    }
-    let active = user.filter(|u| u.status == UserStatus::Active);
-    let hash = active.as_ref().and_then(|u| u.password_hash.as_deref());
-    let verified = match p.passwords.verify(attempt.password, hash).await {
-        Ok(verified) => verified,
-        Err(PasswordError::Busy) => return Ok(LoginOutcome::Busy),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(user) = active.filter(|_| verified) else {
-        if let Err(e) = limits::record_failure(store, &p.config().login, &lock_keys, now).await {
-            tracing::error!(error = %e, "cannot count a failed login");
-        }
-        let why = "wrong user name or password";
-        p.audit(
-            AuditKind::LoginFailure,
-            None,
-            None,
-            Some(attempt.address),
-            why,
-        )
-        .await;
-        return Ok(LoginOutcome::WrongCredentials);
-    };
+    let user =
+        match check_password(p, user, attempt.password, &lock_keys, attempt.address, now).await? {
+            PasswordCheck::Right(user) => user,
+            PasswordCheck::Locked(user) => {
+                return Ok(locked(p, user, known_device.is_none(), attempt.address, now).await)
+            }
+            PasswordCheck::Wrong => return Ok(LoginOutcome::WrongCredentials),
+            PasswordCheck::Busy => return Ok(LoginOutcome::Busy),
+        };
     // With a second factor the login is not over: the failures it counted (wrong codes too)
     // stand until the second step passes, so giving the password again never clears them.
     let second_factor = super::second_step::needed(p, &user).await?;
@@ -142,6 +126,53 @@ pub async fn attempt(
         .await;
     }
     Ok(LoginOutcome::LoggedIn(passed))
+}
+
+/// What checking a password against an account and its lock found.
+pub enum PasswordCheck {
+    /// The account is locked for this origin: the password was not even checked.
+    Locked(Option<User>),
+    /// Wrong, or an account that cannot log in: counted towards the lock and audited.
+    Wrong,
+    /// Every password check slot is taken.
+    Busy,
+    Right(User),
+}
+
+/// Checks `password` for `user` (an active account), within the lock `lock_keys` names: a
+/// wrong one counts towards it. The one password check of every login and of every proof of
+/// control (linking an upstream identity).
+pub async fn check_password(
+    p: &Provider,
+    user: Option<User>,
+    password: &str,
+    lock_keys: &LockKeys,
+    address: &str,
+    now: Timestamp,
+) -> Result<PasswordCheck, AccountError> {
+    let store = p.store.as_ref();
+    if limits::locked(store, lock_keys, now).await? {
+        return Ok(PasswordCheck::Locked(user));
+    }
+    let active = user.filter(|u| u.status == UserStatus::Active);
+    let hash = active.as_ref().and_then(|u| u.password_hash.as_deref());
+    let verified = match p.passwords.verify(password, hash).await {
+        Ok(verified) => verified,
+        Err(PasswordError::Busy) => return Ok(PasswordCheck::Busy),
+        Err(e) => return Err(e.into()),
+    };
+    match active.filter(|_| verified) {
+        Some(user) => Ok(PasswordCheck::Right(user)),
+        None => {
+            if let Err(e) = limits::record_failure(store, &p.config().login, lock_keys, now).await {
+                tracing::error!(error = %e, "cannot count a failed login");
+            }
+            let why = "wrong user name or password";
+            p.audit(AuditKind::LoginFailure, None, None, Some(address), why)
+                .await;
+            Ok(PasswordCheck::Wrong)
+        }
+    }
 }
 
 /// An attempt that met the lock: audited, and from a new device the owner is offered a way in.

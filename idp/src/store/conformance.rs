@@ -295,6 +295,52 @@ pub async fn updates_move_unique_keys(store: SharedStore) {
     ));
 }
 
+pub async fn federated_links_belong_to_one_account(store: SharedStore) {
+    let mut a = store.create_user(new_user(1), None, NOW).await.unwrap();
+    let mut b = store.create_user(new_user(2), None, NOW).await.unwrap();
+    let link = FederatedLink {
+        provider: "inapas".into(),
+        subject: "Sub-1".into(),
+        linked_at: NOW,
+    };
+    let key = UniqueKey::Federated {
+        provider: "inapas".into(),
+        subject: "Sub-1".into(),
+    };
+    a.links.push(link.clone());
+    store.update_user(&a, None, NOW).await.unwrap();
+    let found = store.user_by_key(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.links.as_slice()),
+        (a.id.as_str(), &[link.clone()][..])
+    );
+    // A subject is compared exactly: another case is another person.
+    let other_case = UniqueKey::Federated {
+        provider: "inapas".into(),
+        subject: "sub-1".into(),
+    };
+    assert!(store.user_by_key(&other_case).await.unwrap().is_none());
+    // Another account cannot take the same identity, and nothing of it changes.
+    b.links.push(link.clone());
+    assert!(matches!(
+        store.update_user(&b, None, NOW).await,
+        Err(StoreError::Taken(UniqueKey::Federated { .. }))
+    ));
+    assert!(store.user(&b.id).await.unwrap().unwrap().links.is_empty());
+    // Unlinking frees it.
+    a.links.clear();
+    store.update_user(&a, None, NOW).await.unwrap();
+    assert!(store.user_by_key(&key).await.unwrap().is_none());
+    store.update_user(&b, None, NOW).await.unwrap();
+    assert_eq!(
+        store.user_by_key(&key).await.unwrap().map(|u| u.id),
+        Some(b.id.clone())
+    );
+    // Deleting the account frees it too.
+    store.delete_user(&b.id).await.unwrap();
+    assert!(store.user_by_key(&key).await.unwrap().is_none());
+}
+
 pub async fn deleting_a_user_frees_keys_and_ends_sessions(store: SharedStore) {
     let a = store.create_user(new_user(1), None, NOW).await.unwrap();
     store.put_session(&session("s1", &a.id)).await.unwrap();
@@ -1060,6 +1106,7 @@ macro_rules! conformance_suite {
             concurrent_creation_gives_one_user,
             concurrent_creation_with_one_nik_gives_one_user,
             updates_move_unique_keys,
+            federated_links_belong_to_one_account,
             deleting_a_user_frees_keys_and_ends_sessions,
             sessions_by_id_and_user,
             one_time_values_are_taken_once,

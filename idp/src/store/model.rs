@@ -125,6 +125,7 @@ impl User {
             pending: new.pending,
             locale: new.locale,
             created_at: now,
+            links: Vec::new(),
         }
     }
 }
@@ -146,6 +147,37 @@ pub struct User {
     #[serde(default)]
     pub locale: Option<Lang>,
     pub created_at: Timestamp,
+    /// Identities at upstream providers that log in to this account (`[[identity_provider]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<FederatedLink>,
+}
+
+/// An identity at an upstream OpenID Connect provider, linked to an account: logging in there
+/// as `subject` logs in here as the account. Each is held by one account at most.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedLink {
+    /// The `[[identity_provider]]` id.
+    pub provider: String,
+    /// The `sub` the provider gives the person (unique and never reassigned, OIDC Core 2).
+    pub subject: String,
+    pub linked_at: Timestamp,
+}
+
+impl User {
+    /// Every value this account holds alone: user name, e-mail, identity document and links.
+    pub fn unique_keys(&self) -> Vec<UniqueKey> {
+        let mut keys = UniqueKey::of(&self.username, &self.email, &self.identity).to_vec();
+        keys.extend(self.links.iter().map(|l| UniqueKey::Federated {
+            provider: l.provider.clone(),
+            subject: l.subject.clone(),
+        }));
+        keys
+    }
+
+    /// The account's link to `provider`, if it has one.
+    pub fn link_to(&self, provider: &str) -> Option<&FederatedLink> {
+        self.links.iter().find(|l| l.provider == provider)
+    }
 }
 
 /// A value that may belong to one account only.
@@ -154,7 +186,15 @@ pub enum UniqueKey {
     Username(String),
     Email(String),
     Nik(String),
-    Passport { number: String, country: String },
+    Passport {
+        number: String,
+        country: String,
+    },
+    /// An identity at an upstream provider (compared exactly, as `sub` is).
+    Federated {
+        provider: String,
+        subject: String,
+    },
 }
 
 impl UniqueKey {
@@ -184,6 +224,7 @@ impl UniqueKey {
                 number: number.trim().to_ascii_uppercase(),
                 country: country.trim().to_ascii_uppercase(),
             },
+            UniqueKey::Federated { .. } => self.clone(),
         }
     }
 
@@ -194,6 +235,7 @@ impl UniqueKey {
             UniqueKey::Email(e) => format!("email:{e}"),
             UniqueKey::Nik(n) => format!("nik:{n}"),
             UniqueKey::Passport { number, country } => format!("passport:{country}:{number}"),
+            UniqueKey::Federated { provider, subject } => format!("federated:{provider}:{subject}"),
         }
     }
 }
@@ -253,6 +295,10 @@ pub enum OneTimeKind {
     SecondFactorDue,
     /// A passkey ceremony between its options and the authenticator's answer.
     PasskeyCeremony,
+    /// A login at an upstream identity provider, between its start and its callback.
+    FederatedLogin,
+    /// An upstream identity waiting for the person to prove control of the account it matched.
+    FederatedLink,
 }
 
 /// What spending a one-time value found (see [`super::OneTimeStore::spend_once`]).
@@ -288,6 +334,8 @@ impl OneTimeKind {
             OneTimeKind::UnlockLink => "unlock",
             OneTimeKind::SecondFactorDue => "second_factor_due",
             OneTimeKind::PasskeyCeremony => "passkey_ceremony",
+            OneTimeKind::FederatedLogin => "federated_login",
+            OneTimeKind::FederatedLink => "federated_link",
         }
     }
 }

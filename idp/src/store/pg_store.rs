@@ -374,7 +374,7 @@ impl UserStore for PgStore {
         now: Timestamp,
     ) -> StoreResult<User> {
         let user = User::new(new, now);
-        let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        let keys = user.unique_keys();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         tx.execute(
@@ -408,7 +408,7 @@ impl UserStore for PgStore {
         mail: Option<NewMail>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let new_keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        let new_keys = user.unique_keys();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         let old = tx
@@ -421,7 +421,7 @@ impl UserStore for PgStore {
             .ok_or(StoreError::NotFound)?;
         let old: User = from_json(old.get(0))?;
         Self::claim_keys(&tx, &new_keys, &user.id).await?;
-        for key in UniqueKey::of(&old.username, &old.email, &old.identity) {
+        for key in old.unique_keys() {
             if !new_keys.contains(&key) {
                 tx.execute(
                     "DELETE FROM unique_keys WHERE key = $1 AND user_id = $2",
@@ -1168,7 +1168,7 @@ impl TransferStore for PgStore {
                 .await
                 .map(|_| ()),
             Record::User(user) => {
-                let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+                let keys = user.unique_keys();
                 let mut client = self.client().await?;
                 let tx = client.transaction().await.map_err(backend)?;
                 tx.execute(

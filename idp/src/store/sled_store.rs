@@ -204,7 +204,7 @@ impl UserStore for SledStore {
         now: Timestamp,
     ) -> StoreResult<User> {
         let user = User::new(new, now);
-        let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        let keys = user.unique_keys();
         let record = encode(&user)?;
         let queued = mail.map(|message| Mail::new(message, now));
         let queued_record = queued.as_ref().map(encode).transpose()?;
@@ -245,7 +245,7 @@ impl UserStore for SledStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let record = encode(user)?;
-        let new_keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+        let new_keys = user.unique_keys();
         let queued = mail.map(|message| Mail::new(message, now));
         let queued_record = queued.as_ref().map(encode).transpose()?;
         (&self.users, &self.unique, &self.outbox)
@@ -255,7 +255,7 @@ impl UserStore for SledStore {
                     None => return Err(tx_abort(StoreError::NotFound)),
                 };
                 Self::claim_keys(unique, &new_keys, &user.id)?;
-                for key in UniqueKey::of(&old.username, &old.email, &old.identity) {
+                for key in old.unique_keys() {
                     if !new_keys.contains(&key) {
                         unique.remove(key.canonical().as_bytes())?;
                     }
@@ -277,7 +277,7 @@ impl UserStore for SledStore {
                     Some(bytes) => decode(&bytes).map_err(tx_abort)?,
                     None => return Err(tx_abort(StoreError::NotFound)),
                 };
-                for key in UniqueKey::of(&old.username, &old.email, &old.identity) {
+                for key in old.unique_keys() {
                     unique.remove(key.canonical().as_bytes())?;
                 }
                 Ok(())
@@ -1020,7 +1020,7 @@ impl TransferStore for SledStore {
                 .map(|_| ())
                 .map_err(backend),
             Record::User(user) => {
-                let keys = UniqueKey::of(&user.username, &user.email, &user.identity);
+                let keys = user.unique_keys();
                 let bytes = encode(user)?;
                 (&self.users, &self.unique)
                     .transaction(|(users, unique)| {

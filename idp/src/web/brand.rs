@@ -38,7 +38,7 @@ pub async fn favicon(State(p): State<Arc<Provider>>) -> Response {
     asset(p.config().ui.favicon.clone())
 }
 
-fn asset(asset: Option<Asset>) -> Response {
+pub(super) fn asset(asset: Option<Asset>) -> Response {
     let Some(asset) = asset else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use gerbang_config::{Config, HostPattern, Strength};
 
+use super::federation_pages::LinkLine;
 use super::i18n::Lang;
 use super::pages::{self, App, DeviceSession, FactorView, HeldGroup, HomeView};
 use super::OwnForm;
@@ -81,8 +82,27 @@ pub async fn page(
         zone: config.ui.time_zone,
         ended: q.contains_key("ended"),
         console: crate::roles::Rights::of(&config, &memberships, now).any(),
+        links: link_lines(&config, lang, &user),
+        link_notice: match (q.contains_key("linked"), q.contains_key("unlinked")) {
+            (true, _) => Some(super::i18n::Text::LinkAdded),
+            (_, true) => Some(super::i18n::Text::LinkRemoved),
+            _ => None,
+        },
     };
     html(&p, pages::home(lang, &view, &config.helpdesk)).into_response()
+}
+
+/// Every configured identity provider, with the user's link to it if there is one.
+fn link_lines(config: &Config, lang: Lang, user: &User) -> Vec<LinkLine> {
+    config
+        .identity_providers
+        .iter()
+        .map(|provider| LinkLine {
+            provider: provider.id.clone(),
+            title: provider.title.get(lang.code()).to_string(),
+            linked_at: user.link_to(&provider.id).map(|l| l.linked_at),
+        })
+        .collect()
 }
 
 /// The user's second factors as Beranda lists them; one left unnamed goes by its kind.

@@ -52,6 +52,7 @@ pub(super) async fn render(
         Ok(passkey) => passkey,
         Err(e) => return unavailable(p, lang, e),
     };
+    let federated = super::federation::buttons(p, lang);
     let form = LoginForm {
         request_id: request,
         username,
@@ -59,6 +60,7 @@ pub(super) async fn render(
         error,
         app: app.as_deref(),
         passkey: passkey.as_ref(),
+        federated: &federated,
     };
     (
         status,

@@ -13,6 +13,8 @@ mod console_reports;
 mod cors;
 mod device;
 mod factor_pages;
+mod federation;
+mod federation_pages;
 pub mod gateway_pages;
 mod home;
 mod i18n;
@@ -99,6 +101,10 @@ fn login_routes() -> Router<Arc<Provider>> {
         .route("/login/unlock", get(login::unlock_page).post(login::unlock))
         .route("/login/second-factor", post(second_factor::second_step))
         .route("/login/passkey", post(passkey::log_in))
+        .route("/federation/{id}/start", get(federation::start))
+        .route("/federation/{id}/callback", get(federation::callback))
+        .route("/federation/{id}/logo", get(federation::logo))
+        .route("/federation/link", post(federation::link))
         .route("/register", get(register::page).post(register::submit))
         .route(
             "/activate",
@@ -143,6 +149,8 @@ fn account_routes() -> Router<Arc<Provider>> {
     Router::new()
         .route("/logout/everywhere", post(home::log_out_everywhere))
         .route("/account/sessions/end", post(home::end_one))
+        .route("/account/links/add", post(federation::add))
+        .route("/account/links/remove", post(federation::remove))
         .route(
             "/account/second-factor",
             get(second_factor::enrol_page).post(second_factor::enrol),

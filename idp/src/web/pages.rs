@@ -139,6 +139,8 @@ pub struct LoginForm<'a> {
     pub app: Option<&'a str>,
     /// "Masuk dengan passkey", where passkeys are offered.
     pub passkey: Option<&'a Challenge>,
+    /// The other identity providers one may log in with.
+    pub federated: &'a [super::federation_pages::ProviderButton],
 }
 
 pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
@@ -178,6 +180,7 @@ pub fn login(lang: Lang, form: &LoginForm<'_>, desk: &Helpdesk) -> Page {
                 button: Text::PasskeyLogin,
             }, html! { p.or { (t(lang, Text::PasskeyLoginOr)) } }))
         }
+        (super::federation_pages::buttons(lang, form.federated, form.request_id))
         p.links {
             // Registration keeps the app's login, to come back to it.
             a href={ "/register" @if !form.request_id.is_empty() { "?request=" (form.request_id) } } { (t(lang, Text::Register)) }
@@ -266,6 +269,10 @@ pub struct HomeView<'a> {
     pub ended: bool,
     /// The person holds a console role: Beranda links to it.
     pub console: bool,
+    /// Every configured identity provider, linked or not.
+    pub links: Vec<super::federation_pages::LinkLine>,
+    /// A link was just added or removed from this page.
+    pub link_notice: Option<Text>,
 }
 
 /// A time as people in `zone` read it: "05-12-2026 14:07 WIB".
@@ -400,6 +407,7 @@ pub fn home(lang: Lang, view: &HomeView<'_>, desk: &Helpdesk) -> Page {
             }
         }
         (second_factors(lang, view))
+        (super::federation_pages::linked_accounts(lang, &view.links, view.zone, view.link_notice))
         section aria-labelledby="sessions" {
             h2 id="sessions" { (t(lang, Text::Sessions)) }
             @if view.ended { p.notice role="status" { (t(lang, Text::SessionEnded)) } }

@@ -1,0 +1,170 @@
+//! What an upstream provider asserted about a person, read from its verified claims by the
+//! `[[identity_provider]]` table's rules: its subject, the NIK (parsed as registration parses
+//! one), the e-mail and whether it is believed verified, and the strength its login maps to.
+//! Pure: claims in, an [`Assertion`] out.
+
+use gerbang_config::{IdentityProvider, Strength};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::personal::email::Email;
+use crate::personal::nik::Nik;
+
+/// A person as an upstream provider vouched for them, in one verified login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assertion {
+    /// The `[[identity_provider]]` id.
+    pub provider: String,
+    /// Its `sub` for the person.
+    pub subject: String,
+    /// The NIK it asserted, when it parses as one.
+    pub nik: Option<Nik>,
+    pub email: Option<Email>,
+    /// Its `email_verified`, and only when the provider's is believed (`trust_email_verified`).
+    pub email_verified: bool,
+    pub name: Option<String>,
+    /// What its login counts as here (`acr`/`amr` mapped).
+    pub strength: Strength,
+}
+
+impl Assertion {
+    /// Reads the merged claims of an ID token (and userinfo, if asked) that passed every check.
+    pub fn read(provider: &IdentityProvider, subject: &str, claims: &Map<String, Value>) -> Self {
+        let text = |path: &str| {
+            claim_at(claims, path)
+                .and_then(Value::as_str)
+                .map(str::trim)
+        };
+        let nik = provider
+            .nik_claim
+            .as_deref()
+            .and_then(text)
+            .and_then(|typed| Nik::parse(typed, None).ok());
+        let email = text("email").and_then(|typed| Email::parse(typed).ok());
+        let verified = claims
+            .get("email_verified")
+            .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+        Assertion {
+            provider: provider.id.clone(),
+            subject: subject.to_string(),
+            nik,
+            email_verified: email.is_some() && verified && provider.trust_email_verified,
+            email,
+            name: text("name").filter(|n| !n.is_empty()).map(str::to_string),
+            strength: strength_of(provider, claims),
+        }
+    }
+}
+
+/// The value at a dotted path (`identity_document.number`) of the claims.
+pub fn claim_at<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let first = claims.get(parts.next()?)?;
+    parts.try_fold(first, |value, part| value.as_object()?.get(part))
+}
+
+/// The strongest strength the provider's `acr` and `amr` mappings give the login; a login that
+/// matches none counts as a password.
+pub fn strength_of(provider: &IdentityProvider, claims: &Map<String, Value>) -> Strength {
+    let acr = claims.get("acr").and_then(Value::as_str);
+    let amr: Vec<&str> = claims
+        .get("amr")
+        .and_then(Value::as_array)
+        .map(|values| values.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let by_acr = provider
+        .acr
+        .iter()
+        .filter(|(value, _)| Some(value.as_str()) == acr);
+    let by_amr = provider
+        .amr
+        .iter()
+        .filter(|(value, _)| amr.contains(&value.as_str()));
+    by_acr
+        .chain(by_amr)
+        .map(|(_, strength)| *strength)
+        .max()
+        .unwrap_or(Strength::Password)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod tests {
+    use super::*;
+    use gerbang_config::{Localized, Secret};
+    use serde_json::json;
+
+    pub(crate) fn inapas() -> IdentityProvider {
+        IdentityProvider {
+            id: "inapas".into(),
+            title: Localized::plain("INApas"),
+            logo: None,
+            issuer: "https://inapas.example.id".into(),
+            client_id: "oss".into(),
+            client_secret: Secret::new("0123456789abcdef".into()),
+            scopes: vec!["openid".into()],
+            nik_claim: Some("identity_document.number".into()),
+            trust_email_verified: false,
+            acr: vec![("loa3".into(), Strength::TwoFactor)],
+            amr: vec![
+                ("hwk".into(), Strength::Passkey),
+                ("otp".into(), Strength::TwoFactor),
+            ],
+            create_accounts: false,
+            groups: vec![],
+            end_upstream_session: false,
+            ca: None,
+        }
+    }
+
+    fn claims(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn the_nik_is_read_at_its_path_and_parsed_as_registration_does() {
+        let c = claims(json!({
+            "identity_document": { "type": "KTP", "number": " 3174051208850001 " },
+            "email": "Budi@Example.id", "email_verified": true, "name": "Budi"
+        }));
+        let a = Assertion::read(&inapas(), "s1", &c);
+        assert_eq!(a.nik.unwrap().as_str(), "3174051208850001");
+        assert_eq!(a.email.unwrap().as_str(), "budi@example.id");
+        // Its e-mail verification is not believed unless the table says so.
+        assert!(!a.email_verified);
+        let trusting = IdentityProvider {
+            trust_email_verified: true,
+            ..inapas()
+        };
+        assert!(Assertion::read(&trusting, "s1", &c).email_verified);
+        // A NIK that does not parse (a wrong birth date, a wrong length) is no NIK at all.
+        let bad = claims(json!({ "identity_document": { "number": "3174053208850001" } }));
+        assert_eq!(Assertion::read(&inapas(), "s1", &bad).nik, None);
+        let not_text = claims(json!({ "identity_document": { "number": 3174051208850001u64 } }));
+        assert_eq!(Assertion::read(&inapas(), "s1", &not_text).nik, None);
+    }
+
+    #[test]
+    fn the_strongest_mapped_acr_or_amr_counts() {
+        let strength = |c: Value| strength_of(&inapas(), &claims(c));
+        assert_eq!(strength(json!({})), Strength::Password);
+        assert_eq!(
+            strength(json!({ "acr": "loa1", "amr": ["pwd"] })),
+            Strength::Password
+        );
+        assert_eq!(strength(json!({ "acr": "loa3" })), Strength::TwoFactor);
+        assert_eq!(
+            strength(json!({ "amr": ["pwd", "otp"] })),
+            Strength::TwoFactor
+        );
+        assert_eq!(
+            strength(json!({ "acr": "loa3", "amr": ["hwk"] })),
+            Strength::Passkey
+        );
+        // Values of the wrong type are ignored, not trusted.
+        assert_eq!(
+            strength(json!({ "acr": ["loa3"], "amr": "hwk" })),
+            Strength::Password
+        );
+    }
+}

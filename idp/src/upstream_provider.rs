@@ -1,0 +1,366 @@
+//! Gerbang as a relying party of an upstream OpenID Connect provider (`[[identity_provider]]`),
+//! with the `openidconnect` crate: discovery (kept for an hour), the authorization request
+//! (code, PKCE S256, state, nonce), and the callback: RFC 9207 `iss`, the code exchange, the ID
+//! token (signature by the upstream's JWKS, fetched again once when a `kid` is unknown; issuer,
+//! audience, expiry, nonce) and userinfo, whose `sub` must be the ID token's. Knows nothing of
+//! accounts: `crate::federation` decides what a verified login leads to.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gerbang_config::IdentityProvider;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClientAuthMethod,
+    CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AdditionalClaims, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields,
+    IssuerUrl, JsonWebKeySet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    ProviderMetadataWithLogout, RedirectUrl, Scope, SignatureVerificationError,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// How long discovery is believed before it is read again.
+const DISCOVERY_LIFETIME: Duration = Duration::from_secs(3600);
+/// The most any one request to an upstream may take.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every claim beside the standard ones (the NIK, say), kept as JSON.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct OtherClaims {
+    #[serde(flatten)]
+    claims: Map<String, Value>,
+}
+
+impl AdditionalClaims for OtherClaims {}
+
+type IdTokenFieldsOf = IdTokenFields<
+    OtherClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type Tokens = StandardTokenResponse<IdTokenFieldsOf, CoreTokenType>;
+type UpstreamClient = openidconnect::Client<
+    OtherClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    Tokens,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// Why an upstream login did not verify. Each is shown as a page and audited with its text.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("the provider cannot be reached: {0}")]
+    Unavailable(String),
+    #[error("the provider answered with the error `{0}`")]
+    Denied(String),
+    #[error("the response names another issuer (RFC 9207 `iss`)")]
+    WrongIssuer,
+    #[error("the code exchange failed: {0}")]
+    Exchange(String),
+    #[error("the ID token does not verify: {0}")]
+    IdToken(String),
+    #[error("userinfo failed: {0}")]
+    UserInfo(String),
+}
+
+/// The secrets of one authorization request, kept until its callback.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Started {
+    pub nonce: String,
+    pub pkce_verifier: String,
+}
+
+/// A login the upstream vouched for: its subject and every claim, ID token and userinfo
+/// merged (the ID token's win).
+#[derive(Debug)]
+pub struct Verified {
+    pub subject: String,
+    pub claims: Map<String, Value>,
+}
+
+/// What discovery found for one configured provider, with the HTTP client that reaches it.
+struct Discovered {
+    /// The settings it was read with: a reload that changes them reads it again.
+    settings: (String, String, Option<std::path::PathBuf>),
+    metadata: ProviderMetadataWithLogout,
+    http: reqwest::Client,
+    read_at: Instant,
+}
+
+/// The upstream providers as discovered, by id.
+#[derive(Default)]
+pub struct Upstreams {
+    discovered: Mutex<HashMap<String, Arc<Discovered>>>,
+}
+
+impl Upstreams {
+    /// The URL to send the browser to, and what its callback needs.
+    pub async fn authorization_url(
+        &self,
+        provider: &IdentityProvider,
+        redirect_uri: &str,
+        ui_locale: &str,
+    ) -> Result<(String, String, Started), UpstreamError> {
+        let found = self.discover(provider).await?;
+        let client = client_for(provider, &found.metadata, redirect_uri)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .set_pkce_challenge(challenge)
+            .add_extra_param("ui_locales", ui_locale);
+        for scope in provider.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.url();
+        let started = Started {
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+        };
+        Ok((url.to_string(), state.secret().clone(), started))
+    }
+
+    /// Verifies a callback's answer (its query parameters) for the request `started`.
+    pub async fn finish(
+        &self,
+        provider: &IdentityProvider,
+        redirect_uri: &str,
+        params: &HashMap<String, String>,
+        started: Started,
+    ) -> Result<Verified, UpstreamError> {
+        if let Some(error) = params.get("error") {
+            return Err(UpstreamError::Denied(printable(error)));
+        }
+        // RFC 9207: an answer that names an issuer must name this one.
+        if params.get("iss").is_some_and(|iss| *iss != provider.issuer) {
+            return Err(UpstreamError::WrongIssuer);
+        }
+        let code = params
+            .get("code")
+            .ok_or_else(|| UpstreamError::Exchange("the answer holds no code".into()))?;
+        let found = self.discover(provider).await?;
+        let client = client_for(provider, &found.metadata, redirect_uri)?;
+        let exchange = |e: &dyn std::fmt::Display| UpstreamError::Exchange(e.to_string());
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code.clone()))
+            .map_err(|e| exchange(&e))?
+            .set_pkce_verifier(PkceCodeVerifier::new(started.pkce_verifier))
+            .request_async(&found.http)
+            .await
+            .map_err(|e| exchange(&e))?;
+        let nonce = Nonce::new(started.nonce);
+        let (subject, mut claims) = match id_token_claims(&client, &tokens, &nonce) {
+            Err(UpstreamError::IdToken(why)) if why == NO_MATCHING_KEY => {
+                // A key the upstream published since discovery: read its keys once more.
+                let found = self.refresh_keys(provider, &found).await?;
+                let refreshed = client_for(provider, &found.metadata, redirect_uri)?;
+                id_token_claims(&refreshed, &tokens, &nonce)?
+            }
+            verified => verified?,
+        };
+        if let Ok(request) = client.user_info(
+            tokens.access_token().clone(),
+            Some(openidconnect::SubjectIdentifier::new(subject.clone())),
+        ) {
+            let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> = request
+                .request_async(&found.http)
+                .await
+                .map_err(|e| UpstreamError::UserInfo(e.to_string()))?;
+            for (name, value) in as_map(&info) {
+                claims.entry(name).or_insert(value);
+            }
+        }
+        Ok(Verified { subject, claims })
+    }
+
+    /// The provider's discovery, read again when older than [`DISCOVERY_LIFETIME`] or when its
+    /// settings changed.
+    async fn discover(
+        &self,
+        provider: &IdentityProvider,
+    ) -> Result<Arc<Discovered>, UpstreamError> {
+        let settings = settings(provider);
+        if let Some(found) = self.cached(&provider.id) {
+            if found.settings == settings && found.read_at.elapsed() < DISCOVERY_LIFETIME {
+                return Ok(found);
+            }
+        }
+        let http = http_client(provider)?;
+        let issuer = IssuerUrl::new(provider.issuer.clone())
+            .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &http)
+            .await
+            .map_err(|e| UpstreamError::Unavailable(error_chain(&e)))?;
+        Ok(self.keep(
+            provider,
+            Discovered {
+                settings,
+                metadata,
+                http,
+                read_at: Instant::now(),
+            },
+        ))
+    }
+
+    /// Reads the upstream's JWKS again (once per callback that meets an unknown key).
+    async fn refresh_keys(
+        &self,
+        provider: &IdentityProvider,
+        found: &Discovered,
+    ) -> Result<Arc<Discovered>, UpstreamError> {
+        let keys = JsonWebKeySet::fetch_async(found.metadata.jwks_uri(), &found.http)
+            .await
+            .map_err(|e| UpstreamError::Unavailable(error_chain(&e)))?;
+        let metadata = found.metadata.clone().set_jwks(keys);
+        Ok(self.keep(
+            provider,
+            Discovered {
+                settings: found.settings.clone(),
+                metadata,
+                http: found.http.clone(),
+                read_at: found.read_at,
+            },
+        ))
+    }
+
+    fn cached(&self, id: &str) -> Option<Arc<Discovered>> {
+        let discovered = self.discovered.lock().unwrap_or_else(|e| e.into_inner());
+        discovered.get(id).cloned()
+    }
+
+    fn keep(&self, provider: &IdentityProvider, found: Discovered) -> Arc<Discovered> {
+        let found = Arc::new(found);
+        let mut discovered = self.discovered.lock().unwrap_or_else(|e| e.into_inner());
+        discovered.insert(provider.id.clone(), Arc::clone(&found));
+        found
+    }
+}
+
+/// openidconnect's text for a token signed by a key not in the JWKS.
+const NO_MATCHING_KEY: &str = "no matching key found";
+
+fn id_token_claims(
+    client: &UpstreamClient,
+    tokens: &Tokens,
+    nonce: &Nonce,
+) -> Result<(String, Map<String, Value>), UpstreamError> {
+    let id_token = tokens
+        .id_token()
+        .ok_or_else(|| UpstreamError::IdToken("the token response holds no ID token".into()))?;
+    let verified = id_token.claims(&client.id_token_verifier(), nonce);
+    let claims = verified.map_err(|e| match e {
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => UpstreamError::IdToken(NO_MATCHING_KEY.into()),
+        other => UpstreamError::IdToken(other.to_string()),
+    })?;
+    Ok((claims.subject().to_string(), as_map(claims)))
+}
+
+/// Every claim of a verified set, standard and other, as one JSON object.
+fn as_map(claims: &impl Serialize) -> Map<String, Value> {
+    match serde_json::to_value(claims) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+fn client_for(
+    provider: &IdentityProvider,
+    metadata: &ProviderMetadataWithLogout,
+    redirect_uri: &str,
+) -> Result<UpstreamClient, UpstreamError> {
+    let redirect = RedirectUrl::new(redirect_uri.to_string())
+        .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
+    // client_secret_basic, unless the upstream takes only client_secret_post.
+    let post_only = metadata
+        .token_endpoint_auth_methods_supported()
+        .is_some_and(|methods| {
+            methods.contains(&CoreClientAuthMethod::ClientSecretPost)
+                && !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+        });
+    let client = UpstreamClient::from_provider_metadata(
+        metadata.clone(),
+        ClientId::new(provider.client_id.clone()),
+        Some(ClientSecret::new(
+            provider.client_secret.expose().to_string(),
+        )),
+    )
+    .set_redirect_uri(redirect);
+    Ok(match post_only {
+        true => client.set_auth_type(AuthType::RequestBody),
+        false => client,
+    })
+}
+
+fn settings(provider: &IdentityProvider) -> (String, String, Option<std::path::PathBuf>) {
+    (
+        provider.issuer.clone(),
+        provider.client_id.clone(),
+        provider.ca.clone(),
+    )
+}
+
+/// A client for one upstream: no redirects followed, bounded in time, trusting its `ca` too.
+fn http_client(provider: &IdentityProvider) -> Result<reqwest::Client, UpstreamError> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(UPSTREAM_TIMEOUT);
+    if let Some(path) = &provider.ca {
+        let unusable = |e: &dyn std::fmt::Display| {
+            UpstreamError::Unavailable(format!("{}: {e}", path.display()))
+        };
+        let pem = std::fs::read(path).map_err(|e| unusable(&e))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unusable(&e))? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| UpstreamError::Unavailable(e.to_string()))
+}
+
+/// An error with its causes, as one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+/// An upstream's error code, kept to printable ASCII and a sane length before it is shown or
+/// logged.
+fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect()
+}

@@ -1,0 +1,363 @@
+//! Logging in with another identity provider, end to end: this Gerbang is a relying party of a
+//! second Gerbang instance acting as the upstream (its own users, the NIK in its
+//! `identity_document` claim), both real binaries over HTTPS.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use gerbang_tests::browser::{self, location, CAPTCHA_TEST_ANSWER};
+use gerbang_tests::{Gerbang, Spec};
+
+const PASSWORD: &str = "kuda laut biru";
+const UPSTREAM_SECRET: &str = "oss-at-upstream-0123456789";
+/// The upstream's redirect URI until the local instance's port is known.
+const PORT_LATER: &str = "65000";
+
+/// The upstream provider ("INApas") and the OSS Gerbang that trusts it.
+struct Pair {
+    upstream: Gerbang,
+    local: Gerbang,
+}
+
+impl Pair {
+    /// Upstream users: `ani` (the NIK of the local `budi`), `citra` (no OSS account) and
+    /// `budi` (another person, whose e-mail is the local budi's).
+    async fn start() -> Pair {
+        let upstream_client = format!(
+            "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
+             [[client]]\nid = \"oss\"\nsecret = \"{UPSTREAM_SECRET}\"\n\
+             redirect_uris = [\"https://sso.test:{PORT_LATER}/federation/inapas/callback\"]\n\
+             scopes = [\"openid\", \"profile\", \"email\", \"identity_document\"]\nfirst_party = true\n"
+        );
+        let upstream = Gerbang::start(Spec {
+            https: true,
+            http: false,
+            provider_host: Some("localhost"),
+            extra: upstream_client,
+            users: ["ani", "citra", "budi"]
+                .map(|u| (u.to_string(), PASSWORD.to_string()))
+                .to_vec(),
+            ..Spec::http("")
+        })
+        .await;
+        let local = Gerbang::start(Spec {
+            https: true,
+            http: false,
+            extra: format!(
+                "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
+                 [[identity_provider]]\nid = \"inapas\"\ntitle = \"INApas\"\n\
+                 issuer = \"{}\"\nclient_id = \"oss\"\nclient_secret = \"{UPSTREAM_SECRET}\"\n\
+                 scopes = [\"openid\", \"profile\", \"email\", \"identity_document\"]\n\
+                 nik_claim = \"identity_document.number\"\nca = \"{}\"\n",
+                upstream.url("localhost", ""),
+                upstream.ca_path().display()
+            ),
+            users: vec![("budi".into(), PASSWORD.into())],
+            ..Spec::http("")
+        })
+        .await;
+        // Now that the local port is known, the upstream takes its redirect URI.
+        let path = upstream.config_path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let port = local.public_port.to_string();
+        std::fs::write(&path, text.replace(PORT_LATER, &port)).unwrap();
+        upstream.signal("HUP");
+        wait_for(|| upstream.logs().contains("configuration reloaded")).await;
+        Pair { upstream, local }
+    }
+
+    /// A new browser: cookies kept, both instances' CAs trusted, `sso.test` at the local one.
+    fn browser(&self) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(Duration::from_secs(20))
+            .resolve(Gerbang::PROVIDER_HOST, self.local.https.unwrap());
+        for gw in [&self.local, &self.upstream] {
+            builder =
+                builder.add_root_certificate(reqwest::Certificate::from_pem(&gw.ca_pem()).unwrap());
+        }
+        builder.build().unwrap()
+    }
+
+    fn local_url(&self, path: &str) -> String {
+        self.local.url(Gerbang::PROVIDER_HOST, path)
+    }
+
+    /// Starts a login with INApas, logs in there as `who`: the callback URL the upstream sends
+    /// the browser back to (not yet followed).
+    async fn upstream_login(&self, browser: &reqwest::Client, who: &str) -> String {
+        let start = browser
+            .get(self.local_url("/federation/inapas/start"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), 302, "start redirects to the upstream");
+        let authorize = location(&start).unwrap();
+        let origin = self.upstream.url("localhost", "");
+        assert!(authorize.starts_with(&origin), "{authorize}");
+        for asked in [
+            "code_challenge_method=S256",
+            "nonce=",
+            "state=",
+            "identity_document",
+        ] {
+            assert!(authorize.contains(asked), "{asked} in {authorize}");
+        }
+        let back = browser::log_in(browser, &authorize, &origin, who, PASSWORD).await;
+        assert!(
+            back.starts_with(&self.local_url("/federation/inapas/callback")),
+            "{back}"
+        );
+        assert!(
+            back.contains("iss="),
+            "the upstream names itself (RFC 9207): {back}"
+        );
+        back
+    }
+
+    /// A whole login with INApas as `who`: the callback's answer.
+    async fn log_in_with_inapas(
+        &self,
+        browser: &reqwest::Client,
+        who: &str,
+    ) -> (u16, String, Option<String>) {
+        let back = self.upstream_login(browser, who).await;
+        answer(browser.get(back).send().await.unwrap()).await
+    }
+
+    fn audit(&self) -> String {
+        let (ok, audit, err) = self.local.admin(&["audit", "--limit", "100"], "");
+        assert!(ok, "{err}");
+        audit
+    }
+}
+
+async fn answer(response: reqwest::Response) -> (u16, String, Option<String>) {
+    let status = response.status().as_u16();
+    let to = location(&response);
+    (status, response.text().await.unwrap(), to)
+}
+
+async fn wait_for(mut done: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not within 10 s");
+}
+
+async fn home(pair: &Pair, browser: &reqwest::Client) -> String {
+    let page = browser.get(pair.local_url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "Beranda, logged in");
+    page.text().await.unwrap()
+}
+
+async fn link_with(
+    pair: &Pair,
+    browser: &reqwest::Client,
+    password: &str,
+) -> (u16, String, Option<String>) {
+    let response = browser
+        .post(pair.local_url("/federation/link"))
+        .header("origin", pair.local_url(""))
+        .form(&[("password", password), ("ui_locales", "id")])
+        .send()
+        .await
+        .unwrap();
+    answer(response).await
+}
+
+#[tokio::test]
+async fn a_matching_nik_links_only_after_the_local_password_then_logs_in_directly() {
+    let pair = Pair::start().await;
+    let browser = pair.browser();
+    let login = browser.get(pair.local_url("/login")).send().await.unwrap();
+    let login = login.text().await.unwrap();
+    assert!(login.contains("Masuk dengan INApas"), "the button: {login}");
+
+    // Ani at INApas has the NIK of the OSS account budi: linking needs budi's password.
+    let (status, page, _) = pair.log_in_with_inapas(&browser, "ani").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Sudah ada akun OSS dengan NIK Anda"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"budi\""),
+        "the account it matched: {page}"
+    );
+    let (status, page, _) = link_with(&pair, &browser, "not the password").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Password salah. Akun belum dihubungkan."),
+        "{page}"
+    );
+    assert!(
+        !page.contains("not the password"),
+        "a password is never shown again"
+    );
+    let audit = pair.audit();
+    assert!(
+        !audit.contains("federation.linked"),
+        "a wrong password links nothing:\n{audit}"
+    );
+    assert!(
+        audit.contains("login.failure"),
+        "and counts as a failed login:\n{audit}"
+    );
+
+    let (status, _, to) = link_with(&pair, &browser, PASSWORD).await;
+    assert_eq!((status, to.as_deref()), (302, Some("/")));
+    let beranda = home(&pair, &browser).await;
+    assert!(beranda.contains("<strong>budi</strong>"), "{beranda}");
+    assert!(
+        beranda.contains("Terhubung sejak"),
+        "the link on Beranda: {beranda}"
+    );
+    let audit = pair.audit();
+    assert!(
+        audit.contains("federation.linked")
+            && audit.contains("linked after the account's password"),
+        "{audit}"
+    );
+
+    // From now on INApas alone logs in, in another browser, with no password here.
+    let other = pair.browser();
+    let (status, page, to) = pair.log_in_with_inapas(&other, "ani").await;
+    assert_eq!((status, to.as_deref()), (302, Some("/")), "{page}");
+    assert!(home(&pair, &other).await.contains("<strong>budi</strong>"));
+    assert!(pair.audit().contains("inapas: logged in"));
+
+    // Unlinked from Beranda: the next login with INApas asks for the password again.
+    let removed = other
+        .post(pair.local_url("/account/links/remove"))
+        .header("origin", pair.local_url(""))
+        .form(&[("provider", "inapas"), ("ui_locales", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 302);
+    let notice = location(&removed).unwrap();
+    let beranda = other.get(pair.local_url(&notice)).send().await.unwrap();
+    let beranda = beranda.text().await.unwrap();
+    assert!(
+        beranda.contains("Hubungan sudah diputus") && beranda.contains("Belum terhubung"),
+        "{beranda}"
+    );
+    assert!(pair.audit().contains("federation.unlinked"));
+    let (status, page, _) = pair.log_in_with_inapas(&pair.browser(), "ani").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Sudah ada akun OSS dengan NIK Anda"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn refusals_each_get_a_page_and_an_audit_event() {
+    let pair = Pair::start().await;
+
+    // No OSS account, and INApas may not create one here.
+    let (status, page, _) = pair.log_in_with_inapas(&pair.browser(), "citra").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("Belum ada akun OSS yang terhubung"), "{page}");
+    assert!(
+        page.contains("href=\"/login\"") && page.contains("href=\"/register\""),
+        "{page}"
+    );
+
+    // Another person whose e-mail is an OSS account's: no account is reached by e-mail alone.
+    let (status, page, _) = pair.log_in_with_inapas(&pair.browser(), "budi").await;
+    assert_eq!(status, 403);
+    assert!(
+        page.contains("dipakai akun OSS yang belum terhubung"),
+        "{page}"
+    );
+
+    // A replayed answer, even with the browser's cookie copied: its state was spent by its
+    // first use (the browser itself no longer holds the cookie).
+    let browser = pair.browser();
+    let back = pair.upstream_login(&browser, "citra").await;
+    let state = url::Url::parse(&back).unwrap();
+    let state = state
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(browser.get(&back).send().await.unwrap().status(), 403);
+    let replay = pair
+        .browser()
+        .get(&back)
+        .header("cookie", format!("__Host-gerbang-federation={state}"))
+        .send()
+        .await
+        .unwrap();
+    let (status, page, _) = answer(replay).await;
+    assert_eq!(status, 400);
+    assert!(
+        page.contains("sudah dipakai, kedaluwarsa, atau dimulai di browser lain"),
+        "{page}"
+    );
+
+    // An answer carried to another browser (login CSRF): its state is not that browser's.
+    let back = pair.upstream_login(&pair.browser(), "ani").await;
+    let (status, _, _) = answer(pair.browser().get(&back).send().await.unwrap()).await;
+    assert_eq!(status, 400);
+
+    // An answer that names another issuer (a mix-up, RFC 9207).
+    let browser = pair.browser();
+    let back = pair.upstream_login(&browser, "ani").await;
+    let url = url::Url::parse(&back).unwrap();
+    let mixed: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| match k.as_ref() {
+            "iss" => (k.into_owned(), "https://evil.example".to_string()),
+            _ => (k.into_owned(), v.into_owned()),
+        })
+        .collect();
+    let mut mixed_url = url.clone();
+    mixed_url.query_pairs_mut().clear().extend_pairs(&mixed);
+    let (status, page, _) = answer(browser.get(mixed_url.as_str()).send().await.unwrap()).await;
+    assert_eq!(status, 502);
+    assert!(page.contains("tidak dapat diverifikasi"), "{page}");
+
+    // The upstream's own error (the person cancelled there).
+    let browser = pair.browser();
+    let start = browser
+        .get(pair.local_url("/federation/inapas/start"))
+        .send()
+        .await
+        .unwrap();
+    let authorize = url::Url::parse(&location(&start).unwrap()).unwrap();
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let cancelled = pair.local_url(&format!(
+        "/federation/inapas/callback?error=access_denied&state={state}"
+    ));
+    let (status, page, _) = answer(browser.get(cancelled).send().await.unwrap()).await;
+    assert_eq!(status, 403);
+    assert!(page.contains("dibatalkan atau ditolak"), "{page}");
+
+    let audit = pair.audit();
+    for reason in [
+        "no linked account, and the provider may not create one",
+        "the e-mail belongs to an account it is not linked to",
+        "the state is unknown, used or expired",
+        "the state does not belong to this browser",
+        "another issuer",
+        "the error `access_denied`",
+    ] {
+        assert!(audit.contains(reason), "audited: {reason}\n{audit}");
+    }
+    assert_eq!(audit.matches("federation.refused").count(), 7, "{audit}");
+    assert!(!audit.contains("federation.linked"));
+}
