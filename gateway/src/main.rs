@@ -12,6 +12,7 @@ mod devcert;
 mod error;
 mod health;
 mod http_service;
+mod identity_providers;
 mod internal;
 mod logging;
 mod pages;

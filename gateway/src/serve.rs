@@ -218,6 +218,12 @@ fn add_background(
         memberships: Arc::default(),
     };
     server.add_service(background_service(
+        "identity providers",
+        crate::identity_providers::IdentityProviderProbe {
+            provider: Arc::clone(provider),
+        },
+    ));
+    server.add_service(background_service(
         "shared state",
         SharedStateFeed {
             provider: Arc::clone(provider),

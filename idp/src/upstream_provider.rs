@@ -109,13 +109,39 @@ struct Discovered {
     read_at: Instant,
 }
 
-/// The upstream providers as discovered, by id.
+/// The upstream providers as discovered, by id, and whether each answered when last asked.
 #[derive(Default)]
 pub struct Upstreams {
     discovered: Mutex<HashMap<String, Arc<Discovered>>>,
+    /// The ids whose discovery failed when last read (their buttons say they are unavailable).
+    down: Mutex<std::collections::HashSet<String>>,
 }
 
+/// How often a background task reads every provider's discovery (see [`Upstreams::probe`]).
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(10);
+
 impl Upstreams {
+    /// Whether the provider answered when last asked (one never asked counts as available).
+    pub fn available(&self, id: &str) -> bool {
+        !self
+            .down
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(id)
+    }
+
+    /// Reads the provider's discovery now (a background task does, every [`PROBE_INTERVAL`]),
+    /// so its button says when it cannot be reached and its keys stay fresh.
+    pub async fn probe(&self, provider: &IdentityProvider) -> bool {
+        match self.read_discovery(provider).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(provider = %provider.id, error = %e, "an identity provider cannot be reached");
+                false
+            }
+        }
+    }
+
     /// The URL to send the browser to, and what its callback needs.
     pub async fn authorization_url(
         &self,
@@ -198,18 +224,41 @@ impl Upstreams {
         Ok(Verified { subject, claims })
     }
 
-    /// The provider's discovery, read again when older than [`DISCOVERY_LIFETIME`] or when its
-    /// settings changed.
+    /// The provider's discovery, read again when older than [`DISCOVERY_LIFETIME`], when its
+    /// settings changed, or when it did not answer last time.
     async fn discover(
         &self,
         provider: &IdentityProvider,
     ) -> Result<Arc<Discovered>, UpstreamError> {
         let settings = settings(provider);
         if let Some(found) = self.cached(&provider.id) {
-            if found.settings == settings && found.read_at.elapsed() < DISCOVERY_LIFETIME {
+            let fresh = found.read_at.elapsed() < DISCOVERY_LIFETIME;
+            if found.settings == settings && fresh && self.available(&provider.id) {
                 return Ok(found);
             }
         }
+        self.read_discovery(provider).await
+    }
+
+    /// Reads the provider's discovery, noting whether it answered.
+    async fn read_discovery(
+        &self,
+        provider: &IdentityProvider,
+    ) -> Result<Arc<Discovered>, UpstreamError> {
+        let read = self.read_discovery_once(provider).await;
+        let mut down = self.down.lock().unwrap_or_else(|e| e.into_inner());
+        match read.is_ok() {
+            true => down.remove(&provider.id),
+            false => down.insert(provider.id.clone()),
+        };
+        read
+    }
+
+    async fn read_discovery_once(
+        &self,
+        provider: &IdentityProvider,
+    ) -> Result<Arc<Discovered>, UpstreamError> {
+        let settings = settings(provider);
         let http = http_client(provider)?;
         let issuer = IssuerUrl::new(provider.issuer.clone())
             .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;

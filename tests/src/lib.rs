@@ -7,6 +7,7 @@
 pub mod authenticator;
 pub mod browser;
 pub mod chrome;
+pub mod fake_op;
 pub mod front;
 mod gerbang;
 pub mod load;

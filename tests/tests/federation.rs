@@ -361,3 +361,118 @@ async fn refusals_each_get_a_page_and_an_audit_event() {
     assert_eq!(audit.matches("federation.refused").count(), 7, "{audit}");
     assert!(!audit.contains("federation.linked"));
 }
+
+/// Through the misbehaving provider: start, its instant login, and the callback's answer.
+async fn through_fake(local: &Gerbang, browser: &reqwest::Client) -> (u16, String, Option<String>) {
+    let start = local.url(Gerbang::PROVIDER_HOST, "/federation/fake/start");
+    let start = browser.get(start).send().await.unwrap();
+    let authorize = location(&start).unwrap();
+    let back = location(&browser.get(&authorize).send().await.unwrap()).unwrap();
+    answer(browser.get(back).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn an_id_token_that_does_not_verify_is_refused_and_a_rotated_key_is_fetched() {
+    use gerbang_tests::fake_op::{FakeOp, Flaw, CLIENT_ID, CLIENT_SECRET};
+    let fake =
+        FakeOp::start(serde_json::json!({ "sub": "fake-1", "nik": "3171014101000001" })).await;
+    let local = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        extra: format!(
+            "[[identity_provider]]\nid = \"fake\"\ntitle = \"Fake\"\nissuer = \"{}\"\n\
+             client_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\nnik_claim = \"nik\"\n",
+            fake.issuer
+        ),
+        users: vec![("budi".into(), PASSWORD.into())],
+        ..Spec::http("")
+    })
+    .await;
+    let browser = local.client(&[Gerbang::PROVIDER_HOST]);
+    // A sound token: the NIK is budi's, so the link page asks for budi's password.
+    let (status, page, _) = through_fake(&local, &browser).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("value=\"budi\""), "{page}");
+    for (flaw, audited) in [
+        (Flaw::WrongAudience, "audiences"),
+        (Flaw::BadSignature, "signature"),
+        (Flaw::WrongNonce, "nonce"),
+        (Flaw::Expired, "expired"),
+    ] {
+        fake.flaw(flaw);
+        let (status, page, _) = through_fake(&local, &browser).await;
+        assert_eq!(status, 502, "{flaw:?}: {page}");
+        assert!(
+            page.contains("tidak dapat diverifikasi"),
+            "{flaw:?}: {page}"
+        );
+        let (_, audit, _) = local.admin(&["audit", "--limit", "1"], "");
+        assert!(
+            audit.contains("federation.refused") && audit.to_lowercase().contains(audited),
+            "{flaw:?} audited with `{audited}`:\n{audit}"
+        );
+    }
+    // Signed by a key the provider published after Gerbang read its keys: read again, accepted.
+    fake.flaw(Flaw::NewKey);
+    let (status, page, _) = through_fake(&local, &browser).await;
+    assert_eq!(status, 200, "a rotated key is fetched: {page}");
+    assert!(page.contains("value=\"budi\""), "{page}");
+}
+
+#[tokio::test]
+async fn with_the_upstream_stopped_its_button_says_so_and_local_login_still_works() {
+    let mut pair = Pair::start().await;
+    let browser = pair.browser();
+    let page = browser.get(pair.local_url("/login")).send().await.unwrap();
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("href=\"/federation/inapas/start?"));
+    pair.upstream.stop();
+    // The background probe notices within its interval (10 s).
+    let mut unavailable = String::new();
+    for _ in 0..150 {
+        let page = browser.get(pair.local_url("/login")).send().await.unwrap();
+        unavailable = page.text().await.unwrap();
+        if unavailable.contains("Tidak tersedia saat ini") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(unavailable.contains("Masuk dengan INApas"), "{unavailable}");
+    assert!(
+        unavailable.contains("Tidak tersedia saat ini"),
+        "{unavailable}"
+    );
+    assert!(
+        !unavailable.contains("/federation/inapas/start"),
+        "no way to a dead provider: {unavailable}"
+    );
+    // Going there anyway (an old tab) says what happened.
+    let start = browser
+        .get(pair.local_url("/federation/inapas/start"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 503);
+    assert!(start
+        .text()
+        .await
+        .unwrap()
+        .contains("tidak dapat dihubungi saat ini"));
+    // The OSS password still logs in.
+    let origin = pair.local_url("");
+    let back = browser::log_in(
+        &browser,
+        &pair.local_url("/login"),
+        &origin,
+        "budi",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(back, "/");
+    assert!(home(&pair, &browser)
+        .await
+        .contains("<strong>budi</strong>"));
+}

@@ -164,6 +164,7 @@ pub(super) fn buttons(p: &Provider, lang: Lang) -> Vec<pages::ProviderButton> {
             id: provider.id.clone(),
             title: provider.title.get(lang.code()).to_string(),
             logo: provider.logo.is_some(),
+            available: p.upstreams.available(&provider.id),
         })
         .collect()
 }

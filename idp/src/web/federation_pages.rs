@@ -16,6 +16,8 @@ pub struct ProviderButton {
     /// Its title in the page's language.
     pub title: String,
     pub logo: bool,
+    /// Whether it answered when last asked: an unavailable one is shown, not offered.
+    pub available: bool,
 }
 
 /// The login page's buttons, one per provider; each starts a login there that continues the
@@ -26,17 +28,30 @@ pub fn buttons(lang: Lang, providers: &[ProviderButton], request: &str) -> Marku
             div.federated {
                 p.or { (t(lang, Text::LoginOr)) }
                 @for provider in providers {
-                    a.federated-login
-                        href={ "/federation/" (provider.id) "/start?ui_locales=" (lang.code())
-                               @if !request.is_empty() { "&request=" (request) } } {
-                        @if provider.logo {
-                            img src={ "/federation/" (provider.id) "/logo" } alt="" width="24" height="24";
+                    @if provider.available {
+                        a.federated-login
+                            href={ "/federation/" (provider.id) "/start?ui_locales=" (lang.code())
+                                   @if !request.is_empty() { "&request=" (request) } } {
+                            (button_face(lang, provider))
                         }
-                        (t(lang, Text::LogInWith)) " " (provider.title)
+                    } @else {
+                        p.federated-login.unavailable {
+                            (button_face(lang, provider))
+                            span.why { (t(lang, Text::FederationButtonUnavailable)) }
+                        }
                     }
                 }
             }
         }
+    }
+}
+
+fn button_face(lang: Lang, provider: &ProviderButton) -> Markup {
+    html! {
+        @if provider.logo {
+            img src={ "/federation/" (provider.id) "/logo" } alt="" width="24" height="24";
+        }
+        span { (t(lang, Text::LogInWith)) " " (provider.title) }
     }
 }
 

@@ -335,6 +335,7 @@ texts! {
     EmailTaken => ("Alamat ini sudah dipakai akun lain. Tidak ada yang diubah.", "This address belongs to another account. Nothing was changed."),
     LogInWith => ("Masuk dengan", "Log in with"),
     LoginOr => ("atau", "or"),
+    FederationButtonUnavailable => ("Tidak tersedia saat ini. Silakan masuk dengan username dan password.", "Unavailable right now. Please log in with your user name and password."),
     FederationFailedTitle => ("Tidak dapat masuk", "Could not log in"),
     FederationUnavailable => ("Layanan tersebut tidak dapat dihubungi saat ini. Silakan masuk dengan username dan password OSS Anda, atau coba lagi nanti.", "That service cannot be reached right now. Please log in with your OSS user name and password, or try again later."),
     FederationDenied => ("Proses masuk di layanan tersebut dibatalkan atau ditolak. Anda belum masuk.", "The login there was cancelled or refused. You are not logged in."),
