@@ -56,6 +56,16 @@ pub enum UsersCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// A user's logins with other identity providers ([[identity_provider]]).
+    Links { user: String },
+    /// Remove a user's link to an identity provider: logging in there no longer logs in here.
+    Unlink {
+        user: String,
+        /// The [[identity_provider]] id.
+        provider: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
     /// Delete a user: their personal data goes; the audit trail keeps only the account's id.
     Delete {
         user: String,
@@ -711,6 +721,18 @@ async fn run_users(
             let enabled = admin.enable(&provider, &user, &reason).await?;
             Ok(format!("enabled {}", enabled.username))
         }
+        UsersCommand::Links { user } => {
+            let found = admin.find(&user).await?;
+            Ok(links_table(&found, config))
+        }
+        UsersCommand::Unlink {
+            user,
+            provider,
+            reason,
+        } => {
+            let found = admin.unlink(&user, &provider, &reason).await?;
+            Ok(format!("{} is no longer linked to {provider}", found.username))
+        }
         UsersCommand::Unlock { user, reason } => {
             let (found, lifted) = admin.unlock(&user, &reason).await?;
             Ok(format!("{lifted} login locks of {} lifted", found.username))
@@ -732,6 +754,20 @@ async fn run_users(
             ))
         }
     }
+}
+
+/// An account's links, one per line: the provider, the subject there, when linked.
+fn links_table(user: &User, config: &Config) -> String {
+    if user.links.is_empty() {
+        return format!("{} has no linked identity provider", user.username);
+    }
+    let zone = config.ui.time_zone;
+    let mut lines = vec![format!("{:<16} {:<40} {}", "PROVIDER", "SUBJECT", "LINKED")];
+    for link in &user.links {
+        let linked = local(link.linked_at, zone);
+        lines.push(format!("{:<16} {:<40} {linked}", link.provider, link.subject));
+    }
+    lines.join("\n")
 }
 
 impl From<NewAccountArgs> for NewAccount {

@@ -55,6 +55,8 @@ pub enum AdminError {
     EndsInThePast,
     #[error("{0} has no such session (it ended meanwhile)")]
     NoSuchSession(String),
+    #[error("{user} has no link to the identity provider `{provider}`")]
+    NoSuchLink { user: String, provider: String },
 }
 
 /// Who acts: recorded with every event.
@@ -391,6 +393,21 @@ impl Admin<'_> {
         self.audit_why(AuditKind::LoginUnlocked, &user.id, &what, reason)
             .await?;
         Ok((user, lifted))
+    }
+
+    /// Removes the account's link to the identity provider `provider`: logging in there no
+    /// longer logs in here (the person may link it again, proving the account once more).
+    pub async fn unlink(&self, who: &str, provider: &str, reason: &str) -> Result<User, AdminError> {
+        let mut user = self.find(who).await?;
+        if !user.unlink(provider) {
+            let (user, provider) = (user.username, provider.to_string());
+            return Err(AdminError::NoSuchLink { user, provider });
+        }
+        self.store.update_user(&user, None, self.now).await?;
+        let what = format!("{provider}: unlinked");
+        self.audit_why(AuditKind::FederationUnlinked, &user.id, &what, reason)
+            .await?;
+        Ok(user)
     }
 
     /// Mails an active account a password reset link (as "Lupa Password?" would, without its

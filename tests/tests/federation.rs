@@ -231,6 +231,8 @@ async fn a_matching_nik_links_only_after_the_local_password_then_logs_in_directl
     assert_eq!((status, to.as_deref()), (302, Some("/")), "{page}");
     assert!(home(&pair, &other).await.contains("<strong>budi</strong>"));
     assert!(pair.audit().contains("inapas: logged in"));
+    let (ok, links, err) = pair.local.admin(&["users", "links", "budi"], "");
+    assert!(ok && links.contains("inapas"), "{links}{err}");
 
     // Unlinked from Beranda: the next login with INApas asks for the password again.
     let removed = other

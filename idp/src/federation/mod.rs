@@ -404,7 +404,7 @@ async fn link(
         .user(user_id)
         .await?
         .ok_or(FederationError::Account(StoreError::NotFound.into()))?;
-    user.links.retain(|l| l.provider != asserted.provider);
+    user.unlink(&asserted.provider);
     user.links.push(FederatedLink {
         provider: asserted.provider.clone(),
         subject: asserted.subject.clone(),
@@ -431,9 +431,7 @@ pub async fn unlink(
     let Some(mut user) = p.store.user(user_id).await? else {
         return Ok(false);
     };
-    let before = user.links.len();
-    user.links.retain(|l| l.provider != provider);
-    if user.links.len() == before {
+    if !user.unlink(provider) {
         return Ok(false);
     }
     p.store.update_user(&user, None, now).await?;

@@ -178,6 +178,13 @@ impl User {
     pub fn link_to(&self, provider: &str) -> Option<&FederatedLink> {
         self.links.iter().find(|l| l.provider == provider)
     }
+
+    /// Removes the account's link to `provider`; whether it had one.
+    pub fn unlink(&mut self, provider: &str) -> bool {
+        let before = self.links.len();
+        self.links.retain(|l| l.provider != provider);
+        self.links.len() != before
+    }
 }
 
 /// A value that may belong to one account only.
