@@ -731,7 +731,10 @@ async fn run_users(
             reason,
         } => {
             let found = admin.unlink(&user, &provider, &reason).await?;
-            Ok(format!("{} is no longer linked to {provider}", found.username))
+            Ok(format!(
+                "{} is no longer linked to {provider}",
+                found.username
+            ))
         }
         UsersCommand::Unlock { user, reason } => {
             let (found, lifted) = admin.unlock(&user, &reason).await?;
@@ -765,7 +768,10 @@ fn links_table(user: &User, config: &Config) -> String {
     let mut lines = vec![format!("{:<16} {:<40} {}", "PROVIDER", "SUBJECT", "LINKED")];
     for link in &user.links {
         let linked = local(link.linked_at, zone);
-        lines.push(format!("{:<16} {:<40} {linked}", link.provider, link.subject));
+        lines.push(format!(
+            "{:<16} {:<40} {linked}",
+            link.provider, link.subject
+        ));
     }
     lines.join("\n")
 }

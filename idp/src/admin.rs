@@ -397,7 +397,12 @@ impl Admin<'_> {
 
     /// Removes the account's link to the identity provider `provider`: logging in there no
     /// longer logs in here (the person may link it again, proving the account once more).
-    pub async fn unlink(&self, who: &str, provider: &str, reason: &str) -> Result<User, AdminError> {
+    pub async fn unlink(
+        &self,
+        who: &str,
+        provider: &str,
+        reason: &str,
+    ) -> Result<User, AdminError> {
         let mut user = self.find(who).await?;
         if !user.unlink(provider) {
             let (user, provider) = (user.username, provider.to_string());

@@ -18,6 +18,7 @@ pub mod logout;
 pub mod mail;
 pub mod metrics;
 pub mod mfa;
+pub mod outbound;
 pub mod personal;
 pub mod protocol;
 pub mod provider;

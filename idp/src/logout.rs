@@ -98,7 +98,8 @@ pub async fn end_session(
             }
         };
         let client_id = client.id.clone();
-        tokio::spawn(deliver(uri, token, client_id));
+        let ca = provider.config().server.upstream_ca.clone();
+        tokio::spawn(deliver(uri, token, client_id, ca));
     }
 }
 
@@ -118,11 +119,10 @@ pub async fn end_all_sessions(
     Ok(ended)
 }
 
-async fn deliver(uri: String, token: String, client_id: String) {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-    {
+/// Posts a logout token to a client's back-channel URI, trusting `ca` (the operator's
+/// `server.upstream_ca`: apps behind the gateway may have certificates from a private CA).
+async fn deliver(uri: String, token: String, client_id: String, ca: Option<std::path::PathBuf>) {
+    let http = match crate::outbound::client(ca.as_deref(), Duration::from_secs(5)) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "no HTTP client for back-channel logout");

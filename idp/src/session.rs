@@ -2,7 +2,9 @@
 //! value is 256 random bits; the store keeps only its hash.
 
 use crate::assurance::{Method, Proven};
-use crate::store::{Session, SessionStore, StoreResult, Timestamp, User, UserStatus, UserStore};
+use crate::store::{
+    Session, SessionStore, StoreResult, Timestamp, UpstreamSession, User, UserStatus, UserStore,
+};
 
 pub const COOKIE: &str = "__Host-gerbang-sso";
 /// `last_seen` is written at most this often, so busy sessions do not write on every request.
@@ -23,7 +25,7 @@ pub async fn start(
     store: &dyn SessionStore,
     user: &User,
     device: Option<String>,
-    proven: Proven,
+    (proven, upstream): (Proven, Option<UpstreamSession>),
     life: Lifetimes,
     now: Timestamp,
 ) -> StoreResult<(String, Session)> {
@@ -40,6 +42,7 @@ pub async fn start(
         parent: None,
         clients: Vec::new(),
         proven,
+        upstream,
     };
     store.put_session(&session).await?;
     Ok((value, session))

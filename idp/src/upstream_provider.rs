@@ -98,6 +98,8 @@ pub struct Started {
 pub struct Verified {
     pub subject: String,
     pub claims: Map<String, Value>,
+    /// The ID token as it came, for `id_token_hint` when logging out there.
+    pub id_token: String,
 }
 
 /// What discovery found for one configured provider, with the HTTP client that reaches it.
@@ -221,7 +223,92 @@ impl Upstreams {
                 claims.entry(name).or_insert(value);
             }
         }
-        Ok(Verified { subject, claims })
+        let id_token = tokens.id_token().map(|t| t.to_string()).unwrap_or_default();
+        Ok(Verified {
+            subject,
+            claims,
+            id_token,
+        })
+    }
+
+    /// Where to send the browser to end its session at the provider too (OIDC RP-Initiated
+    /// Logout 1.0), coming back to `back`; `None` when the provider has no end-session
+    /// endpoint or cannot be reached.
+    pub async fn logout_url(
+        &self,
+        provider: &IdentityProvider,
+        id_token: &str,
+        back: &str,
+    ) -> Option<String> {
+        let found = self.discover(provider).await.ok()?;
+        let endpoint = found
+            .metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .as_ref()?;
+        let mut url = endpoint.url().clone();
+        url.query_pairs_mut()
+            .append_pair("id_token_hint", id_token)
+            .append_pair("client_id", &provider.client_id)
+            .append_pair("post_logout_redirect_uri", back);
+        Some(url.to_string())
+    }
+
+    /// Verifies a back-channel logout token from the provider (OIDC Back-Channel Logout 1.0
+    /// section 2.6): its signature by the provider's keys (read again once for an unknown
+    /// `kid`), issuer, audience, age, the logout event, no nonce, and a `sub` or `sid`.
+    pub async fn verify_logout_token(
+        &self,
+        provider: &IdentityProvider,
+        token: &str,
+        now: u64,
+    ) -> Result<LoggedOut, UpstreamError> {
+        let found = self.discover(provider).await?;
+        let bad = |why: &str| UpstreamError::IdToken(format!("logout token: {why}"));
+        let parts: Vec<&str> = token.split('.').collect();
+        let [head, body, signature] = parts[..] else {
+            return Err(bad("not a compact JWS"));
+        };
+        let decode = |part: &str| {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part)
+        };
+        let header: Value = decode(head)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| bad("unreadable header"))?;
+        let signature = decode(signature).map_err(|_| bad("unreadable signature"))?;
+        let message = &token[..head.len() + 1 + body.len()];
+        let kid = header.get("kid").and_then(Value::as_str);
+        let alg: CoreJwsSigningAlgorithm = header
+            .get("alg")
+            .and_then(|a| serde_json::from_value(a.clone()).ok())
+            .filter(|a| {
+                matches!(
+                    a,
+                    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+                        | CoreJwsSigningAlgorithm::EcdsaP256Sha256
+                )
+            })
+            .ok_or_else(|| bad("not signed with RS256 or ES256"))?;
+        let verified = |found: &Discovered| {
+            found.metadata.jwks().keys().iter().any(|key| {
+                use openidconnect::JsonWebKey;
+                kid.is_none_or(|kid| key.key_id().map(|k| k.as_str()) == Some(kid))
+                    && key
+                        .verify_signature(&alg, message.as_bytes(), &signature)
+                        .is_ok()
+            })
+        };
+        if !verified(&found) && !verified(&*self.refresh_keys(provider, &found).await?) {
+            return Err(bad("the signature does not verify"));
+        }
+        let claims: Map<String, Value> = decode(body)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| bad("unreadable claims"))?;
+        let expected = (provider.issuer.as_str(), provider.client_id.as_str());
+        logout_claims(expected, &claims, now).map_err(bad)
     }
 
     /// The provider's discovery, read again when older than [`DISCOVERY_LIFETIME`], when its
@@ -310,6 +397,63 @@ impl Upstreams {
     }
 }
 
+/// Whom a verified logout token logs out.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LoggedOut {
+    pub subject: Option<String>,
+    pub sid: Option<String>,
+}
+
+const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+/// How old a logout token may be (its `iat`), and how far ahead of this clock.
+const LOGOUT_TOKEN_AGE: u64 = 300;
+
+/// The checks of a logout token's claims (Back-Channel Logout 1.0 section 2.6, steps 3 to 6).
+fn logout_claims(
+    (issuer, client_id): (&str, &str),
+    claims: &Map<String, Value>,
+    now: u64,
+) -> Result<LoggedOut, &'static str> {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
+    if text("iss").as_deref() != Some(issuer) {
+        return Err("another issuer");
+    }
+    let audience = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == client_id,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(client_id)),
+        _ => false,
+    };
+    if !audience {
+        return Err("another audience");
+    }
+    let iat = claims.get("iat").and_then(Value::as_u64).ok_or("no iat")?;
+    if iat + LOGOUT_TOKEN_AGE < now || iat > now + LOGOUT_TOKEN_AGE {
+        return Err("issued too long ago, or in the future");
+    }
+    if claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .is_some_and(|exp| exp <= now)
+    {
+        return Err("expired");
+    }
+    let event = claims.get("events").and_then(|e| e.get(BACKCHANNEL_EVENT));
+    if !event.is_some_and(Value::is_object) {
+        return Err("no back-channel logout event");
+    }
+    if claims.contains_key("nonce") {
+        return Err("a nonce, which a logout token may not carry");
+    }
+    if text("jti").is_none() {
+        return Err("no jti");
+    }
+    let (subject, sid) = (text("sub"), text("sid"));
+    if subject.is_none() && sid.is_none() {
+        return Err("neither sub nor sid");
+    }
+    Ok(LoggedOut { subject, sid })
+}
+
 /// openidconnect's text for a token signed by a key not in the JWKS.
 const NO_MATCHING_KEY: &str = "no matching key found";
 
@@ -375,23 +519,10 @@ fn settings(provider: &IdentityProvider) -> (String, String, Option<std::path::P
     )
 }
 
-/// A client for one upstream: no redirects followed, bounded in time, trusting its `ca` too.
+/// A client for one upstream, trusting its `ca` too.
 fn http_client(provider: &IdentityProvider) -> Result<reqwest::Client, UpstreamError> {
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(UPSTREAM_TIMEOUT);
-    if let Some(path) = &provider.ca {
-        let unusable = |e: &dyn std::fmt::Display| {
-            UpstreamError::Unavailable(format!("{}: {e}", path.display()))
-        };
-        let pem = std::fs::read(path).map_err(|e| unusable(&e))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| unusable(&e))? {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    builder
-        .build()
-        .map_err(|e| UpstreamError::Unavailable(e.to_string()))
+    crate::outbound::client(provider.ca.as_deref(), UPSTREAM_TIMEOUT)
+        .map_err(UpstreamError::Unavailable)
 }
 
 /// An error with its causes, as one line.
@@ -412,4 +543,73 @@ fn printable(text: &str) -> String {
         .filter(|c| c.is_ascii_graphic())
         .take(64)
         .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn checked(mut claims: Value, now: u64) -> Result<LoggedOut, &'static str> {
+        let base = json!({
+            "iss": "https://inapas.example.id", "aud": "oss", "iat": 1000, "jti": "j1",
+            "sub": "s1", "events": { BACKCHANNEL_EVENT: {} }
+        });
+        let mut merged = base.as_object().unwrap().clone();
+        for (k, v) in claims.as_object_mut().unwrap().iter() {
+            match v {
+                Value::Null => merged.remove(k),
+                _ => merged.insert(k.clone(), v.clone()),
+            };
+        }
+        logout_claims(("https://inapas.example.id", "oss"), &merged, now)
+    }
+
+    #[test]
+    fn a_logout_token_is_checked_claim_by_claim() {
+        let ok = checked(json!({ "sid": "x" }), 1100).unwrap();
+        assert_eq!(
+            ok,
+            LoggedOut {
+                subject: Some("s1".into()),
+                sid: Some("x".into())
+            }
+        );
+        assert!(checked(json!({ "aud": ["other", "oss"] }), 1100).is_ok());
+        let refused = [
+            (
+                json!({ "iss": "https://evil.example" }),
+                1100,
+                "another issuer",
+            ),
+            (json!({ "aud": "other" }), 1100, "another audience"),
+            (
+                json!({}),
+                1000 + LOGOUT_TOKEN_AGE + 1,
+                "issued too long ago, or in the future",
+            ),
+            (
+                json!({ "iat": 2000 }),
+                1000,
+                "issued too long ago, or in the future",
+            ),
+            (json!({ "exp": 1050 }), 1100, "expired"),
+            (
+                json!({ "events": {} }),
+                1100,
+                "no back-channel logout event",
+            ),
+            (
+                json!({ "nonce": "n" }),
+                1100,
+                "a nonce, which a logout token may not carry",
+            ),
+            (json!({ "jti": null }), 1100, "no jti"),
+            (json!({ "sub": null }), 1100, "neither sub nor sid"),
+        ];
+        for (claims, now, why) in refused {
+            assert_eq!(checked(claims.clone(), now).unwrap_err(), why, "{claims}");
+        }
+    }
 }

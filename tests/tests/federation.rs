@@ -13,6 +13,8 @@ const PASSWORD: &str = "kuda laut biru";
 const UPSTREAM_SECRET: &str = "oss-at-upstream-0123456789";
 /// The upstream's redirect URI until the local instance's port is known.
 const PORT_LATER: &str = "65000";
+const UPSTREAM_HOST: &str = "127.0.0.1";
+const LOCAL_HOST: &str = "localhost";
 
 /// The upstream provider ("INApas") and the OSS Gerbang that trusts it.
 struct Pair {
@@ -22,18 +24,23 @@ struct Pair {
 
 impl Pair {
     /// Upstream users: `ani` (the NIK of the local `budi`), `citra` (no OSS account) and
-    /// `budi` (another person, whose e-mail is the local budi's).
+    /// `budi` (another person, whose e-mail is the local budi's). The upstream is the issuer
+    /// `https://127.0.0.1:…`, this Gerbang `https://localhost:…`: both resolve without help,
+    /// so each can call the other (the upstream posts back-channel logouts here), and they
+    /// share one development certificate that names both.
     async fn start() -> Pair {
         let upstream_client = format!(
             "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
              [[client]]\nid = \"oss\"\nsecret = \"{UPSTREAM_SECRET}\"\n\
-             redirect_uris = [\"https://sso.test:{PORT_LATER}/federation/inapas/callback\"]\n\
+             redirect_uris = [\"https://localhost:{PORT_LATER}/federation/inapas/callback\"]\n\
+             post_logout_redirect_uris = [\"https://localhost:{PORT_LATER}/\"]\n\
+             backchannel_logout_uri = \"https://localhost:{PORT_LATER}/federation/inapas/backchannel-logout\"\n\
              scopes = [\"openid\", \"profile\", \"email\", \"identity_document\"]\nfirst_party = true\n"
         );
-        let upstream = Gerbang::start(Spec {
+        let mut upstream = Gerbang::start(Spec {
             https: true,
             http: false,
-            provider_host: Some("localhost"),
+            provider_host: Some("127.0.0.1"),
             extra: upstream_client,
             users: ["ani", "citra", "budi"]
                 .map(|u| (u.to_string(), PASSWORD.to_string()))
@@ -44,45 +51,56 @@ impl Pair {
         let local = Gerbang::start(Spec {
             https: true,
             http: false,
+            provider_host: Some("localhost"),
+            certs: Some(upstream.dir.path().join("certs")),
             extra: format!(
                 "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
                  [[identity_provider]]\nid = \"inapas\"\ntitle = \"INApas\"\n\
                  issuer = \"{}\"\nclient_id = \"oss\"\nclient_secret = \"{UPSTREAM_SECRET}\"\n\
                  scopes = [\"openid\", \"profile\", \"email\", \"identity_document\"]\n\
-                 nik_claim = \"identity_document.number\"\nca = \"{}\"\n",
-                upstream.url("localhost", ""),
+                 nik_claim = \"identity_document.number\"\nca = \"{}\"\nend_upstream_session = true\n",
+                upstream.url(UPSTREAM_HOST, ""),
                 upstream.ca_path().display()
             ),
             users: vec![("budi".into(), PASSWORD.into())],
             ..Spec::http("")
         })
         .await;
-        // Now that the local port is known, the upstream takes its redirect URI.
+        // Now that the local port is known, the upstream takes its redirect and logout URIs,
+        // and trusts the shared CA when it posts back-channel logouts (`upstream_ca` is read
+        // at start).
+        upstream.stop();
         let path = upstream.config_path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let port = local.public_port.to_string();
-        std::fs::write(&path, text.replace(PORT_LATER, &port)).unwrap();
-        upstream.signal("HUP");
-        wait_for(|| upstream.logs().contains("configuration reloaded")).await;
+        let ca = format!(
+            "[server]\nupstream_ca = \"{}\"\n",
+            upstream.ca_path().display()
+        );
+        let text = text
+            .replace(PORT_LATER, &local.public_port.to_string())
+            .replacen("[server]\n", &ca, 1);
+        std::fs::write(&path, text).unwrap();
+        upstream.restart().await;
         Pair { upstream, local }
     }
 
-    /// A new browser: cookies kept, both instances' CAs trusted, `sso.test` at the local one.
+    /// A new browser: cookies kept, the shared development CA trusted.
     fn browser(&self) -> reqwest::Client {
-        let mut builder = reqwest::Client::builder()
+        reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
             .timeout(Duration::from_secs(20))
-            .resolve(Gerbang::PROVIDER_HOST, self.local.https.unwrap());
-        for gw in [&self.local, &self.upstream] {
-            builder =
-                builder.add_root_certificate(reqwest::Certificate::from_pem(&gw.ca_pem()).unwrap());
-        }
-        builder.build().unwrap()
+            .add_root_certificate(reqwest::Certificate::from_pem(&self.local.ca_pem()).unwrap())
+            .build()
+            .unwrap()
     }
 
     fn local_url(&self, path: &str) -> String {
-        self.local.url(Gerbang::PROVIDER_HOST, path)
+        self.local.url(LOCAL_HOST, path)
+    }
+
+    fn upstream_url(&self, path: &str) -> String {
+        self.upstream.url(UPSTREAM_HOST, path)
     }
 
     /// Starts a login with INApas, logs in there as `who`: the callback URL the upstream sends
@@ -95,7 +113,7 @@ impl Pair {
             .unwrap();
         assert_eq!(start.status(), 302, "start redirects to the upstream");
         let authorize = location(&start).unwrap();
-        let origin = self.upstream.url("localhost", "");
+        let origin = self.upstream_url("");
         assert!(authorize.starts_with(&origin), "{authorize}");
         for asked in [
             "code_challenge_method=S256",
@@ -138,16 +156,6 @@ async fn answer(response: reqwest::Response) -> (u16, String, Option<String>) {
     let status = response.status().as_u16();
     let to = location(&response);
     (status, response.text().await.unwrap(), to)
-}
-
-async fn wait_for(mut done: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("not within 10 s");
 }
 
 async fn home(pair: &Pair, browser: &reqwest::Client) -> String {
@@ -432,15 +440,16 @@ async fn with_the_upstream_stopped_its_button_says_so_and_local_login_still_work
         .unwrap()
         .contains("href=\"/federation/inapas/start?"));
     pair.upstream.stop();
-    // The background probe notices within its interval (10 s).
+    // The background probe notices within its interval (10 s). Each login page draws a
+    // captcha, which an address may ask for only so often: once a second is within it.
     let mut unavailable = String::new();
-    for _ in 0..150 {
+    for _ in 0..20 {
         let page = browser.get(pair.local_url("/login")).send().await.unwrap();
         unavailable = page.text().await.unwrap();
         if unavailable.contains("Tidak tersedia saat ini") {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
     assert!(unavailable.contains("Masuk dengan INApas"), "{unavailable}");
     assert!(
@@ -477,4 +486,96 @@ async fn with_the_upstream_stopped_its_button_says_so_and_local_login_still_work
     assert!(home(&pair, &browser)
         .await
         .contains("<strong>budi</strong>"));
+}
+
+/// Whether `browser` holds a live session at `url`'s provider (its home page, not a login).
+async fn logged_in_at(browser: &reqwest::Client, url: &str) -> bool {
+    browser.get(url).send().await.unwrap().status() == 200
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_at_both_and_an_upstream_logout_ends_it_here() {
+    let pair = Pair::start().await;
+    let browser = pair.browser();
+    pair.log_in_with_inapas(&browser, "ani").await;
+    assert_eq!(link_with(&pair, &browser, PASSWORD).await.0, 302);
+    assert!(logged_in_at(&browser, &pair.local_url("/")).await);
+    assert!(logged_in_at(&browser, &pair.upstream_url("/")).await);
+
+    // Logging out at INApas: its back-channel logout ends the session here within 5 s.
+    let out = browser
+        .post(pair.upstream_url("/logout/everywhere"))
+        .header("origin", pair.upstream_url(""))
+        .form(&[("ui_locales", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    let logged_out = std::time::Instant::now();
+    while logged_in_at(&browser, &pair.local_url("/")).await {
+        assert!(
+            logged_out.elapsed() < Duration::from_secs(5),
+            "the local session outlived the upstream's by 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let audit = pair.audit();
+    assert!(
+        audit.contains("back-channel logout ended 1 sessions"),
+        "{audit}"
+    );
+
+    // Logged in again with INApas, then "log out everywhere" here: it ends there too.
+    let (status, _, _) = pair.log_in_with_inapas(&browser, "ani").await;
+    assert_eq!(status, 302);
+    assert!(logged_in_at(&browser, &pair.upstream_url("/")).await);
+    let out = browser
+        .post(pair.local_url("/logout/everywhere"))
+        .header("origin", pair.local_url(""))
+        .form(&[("ui_locales", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 302);
+    let there = location(&out).unwrap();
+    assert!(
+        there.starts_with(&pair.upstream_url("/logout?")) && there.contains("id_token_hint="),
+        "{there}"
+    );
+    assert!(
+        !logged_in_at(&browser, &pair.local_url("/")).await,
+        "ended here at once"
+    );
+    // INApas asks before it logs out (its own rule for a hint it accepts); the form is sent.
+    let page = browser.get(&there).send().await.unwrap();
+    let status = page.status();
+    let page = page.text().await.unwrap();
+    if status == 200 {
+        let fields: Vec<(String, String)> = page
+            .split("<input type=\"hidden\" ")
+            .skip(1)
+            .filter_map(|input| {
+                let name = input.split("name=\"").nth(1)?.split('"').next()?;
+                let value = input.split("value=\"").nth(1)?.split('"').next()?;
+                Some((name.to_string(), value.replace("&amp;", "&")))
+            })
+            .collect();
+        let confirmed = browser
+            .post(pair.upstream_url("/logout"))
+            .header("origin", pair.upstream_url(""))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        let back = location(&confirmed);
+        assert_eq!(
+            back,
+            Some(pair.local_url("/")),
+            "back here after logging out there"
+        );
+    }
+    assert!(
+        !logged_in_at(&browser, &pair.upstream_url("/")).await,
+        "ended at INApas too"
+    );
 }

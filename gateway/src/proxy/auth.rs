@@ -159,6 +159,7 @@ impl Auth {
             }
         };
         let record = Session {
+            upstream: None,
             id_hash: gerbang_idp::session::hash(&identity.sid),
             user_id: identity.sub.clone(),
             created_at: now,

@@ -19,7 +19,9 @@ use crate::audit::AuditKind;
 use crate::flows::login::{check_password, PasswordCheck};
 use crate::flows::AccountError;
 use crate::provider::Provider;
-use crate::store::{FederatedLink, OneTimeKind, StoreError, Timestamp, UniqueKey, User};
+use crate::store::{
+    FederatedLink, OneTimeKind, StoreError, Timestamp, UniqueKey, UpstreamSession, User,
+};
 use crate::token;
 use crate::upstream_provider::{Started, UpstreamError};
 use assertion::Assertion;
@@ -74,6 +76,7 @@ struct PendingLink {
     user_id: String,
     by: MatchedBy,
     request: String,
+    upstream: UpstreamSession,
 }
 
 /// Where to send the browser, and the state to bind to it (its cookie).
@@ -124,6 +127,7 @@ pub enum Finished {
     LoggedIn {
         user: User,
         proven: Proven,
+        upstream: UpstreamSession,
         request: String,
     },
     /// Linked from Beranda to the account that asked.
@@ -207,6 +211,16 @@ async fn verify_and_decide(
         .finish(&provider, &redirect, params, pending.started)
         .await?;
     let asserted = Assertion::read(&provider, &verified.subject, &verified.claims);
+    let upstream = UpstreamSession {
+        provider: provider.id.clone(),
+        subject: verified.subject.clone(),
+        sid: verified
+            .claims
+            .get("sid")
+            .and_then(|s| s.as_str())
+            .map(str::to_string),
+        id_token: verified.id_token,
+    };
     if let Some(user_id) = pending.link_for {
         let user = link(p, &user_id, &asserted, now).await?;
         return Ok(Finished::Linked { user });
@@ -216,10 +230,18 @@ async fn verify_and_decide(
         Decision::LogIn(user) => Ok(Finished::LoggedIn {
             user,
             proven: proven(&asserted),
+            upstream,
             request: pending.request,
         }),
         Decision::ProveControl(user, by) => {
-            let token = await_proof(p, &asserted, (&user, by), &pending.request, now).await?;
+            let pending = PendingLink {
+                asserted,
+                user_id: user.id.clone(),
+                by,
+                request: pending.request,
+                upstream,
+            };
+            let token = await_proof(p, &pending, now).await?;
             Ok(Finished::ProveControl { token, user, by })
         }
         Decision::Register => Ok(Finished::Register {
@@ -271,21 +293,13 @@ fn federated_key(asserted: &Assertion) -> UniqueKey {
     }
 }
 
-/// Keeps the assertion until the person proves control of `user`; the token for the form.
+/// Keeps the assertion until the person proves control of the account; the token for the form.
 async fn await_proof(
     p: &Provider,
-    asserted: &Assertion,
-    (user, by): (&User, MatchedBy),
-    request: &str,
+    pending: &PendingLink,
     now: Timestamp,
 ) -> Result<String, FederationError> {
-    let pending = PendingLink {
-        asserted: asserted.clone(),
-        user_id: user.id.clone(),
-        by,
-        request: request.to_string(),
-    };
-    let value = serde_json::to_vec(&pending).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let value = serde_json::to_vec(pending).map_err(|e| StoreError::Backend(e.to_string()))?;
     let link_token = token::random_token();
     let (kind, key) = (OneTimeKind::FederatedLink, token::hash(&link_token));
     p.store
@@ -331,6 +345,7 @@ pub enum Proof {
     Linked {
         user: Box<User>,
         proven: Proven,
+        upstream: UpstreamSession,
         request: String,
     },
     /// The link waits no more (used, or its time ran out).
@@ -388,6 +403,7 @@ pub async fn prove_with_password(
     Ok(Proof::Linked {
         user: Box::new(user),
         proven: proven(&pending.asserted),
+        upstream: pending.upstream,
         request: pending.request,
     })
 }
@@ -439,4 +455,65 @@ pub async fn unlink(
     p.audit_account(AuditKind::FederationUnlinked, user_id, &detail)
         .await;
     Ok(true)
+}
+
+/// Ends the sessions that a login at `provider_id` started for the person its back-channel
+/// logout token names (its `sid`'s alone when it names one); how many.
+pub async fn logged_out_upstream(
+    p: &std::sync::Arc<Provider>,
+    provider_id: &str,
+    token: &str,
+    now: Timestamp,
+) -> Result<usize, FederationError> {
+    let provider = configured(p, provider_id)?;
+    let verified = p.upstreams.verify_logout_token(&provider, token, now).await;
+    let named = match verified {
+        Ok(named) => named,
+        Err(e) => {
+            let detail = format!("{provider_id}: back-channel logout refused: {e}");
+            p.audit(AuditKind::FederationRefused, None, None, None, &detail)
+                .await;
+            return Err(e.into());
+        }
+    };
+    // A token naming only a `sid` cannot be mapped to an account without a scan: it is
+    // answered, and ends nothing (every upstream Gerbang knows names the `sub` too).
+    let Some(subject) = named.subject else {
+        return Ok(0);
+    };
+    let key = UniqueKey::Federated {
+        provider: provider.id.clone(),
+        subject: subject.clone(),
+    };
+    let Some(user) = p.store.user_by_key(&key).await? else {
+        return Ok(0);
+    };
+    let mut ended = 0;
+    for session in p.store.sessions_of(&user.id).await? {
+        let from_there = session.upstream.as_ref().is_some_and(|u| {
+            u.provider == provider.id
+                && u.subject == subject
+                && (named.sid.is_none() || u.sid == named.sid)
+        });
+        if from_there {
+            crate::logout::end_session(p, &session.id_hash, &user.id, None).await;
+            ended += 1;
+        }
+    }
+    let detail = format!("{provider_id}: back-channel logout ended {ended} sessions");
+    p.audit_account(AuditKind::Logout, &user.id, &detail).await;
+    Ok(ended)
+}
+
+/// Where the browser goes to log out at the upstream that started `session`, where its
+/// provider is configured to (`end_upstream_session`) and offers RP-initiated logout.
+pub async fn upstream_logout(p: &Provider, session: &crate::store::Session) -> Option<String> {
+    let upstream = session.upstream.as_ref()?;
+    let provider = configured(p, &upstream.provider).ok()?;
+    if !provider.end_upstream_session {
+        return None;
+    }
+    p.upstreams
+        .logout_url(&provider, &upstream.id_token, &p.url("/"))
+        .await
 }

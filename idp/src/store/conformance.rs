@@ -99,6 +99,7 @@ fn mail(to: &str) -> NewMail {
 
 fn session(id: &str, user: &str) -> Session {
     Session {
+        upstream: None,
         id_hash: id.into(),
         user_id: user.into(),
         created_at: NOW,

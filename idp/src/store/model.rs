@@ -271,6 +271,21 @@ pub struct Session {
     /// What the person proved: a password, and a second factor if they gave one.
     #[serde(default)]
     pub proven: Proven,
+    /// The login at an upstream identity provider this session was started by, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<UpstreamSession>,
+}
+
+/// A provider session's login at an upstream identity provider: what its back-channel logout
+/// names, and the ID token logging out there is asked with (`id_token_hint`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamSession {
+    /// The `[[identity_provider]]` id.
+    pub provider: String,
+    pub subject: String,
+    /// The upstream's session id (`sid`), when its ID token carried one.
+    pub sid: Option<String>,
+    pub id_token: String,
 }
 
 /// Values that expire: single-use secrets (taken at most once, never after expiry) and a few

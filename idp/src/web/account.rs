@@ -68,7 +68,16 @@ pub async fn change_password(
     let life = p.session_lifetimes();
     let device = super::device(&headers);
     let store = p.store.as_ref();
-    let value = match session::start(store, &user, device, ended.proven, life, now()).await {
+    let value = match session::start(
+        store,
+        &user,
+        device,
+        (ended.proven, ended.upstream),
+        life,
+        now(),
+    )
+    .await
+    {
         Ok((value, _)) => value,
         Err(e) => return unavailable(&p, lang, e),
     };

@@ -73,8 +73,12 @@ pub async fn callback(
         Ok(Finished::LoggedIn {
             user,
             proven,
+            upstream,
             request,
-        }) => login::logged_in(&p, &headers, lang, &user, &request, proven, now).await,
+        }) => {
+            let started = (proven, Some(upstream));
+            login::logged_in_by(&p, &headers, lang, (&user, &request), started, now).await
+        }
         Ok(Finished::Linked { .. }) => redirect(&format!("/?linked=1&ui_locales={}", lang.code())),
         Ok(Finished::ProveControl { token, user, by }) => {
             let title = title_of(&p, lang, &id);
@@ -107,19 +111,21 @@ pub async fn link(State(p): State<Arc<Provider>>, headers: HeaderMap, form: OwnF
     };
     let token = cookie(&headers, COOKIE).unwrap_or("");
     let proof = federation::prove_with_password(&p, token, form.field("password"), &address, now);
-    let (user, proven, request) = match proof.await {
+    let (user, started, request) = match proof.await {
         Ok(Proof::Linked {
             user,
             proven,
+            upstream,
             request,
-        }) => (user, proven, request),
+        }) => (user, (proven, Some(upstream)), request),
         Ok(Proof::Wrong) => return ask_again(&p, &headers, lang, Text::LinkWrongPassword).await,
         Ok(Proof::Locked) => return ask_again(&p, &headers, lang, Text::TooManyAttempts).await,
         Ok(Proof::Busy) => return ask_again(&p, &headers, lang, Text::Busy).await,
         Ok(Proof::Gone) => return page(&p, lang, StatusCode::GONE, Text::FederationExpired),
         Err(e) => return failure(&p, lang, e),
     };
-    let mut response = login::logged_in(&p, &headers, lang, &user, &request, proven, now).await;
+    let mut response =
+        login::logged_in_by(&p, &headers, lang, (&user, &request), started, now).await;
     set_cookie(&mut response, None);
     response
 }
@@ -144,6 +150,29 @@ async fn ask_again(p: &Provider, headers: &HeaderMap, lang: Lang, error: Text) -
     };
     let page = pages::link_account(lang, &view, &p.config().helpdesk);
     (status, html(p, page)).into_response()
+}
+
+/// `POST /federation/{id}/backchannel-logout`: the upstream ended a session there (OIDC
+/// Back-Channel Logout 1.0); the sessions its login started here end too. Server to server:
+/// no origin check, a JSON error for a token that does not verify.
+pub async fn backchannel_logout(
+    State(p): State<Arc<Provider>>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let token = form.get("logout_token").map(String::as_str).unwrap_or("");
+    match federation::logged_out_upstream(&p, &id, token, now()).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(FederationError::Account(e)) => {
+            tracing::error!(error = %e, "a back-channel logout failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+        Err(FederationError::UnknownProvider(_)) => StatusCode::NOT_FOUND.into_response(),
+        Err(_) => {
+            let body = axum::Json(serde_json::json!({ "error": "invalid_request" }));
+            (StatusCode::BAD_REQUEST, body).into_response()
+        }
+    }
 }
 
 /// `GET /federation/{id}/logo`: the picture on its button.

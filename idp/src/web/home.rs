@@ -250,11 +250,16 @@ pub async fn end_one(
 /// The logged-out page, with this browser's session cookie removed.
 fn logged_out_here(p: &Provider, lang: Lang) -> Response {
     let mut response = html(p, pages::logged_out(lang, None)).into_response();
-    if let Ok(cookie) = header::HeaderValue::from_str(&session::cookie(None, p.session_lifetimes()))
-    {
+    clear_session_cookie(p, &mut response);
+    response
+}
+
+/// Removes this browser's session cookie with `response`.
+fn clear_session_cookie(p: &Provider, response: &mut Response) {
+    let cookie = session::cookie(None, p.session_lifetimes());
+    if let Ok(cookie) = header::HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
-    response
 }
 
 /// "Keluar dari semua perangkat": ends every session of the user, here and in every app.
@@ -264,12 +269,20 @@ pub async fn log_out_everywhere(
     form: OwnForm,
 ) -> Response {
     let lang = form.lang;
-    let Some((_, user)) = current(&p, &headers).await else {
+    let Some((session, user)) = current(&p, &headers).await else {
         return redirect("/login");
     };
     let address = super::client_address(&headers);
     if let Err(e) = logout::end_all_sessions(&p, &user.id, Some(&address)).await {
         return unavailable(&p, lang, e);
     }
-    logged_out_here(&p, lang)
+    // A session an upstream login started ends there too, where that is configured.
+    match crate::federation::upstream_logout(&p, &session).await {
+        Some(there) => {
+            let mut response = redirect(&there);
+            clear_session_cookie(&p, &mut response);
+            response
+        }
+        None => logged_out_here(&p, lang),
+    }
 }

@@ -24,7 +24,7 @@ use crate::flows::second_step::Pending;
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::provider::Provider;
 use crate::session;
-use crate::store::{OneTimeKind, Proven, Timestamp, User};
+use crate::store::{OneTimeKind, Proven, Timestamp, UpstreamSession, User};
 
 /// The pending authorization request a login continues, if any (and if it opens).
 pub(super) fn pending(p: &Provider, sealed: &str) -> Option<AuthorizationRequest> {
@@ -225,10 +225,23 @@ pub(super) async fn logged_in(
     proven: Proven,
     now: Timestamp,
 ) -> Response {
+    let started = (proven, None);
+    logged_in_by(p, headers, lang, (user, sealed), started, now).await
+}
+
+/// [`logged_in`], for a session an upstream identity provider's login may have started.
+pub(super) async fn logged_in_by(
+    p: &Provider,
+    headers: &HeaderMap,
+    lang: Lang,
+    (user, sealed): (&User, &str),
+    started: (Proven, Option<UpstreamSession>),
+    now: Timestamp,
+) -> Response {
     let life = p.session_lifetimes();
     let device = super::device(headers);
     let store = p.store.as_ref();
-    let (value, session) = match session::start(store, user, device, proven, life, now).await {
+    let (value, session) = match session::start(store, user, device, started, life, now).await {
         Ok(s) => s,
         Err(e) => return unavailable(p, lang, e),
     };

@@ -104,6 +104,10 @@ fn login_routes() -> Router<Arc<Provider>> {
         .route("/federation/{id}/start", get(federation::start))
         .route("/federation/{id}/callback", get(federation::callback))
         .route("/federation/{id}/logo", get(federation::logo))
+        .route(
+            "/federation/{id}/backchannel-logout",
+            post(federation::backchannel_logout),
+        )
         .route("/federation/link", post(federation::link))
         .route("/register", get(register::page).post(register::submit))
         .route(

@@ -83,6 +83,7 @@ async fn sessions(n: usize, seconds: u64) -> String {
             let store = Arc::clone(&s);
             async move {
                 let session = Session {
+                    upstream: None,
                     id_hash: format!("{i:064x}"),
                     user_id: format!("user-{}", i % 1000),
                     created_at: t,
