@@ -174,6 +174,7 @@ pub fn seed_user(config: &Config) -> Result<Option<String>, GatewayError> {
             },
             pending: Default::default(),
             locale: None,
+            links: Vec::new(),
         };
         store
             .create_user(user, None, gerbang_idp::clock::now())

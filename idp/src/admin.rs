@@ -322,6 +322,7 @@ impl Admin<'_> {
             must_change_password: false,
             pending: Pending::default(),
             locale: None,
+            links: Vec::new(),
         };
         let created = self.store.create_user(user, None, self.now).await?;
         self.audit(AuditKind::AccountCreated, &created.id).await?;

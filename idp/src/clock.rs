@@ -13,6 +13,14 @@ pub fn rfc3339(at: Timestamp) -> String {
     at.map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
+/// The calendar day (UTC) `at` falls on, as forms' dates are checked against it.
+pub fn day_of(at: Timestamp) -> chrono::NaiveDate {
+    let at = i64::try_from(at)
+        .ok()
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+    at.map(|t| t.date_naive()).unwrap_or_default()
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> Timestamp {
     std::time::SystemTime::now()

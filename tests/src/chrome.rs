@@ -426,6 +426,71 @@ fn axe_core() -> PathBuf {
         })
 }
 
+/// What the pages showed: screenshots taken, and what was wrong with them.
+pub struct Gallery {
+    dir: PathBuf,
+    violations: Vec<(String, Violation)>,
+    too_wide: Vec<String>,
+    badly_laid_out: Vec<String>,
+}
+
+impl Default for Gallery {
+    fn default() -> Gallery {
+        Gallery::new()
+    }
+}
+
+impl Gallery {
+    /// Screenshots go to `target/screenshots/pages`.
+    pub fn new() -> Gallery {
+        Gallery {
+            dir: screenshot_dir().join("pages"),
+            violations: Vec::new(),
+            too_wide: Vec::new(),
+            badly_laid_out: Vec::new(),
+        }
+    }
+
+    /// Fails the test on anything the pages showed wrong.
+    pub fn assert_clean(&self) {
+        assert!(
+            self.violations.is_empty(),
+            "axe-core, WCAG 2.2 A and AA: {:#?}",
+            self.violations
+        );
+        assert!(
+            self.too_wide.is_empty(),
+            "wider than the screen: {:?}",
+            self.too_wide
+        );
+        assert!(
+            self.badly_laid_out.is_empty(),
+            "text laid out so it cannot be read: {:#?}",
+            self.badly_laid_out
+        );
+    }
+
+    /// Screenshot, accessibility audit and width check of the page `chrome` shows.
+    pub async fn shot(&mut self, chrome: &Chrome, page: &str, lang: &str, width: u32) {
+        let name = format!("{page}-{lang}-{width}");
+        chrome.screenshot(&self.dir, &name).await;
+        for v in chrome.violations().await {
+            self.violations.push((name.clone(), v));
+        }
+        for problem in chrome.layout_problems().await {
+            self.badly_laid_out.push(format!("{name}: {problem}"));
+        }
+        let scroll_width = chrome
+            .client
+            .execute("return document.documentElement.scrollWidth;", vec![])
+            .await
+            .expect("the page's width");
+        if scroll_width.as_u64().unwrap_or(0) > u64::from(width) {
+            self.too_wide.push(format!("{name}: {scroll_width}px"));
+        }
+    }
+}
+
 /// Where the tests keep screenshots: `target/screenshots`, which CI keeps with the build.
 pub fn screenshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")

@@ -6,73 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-
 use gerbang_tests::authenticator::{code_in, shown_secret, wrong_code};
 use gerbang_tests::browser;
-use gerbang_tests::chrome::{screenshot_dir, Chrome, Violation};
+use gerbang_tests::chrome::{Chrome, Gallery};
 use gerbang_tests::site::{borrowed, ktp, nik, Site, APP_ROUTE, MAIL_WAIT, SITE_UI};
 use gerbang_tests::smtp::{self, SmtpServer};
 
 const PASSWORD: &str = "kuda laut biru";
-
-/// What the pages showed: screenshots taken, and what was wrong with them.
-struct Gallery {
-    dir: PathBuf,
-    violations: Vec<(String, Violation)>,
-    too_wide: Vec<String>,
-    badly_laid_out: Vec<String>,
-}
-
-impl Gallery {
-    fn new() -> Gallery {
-        Gallery {
-            dir: screenshot_dir().join("pages"),
-            violations: Vec::new(),
-            too_wide: Vec::new(),
-            badly_laid_out: Vec::new(),
-        }
-    }
-
-    /// Fails the test on anything the pages showed wrong.
-    fn assert_clean(&self) {
-        assert!(
-            self.violations.is_empty(),
-            "axe-core, WCAG 2.2 A and AA: {:#?}",
-            self.violations
-        );
-        assert!(
-            self.too_wide.is_empty(),
-            "wider than the screen: {:?}",
-            self.too_wide
-        );
-        assert!(
-            self.badly_laid_out.is_empty(),
-            "text laid out so it cannot be read: {:#?}",
-            self.badly_laid_out
-        );
-    }
-
-    /// Screenshot, accessibility audit and width check of the page `chrome` shows.
-    async fn shot(&mut self, chrome: &Chrome, page: &str, lang: &str, width: u32) {
-        let name = format!("{page}-{lang}-{width}");
-        chrome.screenshot(&self.dir, &name).await;
-        for v in chrome.violations().await {
-            self.violations.push((name.clone(), v));
-        }
-        for problem in chrome.layout_problems().await {
-            self.badly_laid_out.push(format!("{name}: {problem}"));
-        }
-        let scroll_width = chrome
-            .client
-            .execute("return document.documentElement.scrollWidth;", vec![])
-            .await
-            .unwrap();
-        if scroll_width.as_u64().unwrap_or(0) > u64::from(width) {
-            self.too_wide.push(format!("{name}: {scroll_width}px"));
-        }
-    }
-}
 
 /// Of a text in Indonesian and in English, the one of the language that is not `lang`.
 fn other<'a>(lang: &str, id: &'a str, en: &'a str) -> &'a str {

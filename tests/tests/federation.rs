@@ -22,27 +22,45 @@ struct Pair {
     local: Gerbang,
 }
 
+/// How the OSS Gerbang of a [`Pair`] differs from the plain one.
+#[derive(Default)]
+struct Local {
+    /// More keys of its `[[identity_provider]]` table.
+    provider: &'static str,
+    /// More of its configuration (`[[group]]` tables).
+    extra: &'static str,
+    /// Its `[mail]` table; `None`: an outbox folder.
+    mail: Option<String>,
+}
+
+/// The group INApas's users receive where a test says so.
+const GROUP: &str = "\n[[group]]\nname = \"pelaku-usaha\"\ntitle = { id = \"Pelaku Usaha\", en = \"Business user\" }\n";
+
 impl Pair {
-    /// Upstream users: `ani` (the NIK of the local `budi`), `citra` (no OSS account) and
-    /// `budi` (another person, whose e-mail is the local budi's). The upstream is the issuer
-    /// `https://127.0.0.1:…`, this Gerbang `https://localhost:…`: both resolve without help,
-    /// so each can call the other (the upstream posts back-channel logouts here), and they
-    /// share one development certificate that names both.
     async fn start() -> Pair {
+        Pair::start_with(Local::default()).await
+    }
+
+    /// Upstream users: `ani` (the NIK of the local `budi`), `citra`, `dewi` and `eko` (no OSS
+    /// account) and `budi` (another person, whose e-mail is the local budi's). The upstream is
+    /// the issuer `https://127.0.0.1:…`, this Gerbang `https://localhost:…`: both resolve
+    /// without help, so each can call the other (the upstream posts back-channel logouts
+    /// here), and they share one development certificate that names both.
+    async fn start_with(local: Local) -> Pair {
         let upstream_client = format!(
             "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
              [[client]]\nid = \"oss\"\nsecret = \"{UPSTREAM_SECRET}\"\n\
              redirect_uris = [\"https://localhost:{PORT_LATER}/federation/inapas/callback\"]\n\
              post_logout_redirect_uris = [\"https://localhost:{PORT_LATER}/\"]\n\
              backchannel_logout_uri = \"https://localhost:{PORT_LATER}/federation/inapas/backchannel-logout\"\n\
-             scopes = [\"openid\", \"profile\", \"email\", \"identity_document\"]\nfirst_party = true\n"
+             scopes = [\"openid\", \"profile\", \"email\", \"phone\", \"identity_document\"]\nfirst_party = true\n"
         );
         let mut upstream = Gerbang::start(Spec {
             https: true,
             http: false,
             provider_host: Some("127.0.0.1"),
             extra: upstream_client,
-            users: ["ani", "citra", "budi"]
+            users: ["ani", "citra", "budi", "dewi", "eko"]
                 .map(|u| (u.to_string(), PASSWORD.to_string()))
                 .to_vec(),
             ..Spec::http("")
@@ -57,12 +75,15 @@ impl Pair {
                 "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
                  [[identity_provider]]\nid = \"inapas\"\ntitle = \"INApas\"\n\
                  issuer = \"{}\"\nclient_id = \"oss\"\nclient_secret = \"{UPSTREAM_SECRET}\"\n\
-                 scopes = [\"openid\", \"profile\", \"email\", \"identity_document\"]\n\
-                 nik_claim = \"identity_document.number\"\nca = \"{}\"\nend_upstream_session = true\n",
+                 scopes = [\"openid\", \"profile\", \"email\", \"phone\", \"identity_document\"]\n\
+                 nik_claim = \"identity_document.number\"\nca = \"{}\"\nend_upstream_session = true\n{}\n{}",
                 upstream.url(UPSTREAM_HOST, ""),
-                upstream.ca_path().display()
+                upstream.ca_path().display(),
+                local.provider,
+                local.extra,
             ),
             users: vec![("budi".into(), PASSWORD.into())],
+            mail: local.mail,
             ..Spec::http("")
         })
         .await;
@@ -81,7 +102,29 @@ impl Pair {
             .replacen("[server]\n", &ca, 1);
         std::fs::write(&path, text).unwrap();
         upstream.restart().await;
-        Pair { upstream, local }
+        let pair = Pair { upstream, local };
+        pair.wait_until_offered().await;
+        pair
+    }
+
+    /// Waits until the login page offers INApas: its probe (every 10 s) may have found it
+    /// down while it restarted above. Each login page draws a captcha, which an address may
+    /// ask for only so often: once a second is within it.
+    async fn wait_until_offered(&self) {
+        let browser = self.browser();
+        for _ in 0..20 {
+            let page = browser.get(self.local_url("/login")).send().await.unwrap();
+            if page
+                .text()
+                .await
+                .unwrap()
+                .contains("/federation/inapas/start?")
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        panic!("the login page never offered INApas");
     }
 
     /// A new browser: cookies kept, the shared development CA trusted.
@@ -433,12 +476,6 @@ async fn an_id_token_that_does_not_verify_is_refused_and_a_rotated_key_is_fetche
 async fn with_the_upstream_stopped_its_button_says_so_and_local_login_still_works() {
     let mut pair = Pair::start().await;
     let browser = pair.browser();
-    let page = browser.get(pair.local_url("/login")).send().await.unwrap();
-    assert!(page
-        .text()
-        .await
-        .unwrap()
-        .contains("href=\"/federation/inapas/start?"));
     pair.upstream.stop();
     // The background probe notices within its interval (10 s). Each login page draws a
     // captcha, which an address may ask for only so often: once a second is within it.
@@ -578,4 +615,199 @@ async fn logging_out_ends_the_session_at_both_and_an_upstream_logout_ends_it_her
         !logged_in_at(&browser, &pair.upstream_url("/")).await,
         "ended at INApas too"
     );
+}
+
+/// The registration form's fields as a browser posts them, for `/federation/register`.
+fn registration_post(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut post: Vec<(&'static str, String)> = vec![("ui_locales", "id".into())];
+    post.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
+    post
+}
+
+async fn post_registration(
+    pair: &Pair,
+    browser: &reqwest::Client,
+    fields: &[(&'static str, &str)],
+) -> (u16, String, Option<String>) {
+    let response = browser
+        .post(pair.local_url("/federation/register"))
+        .header("origin", pair.local_url(""))
+        .form(&registration_post(fields))
+        .send()
+        .await
+        .unwrap();
+    answer(response).await
+}
+
+/// Citra at INApas: her NIK (3171014101000002 encodes 1 January 2000), e-mail and phone.
+const CITRA_NIK: &str = "3171014101000002";
+const CITRA_EMAIL: &str = "citra@example.test";
+
+#[tokio::test]
+async fn a_first_login_fills_in_the_registration_and_a_trusted_address_logs_in_at_once() {
+    let smtp = gerbang_tests::smtp::SmtpServer::start().await;
+    let pair = Pair::start_with(Local {
+        provider:
+            "create_accounts = true\ntrust_email_verified = true\ngroups = [\"pelaku-usaha\"]",
+        extra: GROUP,
+        mail: Some(smtp.mail_config()),
+    })
+    .await;
+    let browser = pair.browser();
+    let (status, page, to) = pair.log_in_with_inapas(&browser, "citra").await;
+    assert_eq!(status, 302, "{page}");
+    let to = to.unwrap();
+    assert!(to.starts_with("/federation/register"), "{to}");
+    let form = browser.get(pair.local_url(&to)).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let form = form.text().await.unwrap();
+    for (id, value) in [
+        ("nik", CITRA_NIK),
+        ("email", CITRA_EMAIL),
+        ("phone", "8120000001"),
+    ] {
+        let input = format!("id=\"{id}\" name=\"{id}\" type=");
+        let at = form.find(&input).unwrap_or_else(|| panic!("{id}: {form}"));
+        let tag = &form[at..at + form[at..].find('>').unwrap()];
+        assert!(
+            tag.contains(&format!("value=\"{value}\"")) && tag.contains("readonly"),
+            "{id} filled in from INApas, read-only: {tag}"
+        );
+    }
+    assert!(form.contains("Dari <strong>INApas</strong>"), "{form}");
+    assert!(
+        !form.contains("name=\"captcha\""),
+        "the upstream's login was the test: {form}"
+    );
+    assert!(
+        !form.contains("passport_number"),
+        "an asserted NIK fixes the identity type: {form}"
+    );
+
+    // A post that tries another person's NIK and address, and leaves out what is asked: the
+    // form again, with the upstream's values back and what is missing marked.
+    let (status, page, _) = post_registration(
+        &pair,
+        &browser,
+        &[
+            ("identity_type", "passport"),
+            ("nik", "3171014101000001"),
+            ("email", "mallory@example.test"),
+            ("country", "ID"),
+            ("phone", "8120000009"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"error-summary\""), "{page}");
+    assert!(
+        page.contains("href=\"#birth_date\"") && page.contains("href=\"#terms\""),
+        "{page}"
+    );
+    assert!(
+        page.contains(CITRA_NIK) && !page.contains("3171014101000001"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("mallory") && !page.contains("8120000009"),
+        "{page}"
+    );
+
+    let (status, page, to) = post_registration(
+        &pair,
+        &browser,
+        &[("birth_date", "01-01-2000"), ("terms", "on")],
+    )
+    .await;
+    assert_eq!((status, to.as_deref()), (302, Some("/")), "{page}");
+    let beranda = home(&pair, &browser).await;
+    assert!(beranda.contains("Terhubung sejak"), "{beranda}");
+    assert!(beranda.contains("Pelaku Usaha"), "its group: {beranda}");
+
+    // The first mail, as every new account's: its user name and a temporary password.
+    let mails = smtp
+        .wait_for(CITRA_EMAIL, 1, gerbang_tests::site::MAIL_WAIT)
+        .await;
+    let username = gerbang_tests::smtp::labelled(&mails[0].text, "Username").unwrap();
+    assert!(gerbang_tests::smtp::labelled(&mails[0].text, "Password").is_some());
+    assert!(beranda.contains(&format!("<strong>{username}</strong>")));
+    let (ok, links, err) = pair.local.admin(&["users", "links", &username], "");
+    assert!(ok && links.contains("inapas"), "{links}{err}");
+    // Found by the NIK INApas asserted: the account holds it.
+    let (ok, by_nik, err) = pair.local.admin(&["users", "links", CITRA_NIK], "");
+    assert!(ok && by_nik == links, "{by_nik}{err}");
+    let audit = pair.audit();
+    for event in [
+        "active: its address was verified upstream",
+        "linked as the account was registered",
+        "pelaku-usaha, no end, as a user of inapas",
+    ] {
+        assert!(audit.contains(event), "audited: {event}\n{audit}");
+    }
+
+    // The registration was spent; INApas alone logs in from now on.
+    let (status, _, _) = post_registration(
+        &pair,
+        &browser,
+        &[("birth_date", "01-01-2000"), ("terms", "on")],
+    )
+    .await;
+    assert_eq!(status, 410);
+    let other = pair.browser();
+    let (status, _, to) = pair.log_in_with_inapas(&other, "citra").await;
+    assert_eq!((status, to.as_deref()), (302, Some("/")));
+    assert!(home(&pair, &other)
+        .await
+        .contains(&format!("<strong>{username}</strong>")));
+}
+
+#[tokio::test]
+async fn an_address_the_upstream_is_not_trusted_on_is_activated_by_mail_first() {
+    let smtp = gerbang_tests::smtp::SmtpServer::start().await;
+    let pair = Pair::start_with(Local {
+        provider: "create_accounts = true",
+        mail: Some(smtp.mail_config()),
+        ..Local::default()
+    })
+    .await;
+    let browser = pair.browser();
+    let (status, _, to) = pair.log_in_with_inapas(&browser, "citra").await;
+    assert_eq!(status, 302);
+    assert!(to.unwrap().starts_with("/federation/register"));
+    let (status, page, _) = post_registration(
+        &pair,
+        &browser,
+        &[("birth_date", "01-01-2000"), ("terms", "on")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(CITRA_EMAIL), "check your e-mail: {page}");
+    assert!(
+        !logged_in_at(&browser, &pair.local_url("/")).await,
+        "not logged in before the address is confirmed"
+    );
+    // Until it is activated, INApas does not log in to it.
+    let (status, page, _) = pair.log_in_with_inapas(&pair.browser(), "citra").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("belum aktif"), "{page}");
+
+    let mails = smtp
+        .wait_for(CITRA_EMAIL, 1, gerbang_tests::site::MAIL_WAIT)
+        .await;
+    let link = gerbang_tests::smtp::link(&mails[0].text, "/activate?token=").unwrap();
+    let token = url::Url::parse(&link).unwrap();
+    let token = token.query_pairs().find(|(k, _)| k == "token").unwrap().1;
+    let activated = browser
+        .post(pair.local_url("/activate"))
+        .header("origin", pair.local_url(""))
+        .form(&[("token", token.as_ref()), ("ui_locales", "id")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(activated.status(), 200);
+    smtp.wait_for(CITRA_EMAIL, 2, gerbang_tests::site::MAIL_WAIT)
+        .await;
+    let (status, _, to) = pair.log_in_with_inapas(&browser, "citra").await;
+    assert_eq!((status, to.as_deref()), (302, Some("/")));
+    assert!(pair.audit().contains("pending activation"));
 }

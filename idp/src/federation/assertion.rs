@@ -1,14 +1,17 @@
 //! What an upstream provider asserted about a person, read from its verified claims by the
 //! `[[identity_provider]]` table's rules: its subject, the NIK (parsed as registration parses
-//! one), the e-mail and whether it is believed verified, and the strength its login maps to.
+//! one), the e-mail and whether it is believed verified, the birth date, and the strength its
+//! login maps to.
 //! Pure: claims in, an [`Assertion`] out.
 
+use chrono::{Datelike, NaiveDate};
 use gerbang_config::{IdentityProvider, Strength};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::personal::email::Email;
 use crate::personal::nik::Nik;
+use crate::personal::phone::Phone;
 
 /// A person as an upstream provider vouched for them, in one verified login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +26,10 @@ pub struct Assertion {
     /// Its `email_verified`, and only when the provider's is believed (`trust_email_verified`).
     pub email_verified: bool,
     pub name: Option<String>,
+    /// Its `phone_number`, when it is a mobile number the registration form would take.
+    pub phone: Option<Phone>,
+    /// Its `birthdate`, when it gives a whole one (not the `0000-MM-DD` of a year withheld).
+    pub birth_date: Option<NaiveDate>,
     /// What its login counts as here (`acr`/`amr` mapped).
     pub strength: Strength,
 }
@@ -51,6 +58,10 @@ impl Assertion {
             email_verified: email.is_some() && verified && provider.trust_email_verified,
             email,
             name: text("name").filter(|n| !n.is_empty()).map(str::to_string),
+            phone: text("phone_number").and_then(|typed| Phone::parse_international(typed).ok()),
+            birth_date: text("birthdate")
+                .and_then(|typed| NaiveDate::parse_from_str(typed, "%Y-%m-%d").ok())
+                .filter(|date| date.year() > 1800),
             strength: strength_of(provider, claims),
         }
     }
@@ -138,10 +149,26 @@ pub(crate) mod tests {
         };
         assert!(Assertion::read(&trusting, "s1", &c).email_verified);
         // A NIK that does not parse (a wrong birth date, a wrong length) is no NIK at all.
+        assert_eq!((a.birth_date, a.phone), (None, None));
         let bad = claims(json!({ "identity_document": { "number": "3174053208850001" } }));
         assert_eq!(Assertion::read(&inapas(), "s1", &bad).nik, None);
         let not_text = claims(json!({ "identity_document": { "number": 3174051208850001u64 } }));
         assert_eq!(Assertion::read(&inapas(), "s1", &not_text).nik, None);
+    }
+
+    #[test]
+    fn only_a_whole_birth_date_is_read() {
+        let born = |value: Value| {
+            Assertion::read(&inapas(), "s1", &claims(json!({ "birthdate": value }))).birth_date
+        };
+        assert_eq!(
+            born(json!("1985-08-12")),
+            NaiveDate::from_ymd_opt(1985, 8, 12)
+        );
+        assert_eq!(born(json!("0000-08-12")), None);
+        assert_eq!(born(json!("1985")), None);
+        assert_eq!(born(json!("12-08-1985")), None);
+        assert_eq!(born(json!(19850812)), None);
     }
 
     #[test]

@@ -126,6 +126,8 @@ mod tests {
             email: Email::parse("budi@example.id").ok(),
             email_verified,
             name: None,
+            phone: None,
+            birth_date: None,
             strength: Strength::Password,
         }
     }

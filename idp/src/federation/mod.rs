@@ -6,10 +6,13 @@
 
 pub mod assertion;
 pub mod linking;
+pub mod prefill;
+pub mod registration;
 
 use std::collections::HashMap;
 
 use gerbang_config::IdentityProvider;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
@@ -20,7 +23,7 @@ use crate::flows::login::{check_password, PasswordCheck};
 use crate::flows::AccountError;
 use crate::provider::Provider;
 use crate::store::{
-    FederatedLink, OneTimeKind, StoreError, Timestamp, UniqueKey, UpstreamSession, User,
+    FederatedLink, Membership, OneTimeKind, StoreError, Timestamp, UniqueKey, UpstreamSession, User,
 };
 use crate::token;
 use crate::upstream_provider::{Started, UpstreamError};
@@ -79,6 +82,15 @@ struct PendingLink {
     upstream: UpstreamSession,
 }
 
+/// An upstream identity that matched no account, while the person fills in the registration
+/// form it pre-filled.
+#[derive(Serialize, Deserialize)]
+struct PendingRegistration {
+    asserted: Assertion,
+    upstream: UpstreamSession,
+    request: String,
+}
+
 /// Where to send the browser, and the state to bind to it (its cookie).
 pub struct Begun {
     pub url: String,
@@ -121,27 +133,34 @@ pub async fn begin(
     Ok(Begun { url, state })
 }
 
+/// A login an upstream's word decided: a session for `user`, continuing `request`.
+pub struct Login {
+    pub user: Box<User>,
+    /// What the upstream's login counts as here.
+    pub proven: Proven,
+    /// The upstream login the session remembers (for logging out there).
+    pub upstream: UpstreamSession,
+    /// The sealed authorization request the login continues ("" for none).
+    pub request: String,
+}
+
 /// How a verified upstream login ended.
 pub enum Finished {
-    /// A session for `user`, continuing `request`.
-    LoggedIn {
-        user: User,
-        proven: Proven,
-        upstream: UpstreamSession,
-        request: String,
-    },
+    LoggedIn(Login),
     /// Linked from Beranda to the account that asked.
-    Linked { user: User },
+    Linked {
+        user: User,
+    },
     /// An account matched: its password proves control, with the form's `token`.
     ProveControl {
         token: String,
         user: User,
         by: MatchedBy,
     },
-    /// Nobody matched, and the provider may create accounts.
+    /// Nobody matched, and the provider may create accounts: the registration form it
+    /// pre-fills waits under `token`.
     Register {
-        asserted: Assertion,
-        request: String,
+        token: String,
     },
 }
 
@@ -169,7 +188,7 @@ pub async fn finish(
     }
     let finished = finished?;
     let (kind, user_id, what) = match &finished {
-        Finished::LoggedIn { user, .. } => (AuditKind::FederationLogin, &user.id, "logged in"),
+        Finished::LoggedIn(login) => (AuditKind::FederationLogin, &login.user.id, "logged in"),
         Finished::Linked { user } => (AuditKind::FederationLinked, &user.id, "linked from Beranda"),
         Finished::ProveControl { user, .. } => (
             AuditKind::FederationLogin,
@@ -181,6 +200,9 @@ pub async fn finish(
     let detail = format!("{provider_id}: {what}");
     p.audit(kind, Some(user_id), None, Some(address), &detail)
         .await;
+    if let Finished::LoggedIn(login) = &finished {
+        grant_groups(p, provider_id, &login.user.id, now).await;
+    }
     Ok(finished)
 }
 
@@ -227,12 +249,12 @@ async fn verify_and_decide(
     }
     let found = candidates(p, &asserted).await?;
     match linking::decide(&provider, &asserted, found) {
-        Decision::LogIn(user) => Ok(Finished::LoggedIn {
-            user,
+        Decision::LogIn(user) => Ok(Finished::LoggedIn(Login {
+            user: Box::new(user),
             proven: proven(&asserted),
             upstream,
             request: pending.request,
-        }),
+        })),
         Decision::ProveControl(user, by) => {
             let pending = PendingLink {
                 asserted,
@@ -241,13 +263,18 @@ async fn verify_and_decide(
                 request: pending.request,
                 upstream,
             };
-            let token = await_proof(p, &pending, now).await?;
+            let token = keep(p, OneTimeKind::FederatedLink, &pending, now).await?;
             Ok(Finished::ProveControl { token, user, by })
         }
-        Decision::Register => Ok(Finished::Register {
-            asserted,
-            request: pending.request,
-        }),
+        Decision::Register => {
+            let pending = PendingRegistration {
+                asserted,
+                upstream,
+                request: pending.request,
+            };
+            let token = keep(p, OneTimeKind::FederatedRegistration, &pending, now).await?;
+            Ok(Finished::Register { token })
+        }
         Decision::Refuse(why) => Err(FederationError::Refused(why)),
     }
 }
@@ -257,6 +284,43 @@ fn configured(p: &Provider, id: &str) -> Result<IdentityProvider, FederationErro
         .identity_provider(id)
         .cloned()
         .ok_or_else(|| FederationError::UnknownProvider(id.to_string()))
+}
+
+/// Grants the user the groups the provider's users receive (`groups`), those they do not hold
+/// already: a membership an administrator gave keeps its end and its granter. A failure is
+/// logged; the login goes on without it.
+async fn grant_groups(p: &Provider, provider_id: &str, user_id: &str, now: Timestamp) {
+    let Ok(provider) = configured(p, provider_id) else {
+        return;
+    };
+    if provider.groups.is_empty() {
+        return;
+    }
+    let held = match p.store.memberships(user_id).await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the memberships of a federated login");
+            return;
+        }
+    };
+    for group in &provider.groups {
+        if held.iter().any(|m| &m.group == group && m.holds(now)) {
+            continue;
+        }
+        let membership = Membership {
+            group: group.clone(),
+            granted_by: format!("identity provider {}", provider.id),
+            granted_at: now,
+            until: None,
+        };
+        if let Err(e) = p.store.grant(user_id, &membership).await {
+            tracing::error!(error = %e, group, "cannot grant a federated login's group");
+            continue;
+        }
+        let detail = format!("{group}, no end, as a user of {}", provider.id);
+        p.audit_account(AuditKind::GroupGranted, user_id, &detail)
+            .await;
+    }
 }
 
 /// What a session started from an upstream login proved.
@@ -293,19 +357,32 @@ fn federated_key(asserted: &Assertion) -> UniqueKey {
     }
 }
 
-/// Keeps the assertion until the person proves control of the account; the token for the form.
-async fn await_proof(
+/// Keeps `pending` as a one-time value of `kind` (an assertion while the person proves control
+/// of the account it matched, or fills in the registration it pre-filled); the token for its
+/// form.
+async fn keep(
     p: &Provider,
-    pending: &PendingLink,
+    kind: OneTimeKind,
+    pending: &impl Serialize,
     now: Timestamp,
 ) -> Result<String, FederationError> {
     let value = serde_json::to_vec(pending).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let link_token = token::random_token();
-    let (kind, key) = (OneTimeKind::FederatedLink, token::hash(&link_token));
+    let token = token::random_token();
     p.store
-        .put_once(kind, &key, &value, now + PENDING_LIFETIME)
+        .put_once(kind, &token::hash(&token), &value, now + PENDING_LIFETIME)
         .await?;
-    Ok(link_token)
+    Ok(token)
+}
+
+/// The pending value of `kind` under `token`, while it waits (not taken).
+async fn waiting<T: DeserializeOwned>(
+    p: &Provider,
+    kind: OneTimeKind,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<T>, FederationError> {
+    let bytes = p.store.peek_once(kind, &token::hash(token), now).await?;
+    Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
 /// A link waiting for its proof of control, as its page shows it.
@@ -317,7 +394,9 @@ pub struct Waiting {
 
 /// What a pending link waits on, while it waits.
 pub async fn awaiting(p: &Provider, link_token: &str, now: Timestamp) -> Option<Waiting> {
-    let pending = pending_link(p, link_token, now).await.ok()??;
+    let pending: PendingLink = waiting(p, OneTimeKind::FederatedLink, link_token, now)
+        .await
+        .ok()??;
     let user = p.store.user(&pending.user_id).await.ok()??;
     Some(Waiting {
         provider: pending.asserted.provider,
@@ -326,28 +405,10 @@ pub async fn awaiting(p: &Provider, link_token: &str, now: Timestamp) -> Option<
     })
 }
 
-async fn pending_link(
-    p: &Provider,
-    link_token: &str,
-    now: Timestamp,
-) -> Result<Option<PendingLink>, FederationError> {
-    let key = token::hash(link_token);
-    let bytes = p
-        .store
-        .peek_once(OneTimeKind::FederatedLink, &key, now)
-        .await?;
-    Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
-}
-
 /// How a proof of control ended.
 pub enum Proof {
     /// Linked, and logged in.
-    Linked {
-        user: Box<User>,
-        proven: Proven,
-        upstream: UpstreamSession,
-        request: String,
-    },
+    Linked(Login),
     /// The link waits no more (used, or its time ran out).
     Gone,
     Wrong,
@@ -364,7 +425,9 @@ pub async fn prove_with_password(
     address: &str,
     now: Timestamp,
 ) -> Result<Proof, FederationError> {
-    let Some(pending) = pending_link(p, link_token, now).await? else {
+    let Some(pending) =
+        waiting::<PendingLink>(p, OneTimeKind::FederatedLink, link_token, now).await?
+    else {
         return Ok(Proof::Gone);
     };
     let user = p.store.user(&pending.user_id).await?;
@@ -400,12 +463,12 @@ pub async fn prove_with_password(
         &detail,
     )
     .await;
-    Ok(Proof::Linked {
+    Ok(Proof::Linked(Login {
         user: Box::new(user),
         proven: proven(&pending.asserted),
         upstream: pending.upstream,
         request: pending.request,
-    })
+    }))
 }
 
 /// Links the asserted identity to `user_id` (replacing a link it had to the same provider).
@@ -427,7 +490,10 @@ async fn link(
         linked_at: now,
     });
     match p.store.update_user(&user, None, now).await {
-        Ok(()) => Ok(user),
+        Ok(()) => {
+            grant_groups(p, &asserted.provider, &user.id, now).await;
+            Ok(user)
+        }
         Err(StoreError::Taken(UniqueKey::Federated { .. })) => {
             Err(FederationError::LinkedElsewhere)
         }

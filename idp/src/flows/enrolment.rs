@@ -8,8 +8,8 @@ use crate::lang::Lang;
 use crate::mail::templates::{self, Sender};
 use crate::provider::Provider;
 use crate::store::{
-    Email, Identity, NewMail, NewUser, OneTimeKind, Pending, StoreError, Timestamp, UniqueKey,
-    User, UserStatus,
+    Email, FederatedLink, Identity, NewMail, NewUser, OneTimeKind, Pending, StoreError, Timestamp,
+    UniqueKey, User, UserStatus,
 };
 use crate::token;
 
@@ -37,49 +37,180 @@ pub async fn register(
     lang: Lang,
     now: Timestamp,
 ) -> Result<(), AccountError> {
+    let beginning = Beginning::default();
+    enrol(p, registration, (return_to, beginning), lang, now).await?;
+    Ok(())
+}
+
+/// How a new account begins, beyond its registration.
+#[derive(Debug, Default)]
+pub struct Beginning {
+    /// Upstream identities linked from the start (a registration from an upstream login).
+    pub links: Vec<FederatedLink>,
+    /// Its address was verified already, by an upstream whose word on it is trusted: the
+    /// account is active at once, and its first mail carries the user name and a temporary
+    /// password instead of an activation link.
+    pub email_verified: bool,
+}
+
+/// What a registration made.
+#[derive(Debug)]
+pub enum Enrolled {
+    /// A new account: pending activation, or active when its address was verified already.
+    Created(Box<User>),
+    /// The address, identity document or upstream identity has an account: its owner was told.
+    OwnerTold,
+}
+
+/// Records a new account as `beginning` says and queues its first mail, in one store
+/// transaction; or tells the owner of the account that has its address or identity.
+pub async fn enrol(
+    p: &Provider,
+    registration: Registration,
+    (return_to, beginning): (Option<String>, Beginning),
+    lang: Lang,
+    now: Timestamp,
+) -> Result<Enrolled, AccountError> {
     let store = p.store.as_ref();
-    let (link, mail) = activation_link(p, &registration.email, lang, now).await?;
-    let pending = Pending {
-        activation_link: Some(token::hash(&link)),
-        return_to,
-        ..Pending::default()
+    let first = if beginning.email_verified {
+        FirstStep::Password(TemporaryPassword::new(p, now).await?)
+    } else {
+        let (link, mail) = activation_link(p, &registration.email, lang, now).await?;
+        FirstStep::Activation { link, mail }
     };
     let mut attempt = 0;
     loop {
+        let username = username_for(registration.email.as_str());
+        let (status, password_hash, pending, mail) =
+            first.account(p, (&registration.email, &username), return_to.clone(), lang);
         let user = NewUser {
-            username: username_for(registration.email.as_str()),
+            username,
             email: registration.email.clone(),
             phone: registration.phone.clone(),
             identity: registration.identity.clone(),
-            status: UserStatus::Pending,
-            password_hash: None,
+            status,
+            password_hash,
             must_change_password: true,
             profile: registration.profile.clone(),
-            pending: pending.clone(),
+            pending,
             locale: Some(lang),
+            links: beginning.links.clone(),
         };
-        match store.create_user(user, Some(mail.clone()), now).await {
+        match store.create_user(user, Some(mail), now).await {
             Ok(created) => {
                 p.mail_queued.notify_one();
-                p.audit_account(
-                    AuditKind::AccountRegistered,
-                    &created.id,
-                    "pending activation",
-                )
-                .await;
-                return Ok(());
+                let what = match first {
+                    FirstStep::Activation { .. } => "pending activation",
+                    FirstStep::Password(_) => "active: its address was verified upstream",
+                };
+                p.audit_account(AuditKind::AccountRegistered, &created.id, what)
+                    .await;
+                return Ok(Enrolled::Created(Box::new(created)));
             }
             // A generated user name met an existing one: draw again.
             Err(StoreError::Taken(UniqueKey::Username(_))) if attempt < 8 => attempt += 1,
             Err(StoreError::Taken(key)) => {
-                let _ = store
-                    .take_once(OneTimeKind::ActivationLink, &token::hash(&link), now)
-                    .await;
-                return tell_the_owner(p, &key, now).await;
+                if let FirstStep::Activation { link, .. } = &first {
+                    let _ = store
+                        .take_once(OneTimeKind::ActivationLink, &token::hash(link), now)
+                        .await;
+                }
+                tell_the_owner(p, &key, now).await?;
+                return Ok(Enrolled::OwnerTold);
             }
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// What a new account's first mail gives its holder.
+enum FirstStep {
+    /// A link that activates the account (its token), and the mail that carries it.
+    Activation {
+        link: String,
+        mail: NewMail,
+    },
+    Password(TemporaryPassword),
+}
+
+/// A first password, to be changed at the first login.
+struct TemporaryPassword {
+    plain: String,
+    hash: String,
+    /// When it stops working unused.
+    until: Timestamp,
+}
+
+impl TemporaryPassword {
+    async fn new(p: &Provider, now: Timestamp) -> Result<TemporaryPassword, AccountError> {
+        let plain = password::temporary_password();
+        let hash = p.passwords.hash(&plain).await?;
+        let until = now + p.config().accounts.temporary_password_lifetime.as_secs();
+        Ok(TemporaryPassword { plain, hash, until })
+    }
+}
+
+impl FirstStep {
+    /// The new account's status, password hash and pending steps, and its first mail.
+    fn account(
+        &self,
+        p: &Provider,
+        (email, username): (&Email, &str),
+        return_to: Option<String>,
+        lang: Lang,
+    ) -> (UserStatus, Option<String>, Pending, NewMail) {
+        match self {
+            FirstStep::Activation { link, mail } => {
+                let pending = Pending {
+                    activation_link: Some(token::hash(link)),
+                    return_to,
+                    ..Pending::default()
+                };
+                (UserStatus::Pending, None, pending, mail.clone())
+            }
+            FirstStep::Password(temporary) => {
+                let pending = Pending {
+                    temporary_password_until: Some(temporary.until),
+                    ..Pending::default()
+                };
+                let login = login_address(p, return_to, lang);
+                let credentials = (username, temporary.plain.as_str());
+                let mail = credentials_mail(p, email.as_str(), credentials, &login, lang);
+                (
+                    UserStatus::Active,
+                    Some(temporary.hash.clone()),
+                    pending,
+                    mail,
+                )
+            }
+        }
+    }
+}
+
+/// Where a new account's credentials mail sends its holder to log in: the app they registered
+/// from (it sends them to the login, and back to itself after), or the provider's own login.
+fn login_address(p: &Provider, return_to: Option<String>, lang: Lang) -> String {
+    return_to.unwrap_or_else(|| p.url(&format!("/login?ui_locales={}", lang.code())))
+}
+
+/// The mail with the user name and temporary password (guide 1.2).
+fn credentials_mail(
+    p: &Provider,
+    to: &str,
+    (username, temporary): (&str, &str),
+    login: &str,
+    lang: Lang,
+) -> NewMail {
+    let lifetime = p.config().accounts.temporary_password_lifetime.as_secs();
+    templates::credentials(
+        to,
+        lang,
+        username,
+        temporary,
+        login,
+        lifetime / 3600,
+        &Sender::of(&p.config()),
+    )
 }
 
 /// Someone registered with an address or document that has an account: its owner hears of it.
@@ -159,30 +290,21 @@ pub async fn activate(
     if user.status != UserStatus::Pending || !current {
         return Ok(Activation::LinkInvalid);
     }
-    let temporary = password::temporary_password();
-    let lifetime = p.config().accounts.temporary_password_lifetime;
-    user.password_hash = Some(p.passwords.hash(&temporary).await?);
+    let temporary = TemporaryPassword::new(p, now).await?;
     user.must_change_password = true;
     user.status = UserStatus::Active;
     user.pending.activation_link = None;
-    user.pending.temporary_password_until = Some(now + lifetime.as_secs());
-    // The login the mail links to: the app the person started from (it sends them to the
-    // login, and back to itself after), or the provider's own.
-    let login = user
-        .pending
-        .return_to
-        .take()
-        .unwrap_or_else(|| p.url(&format!("/login?ui_locales={}", user_lang(&user).code())));
+    user.pending.temporary_password_until = Some(temporary.until);
     let lang = user_lang(&user);
-    let mail = templates::credentials(
-        &user.email,
-        lang,
-        &user.username,
-        &temporary,
+    let login = login_address(p, user.pending.return_to.take(), lang);
+    let mail = credentials_mail(
+        p,
+        user.email.as_str(),
+        (&user.username, &temporary.plain),
         &login,
-        lifetime.as_secs() / 3600,
-        &Sender::of(&p.config()),
+        lang,
     );
+    user.password_hash = Some(temporary.hash);
     store.update_user(&user, Some(mail), now).await?;
     p.mail_queued.notify_one();
     p.audit_account(

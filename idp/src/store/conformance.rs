@@ -31,6 +31,7 @@ pub fn new_user(n: usize) -> NewUser {
         },
         pending: Pending::default(),
         locale: None,
+        links: Vec::new(),
     }
 }
 

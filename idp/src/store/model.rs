@@ -107,6 +107,9 @@ pub struct NewUser {
     pub pending: Pending,
     /// The language the holder registered in: their mails are written in it.
     pub locale: Option<Lang>,
+    /// Upstream identities linked from the start (an account registered from an upstream
+    /// login); their keys are claimed with the account's.
+    pub links: Vec<FederatedLink>,
 }
 
 impl User {
@@ -125,7 +128,7 @@ impl User {
             pending: new.pending,
             locale: new.locale,
             created_at: now,
-            links: Vec::new(),
+            links: new.links,
         }
     }
 }
@@ -321,6 +324,9 @@ pub enum OneTimeKind {
     FederatedLogin,
     /// An upstream identity waiting for the person to prove control of the account it matched.
     FederatedLink,
+    /// An upstream identity that matched no account, while the person fills in the
+    /// registration form it pre-filled.
+    FederatedRegistration,
 }
 
 /// What spending a one-time value found (see [`super::OneTimeStore::spend_once`]).
@@ -358,6 +364,7 @@ impl OneTimeKind {
             OneTimeKind::PasskeyCeremony => "passkey_ceremony",
             OneTimeKind::FederatedLogin => "federated_login",
             OneTimeKind::FederatedLink => "federated_link",
+            OneTimeKind::FederatedRegistration => "federated_registration",
         }
     }
 }

@@ -131,6 +131,7 @@ fn contact_form(
             captcha_token: "",
             request: "",
             app: None,
+            upstream: None,
         },
         password_error,
     };

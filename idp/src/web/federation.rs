@@ -1,7 +1,7 @@
 //! `/federation/…`: logging in with another identity provider. Thin: the flow is
 //! `crate::federation`; these map its outcomes to pages, and keep its state in one `__Host-`
-//! cookie (the pending login's state, then the pending link's token) so that only the browser
-//! that started a login can finish it.
+//! cookie (the pending login's state, then the pending link's or registration's token) so that
+//! only the browser that started a login can finish it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,14 +14,14 @@ use super::federation_pages::{self as pages, LinkView};
 use super::i18n::{Lang, Text};
 use super::{admit, client_address, cookie, html, lang, redirect, refused, unavailable};
 use super::{login, LoggedIn, OwnForm, Refusal};
-use crate::clock::now;
+use crate::clock::{now, Timestamp};
 use crate::federation::linking::Refused;
 use crate::federation::{self, Begun, FederationError, Finished, Proof};
 use crate::provider::Provider;
 use crate::upstream_provider::UpstreamError;
 
 /// Holds the state of a login at an upstream, then the token of a link waiting for its proof.
-const COOKIE: &str = "__Host-gerbang-federation";
+pub(super) const COOKIE: &str = "__Host-gerbang-federation";
 
 /// `GET /federation/{id}/start`: off to the upstream's login, continuing `request` afterwards.
 pub async fn start(
@@ -70,15 +70,7 @@ pub async fn callback(
     let state = cookie(&headers, COOKIE);
     let finished = federation::finish(&p, &id, &params, state, &address, now).await;
     let mut response = match finished {
-        Ok(Finished::LoggedIn {
-            user,
-            proven,
-            upstream,
-            request,
-        }) => {
-            let started = (proven, Some(upstream));
-            login::logged_in_by(&p, &headers, lang, (&user, &request), started, now).await
-        }
+        Ok(Finished::LoggedIn(login)) => logged_in(&p, &headers, lang, login, now).await,
         Ok(Finished::Linked { .. }) => redirect(&format!("/?linked=1&ui_locales={}", lang.code())),
         Ok(Finished::ProveControl { token, user, by }) => {
             let title = title_of(&p, lang, &id);
@@ -93,7 +85,12 @@ pub async fn callback(
             set_cookie(&mut response, Some(&token));
             return response;
         }
-        Ok(Finished::Register { .. }) => page(&p, lang, StatusCode::OK, Text::FederationNoAccount),
+        Ok(Finished::Register { token }) => {
+            let mut response =
+                redirect(&format!("/federation/register?ui_locales={}", lang.code()));
+            set_cookie(&mut response, Some(&token));
+            return response;
+        }
         Err(e) => failure(&p, lang, e),
     };
     set_cookie(&mut response, None);
@@ -111,23 +108,30 @@ pub async fn link(State(p): State<Arc<Provider>>, headers: HeaderMap, form: OwnF
     };
     let token = cookie(&headers, COOKIE).unwrap_or("");
     let proof = federation::prove_with_password(&p, token, form.field("password"), &address, now);
-    let (user, started, request) = match proof.await {
-        Ok(Proof::Linked {
-            user,
-            proven,
-            upstream,
-            request,
-        }) => (user, (proven, Some(upstream)), request),
+    let login = match proof.await {
+        Ok(Proof::Linked(login)) => login,
         Ok(Proof::Wrong) => return ask_again(&p, &headers, lang, Text::LinkWrongPassword).await,
         Ok(Proof::Locked) => return ask_again(&p, &headers, lang, Text::TooManyAttempts).await,
         Ok(Proof::Busy) => return ask_again(&p, &headers, lang, Text::Busy).await,
         Ok(Proof::Gone) => return page(&p, lang, StatusCode::GONE, Text::FederationExpired),
         Err(e) => return failure(&p, lang, e),
     };
-    let mut response =
-        login::logged_in_by(&p, &headers, lang, (&user, &request), started, now).await;
+    let mut response = logged_in(&p, &headers, lang, login, now).await;
     set_cookie(&mut response, None);
     response
+}
+
+/// A session from an upstream's login, and on to where the login was going.
+pub(super) async fn logged_in(
+    p: &Provider,
+    headers: &HeaderMap,
+    lang: Lang,
+    login: federation::Login,
+    now: Timestamp,
+) -> Response {
+    let started = (login.proven, Some(login.upstream));
+    let user_request = (login.user.as_ref(), login.request.as_str());
+    login::logged_in_by(p, headers, lang, user_request, started, now).await
 }
 
 /// The link page again, with what went wrong (never the password).
@@ -198,7 +202,7 @@ pub(super) fn buttons(p: &Provider, lang: Lang) -> Vec<pages::ProviderButton> {
         .collect()
 }
 
-fn title_of(p: &Provider, lang: Lang, id: &str) -> String {
+pub(super) fn title_of(p: &Provider, lang: Lang, id: &str) -> String {
     p.config().identity_provider(id).map_or_else(
         || id.to_string(),
         |provider| provider.title.get(lang.code()).to_string(),
@@ -213,7 +217,7 @@ fn to_upstream(begun: &Begun) -> Response {
 
 /// Sets the flow's cookie (`None`: removes it). `SameSite=Lax`: the upstream's answer arrives
 /// as a top-level navigation from its site, which Lax cookies go with.
-fn set_cookie(response: &mut Response, value: Option<&str>) {
+pub(super) fn set_cookie(response: &mut Response, value: Option<&str>) {
     let cookie = match value {
         Some(v) => format!("{COOKIE}={v}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600"),
         None => format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"),
@@ -223,14 +227,14 @@ fn set_cookie(response: &mut Response, value: Option<&str>) {
     }
 }
 
-fn page(p: &Provider, lang: Lang, status: StatusCode, message: Text) -> Response {
+pub(super) fn page(p: &Provider, lang: Lang, status: StatusCode, message: Text) -> Response {
     let page = pages::failed(lang, message, "", &p.config().helpdesk);
     (status, html(p, page)).into_response()
 }
 
 /// The page for a login that did not go through; server faults are logged, the rest were
 /// audited by the flow.
-fn failure(p: &Provider, lang: Lang, e: FederationError) -> Response {
+pub(super) fn failure(p: &Provider, lang: Lang, e: FederationError) -> Response {
     let (status, message) = match e {
         FederationError::UnknownProvider(_) => (StatusCode::NOT_FOUND, Text::NotFound),
         FederationError::Upstream(UpstreamError::Unavailable(_)) => {

@@ -15,6 +15,7 @@ mod device;
 mod factor_pages;
 mod federation;
 mod federation_pages;
+mod federation_register;
 pub mod gateway_pages;
 mod home;
 mod i18n;
@@ -109,6 +110,10 @@ fn login_routes() -> Router<Arc<Provider>> {
             post(federation::backchannel_logout),
         )
         .route("/federation/link", post(federation::link))
+        .route(
+            "/federation/register",
+            get(federation_register::form).post(federation_register::submit),
+        )
         .route("/register", get(register::page).post(register::submit))
         .route(
             "/activate",

@@ -553,6 +553,9 @@ pub struct RegisterForm<'a> {
     pub request: &'a str,
     /// That app's name.
     pub app: Option<&'a str>,
+    /// When the form continues a login at an upstream provider that matched no account: its
+    /// title, and the fields it vouched for (read-only). No captcha: its login was the test.
+    pub upstream: Option<(&'a str, &'a [Field])>,
 }
 
 impl RegisterForm<'_> {
@@ -561,6 +564,13 @@ impl RegisterForm<'_> {
             .iter()
             .find(|e| e.field == field)
             .map(|e| e.problem)
+    }
+
+    /// The provider that vouched for `field`, when one did: it is shown read-only.
+    fn fixed_by(&self, field: Field) -> Option<&str> {
+        self.upstream
+            .filter(|(_, fixed)| fixed.contains(&field))
+            .map(|(provider, _)| provider)
     }
 }
 
@@ -641,21 +651,34 @@ fn field(lang: Lang, form: &RegisterForm<'_>, which: Field, value: &str) -> Mark
     let (label, kind, hint, autocomplete) = presentation(which);
     let name = which.name();
     let error = form.error(which);
-    let hint_id = format!("{name}-hint");
-    let error_id = format!("{name}-error");
+    let fixed_by = form.fixed_by(which);
+    let hint = if fixed_by.is_some() { None } else { hint };
+    let (hint_id, fixed_id, error_id) = (
+        format!("{name}-hint"),
+        format!("{name}-fixed"),
+        format!("{name}-error"),
+    );
     let described: Vec<&str> = hint
         .map(|_| hint_id.as_str())
         .into_iter()
+        .chain(fixed_by.map(|_| fixed_id.as_str()))
         .chain(error.map(|_| error_id.as_str()))
         .collect();
     html! {
         label for=(name) { (t(lang, label)) }
         @if let Some(h) = hint { p.help id=(hint_id) { (t(lang, h)) } }
+        @if let Some(provider) = fixed_by { (fixed_note(lang, &fixed_id, provider)) }
         input id=(name) name=(name) type=(kind) value=(value) autocomplete=(autocomplete)
+            readonly[fixed_by.is_some()]
             aria-invalid=[error.map(|_| "true")]
             aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
         @if let Some(p) = error { p.field-error id=(error_id) { (problem(lang, p)) } }
     }
+}
+
+/// Beside a field an upstream provider vouched for: where its value comes from.
+fn fixed_note(lang: Lang, id: &str, provider: &str) -> Markup {
+    html! { p.help.fixed id=(id) { (t(lang, Text::FixedByProvider)) " " strong { (provider) } } }
 }
 
 /// A country list; `dialling` shows each country's code, as the guide's "(+62) - Indonesia".
@@ -670,6 +693,24 @@ fn country_select(
     let name = which.name();
     let error = form.error(which);
     let error_id = format!("{name}-error");
+    if let Some(provider) = form.fixed_by(which) {
+        // A select cannot be read-only: the country's name in a read-only field (the server
+        // puts the provider's value back whatever is posted).
+        let country = countries::all(lang)
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(selected));
+        let shown = country.map_or_else(String::new, |c| match c.dialling_code {
+            Some(code) if dialling => format!("(+{code}) - {}", c.name),
+            _ => c.name.to_string(),
+        });
+        let fixed_id = format!("{name}-fixed");
+        return html! {
+            label for=(name) { (t(lang, label)) }
+            (fixed_note(lang, &fixed_id, provider))
+            input id=(name) type="text" value=(shown) readonly aria-describedby=(fixed_id);
+            input type="hidden" name=(name) value=(selected);
+        };
+    }
     html! {
         label for=(name) { (t(lang, label)) }
         select id=(name) name=(name) aria-invalid=[error.map(|_| "true")]
@@ -691,76 +732,107 @@ fn country_select(
 /// "Daftar" (guide Gambar 1 and 2): the identity type switches between the two tables.
 pub fn register(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Page {
     let v = form.values;
-    let passport = v.kind() == IdentityKind::Passport;
     let captcha_error = form.error(Field::Captcha);
-    let terms_error = form.error(Field::Terms);
     let country = if v.country.is_empty() {
         "ID"
     } else {
         v.country.as_str()
     };
+    let action = if form.upstream.is_some() {
+        "/federation/register"
+    } else {
+        "/register"
+    };
     let body = html! {
         h1 { (t(lang, Text::RegisterTitle)) }
         (for_app(lang, form.app))
-        (language_switch(lang, "/register"))
+        @if let Some((provider, _)) = form.upstream {
+            p.notice role="status" { (t(lang, Text::RegisterFromProvider)) " " strong { (provider) } ". " (t(lang, Text::RegisterFromProviderRest)) }
+        }
+        (language_switch(lang, action))
         (error_summary(lang, form.errors))
-        form method="post" action="/register" novalidate {
+        form method="post" action=(action) novalidate {
             input type="hidden" name="ui_locales" value=(lang.code());
             input type="hidden" name="request" value=(form.request);
-            input type="hidden" name="captcha_token" value=(form.captcha_token);
-            label for="identity_type" { (t(lang, Text::IdentityType)) }
-            select id="identity_type" name="identity_type" {
-                option value="ktp" selected[!passport] { (t(lang, Text::Ktp)) }
-                option value="passport" selected[passport] { (t(lang, Text::Passport)) }
-            }
-            div.ktp-only {
-                (field(lang, form, Field::Nik, &v.nik))
-            }
-            div.passport-only {
-                (field(lang, form, Field::PassportNumber, &v.passport_number))
-                (country_select(lang, form, Field::PassportCountry, &v.passport_country, false))
-                (field(lang, form, Field::PassportIssued, &v.passport_issued))
-                (field(lang, form, Field::PassportExpires, &v.passport_expires))
-                (field(lang, form, Field::PassportOffice, &v.passport_office))
-                fieldset.choice aria-describedby=[form.error(Field::Sex).map(|_| "sex-error")] {
-                    legend { (t(lang, Text::Sex)) }
-                    input type="radio" id="sex-male" name="sex" value="male" checked[v.sex == "male"];
-                    label for="sex-male" { (t(lang, Text::Male)) }
-                    input type="radio" id="sex-female" name="sex" value="female" checked[v.sex == "female"];
-                    label for="sex-female" { (t(lang, Text::Female)) }
-                    @if let Some(p) = form.error(Field::Sex) { p.field-error id="sex-error" { (problem(lang, p)) } }
-                }
-                (country_select(lang, form, Field::Nationality, &v.nationality, false))
-                (field(lang, form, Field::BirthPlace, &v.birth_place))
-            }
+            @if form.upstream.is_none() { input type="hidden" name="captcha_token" value=(form.captcha_token); }
+            (identity_fields(lang, form))
             (country_select(lang, form, Field::Country, country, true))
             (field(lang, form, Field::BirthDate, &v.birth_date))
             (field(lang, form, Field::Phone, &v.phone))
             (field(lang, form, Field::Email, &v.email))
-            (captcha(lang, form.captcha_token, captcha_error.map(|p| problem(lang, p)), Text::Submit))
-            label.terms for="terms" {
-                input type="checkbox" id="terms" name="terms" value="on" checked[v.terms.is_some()]
-                    aria-invalid=[terms_error.map(|_| "true")]
-                    aria-describedby=[terms_error.map(|_| "terms-error")];
-                span {
-                    (t(lang, Text::TermsAccept)) " "
-                    @if let Some(url) = &ui.terms_url {
-                        // A new tab, so that what was typed here stays.
-                        a href=(url) target="_blank" rel="noopener" {
-                            (t(lang, Text::TermsName)) " " span.visually-hidden { (t(lang, Text::OpensInNewTab)) }
-                        }
-                    } @else {
-                        (t(lang, Text::TermsName))
-                    }
-                    " " (t(lang, Text::TermsOfUse)) " " (ui.product_name)
-                }
+            @if form.upstream.is_none() {
+                (captcha(lang, form.captcha_token, captcha_error.map(|p| problem(lang, p)), Text::Submit))
             }
-            @if let Some(p) = terms_error { p.field-error id="terms-error" { (problem(lang, p)) } }
+            (terms(lang, form, ui))
             button type="submit" { (t(lang, Text::Submit)) }
         }
         p.links { a href="/login" { (t(lang, Text::LoginTitle)) } }
     };
     layout(lang, t(lang, Text::RegisterTitle), body)
+}
+
+/// The identity type and the fields of the KTP's and the passport's tables. An upstream that
+/// vouched for a NIK fixes the type: no choice, no passport table.
+fn identity_fields(lang: Lang, form: &RegisterForm<'_>) -> Markup {
+    let v = form.values;
+    let passport = v.kind() == IdentityKind::Passport;
+    let nik_fixed = form.fixed_by(Field::Nik).is_some();
+    html! {
+        @if nik_fixed {
+            input type="hidden" name="identity_type" value="ktp";
+        } @else {
+            label for="identity_type" { (t(lang, Text::IdentityType)) }
+            select id="identity_type" name="identity_type" {
+                option value="ktp" selected[!passport] { (t(lang, Text::Ktp)) }
+                option value="passport" selected[passport] { (t(lang, Text::Passport)) }
+            }
+        }
+        div.ktp-only {
+            (field(lang, form, Field::Nik, &v.nik))
+        }
+        @if !nik_fixed { div.passport-only {
+            (field(lang, form, Field::PassportNumber, &v.passport_number))
+            (country_select(lang, form, Field::PassportCountry, &v.passport_country, false))
+            (field(lang, form, Field::PassportIssued, &v.passport_issued))
+            (field(lang, form, Field::PassportExpires, &v.passport_expires))
+            (field(lang, form, Field::PassportOffice, &v.passport_office))
+            fieldset.choice aria-describedby=[form.error(Field::Sex).map(|_| "sex-error")] {
+                legend { (t(lang, Text::Sex)) }
+                input type="radio" id="sex-male" name="sex" value="male" checked[v.sex == "male"];
+                label for="sex-male" { (t(lang, Text::Male)) }
+                input type="radio" id="sex-female" name="sex" value="female" checked[v.sex == "female"];
+                label for="sex-female" { (t(lang, Text::Female)) }
+                @if let Some(p) = form.error(Field::Sex) { p.field-error id="sex-error" { (problem(lang, p)) } }
+            }
+            (country_select(lang, form, Field::Nationality, &v.nationality, false))
+            (field(lang, form, Field::BirthPlace, &v.birth_place))
+        } }
+    }
+}
+
+/// The terms box, with a link to the terms where the deployment has them.
+fn terms(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Markup {
+    let terms_error = form.error(Field::Terms);
+    html! {
+        label.terms for="terms" {
+            input type="checkbox" id="terms" name="terms" value="on" checked[form.values.terms.is_some()]
+                aria-invalid=[terms_error.map(|_| "true")]
+                aria-describedby=[terms_error.map(|_| "terms-error")];
+            span {
+                (t(lang, Text::TermsAccept)) " "
+                @if let Some(url) = &ui.terms_url {
+                    // A new tab, so that what was typed here stays.
+                    a href=(url) target="_blank" rel="noopener" {
+                        (t(lang, Text::TermsName)) " " span.visually-hidden { (t(lang, Text::OpensInNewTab)) }
+                    }
+                } @else {
+                    (t(lang, Text::TermsName))
+                }
+                " " (t(lang, Text::TermsOfUse)) " " (ui.product_name)
+            }
+        }
+        @if let Some(p) = terms_error { p.field-error id="terms-error" { (problem(lang, p)) } }
+    }
 }
 
 /// A page that says one thing and offers the next step, with the helpdesk block.

@@ -68,6 +68,7 @@ async fn render(
         request,
         app: app.as_deref(),
         captcha_token: &token,
+        upstream: None,
     };
     (
         status,
@@ -107,10 +108,7 @@ pub async fn submit(
         Ok(ok) => ok,
         Err(e) => return unavailable(&p, lang, e),
     };
-    let today = chrono::DateTime::from_timestamp(now as i64, 0)
-        .map(|t| t.date_naive())
-        .unwrap_or_default();
-    let checked = registration::validate(&post.form, today);
+    let checked = registration::validate(&post.form, crate::clock::day_of(now));
     let registration = match (checked, captcha_ok) {
         (Ok(r), true) => r,
         (checked, captcha_ok) => {
@@ -139,7 +137,7 @@ pub async fn submit(
     check_your_email(&p, lang, &post.form.email)
 }
 
-fn check_your_email(p: &Provider, lang: Lang, address: &str) -> Response {
+pub(super) fn check_your_email(p: &Provider, lang: Lang, address: &str) -> Response {
     html(
         p,
         pages::mail_sent(

@@ -185,6 +185,7 @@ async fn users(n: usize) -> String {
                 },
                 pending: Pending::default(),
                 locale: None,
+                links: Vec::new(),
             };
             store.create_user(user, None, now()).await.unwrap();
         }
