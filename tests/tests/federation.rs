@@ -811,3 +811,50 @@ async fn an_address_the_upstream_is_not_trusted_on_is_activated_by_mail_first() 
     assert_eq!((status, to.as_deref()), (302, Some("/")));
     assert!(pair.audit().contains("pending activation"));
 }
+
+/// As a person sees it, in Chromium on a phone and a desktop: the login page's INApas button,
+/// the registration it pre-fills, and the link on Beranda; screenshots of each, axe-core clean.
+#[tokio::test]
+async fn in_chromium_the_button_the_prefilled_registration_and_the_link_on_beranda() {
+    use gerbang_tests::chrome::{Chrome, Gallery};
+    let pair = Pair::start_with(Local {
+        provider:
+            "create_accounts = true\ntrust_email_verified = true\ngroups = [\"pelaku-usaha\"]",
+        extra: GROUP,
+        ..Local::default()
+    })
+    .await;
+    let mut gallery = Gallery::new();
+    // Two people of INApas (their NIKs encode 1 January 2000), one per screen.
+    for (width, who) in [(390, "dewi"), (1280, "eko")] {
+        let chrome = Chrome::start(width, 900, "id-ID").await;
+        chrome.goto(&pair.local_url("/login?ui_locales=id")).await;
+        chrome.wait_for("Masuk dengan INApas").await;
+        chrome
+            .run("document.querySelector('.federated').scrollIntoView({block: 'center'});")
+            .await;
+        gallery.shot(&chrome, "federation-login", "id", width).await;
+        chrome.click("a[href^='/federation/inapas/start']").await;
+        chrome.log_in(who, PASSWORD).await;
+        chrome.wait_for("Dari <strong>INApas</strong>").await;
+        assert_eq!(chrome.prop("nik", "readOnly").await, "true");
+        gallery
+            .shot(&chrome, "federation-register", "id", width)
+            .await;
+        chrome.type_into("birth_date", "01-01-2000").await;
+        chrome.click("#terms").await;
+        chrome
+            .click("form[action='/federation/register'] button[type=submit]")
+            .await;
+        let beranda = chrome.wait_for("Terhubung sejak").await;
+        assert!(beranda.contains("Pelaku Usaha"), "{beranda}");
+        chrome
+            .run("document.getElementById('links').scrollIntoView();")
+            .await;
+        gallery
+            .shot(&chrome, "federation-beranda", "id", width)
+            .await;
+        chrome.quit().await;
+    }
+    gallery.assert_clean();
+}
