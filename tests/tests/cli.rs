@@ -50,6 +50,7 @@ fn config_check_passes_every_sample() {
             "GERBANG_CLIENT_HELPDESK_TOOL_SECRET",
             "another-long-enough-client-secret",
         )
+        .env("GERBANG_INAPAS_SECRET", "an-upstream-client-secret")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
