@@ -48,6 +48,7 @@ impl Checker<'_> {
                 );
             }
         }
+        let jwks_uri = self.client_jwks_uri(c, &key("jwks_uri"));
         let redirect_uris = self.uris(&c.redirect_uris, &key("redirect_uris"));
         let post_logout = self.uris(
             &c.post_logout_redirect_uris,
@@ -61,7 +62,7 @@ impl Checker<'_> {
         let released_groups = self.group_patterns(&c.groups, &key("groups"), groups);
         let required_groups = self.group_names(&c.required_groups, &key("required_groups"), groups);
         let scopes = self.scopes(index, c);
-        let grant_types = self.grant_types(index, c, secret.is_some());
+        let grant_types = self.grant_types(index, c, secret.is_some() || c.jwks_uri.is_some());
         if grant_types.contains(&GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
             self.report(
                 c.id.span(),
@@ -84,6 +85,7 @@ impl Checker<'_> {
                 .as_ref()
                 .map_or_else(|| Localized::plain(id.clone()), Localized::from),
             secret,
+            jwks_uri: jwks_uri?,
             redirect_uris,
             post_logout_redirect_uris: post_logout,
             backchannel_logout_uri: backchannel,
@@ -96,6 +98,20 @@ impl Checker<'_> {
             id_token_signed_response_alg,
             access_token_signed_response_alg,
         })
+    }
+
+    /// Where a `private_key_jwt` client publishes its keys: https (http only on loopback), and
+    /// instead of a secret, never beside one.
+    fn client_jwks_uri(&mut self, c: &RawClient, key: &str) -> Option<Option<String>> {
+        let Some(raw) = &c.jwks_uri else {
+            return Some(None);
+        };
+        if c.secret.is_some() {
+            let message = "a client authenticates with a `secret` or with the keys at `jwks_uri` (private_key_jwt), not both";
+            self.report(raw.span(), key, message);
+            return None;
+        }
+        Some(Some(self.https_url(raw, key, "a JWK set address")?))
     }
 
     /// A client id: letters, digits, `-`, `_` and `.`, and not the gateway's own.
@@ -166,7 +182,7 @@ impl Checker<'_> {
                     "refresh_token" => Some(GrantType::RefreshToken),
                     "client_credentials" if confidential => Some(GrantType::ClientCredentials),
                     "client_credentials" => {
-                        self.report(g.span(), key("grant_types"), "client_credentials needs a confidential client: give it a `secret`");
+                        self.report(g.span(), key("grant_types"), "client_credentials needs a confidential client: give it a `secret` or a `jwks_uri`");
                         None
                     }
                     other => {

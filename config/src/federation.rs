@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use url::Url;
 
-use crate::model::{Group, IdentityProvider, Localized, Strength};
+use crate::model::{
+    Group, IdentityProvider, Localized, PassportClaims, Strength, UpstreamClientAuth,
+};
 use crate::raw::{RawIdentityProvider, S};
 use crate::validate::Checker;
 
@@ -44,21 +46,15 @@ impl Checker<'_> {
     ) -> Option<IdentityProvider> {
         let key = |k: &str| format!("identity_provider[{index}].{k}");
         let id = self.identity_provider_id(&p.id, &key("id"));
-        let issuer = self.issuer_url(&p.issuer, &key("issuer"));
+        let issuer = self.https_url(&p.issuer, &key("issuer"), "an issuer");
         let client_id = self.not_empty(&p.client_id, &key("client_id"));
-        let client_secret = match &p.client_secret {
-            Some(s) => self.secret(s, &key("client_secret")),
-            None => {
-                let message = "an identity provider needs `client_secret` (the secret it gave Gerbang as its client)";
-                self.report(p.client_id.span(), key("client_secret"), message);
-                None
-            }
-        };
+        let client_auth = self.upstream_client_auth(p, &key);
         let scopes = self.upstream_scopes(p.scopes.as_deref(), &key("scopes"));
         let nik_claim = match &p.nik_claim {
             Some(claim) => Some(Some(self.not_empty(claim, &key("nik_claim"))?)),
             None => Some(None),
         };
+        let passport_claims = self.passport_claims(p, &key);
         let acr = self.strengths(&p.acr, &key("acr"));
         let amr = self.strengths(&p.amr, &key("amr"));
         let granted = self.group_names(&p.groups, &key("groups"), groups);
@@ -74,9 +70,10 @@ impl Checker<'_> {
             logo: logo?,
             issuer: issuer?,
             client_id: client_id?,
-            client_secret: client_secret?,
+            client_auth: client_auth?,
             scopes: scopes?,
             nik_claim: nik_claim?,
+            passport_claims: passport_claims?,
             trust_email_verified: p.trust_email_verified,
             acr: acr?,
             amr: amr?,
@@ -85,6 +82,66 @@ impl Checker<'_> {
             end_upstream_session: p.end_upstream_session,
             ca,
         })
+    }
+
+    /// `passport_claim` and `passport_country_claim`: both, or neither.
+    fn passport_claims(
+        &mut self,
+        p: &RawIdentityProvider,
+        key: &impl Fn(&str) -> String,
+    ) -> Option<Option<PassportClaims>> {
+        match (&p.passport_claim, &p.passport_country_claim) {
+            (None, None) => Some(None),
+            (Some(number), Some(country)) => {
+                let number = self.not_empty(number, &key("passport_claim"));
+                let country = self.not_empty(country, &key("passport_country_claim"));
+                Some(Some(PassportClaims {
+                    number: number?,
+                    country: country?,
+                }))
+            }
+            (Some(given), None) | (None, Some(given)) => {
+                let message = "a passport is matched on its number and its issuing country: give both `passport_claim` and `passport_country_claim`";
+                let missing = match p.passport_claim {
+                    Some(_) => "passport_country_claim",
+                    None => "passport_claim",
+                };
+                self.report(given.span(), key(missing), message);
+                None
+            }
+        }
+    }
+
+    /// `client_secret`, or `client_auth = "private_key_jwt"` and no secret.
+    fn upstream_client_auth(
+        &mut self,
+        p: &RawIdentityProvider,
+        key: &impl Fn(&str) -> String,
+    ) -> Option<UpstreamClientAuth> {
+        let method = p.client_auth.as_ref().map(|m| (m.get_ref().as_str(), m));
+        match (method, &p.client_secret) {
+            (None | Some(("client_secret", _)), Some(secret)) => Some(UpstreamClientAuth::Secret(
+                self.secret(secret, &key("client_secret"))?,
+            )),
+            (None | Some(("client_secret", _)), None) => {
+                let message = "an identity provider needs `client_secret` (the secret it gave Gerbang as its client), or `client_auth = \"private_key_jwt\"`";
+                self.report(p.client_id.span(), key("client_secret"), message);
+                None
+            }
+            (Some(("private_key_jwt", _)), None) => Some(UpstreamClientAuth::PrivateKeyJwt),
+            (Some(("private_key_jwt", _)), Some(secret)) => {
+                let message = "with `client_auth = \"private_key_jwt\"` Gerbang signs with its own keys: remove `client_secret`";
+                self.report(secret.span(), key("client_secret"), message);
+                None
+            }
+            (Some((other, raw)), _) => {
+                let message = format!(
+                    "`{other}` is not a client authentication Gerbang uses: client_secret or private_key_jwt"
+                );
+                self.report(raw.span(), key("client_auth"), message);
+                None
+            }
+        }
     }
 
     /// An id that goes into a path: letters, digits, `-` and `_`.
@@ -103,9 +160,10 @@ impl Checker<'_> {
         Some(id.clone())
     }
 
-    /// An issuer as OpenID Connect Discovery needs it: https (http only on loopback), a host,
-    /// no query or fragment. Kept as written: responses must name it exactly.
-    fn issuer_url(&mut self, raw: &S<String>, key: &str) -> Option<String> {
+    /// An issuer as OpenID Connect Discovery needs it (or another address Gerbang fetches
+    /// from, `what` naming it): https (http only on loopback), a host, no query or fragment.
+    /// Kept as written: responses must name an issuer exactly.
+    pub(crate) fn https_url(&mut self, raw: &S<String>, key: &str, what: &str) -> Option<String> {
         let text = raw.get_ref();
         let fits = Url::parse(text).is_ok_and(|url| {
             let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
@@ -116,7 +174,7 @@ impl Checker<'_> {
         });
         if !fits {
             let message = format!(
-                "`{text}` is not an issuer: an https URL with no query or fragment (http only on loopback)"
+                "`{text}` is not {what}: an https URL with no query or fragment (http only on loopback)"
             );
             self.report(raw.span(), key, message);
             return None;

@@ -57,12 +57,16 @@ pub struct IdentityProvider {
     /// responses and ID tokens must name exactly this issuer.
     pub issuer: String,
     pub client_id: String,
-    pub client_secret: Secret,
+    /// How Gerbang proves itself at the upstream's token endpoint.
+    pub client_auth: UpstreamClientAuth,
     /// Asked for at every login; always holds `openid`.
     pub scopes: Vec<String>,
     /// Where in its claims the NIK is (`nik`, or a dotted path such as
     /// `identity_document.number`).
     pub nik_claim: Option<String>,
+    /// Where in its claims a passport's number and its issuing country (ISO 3166 alpha-2)
+    /// are, for providers that vouch for foreigners (both paths, or none).
+    pub passport_claims: Option<PassportClaims>,
     /// Whether its `email_verified` is believed: then a matching e-mail may be offered for
     /// linking (still after proving the local account) and a new account needs no activation.
     pub trust_email_verified: bool,
@@ -82,14 +86,36 @@ pub struct IdentityProvider {
     pub ca: Option<PathBuf>,
 }
 
+/// The claim paths of an asserted passport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassportClaims {
+    pub number: String,
+    pub country: String,
+}
+
+/// How Gerbang authenticates as a client of an upstream provider.
+#[derive(Debug, Clone)]
+pub enum UpstreamClientAuth {
+    /// The secret the upstream gave Gerbang (client_secret_basic, or _post where the upstream
+    /// takes only that).
+    Secret(Secret),
+    /// A JWT signed with Gerbang's own signing keys, which the upstream reads from Gerbang's
+    /// published JWK set (`private_key_jwt`): no shared secret to leak or rotate.
+    PrivateKeyJwt,
+}
+
 /// An application that is itself a relying party of the provider.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: String,
     /// Shown to people: the consent page, "Masuk ke …" on the login page.
     pub name: Localized,
-    /// `None` for a public client, which must use PKCE S256.
+    /// `None` for a public client, which must use PKCE S256, or for one that authenticates
+    /// with `private_key_jwt`.
     pub secret: Option<Secret>,
+    /// Where the client publishes its public keys: it then authenticates with a JWT signed by
+    /// one of them (`private_key_jwt`, RFC 7523) instead of a secret.
+    pub jwks_uri: Option<String>,
     /// Compared by exact string match.
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -112,6 +138,14 @@ pub struct Client {
     /// the same name): RS256 by default, which every resource server accepts; ES256 signs in a
     /// fraction of the time (docs/benchmarks.md).
     pub access_token_signed_response_alg: JwsAlg,
+}
+
+impl Client {
+    /// A client with neither secret nor keys: it proves nothing but possession of its PKCE
+    /// verifier.
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none() && self.jwks_uri.is_none()
+    }
 }
 
 /// The algorithms tokens are signed with. Unsigned (`none`) is not among them.

@@ -51,8 +51,11 @@ pub(crate) struct RawIdentityProvider {
     pub issuer: S<String>,
     pub client_id: S<String>,
     pub client_secret: Option<S<RawSecret>>,
+    pub client_auth: Option<S<String>>,
     pub scopes: Option<Vec<S<String>>>,
     pub nik_claim: Option<S<String>>,
+    pub passport_claim: Option<S<String>>,
+    pub passport_country_claim: Option<S<String>>,
     #[serde(default)]
     pub trust_email_verified: bool,
     #[serde(default)]
@@ -74,6 +77,7 @@ pub(crate) struct RawClient {
     pub id: S<String>,
     pub name: Option<RawText>,
     pub secret: Option<S<RawSecret>>,
+    pub jwks_uri: Option<S<String>>,
     #[serde(default)]
     pub redirect_uris: Vec<S<String>>,
     #[serde(default)]

@@ -420,7 +420,49 @@ fn public_client_with_client_credentials() {
     let src = with("\n[[client]]\nid = \"rp\"\nredirect_uris = [\"https://rp.example/cb\"]\ngrant_types = [\"client_credentials\"]\n");
     assert_eq!(
         problems(&src),
-        ["broken.toml:16:16: client[0].grant_types: client_credentials needs a confidential client: give it a `secret`"]
+        ["broken.toml:16:16: client[0].grant_types: client_credentials needs a confidential client: give it a `secret` or a `jwks_uri`"]
+    );
+}
+
+#[test]
+fn private_key_jwt_clients_name_where_their_keys_are() {
+    let src = with(concat!(
+        "\n[[client]]\nid = \"both\"\nsecret = \"both-secret-0123456789\"\njwks_uri = \"https://both.example/jwks\"\nredirect_uris = [\"https://both.example/cb\"]\n",
+        "\n[[client]]\nid = \"plain\"\njwks_uri = \"http://plain.example/jwks\"\nredirect_uris = [\"https://plain.example/cb\"]\n",
+        "\n[[client]]\nid = \"bot\"\njwks_uri = \"https://bot.example/jwks\"\ngrant_types = [\"client_credentials\"]\n",
+    ));
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:16:12: client[0].jwks_uri: a client authenticates with a `secret` or with the keys at `jwks_uri` (private_key_jwt), not both",
+            "broken.toml:21:12: client[1].jwks_uri: `http://plain.example/jwks` is not a JWK set address: an https URL with no query or fragment (http only on loopback)",
+        ],
+        "a client with keys may use client_credentials"
+    );
+}
+
+#[test]
+fn a_passport_claim_needs_its_country() {
+    let src = with("\n[[identity_provider]]\nid = \"a\"\ntitle = \"A\"\nissuer = \"https://a.example.id\"\nclient_id = \"oss\"\nclient_secret = \"0123456789abcdef\"\npassport_claim = \"passport.number\"\n");
+    assert_eq!(
+        problems(&src),
+        ["broken.toml:19:18: identity_provider[0].passport_country_claim: a passport is matched on its number and its issuing country: give both `passport_claim` and `passport_country_claim`"]
+    );
+}
+
+#[test]
+fn identity_providers_authenticate_with_a_secret_or_gerbangs_keys() {
+    let src = with(concat!(
+        "\n[[identity_provider]]\nid = \"a\"\ntitle = \"A\"\nissuer = \"https://a.example.id\"\nclient_id = \"oss\"\nclient_auth = \"private_key_jwt\"\nclient_secret = \"0123456789abcdef\"\n",
+        "\n[[identity_provider]]\nid = \"b\"\ntitle = \"B\"\nissuer = \"https://b.example.id\"\nclient_id = \"oss\"\nclient_auth = \"tls_client_auth\"\n",
+        "\n[[identity_provider]]\nid = \"c\"\ntitle = \"C\"\nissuer = \"https://c.example.id\"\nclient_id = \"oss\"\nclient_auth = \"private_key_jwt\"\n",
+    ));
+    assert_eq!(
+        problems(&src),
+        [
+            "broken.toml:19:17: identity_provider[0].client_secret: with `client_auth = \"private_key_jwt\"` Gerbang signs with its own keys: remove `client_secret`",
+            "broken.toml:26:15: identity_provider[1].client_auth: `tls_client_auth` is not a client authentication Gerbang uses: client_secret or private_key_jwt",
+        ]
     );
 }
 
@@ -688,7 +730,7 @@ fn identity_providers_name_their_issuer_secret_scopes_and_strengths() {
         [
             "broken.toml:17:6: identity_provider[0].id: an identity provider id is 1 to 40 letters, digits, `-` and `_`",
             "broken.toml:19:10: identity_provider[0].issuer: `http://inapas.example.id/?x=1` is not an issuer: an https URL with no query or fragment (http only on loopback)",
-            "broken.toml:20:13: identity_provider[0].client_secret: an identity provider needs `client_secret` (the secret it gave Gerbang as its client)",
+            "broken.toml:20:13: identity_provider[0].client_secret: an identity provider needs `client_secret` (the secret it gave Gerbang as its client), or `client_auth = \"private_key_jwt\"`",
             "broken.toml:21:11: identity_provider[0].scopes: the scopes must include \"openid\"",
             "broken.toml:29:11: identity_provider[1].groups: `kepala` is not a declared [[group]]",
             "broken.toml:31:20: identity_provider[1].acr.urn:dinas:loa3: `strong` is not a strength: use \"password\", \"two_factor\" or \"passkey\"",

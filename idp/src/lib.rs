@@ -8,6 +8,8 @@ pub mod admin;
 pub mod assurance;
 pub mod audit;
 pub mod audit_export;
+pub mod client_auth;
+pub mod client_keys;
 pub mod clock;
 pub mod federation;
 pub mod flows;

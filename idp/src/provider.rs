@@ -64,6 +64,8 @@ pub struct Provider {
     pub gateway: crate::gateway_status::GatewayStatus,
     /// The upstream identity providers, as discovered (`[[identity_provider]]`).
     pub upstreams: crate::upstream_provider::Upstreams,
+    /// The keys `private_key_jwt` clients publish, as last fetched.
+    pub client_keys: crate::client_keys::ClientKeys,
 }
 
 fn random_secret() -> Vec<u8> {
@@ -126,6 +128,7 @@ impl Provider {
             mail_queued: Arc::new(tokio::sync::Notify::new()),
             gateway: Default::default(),
             upstreams: Default::default(),
+            client_keys: Default::default(),
         }))
     }
 

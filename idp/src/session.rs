@@ -3,7 +3,8 @@
 
 use crate::assurance::{Method, Proven};
 use crate::store::{
-    Session, SessionStore, StoreResult, Timestamp, UpstreamSession, User, UserStatus, UserStore,
+    OneTimeKind, OneTimeStore, Session, SessionStore, StoreResult, Timestamp, UpstreamSession,
+    User, UserStatus, UserStore,
 };
 
 pub const COOKIE: &str = "__Host-gerbang-sso";
@@ -20,9 +21,10 @@ pub struct Lifetimes {
 }
 
 /// Starts a session for `user` on `device`; returns the cookie value (shown once, never
-/// stored) and the record.
-pub async fn start(
-    store: &dyn SessionStore,
+/// stored) and the record. A session an upstream's login started is found again by that
+/// upstream's `sid`, for as long as it can live.
+pub async fn start<S: SessionStore + OneTimeStore + ?Sized>(
+    store: &S,
     user: &User,
     device: Option<String>,
     (proven, upstream): (Proven, Option<UpstreamSession>),
@@ -45,7 +47,24 @@ pub async fn start(
         upstream,
     };
     store.put_session(&session).await?;
+    if let Some(UpstreamSession {
+        provider,
+        sid: Some(sid),
+        ..
+    }) = &session.upstream
+    {
+        let key = upstream_sid_key(provider, sid);
+        let until = now + life.absolute;
+        store
+            .put_once(OneTimeKind::UpstreamSid, &key, user.id.as_bytes(), until)
+            .await?;
+    }
     Ok((value, session))
+}
+
+/// Where the user behind an upstream's session id is kept.
+pub fn upstream_sid_key(provider: &str, sid: &str) -> String {
+    hash(&format!("{provider}\0{sid}"))
 }
 
 /// The live session a cookie value names, with its active user; touches it.

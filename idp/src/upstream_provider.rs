@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gerbang_config::IdentityProvider;
+use gerbang_config::{IdentityProvider, UpstreamClientAuth};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClientAuthMethod,
     CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
@@ -25,6 +25,9 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::keys::{Keyring, SigningAlg};
+use crate::protocol::client_assertion;
 
 /// How long discovery is believed before it is read again.
 const DISCOVERY_LIFETIME: Duration = Duration::from_secs(3600);
@@ -180,6 +183,7 @@ impl Upstreams {
         redirect_uri: &str,
         params: &HashMap<String, String>,
         started: Started,
+        keys: &Keyring,
     ) -> Result<Verified, UpstreamError> {
         if let Some(error) = params.get("error") {
             return Err(UpstreamError::Denied(printable(error)));
@@ -194,10 +198,17 @@ impl Upstreams {
         let found = self.discover(provider).await?;
         let client = client_for(provider, &found.metadata, redirect_uri)?;
         let exchange = |e: &dyn std::fmt::Display| UpstreamError::Exchange(e.to_string());
-        let tokens = client
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code.clone()))
             .map_err(|e| exchange(&e))?
-            .set_pkce_verifier(PkceCodeVerifier::new(started.pkce_verifier))
+            .set_pkce_verifier(PkceCodeVerifier::new(started.pkce_verifier));
+        if let UpstreamClientAuth::PrivateKeyJwt = provider.client_auth {
+            let assertion = own_assertion(provider, &found.metadata, keys)?;
+            request = request
+                .add_extra_param("client_assertion_type", client_assertion::JWT_BEARER)
+                .add_extra_param("client_assertion", assertion);
+        }
+        let tokens = request
             .request_async(&found.http)
             .await
             .map_err(|e| exchange(&e))?;
@@ -490,25 +501,48 @@ fn client_for(
 ) -> Result<UpstreamClient, UpstreamError> {
     let redirect = RedirectUrl::new(redirect_uri.to_string())
         .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
-    // client_secret_basic, unless the upstream takes only client_secret_post.
+    // client_secret_basic, unless the upstream takes only client_secret_post; with
+    // private_key_jwt, the client id in the body beside the assertion.
     let post_only = metadata
         .token_endpoint_auth_methods_supported()
         .is_some_and(|methods| {
             methods.contains(&CoreClientAuthMethod::ClientSecretPost)
                 && !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
         });
+    let secret = match &provider.client_auth {
+        UpstreamClientAuth::Secret(secret) => Some(ClientSecret::new(secret.expose().to_string())),
+        UpstreamClientAuth::PrivateKeyJwt => None,
+    };
     let client = UpstreamClient::from_provider_metadata(
         metadata.clone(),
         ClientId::new(provider.client_id.clone()),
-        Some(ClientSecret::new(
-            provider.client_secret.expose().to_string(),
-        )),
+        secret.clone(),
     )
     .set_redirect_uri(redirect);
-    Ok(match post_only {
+    Ok(match post_only || secret.is_none() {
         true => client.set_auth_type(AuthType::RequestBody),
         false => client,
     })
+}
+
+/// The `private_key_jwt` assertion for one token request to `provider`, signed with
+/// Gerbang's active RS256 key (published at its own `/jwks`, where the upstream reads it).
+fn own_assertion(
+    provider: &IdentityProvider,
+    metadata: &ProviderMetadataWithLogout,
+    keys: &Keyring,
+) -> Result<String, UpstreamError> {
+    let endpoint = metadata
+        .token_endpoint()
+        .ok_or_else(|| UpstreamError::Exchange("the upstream names no token endpoint".into()))?;
+    let jti: String = rand::random::<[u8; 16]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let now = crate::clock::now();
+    let signer = keys.active(SigningAlg::Rs256, now);
+    client_assertion::make(signer, &provider.client_id, endpoint.as_str(), jti, now)
+        .map_err(|_| UpstreamError::Exchange("cannot sign the client assertion".into()))
 }
 
 fn settings(provider: &IdentityProvider) -> (String, String, Option<std::path::PathBuf>) {

@@ -3,7 +3,8 @@
 //! its expiry, or signed by a key it publishes only after the relying party read its JWKS. It
 //! speaks plain HTTP on loopback (an issuer Gerbang accepts there), signs with Gerbang's own
 //! key code, and checks what a relying party must send: PKCE S256, the redirect URI, Basic
-//! client authentication.
+//! client authentication. Its keys also serve a `private_key_jwt` client of Gerbang's own
+//! provider: [`FakeOp::client_assertion`] signs with them, and its `/jwks` publishes them.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use gerbang_idp::keys::{generate, Keyring, SigningAlg};
-use gerbang_idp::protocol::jwt;
+use gerbang_idp::protocol::{client_assertion, jwt};
 use serde_json::{json, Value};
 use sha2::Digest;
 
@@ -97,6 +98,44 @@ impl FakeOp {
 
     pub fn flaw(&self, flaw: Flaw) {
         self.inner.lock().unwrap().flaw = flaw;
+    }
+
+    /// A back-channel logout token from this provider naming only the session `sid` (no
+    /// `sub`, which the specification allows).
+    pub fn logout_token_for_sid(&self, sid: &str) -> String {
+        let inner = self.inner.lock().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = json!({
+            "iss": inner.issuer, "aud": CLIENT_ID, "iat": now, "jti": rand_hex(), "sid": sid,
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        });
+        jwt::sign(&inner.keys, SigningAlg::Rs256, "logout+jwt", &claims, now).unwrap()
+    }
+
+    /// As a `private_key_jwt` client whose keys are at `{issuer}/jwks`: an assertion for
+    /// `client_id`, addressed to `audience`, made at `now`. With `rotated`, signed by the key
+    /// it publishes from now on (a rotation the provider has not seen).
+    pub fn client_assertion(
+        &self,
+        client_id: &str,
+        audience: &str,
+        now: u64,
+        rotated: bool,
+    ) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        inner.rotated_published |= rotated;
+        let keys = if rotated { &inner.rotated } else { &inner.keys };
+        client_assertion::make(
+            keys.active(SigningAlg::Rs256, now),
+            client_id,
+            audience,
+            rand_hex(),
+            now,
+        )
+        .unwrap()
     }
 }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use gerbang_tests::browser::{self, location, CAPTCHA_TEST_ANSWER};
+use gerbang_tests::fake_op::{FakeOp, Flaw, CLIENT_ID, CLIENT_SECRET};
 use gerbang_tests::{Gerbang, Spec};
 
 const PASSWORD: &str = "kuda laut biru";
@@ -31,6 +32,9 @@ struct Local {
     extra: &'static str,
     /// Its `[mail]` table; `None`: an outbox folder.
     mail: Option<String>,
+    /// Whether it proves itself to the upstream with a JWT signed by its own keys (which the
+    /// upstream reads from its `/jwks`) instead of a shared secret.
+    private_key_jwt: bool,
 }
 
 /// The group INApas's users receive where a test says so.
@@ -47,9 +51,19 @@ impl Pair {
     /// without help, so each can call the other (the upstream posts back-channel logouts
     /// here), and they share one development certificate that names both.
     async fn start_with(local: Local) -> Pair {
+        let (upstream_auth, local_auth) = match local.private_key_jwt {
+            true => (
+                format!("jwks_uri = \"https://localhost:{PORT_LATER}/jwks\""),
+                "client_auth = \"private_key_jwt\"".to_string(),
+            ),
+            false => (
+                format!("secret = \"{UPSTREAM_SECRET}\""),
+                format!("client_secret = \"{UPSTREAM_SECRET}\""),
+            ),
+        };
         let upstream_client = format!(
             "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
-             [[client]]\nid = \"oss\"\nsecret = \"{UPSTREAM_SECRET}\"\n\
+             [[client]]\nid = \"oss\"\n{upstream_auth}\n\
              redirect_uris = [\"https://localhost:{PORT_LATER}/federation/inapas/callback\"]\n\
              post_logout_redirect_uris = [\"https://localhost:{PORT_LATER}/\"]\n\
              backchannel_logout_uri = \"https://localhost:{PORT_LATER}/federation/inapas/backchannel-logout\"\n\
@@ -74,7 +88,7 @@ impl Pair {
             extra: format!(
                 "[captcha]\ntest_answer = \"{CAPTCHA_TEST_ANSWER}\"\n\n\
                  [[identity_provider]]\nid = \"inapas\"\ntitle = \"INApas\"\n\
-                 issuer = \"{}\"\nclient_id = \"oss\"\nclient_secret = \"{UPSTREAM_SECRET}\"\n\
+                 issuer = \"{}\"\nclient_id = \"oss\"\n{local_auth}\n\
                  scopes = [\"openid\", \"profile\", \"email\", \"phone\", \"identity_document\"]\n\
                  nik_claim = \"identity_document.number\"\nca = \"{}\"\nend_upstream_session = true\n{}\n{}",
                 upstream.url(UPSTREAM_HOST, ""),
@@ -212,9 +226,19 @@ async fn link_with(
     browser: &reqwest::Client,
     password: &str,
 ) -> (u16, String, Option<String>) {
+    link_at(&pair.local, LOCAL_HOST, browser, password).await
+}
+
+/// Proves control of the account a pending link matched, with its password, at `local`.
+async fn link_at(
+    local: &Gerbang,
+    host: &str,
+    browser: &reqwest::Client,
+    password: &str,
+) -> (u16, String, Option<String>) {
     let response = browser
-        .post(pair.local_url("/federation/link"))
-        .header("origin", pair.local_url(""))
+        .post(local.url(host, "/federation/link"))
+        .header("origin", local.url(host, ""))
         .form(&[("password", password), ("ui_locales", "id")])
         .send()
         .await
@@ -308,6 +332,44 @@ async fn a_matching_nik_links_only_after_the_local_password_then_logs_in_directl
         page.contains("Sudah ada akun OSS dengan NIK Anda"),
         "{page}"
     );
+}
+
+/// No shared secret: the local Gerbang signs its token requests with its own keys, and the
+/// upstream reads them from the local `/jwks` (private_key_jwt both ways, one real peer each).
+#[tokio::test]
+async fn with_private_key_jwt_no_secret_is_shared() {
+    let pair = Pair::start_with(Local {
+        private_key_jwt: true,
+        ..Local::default()
+    })
+    .await;
+    let upstream_config = std::fs::read_to_string(pair.upstream.config_path()).unwrap();
+    assert!(
+        !upstream_config.contains(UPSTREAM_SECRET) && upstream_config.contains("/jwks"),
+        "the upstream knows the local keys' address, and no secret"
+    );
+    let browser = pair.browser();
+    let (status, page, _) = pair.log_in_with_inapas(&browser, "ani").await;
+    assert_eq!(status, 200, "the code was exchanged: {page}");
+    assert!(
+        page.contains("Sudah ada akun OSS dengan NIK Anda"),
+        "{page}"
+    );
+    let (status, _, to) = link_with(&pair, &browser, PASSWORD).await;
+    assert_eq!((status, to.as_deref()), (302, Some("/")));
+    let other = pair.browser();
+    let (status, page, to) = pair.log_in_with_inapas(&other, "ani").await;
+    assert_eq!((status, to.as_deref()), (302, Some("/")), "{page}");
+    assert!(home(&pair, &other).await.contains("<strong>budi</strong>"));
+
+    let (ok, audit, err) = pair.upstream.admin(&["audit", "--limit", "100"], "");
+    assert!(ok, "{err}");
+    assert_eq!(
+        audit.matches("token.issued").count(),
+        2,
+        "each exchange authenticated by its assertion:\n{audit}"
+    );
+    assert!(!audit.contains("token.refused"), "{audit}");
 }
 
 #[tokio::test]
@@ -415,6 +477,25 @@ async fn refusals_each_get_a_page_and_an_audit_event() {
     assert!(!audit.contains("federation.linked"));
 }
 
+/// The misbehaving provider, asserting `claims`, and a Gerbang that trusts it (with budi,
+/// whose NIK is 3171014101000001), `provider` adding to its `[[identity_provider]]` table.
+async fn with_fake(claims: serde_json::Value, provider: &str) -> (FakeOp, Gerbang) {
+    let fake = FakeOp::start(claims).await;
+    let local = Gerbang::start(Spec {
+        https: true,
+        http: false,
+        extra: format!(
+            "[[identity_provider]]\nid = \"fake\"\ntitle = \"Fake\"\nissuer = \"{}\"\n\
+             client_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\nnik_claim = \"nik\"\n{provider}\n",
+            fake.issuer
+        ),
+        users: vec![("budi".into(), PASSWORD.into())],
+        ..Spec::http("")
+    })
+    .await;
+    (fake, local)
+}
+
 /// Through the misbehaving provider: start, its instant login, and the callback's answer.
 async fn through_fake(local: &Gerbang, browser: &reqwest::Client) -> (u16, String, Option<String>) {
     let start = local.url(Gerbang::PROVIDER_HOST, "/federation/fake/start");
@@ -426,20 +507,10 @@ async fn through_fake(local: &Gerbang, browser: &reqwest::Client) -> (u16, Strin
 
 #[tokio::test]
 async fn an_id_token_that_does_not_verify_is_refused_and_a_rotated_key_is_fetched() {
-    use gerbang_tests::fake_op::{FakeOp, Flaw, CLIENT_ID, CLIENT_SECRET};
-    let fake =
-        FakeOp::start(serde_json::json!({ "sub": "fake-1", "nik": "3171014101000001" })).await;
-    let local = Gerbang::start(Spec {
-        https: true,
-        http: false,
-        extra: format!(
-            "[[identity_provider]]\nid = \"fake\"\ntitle = \"Fake\"\nissuer = \"{}\"\n\
-             client_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\nnik_claim = \"nik\"\n",
-            fake.issuer
-        ),
-        users: vec![("budi".into(), PASSWORD.into())],
-        ..Spec::http("")
-    })
+    let (fake, local) = with_fake(
+        serde_json::json!({ "sub": "fake-1", "nik": "3171014101000001" }),
+        "",
+    )
     .await;
     let browser = local.client(&[Gerbang::PROVIDER_HOST]);
     // A sound token: the NIK is budi's, so the link page asks for budi's password.
@@ -470,6 +541,101 @@ async fn an_id_token_that_does_not_verify_is_refused_and_a_rotated_key_is_fetche
     let (status, page, _) = through_fake(&local, &browser).await;
     assert_eq!(status, 200, "a rotated key is fetched: {page}");
     assert!(page.contains("value=\"budi\""), "{page}");
+}
+
+/// A back-channel logout token may name only the upstream's session (`sid`, no `sub`): the
+/// session that login started ends, found by that `sid`; an unknown `sid` ends nothing.
+#[tokio::test]
+async fn a_logout_token_naming_only_the_sid_ends_the_session_it_started() {
+    let (fake, local) = with_fake(
+        serde_json::json!({
+            "sub": "fake-1", "nik": "3171014101000001", "sid": "fake-session-1"
+        }),
+        "",
+    )
+    .await;
+    let browser = local.client(&[Gerbang::PROVIDER_HOST]);
+    let (status, page, _) = through_fake(&local, &browser).await;
+    assert_eq!(status, 200, "{page}");
+    let (_, _, to) = link_at(&local, Gerbang::PROVIDER_HOST, &browser, PASSWORD).await;
+    assert_eq!(to.as_deref(), Some("/"));
+    let logged_in = |browser: reqwest::Client| {
+        let url = local.url(Gerbang::PROVIDER_HOST, "/");
+        async move { browser.get(url).send().await.unwrap().status() == 200 }
+    };
+    assert!(logged_in(browser.clone()).await);
+
+    let post = |token: String| {
+        let url = local.url(
+            Gerbang::PROVIDER_HOST,
+            "/federation/fake/backchannel-logout",
+        );
+        let http = local.client(&[Gerbang::PROVIDER_HOST]);
+        async move {
+            let response = http.post(url).form(&[("logout_token", token)]).send().await;
+            response.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(
+        post(fake.logout_token_for_sid("another-session")).await,
+        200
+    );
+    assert!(logged_in(browser.clone()).await, "another sid ends nothing");
+    assert_eq!(post(fake.logout_token_for_sid("fake-session-1")).await, 200);
+    assert!(
+        !logged_in(browser).await,
+        "the session that sid started has ended"
+    );
+    let (_, audit, _) = local.admin(&["audit", "--limit", "5"], "");
+    assert!(
+        audit.contains("fake: back-channel logout ended 1 sessions"),
+        "{audit}"
+    );
+}
+
+/// A provider that vouches for foreigners asserts a passport: the account holding that
+/// number from that country is offered for linking, after its password, as a NIK's is.
+#[tokio::test]
+async fn an_asserted_passport_links_after_the_password_like_a_nik() {
+    let (_fake, local) = with_fake(
+        serde_json::json!({
+            "sub": "fake-2", "passport": { "number": "a1234567", "country": "my" }
+        }),
+        "passport_claim = \"passport.number\"\npassport_country_claim = \"passport.country\"",
+    )
+    .await;
+    let (ok, _, err) = local.admin(
+        &[
+            "users",
+            "add",
+            "--username",
+            "siti",
+            "--email",
+            "siti@example.test",
+            "--phone",
+            "+60123456789",
+            "--name",
+            "Siti Aminah",
+            "--passport",
+            "A1234567",
+            "--country",
+            "MY",
+        ],
+        PASSWORD,
+    );
+    assert!(ok, "{err}");
+    let browser = local.client(&[Gerbang::PROVIDER_HOST]);
+    let (status, page, _) = through_fake(&local, &browser).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Sudah ada akun OSS dengan nomor paspor Anda")
+            && page.contains("value=\"siti\""),
+        "{page}"
+    );
+    let (_, _, to) = link_at(&local, Gerbang::PROVIDER_HOST, &browser, PASSWORD).await;
+    assert_eq!(to.as_deref(), Some("/"));
+    let (ok, links, err) = local.admin(&["users", "links", "siti"], "");
+    assert!(ok && links.contains("fake"), "{links}{err}");
 }
 
 #[tokio::test]
@@ -651,6 +817,7 @@ async fn a_first_login_fills_in_the_registration_and_a_trusted_address_logs_in_a
             "create_accounts = true\ntrust_email_verified = true\ngroups = [\"pelaku-usaha\"]",
         extra: GROUP,
         mail: Some(smtp.mail_config()),
+        ..Local::default()
     })
     .await;
     let browser = pair.browser();

@@ -1,6 +1,6 @@
 //! What an upstream provider asserted about a person, read from its verified claims by the
-//! `[[identity_provider]]` table's rules: its subject, the NIK (parsed as registration parses
-//! one), the e-mail and whether it is believed verified, the birth date, and the strength its
+//! `[[identity_provider]]` table's rules: its subject, the NIK or passport (parsed as
+//! registration parses them), the e-mail and whether it is believed verified, the birth date, and the strength its
 //! login maps to.
 //! Pure: claims in, an [`Assertion`] out.
 
@@ -9,6 +9,8 @@ use gerbang_config::{IdentityProvider, Strength};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::account::registration;
+use crate::personal::countries;
 use crate::personal::email::Email;
 use crate::personal::nik::Nik;
 use crate::personal::phone::Phone;
@@ -22,6 +24,10 @@ pub struct Assertion {
     pub subject: String,
     /// The NIK it asserted, when it parses as one.
     pub nik: Option<Nik>,
+    /// The passport it asserted, when its number reads as registration reads one and its
+    /// country is a known ISO 3166 alpha-2 code.
+    #[serde(default)]
+    pub passport: Option<AssertedPassport>,
     pub email: Option<Email>,
     /// Its `email_verified`, and only when the provider's is believed (`trust_email_verified`).
     pub email_verified: bool,
@@ -32,6 +38,14 @@ pub struct Assertion {
     pub birth_date: Option<NaiveDate>,
     /// What its login counts as here (`acr`/`amr` mapped).
     pub strength: Strength,
+}
+
+/// A passport an upstream vouched for, spelt as the store keeps one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssertedPassport {
+    pub number: String,
+    /// ISO 3166 alpha-2, upper case.
+    pub country: String,
 }
 
 impl Assertion {
@@ -47,6 +61,11 @@ impl Assertion {
             .as_deref()
             .and_then(text)
             .and_then(|typed| Nik::parse(typed, None).ok());
+        let passport = provider.passport_claims.as_ref().and_then(|paths| {
+            let number = registration::passport_number(text(&paths.number)?).ok()?;
+            let country = countries::find(text(&paths.country)?)?.code.to_string();
+            Some(AssertedPassport { number, country })
+        });
         let email = text("email").and_then(|typed| Email::parse(typed).ok());
         let verified = claims
             .get("email_verified")
@@ -55,6 +74,7 @@ impl Assertion {
             provider: provider.id.clone(),
             subject: subject.to_string(),
             nik,
+            passport,
             email_verified: email.is_some() && verified && provider.trust_email_verified,
             email,
             name: text("name").filter(|n| !n.is_empty()).map(str::to_string),
@@ -102,7 +122,7 @@ pub fn strength_of(provider: &IdentityProvider, claims: &Map<String, Value>) -> 
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
-    use gerbang_config::{Localized, Secret};
+    use gerbang_config::{Localized, Secret, UpstreamClientAuth};
     use serde_json::json;
 
     pub(crate) fn inapas() -> IdentityProvider {
@@ -112,9 +132,10 @@ pub(crate) mod tests {
             logo: None,
             issuer: "https://inapas.example.id".into(),
             client_id: "oss".into(),
-            client_secret: Secret::new("0123456789abcdef".into()),
+            client_auth: UpstreamClientAuth::Secret(Secret::new("0123456789abcdef".into())),
             scopes: vec!["openid".into()],
             nik_claim: Some("identity_document.number".into()),
+            passport_claims: None,
             trust_email_verified: false,
             acr: vec![("loa3".into(), Strength::TwoFactor)],
             amr: vec![
@@ -154,6 +175,52 @@ pub(crate) mod tests {
         assert_eq!(Assertion::read(&inapas(), "s1", &bad).nik, None);
         let not_text = claims(json!({ "identity_document": { "number": 3174051208850001u64 } }));
         assert_eq!(Assertion::read(&inapas(), "s1", &not_text).nik, None);
+    }
+
+    #[test]
+    fn a_passport_needs_a_number_registration_takes_and_a_known_country() {
+        let agency = IdentityProvider {
+            passport_claims: Some(gerbang_config::PassportClaims {
+                number: "identity_document.number".into(),
+                country: "identity_document.country".into(),
+            }),
+            ..inapas()
+        };
+        let passport = |document: Value| {
+            let c = claims(json!({ "identity_document": document }));
+            Assertion::read(&agency, "s1", &c).passport
+        };
+        assert_eq!(
+            passport(json!({ "type": "passport", "number": " a1234567 ", "country": "my" })),
+            Some(AssertedPassport {
+                number: "A1234567".into(),
+                country: "MY".into()
+            })
+        );
+        assert_eq!(
+            passport(json!({ "number": "A1234567" })),
+            None,
+            "no country"
+        );
+        assert_eq!(
+            passport(json!({ "number": "A1234567", "country": "Narnia" })),
+            None
+        );
+        assert_eq!(
+            passport(json!({ "number": "A12-34", "country": "MY" })),
+            None
+        );
+        // A KTP holder's document has no country: no passport is read from its number.
+        assert_eq!(
+            passport(json!({ "type": "KTP", "number": "3174051208850001" })),
+            None
+        );
+        let c = claims(json!({ "identity_document": { "number": "A1234567", "country": "MY" } }));
+        assert_eq!(
+            Assertion::read(&inapas(), "s1", &c).passport,
+            None,
+            "only where the table names the claims"
+        );
     }
 
     #[test]

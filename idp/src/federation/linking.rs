@@ -1,6 +1,6 @@
 //! What a verified upstream login leads to: the linking rules, pure. An identity logs in to
-//! the account it is linked to. Unlinked, it may be linked to the account whose NIK it asserts
-//! (or whose e-mail, where the provider's verification is believed), and only once the person
+//! the account it is linked to. Unlinked, it may be linked to the account whose NIK or passport
+//! it asserts (or whose e-mail, where the provider's verification is believed), and only once the person
 //! proves they control that account. An e-mail claim alone never reaches an account.
 
 use gerbang_config::IdentityProvider;
@@ -15,6 +15,8 @@ pub struct Candidates {
     pub linked: Option<User>,
     /// The account holding the asserted NIK.
     pub by_nik: Option<User>,
+    /// The account holding the asserted passport (number and issuing country).
+    pub by_passport: Option<User>,
     /// The account holding the asserted e-mail.
     pub by_email: Option<User>,
 }
@@ -29,7 +31,8 @@ pub enum Refused {
     EmailWithoutLink,
     /// No account matches and the provider may not create one.
     NoAccount,
-    /// The NIK matches one account and the verified e-mail another: nothing is guessed.
+    /// The NIK, the passport and the verified e-mail do not all point at one account:
+    /// nothing is guessed.
     Ambiguous,
 }
 
@@ -40,7 +43,9 @@ impl Refused {
             Refused::AccountUnusable => "the linked account is disabled or not activated",
             Refused::EmailWithoutLink => "the e-mail belongs to an account it is not linked to",
             Refused::NoAccount => "no linked account, and the provider may not create one",
-            Refused::Ambiguous => "the NIK and the e-mail belong to different accounts",
+            Refused::Ambiguous => {
+                "the asserted NIK, passport and e-mail belong to different accounts"
+            }
         }
     }
 }
@@ -49,6 +54,7 @@ impl Refused {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MatchedBy {
     Nik,
+    Passport,
     VerifiedEmail,
 }
 
@@ -71,11 +77,21 @@ pub fn decide(provider: &IdentityProvider, asserted: &Assertion, found: Candidat
             _ => Decision::Refuse(Refused::AccountUnusable),
         };
     }
+    let by_document = match (found.by_nik, found.by_passport) {
+        (Some(nik), Some(passport)) if nik.id != passport.id => {
+            return Decision::Refuse(Refused::Ambiguous)
+        }
+        (Some(user), _) => Some((user, MatchedBy::Nik)),
+        (None, Some(user)) => Some((user, MatchedBy::Passport)),
+        (None, None) => None,
+    };
     let by_email = found.by_email;
     let verified_email = by_email.as_ref().filter(|_| asserted.email_verified);
-    match (found.by_nik, verified_email) {
-        (Some(nik), Some(email)) if nik.id != email.id => Decision::Refuse(Refused::Ambiguous),
-        (Some(user), _) => prove(user, MatchedBy::Nik),
+    match (by_document, verified_email) {
+        (Some((document, _)), Some(email)) if document.id != email.id => {
+            Decision::Refuse(Refused::Ambiguous)
+        }
+        (Some((user, by)), _) => prove(user, by),
         (None, Some(user)) => prove(user.clone(), MatchedBy::VerifiedEmail),
         (None, None) if by_email.is_some() => Decision::Refuse(Refused::EmailWithoutLink),
         (None, None) if provider.create_accounts => Decision::Register,
@@ -123,6 +139,7 @@ mod tests {
             provider: "inapas".into(),
             subject: "s1".into(),
             nik: None,
+            passport: None,
             email: Email::parse("budi@example.id").ok(),
             email_verified,
             name: None,
@@ -163,6 +180,34 @@ mod tests {
             ..Candidates::default()
         };
         assert!(decided(false, disabled).contains("AccountUnusable"));
+    }
+
+    #[test]
+    fn a_passport_match_asks_for_proof_too_and_must_agree_with_the_nik() {
+        let found = Candidates {
+            by_passport: Some(user("a", UserStatus::Active)),
+            ..Candidates::default()
+        };
+        let d = decide(&inapas(), &asserted(false), found);
+        assert!(matches!(d, Decision::ProveControl(u, MatchedBy::Passport) if u.id == "a"));
+        let same = Candidates {
+            by_nik: Some(user("a", UserStatus::Active)),
+            by_passport: Some(user("a", UserStatus::Active)),
+            ..Candidates::default()
+        };
+        assert!(decided(false, same).contains("Nik"));
+        let split = Candidates {
+            by_nik: Some(user("a", UserStatus::Active)),
+            by_passport: Some(user("b", UserStatus::Active)),
+            ..Candidates::default()
+        };
+        assert_eq!(decided(false, split), "Refuse(Ambiguous)");
+        let against_email = Candidates {
+            by_passport: Some(user("a", UserStatus::Active)),
+            by_email: Some(user("b", UserStatus::Active)),
+            ..Candidates::default()
+        };
+        assert_eq!(decided(true, against_email), "Refuse(Ambiguous)");
     }
 
     #[test]

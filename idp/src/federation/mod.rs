@@ -230,7 +230,13 @@ async fn verify_and_decide(
     let redirect = p.url(&callback_path(provider_id));
     let verified = p
         .upstreams
-        .finish(&provider, &redirect, params, pending.started)
+        .finish(
+            &provider,
+            &redirect,
+            params,
+            pending.started,
+            &p.keys.current(),
+        )
         .await?;
     let asserted = Assertion::read(&provider, &verified.subject, &verified.claims);
     let upstream = UpstreamSession {
@@ -335,6 +341,16 @@ async fn candidates(p: &Provider, asserted: &Assertion) -> Result<Candidates, Fe
         Some(nik) => store.user_by_key(&UniqueKey::Nik(nik.to_string())).await?,
         None => None,
     };
+    let by_passport = match &asserted.passport {
+        Some(passport) => {
+            let key = UniqueKey::Passport {
+                number: passport.number.clone(),
+                country: passport.country.clone(),
+            };
+            store.user_by_key(&key).await?
+        }
+        None => None,
+    };
     let by_email = match &asserted.email {
         Some(email) => {
             store
@@ -346,6 +362,7 @@ async fn candidates(p: &Provider, asserted: &Assertion) -> Result<Candidates, Fe
     Ok(Candidates {
         linked,
         by_nik,
+        by_passport,
         by_email,
     })
 }
@@ -524,7 +541,8 @@ pub async fn unlink(
 }
 
 /// Ends the sessions that a login at `provider_id` started for the person its back-channel
-/// logout token names (its `sid`'s alone when it names one); how many.
+/// logout token names (its `sub`, or the `sid` alone), only that `sid`'s when it names one;
+/// how many.
 pub async fn logged_out_upstream(
     p: &std::sync::Arc<Provider>,
     provider_id: &str,
@@ -542,23 +560,35 @@ pub async fn logged_out_upstream(
             return Err(e.into());
         }
     };
-    // A token naming only a `sid` cannot be mapped to an account without a scan: it is
-    // answered, and ends nothing (every upstream Gerbang knows names the `sub` too).
-    let Some(subject) = named.subject else {
-        return Ok(0);
+    let user = match (&named.subject, &named.sid) {
+        (Some(subject), _) => {
+            let key = UniqueKey::Federated {
+                provider: provider.id.clone(),
+                subject: subject.clone(),
+            };
+            p.store.user_by_key(&key).await?
+        }
+        (None, Some(sid)) => {
+            let key = crate::session::upstream_sid_key(&provider.id, sid);
+            match p
+                .store
+                .peek_once(OneTimeKind::UpstreamSid, &key, now)
+                .await?
+            {
+                Some(id) => p.store.user(&String::from_utf8_lossy(&id)).await?,
+                None => None,
+            }
+        }
+        (None, None) => None,
     };
-    let key = UniqueKey::Federated {
-        provider: provider.id.clone(),
-        subject: subject.clone(),
-    };
-    let Some(user) = p.store.user_by_key(&key).await? else {
+    let Some(user) = user else {
         return Ok(0);
     };
     let mut ended = 0;
     for session in p.store.sessions_of(&user.id).await? {
         let from_there = session.upstream.as_ref().is_some_and(|u| {
             u.provider == provider.id
-                && u.subject == subject
+                && named.subject.as_ref().is_none_or(|s| *s == u.subject)
                 && (named.sid.is_none() || u.sid == named.sid)
         });
         if from_there {

@@ -8,13 +8,19 @@ use crate::account::registration::{Field, RegistrationForm};
 use super::assertion::Assertion;
 
 /// Writes what `asserted` vouches for over `form`; the fields it fixed.
-/// An asserted NIK fixes the identity type to KTP too.
+/// An asserted NIK fixes the identity type to KTP too; an asserted passport (with no NIK)
+/// fixes it to passport, with its number and issuing country.
 pub fn fill(asserted: &Assertion, form: &mut RegistrationForm) -> Vec<Field> {
     let mut fixed = Vec::new();
     if let Some(nik) = &asserted.nik {
         form.identity_type = "ktp".into();
         form.nik = nik.as_str().into();
         fixed.push(Field::Nik);
+    } else if let Some(passport) = &asserted.passport {
+        form.identity_type = "passport".into();
+        form.passport_number = passport.number.clone();
+        form.passport_country = passport.country.clone();
+        fixed.extend([Field::PassportNumber, Field::PassportCountry]);
     }
     if let Some(born) = asserted.birth_date {
         form.birth_date = born.format("%d-%m-%Y").to_string();
@@ -102,6 +108,45 @@ mod tests {
         // One that is no mobile number the form would take is not asserted at all.
         let landline = asserted(json!({ "phone_number": "+62 21 5555 1234" }));
         assert_eq!(landline.phone, None);
+    }
+
+    #[test]
+    fn an_asserted_passport_fixes_the_identity_type_number_and_country() {
+        let agency = gerbang_config::IdentityProvider {
+            passport_claims: Some(gerbang_config::PassportClaims {
+                number: "passport.number".into(),
+                country: "passport.country".into(),
+            }),
+            ..inapas()
+        };
+        let claims = json!({ "passport": { "number": "a1234567", "country": "my" } });
+        let a = Assertion::read(&agency, "s1", claims.as_object().unwrap());
+        let mut form = RegistrationForm {
+            identity_type: "ktp".into(),
+            passport_number: "B7654321".into(),
+            passport_country: "SG".into(),
+            ..RegistrationForm::default()
+        };
+        assert_eq!(
+            fill(&a, &mut form),
+            [Field::PassportNumber, Field::PassportCountry]
+        );
+        assert_eq!(form.kind(), IdentityKind::Passport);
+        assert_eq!(
+            (
+                form.passport_number.as_str(),
+                form.passport_country.as_str()
+            ),
+            ("A1234567", "MY")
+        );
+        // With a NIK as well, the NIK decides: an OSS account holds one identity.
+        let both = json!({
+            "passport": { "number": "A1234567", "country": "MY" },
+            "identity_document": { "number": "3174051208850001" },
+        });
+        let a = Assertion::read(&agency, "s1", both.as_object().unwrap());
+        assert_eq!(fill(&a, &mut form), [Field::Nik]);
+        assert_eq!(form.kind(), IdentityKind::Ktp);
     }
 
     #[test]

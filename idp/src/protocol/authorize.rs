@@ -143,7 +143,7 @@ fn pkce_challenge(
     method: Option<&str>,
 ) -> Result<Option<String>, Refusal> {
     match (challenge, method) {
-        (None, _) if client.secret.is_none() => Err((
+        (None, _) if client.is_public() => Err((
             ErrorCode::InvalidRequest,
             "public clients must use PKCE (S256)",
         )),
@@ -241,6 +241,7 @@ mod tests {
             id: "rp".into(),
             name: "RP".into(),
             secret: Some(Secret::new("rp-secret-0123456789".into())),
+            jwks_uri: None,
             redirect_uris: vec!["https://rp.example/cb".into()],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,

@@ -46,6 +46,7 @@ impl Registry {
             id: GATEWAY_CLIENT_ID.into(),
             name: gerbang_config::Localized::plain("Gerbang"),
             secret: Some(gerbang_config::Secret::new(gateway_secret)),
+            jwks_uri: None,
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
@@ -114,7 +115,8 @@ impl Registry {
             {
                 Ok(client)
             }
-            (None, None) => Ok(client),
+            // A client with keys authenticates with an assertion, never by its id alone.
+            (None, None) if client.jwks_uri.is_none() => Ok(client),
             _ => Err(invalid()),
         }
     }
@@ -149,6 +151,7 @@ mod tests {
             id: "rp".into(),
             name: "RP".into(),
             secret: Some(gerbang_config::Secret::new("rp-secret-0123456789".into())),
+            jwks_uri: None,
             redirect_uris: vec!["https://rp.example/cb".into()],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
@@ -172,8 +175,14 @@ mod tests {
             redirect_uris: vec!["http://127.0.0.1/cb".into(), "http://[::1]/cb".into()],
             ..rp.clone()
         };
+        let keyed = Client {
+            id: "keyed".into(),
+            secret: None,
+            jwks_uri: Some("https://keyed.example/jwks".into()),
+            ..rp.clone()
+        };
         Registry::new(
-            &[rp, public, native],
+            &[rp, public, native, keyed],
             "gw-secret".into(),
             &[
                 HostPattern::Exact("app.localhost".into()),
@@ -263,5 +272,10 @@ mod tests {
         assert!(r
             .authenticate(&ClientCredentials::Public { id: "ghost".into() })
             .is_err());
+        assert!(
+            r.authenticate(&ClientCredentials::Public { id: "keyed".into() })
+                .is_err(),
+            "a private_key_jwt client is not public"
+        );
     }
 }

@@ -567,6 +567,7 @@ mod tests {
             id: id.into(),
             name: id.into(),
             secret: None,
+            jwks_uri: None,
             redirect_uris: vec!["https://rp.test/cb".into()],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,

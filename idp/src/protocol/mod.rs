@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod client;
+pub mod client_assertion;
 pub mod error;
 pub mod grant;
 pub mod jwt;

@@ -455,6 +455,37 @@ pub async fn live_records_are_listed_by_prefix(store: SharedStore) {
     assert!(none.is_empty(), "a prefix is literal: {none:?}");
 }
 
+pub async fn uses_are_first_once(store: SharedStore) {
+    let kind = OneTimeKind::ClientAssertion;
+    assert!(store.first_use(kind, "j1", NOW, NOW + 60).await.unwrap());
+    assert!(!store
+        .first_use(kind, "j1", NOW + 59, NOW + 120)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .first_use(kind, "j1", NOW + 60, NOW + 120)
+            .await
+            .unwrap(),
+        "once the first use has expired, the key is free"
+    );
+    assert!(!store
+        .first_use(kind, "j1", NOW + 61, NOW + 120)
+        .await
+        .unwrap());
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.first_use(kind, "j2", NOW, NOW + 60).await.unwrap() })
+        })
+        .collect();
+    let mut firsts = 0;
+    for task in tasks {
+        firsts += usize::from(task.await.unwrap());
+    }
+    assert_eq!(firsts, 1, "concurrent uses: exactly one is first");
+}
+
 pub async fn concurrent_takes_win_once(store: SharedStore) {
     store
         .put_once(OneTimeKind::Captcha, "c", b"SAMBAS", NOW + 60)
@@ -1114,6 +1145,7 @@ macro_rules! conformance_suite {
             one_time_values_are_taken_once,
             live_records_are_listed_by_prefix,
             concurrent_takes_win_once,
+            uses_are_first_once,
             spent_values_are_remembered,
             concurrent_spends_win_once_and_the_rest_see_it_spent,
             outbox_leases_retries_and_delivers,

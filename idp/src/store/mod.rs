@@ -113,6 +113,16 @@ pub trait OneTimeStore: Send + Sync {
         now: Timestamp,
         spent_until: Timestamp,
     ) -> StoreResult<Spent>;
+    /// Records that `key_hash` was used, until `expires_at`: `true` the first time, `false`
+    /// while an earlier use is live, however concurrent the calls (a client assertion's `jti`
+    /// is accepted once this way).
+    async fn first_use(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<bool>;
     /// The value, if it is there and live, leaving it in place (introspection reads this way).
     async fn peek_once(
         &self,

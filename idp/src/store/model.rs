@@ -327,6 +327,11 @@ pub enum OneTimeKind {
     /// An upstream identity that matched no account, while the person fills in the
     /// registration form it pre-filled.
     FederatedRegistration,
+    /// A client assertion's `jti`, remembered until the assertion expires so it is used once.
+    ClientAssertion,
+    /// The user a login at an upstream started a session for, under the upstream's session id
+    /// (`sid`): a back-channel logout token naming only the `sid` finds the account this way.
+    UpstreamSid,
 }
 
 /// What spending a one-time value found (see [`super::OneTimeStore::spend_once`]).
@@ -365,6 +370,8 @@ impl OneTimeKind {
             OneTimeKind::FederatedLogin => "federated_login",
             OneTimeKind::FederatedLink => "federated_link",
             OneTimeKind::FederatedRegistration => "federated_registration",
+            OneTimeKind::ClientAssertion => "client_assertion",
+            OneTimeKind::UpstreamSid => "upstream_sid",
         }
     }
 }

@@ -586,6 +586,26 @@ impl OneTimeStore for PgStore {
         Ok(spent)
     }
 
+    async fn first_use(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        // The conflicting row is replaced only when it has expired; a live one makes the
+        // statement touch no row.
+        let touched = self
+            .execute(
+                "INSERT INTO one_time (kind, key_hash, value, expires_at) VALUES ($1, $2, '', $3) \
+                 ON CONFLICT (kind, key_hash) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at \
+                 WHERE one_time.expires_at <= $4",
+                &[&kind.as_str(), &key_hash, &int(expires_at), &int(now)],
+            )
+            .await?;
+        Ok(touched == 1)
+    }
+
     async fn peek_once(
         &self,
         kind: OneTimeKind,

@@ -440,6 +440,31 @@ impl OneTimeStore for SledStore {
         Ok(spent)
     }
 
+    async fn first_use(
+        &self,
+        kind: OneTimeKind,
+        key_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        let key = once_key(kind, key_hash);
+        let first = self
+            .once
+            .transaction(|tx| {
+                let before = tx.get(key.as_slice())?;
+                if before.as_deref().and_then(|r| live_once(r, now)).is_some() {
+                    return Ok(false);
+                }
+                tx.insert(key.as_slice(), expires_at.to_be_bytes().to_vec())?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(true)
+            })
+            .map_err(tx_error)?;
+        if first {
+            self.flush().await?;
+        }
+        Ok(first)
+    }
+
     async fn peek_once(
         &self,
         kind: OneTimeKind,

@@ -87,6 +87,7 @@ pub struct LinkView<'a> {
 pub fn link_account(lang: Lang, view: &LinkView<'_>, desk: &Helpdesk) -> Page {
     let why = match view.by {
         MatchedBy::Nik => Text::LinkByNik,
+        MatchedBy::Passport => Text::LinkByPassport,
         MatchedBy::VerifiedEmail => Text::LinkByEmail,
     };
     let body = html! {

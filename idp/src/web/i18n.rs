@@ -351,6 +351,7 @@ texts! {
     FederationLinkedElsewhere => ("Identitas ini sudah terhubung dengan akun OSS lain. Tidak ada yang diubah.", "This identity is already linked to another OSS account. Nothing was changed."),
     LinkTitle => ("Hubungkan akun OSS Anda", "Link your OSS account"),
     LinkByNik => ("Sudah ada akun OSS dengan NIK Anda. Masukkan password akun itu sekali untuk menghubungkannya. Setelah itu Anda dapat masuk dengan", "An OSS account with your NIK already exists. Enter its password once to link it. Afterwards you can log in with"),
+    LinkByPassport => ("Sudah ada akun OSS dengan nomor paspor Anda. Masukkan password akun itu sekali untuk menghubungkannya. Setelah itu Anda dapat masuk dengan", "An OSS account with your passport number already exists. Enter its password once to link it. Afterwards you can log in with"),
     LinkByEmail => ("Sudah ada akun OSS dengan alamat e-mail Anda. Masukkan password akun itu sekali untuk menghubungkannya. Setelah itu Anda dapat masuk dengan", "An OSS account with your e-mail address already exists. Enter its password once to link it. Afterwards you can log in with"),
     OssAccount => ("Akun OSS", "OSS account"),
     AccountPassword => ("Password akun OSS", "OSS account password"),

@@ -18,11 +18,13 @@ use crate::account::claims;
 use crate::account::consent;
 use crate::assurance;
 use crate::audit::AuditKind;
+use crate::client_auth;
 use crate::clock::now;
 use crate::flows::passkey;
 use crate::flows::second_step::{self, Pending};
 use crate::protocol::authorize::{self, AuthorizationRequest, AuthorizeError};
 use crate::protocol::client::ClientCredentials;
+use crate::protocol::client_assertion;
 use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::provider::Provider;
 use crate::session;
@@ -45,7 +47,10 @@ pub async fn discovery(State(p): State<Arc<Provider>>) -> Response {
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": gerbang_config::SUPPORTED_SCOPES,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "name", "preferred_username",
@@ -459,7 +464,7 @@ pub async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let client = match authenticated_client(&p, &headers, &form) {
+    let client = match authenticated_client(&p, "/token", &headers, &form).await {
         Ok(c) => c,
         Err(e) => return oauth_error(&e),
     };
@@ -526,19 +531,37 @@ pub async fn token(
     })
 }
 
-/// The client a token-endpoint-style request authenticates as.
-fn authenticated_client(
+/// The client a token-endpoint-style request to `path` authenticates as: with a secret
+/// (Basic or in the form), a `private_key_jwt` assertion, or only its id (a public client).
+async fn authenticated_client(
     p: &Provider,
+    path: &str,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> Result<Arc<gerbang_config::Client>, OAuthError> {
     let basic = header_str(headers, header::AUTHORIZATION).is_some_and(|h| h.starts_with("Basic "));
-    if basic && form.contains_key("client_secret") {
+    let assertion = form.get("client_assertion");
+    let methods = usize::from(basic)
+        + usize::from(form.contains_key("client_secret"))
+        + usize::from(assertion.is_some());
+    if methods > 1 {
         // RFC 6749 section 2.3: one authentication method per request.
         return Err(OAuthError::new(
             ErrorCode::InvalidRequest,
             "use one client authentication method, not two",
         ));
+    }
+    if let Some(assertion) = assertion {
+        if form.get("client_assertion_type").map(String::as_str)
+            != Some(client_assertion::JWT_BEARER)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+        }
+        let claimed = form.get("client_id").map(String::as_str);
+        return client_auth::by_assertion(p, assertion, claimed, &p.url(path), now()).await;
     }
     let credentials = client_credentials(headers, form).ok_or_else(|| {
         OAuthError::new(
@@ -550,12 +573,13 @@ fn authenticated_client(
 }
 
 /// The authenticated client and the `token` of an introspection or revocation request.
-fn client_and_token<'a>(
+async fn client_and_token<'a>(
     p: &'a Provider,
+    path: &str,
     headers: &HeaderMap,
     form: &'a HashMap<String, String>,
 ) -> Result<(Arc<gerbang_config::Client>, &'a str), OAuthError> {
-    let client = authenticated_client(p, headers, form)?;
+    let client = authenticated_client(p, path, headers, form).await?;
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "token is required"))?;
@@ -567,7 +591,7 @@ pub async fn introspect(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    match client_and_token(&p, &headers, &form) {
+    match client_and_token(&p, "/introspect", &headers, &form).await {
         Ok((client, token)) => {
             Json(tokens::introspect(&p, &client, token, now()).await).into_response()
         }
@@ -580,7 +604,7 @@ pub async fn revoke(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (client, token) = match client_and_token(&p, &headers, &form) {
+    let (client, token) = match client_and_token(&p, "/revoke", &headers, &form).await {
         Ok(found) => found,
         Err(e) => return oauth_error(&e),
     };

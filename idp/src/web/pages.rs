@@ -772,14 +772,18 @@ pub fn register(lang: Lang, form: &RegisterForm<'_>, ui: &Ui) -> Page {
 }
 
 /// The identity type and the fields of the KTP's and the passport's tables. An upstream that
-/// vouched for a NIK fixes the type: no choice, no passport table.
+/// vouched for a NIK fixes the type: no choice, no passport table; one that vouched for a
+/// passport, the other way round.
 fn identity_fields(lang: Lang, form: &RegisterForm<'_>) -> Markup {
     let v = form.values;
     let passport = v.kind() == IdentityKind::Passport;
     let nik_fixed = form.fixed_by(Field::Nik).is_some();
+    let passport_fixed = form.fixed_by(Field::PassportNumber).is_some();
     html! {
         @if nik_fixed {
             input type="hidden" name="identity_type" value="ktp";
+        } @else if passport_fixed {
+            input type="hidden" name="identity_type" value="passport";
         } @else {
             label for="identity_type" { (t(lang, Text::IdentityType)) }
             select id="identity_type" name="identity_type" {
@@ -787,9 +791,9 @@ fn identity_fields(lang: Lang, form: &RegisterForm<'_>) -> Markup {
                 option value="passport" selected[passport] { (t(lang, Text::Passport)) }
             }
         }
-        div.ktp-only {
+        @if !passport_fixed { div.ktp-only {
             (field(lang, form, Field::Nik, &v.nik))
-        }
+        } }
         @if !nik_fixed { div.passport-only {
             (field(lang, form, Field::PassportNumber, &v.passport_number))
             (country_select(lang, form, Field::PassportCountry, &v.passport_country, false))
