@@ -72,8 +72,9 @@ impl Config {
         let raw: raw::RawConfig = toml::from_str(source).map_err(|e| {
             let map = SourceMap::new(source);
             let span = e.span().unwrap_or(0..0);
-            let key = map.key_at(span.start);
-            invalid(vec![map.problem(span, key, e.message().trim().to_string())])
+            let message = e.message().trim();
+            let key = map.error_key(&span, message);
+            invalid(vec![map.problem(span, key, message.to_string())])
         })?;
         let mut checker = Checker::new(source, base_dir, env);
         match checker.config(raw, path.to_path_buf()) {

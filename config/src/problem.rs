@@ -98,6 +98,37 @@ impl<'a> SourceMap<'a> {
         }
     }
 
+    /// The key a TOML error is about: the one where its span starts; for a missing field, that
+    /// field of the table the span covers (the file itself, whatever its first line says, when
+    /// the span is empty at its start: the `toml` crate's span for the top-level table).
+    pub(crate) fn error_key(&self, span: &Range<usize>, message: &str) -> String {
+        let top_level = span.start == 0 && (span.is_empty() || span.end >= self.source.len());
+        let table = if top_level {
+            String::new()
+        } else {
+            self.key_at(span.start)
+        };
+        let field = |prefix: &str| {
+            message
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split('`').next())
+        };
+        if let Some(missing) = field("missing field `") {
+            return match table.is_empty() {
+                true => missing.to_string(),
+                false => format!("{table}.{missing}"),
+            };
+        }
+        // A dotted key (`a.b = 1`) whose first part is unknown: the key ends at that part.
+        if let Some(unknown) = field("unknown field `") {
+            let parts: Vec<&str> = table.split('.').collect();
+            if let Some(at) = parts.iter().rposition(|part| *part == unknown) {
+                return parts[..=at].join(".");
+            }
+        }
+        table
+    }
+
     /// The dotted key path at a byte offset, read from the nearest table header above it and
     /// the key on its own line: used to name the key of a syntax or type error.
     pub(crate) fn key_at(&self, offset: usize) -> String {

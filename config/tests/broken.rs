@@ -65,8 +65,28 @@ fn missing_issuer() {
     );
     assert_eq!(
         problems(&src),
-        ["broken.toml:4:1: provider: missing field `issuer`"]
+        ["broken.toml:4:1: provider.issuer: missing field `issuer`"]
     );
+}
+
+/// Found by the `config` fuzz target (fuzz/regressions/config/): a missing top-level table was
+/// named by whatever the file's first line was (nothing, or another table).
+#[test]
+fn missing_top_level_table() {
+    for src in [
+        BASE.replace("[provider]\nissuer = \"https://sso.localhost\"\n", ""),
+        format!(
+            "# a comment first\n{}",
+            BASE.replace("[provider]\nissuer = \"https://sso.localhost\"\n", "")
+        ),
+    ] {
+        let found = problems(&src);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].ends_with(": provider: missing field `provider`"),
+            "{found:?}"
+        );
+    }
 }
 
 #[test]
@@ -753,4 +773,16 @@ fn an_identity_provider_with_its_defaults() {
     );
     assert!(!inapas.trust_email_verified && !inapas.create_accounts);
     assert!(config.identity_provider("other").is_none());
+}
+
+/// Found by the `config` fuzz target: a dotted key whose first part is unknown is named up to
+/// that part, as the same table written as `[accounts.reset_link_]` would be.
+#[test]
+fn an_unknown_dotted_key_is_named_up_to_the_unknown_part() {
+    let found = problems(&with("\n[accounts]\nreset_link_.minutes = 60\n"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("broken.toml:14:1: accounts.reset_link_: unknown field `reset_link_`"),
+        "{found:?}"
+    );
 }

@@ -118,7 +118,7 @@ async fn serve(mut stream: UnixStream, provider: &Arc<Provider>) {
 
 /// Runs a request with the running configuration (as last reloaded) and the server's provider.
 async fn run(request: Request, provider: &Arc<Provider>) -> Reply {
-    let command = match crate::admin_command(&request.args) {
+    let command = match crate::admin_cli::admin_command(&request.args) {
         Ok(command) => command,
         Err(message) => {
             return Reply {

@@ -198,6 +198,11 @@ async fn path_confusion_cannot_reach_the_protected_prefix() {
         "/admin%00/users",
         "/public/..%00/admin/users",
         "/admin;/users",
+        // Double encoding made by decoding (`%25%32%65` would go out as `%252e`) and a segment
+        // of parameters only: both found by the path_route fuzz target.
+        "/public/%25%32%65%25%32%65/admin/users",
+        "/;x/admin/users",
+        "/;/admin/users",
         // Case and Windows padding (issue 16, item 5): Express, ASP.NET and IIS serve these as
         // `/admin`.
         "/ADMIN",

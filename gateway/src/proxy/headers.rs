@@ -135,7 +135,7 @@ pub fn joined_cookies<'a>(fields: impl Iterator<Item = &'a [u8]>) -> Option<Vec<
 /// `None` when nothing needs removing; `Some("")` when nothing is left.
 pub fn without_gateway_cookies(header: &str) -> Option<String> {
     let is_ours = |pair: &str| {
-        let name = pair.trim_start().split('=').next().unwrap_or("");
+        let name = session::cookie_name(pair);
         name == session::COOKIE || name.starts_with(login::PENDING_COOKIE_PREFIX)
     };
     if !header.contains("__Host-gerbang-") || !header.split(';').any(is_ours) {
@@ -189,6 +189,21 @@ mod tests {
             without_gateway_cookies("__Host-gerbang-sso=p").as_deref(),
             None,
             "the provider's own cookie is the provider's business"
+        );
+    }
+
+    /// Found by the `cookies` fuzz target (fuzz/regressions/cookies/): a name with blanks
+    /// after it was forwarded, though RFC 6265 has them removed and an app may read it as ours.
+    #[test]
+    fn blanks_around_a_name_do_not_hide_the_gateways_cookie() {
+        assert_eq!(
+            without_gateway_cookies("a=1; __Host-gerbang-session\t=x;__Host-gerbang-login-s \r")
+                .as_deref(),
+            Some("a=1")
+        );
+        assert_eq!(
+            session::raw_cookie("a=1; __Host-gerbang-session =x ", session::COOKIE),
+            Some("x")
         );
     }
 

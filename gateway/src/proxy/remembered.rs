@@ -66,7 +66,7 @@ impl<T: Expiring> Remembered<T> {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.entries.read().map_or(0, |e| e.len())
     }
 }

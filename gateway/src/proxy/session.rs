@@ -110,13 +110,19 @@ pub fn sealed_cookie(name: &str, value: String, key: &Key, max_age_secs: u64) ->
     jar.delta().next().map(|c| c.encoded().to_string())
 }
 
+/// The name of one `name=value` pair of a `Cookie` header, without the blanks around it
+/// (RFC 6265 section 5.2): as the gateway reads it, and as the apps behind it may.
+pub fn cookie_name(pair: &str) -> &str {
+    pair.split('=').next().unwrap_or("").trim()
+}
+
 /// The value of cookie `name` in a request's `Cookie` header, as sent.
 pub fn raw_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header
         .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
+        .filter_map(|c| c.split_once('='))
+        .find(|(n, _)| n.trim() == name)
+        .map(|(_, v)| v.trim())
 }
 
 /// The opened value of the sealed cookie `name` in a request's `Cookie` header.

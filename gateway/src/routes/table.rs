@@ -97,7 +97,7 @@ pub fn request_host(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
         _ => raw,
     };
     let name = name.strip_suffix('.').unwrap_or(name);
-    if name.is_empty()
+    if name.split('.').any(str::is_empty)
         || !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
@@ -210,5 +210,10 @@ mod tests {
         assert_eq!(request_host("[::1]:443"), None);
         assert_eq!(request_host("a b"), None);
         assert_eq!(request_host(""), None);
+        // Found by the path_route fuzz target: an empty label is no host name (one trailing
+        // dot, the root, is allowed, and only one).
+        assert_eq!(request_host("app.localhost.."), None);
+        assert_eq!(request_host(".app.localhost"), None);
+        assert_eq!(request_host("app..localhost:80"), None);
     }
 }

@@ -22,7 +22,7 @@ mod i18n;
 mod login;
 mod logout;
 mod oidc;
-mod pages;
+pub mod pages;
 mod passkey;
 mod password;
 mod problem_details;
