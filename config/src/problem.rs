@@ -119,12 +119,15 @@ impl<'a> SourceMap<'a> {
                 false => format!("{table}.{missing}"),
             };
         }
-        // A dotted key (`a.b = 1`) whose first part is unknown: the key ends at that part.
+        // A dotted key (`a.b = 1`) whose first part is unknown: the key ends at that part. A
+        // key of an inline table (`a = { b = 1 }`) is not on its own: it goes after the line's.
         if let Some(unknown) = field("unknown field `") {
             let parts: Vec<&str> = table.split('.').collect();
-            if let Some(at) = parts.iter().rposition(|part| *part == unknown) {
-                return parts[..=at].join(".");
-            }
+            return match parts.iter().rposition(|part| *part == unknown) {
+                Some(at) => parts[..=at].join("."),
+                None if table.is_empty() => unknown.to_string(),
+                None => format!("{table}.{unknown}"),
+            };
         }
         table
     }
@@ -155,16 +158,19 @@ impl<'a> SourceMap<'a> {
                 };
                 table = format!("{name}[{index}]");
             } else if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
-                table = name.trim().to_string();
+                table = under_array(name.trim(), &array_counts);
             }
         }
         let this_line = self.source[line_start..].lines().next().unwrap_or("");
         let trimmed = this_line.trim();
-        if trimmed.starts_with('[') {
+        if trimmed.starts_with("[[") {
             return trimmed
                 .trim_matches(|c| c == '[' || c == ']')
                 .trim()
                 .to_string();
+        }
+        if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            return under_array(name.trim(), &array_counts);
         }
         let key = trimmed
             .split_once('=')
@@ -175,6 +181,22 @@ impl<'a> SourceMap<'a> {
             (false, true) => table,
             (false, false) => format!("{table}.{key}"),
         }
+    }
+}
+
+/// A table header's dotted `name` with the element of the array of tables it belongs to:
+/// `client.secret` after the first `[[client]]` is `client[0].secret`.
+fn under_array(name: &str, arrays: &[(String, usize)]) -> String {
+    let parent = arrays
+        .iter()
+        .filter(|(array, _)| {
+            name.strip_prefix(array.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .max_by_key(|(array, _)| array.len());
+    match parent {
+        Some((array, count)) => format!("{array}[{}]{}", count - 1, &name[array.len()..]),
+        None => name.to_string(),
     }
 }
 
@@ -204,5 +226,25 @@ mod tests {
         let offset = src.find("host").unwrap_or(0);
         assert_eq!(map.key_at(offset), "route[1].host");
         assert_eq!(map.key_at(src.find("http").unwrap_or(0)), "server.http");
+    }
+
+    /// Found by the `config` fuzz target (fuzz/regressions/config/): a table under an array of
+    /// tables was named without the element, so with two clients one could not tell which.
+    #[test]
+    fn key_at_names_tables_under_array_elements() {
+        let src = "[[client]]\nid = 'a'\n[[client]]\nid = 'b'\n[client.secret]\nenv = 3\n";
+        let map = SourceMap::new(src);
+        assert_eq!(
+            map.key_at(src.find("[client.secret]").unwrap_or(0)),
+            "client[1].secret"
+        );
+        assert_eq!(
+            map.key_at(src.find("env").unwrap_or(0)),
+            "client[1].secret.env"
+        );
+        assert_eq!(
+            under_array("clients.x", &[("client".into(), 1)]),
+            "clients.x"
+        );
     }
 }

@@ -786,3 +786,19 @@ fn an_unknown_dotted_key_is_named_up_to_the_unknown_part() {
         "{found:?}"
     );
 }
+
+/// Found by the `config` fuzz target: an unknown key in an inline table was named by the
+/// line's key alone, though written as a table it is named in full.
+#[test]
+fn an_unknown_key_in_an_inline_table_is_named_in_full() {
+    let src = BASE.replace(
+        "policy = \"authenticated\"",
+        "policy = \"authenticated\"\nupstream_tls = { sni = \"app.internal\", verfy = true }",
+    );
+    let found = problems(&src);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains(": route[0].upstream_tls.verfy: unknown field `verfy`"),
+        "{found:?}"
+    );
+}
