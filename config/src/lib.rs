@@ -73,7 +73,7 @@ impl Config {
             let map = SourceMap::new(source);
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim();
-            let key = map.error_key(&span, message);
+            let key = map.error_key(&span, message, &toml_key_path(&e));
             invalid(vec![map.problem(span, key, message.to_string())])
         })?;
         let mut checker = Checker::new(source, base_dir, env);
@@ -86,4 +86,18 @@ impl Config {
             }
         }
     }
+}
+
+/// The dotted key the `toml` crate was reading when it failed (without array indices), which
+/// it shows only in its text when it has no source to quote.
+fn toml_key_path(error: &toml::de::Error) -> String {
+    let mut bare = error.clone();
+    bare.set_input(None);
+    let text = bare.to_string();
+    text.strip_prefix(error.message())
+        .map(str::trim)
+        .and_then(|rest| rest.strip_prefix("in `"))
+        .and_then(|rest| rest.strip_suffix('`'))
+        .unwrap_or_default()
+        .to_string()
 }

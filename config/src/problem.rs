@@ -101,7 +101,11 @@ impl<'a> SourceMap<'a> {
     /// The key a TOML error is about: the one where its span starts; for a missing field, that
     /// field of the table the span covers (the file itself, whatever its first line says, when
     /// the span is empty at its start: the `toml` crate's span for the top-level table).
-    pub(crate) fn error_key(&self, span: &Range<usize>, message: &str) -> String {
+    ///
+    /// `path` is the dotted key the `toml` crate was reading, without array indices. Where it
+    /// names a table above the one at the span (a table made implicitly by a dotted header,
+    /// `[client.http]`, has its span on that header), the key is cut to it.
+    pub(crate) fn error_key(&self, span: &Range<usize>, message: &str, path: &str) -> String {
         let top_level = span.start == 0 && (span.is_empty() || span.end >= self.source.len());
         let table = if top_level {
             String::new()
@@ -129,7 +133,7 @@ impl<'a> SourceMap<'a> {
                 None => format!("{table}.{unknown}"),
             };
         }
-        table
+        cut_to(&table, path)
     }
 
     /// The dotted key path at a byte offset, read from the nearest table header above it and
@@ -145,7 +149,7 @@ impl<'a> SourceMap<'a> {
                 .strip_prefix("[[")
                 .and_then(|r| r.split("]]").next())
             {
-                let name = name.trim().to_string();
+                let name = dotted_key(name);
                 let index = match array_counts.iter_mut().find(|(n, _)| *n == name) {
                     Some((_, count)) => {
                         *count += 1;
@@ -158,29 +162,77 @@ impl<'a> SourceMap<'a> {
                 };
                 table = format!("{name}[{index}]");
             } else if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
-                table = under_array(name.trim(), &array_counts);
+                table = under_array(&dotted_key(name), &array_counts);
             }
         }
         let this_line = self.source[line_start..].lines().next().unwrap_or("");
         let trimmed = this_line.trim();
         if trimmed.starts_with("[[") {
-            return trimmed
-                .trim_matches(|c| c == '[' || c == ']')
-                .trim()
-                .to_string();
+            return dotted_key(trimmed.trim_matches(|c| c == '[' || c == ']'));
         }
         if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
-            return under_array(name.trim(), &array_counts);
+            return under_array(&dotted_key(name), &array_counts);
         }
         let key = trimmed
             .split_once('=')
-            .map(|(k, _)| k.trim().trim_matches('"').to_string())
+            .map(|(k, _)| dotted_key(k))
             .unwrap_or_default();
         match (table.is_empty(), key.is_empty()) {
             (true, _) => key,
             (false, true) => table,
             (false, false) => format!("{table}.{key}"),
         }
+    }
+}
+
+/// A dotted key as written (`"a" . 'b'.c`) in one form: blanks around its parts dropped, and
+/// each part bare where it can be, quoted otherwise, as a TOML writer writes it.
+fn dotted_key(written: &str) -> String {
+    let (mut parts, mut part) = (Vec::new(), String::new());
+    let mut quote = None;
+    let mut chars = written.trim().chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => part.extend(chars.next()),
+            (Some(_), c) => part.push(c),
+            (None, '.') => parts.push(std::mem::take(&mut part)),
+            (None, c) if c.is_whitespace() => {}
+            (None, c) => part.push(c),
+        }
+    }
+    parts.push(part);
+    let bare = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let written: Vec<String> = parts
+        .into_iter()
+        .map(|part| match bare(&part) {
+            true => part,
+            false => format!("{part:?}"),
+        })
+        .collect();
+    written.join(".")
+}
+
+/// `key` (with array indices) cut to as many parts as `path` (without them) has, when `path`
+/// names a table above it: `client[0].http` and `client` give `client[0]`.
+fn cut_to(key: &str, path: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    let names: Vec<&str> = path.split('.').collect();
+    let above = !path.is_empty()
+        && names.len() < parts.len()
+        && names
+            .iter()
+            .zip(&parts)
+            .all(|(name, part)| part.split('[').next() == Some(*name));
+    match above {
+        true => parts[..names.len()].join("."),
+        false => key.to_string(),
     }
 }
 
@@ -246,5 +298,29 @@ mod tests {
             under_array("clients.x", &[("client".into(), 1)]),
             "clients.x"
         );
+    }
+
+    /// Found by the `config` fuzz target: a quoted table name (`["1500-765"]`) was named with
+    /// its quotes, so an unknown one was reported as `"1500-765".1500-765`, though written
+    /// bare, as a TOML writer writes it, it is `1500-765`.
+    #[test]
+    fn a_dotted_key_is_named_the_same_however_it_is_quoted() {
+        for written in ["a.b", " a . b ", "\"a\".'b'", "a.\"b\""] {
+            assert_eq!(dotted_key(written), "a.b", "{written}");
+        }
+        assert_eq!(dotted_key("\"x y\".z"), "\"x y\".z");
+        assert_eq!(dotted_key("\"q\\\"\""), "\"q\\\"\"");
+        let src = "[\"1500-765\"]\nemails = []\n";
+        let map = SourceMap::new(src);
+        assert_eq!(
+            map.key_at(src.find("emails").unwrap_or(0)),
+            "1500-765.emails"
+        );
+        let key = map.error_key(
+            &(0..14),
+            "unknown field `1500-765`, expected one of `server`",
+            "",
+        );
+        assert_eq!(key, "1500-765");
     }
 }

@@ -802,3 +802,25 @@ fn an_unknown_key_in_an_inline_table_is_named_in_full() {
         "{found:?}"
     );
 }
+
+/// Found by the `config` fuzz target: a table of the wrong type made implicitly by a dotted
+/// header (`[client.http]` where `[[client]]` is meant) was named by the header, though the
+/// same file written with `[client]` and a dotted key is named `client`, which is the key
+/// whose type is wrong. A header whose own table has the wrong type is still named in full.
+#[test]
+fn a_table_of_the_wrong_type_made_by_a_dotted_header_is_named_itself() {
+    for extra in ["[client.http]\nis = []\n", "[client]\nhttp.is = []\n"] {
+        let found = problems(&format!("{BASE}\n{extra}"));
+        assert_eq!(found.len(), 1, "{extra}: {found:?}");
+        assert!(
+            found[0].contains(": client: invalid type"),
+            "{extra}: {found:?}"
+        );
+    }
+    let src = format!("{BASE}\n[accounts.reset_link_minutes]\nx = 1\n");
+    let found = problems(&src);
+    assert!(
+        found[0].contains(": accounts.reset_link_minutes: invalid type"),
+        "{found:?}"
+    );
+}

@@ -534,7 +534,7 @@ impl Admin<'_> {
         else {
             return Err(AdminError::NoSuchSession(user.username));
         };
-        logout::end_session(provider, session_hash, &user.id, None).await;
+        logout::end_session(provider, session_hash, &user.id, None).await?;
         let device = session.device.as_deref().unwrap_or("an unknown device");
         let what = format!("1 session ({device})");
         self.audit_why(AuditKind::SessionsEnded, &user.id, &what, reason)

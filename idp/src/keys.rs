@@ -343,12 +343,14 @@ pub async fn rotate(
 ) -> Result<SigningKey, KeyError> {
     let mut key = generate(alg, now)?;
     key.active_from = now + delay;
+    // The new key first: stopped in between (a crash), the old keys merely stay published
+    // longer; the other way round, they would be set to retire with no key after them.
+    store.put_signing_key(&key).await?;
     for mut old in store.signing_keys().await? {
-        if old.alg == alg.as_str() && old.retire_after.is_none() {
+        if old.alg == alg.as_str() && old.retire_after.is_none() && old.kid != key.kid {
             old.retire_after = Some(key.active_from + longest_token);
             store.put_signing_key(&old).await?;
         }
     }
-    store.put_signing_key(&key).await?;
     Ok(key)
 }

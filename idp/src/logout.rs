@@ -14,6 +14,7 @@ use crate::keys::SigningAlg;
 use crate::protocol::jwt;
 use crate::provider::Provider;
 use crate::revocation::Revoked;
+use crate::store::StoreResult;
 
 const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 const ATTEMPTS: u32 = 4;
@@ -30,33 +31,29 @@ struct LogoutClaims<'a> {
     events: serde_json::Value,
 }
 
-/// Ends the provider session `session_hash` of user `sub`.
+/// Ends the provider session `session_hash` of user `sub`. An error means the store did not
+/// take the logout whole: the caller must not tell the user it is done (they may try again;
+/// ending a session twice is harmless).
 pub async fn end_session(
     provider: &Arc<Provider>,
     session_hash: &str,
     sub: &str,
     address: Option<&str>,
-) {
+) -> StoreResult<()> {
     let store = &provider.store;
     let until = now() + provider.config().session.absolute_timeout.as_secs();
-    if let Err(e) = store.delete_session(session_hash).await {
-        tracing::error!(error = %e, "cannot delete a provider session");
-    }
+    store.delete_session(session_hash).await?;
     // The gateway sessions it started end with it (their cookies are refused through the
     // revocation below); their records go too, so no list shows them.
-    if let Ok(sessions) = store.sessions_of(sub).await {
-        for child in sessions
-            .iter()
-            .filter(|s| s.parent.as_deref() == Some(session_hash))
-        {
-            if let Err(e) = store.delete_session(&child.id_hash).await {
-                tracing::error!(error = %e, "cannot delete a gateway session");
-            }
-        }
+    for child in store
+        .sessions_of(sub)
+        .await?
+        .iter()
+        .filter(|s| s.parent.as_deref() == Some(session_hash))
+    {
+        store.delete_session(&child.id_hash).await?;
     }
-    if let Err(e) = store.revoke(Revoked::Session(session_hash), until).await {
-        tracing::error!(error = %e, "cannot record a logout");
-    }
+    store.revoke(Revoked::Session(session_hash), until).await?;
     provider
         .audit(
             AuditKind::Logout,
@@ -101,6 +98,7 @@ pub async fn end_session(
         let ca = provider.config().server.upstream_ca.clone();
         tokio::spawn(deliver(uri, token, client_id, ca));
     }
+    Ok(())
 }
 
 /// Ends every provider session of user `sub` (log out everywhere, a password reset); returns
@@ -109,11 +107,11 @@ pub async fn end_all_sessions(
     provider: &Arc<Provider>,
     sub: &str,
     address: Option<&str>,
-) -> crate::store::StoreResult<usize> {
+) -> StoreResult<usize> {
     let sessions = provider.store.sessions_of(sub).await?;
     let mut ended = 0;
     for session in sessions.iter().filter(|s| s.audience == "provider") {
-        end_session(provider, &session.id_hash, sub, address).await;
+        end_session(provider, &session.id_hash, sub, address).await?;
         ended += 1;
     }
     Ok(ended)

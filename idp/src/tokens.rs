@@ -12,7 +12,7 @@ use crate::account::claims;
 use crate::audit::AuditKind;
 use crate::clock::Timestamp;
 use crate::protocol::authorize::AuthorizationRequest;
-use crate::protocol::error::OAuthError;
+use crate::protocol::error::{ErrorCode, OAuthError};
 use crate::protocol::grant::{
     self, allowed, invalid_grant, server_error, AccessClaims, CodeGrant, Family, Grantee,
     Lifetimes, Minted, Minter, RefreshGrant, TokenResponse,
@@ -341,24 +341,25 @@ pub async fn verify_access_token(
 }
 
 /// RFC 7662: what a token is, told only to the client it was issued to; anything else is
-/// `{"active": false}`.
+/// `{"active": false}`. A store that cannot say is an error, not "inactive".
 pub async fn introspect(
     provider: &Provider,
     client: &Client,
     token: &str,
     now: Timestamp,
-) -> Value {
-    if let Ok(claims) = verify_access_token(provider, token, now).await {
-        return grant::introspect_access(&claims, client);
+) -> Result<Value, OAuthError> {
+    if let Some(claims) = live_access_token(provider, token, now).await? {
+        return Ok(grant::introspect_access(&claims, client));
     }
-    match live_refresh_grant(provider, token, now).await {
+    Ok(match live_refresh_grant(provider, token, now).await? {
         Some(found) => grant::introspect_refresh(&found, client, &provider.issuer),
         None => grant::inactive(),
-    }
+    })
 }
 
 /// RFC 7009: the client's own token stops working; anything else is ignored (the answer is
-/// the same either way).
+/// the same either way). A store that cannot say is an error: "revoked" is never answered for
+/// what was not.
 pub async fn revoke(
     provider: &Provider,
     client: &Client,
@@ -382,14 +383,14 @@ pub async fn revoke(
             .await;
         Ok(())
     };
-    if let Ok(claims) = verify_access_token(provider, token, now).await {
+    if let Some(claims) = live_access_token(provider, token, now).await? {
         if claims.client_id != client.id {
             return Ok(());
         }
         let jti = Revoked::AccessToken(&claims.jti);
         return revoked(jti, claims.exp, &claims.sub, "access token").await;
     }
-    match live_refresh_grant(provider, token, now).await {
+    match live_refresh_grant(provider, token, now).await? {
         Some(found) if found.client_id == client.id => {
             provider
                 .store
@@ -404,18 +405,36 @@ pub async fn revoke(
     }
 }
 
-/// The grant of a refresh token that still works: present, unexpired, family and session live.
+/// The claims of `token` if it is a live access token, `None` if it is not one; an error only
+/// when the store cannot say (revocation and introspection must not answer "done" or
+/// "inactive" for what they could not check).
+async fn live_access_token(
+    provider: &Provider,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<AccessClaims>, OAuthError> {
+    match verify_access_token(provider, token, now).await {
+        Ok(claims) => Ok(Some(claims)),
+        Err(e) if e.error == ErrorCode::ServerError => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The grant of a refresh token that still works: present, unexpired, family and session live;
+/// an error only when the store cannot say.
 async fn live_refresh_grant(
     provider: &Provider,
     token: &str,
     now: Timestamp,
-) -> Option<RefreshGrant> {
-    let bytes = provider
+) -> Result<Option<RefreshGrant>, OAuthError> {
+    let found = provider
         .store
         .peek_once(OneTimeKind::RefreshToken, &hash(token), now)
         .await
-        .ok()??;
-    let found: RefreshGrant = decode(&bytes).ok()?;
+        .map_err(server_error)?;
+    let Some(found) = found.and_then(|bytes| decode::<RefreshGrant>(&bytes).ok()) else {
+        return Ok(None);
+    };
     let revoked = is_any_revoked(
         provider,
         &[
@@ -424,7 +443,6 @@ async fn live_refresh_grant(
         ],
         now,
     )
-    .await
-    .ok()?;
-    (!revoked).then_some(found)
+    .await?;
+    Ok((!revoked).then_some(found))
 }

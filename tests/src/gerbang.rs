@@ -326,6 +326,22 @@ impl Gerbang {
             .expect("client")
     }
 
+    /// Like [`Gerbang::client`], keeping its cookies in `jar` where the caller can read them,
+    /// or (`None`) keeping none: a request then carries only the cookies it is given.
+    pub fn client_with_jar(
+        &self,
+        hosts: &[&str],
+        jar: Option<std::sync::Arc<reqwest::cookie::Jar>>,
+    ) -> reqwest::Client {
+        let builder = self.client_builder(self.https.or(self.http).expect("a listener"), hosts);
+        match jar {
+            Some(jar) => builder.cookie_provider(jar),
+            None => builder.cookie_store(false),
+        }
+        .build()
+        .expect("client")
+    }
+
     /// Like [`Gerbang::client`], reaching `hosts` at `addr` (a load balancer in front) on a
     /// new connection for every request, so the balancer chooses an instance each time.
     pub fn client_via(&self, addr: SocketAddr, hosts: &[&str]) -> reqwest::Client {

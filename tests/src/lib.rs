@@ -26,6 +26,28 @@ pub use tcp_proxy::TcpProxy;
 pub use traffic::Traffic;
 pub use upstream::{App, Reserved};
 
+/// A loopback address that refuses every connection for as long as it lives: a socket bound
+/// but never listening. Unlike a listener bound and dropped, it keeps its port, so no other
+/// server of a parallel test can take it meanwhile and answer in its place.
+pub struct Refusing {
+    pub addr: std::net::SocketAddr,
+    _socket: tokio::net::TcpSocket,
+}
+
+impl Refusing {
+    pub fn bind() -> Refusing {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .bind("127.0.0.1:0".parse().expect("an address"))
+            .expect("a loopback port");
+        let addr = socket.local_addr().expect("its address");
+        Refusing {
+            addr,
+            _socket: socket,
+        }
+    }
+}
+
 /// A loopback port nobody listens on right now, for a server the test starts later.
 ///
 /// Chosen at random below the kernel's ephemeral range (32768 and up on Linux), so that no

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::browser::{self, location};
-use crate::{Gerbang, Spec};
+use crate::{Gerbang, Refusing, Spec};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreTokenResponse,
 };
@@ -45,6 +45,8 @@ pub struct Op {
     pub http: reqwest::Client,
     pub browser: reqwest::Client,
     pub issuer: String,
+    /// The `down` client's back-channel address, which refuses every connection.
+    _refusing: Refusing,
 }
 
 impl Op {
@@ -54,12 +56,15 @@ impl Op {
 
     /// The provider on a given `[store]` table (`None`: the embedded sled store).
     pub async fn start_on(store: Option<String>) -> Op {
+        Op::start_with(store, "").await
+    }
+
+    /// The provider on a given `[store]` table, with `more` TOML tables in its configuration.
+    pub async fn start_with(store: Option<String>, more: &str) -> Op {
         let logout_tokens = Arc::new(Mutex::new(Vec::new()));
         let backchannel = backchannel_receiver(Arc::clone(&logout_tokens)).await;
-        let closed = {
-            let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            socket.local_addr().unwrap()
-        };
+        let refusing = Refusing::bind();
+        let closed = refusing.addr;
         let extra = format!(
             "[captcha]\ntest_answer = \"{}\"\n\n\
              [[client]]\nid = \"{RP}\"\nsecret = \"{RP_SECRET}\"\nredirect_uris = [\"{RP_REDIRECT}\", \"https://rp.test/other\"]\n\
@@ -70,7 +75,7 @@ impl Op {
              [[client]]\nid = \"spa\"\nredirect_uris = [\"https://spa.test/cb\"]\nweb_origins = [\"https://spa.test\"]\nfirst_party = true\n\n\
              [[client]]\nid = \"native\"\nredirect_uris = [\"http://127.0.0.1/cb\"]\nfirst_party = true\n\n\
              [[client]]\nid = \"down\"\nsecret = \"down-secret-0123456789\"\nredirect_uris = [\"https://down.test/cb\"]\nbackchannel_logout_uri = \"http://{closed}/backchannel\"\nfirst_party = true\n\n\
-             [[client]]\nid = \"partner\"\nname = \"Mitra\"\nsecret = \"partner-secret-0123456789\"\nredirect_uris = [\"https://partner.test/cb\"]\n",
+             [[client]]\nid = \"partner\"\nname = \"Mitra\"\nsecret = \"partner-secret-0123456789\"\nredirect_uris = [\"https://partner.test/cb\"]\n\n{more}",
             browser::CAPTCHA_TEST_ANSWER
         );
         let gw = Gerbang::start(Spec {
@@ -90,6 +95,7 @@ impl Op {
             browser: gw.client(&hosts),
             issuer,
             gw,
+            _refusing: refusing,
         }
     }
 

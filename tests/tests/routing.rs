@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use gerbang_tests::{App, Gerbang, Spec};
+use gerbang_tests::{App, Gerbang, Refusing, Spec};
 use serde_json::Value;
 
 fn route(name: &str, host: &str, prefix: &str, upstreams: &[&App], policy: &str) -> String {
@@ -274,10 +274,8 @@ async fn websocket_and_streaming_pass_through() {
 #[tokio::test]
 async fn upstream_failures_get_the_gateways_own_answer() {
     let slow = App::start("slow").await;
-    let dead = {
-        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        socket.local_addr().unwrap()
-    };
+    let refusing = Refusing::bind();
+    let dead = refusing.addr;
     let routes = format!(
         "[[route]]\nname = \"dead\"\nhost = \"dead.test\"\nupstreams = [\"{dead}\"]\npolicy = \"public\"\n\n\
          [[route]]\nname = \"slow\"\nhost = \"slow.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\nupstream_timeout_secs = 1\n",

@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 use gerbang_idp::store::test_database::{database_url, TestSchema};
 use gerbang_idp::store::SCHEMA_VERSION;
 use gerbang_tests::browser::{self, follow, location};
+use gerbang_tests::op::{Op, RP, RP_SECRET};
 use gerbang_tests::site::{borrowed, ktp, nik, Site, MAIL_WAIT};
 use gerbang_tests::smtp::SmtpServer;
 use gerbang_tests::{Gerbang, Reserved, Spec, TcpProxy};
+use openidconnect::{OAuth2TokenResponse, TokenResponse};
 use serde_json::Value;
 
 const NEW_PASSWORD: &str = "kuda laut biru terbang tinggi";
@@ -248,25 +250,79 @@ async fn two_instances_behind_one_address_share_everything() {
     }
 }
 
+/// A line to the test database that the test can cut, and the database's URL through it.
+async fn database_line() -> (TcpProxy, url::Url) {
+    let url = url::Url::parse(&database_url()).unwrap();
+    let database = (
+        url.host_str().unwrap().to_string(),
+        url.port().unwrap_or(5432),
+    );
+    let address = tokio::net::lookup_host(database).await.unwrap().next();
+    let line = TcpProxy::start(vec![address.unwrap()]).await;
+    let mut through_line = url;
+    through_line.set_port(Some(line.addr.port())).unwrap();
+    (line, through_line)
+}
+
+/// A revocation or a logout that the store could not take is answered as an error, never as
+/// done: the token and the session still work when the database is back (nothing half-done),
+/// and the same request then ends them (issue 24: an acknowledged logout stays logged out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_or_logout_the_store_did_not_take_is_not_answered_as_done() {
+    let schema = TestSchema::create().await;
+    let (line, through_line) = database_line().await;
+    let op = Op::start_on(Some(store_table(&schema, through_line.as_str()))).await;
+    let client = op.client().await;
+    let tokens = op.log_in_tokens(&client).await;
+    let refresh = tokens.refresh_token().unwrap().secret().clone();
+    let hint = tokens.id_token().unwrap().to_string();
+    let revoke = async |token: &str| {
+        let response = op
+            .http
+            .post(format!("{}/revoke", op.issuer))
+            .basic_auth(RP, Some(RP_SECRET))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    };
+    let logout = async || {
+        op.logout(vec![("id_token_hint", hint.clone())])
+            .await
+            .status()
+            .as_u16()
+    };
+
+    line.cut();
+    assert_eq!(revoke(&refresh).await, 500, "a revocation not recorded");
+    assert_eq!(logout().await, 503, "a logout not recorded");
+    line.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let rotated = loop {
+        let form = [("grant_type", "refresh_token"), ("refresh_token", &refresh)];
+        match op.token(Some(RP_SECRET), &form).await {
+            (200, body) => break body["refresh_token"].as_str().unwrap().to_string(),
+            (status, body) => assert!(Instant::now() < deadline, "{status}: {body}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(op.still_logged_in(&client).await, "the session was kept");
+
+    assert_eq!(revoke(&rotated).await, 200);
+    let form = [("grant_type", "refresh_token"), ("refresh_token", &rotated)];
+    assert_eq!(op.token(Some(RP_SECRET), &form).await.0, 400, "revoked");
+    assert_eq!(logout().await, 200, "the logged-out page");
+    assert!(!op.still_logged_in(&client).await, "logged out");
+}
+
 /// PostgreSQL unreachable: sessions keep proxying, logins get a clear 503 page, and when the
 /// database returns everything is as it was.
 // Multi-threaded: the relays keep running while the test waits on a CLI run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_keeps_sessions_and_refuses_logins_clearly() {
     let schema = TestSchema::create().await;
-    let url = url::Url::parse(&database_url()).unwrap();
-    let database = (
-        url.host_str().unwrap().to_string(),
-        url.port().unwrap_or(5432),
-    );
-    let line = TcpProxy::start(vec![tokio::net::lookup_host(database)
-        .await
-        .unwrap()
-        .next()
-        .unwrap()])
-    .await;
-    let mut through_line = url.clone();
-    through_line.set_port(Some(line.addr.port())).unwrap();
+    let (line, through_line) = database_line().await;
     let smtp = SmtpServer::start().await;
     let app = Reserved::new("perizinan").await;
     let gw = Gerbang::start(spec(

@@ -212,19 +212,27 @@ impl Auth {
         };
         let gateway_session = Revoked::GatewaySession(&identity.sid);
         let (now, until) = (now(), now() + self.session_lifetime);
-        if let Err(e) = self.provider.store.revoke(gateway_session, until).await {
-            tracing::error!(error = %e, "cannot record a logout");
-        }
+        // This instance refuses the session at once; the others learn it from the store, so a
+        // logout the store did not take is not answered as done.
         self.revocations.add([(gateway_session.key(), until)], now);
+        let mut recorded = self.provider.store.revoke(gateway_session, until).await;
         // Ending the provider session ends this user's session at every app, here through the
         // revocation feed and at OIDC clients through back-channel logout.
         if let Some(provider_session) = &identity.provider_session {
-            gerbang_idp::logout::end_session(&self.provider, provider_session, &identity.sub, None)
-                .await;
             self.revocations
                 .add([(Revoked::Session(provider_session).key(), until)], now);
+            let sub = &identity.sub;
+            recorded = recorded.and(
+                gerbang_idp::logout::end_session(&self.provider, provider_session, sub, None).await,
+            );
         }
-        response
+        match recorded {
+            Ok(()) => response,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record a logout");
+                Response::error_page(503)
+            }
+        }
     }
 
     /// The identity headers an upstream receives on `route`, as the route asks; `None` when

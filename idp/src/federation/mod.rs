@@ -592,7 +592,7 @@ pub async fn logged_out_upstream(
                 && (named.sid.is_none() || u.sid == named.sid)
         });
         if from_there {
-            crate::logout::end_session(p, &session.id_hash, &user.id, None).await;
+            crate::logout::end_session(p, &session.id_hash, &user.id, None).await?;
             ended += 1;
         }
     }

@@ -53,22 +53,31 @@ pub async fn run(
         // The transport as configured now (a reload may have replaced it).
         let mailer = mailer.load_full();
         for mail in claimed {
-            match mailer.deliver(&mail).await {
+            let marked = match mailer.deliver(&mail).await {
                 Ok(()) => {
                     metrics.mail_delivered.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(mail = %mail.id, attempts = mail.attempts, "mail delivered");
-                    if let Err(e) = store.mail_sent(&mail.id).await {
-                        tracing::error!(mail = %mail.id, error = %e, "delivered mail not marked sent: it may be sent again");
-                    }
+                    store.mail_sent(&mail.id).await.inspect_err(|e| {
+                        tracing::error!(mail = %mail.id, error = %e, "delivered mail not marked sent: it will be sent again");
+                    })
                 }
                 Err(e) => {
                     metrics.mail_failures.fetch_add(1, Ordering::Relaxed);
                     let retry = retry_at(mail.attempts, now());
                     tracing::warn!(mail = %mail.id, attempts = mail.attempts, error = %e, "mail not delivered; will retry");
-                    if let Err(e) = store.mail_failed(&mail.id, retry, &e.to_string()).await {
-                        tracing::error!(mail = %mail.id, error = %e, "cannot reschedule mail");
-                    }
+                    store
+                        .mail_failed(&mail.id, retry, &e.to_string())
+                        .await
+                        .inspect_err(|e| {
+                            tracing::error!(mail = %mail.id, error = %e, "cannot reschedule mail");
+                        })
                 }
+            };
+            // A store that takes no marks would make every further delivery a copy to send
+            // again: the rest of the batch waits for its lease to end instead (at most one
+            // message is sent twice per store failure).
+            if marked.is_err() {
+                break;
             }
         }
         if !full {

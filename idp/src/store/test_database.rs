@@ -17,39 +17,51 @@ pub fn database_url() -> String {
 /// A schema of its own in the test database; dropped (with everything in it) on drop.
 pub struct TestSchema {
     pub name: String,
+    /// The database it is in.
+    url: String,
 }
 
 impl TestSchema {
     pub async fn create() -> TestSchema {
+        TestSchema::create_in(database_url()).await
+    }
+
+    /// A schema in the database at `url` (a cluster a test runs itself).
+    pub async fn create_in(url: String) -> TestSchema {
         let bytes: [u8; 8] = rand::random();
         let name = format!(
             "gerbang_test_{}",
             bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
-        let client = connect()
+        let client = connect(&url)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", database_url()));
+            .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
         client
             .batch_execute(&format!("CREATE SCHEMA {name}"))
             .await
             .unwrap();
-        TestSchema { name }
+        TestSchema { name, url }
     }
 
     /// Runs `sql` in this schema as it is, past the store (a test writes what an older
     /// version left behind with it).
     pub async fn execute(&self, sql: &str) {
-        let client = connect().await.unwrap();
+        let client = connect(&self.url).await.unwrap();
         client
             .batch_execute(&format!("SET search_path TO {}; {sql}", self.name))
             .await
             .unwrap();
     }
 
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Store options for this schema, as a configuration file would give them.
     pub fn options(&self) -> Postgres {
         Postgres {
-            url: Secret::new(database_url()),
+            url: Secret::new(self.url.clone()),
             schema: Some(self.name.clone()),
             pool_size: 8,
             timeout: Duration::from_secs(5),
@@ -60,7 +72,7 @@ impl TestSchema {
 
 impl Drop for TestSchema {
     fn drop(&mut self) {
-        let name = self.name.clone();
+        let (name, url) = (self.name.clone(), self.url.clone());
         // Drop may run inside a test's runtime: do the async work on a thread of its own.
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -68,7 +80,7 @@ impl Drop for TestSchema {
                 .build()
                 .unwrap();
             runtime.block_on(async {
-                if let Ok(client) = connect().await {
+                if let Ok(client) = connect(&url).await {
                     let _ = client
                         .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
                         .await;
@@ -79,9 +91,8 @@ impl Drop for TestSchema {
     }
 }
 
-async fn connect() -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, connection) =
-        tokio_postgres::connect(&database_url(), tokio_postgres::NoTls).await?;
+async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     Ok(client)
 }

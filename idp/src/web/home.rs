@@ -239,7 +239,9 @@ pub async fn end_one(
     };
     if owned {
         let address = super::client_address(&headers);
-        logout::end_session(&p, chosen, &user.id, Some(&address)).await;
+        if let Err(e) = logout::end_session(&p, chosen, &user.id, Some(&address)).await {
+            return unavailable(&p, lang, e);
+        }
     }
     if chosen == current_session.id_hash {
         return logged_out_here(&p, lang);

@@ -96,8 +96,12 @@ async fn end_session(
             .into_response();
     }
     let value = header_str(headers, header::COOKIE).and_then(session::from_cookie_header);
+    // A session the store cannot look up is not one to call ended.
     let current = match value {
-        Some(value) => p.store.session(&session::hash(value)).await.ok().flatten(),
+        Some(value) => match p.store.session(&session::hash(value)).await {
+            Ok(found) => found,
+            Err(e) => return super::unavailable(p, lang, e),
+        },
         None => None,
     };
     let hint_is_this_session = read
@@ -118,13 +122,11 @@ async fn end_session(
         return ask(p, lang, params);
     }
     if let Some(current) = current {
-        logout::end_session(
-            p,
-            &current.id_hash,
-            &current.user_id,
-            Some(&client_address(headers)),
-        )
-        .await;
+        let address = client_address(headers);
+        let ended = logout::end_session(p, &current.id_hash, &current.user_id, Some(&address));
+        if let Err(e) = ended.await {
+            return super::unavailable(p, lang, e);
+        }
     }
     let mut response = match post_logout_target(p, params, hinted) {
         Some(url) => redirect(&url),

@@ -592,9 +592,10 @@ pub async fn introspect(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     match client_and_token(&p, "/introspect", &headers, &form).await {
-        Ok((client, token)) => {
-            Json(tokens::introspect(&p, &client, token, now()).await).into_response()
-        }
+        Ok((client, token)) => match tokens::introspect(&p, &client, token, now()).await {
+            Ok(answer) => Json(answer).into_response(),
+            Err(e) => oauth_error(&e),
+        },
         Err(e) => oauth_error(&e),
     }
 }

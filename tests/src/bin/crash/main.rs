@@ -1,24 +1,34 @@
-//! `gerbang-crash`: kills Gerbang with SIGKILL at random moments under load, many times, then
+//! `gerbang-crash`: under load, makes Gerbang's parts fail at random moments, many times, then
 //! checks the store against what clients were told (issue 24, `docs/reliability.md`,
-//! `scripts/crash`). Scenarios: [`registrations`] (with their mail) and [`refresh`] rotations.
+//! `scripts/crash`). Scenarios: [`registrations`] (with their mail), [`refresh`] rotations,
+//! [`logouts`] and revocations, and signing [`keys`] rotated. What fails depends on the store:
+//! on sled and on the test database the server is killed with SIGKILL; on a [`cluster`] of the
+//! harness's own the database is restarted in immediate mode while the server goes on.
 //!
-//! Settings: `CRASH_SCENARIO` (`registrations`, `refresh` or `all`, the default), `CRASH_KILLS`
-//! per scenario (default 100), `CRASH_STREAMS` parallel clients (default 8), `CRASH_STORE`
-//! (`sled`, the default, or `postgres`: a fresh schema in the test database), `CRASH_SEED` for
-//! the kill schedule.
+//! Settings: `CRASH_SCENARIO` (`registrations`, `refresh`, `logouts`, `keys` or `all`, the
+//! default), `CRASH_KILLS` per scenario (default 100), `CRASH_STREAMS` parallel clients
+//! (default 8), `CRASH_STORE` (`sled`, the default; `postgres`: a fresh schema in the test
+//! database; `postgres-restarts`), `CRASH_SEED` for the schedule.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cluster;
+mod keys;
+mod logouts;
 mod refresh;
 mod registrations;
+mod rp;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gerbang_idp::store::test_database::{database_url, TestSchema};
+use gerbang_idp::store::test_database::TestSchema;
 use gerbang_idp::store::{PgStore, SharedStore, SledStore};
 use gerbang_tests::Gerbang;
+
+use cluster::Cluster;
 use rand::{Rng, SeedableRng};
+use tokio::sync::RwLock;
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -26,6 +36,10 @@ fn setting(name: &str, default: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Every client of the harness comes from 127.0.0.1: the most the configuration allows for
+/// one address, so that the limit refuses as little as it can.
+const ONE_ADDRESS: &str = "attempts_per_address_per_minute = 10000\n";
 
 /// How long clients go on after the last start before they stop.
 const SETTLE: Duration = Duration::from_secs(3);
@@ -41,31 +55,45 @@ enum Outcome {
     Unknown,
 }
 
-/// The store a scenario's server runs on.
+/// The store a scenario's server runs on, and what fails under load.
 enum Store {
+    /// sled; the server is killed.
     Sled,
+    /// The test database; the server is killed.
     Postgres(TestSchema),
+    /// A cluster of the harness's own; the database is restarted (in immediate mode, a crash
+    /// of its own) while the server goes on.
+    PostgresRestarted {
+        schema: TestSchema,
+        cluster: Cluster,
+    },
 }
 
 impl Store {
     async fn chosen() -> Store {
         match std::env::var("CRASH_STORE").as_deref() {
             Ok("postgres") => Store::Postgres(TestSchema::create().await),
+            Ok("postgres-restarts") => {
+                let cluster = tokio::task::block_in_place(Cluster::start);
+                let schema = TestSchema::create_in(cluster.url()).await;
+                Store::PostgresRestarted { schema, cluster }
+            }
             _ => Store::Sled,
         }
     }
 
     /// The configuration's `[store]` table (`None`: sled beside the configuration).
     fn table(&self) -> Option<String> {
-        match self {
-            Store::Sled => None,
-            Store::Postgres(schema) => Some(format!(
-                "{}\n[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\npool_size = 8\ntimeout_secs = 5\n",
-                gerbang_tests::POSTGRES_MFA,
-                database_url(),
-                schema.name
-            )),
-        }
+        let schema = match self {
+            Store::Sled => return None,
+            Store::Postgres(schema) | Store::PostgresRestarted { schema, .. } => schema,
+        };
+        Some(format!(
+            "{}\n[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\npool_size = 8\ntimeout_secs = 5\n",
+            gerbang_tests::POSTGRES_MFA,
+            schema.url(),
+            schema.name
+        ))
     }
 
     /// The store itself, to check once `gw` has stopped.
@@ -74,40 +102,85 @@ impl Store {
             Store::Sled => {
                 Arc::new(SledStore::open(&gw.dir.path().join("store")).expect("the sled store"))
             }
-            Store::Postgres(schema) => {
+            Store::Postgres(schema) | Store::PostgresRestarted { schema, .. } => {
                 Arc::new(PgStore::connect(&schema.options()).expect("the PostgreSQL store"))
             }
         }
     }
+
+    /// `times` times, after a random 0.2 to 3 s of traffic each: kills the server with
+    /// SIGKILL and starts it again, or (on [`Store::PostgresRestarted`]) restarts the
+    /// database. Returns how long the server or the database was down in all.
+    async fn disrupt(&self, gw: &mut Gerbang, times: u64, seed: u64) -> Duration {
+        let turns = RwLock::new(());
+        self.disrupt_in_turns(gw, times, seed, &turns).await
+    }
+
+    /// [`Store::disrupt`], each failure and recovery holding `turns` for writing: whatever
+    /// holds it for reading is never cut off.
+    async fn disrupt_in_turns(
+        &self,
+        gw: &mut Gerbang,
+        times: u64,
+        seed: u64,
+        turns: &RwLock<()>,
+    ) -> Duration {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut down = Duration::ZERO;
+        for k in 0..times {
+            let wait = rng.random_range(200..3_000);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            let _turn = turns.write().await;
+            down += match self {
+                Store::PostgresRestarted { cluster, .. } => {
+                    tokio::task::block_in_place(|| cluster.restart())
+                }
+                Store::Sled | Store::Postgres(_) => kill(gw).await,
+            };
+            if (k + 1) % 10 == 0 {
+                eprintln!("crash: {} times", k + 1);
+            }
+        }
+        // Traffic after the last start, so that every client has its answer again.
+        tokio::time::sleep(SETTLE).await;
+        down
+    }
 }
 
-/// Kills the server `kills` times, each after a random 0.2 to 3 s of traffic, starting it again
-/// each time; returns how long the server was down in all.
-async fn kill_repeatedly(gw: &mut Gerbang, kills: u64, seed: u64) -> Duration {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut down = Duration::ZERO;
-    for k in 0..kills {
-        let wait = rng.random_range(200..3_000);
-        tokio::time::sleep(Duration::from_millis(wait)).await;
-        let killed = Instant::now();
-        gw.signal("KILL");
-        assert!(
-            gw.wait_exit(Duration::from_secs(10)).await.is_some(),
-            "the server outlived SIGKILL"
-        );
-        gw.restart().await;
-        down += killed.elapsed();
-        if (k + 1) % 10 == 0 {
-            eprintln!("crash: {} kills", k + 1);
-        }
-    }
-    // Traffic after the last start, so that every client has its answer again.
-    tokio::time::sleep(SETTLE).await;
-    down
+/// Kills the server with SIGKILL and starts it again; returns how long that took.
+async fn kill(gw: &mut Gerbang) -> Duration {
+    let killed = Instant::now();
+    gw.signal("KILL");
+    assert!(
+        gw.wait_exit(Duration::from_secs(10)).await.is_some(),
+        "the server outlived SIGKILL"
+    );
+    gw.restart().await;
+    killed.elapsed()
+}
+
+/// A panic in one line: the login helper's, caught when a kill cuts a login off, would
+/// otherwise print a whole page each time.
+fn short_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let line = message.lines().next().unwrap_or("");
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        let cut: String = line.chars().take(160).collect();
+        eprintln!("panic at {}: {cut}", at.unwrap_or_default());
+    }));
 }
 
 #[tokio::main]
 async fn main() {
+    short_panics();
     let kills = setting("CRASH_KILLS", 100);
     let streams = setting("CRASH_STREAMS", 8);
     let seed = setting("CRASH_SEED", 24);
@@ -122,6 +195,16 @@ async fn main() {
         let store = Store::chosen().await;
         eprintln!("crash: refresh rotations, {kills} kills, {streams} chains");
         held &= refresh::run(kills, streams, seed, &store).await;
+    }
+    if matches!(scenario.as_str(), "all" | "logouts") {
+        let store = Store::chosen().await;
+        eprintln!("crash: logouts and revocations, {kills} kills, {streams} clients");
+        held &= logouts::run(kills, streams, seed, &store).await;
+    }
+    if matches!(scenario.as_str(), "all" | "keys") {
+        let store = Store::chosen().await;
+        eprintln!("crash: key rotations, {kills} kills, {streams} clients");
+        held &= keys::run(kills, streams, seed, &store).await;
     }
     if !held {
         std::process::exit(1);

@@ -9,11 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gerbang_tests::browser;
-use gerbang_tests::op::{encode, query, Op, PASSWORD, RP, RP_REDIRECT, RP_SECRET, USER};
-use serde_json::Value;
+use gerbang_tests::op::Op;
 
-use crate::{kill_repeatedly, Outcome, Store};
+use crate::rp::{log_in, refresh_status, refresh_token, token};
+use crate::{Outcome, Store, ONE_ADDRESS};
 
 /// One client's line of rotations.
 struct Chain {
@@ -41,57 +40,6 @@ struct Tally {
     replaced_refused_at_end: usize,
     /// At the end: answered tokens refused, or replaced ones accepted.
     wrong_at_end: Vec<String>,
-}
-
-/// A token request as `rp`; `None` when no answer came.
-async fn token(
-    http: &reqwest::Client,
-    issuer: &str,
-    form: &[(&str, &str)],
-) -> Option<(u16, Value)> {
-    let response = http
-        .post(format!("{issuer}/token"))
-        .basic_auth(RP, Some(RP_SECRET))
-        .form(form)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .ok()?;
-    let status = response.status().as_u16();
-    Some((status, response.json().await.unwrap_or(Value::Null)))
-}
-
-/// A refresh token from a new login; `None` when the server did not answer along the way.
-async fn log_in(browser: &reqwest::Client, http: &reqwest::Client, issuer: &str) -> Option<String> {
-    let url = format!(
-        "{issuer}/authorize?client_id={RP}&response_type=code&state=s&scope=openid&redirect_uri={}",
-        encode(RP_REDIRECT)
-    );
-    // With the browser's session, the provider answers at once with a code.
-    let first = browser.get(&url).send().await.ok()?;
-    let back = match browser::location(&first) {
-        Some(back) if back.starts_with(RP_REDIRECT) => back,
-        _ => {
-            let (browser, origin) = (browser.clone(), issuer.to_string());
-            // The login helper expects a server that answers: a kill mid-login is its panic,
-            // caught here (only the first logins, before the session exists, go this way).
-            tokio::spawn(
-                async move { browser::log_in(&browser, &url, &origin, USER, PASSWORD).await },
-            )
-            .await
-            .ok()?
-        }
-    };
-    let code = query(&back).remove("code")?;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", RP_REDIRECT),
-    ];
-    match token(http, issuer, &form).await? {
-        (200, body) => body["refresh_token"].as_str().map(str::to_string),
-        _ => None,
-    }
 }
 
 /// One rotation of `chain`.
@@ -145,7 +93,10 @@ async fn drive(
     let mut chain: Option<Chain> = None;
     while !stop.load(Ordering::Relaxed) {
         let Some(current) = chain.as_mut() else {
-            match log_in(&browser, &http, &issuer).await {
+            match log_in(&browser, &http, &issuer)
+                .await
+                .and_then(refresh_token)
+            {
                 Some(token) => {
                     tally.lock().unwrap().logins += 1;
                     chain = Some(Chain {
@@ -165,15 +116,6 @@ async fn drive(
         }
     }
     chain
-}
-
-/// The status of a refresh with `refresh_token`; `None` when no answer came.
-async fn refresh_status(http: &reqwest::Client, issuer: &str, refresh_token: &str) -> Option<u16> {
-    let form = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-    ];
-    token(http, issuer, &form).await.map(|(status, _)| status)
 }
 
 /// At the end, with the server up: the last answered token works, the one it replaced does not
@@ -201,7 +143,7 @@ async fn check_end(http: &reqwest::Client, issuer: &str, chain: &Chain, tally: &
 /// Rotates on `chains` chains while the server is killed `kills` times; prints the table and
 /// says whether everything held.
 pub async fn run(kills: u64, chains: u64, seed: u64, store: &Store) -> bool {
-    let mut op = Op::start_on(store.table()).await;
+    let mut op = Op::start_with(store.table(), &format!("[login]\n{ONE_ADDRESS}")).await;
     let started = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
@@ -216,7 +158,7 @@ pub async fn run(kills: u64, chains: u64, seed: u64, store: &Store) -> bool {
             ))
         })
         .collect();
-    let down = kill_repeatedly(&mut op.gw, kills, seed).await;
+    let down = store.disrupt(&mut op.gw, kills, seed).await;
     stop.store(true, Ordering::Relaxed);
     let mut ends = Vec::new();
     for task in tasks {
