@@ -167,8 +167,13 @@ impl<'a> SourceMap<'a> {
         }
         let this_line = self.source[line_start..].lines().next().unwrap_or("");
         let trimmed = this_line.trim();
-        if trimmed.starts_with("[[") {
-            return dotted_key(trimmed.trim_matches(|c| c == '[' || c == ']'));
+        // A header here is read as those above were: up to its closing brackets (a comment
+        // may follow them).
+        if let Some(name) = trimmed
+            .strip_prefix("[[")
+            .and_then(|r| r.split("]]").next())
+        {
+            return dotted_key(name);
         }
         if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
             return under_array(&dotted_key(name), &array_counts);
@@ -322,5 +327,15 @@ mod tests {
             "",
         );
         assert_eq!(key, "1500-765");
+    }
+
+    /// Found by the `config` fuzz target: a header followed by a comment on its line was named
+    /// with the comment when the error was on that line.
+    #[test]
+    fn a_comment_after_a_header_is_not_part_of_its_name() {
+        let src = "[[route]]# every key\n[server.x] # a table\n";
+        let map = SourceMap::new(src);
+        assert_eq!(map.key_at(0), "route");
+        assert_eq!(map.key_at(src.find("[server").unwrap_or(0)), "server.x");
     }
 }

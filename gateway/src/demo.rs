@@ -130,7 +130,8 @@ pub fn example_apps(config: &Config) -> Result<ExtraServices, GatewayError> {
         };
         services.push(Box::new(background_service(
             &name,
-            HttpService::new(&name, listener, app),
+            HttpService::new(&name, listener, app)
+                .serving_through(config.server.grace_period + config.server.shutdown_timeout),
         )));
     }
     Ok(services)

@@ -1,15 +1,20 @@
 //! An axum app run as a Pingora background service on a listener bound before start-up: the
-//! embedded provider on its internal loopback address, and the demo's example apps.
+//! embedded provider on its internal loopback address, and the demo's example apps. Such an app
+//! is an upstream of the proxy in the same process, so it may be asked to go on serving while
+//! the proxy drains (see [`HttpService::serving_through`]).
 
 use async_trait::async_trait;
 use pingora::server::ShutdownWatch;
 use pingora::services::background::BackgroundService;
 use std::sync::Mutex;
+use std::time::Duration;
 
 pub struct HttpService {
     name: String,
     listener: Mutex<Option<std::net::TcpListener>>,
     router: axum::Router,
+    /// How long it goes on accepting after the shutdown signal.
+    linger: Duration,
 }
 
 impl HttpService {
@@ -18,7 +23,16 @@ impl HttpService {
             name: name.to_string(),
             listener: Mutex::new(Some(listener)),
             router,
+            linger: Duration::ZERO,
         }
+    }
+
+    /// Goes on accepting for `drain` after the shutdown signal: the proxy's grace period and
+    /// drain, during which the requests it still forwards here must find it (an upgrade's old
+    /// process answered them 502 when this stopped first).
+    pub fn serving_through(mut self, drain: Duration) -> Self {
+        self.linger = drain;
+        self
     }
 }
 
@@ -37,9 +51,11 @@ impl BackgroundService for HttpService {
                 return;
             }
         };
+        let linger = self.linger;
         let served = axum::serve(listener, self.router.clone())
             .with_graceful_shutdown(async move {
                 let _ = shutdown.changed().await;
+                tokio::time::sleep(linger).await;
             })
             .await;
         if let Err(e) = served {

@@ -179,14 +179,14 @@ fn add_provider(server: &mut Server, provider: &Arc<Provider>) -> Result<String,
             address: "127.0.0.1:0".into(),
             source,
         })?;
-    server.add_service(background_service(
+    let server_config = &provider.config().server;
+    let service = HttpService::new(
         "provider",
-        HttpService::new(
-            "provider",
-            listener,
-            gerbang_idp::web::router(Arc::clone(provider)),
-        ),
-    ));
+        listener,
+        gerbang_idp::web::router(Arc::clone(provider)),
+    )
+    .serving_through(server_config.grace_period + server_config.shutdown_timeout);
+    server.add_service(background_service("provider", service));
     Ok(address.to_string())
 }
 

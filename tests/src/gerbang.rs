@@ -61,6 +61,36 @@ pub struct Spec {
     pub provider_host: Option<&'static str>,
 }
 
+/// Makes clients that reach one Gerbang: `hosts` resolved to its address, its development
+/// CA trusted, redirects not followed, cookies kept.
+#[derive(Clone)]
+pub struct ClientMaker {
+    addr: SocketAddr,
+    hosts: Vec<String>,
+    ca_pem: Option<Vec<u8>>,
+}
+
+impl ClientMaker {
+    pub fn builder(&self) -> reqwest::ClientBuilder {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(Duration::from_secs(20));
+        for host in &self.hosts {
+            builder = builder.resolve(host, self.addr);
+        }
+        if let Some(pem) = &self.ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem).expect("ca");
+            builder = builder.add_root_certificate(ca);
+        }
+        builder
+    }
+
+    pub fn client(&self) -> reqwest::Client {
+        self.builder().build().expect("client")
+    }
+}
+
 impl Spec {
     /// Plain HTTP only, with these routes.
     pub fn http(routes: impl Into<String>) -> Spec {
@@ -352,18 +382,21 @@ impl Gerbang {
     }
 
     fn client_builder(&self, addr: SocketAddr, hosts: &[&str]) -> reqwest::ClientBuilder {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .timeout(Duration::from_secs(20));
-        for host in hosts {
-            builder = builder.resolve(host, addr);
+        self.client_maker_at(addr, hosts).builder()
+    }
+
+    /// What makes clients like [`Gerbang::client`], each with cookies of its own, without
+    /// holding on to the server (a harness makes them while the server is replaced).
+    pub fn client_maker(&self, hosts: &[&str]) -> ClientMaker {
+        self.client_maker_at(self.https.or(self.http).expect("a listener"), hosts)
+    }
+
+    fn client_maker_at(&self, addr: SocketAddr, hosts: &[&str]) -> ClientMaker {
+        ClientMaker {
+            addr,
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            ca_pem: self.https.is_some().then(|| self.ca_pem()),
         }
-        if self.https.is_some() {
-            let ca = reqwest::Certificate::from_pem(&self.ca_pem()).expect("ca");
-            builder = builder.add_root_certificate(ca);
-        }
-        builder
     }
 
     /// `scheme://host:port/path` for the main listener.

@@ -7,6 +7,7 @@
 pub mod authenticator;
 pub mod browser;
 pub mod chrome;
+pub mod cluster;
 pub mod fake_op;
 pub mod front;
 mod gerbang;
@@ -20,7 +21,7 @@ pub mod tcp_proxy;
 mod traffic;
 mod upstream;
 
-pub use gerbang::{gerbang_binary, Gerbang, Spec};
+pub use gerbang::{gerbang_binary, ClientMaker, Gerbang, Spec};
 pub use raw::{raw_request, RawResponse};
 pub use tcp_proxy::TcpProxy;
 pub use traffic::Traffic;
@@ -125,3 +126,39 @@ pub fn metric(text: &str, name: &str) -> f64 {
 /// secrets, the same on every instance.
 pub const POSTGRES_MFA: &str =
     "\n[mfa]\nsecret_key = \"test-second-factor-key-0123456789abcdef\"\n";
+
+/// The `[store]` table (with [`POSTGRES_MFA`]) of a harness's server on `schema`.
+pub fn postgres_store(schema: &gerbang_idp::store::test_database::TestSchema) -> String {
+    format!(
+        "{POSTGRES_MFA}\n[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\npool_size = 8\ntimeout_secs = 5\n",
+        schema.url(),
+        schema.name
+    )
+}
+
+/// A harness's numeric setting from the environment, or `default`.
+pub fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Panics in one line each, for a harness whose clients' panics are caught and counted (the
+/// login helper's, when a kill or a fault cuts a login off, would print a whole page each).
+pub fn short_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let line = message.lines().next().unwrap_or("");
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        let cut: String = line.chars().take(160).collect();
+        eprintln!("panic at {}: {cut}", at.unwrap_or_default());
+    }));
+}

@@ -2,7 +2,7 @@
 //! checks the store against what clients were told (issue 24, `docs/reliability.md`,
 //! `scripts/crash`). Scenarios: [`registrations`] (with their mail), [`refresh`] rotations,
 //! [`logouts`] and revocations, and signing [`keys`] rotated. What fails depends on the store:
-//! on sled and on the test database the server is killed with SIGKILL; on a [`cluster`] of the
+//! on sled and on the test database the server is killed with SIGKILL; on a [`Cluster`] of the
 //! harness's own the database is restarted in immediate mode while the server goes on.
 //!
 //! Settings: `CRASH_SCENARIO` (`registrations`, `refresh`, `logouts`, `keys` or `all`, the
@@ -12,7 +12,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod cluster;
 mod keys;
 mod logouts;
 mod refresh;
@@ -26,16 +25,9 @@ use gerbang_idp::store::test_database::TestSchema;
 use gerbang_idp::store::{PgStore, SharedStore, SledStore};
 use gerbang_tests::Gerbang;
 
-use cluster::Cluster;
+use gerbang_tests::cluster::Cluster;
 use rand::{Rng, SeedableRng};
 use tokio::sync::RwLock;
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Every client of the harness comes from 127.0.0.1: the most the configuration allows for
 /// one address, so that the limit refuses as little as it can.
@@ -88,12 +80,7 @@ impl Store {
             Store::Sled => return None,
             Store::Postgres(schema) | Store::PostgresRestarted { schema, .. } => schema,
         };
-        Some(format!(
-            "{}\n[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\npool_size = 8\ntimeout_secs = 5\n",
-            gerbang_tests::POSTGRES_MFA,
-            schema.url(),
-            schema.name
-        ))
+        Some(gerbang_tests::postgres_store(schema))
     }
 
     /// The store itself, to check once `gw` has stopped.
@@ -159,31 +146,12 @@ async fn kill(gw: &mut Gerbang) -> Duration {
     killed.elapsed()
 }
 
-/// A panic in one line: the login helper's, caught when a kill cuts a login off, would
-/// otherwise print a whole page each time.
-fn short_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("");
-        let line = message.lines().next().unwrap_or("");
-        let at = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()));
-        let cut: String = line.chars().take(160).collect();
-        eprintln!("panic at {}: {cut}", at.unwrap_or_default());
-    }));
-}
-
 #[tokio::main]
 async fn main() {
-    short_panics();
-    let kills = setting("CRASH_KILLS", 100);
-    let streams = setting("CRASH_STREAMS", 8);
-    let seed = setting("CRASH_SEED", 24);
+    gerbang_tests::short_panics();
+    let kills = gerbang_tests::setting("CRASH_KILLS", 100);
+    let streams = gerbang_tests::setting("CRASH_STREAMS", 8);
+    let seed = gerbang_tests::setting("CRASH_SEED", 24);
     let scenario = std::env::var("CRASH_SCENARIO").unwrap_or_else(|_| "all".into());
     let mut held = true;
     if matches!(scenario.as_str(), "all" | "registrations") {

@@ -1,7 +1,7 @@
-//! A PostgreSQL cluster of the harness's own: `initdb` in a temporary folder, its own port on
-//! loopback. Restarting it under load, in immediate mode, is a crash of the database (no
-//! checkpoint; the next start recovers from the write-ahead log), and it disturbs no other
-//! user of the machine's PostgreSQL.
+//! A PostgreSQL cluster of a harness's own (the crash harness, the soak): `initdb` in a
+//! temporary folder, its own port on loopback. Restarting it under load, in immediate mode, is
+//! a crash of the database (no checkpoint; the next start recovers from the write-ahead log),
+//! and it disturbs no other user of the machine's PostgreSQL.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,7 +28,7 @@ impl Cluster {
         let mut cluster = Cluster {
             bin,
             data: PathBuf::new(),
-            port: gerbang_tests::free_port(),
+            port: crate::free_port(),
             as_postgres,
         };
         let data = cluster.run_text("mktemp", &["-d", "/tmp/gerbang-crash-pg.XXXXXX"]);
