@@ -126,12 +126,13 @@ impl<'a> SourceMap<'a> {
         // A dotted key (`a.b = 1`) whose first part is unknown: the key ends at that part. A
         // key of an inline table (`a = { b = 1 }`) is not on its own: it goes after the line's.
         if let Some(unknown) = field("unknown field `") {
-            let parts: Vec<&str> = table.split('.').collect();
-            return match parts.iter().rposition(|part| *part == unknown) {
-                Some(at) => parts[..=at].join("."),
-                None if table.is_empty() => unknown.to_string(),
-                None => format!("{table}.{unknown}"),
-            };
+            let mut parts = key_parts(&table);
+            parts.retain(|part| !part.is_empty());
+            match parts.iter().rposition(|part| part == unknown) {
+                Some(at) => parts.truncate(at + 1),
+                None => parts.push(unknown.to_string()),
+            }
+            return join_key(&parts);
         }
         cut_to(&table, path)
     }
@@ -193,6 +194,11 @@ impl<'a> SourceMap<'a> {
 /// A dotted key as written (`"a" . 'b'.c`) in one form: blanks around its parts dropped, and
 /// each part bare where it can be, quoted otherwise, as a TOML writer writes it.
 fn dotted_key(written: &str) -> String {
+    join_key(&key_parts(written))
+}
+
+/// The parts of a dotted key as written, unquoted: `"a.b" . c` gives `a.b` and `c`.
+fn key_parts(written: &str) -> Vec<String> {
     let (mut parts, mut part) = (Vec::new(), String::new());
     let mut quote = None;
     let mut chars = written.trim().chars();
@@ -208,16 +214,26 @@ fn dotted_key(written: &str) -> String {
         }
     }
     parts.push(part);
+    parts
+}
+
+/// Parts joined into a key, each bare where it can be (an array element's index, `client[1]`,
+/// included) and quoted otherwise, as a TOML writer writes them.
+fn join_key(parts: &[String]) -> String {
     let bare = |part: &str| {
-        !part.is_empty()
-            && part
+        let name = match part.strip_suffix(']').and_then(|p| p.rsplit_once('[')) {
+            Some((name, index)) if index.chars().all(|c| c.is_ascii_digit()) => name,
+            _ => part,
+        };
+        !name.is_empty()
+            && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
     let written: Vec<String> = parts
-        .into_iter()
-        .map(|part| match bare(&part) {
-            true => part,
+        .iter()
+        .map(|part| match bare(part) {
+            true => part.clone(),
             false => format!("{part:?}"),
         })
         .collect();
@@ -327,6 +343,22 @@ mod tests {
             "",
         );
         assert_eq!(key, "1500-765");
+    }
+
+    /// Found by the `config` fuzz target: an unknown quoted name with dots in it was cut at its
+    /// dots, so it was named twice over.
+    #[test]
+    fn an_unknown_quoted_name_with_dots_is_named_once() {
+        let src = "[\"a.b\"]\nupst.eams = []\n";
+        let map = SourceMap::new(src);
+        let message = "unknown field `a.b`, expected one of `server`";
+        assert_eq!(map.error_key(&(0..7), message, ""), "\"a.b\"");
+        let at = src.find("upst").unwrap_or(0);
+        assert_eq!(map.error_key(&(at..at + 4), message, ""), "\"a.b\"");
+        assert_eq!(
+            join_key(&["client[1]".into(), "x y".into()]),
+            "client[1].\"x y\""
+        );
     }
 
     /// Found by the `config` fuzz target: a header followed by a comment on its line was named

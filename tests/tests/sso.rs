@@ -19,6 +19,20 @@ fn route(name: &str, app: std::net::SocketAddr) -> String {
     )
 }
 
+/// The site of these tests: HTTPS, the test captcha answer and `more` TOML, user `budi`.
+fn spec(routes: String, more: &str) -> Spec {
+    Spec {
+        https: true,
+        http: false,
+        extra: format!(
+            "[captcha]\ntest_answer = \"{}\"\n{more}",
+            browser::CAPTCHA_TEST_ANSWER
+        ),
+        users: vec![(USER.into(), PASSWORD.into())],
+        ..Spec::http(routes)
+    }
+}
+
 async fn whoami(response: reqwest::Response) -> Value {
     assert_eq!(response.status(), 200, "{:?}", response.headers());
     response.json().await.unwrap()
@@ -30,23 +44,11 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
         Reserved::new("perizinan").await,
         Reserved::new("berusaha").await,
     );
-    let gw = Gerbang::start(Spec {
-        https: true,
-        http: false,
-        extra: format!(
-            "[captcha]\ntest_answer = \"{}\"\n",
-            browser::CAPTCHA_TEST_ANSWER
-        ),
-        users: vec![(USER.into(), PASSWORD.into())],
-        ..Spec::http(
-            [
-                route("perizinan", perizinan.addr),
-                route("berusaha", berusaha.addr),
-            ]
-            .concat(),
-        )
-    })
-    .await;
+    let routes = [
+        route("perizinan", perizinan.addr),
+        route("berusaha", berusaha.addr),
+    ];
+    let gw = Gerbang::start(spec(routes.concat(), "")).await;
     // Both apps check the identity JWT against the provider's JWKS, as an app would.
     let issuer = gw.url(Gerbang::PROVIDER_HOST, "");
     let _apps = [
@@ -230,17 +232,8 @@ async fn a_forged_or_foreign_session_cookie_gets_nowhere() {
 #[tokio::test]
 async fn an_idle_gateway_session_ends_and_an_active_one_goes_on() {
     let app = App::start("perizinan").await;
-    let gw = Gerbang::start(Spec {
-        https: true,
-        http: false,
-        extra: format!(
-            "[captcha]\ntest_answer = \"{}\"\n\n[session]\nidle_timeout_mins = 1\n",
-            browser::CAPTCHA_TEST_ANSWER
-        ),
-        users: vec![(USER.into(), PASSWORD.into())],
-        ..Spec::http(route("perizinan", app.addr))
-    })
-    .await;
+    let idle = "\n[session]\nidle_timeout_mins = 1\n";
+    let gw = Gerbang::start(spec(route("perizinan", app.addr), idle)).await;
     let provider = gw.url(Gerbang::PROVIDER_HOST, "");
     let app_url = gw.url("perizinan.test", "/whoami");
     let hosts = ["perizinan.test", Gerbang::PROVIDER_HOST];
@@ -282,4 +275,49 @@ async fn an_idle_gateway_session_ends_and_an_active_one_goes_on() {
         "75 s idle with a one-minute timeout"
     );
     assert!(location(&response).unwrap().starts_with(&provider));
+}
+
+/// A signing key rotated in while the gateway runs (taken up at its key refresh) signs ID
+/// tokens that the gateway's own login accepts: it verifies them with the keys it publishes
+/// now. Its relying party kept the keys it started with, so once a rotated key signed, every
+/// login through the gateway was answered 400 at the callback (found by the soak, during
+/// upgrades: the old process drained past the new key's start).
+#[tokio::test]
+async fn a_login_after_a_key_rotation_verifies_with_the_new_key() {
+    let perizinan = Reserved::new("perizinan").await;
+    let gw = Gerbang::start(spec(route("perizinan", perizinan.addr), "")).await;
+    let _app = perizinan.serve(None);
+    let (ok, out, err) = gw.admin(
+        &["keys", "rotate", "--alg", "RS256", "--delay-secs", "2"],
+        "",
+    );
+    assert!(ok, "{err}");
+    let kid = out.split_whitespace().nth(3).unwrap().trim_end_matches(',');
+    // The server takes stored keys up every `serve::KEY_REFRESH` (10 s).
+    let http = gw.client(&[Gerbang::PROVIDER_HOST]);
+    let jwks = gw.url(Gerbang::PROVIDER_HOST, "/jwks");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !http
+        .get(&jwks)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains(kid)
+    {
+        assert!(Instant::now() < deadline, "{kid} not published");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Past the new key's start (2 s after the rotation, a second later than any key before
+    // it), so that it is the one that signs.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let browser = gw.client(&["perizinan.test", Gerbang::PROVIDER_HOST]);
+    let app = gw.url("perizinan.test", "/whoami");
+    let provider = gw.url(Gerbang::PROVIDER_HOST, "");
+    let back = browser::log_in_to_app(&browser, &app, &provider, USER, PASSWORD).await;
+    assert_eq!(back.status(), 302, "the callback: {:?}", back.headers());
+    let me = whoami(follow(&browser, &app).await).await;
+    assert_eq!(me["headers"]["x-gerbang-user"][0], USER, "{me}");
 }

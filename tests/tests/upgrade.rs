@@ -54,12 +54,25 @@ async fn a_looping_client_sees_no_error_while_the_process_is_replaced() {
         vec![kept_alive, fresh_each_time],
         &gw.url("terbuka.test", "/whoami"),
     );
+    // And one on the embedded provider, which the old process forwards to while it drains
+    // (it answered 502 when the provider stopped accepting before the proxy had drained).
+    let provider_traffic = Traffic::start(
+        vec![gw.client(&[Gerbang::PROVIDER_HOST])],
+        &gw.url(Gerbang::PROVIDER_HOST, "/.well-known/openid-configuration"),
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = traffic.served();
 
     gw.upgrade().await;
     assert_ne!(gw.pid(), old_pid);
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let (provider_served, provider_failed) = provider_traffic.stop().await;
+    assert_eq!(
+        provider_failed,
+        0,
+        "{provider_failed} of {} requests to the provider failed",
+        provider_served + provider_failed
+    );
     let (served, failed) = traffic.stop().await;
     assert_eq!(
         failed,

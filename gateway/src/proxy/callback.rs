@@ -8,7 +8,7 @@ use gerbang_config::Strength;
 use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
 use gerbang_idp::provider::Provider;
-use openidconnect::core::{CoreClient, CoreIdTokenClaims};
+use openidconnect::core::{CoreClient, CoreIdTokenClaims, CoreIdTokenVerifier};
 use openidconnect::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet, IssuerUrl,
     Nonce, OAuth2TokenResponse, PkceCodeVerifier, RedirectUrl, TokenResponse, TokenUrl,
@@ -102,8 +102,17 @@ impl RelyingParty {
         let id_token = tokens
             .id_token()
             .ok_or_else(|| CallbackError::IdToken("none in the response".into()))?;
+        // The keys published now: a key rotated in since start-up signs too (the client's own
+        // verifier holds the keys it was made with).
+        let verifier = CoreIdTokenVerifier::new_confidential_client(
+            self.client.client_id().clone(),
+            ClientSecret::new(self.provider.gateway_secret.clone()),
+            IssuerUrl::new(self.provider.issuer.clone())
+                .map_err(|e| CallbackError::Setup(e.to_string()))?,
+            self.provider.keys.current().jwks(),
+        );
         let claims: &CoreIdTokenClaims = id_token
-            .claims(&self.client.id_token_verifier(), &Nonce::new(pending.nonce))
+            .claims(&verifier, &Nonce::new(pending.nonce))
             .map_err(|e| CallbackError::IdToken(e.to_string()))?;
         let access: AccessClaims = jwt::verify(
             &self.provider.keys.current(),
