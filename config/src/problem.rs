@@ -144,44 +144,40 @@ impl<'a> SourceMap<'a> {
         let line_start = self.source[..offset].rfind('\n').map_or(0, |i| i + 1);
         let mut table = String::new();
         let mut array_counts: Vec<(String, usize)> = Vec::new();
-        for line in self.source[..line_start].lines() {
-            let trimmed = line.trim();
-            if let Some(name) = trimmed
-                .strip_prefix("[[")
-                .and_then(|r| r.split("]]").next())
-            {
-                let name = dotted_key(name);
-                let index = match array_counts.iter_mut().find(|(n, _)| *n == name) {
-                    Some((_, count)) => {
-                        *count += 1;
-                        *count - 1
-                    }
-                    None => {
-                        array_counts.push((name.clone(), 1));
-                        0
-                    }
-                };
-                table = format!("{name}[{index}]");
-            } else if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
-                table = under_array(&dotted_key(name), &array_counts);
+        let inside = inside_strings(self.source);
+        let lines = self.source[..line_start].lines().enumerate();
+        // A line that begins inside a multi-line string is the string's text, not TOML.
+        for (_, line) in lines.filter(|(i, _)| !inside.contains(i)) {
+            match header(line) {
+                Some((true, name)) => {
+                    let index = match array_counts.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, count)) => {
+                            *count += 1;
+                            *count - 1
+                        }
+                        None => {
+                            array_counts.push((name.clone(), 1));
+                            0
+                        }
+                    };
+                    table = format!("{name}[{index}]");
+                }
+                Some((false, name)) => table = under_array(&name, &array_counts),
+                None => {}
             }
         }
         let this_line = self.source[line_start..].lines().next().unwrap_or("");
-        let trimmed = this_line.trim();
-        // A header here is read as those above were: up to its closing brackets (a comment
-        // may follow them).
-        if let Some(name) = trimmed
-            .strip_prefix("[[")
-            .and_then(|r| r.split("]]").next())
-        {
-            return dotted_key(name);
+        if inside.contains(&self.source[..line_start].matches('\n').count()) {
+            return table;
         }
-        if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
-            return under_array(&dotted_key(name), &array_counts);
+        // A header here is read as those above were.
+        match header(this_line) {
+            Some((true, name)) => return name,
+            Some((false, name)) => return under_array(&name, &array_counts),
+            None => {}
         }
-        let key = trimmed
-            .split_once('=')
-            .map(|(k, _)| dotted_key(k))
+        let key = unquoted(this_line, '=')
+            .map(|at| dotted_key(&this_line[..at]))
             .unwrap_or_default();
         match (table.is_empty(), key.is_empty()) {
             (true, _) => key,
@@ -189,6 +185,95 @@ impl<'a> SourceMap<'a> {
             (false, false) => format!("{table}.{key}"),
         }
     }
+}
+
+/// The lines (counted from 0) that begin inside a multi-line string.
+fn inside_strings(source: &str) -> std::collections::HashSet<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum In {
+        Toml,
+        Comment,
+        Basic,
+        Literal,
+        /// A multi-line basic (`"`) or literal (`'`) string.
+        Multi(char),
+    }
+    let chars: Vec<char> = source.chars().collect();
+    let run = |at: usize, c: char| chars[at..].iter().take_while(|x| **x == c).count();
+    let (mut state, mut line, mut at) = (In::Toml, 0, 0);
+    let mut inside = std::collections::HashSet::new();
+    while at < chars.len() {
+        let c = chars[at];
+        at += 1;
+        state = match (state, c) {
+            (In::Multi(_), '\n') => {
+                line += 1;
+                inside.insert(line);
+                state
+            }
+            (_, '\n') => {
+                line += 1;
+                In::Toml
+            }
+            (In::Toml, '#') => In::Comment,
+            (In::Toml, '"' | '\'') if run(at, c) >= 2 => {
+                at += 2;
+                In::Multi(c)
+            }
+            (In::Toml, '"') => In::Basic,
+            (In::Toml, '\'') => In::Literal,
+            (In::Basic | In::Multi('"'), '\\') => {
+                // The escaped character is the string's, whatever it is; not a line's end,
+                // which must still be counted.
+                if chars.get(at).is_some_and(|next| *next != '\n') {
+                    at += 1;
+                }
+                state
+            }
+            (In::Basic, '"') | (In::Literal, '\'') => In::Toml,
+            (In::Multi(q), c) if c == q && run(at, c) >= 2 => {
+                // The closing quotes, and up to two more before them that are the string's.
+                at += run(at, c).min(4);
+                In::Toml
+            }
+            (state, _) => state,
+        };
+    }
+    inside
+}
+
+/// A table header's kind (an array of tables or not) and name, as TOML reads it: up to its
+/// closing brackets outside quotes (a comment may follow them).
+fn header(line: &str) -> Option<(bool, String)> {
+    let trimmed = line.trim();
+    let (array, rest) = match trimmed.strip_prefix("[[") {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('[')?),
+    };
+    let end = unquoted(rest, ']')?;
+    if array && !rest[end..].starts_with("]]") {
+        return None;
+    }
+    Some((array, dotted_key(&rest[..end])))
+}
+
+/// Where `wanted` first appears in `text` outside quoted parts (TOML's basic strings, with
+/// their escapes, and literal strings).
+fn unquoted(text: &str, wanted: char) -> Option<usize> {
+    let mut quote = None;
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (Some('"'), _) if escaped => escaped = false,
+            (Some('"'), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, c) if c == wanted => return Some(at),
+            (None, _) => {}
+        }
+    }
+    None
 }
 
 /// A dotted key as written (`"a" . 'b'.c`) in one form: blanks around its parts dropped, and
@@ -206,7 +291,7 @@ fn key_parts(written: &str) -> Vec<String> {
         match (quote, c) {
             (None, '"' | '\'') => quote = Some(c),
             (Some(q), c) if c == q => quote = None,
-            (Some('"'), '\\') => part.extend(chars.next()),
+            (Some('"'), '\\') => part.extend(unescape(&mut chars)),
             (Some(_), c) => part.push(c),
             (None, '.') => parts.push(std::mem::take(&mut part)),
             (None, c) if c.is_whitespace() => {}
@@ -215,6 +300,28 @@ fn key_parts(written: &str) -> Vec<String> {
     }
     parts.push(part);
     parts
+}
+
+/// The character a basic string's escape stands for, read after its backslash (`None` for an
+/// escape TOML does not have).
+fn unescape(chars: &mut std::str::Chars) -> Option<char> {
+    let hex = |chars: &mut std::str::Chars, digits: usize| {
+        let code: String = chars.take(digits).collect();
+        u32::from_str_radix(&code, 16).ok().and_then(char::from_u32)
+    };
+    match chars.next()? {
+        'b' => Some('\u{8}'),
+        't' => Some('\t'),
+        'n' => Some('\n'),
+        'f' => Some('\u{c}'),
+        'r' => Some('\r'),
+        'e' => Some('\u{1b}'),
+        'u' => hex(chars, 4),
+        'U' => hex(chars, 8),
+        'x' => hex(chars, 2),
+        c @ ('"' | '\\') => Some(c),
+        _ => None,
+    }
 }
 
 /// Parts joined into a key, each bare where it can be (an array element's index, `client[1]`,
@@ -359,6 +466,33 @@ mod tests {
             join_key(&["client[1]".into(), "x y".into()]),
             "client[1].\"x y\""
         );
+    }
+
+    /// Found by the `config` fuzz target: a closing bracket and an escape inside a quoted
+    /// header were read as the header's end and as the escaped letter.
+    #[test]
+    fn a_quoted_header_is_read_as_toml_reads_it() {
+        let src = "[\"\\t]\"]\nx = 1\n[[\"a]]b\".c]] # n\ny = 2\n";
+        let map = SourceMap::new(src);
+        assert_eq!(map.key_at(src.find("x =").unwrap_or(0)), "\"\\t]\".x");
+        assert_eq!(map.key_at(src.find("y =").unwrap_or(0)), "\"a]]b\".c[0].y");
+        assert_eq!(dotted_key("\"\\u0041\\\"\""), "\"A\\\"\"");
+        let at = src.find("[[").unwrap_or(0);
+        assert_eq!(map.key_at(at), "\"a]]b\".c");
+        assert_eq!(header("[a = 1"), None);
+    }
+
+    /// Found by the `config` fuzz target: lines inside a multi-line string were read as
+    /// headers and keys.
+    #[test]
+    fn lines_inside_a_multi_line_string_are_its_text() {
+        let src = "[helpdesk]\nemails = \"\"\"\"\"x\n[route]\ny = 1\n\"\"\"\nz = 2\nq = '''\n[a]\n'''\nw = 3\n";
+        let map = SourceMap::new(src);
+        assert_eq!(map.key_at(src.find("z =").unwrap_or(0)), "helpdesk.z");
+        assert_eq!(map.key_at(src.find("y =").unwrap_or(0)), "helpdesk");
+        assert_eq!(map.key_at(src.find("w =").unwrap_or(0)), "helpdesk.w");
+        let lines = inside_strings(src);
+        assert_eq!(lines, [2, 3, 4, 7, 8].into_iter().collect());
     }
 
     /// Found by the `config` fuzz target: a header followed by a comment on its line was named

@@ -169,3 +169,24 @@ pub fn labelled(text: &str, label: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(&format!("{label}: ")))
         .map(|v| v.trim().to_string())
 }
+
+/// The address in a `To` header (`Name <a@b>` or `a@b`), lower case.
+pub fn address(to: &str) -> String {
+    let inner = to.rsplit('<').next().unwrap_or(to);
+    inner.trim().trim_end_matches('>').to_lowercase()
+}
+
+/// The addresses of every message still in `store`'s outbox: due, or leased by a server that
+/// died. Read by claiming them all, so only once the server has stopped.
+pub async fn queued_to(
+    store: &gerbang_idp::store::SharedStore,
+) -> std::collections::HashSet<String> {
+    let far_future = gerbang_idp::clock::now() + 86_400;
+    store
+        .claim_mail(far_future, Duration::from_secs(1), 1_000_000)
+        .await
+        .expect("the outbox")
+        .into_iter()
+        .map(|mail| address(&mail.message.to))
+        .collect()
+}

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use gerbang_idp::store::{Identity, SharedStore, UniqueKey, User};
 use gerbang_tests::browser::{hidden_field, CAPTCHA_TEST_ANSWER};
 use gerbang_tests::site::{borrowed, ktp, Site, APP_ROUTE};
-use gerbang_tests::smtp::SmtpServer;
+use gerbang_tests::smtp::{address, queued_to, SmtpServer};
 use gerbang_tests::Gerbang;
 
 use crate::{Outcome, Store, ONE_ADDRESS};
@@ -170,11 +170,6 @@ impl Verdict {
 }
 
 /// The address of a `To` header (`Name <a@b>` or `a@b`), in lower case.
-fn address(to: &str) -> String {
-    let inner = to.rsplit('<').next().unwrap_or(to);
-    inner.trim().trim_end_matches('>').to_lowercase()
-}
-
 async fn whole(store: &SharedStore, user: &User) -> bool {
     let Identity::Ktp { nik } = &user.identity else {
         return false;
@@ -229,14 +224,7 @@ async fn check(
         }
     }
     // What is still queued (the server is stopped): leased by a killed server, or due.
-    let far_future = gerbang_idp::clock::now() + 86_400;
-    let queued: HashSet<String> = store
-        .claim_mail(far_future, Duration::from_secs(1), 1_000_000)
-        .await
-        .expect("the outbox")
-        .into_iter()
-        .map(|mail| address(&mail.message.to))
-        .collect();
+    let queued = queued_to(store).await;
     verdict.queued = queued.len();
     for (address, found) in &by_email {
         if found.len() > 1 {

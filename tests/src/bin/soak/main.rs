@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gerbang_idp::store::test_database::TestSchema;
+use gerbang_idp::store::{PgStore, SharedStore};
 use gerbang_tests::cluster::Cluster;
 use gerbang_tests::site::Site;
 use gerbang_tests::smtp::SmtpServer;
@@ -126,7 +127,13 @@ async fn main() {
     }
     let samples = sampler.await.expect("the sampler");
     let registered = shared.registered.lock().unwrap().clone();
-    let mail = report::mail(&parts.smtp, &registered, MAIL_WAIT).await;
+    let mut mail = report::mail(&parts.smtp, &registered, MAIL_WAIT).await;
+    // What is still in the outbox, read once the server has stopped.
+    parts.gw.signal("TERM");
+    let stopped = parts.gw.wait_exit(Duration::from_secs(60)).await;
+    assert!(stopped.is_some(), "the server did not stop");
+    let store: SharedStore = Arc::new(PgStore::connect(&schema.options()).expect("the store"));
+    mail.still_queued(&gerbang_tests::smtp::queued_to(&store).await);
     let held = report::print(started, &shared, &faults, &samples, &mail);
     if let Some(app) = parts.app.take() {
         app.stop().await;
