@@ -128,7 +128,14 @@ impl<'a> SourceMap<'a> {
         if let Some(unknown) = field("unknown field `") {
             let mut parts = key_parts(&table);
             parts.retain(|part| !part.is_empty());
-            match parts.iter().rposition(|part| part == unknown) {
+            // Its place: as deep as the table the `toml` crate was reading, where the key has
+            // it there; else its last appearance, or after the key (an inline table's key).
+            let depth = path.split('.').filter(|p| !p.is_empty()).count();
+            let at = match parts.get(depth).is_some_and(|part| part == unknown) {
+                true => Some(depth),
+                false => parts.iter().rposition(|part| part == unknown),
+            };
+            match at {
                 Some(at) => parts.truncate(at + 1),
                 None => parts.push(unknown.to_string()),
             }
@@ -493,6 +500,23 @@ mod tests {
         assert_eq!(map.key_at(src.find("w =").unwrap_or(0)), "helpdesk.w");
         let lines = inside_strings(src);
         assert_eq!(lines, [2, 3, 4, 7, 8].into_iter().collect());
+    }
+
+    /// Found by the `config` fuzz target: an unknown name that comes back later in its own
+    /// dotted key was cut at its last appearance instead of at its place.
+    #[test]
+    fn an_unknown_name_repeated_in_its_key_is_cut_at_its_place() {
+        let src = "rp.28.rp = 1\n";
+        let map = SourceMap::new(src);
+        let message = "unknown field `rp`, expected one of `server`";
+        assert_eq!(map.error_key(&(0..2), message, ""), "rp");
+        let src = "[route.x]\nroute.y = 1\n";
+        let map = SourceMap::new(src);
+        let message = "unknown field `route`, expected one of `name`";
+        assert_eq!(
+            map.error_key(&(10..15), message, "route.x"),
+            "route.x.route"
+        );
     }
 
     /// Found by the `config` fuzz target: a header followed by a comment on its line was named
