@@ -21,6 +21,8 @@ struct State {
     pinned: Mutex<Option<usize>>,
     next: AtomicUsize,
     open: AtomicBool,
+    /// Connections relayed so far.
+    relayed: AtomicUsize,
     /// Bumped by `cut`: every relayed connection ends when it changes.
     cuts: watch::Sender<u64>,
 }
@@ -34,6 +36,7 @@ impl TcpProxy {
             pinned: Mutex::new(None),
             next: AtomicUsize::new(0),
             open: AtomicBool::new(true),
+            relayed: AtomicUsize::new(0),
             cuts: watch::channel(0).0,
         });
         let accept = tokio::spawn(accept_loop(listener, Arc::clone(&state)));
@@ -62,6 +65,11 @@ impl TcpProxy {
     pub fn restore(&self) {
         self.state.open.store(true, Ordering::SeqCst);
     }
+
+    /// How many connections have been relayed (not counting those refused while cut).
+    pub fn relayed(&self) -> usize {
+        self.state.relayed.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for TcpProxy {
@@ -86,6 +94,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
             targets.get(index % targets.len().max(1)).copied()
         };
         let Some(target) = target else { continue };
+        state.relayed.fetch_add(1, Ordering::SeqCst);
         let mut cuts = state.cuts.subscribe();
         tokio::spawn(async move {
             let Ok(mut outbound) = TcpStream::connect(target).await else {

@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use gerbang_tests::browser::{self, hidden_field, location};
-use gerbang_tests::site::{address_blanked, borrowed, ktp, nik, Site, MAIL_WAIT};
+use gerbang_tests::site::{address_blanked, borrowed, ktp, nik, Site, APP_ROUTE, MAIL_WAIT};
 use gerbang_tests::smtp::{self, Received, SmtpServer};
+use gerbang_tests::tcp_proxy::TcpProxy;
 use gerbang_tests::Gerbang;
 
 /// Register with a KTP → activation mail over SMTP → link → second mail with user name and
@@ -322,6 +324,46 @@ async fn mail_survives_an_smtp_outage_and_a_crash() {
         site.gw.logs().contains("mail not delivered; will retry"),
         "the outage was seen and retried"
     );
+}
+
+/// Mail goes out over a few reused SMTP connections, not one per message; a reused connection
+/// the server has since dropped is replaced, and its message still arrives once.
+#[tokio::test]
+async fn mail_reuses_smtp_connections_and_replaces_dropped_ones() {
+    let smtp = SmtpServer::start().await;
+    let relay = TcpProxy::start(vec![SocketAddr::from(([127, 0, 0, 1], smtp.port))]).await;
+    let mut spec = Site::spec(&smtp, APP_ROUTE.into(), Vec::new());
+    spec.mail = Some(smtp.mail_config().replace(
+        &format!("port = {}", smtp.port),
+        &format!("port = {}", relay.addr.port()),
+    ));
+    let site = Site::around(Gerbang::start(spec).await, smtp);
+    let register = |n: usize| {
+        let site = &site;
+        async move {
+            let fields = ktp(&format!("pooled{n}@example.id"), &nik(200 + n));
+            let (status, page) = site.register(&borrowed(&fields)).await;
+            assert_eq!(status, 200, "{page}");
+            site.smtp
+                .wait_for(&format!("pooled{n}@example.id"), 1, Duration::from_secs(30))
+                .await;
+        }
+    };
+    for n in 0..12 {
+        register(n).await;
+    }
+    let connections = relay.relayed();
+    assert!(
+        (1..=4).contains(&connections),
+        "12 messages over {connections} connections"
+    );
+    // The server end of every open connection goes away; the next message needs a new one.
+    relay.cut();
+    relay.restore();
+    register(12).await;
+    assert!(relay.relayed() > connections, "a new connection was opened");
+    let received = site.smtp.messages();
+    assert_eq!(received.len(), 13, "each message once");
 }
 
 /// 50 registrations at once with one e-mail address (then with one NIK) make exactly one

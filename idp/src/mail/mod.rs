@@ -1,6 +1,6 @@
 //! Outgoing mail: the messages Gerbang writes ([`templates`]), the transports that carry them
-//! (SMTP through lettre with rustls, or a folder of `.eml` files), and the [`worker`] that
-//! delivers the durable outbox.
+//! (SMTP through lettre with rustls, over a few reused connections, or a folder of `.eml`
+//! files), and the [`worker`] that delivers the durable outbox.
 //!
 //! Delivery is at least once, made as close to exactly once as the protocol allows: a message
 //! is leased before the attempt and removed after the server accepted it. A crash between the
@@ -11,18 +11,24 @@ pub mod templates;
 pub mod worker;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use gerbang_config::{Mail as MailConfig, MailTransport, Smtp, SmtpSecurity};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::store::Mail;
 
 /// How long one SMTP conversation may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many SMTP connections are kept open for reuse: as many as the worker delivers at once.
+const SMTP_CONNECTIONS: u32 = worker::DELIVERIES as u32;
+/// An open connection unused this long is closed (servers drop idle clients after minutes).
+const SMTP_IDLE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -36,8 +42,22 @@ pub enum MailError {
 
 /// Where messages go.
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpPool),
     Folder(PathBuf),
+}
+
+/// An SMTP server reached through a pool of reused connections. The pool is opened at the
+/// first delivery, on the runtime that delivers (its idle sweeper is a task of that runtime);
+/// the settings were checked when the mailer was made.
+pub struct SmtpPool {
+    settings: AsyncSmtpTransportBuilder,
+    pool: OnceLock<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+impl SmtpPool {
+    fn transport(&self) -> &AsyncSmtpTransport<Tokio1Executor> {
+        self.pool.get_or_init(|| self.settings.clone().build())
+    }
 }
 
 pub struct Mailer {
@@ -53,7 +73,10 @@ impl Mailer {
             .map_err(|e| MailError::Config(format!("mail.from: {e}")))?;
         let transport = match &config.transport {
             MailTransport::Folder { path } => Transport::Folder(path.clone()),
-            MailTransport::Smtp(smtp) => Transport::Smtp(smtp_transport(smtp)?),
+            MailTransport::Smtp(smtp) => Transport::Smtp(SmtpPool {
+                settings: smtp_settings(smtp)?,
+                pool: OnceLock::new(),
+            }),
         };
         Ok(Mailer { from, transport })
     }
@@ -63,6 +86,7 @@ impl Mailer {
         let message = self.message(mail)?;
         match &self.transport {
             Transport::Smtp(smtp) => smtp
+                .transport()
                 .send(message)
                 .await
                 .map(|_| ())
@@ -101,7 +125,7 @@ impl Mailer {
 
 /// An SMTP transport as configured: STARTTLS (required, never a silent fall-back to clear
 /// text), TLS from the first byte, or clear text (loopback only, checked by the configuration).
-fn smtp_transport(smtp: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+fn smtp_settings(smtp: &Smtp) -> Result<AsyncSmtpTransportBuilder, MailError> {
     let config_error = |e: lettre::transport::smtp::Error| MailError::Config(e.to_string());
     let tls = match smtp.security {
         SmtpSecurity::None => Tls::None,
@@ -125,14 +149,19 @@ fn smtp_transport(smtp: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, Mai
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
         .port(smtp.port)
         .tls(tls)
-        .timeout(Some(SMTP_TIMEOUT));
+        .timeout(Some(SMTP_TIMEOUT))
+        .pool_config(
+            PoolConfig::new()
+                .max_size(SMTP_CONNECTIONS)
+                .idle_timeout(SMTP_IDLE),
+        );
     if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
         builder = builder.credentials(Credentials::new(
             user.clone(),
             password.expose().to_string(),
         ));
     }
-    Ok(builder.build())
+    Ok(builder)
 }
 
 /// Writes `<id>.eml` whole or not at all (a temporary file renamed into place).

@@ -7,17 +7,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use futures_util::stream::{self, StreamExt};
 use tokio::sync::Notify;
 
 use super::Mailer;
 use crate::clock::now;
 use crate::metrics::Metrics;
-use crate::store::{SharedStore, Timestamp};
+use crate::store::{Mail, SharedStore, StoreResult, Timestamp};
 
 /// A claimed message is left alone this long; longer than any one delivery attempt.
 const LEASE: Duration = Duration::from_secs(60);
 /// How many messages one round claims.
 const BATCH: usize = 16;
+/// How many of them are delivered at once, each on its own (reused) SMTP connection.
+pub const DELIVERIES: usize = 4;
 /// How often the outbox is looked at when nobody rings.
 const POLL: Duration = Duration::from_secs(2);
 /// The first retry comes after this, doubling each time up to [`MAX_BACKOFF`].
@@ -52,36 +55,51 @@ pub async fn run(
         let full = claimed.len() == BATCH;
         // The transport as configured now (a reload may have replaced it).
         let mailer = mailer.load_full();
-        for mail in claimed {
-            let marked = match mailer.deliver(&mail).await {
-                Ok(()) => {
-                    metrics.mail_delivered.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(mail = %mail.id, attempts = mail.attempts, "mail delivered");
-                    store.mail_sent(&mail.id).await.inspect_err(|e| {
-                        tracing::error!(mail = %mail.id, error = %e, "delivered mail not marked sent: it will be sent again");
-                    })
-                }
-                Err(e) => {
-                    metrics.mail_failures.fetch_add(1, Ordering::Relaxed);
-                    let retry = retry_at(mail.attempts, now());
-                    tracing::warn!(mail = %mail.id, attempts = mail.attempts, error = %e, "mail not delivered; will retry");
-                    store
-                        .mail_failed(&mail.id, retry, &e.to_string())
-                        .await
-                        .inspect_err(|e| {
-                            tracing::error!(mail = %mail.id, error = %e, "cannot reschedule mail");
-                        })
-                }
-            };
+        let mut outcomes = stream::iter(claimed)
+            .map(|mail| deliver(&store, &mailer, &metrics, mail))
+            .buffer_unordered(DELIVERIES);
+        while let Some(marked) = outcomes.next().await {
             // A store that takes no marks would make every further delivery a copy to send
-            // again: the rest of the batch waits for its lease to end instead (at most one
-            // message is sent twice per store failure).
+            // again: the rest of the batch waits for its lease to end instead (the deliveries
+            // in flight are dropped, so at most [`DELIVERIES`] messages are sent twice per
+            // store failure).
             if marked.is_err() {
                 break;
             }
         }
+        drop(outcomes);
         if !full {
             let _ = tokio::time::timeout(POLL, wake.notified()).await;
+        }
+    }
+}
+
+/// Delivers one claimed message and marks it sent, or reschedules it; `Err` when the store
+/// took no mark.
+async fn deliver(
+    store: &SharedStore,
+    mailer: &Mailer,
+    metrics: &Metrics,
+    mail: Mail,
+) -> StoreResult<()> {
+    match mailer.deliver(&mail).await {
+        Ok(()) => {
+            metrics.mail_delivered.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(mail = %mail.id, attempts = mail.attempts, "mail delivered");
+            store.mail_sent(&mail.id).await.inspect_err(|e| {
+                tracing::error!(mail = %mail.id, error = %e, "delivered mail not marked sent: it will be sent again");
+            })
+        }
+        Err(e) => {
+            metrics.mail_failures.fetch_add(1, Ordering::Relaxed);
+            let retry = retry_at(mail.attempts, now());
+            tracing::warn!(mail = %mail.id, attempts = mail.attempts, error = %e, "mail not delivered; will retry");
+            store
+                .mail_failed(&mail.id, retry, &e.to_string())
+                .await
+                .inspect_err(|e| {
+                    tracing::error!(mail = %mail.id, error = %e, "cannot reschedule mail");
+                })
         }
     }
 }
