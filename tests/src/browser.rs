@@ -57,7 +57,12 @@ pub async fn log_in(
                 }
             }
             None => {
+                let status = response.status();
                 page = response.text().await.expect("login page");
+                assert!(
+                    status.is_success() || hidden_field(&page, "captcha_token").is_some(),
+                    "no login page but {status}: {page}"
+                );
                 break;
             }
         }

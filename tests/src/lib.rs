@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod fake_op;
 pub mod front;
 mod gerbang;
+pub mod h2_frames;
 pub mod load;
 pub mod nginx;
 pub mod op;

@@ -7,20 +7,22 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use base64::Engine;
+use gerbang_tests::h2_frames::H2Connection;
 use gerbang_tests::{App, Gerbang, Spec};
 
 const SECRET: &str = "machine-secret-0123456789";
 /// More than the `h2` crate's reset budget (1,024 per connection), so one reset per request
-/// would close the connection before the end.
-const REQUESTS: usize = 3_000;
-const CONCURRENCY: usize = 8;
+/// would close the connection before the end; half of them (5,000) token requests.
+const REQUESTS: usize = 10_000;
+const CONCURRENCY: usize = 64;
 const PING: &str = "ping";
 
-#[tokio::test]
-async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
-    let app = App::start("api").await;
-    let gw = Gerbang::start(Spec {
+/// A Gerbang over HTTPS with a `client_credentials` client and a public route to `app`.
+async fn start(app: &App) -> Gerbang {
+    Gerbang::start(Spec {
         https: true,
         http: false,
         extra: format!(
@@ -32,7 +34,13 @@ async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
             app.addr
         ))
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
+    let app = App::start("api").await;
+    let gw = start(&app).await;
     let http = gw.client(&["api.test", Gerbang::PROVIDER_HOST]);
     let token_url = gw.url(Gerbang::PROVIDER_HOST, "/token");
     let route_url = gw.url("api.test", "/echo");
@@ -105,4 +113,57 @@ async fn one_connection_carries_thousands_of_form_posts_and_route_requests() {
         failures.len(),
         failures.first()
     );
+}
+
+/// A client may send a request's end of stream in a frame of its own, and a busy one can send
+/// it after the response has come. Were the gateway to answer and then reset such a stream, the
+/// late frame would count against the connection (the `h2` crate closes it with `GOAWAY
+/// ENHANCE_YOUR_CALM` after 1,024): Pingora reads a request's body to its end before it lets
+/// the stream go, and this keeps it so (docs/benchmarks.md, issue 22).
+#[tokio::test]
+async fn a_late_end_of_stream_is_read_not_reset() {
+    let app = App::start("api").await;
+    let gw = start(&app).await;
+    let address = gw.https.unwrap();
+    let mut connection = H2Connection::open(address, Gerbang::PROVIDER_HOST, &gw.ca_path()).await;
+    let authority = format!("{}:{}", Gerbang::PROVIDER_HOST, address.port());
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("machine:{SECRET}"))
+    );
+    let body = b"grant_type=client_credentials";
+    let length = body.len().to_string();
+    let fields = [
+        (":method", "POST"),
+        (":scheme", "https"),
+        (":authority", authority.as_str()),
+        (":path", "/token"),
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("content-length", length.as_str()),
+        ("authorization", basic.as_str()),
+    ];
+    for n in 0..100 {
+        let stream = connection.post_without_end(&fields, body).await;
+        let whole = connection.answer_of(stream, Duration::from_secs(10)).await;
+        let answer = connection.answers.remove(&stream).unwrap_or_default();
+        assert!(
+            whole && answer.reset.is_none(),
+            "request {n}: {answer:?}, GOAWAY {:?}",
+            connection.goaway
+        );
+        let text = String::from_utf8_lossy(&answer.body);
+        assert!(text.contains("\"access_token\""), "request {n}: {text}");
+        connection.end(stream).await;
+    }
+    // A last request, ended at once, reads whatever the server said about the late ends.
+    let stream = connection.post_without_end(&fields, body).await;
+    connection.end(stream).await;
+    assert!(connection.answer_of(stream, Duration::from_secs(10)).await);
+    assert_eq!(connection.goaway, None);
+    let resets: Vec<_> = connection
+        .answers
+        .values()
+        .filter_map(|a| a.reset)
+        .collect();
+    assert!(resets.is_empty(), "streams reset: {resets:?}");
 }

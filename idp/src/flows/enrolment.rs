@@ -78,9 +78,9 @@ pub async fn enrol(
         let (link, mail) = activation_link(p, &registration.email, lang, now).await?;
         FirstStep::Activation { link, mail }
     };
-    let mut attempt = 0;
+    let mut draw = 0;
     loop {
-        let username = username_for(registration.email.as_str());
+        let username = username_for(registration.email.as_str(), draw);
         let (status, password_hash, pending, mail) =
             first.account(p, (&registration.email, &username), return_to.clone(), lang);
         let user = NewUser {
@@ -107,8 +107,14 @@ pub async fn enrol(
                     .await;
                 return Ok(Enrolled::Created(Box::new(created)));
             }
-            // A generated user name met an existing one: draw again.
-            Err(StoreError::Taken(UniqueKey::Username(_))) if attempt < 8 => attempt += 1,
+            // A generated user name met an existing one: draw again, from a larger space each
+            // few draws. Never read as "this person is registered": the name is ours, not theirs.
+            Err(StoreError::Taken(UniqueKey::Username(name))) => {
+                draw += 1;
+                if draw == USERNAME_DRAWS {
+                    return Err(StoreError::Taken(UniqueKey::Username(name)).into());
+                }
+            }
             Err(StoreError::Taken(key)) => {
                 if let FirstStep::Activation { link, .. } = &first {
                     let _ = store
@@ -427,9 +433,14 @@ pub fn user_lang(user: &User) -> Lang {
     user.locale.unwrap_or(Lang::Id)
 }
 
-/// A short, readable user name: up to eight letters of the address's local part and four
-/// random digits (`budisant4821`). Unique because the store refuses a taken one.
-fn username_for(email: &str) -> String {
+/// How many user names a registration draws before it gives up (a "busy" page).
+const USERNAME_DRAWS: u32 = 12;
+
+/// A short, readable user name: up to eight letters of the address's local part and random
+/// digits (`budisant4821`). Unique because the store refuses a taken one: draws 0 to 3 take
+/// four digits, 4 to 7 six and 8 on eight, so a stem as common as `muhammad` never runs out of
+/// names once 10,000 accounts share it.
+fn username_for(email: &str, draw: u32) -> String {
     let stem: String = email
         .split('@')
         .next()
@@ -444,7 +455,9 @@ fn username_for(email: &str) -> String {
     } else {
         stem
     };
-    format!("{stem}{:04}", rand::random_range(0..10_000))
+    let digits = 4 + 2 * (draw / 4).min(2) as usize;
+    let number = rand::random_range(0..10u64.pow(digits as u32));
+    format!("{stem}{number:0digits$}")
 }
 
 /// The identity document of an account, masked for display (`3174********0001`).
@@ -480,11 +493,19 @@ mod tests {
             ("x1@example.id", "oss"),
             ("siti@example.my", "siti"),
         ] {
-            let name = username_for(email);
+            let name = username_for(email, 0);
             assert!(name.starts_with(stem), "{name}");
             assert_eq!(name.len(), stem.len() + 4);
             assert!(name[stem.len()..].chars().all(|c| c.is_ascii_digit()));
         }
+    }
+
+    #[test]
+    fn later_draws_take_more_digits() {
+        let digits = |draw| username_for("muhammad@example.id", draw).len() - "muhammad".len();
+        assert_eq!((0..4).map(digits).collect::<Vec<_>>(), [4; 4]);
+        assert_eq!((4..8).map(digits).collect::<Vec<_>>(), [6; 4]);
+        assert_eq!((8..USERNAME_DRAWS).map(digits).collect::<Vec<_>>(), [8; 4]);
     }
 
     #[test]
