@@ -192,8 +192,12 @@ impl Keyring {
             .iter()
             .filter(|k| k.retire_after.is_none_or(|t| t > now))
             .collect();
-        // Newest first, so `active` finds the newest key whose time has come.
-        live.sort_by_key(|k| std::cmp::Reverse(k.active_from));
+        // Newest first, so `active` finds the newest key whose time has come. Rotations within
+        // one second share an activation time: of those, the one a later rotation has not set
+        // to retire (or set to retire later) is the newer.
+        live.sort_by_key(|k| {
+            std::cmp::Reverse((k.active_from, k.retire_after.unwrap_or(Timestamp::MAX)))
+        });
         let signers = live
             .into_iter()
             .map(|k| Signer::from_stored(k).map(|s| (k.active_from, Arc::new(s))))

@@ -126,3 +126,24 @@ async fn rotation_publishes_first_signs_later_and_retires_the_old_key() {
     );
     assert!(retired.find(&new.kid).is_some());
 }
+
+#[tokio::test]
+async fn of_rotations_within_one_second_the_last_signs() {
+    use gerbang_idp::keys::rotate;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    let now = gerbang_idp::clock::now();
+    LiveKeyring::load_or_create(store.as_ref(), now)
+        .await
+        .unwrap();
+    // Key ids are random, so the store's order (by id on sled) is not the rotations' order;
+    // with a dozen rotations some land before an earlier one.
+    for _ in 0..12 {
+        let last = rotate(store.as_ref(), SigningAlg::Rs256, 0, 600, now)
+            .await
+            .unwrap();
+        let stored = store.signing_keys().await.unwrap();
+        let keyring = Keyring::from_stored(&stored, now).unwrap();
+        assert_eq!(keyring.active(SigningAlg::Rs256, now).kid(), last.kid);
+    }
+}
