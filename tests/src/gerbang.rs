@@ -55,6 +55,9 @@ pub struct Spec {
     pub certs: Option<PathBuf>,
     /// A command `gerbang serve` runs under (e.g. valgrind); empty: none.
     pub under: Vec<String>,
+    /// Another build of `gerbang` to serve with (e.g. with another allocator); `None`:
+    /// [`gerbang_binary`].
+    pub binary: Option<PathBuf>,
     /// The issuer's host; `None`: [`Gerbang::PROVIDER_HOST`]. A second instance (an upstream
     /// identity provider) takes `localhost`, which resolves without help and is in every
     /// development certificate.
@@ -107,6 +110,7 @@ impl Spec {
             public_port: None,
             certs: None,
             under: Vec::new(),
+            binary: None,
             provider_host: None,
         }
     }
@@ -126,7 +130,35 @@ pub struct Gerbang {
     pub https: Option<SocketAddr>,
     /// The port in the issuer and in every public URL.
     pub public_port: u16,
+    launch: Launch,
+}
+
+/// How `gerbang serve` is started: which build, under what (if anything).
+struct Launch {
+    binary: PathBuf,
     under: Vec<String>,
+}
+
+impl Launch {
+    /// `gerbang serve` on the configuration in `dir`, its log appended to `dir/gerbang.log`.
+    fn spawn(&self, dir: &Path, serve_args: &[&str]) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("gerbang.log"))
+            .expect("log file");
+        let mut command = crate::load::command_under(&self.under, &self.binary);
+        command
+            .arg("serve")
+            .args(serve_args)
+            .arg("--config")
+            .arg(dir.join("gerbang.toml"))
+            .env("GERBANG_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start gerbang")
+    }
 }
 
 impl Gerbang {
@@ -188,11 +220,15 @@ impl Gerbang {
                 }
                 users_added = true;
             }
-            let child = Self::spawn_with(dir.path(), &[], &spec.under);
+            let launch = Launch {
+                binary: spec.binary.clone().unwrap_or_else(gerbang_binary),
+                under: spec.under.clone(),
+            };
+            let child = launch.spawn(dir.path(), &[]);
             let mut gerbang = Gerbang {
                 child,
                 dir,
-                under: spec.under.clone(),
+                launch,
                 http: http.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
                 https: https.map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
                 public_port: spec.public_port.or(https).or(http).unwrap_or(443),
@@ -224,7 +260,7 @@ impl Gerbang {
         let started_before = self.logs().matches("gerbang started").count();
         let mut old = std::mem::replace(
             &mut self.child,
-            Self::spawn_with(self.dir.path(), &["--upgrade"], &self.under),
+            self.launch.spawn(self.dir.path(), &["--upgrade"]),
         );
         // The new process is waiting for the sockets before the old one is asked to send them.
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -255,30 +291,9 @@ impl Gerbang {
         }
     }
 
-    /// `gerbang serve` on the configuration in `dir` (run under `under`, if any), its log
-    /// appended to `dir/gerbang.log`.
-    fn spawn_with(dir: &Path, serve_args: &[&str], under: &[String]) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("gerbang.log"))
-            .expect("log file");
-        let mut command = crate::load::command_under(under, gerbang_binary());
-        command
-            .arg("serve")
-            .args(serve_args)
-            .arg("--config")
-            .arg(dir.join("gerbang.toml"))
-            .env("GERBANG_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start gerbang")
-    }
-
     /// Starts the server again after `stop`, on the same ports and data.
     pub async fn restart(&mut self) {
-        self.child = Self::spawn_with(self.dir.path(), &[], &self.under);
+        self.child = self.launch.spawn(self.dir.path(), &[]);
         if let Ready::PortTaken = self.wait_ready().await {
             panic!("another process took gerbang's port while it was stopped");
         }
@@ -288,7 +303,11 @@ impl Gerbang {
     /// because an address is in use, or when another process answers on one of them.
     async fn wait_ready(&mut self) -> Ready {
         // Under valgrind everything, key generation first, runs many times slower.
-        let seconds = if self.under.is_empty() { 30 } else { 180 };
+        let seconds = if self.launch.under.is_empty() {
+            30
+        } else {
+            180
+        };
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let addresses: Vec<SocketAddr> =
             self.http.iter().chain(self.https.iter()).copied().collect();

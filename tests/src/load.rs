@@ -124,11 +124,14 @@ pub fn wrk_once(
         .arg(url)
         .output()
         .expect("wrk (scripts/compare installs it)");
-    let out = String::from_utf8_lossy(&out.stdout);
+    let (out, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     let line = out
         .lines()
         .find_map(|l| l.strip_prefix("REPORT "))
-        .unwrap_or_else(|| panic!("no wrk report:\n{out}"));
+        .unwrap_or_else(|| panic!("no wrk report from {url}:\n{out}{err}"));
     let f: Vec<f64> = line
         .split_whitespace()
         .map(|v| v.parse().unwrap())

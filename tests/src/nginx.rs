@@ -65,6 +65,22 @@ impl Nginx {
         nginx
     }
 
+    /// The master's and its worker's process ids (under valgrind, once it has forked).
+    pub async fn pids(&self) -> Vec<u32> {
+        let master: u32 = std::fs::read_to_string(self.dir.path().join("nginx.pid"))
+            .expect("nginx.pid")
+            .trim()
+            .parse()
+            .expect("a process id");
+        loop {
+            let pids = crate::load::with_children(master);
+            if pids.len() >= 2 {
+                return pids;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub fn errors(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }

@@ -100,6 +100,10 @@ async fn one_login_serves_both_apps_and_logout_ends_both() {
         "the identity JWT is bound to the route"
     );
     assert_eq!(claims["preferred_username"], USER);
+    // Signed once, then sent again while at least half its life is left.
+    let again = whoami(follow(&browser, &format!("{app1}/whoami")).await).await;
+    assert_eq!(again["headers"]["x-gerbang-identity"][0], jwt);
+    assert_eq!(again["identity"]["verified"], true, "{}", again["identity"]);
 
     // App 2 on another host: in without a login page (single sign-on).
     let first = browser

@@ -20,6 +20,7 @@ use serde::Serialize;
 use super::access::MembershipCache;
 use super::bearer::{self, VerifiedTokens};
 use super::callback::RelyingParty;
+use super::identity_jwt;
 use super::login::{pending_cookie_name, read_pending, safe_return_path};
 use super::remembered::Remembered;
 use super::session::{self, Activity, Identity, Revocations};
@@ -27,8 +28,6 @@ use super::{header_str, Response};
 
 /// The gateway's own paths on every route host.
 pub const LOGOUT_PATH: &str = "/_gerbang/logout";
-/// How long the identity JWT an upstream receives is valid.
-const IDENTITY_JWT_LIFETIME: u64 = 60;
 
 /// What every listener's gateway shares to authenticate requests.
 pub struct Auth {
@@ -260,29 +259,33 @@ impl Auth {
             }
         }
         if forward.jwt {
-            let claims = IdentityClaims {
-                iss: &self.provider.issuer,
-                sub: &identity.sub,
-                aud: &route.name,
-                iat: now,
-                exp: now + IDENTITY_JWT_LIFETIME,
-                preferred_username: (!identity.machine).then_some(identity.username.as_str()),
-                client_id: identity.client.as_deref(),
-                email: identity.email.as_deref(),
-                name: identity.name.as_deref(),
-                auth_time: identity.auth_time,
-                groups: &groups,
-            };
-            match jwt::sign(
-                &self.provider.keys.current(),
-                SigningAlg::Es256,
-                "JWT",
-                &claims,
-                now,
-            ) {
-                Ok(token) => out.push(("x-gerbang-identity", HeaderValue::try_from(token).ok()?)),
-                Err(e) => tracing::error!(error = %e, "cannot sign the identity JWT"),
-            }
+            let signed = identity
+                .signed
+                .get_or_sign(&route.name, &groups, now, |now| {
+                    let claims = IdentityClaims {
+                        iss: &self.provider.issuer,
+                        sub: &identity.sub,
+                        aud: &route.name,
+                        iat: now,
+                        exp: now + identity_jwt::LIFETIME,
+                        preferred_username: (!identity.machine)
+                            .then_some(identity.username.as_str()),
+                        client_id: identity.client.as_deref(),
+                        email: identity.email.as_deref(),
+                        name: identity.name.as_deref(),
+                        auth_time: identity.auth_time,
+                        groups: &groups,
+                    };
+                    let keys = self.provider.keys.current();
+                    match jwt::sign(&keys, SigningAlg::Es256, "JWT", &claims, now) {
+                        Ok(token) => HeaderValue::try_from(token).ok(),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot sign the identity JWT");
+                            None
+                        }
+                    }
+                });
+            out.push(("x-gerbang-identity", signed?));
         }
         Some(out)
     }

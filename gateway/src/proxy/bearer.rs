@@ -43,6 +43,7 @@ impl Verified {
                 .and_then(Strength::from_acr)
                 .unwrap_or_default(),
             headers: Default::default(),
+            signed: Default::default(),
         };
         Verified {
             claims,

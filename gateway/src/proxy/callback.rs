@@ -146,6 +146,7 @@ impl RelyingParty {
             expires_at: now + lifetime_secs,
             seen_at: Some(now),
             headers: Default::default(),
+            signed: Default::default(),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod bearer;
 pub mod callback;
 pub mod forward_auth;
 pub mod headers;
+pub mod identity_jwt;
 pub mod login;
 pub mod path;
 pub mod remembered;

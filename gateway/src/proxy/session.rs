@@ -14,6 +14,8 @@ use gerbang_config::Strength;
 use gerbang_idp::revocation::Revoked;
 use serde::{Deserialize, Serialize};
 
+use super::identity_jwt::SignedTokens;
+
 pub const COOKIE: &str = "__Host-gerbang-session";
 
 /// Who the user is, as the gateway forwards it.
@@ -50,6 +52,9 @@ pub struct Identity {
     /// Its identity headers, made on first use: a remembered session makes them once.
     #[serde(skip)]
     pub headers: OnceLock<Option<IdentityHeaders>>,
+    /// Its identity JWTs (`forward = ["jwt"]`), signed on first use per route.
+    #[serde(skip)]
+    pub signed: SignedTokens,
 }
 
 fn is_password(strength: &Strength) -> bool {
@@ -296,6 +301,7 @@ mod tests {
             machine: false,
             strength: Strength::TwoFactor,
             headers: OnceLock::new(),
+            signed: Default::default(),
         }
     }
 

@@ -1,9 +1,16 @@
 //! `gerbang-compare`: Gerbang side by side with what users would pick instead, on loopback,
 //! measured with wrk (a separate process) for a fixed time after a warm-up:
-//! - **direct**: the upstream itself (the limit);
+//! - **direct**: the upstream itself (the limit): the Rust test app, or with
+//!   `COMPARE_UPSTREAM=nginx` nginx answering `return 200`;
 //! - **nginx**: Debian's nginx as a plain reverse proxy, keep-alive to the upstream;
+//! - **bare pingora**: the engine without Gerbang (`gateway/examples/bare_pingora.rs`), built
+//!   with Gerbang's profile and allocator, so a run shows the engine's cost and ours apart;
 //! - **gerbang public**, **gerbang session** (a gateway session cookie), **gerbang bearer** (a
-//!   JWT access token);
+//!   JWT access token), the last two forwarding the identity headers and the signed JWT;
+//! - nginx, bare Pingora and Gerbang's public route with **a new TLS connection per request**
+//!   (the handshakes a gateway terminates for everyone);
+//! - with `COMPARE_MIMALLOC_DIR` (scripts/compare sets it), bare Pingora and Gerbang's public
+//!   route built with mimalloc as the global allocator;
 //! - **nginx + auth_request**: nginx asking Gerbang's `/_gerbang/auth` for every request;
 //! - **gerbang session under a login flood**: 32 clients posting wrong passwords meanwhile.
 //!
@@ -24,13 +31,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use gerbang_tests::browser;
 use gerbang_tests::load::{
-    measure, pin, with_children, wrk_once, CallCounter, Callgrind, LoginFlood, Run, LOAD_CPU,
+    command_under, measure, pin, wrk_once, CallCounter, Callgrind, LoginFlood, Run, LOAD_CPU,
     REPORT_SCRIPT, SERVER_CPU,
 };
 use gerbang_tests::nginx::Nginx;
@@ -63,7 +70,20 @@ async fn main() {
         .ok()
         .map(|v| Callgrind::new((v != "1").then(|| v.into())));
     let under = callgrind.as_ref().map(Callgrind::under).unwrap_or_default();
-    let app = App::start("bench").await;
+    let upstream = Upstream::start().await;
+    // Sessions and tokens forward what apps use: the identity headers and the signed JWT.
+    let forwarded = "forward = [\"headers\", \"jwt\"]\n";
+    let routes = [
+        route("open", upstream.addr, "public", ""),
+        route("app", upstream.addr, "authenticated", forwarded),
+        route(
+            "api",
+            upstream.addr,
+            "authenticated",
+            &format!("{forwarded}api_clients = [\"machine\"]\n"),
+        ),
+        route("ruled", upstream.addr, "authenticated", forwarded) + TEN_RULES,
+    ];
     let gw = Gerbang::start(Spec {
         https: true,
         http: false,
@@ -76,14 +96,7 @@ async fn main() {
         ),
         users: vec![("budi".into(), PASSWORD.into())],
         under: under.clone(),
-        ..Spec::http(format!(
-            "[[route]]\nname = \"open\"\nhost = \"open.test\"\nupstreams = [\"{a}\"]\npolicy = \"public\"\n\n\
-             [[route]]\nname = \"app\"\nhost = \"app.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n\n\
-             [[route]]\nname = \"api\"\nhost = \"api.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\napi_clients = [\"machine\"]\n\n\
-             [[route]]\nname = \"ruled\"\nhost = \"ruled.test\"\nupstreams = [\"{a}\"]\npolicy = \"authenticated\"\nforward = [\"headers\"]\n{rules}",
-            a = app.addr,
-            rules = TEN_RULES,
-        ))
+        ..Spec::http(routes.join("\n"))
     })
     .await;
     let gerbang = gw.https.unwrap();
@@ -128,6 +141,8 @@ async fn main() {
     let certs = gw.dir.path().join("certs");
     let (cert, key) = (certs.join("cert.pem"), certs.join("key.pem"));
     // Both proxies log every request, each buffering its lines (nginx's access log as Gerbang's).
+    // nginx keeps its connections (to wrk and to the upstream) for any number of requests, as
+    // Pingora does: its default, 1,000, would add a TLS handshake per thousand requests.
     let tls = format!(
         "listen {front} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};\n    \
          access_log {} combined buffer=64k flush=100ms;",
@@ -138,38 +153,53 @@ async fn main() {
     let keepalive = "proxy_http_version 1.1;\n      proxy_set_header Connection \"\";";
     let nginx = Nginx::start_under(
         &format!(
-            "  upstream app {{ server {app}; keepalive 64; }}\n  upstream gerbang {{ server {gerbang}; keepalive 64; }}\n\
+            "  keepalive_requests 1000000;\n  \
+             upstream app {{ server {app}; keepalive 64; keepalive_requests 1000000; }}\n  \
+             upstream gerbang {{ server {gerbang}; keepalive 64; keepalive_requests 1000000; }}\n\
              server {{\n    {tls}\n    server_name plain.test;\n    location / {{\n      proxy_pass http://app;\n      {keepalive}\n    }}\n  }}\n\
              server {{\n    {tls}\n    server_name guarded.test;\n    location / {{\n      auth_request /_gerbang/auth;\n      \
              auth_request_set $gerbang_user $upstream_http_x_gerbang_user;\n      proxy_set_header X-Gerbang-User $gerbang_user;\n      \
              proxy_pass http://app;\n      {keepalive}\n    }}\n    location = /_gerbang/auth {{\n      internal;\n      \
              proxy_pass https://gerbang;\n      {keepalive}\n      proxy_ssl_session_reuse on;\n      proxy_set_header Host app.test;\n      \
              proxy_set_header X-Original-URI $request_uri;\n      proxy_pass_request_body off;\n      proxy_set_header Content-Length \"\";\n    }}\n  }}\n",
-            app = app.addr
+            app = upstream.addr
         ),
         front,
         &under,
     )
     .await;
-    let nginx_pid: u32 = std::fs::read_to_string(nginx.dir.path().join("nginx.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // The master and its worker (which, under valgrind, it may not have forked yet).
-    let mut nginx_pids = with_children(nginx_pid);
-    while nginx_pids.len() < 2 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        nginx_pids = with_children(nginx_pid);
-    }
+    let nginx_pids = nginx.pids().await;
     let gerbang_pids = vec![gw.pid()];
-    let own = vec![std::process::id()];
+    // The engine alone, with the same certificate, and the other allocator's builds.
+    let bare = Bare::start(&bare_binary(None), upstream.addr, &cert, &key, &under).await;
+    let mimalloc = match std::env::var_os("COMPARE_MIMALLOC_DIR").map(PathBuf::from) {
+        Some(dir) => Some(Mimalloc {
+            bare: Bare::start(&bare_binary(Some(&dir)), upstream.addr, &cert, &key, &under).await,
+            gerbang: Gerbang::start(Spec {
+                https: true,
+                http: false,
+                server_extra: "threads = 1\n".into(),
+                under: under.clone(),
+                binary: Some(dir.join("gerbang")),
+                ..Spec::http(route("open", upstream.addr, "public", ""))
+            })
+            .await,
+        }),
+        None => None,
+    };
+    let mimalloc_pids = mimalloc
+        .as_ref()
+        .map(|m| (vec![m.bare.pid()], vec![m.gerbang.pid()]));
     pin(&nginx_pids, SERVER_CPU);
     pin(&gerbang_pids, SERVER_CPU);
+    pin(&[bare.pid()], SERVER_CPU);
+    if let Some((bare, gerbang)) = &mimalloc_pids {
+        pin(&[bare.as_slice(), gerbang].concat(), SERVER_CPU);
+    }
     // COMPARE_UPSTREAM_CPU=0 moves the upstream next to the load generator, giving the proxy
     // a core of its own (as in production, where it does not share one with the app).
     let upstream_cpu = std::env::var("COMPARE_UPSTREAM_CPU").unwrap_or_else(|_| SERVER_CPU.into());
-    pin(&own, &upstream_cpu);
+    pin(&upstream.pids, &upstream_cpu);
 
     let script = gw.dir.path().join("report.lua");
     std::fs::write(&script, REPORT_SCRIPT).unwrap();
@@ -182,40 +212,45 @@ async fn main() {
         .resolve("ruled.test", gerbang)
         .build()
         .unwrap();
+    let bare_url = format!("https://{}/whoami", bare.addr);
+    // wrk opens a new connection, with a full TLS handshake, for each request that asks to
+    // close (none of the three resumes a session).
+    let close = || "Connection: close".to_string();
     let mut phases: Vec<Phase> = vec![
         Phase::new(
-            "direct (the upstream itself)",
-            format!("http://{}/whoami", app.addr),
+            DIRECT,
+            format!("http://{}/whoami", upstream.addr),
             vec![],
-            own.clone(),
+            upstream.pids.clone(),
         ),
         Phase::new(
-            "nginx, plain reverse proxy",
+            NGINX,
             format!("https://{front}/whoami"),
             vec![host("plain.test")],
             nginx_pids.clone(),
         ),
+        Phase::new(BARE, bare_url.clone(), vec![], vec![bare.pid()]),
         Phase::new(
-            "gerbang, public route",
+            PUBLIC,
             format!("https://{gerbang}/whoami"),
             vec![host("open.test")],
             gerbang_pids.clone(),
         ),
         Phase::new(
-            "gerbang, session cookie",
+            SESSION,
             format!("https://{gerbang}/whoami"),
             vec![host("app.test"), cookie.clone()],
             gerbang_pids.clone(),
         )
         .session(app_url.clone()),
         Phase::new(
-            "gerbang, bearer JWT",
+            BEARER,
             format!("https://{gerbang}/whoami"),
             vec![host("api.test"), bearer().await],
             gerbang_pids.clone(),
         ),
         Phase::new(
-            "nginx + auth_request to gerbang",
+            AUTH_REQUEST,
             format!("https://{front}/whoami"),
             vec![host("guarded.test"), cookie.clone()],
             [nginx_pids.clone(), gerbang_pids.clone()].concat(),
@@ -224,7 +259,7 @@ async fn main() {
         Phase {
             flood: true,
             ..Phase::new(
-                "gerbang, session cookie, 32-client login flood",
+                FLOOD,
                 format!("https://{gerbang}/whoami"),
                 vec![host("app.test"), cookie.clone()],
                 gerbang_pids.clone(),
@@ -232,13 +267,40 @@ async fn main() {
             .session(app_url.clone())
         },
         Phase::new(
-            "gerbang, session cookie, 10 access rules",
+            RULES,
             format!("https://{gerbang}/whoami"),
             vec![host("ruled.test"), ruled_cookie],
             gerbang_pids.clone(),
         )
         .session(gw.url("ruled.test", "/whoami")),
+        Phase::new(
+            NGINX_HANDSHAKES,
+            format!("https://{front}/whoami"),
+            vec![host("plain.test"), close()],
+            nginx_pids.clone(),
+        ),
+        Phase::new(BARE_HANDSHAKES, bare_url, vec![close()], vec![bare.pid()]),
+        Phase::new(
+            PUBLIC_HANDSHAKES,
+            format!("https://{gerbang}/whoami"),
+            vec![host("open.test"), close()],
+            gerbang_pids.clone(),
+        ),
     ];
+    if let (Some(m), Some((bare_pids, gerbang_pids))) = (&mimalloc, &mimalloc_pids) {
+        phases.push(Phase::new(
+            BARE_MIMALLOC,
+            format!("https://{}/whoami", m.bare.addr),
+            vec![],
+            bare_pids.clone(),
+        ));
+        phases.push(Phase::new(
+            PUBLIC_MIMALLOC,
+            format!("https://{}/whoami", m.gerbang.https.unwrap()),
+            vec![host("open.test")],
+            gerbang_pids.clone(),
+        ));
+    }
     if let Some(callgrind) = &callgrind {
         count_instructions(&mut phases, &refresher, callgrind, seconds, &script).await;
         return;
@@ -246,10 +308,7 @@ async fn main() {
     let rounds = env("COMPARE_ROUNDS", 3);
     let profile = std::env::var("COMPARE_PROFILE").ok();
     let mut runs: Vec<Vec<Run>> = phases.iter().map(|_| Vec::new()).collect();
-    let bearer_phase = phases
-        .iter()
-        .position(|p| p.name == "gerbang, bearer JWT")
-        .unwrap();
+    let bearer_phase = phases.iter().position(|p| p.name == BEARER).unwrap();
     for round in 0..rounds {
         phases[bearer_phase].headers[1] = bearer().await;
         for (phase, runs) in phases.iter_mut().zip(&mut runs) {
@@ -287,52 +346,93 @@ async fn main() {
         }
     }
     let medians: Vec<Run> = runs.iter().map(|r| median(r)).collect();
-    let (public, nginx_rate) = (medians[2].rate, medians[1].rate);
-    println!("| target | req/s (median) | req/s (range) | p50 ms | p99 ms | p99.9 ms | errors | CPU s / 10k req | peak RSS MB | × gerbang public | × nginx |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let rate = |name: &str| {
+        medians
+            .iter()
+            .find(|m| m.name == name)
+            .map_or(f64::NAN, |m| m.rate)
+    };
+    let (public, nginx_rate, bare_rate) = (rate(PUBLIC), rate(NGINX), rate(BARE));
+    println!("| target | req/s (median) | req/s (range) | p50 ms | p99 ms | p99.9 ms | errors | CPU s / 10k req | peak RSS MB | × gerbang public | × bare pingora | × nginx |");
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     for (m, all) in medians.iter().zip(&runs) {
         let (low, high) = all.iter().fold((f64::MAX, 0.0f64), |(l, h), r| {
             (l.min(r.rate), h.max(r.rate))
         });
         println!(
-            "| {} | {:.0} | {:.0}–{:.0} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {:.1} | {:.2} | {:.2} |",
-            m.name, m.rate, low, high, m.p50, m.p99, m.p999, m.errors, m.cpu_per_10k, m.rss_mb, m.rate / public, m.rate / nginx_rate
+            "| {} | {:.0} | {:.0}–{:.0} | {:.2} | {:.2} | {:.2} | {} | {:.3} | {:.1} | {:.2} | {:.2} | {:.2} |",
+            m.name, m.rate, low, high, m.p50, m.p99, m.p999, m.errors, m.cpu_per_10k, m.rss_mb,
+            m.rate / public, m.rate / bare_rate, m.rate / nginx_rate
         );
     }
     println!();
     println!(
-        "{rounds} rounds; each target: wrk, 1 thread, 32 connections, {seconds} s after a 2 s warm-up, pinned to CPU {LOAD_CPU}; servers (upstream, nginx with 1 worker, gerbang with 1 thread) pinned to CPU {SERVER_CPU}; HTTPS with keep-alive except direct (HTTP). Medians of each column over the rounds."
+        "{rounds} rounds; each target: wrk, 1 thread, 32 connections, {seconds} s after a 2 s warm-up, pinned to CPU {LOAD_CPU}; servers (upstream: {}, nginx with 1 worker, bare pingora and gerbang with 1 thread) pinned to CPU {SERVER_CPU}, the upstream to CPU {upstream_cpu}; HTTPS with keep-alive except direct (HTTP) and the new-connection targets (a full TLS handshake per request). Medians of each column over the rounds.",
+        upstream.name
     );
     if std::env::var_os("COMPARE_COUNTS").is_some() {
         phases[bearer_phase].headers[1] = bearer().await;
         count_calls(&mut phases, &refresher, &gw, seconds, &script).await;
     }
+    let ratio = |a: &str, b: &str| rate(a) / rate(b);
     println!(
-        "session route / public route: {:.2}",
-        medians[3].rate / public
+        "gerbang public / bare pingora (Gerbang's own overhead): {:.2}",
+        ratio(PUBLIC, BARE)
+    );
+    println!(
+        "bare pingora / nginx (the engine): {:.2}",
+        ratio(BARE, NGINX)
+    );
+    println!(
+        "session route (headers + JWT) / public route: {:.2}",
+        ratio(SESSION, PUBLIC)
+    );
+    println!(
+        "bearer route (headers + JWT) / public route: {:.2}",
+        ratio(BEARER, PUBLIC)
     );
     println!(
         "inline gerbang session / nginx + auth_request: {:.2}",
-        medians[3].rate / medians[5].rate
+        ratio(SESSION, AUTH_REQUEST)
     );
     println!(
         "session route under the login flood / without: {:.2}",
-        medians[6].rate / medians[3].rate
+        ratio(FLOOD, SESSION)
     );
     println!(
+        "TLS handshakes per second, gerbang / nginx: {:.2} (bare pingora / nginx: {:.2})",
+        ratio(PUBLIC_HANDSHAKES, NGINX_HANDSHAKES),
+        ratio(BARE_HANDSHAKES, NGINX_HANDSHAKES)
+    );
+    if mimalloc.is_some() {
+        println!(
+            "mimalloc / glibc: gerbang public {:.2}, bare pingora {:.2}",
+            ratio(PUBLIC_MIMALLOC, PUBLIC),
+            ratio(BARE_MIMALLOC, BARE)
+        );
+    }
+    let cpu = |name: &str| {
+        medians
+            .iter()
+            .find(|m| m.name == name)
+            .map_or(f64::NAN, |m| m.cpu_per_10k)
+    };
+    println!(
         "session route with 10 access rules / without, CPU per request: {:.3} (requests/s {:.3})",
-        medians[7].cpu_per_10k / medians[3].cpu_per_10k,
-        medians[7].rate / medians[3].rate
+        cpu(RULES) / cpu(SESSION),
+        ratio(RULES, SESSION)
     );
 
     // Latency added at half of the session route's capacity: open-loop load at a fixed rate,
     // from a separate process on the load core, against the upstream and against Gerbang.
-    let half = (medians[3].rate / 2.0).round() as u64;
+    let half = (rate(SESSION) / 2.0).round() as u64;
     // As many rounds as above, the two interleaved; each column's median.
     let (mut direct, mut through) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         direct.push(at_rate(
-            &format!("http://{}/whoami", app.addr),
+            &format!("http://{}/whoami", upstream.addr),
             &[],
             half,
             seconds,
@@ -472,6 +572,142 @@ async fn count_instructions(
         "callgrind (valgrind): the difference between a {} s and a 2 s wrk run (1 thread, 8 connections) of each target; nginx + auth_request counts both nginx and gerbang.",
         2 + seconds
     );
+}
+
+// The targets, by name.
+const DIRECT: &str = "direct (the upstream itself)";
+const NGINX: &str = "nginx, plain reverse proxy";
+const BARE: &str = "bare pingora (the engine alone)";
+const PUBLIC: &str = "gerbang, public route";
+const SESSION: &str = "gerbang, session cookie, headers + JWT";
+const BEARER: &str = "gerbang, bearer JWT, headers + JWT";
+const AUTH_REQUEST: &str = "nginx + auth_request to gerbang";
+const FLOOD: &str = "gerbang, session cookie, 32-client login flood";
+const RULES: &str = "gerbang, session cookie, 10 access rules";
+const NGINX_HANDSHAKES: &str = "nginx, new TLS connection per request";
+const BARE_HANDSHAKES: &str = "bare pingora, new TLS connection per request";
+const PUBLIC_HANDSHAKES: &str = "gerbang public, new TLS connection per request";
+const BARE_MIMALLOC: &str = "bare pingora, mimalloc";
+const PUBLIC_MIMALLOC: &str = "gerbang, public route, mimalloc";
+
+/// A `[[route]]` table for `<name>.test`; `extra`: more of its keys.
+fn route(name: &str, upstream: SocketAddr, policy: &str, extra: &str) -> String {
+    format!(
+        "[[route]]\nname = \"{name}\"\nhost = \"{name}.test\"\nupstreams = [\"{upstream}\"]\n\
+         policy = \"{policy}\"\n{extra}"
+    )
+}
+
+/// The upstream every target fronts: the Rust test app in this process (it answers with what
+/// it was sent), or with `COMPARE_UPSTREAM=nginx`, nginx answering `return 200`: the cheapest
+/// upstream there is, so that each proxy's own cost dominates.
+struct Upstream {
+    name: &'static str,
+    addr: SocketAddr,
+    pids: Vec<u32>,
+    _app: Option<App>,
+    _nginx: Option<Nginx>,
+}
+
+impl Upstream {
+    async fn start() -> Upstream {
+        match std::env::var("COMPARE_UPSTREAM").as_deref() {
+            Ok("nginx") => {
+                let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+                let nginx = Nginx::start(
+                    &format!(
+                        "  server {{\n    listen {addr};\n    keepalive_requests 1000000;\n    \
+                         location / {{ return 200 \"ok\\n\"; }}\n  }}\n"
+                    ),
+                    addr,
+                )
+                .await;
+                Upstream {
+                    name: "nginx, return 200",
+                    addr,
+                    pids: nginx.pids().await,
+                    _app: None,
+                    _nginx: Some(nginx),
+                }
+            }
+            Ok("app") | Err(_) => {
+                let app = App::start("bench").await;
+                Upstream {
+                    name: "the Rust test app",
+                    addr: app.addr,
+                    pids: vec![std::process::id()],
+                    _app: Some(app),
+                    _nginx: None,
+                }
+            }
+            Ok(other) => panic!("COMPARE_UPSTREAM is `app` or `nginx`, not `{other}`"),
+        }
+    }
+}
+
+/// The engine alone (`gateway/examples/bare_pingora.rs`) on a port of its own; stopped when
+/// dropped.
+struct Bare {
+    child: std::process::Child,
+    addr: SocketAddr,
+}
+
+impl Bare {
+    async fn start(
+        binary: &Path,
+        upstream: SocketAddr,
+        cert: &Path,
+        key: &Path,
+        under: &[String],
+    ) -> Bare {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let child = command_under(under, binary)
+            .arg(addr.to_string())
+            .arg(upstream.to_string())
+            .args([cert, key])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} (scripts/compare builds it): {e}", binary.display()));
+        let bare = Bare { child, addr };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "bare_pingora did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bare
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Bare {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `bare_pingora` example beside the `gerbang` binary, or in `dir`.
+fn bare_binary(dir: Option<&Path>) -> PathBuf {
+    match dir {
+        Some(dir) => dir.join("bare_pingora"),
+        None => gerbang_tests::gerbang_binary()
+            .parent()
+            .expect("the binary's folder")
+            .join("examples/bare_pingora"),
+    }
+}
+
+/// The builds with mimalloc as the global allocator (`COMPARE_MIMALLOC_DIR`), each serving
+/// the public route only: the allocator side by side.
+struct Mimalloc {
+    bare: Bare,
+    gerbang: Gerbang,
 }
 
 fn env(name: &str, default: usize) -> usize {
