@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Front {
     child: Child,
@@ -100,37 +100,31 @@ impl Front {
         listen: SocketAddr,
     ) -> Front {
         let log = std::fs::File::create(dir.path().join("output.log")).expect("log");
-        let child = command
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("start {name} (scripts/setup --tests installs it): {e}"));
-        let mut front = Front { child, dir, name };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(listen).await.is_err() {
-            if let Ok(Some(status)) = front.child.try_wait() {
-                panic!("{name} exited ({status}): {}", front.errors());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start: {}",
-                front.errors()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        front
+        let logged = || logged_in(dir.path(), name);
+        crate::wait_listening(&mut child, listen, Duration::from_secs(20), name, logged).await;
+        Front { child, dir, name }
     }
 
     /// Everything it logged.
     pub fn errors(&self) -> String {
-        let mut text = String::new();
-        for file in ["output.log", "caddy.log", "traefik.log"] {
-            if let Ok(t) = std::fs::read_to_string(self.dir.path().join(file)) {
-                text += &format!("--- {} {file} ---\n{t}", self.name);
-            }
-        }
-        text
+        logged_in(self.dir.path(), self.name)
     }
+}
+
+/// Everything the front `name` logged in `dir`.
+fn logged_in(dir: &std::path::Path, name: &str) -> String {
+    let mut text = String::new();
+    for file in ["output.log", "caddy.log", "traefik.log"] {
+        if let Ok(t) = std::fs::read_to_string(dir.join(file)) {
+            text += &format!("--- {name} {file} ---\n{t}");
+        }
+    }
+    text
 }
 
 impl Drop for Front {

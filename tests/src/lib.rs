@@ -50,6 +50,29 @@ impl Refusing {
     }
 }
 
+/// Waits until `child` accepts connections on `addr`; panics, with `what` and `log()`, if it
+/// exits first or takes longer than `within`.
+pub async fn wait_listening(
+    child: &mut std::process::Child,
+    addr: std::net::SocketAddr,
+    within: std::time::Duration,
+    what: &str,
+    log: impl Fn() -> String,
+) {
+    let deadline = std::time::Instant::now() + within;
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}): {}", log());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not start: {}",
+            log()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A loopback port nobody listens on right now, for a server the test starts later.
 ///
 /// Chosen at random below the kernel's ephemeral range (32768 and up on Linux), so that no

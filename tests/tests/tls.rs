@@ -66,6 +66,22 @@ async fn https_with_the_dev_certificate_and_http_redirects() {
     // …but only for hosts it serves.
     let unknown = "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n";
     assert_eq!(raw_request(gw.http.unwrap(), unknown).await.status, 404);
+
+    // A connection that leaves before its handshake (a TCP health check) and the refused one
+    // above are the clients' doing: noted at info, never logged as an error.
+    drop(
+        tokio::net::TcpStream::connect(gw.https.unwrap())
+            .await
+            .unwrap(),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let logs = gw.logs();
+    let noted = logs
+        .lines()
+        .filter(|l| l.contains("Downstream handshake error"));
+    assert!(noted.clone().count() >= 2, "{logs}");
+    assert!(noted.clone().all(|l| l.contains(" INFO ")), "{logs}");
+    assert!(!logs.contains(" ERROR "), "{logs}");
 }
 
 /// A route whose upstream is reached over TLS and verified against a configured CA: the

@@ -668,15 +668,10 @@ impl Bare {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("{} (scripts/compare builds it): {e}", binary.display()));
-        let bare = Bare { child, addr };
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while tokio::net::TcpStream::connect(addr).await.is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "bare_pingora did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let mut bare = Bare { child, addr };
+        let within = Duration::from_secs(60);
+        gerbang_tests::wait_listening(&mut bare.child, addr, within, "bare_pingora", String::new)
+            .await;
         bare
     }
 

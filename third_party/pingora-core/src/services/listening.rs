@@ -235,18 +235,22 @@ impl<A: ServerApp + Send + Sync + 'static> Service<A> {
                             Ok(handshake) => {
                                 match handshake {
                                     Ok(io) => Self::handle_event(io, app, shutdown).await,
+                                    // Gerbang patch: a handshake the client abandons or
+                                    // refuses (a TCP health check, a scanner, a client that
+                                    // does not trust the certificate) is the client's doing,
+                                    // not a failure of the server: logged at info, as nginx
+                                    // does, so that an error line means something failed.
                                     Err(e) => {
-                                        // TODO: Maybe IOApp trait needs a fn to handle/filter out this error
                                         if let Some(addr) = peer_addr {
-                                            error!("Downstream handshake error from {}: {e}", addr);
+                                            info!("Downstream handshake error from {}: {e}", addr);
                                         } else {
-                                            error!("Downstream handshake error: {e}");
+                                            info!("Downstream handshake error: {e}");
                                         }
                                     }
                                 }
                             }
                             Err(_) => {
-                                error!("Downstream handshake timeout");
+                                info!("Downstream handshake timeout");
                             }
                         }
                     });
