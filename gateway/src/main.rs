@@ -7,5 +7,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    gerbang::allocator::return_large_blocks();
     gerbang::cli::main()
 }

@@ -266,3 +266,53 @@ async fn json_logs_carry_the_request_id_the_upstream_saw() {
         "no terminal colours in a log file"
     );
 }
+
+/// A password hash takes 19 MiB (argon2id); each is given back to the system when it is done
+/// (gateway/src/allocator.rs), so logins on every hashing worker leave no memory behind.
+#[tokio::test]
+async fn logins_leave_no_password_hashing_memory_behind() {
+    const PASSWORD: &str = "kuda laut biru";
+    let app = App::start("app").await;
+    let users: Vec<(String, String)> = (0..4)
+        .map(|i| (format!("budi{i}"), PASSWORD.to_string()))
+        .collect();
+    let gw = Gerbang::start(gerbang_tests::Spec {
+        https: true,
+        extra: format!(
+            "[captcha]\ntest_answer = \"{}\"\n\n[login]\npassword_workers = 4\n",
+            browser::CAPTCHA_TEST_ANSWER
+        ),
+        users: users.clone(),
+        ..gerbang_tests::Spec::http(format!(
+            "[[route]]\nname = \"app\"\nhost = \"app.test\"\nupstreams = [\"{}\"]\npolicy = \"authenticated\"\n",
+            app.addr
+        ))
+    })
+    .await;
+    let (start, provider) = (
+        gw.url("app.test", "/whoami"),
+        gw.url(Gerbang::PROVIDER_HOST, ""),
+    );
+    let log_in = |user: &str| {
+        let browser = gw.client(&["app.test", Gerbang::PROVIDER_HOST]);
+        let (start, provider, user) = (start.clone(), provider.clone(), user.to_string());
+        async move {
+            let landed = browser::log_in_to_app(&browser, &start, &provider, &user, PASSWORD).await;
+            assert_eq!(landed.status(), 302, "{user} logged in");
+        }
+    };
+    // One login first, for what the first of anything allocates once.
+    log_in(&users[0].0).await;
+    let pid = [gw.pid()];
+    let before = gerbang_tests::load::rss_mb(&pid);
+    // Four at a time, so that every worker hashes: twice.
+    for _ in 0..2 {
+        futures_util::future::join_all(users.iter().map(|(user, _)| log_in(user))).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let grown = gerbang_tests::load::rss_mb(&pid) - before;
+    assert!(
+        grown < 24.0,
+        "8 logins on 4 hashing workers grew the server by {grown:.1} MB"
+    );
+}
