@@ -8,7 +8,7 @@
 //! opened, raise it at once: a fresh demo settled at 71 MB instead of 32 (`gerbang-memory`,
 //! 2026-12-07), and each password-hashing thread kept its last hash's memory. Fixing the
 //! threshold at glibc's own default keeps it from moving, at the cost of mapping 19 MiB afresh
-//! for each hash (page faults of about a millisecond beside a hash of tens).
+//! for each hash (page faults estimated at about a millisecond beside a hash of tens).
 
 /// glibc's default threshold, which it would otherwise raise.
 #[cfg(all(target_os = "linux", target_env = "gnu", not(feature = "mimalloc")))]
