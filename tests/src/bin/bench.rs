@@ -96,10 +96,7 @@ fn rand_suffix() -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let seconds = gerbang_tests::setting("BENCH_SECONDS", 10);
     let duration = Duration::from_secs(seconds);
     let app = App::start("bench").await;
     let routes = format!(

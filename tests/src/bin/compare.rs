@@ -706,10 +706,7 @@ struct Mimalloc {
 }
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    gerbang_tests::setting(name, default as u64) as usize
 }
 
 /// One target: what wrk asks for, and whose CPU and memory are counted.

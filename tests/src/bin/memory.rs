@@ -179,10 +179,7 @@ async fn demo_idle() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let requests: usize = std::env::var("MEMORY_REQUESTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60_000);
+    let requests = gerbang_tests::setting("MEMORY_REQUESTS", 60_000) as usize;
     let allocator = std::env::var("MEMORY_ALLOCATOR").unwrap_or_else(|_| "as built".into());
     let demo = demo_idle().await;
     let mut flooded = Vec::new();

@@ -227,12 +227,7 @@ async fn users(n: usize) -> String {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let env = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let env = |name: &str, default: usize| gerbang_tests::setting(name, default as u64) as usize;
     let seconds = env("BENCH_SECONDS", 10) as u64;
     let counts = [1, 10_000, 100_000];
     println!("| sessions and revocations | RSS idle MB | peak RSS under load MB | req/s | CPU µs / req | p99 ms | errors | store MB |");
