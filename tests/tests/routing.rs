@@ -388,3 +388,95 @@ async fn pooled_upstream_connections_pass_between_threads_without_an_error() {
         "3,200 requests from 16 clients took {connections} upstream connections"
     );
 }
+
+/// An upstream that answers `GET /<length>` with that many bytes of body, the head and the
+/// body in one write or (`/<length>/apart`) the body 20 ms after the head, on one kept
+/// connection; counts the connections it accepts.
+async fn sized_upstream() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    let mut chunk = [0u8; 4096];
+                    let Ok(n) = stream.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    buf.drain(..end + 4);
+                    let path = head.split(' ').nth(1).unwrap_or("/0").to_string();
+                    let mut parts = path.trim_start_matches('/').split('/');
+                    let length: usize = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+                    let apart = parts.next() == Some("apart");
+                    let body: Vec<u8> = (0..length).map(|i| b'a' + (i % 26) as u8).collect();
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {length}\r\n\r\n");
+                    if apart {
+                        stream.write_all(head.as_bytes()).await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        stream.write_all(&body).await.unwrap();
+                    } else {
+                        stream
+                            .write_all(&[head.as_bytes(), &body].concat())
+                            .await
+                            .unwrap();
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+/// A response body reaches the client whole at every size, whether it came with the head (the
+/// patched Pingora then sizes its buffer to it rather than to 64 KiB) or after it, and the
+/// upstream connection is kept for the next request either way.
+#[tokio::test]
+async fn response_bodies_of_every_size_pass_whole_on_a_kept_connection() {
+    let (upstream, accepted) = sized_upstream().await;
+    let routes = format!(
+        "[[route]]\nname = \"sized\"\nhost = \"app.test\"\nupstreams = [\"{upstream}\"]\npolicy = \"public\"\n"
+    );
+    let gw = Gerbang::start(Spec::http(routes)).await;
+    let client = gw.client(&["app.test"]);
+    for length in [0usize, 1, 3, 1_000, 16_384, 65_535, 65_536, 65_537, 200_000] {
+        for apart in ["", "/apart"] {
+            let response = client
+                .get(gw.url("app.test", &format!("/{length}{apart}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{length}{apart}");
+            let body = response.bytes().await.unwrap();
+            assert_eq!(body.len(), length, "{length}{apart}");
+            assert!(
+                body.iter()
+                    .enumerate()
+                    .all(|(i, b)| *b == b'a' + (i % 26) as u8),
+                "{length}{apart}: the body's bytes"
+            );
+        }
+    }
+    let connections = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        connections <= 2,
+        "18 requests one after another took {connections} upstream connections"
+    );
+    assert!(!gw.logs().contains("ERROR"), "{}", gw.logs());
+}

@@ -56,7 +56,7 @@ pub struct RequestCtx {
     route: Option<Arc<Route>>,
     /// The normal path when it differs from the one the client sent.
     rewritten_path: Option<String>,
-    request_id: String,
+    request_id: RequestId,
     identity: Option<Arc<session::Identity>>,
     /// The session cookie sealed again with this request's time (see `session::Activity`).
     activity_cookie: Option<String>,
@@ -148,14 +148,30 @@ impl Response {
     }
 }
 
-fn new_request_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let mut id = String::with_capacity(32);
-    for b in bytes {
-        id.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        id.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+/// A request's id: 32 hexadecimal digits, kept as the header value it is sent as (upstream and
+/// to the client), so that sending it twice copies it once.
+struct RequestId(http::HeaderValue);
+
+impl RequestId {
+    fn new() -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bytes: [u8; 16] = rand::random();
+        let mut id = [0u8; 32];
+        for (digits, byte) in id.chunks_exact_mut(2).zip(bytes) {
+            digits[0] = HEX[usize::from(byte >> 4)];
+            digits[1] = HEX[usize::from(byte & 15)];
+        }
+        // Hexadecimal digits are always a valid header value.
+        RequestId(http::HeaderValue::from_bytes(&id).unwrap_or(UNKNOWN))
     }
-    id
+
+    fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or("unknown")
+    }
+
+    fn header(&self) -> http::HeaderValue {
+        self.0.clone()
+    }
 }
 
 // Header values that never change, checked when the program is compiled and never copied.
@@ -163,6 +179,31 @@ const HSTS: http::HeaderValue = http::HeaderValue::from_static(pages::HSTS);
 const HTTPS: http::HeaderValue = http::HeaderValue::from_static("https");
 const HTTP: http::HeaderValue = http::HeaderValue::from_static("http");
 const UNKNOWN: http::HeaderValue = http::HeaderValue::from_static("unknown");
+
+/// How many headers `prepare_upstream_request` sets besides the identity's.
+const FORWARDING_HEADERS: usize = 5;
+
+/// An address as a header value, written without a string of its own.
+fn address_value(address: IpAddr) -> Result<http::HeaderValue> {
+    use std::io::Write;
+    // The longest IPv6 address in text is 45 bytes.
+    let mut text = [0u8; 48];
+    let mut cursor = std::io::Cursor::new(&mut text[..]);
+    write!(cursor, "{address}")
+        .map_err(|e| Error::because(ErrorType::InternalError, "an address as text", e))?;
+    let length = cursor.position() as usize;
+    http::HeaderValue::from_bytes(&text[..length])
+        .map_err(|e| Error::because(ErrorType::InternalError, "an address as a header", e))
+}
+
+/// The host the client asked for as a header value: the `Host` header's own value (shared, not
+/// copied) when `authority` takes it from there.
+fn authority_value(req: &RequestHeader) -> Option<http::HeaderValue> {
+    match req.headers.get(http::header::HOST) {
+        Some(host) if host.to_str().is_ok() => Some(host.clone()),
+        _ => authority(req).and_then(|a| http::HeaderValue::from_str(a).ok()),
+    }
+}
 
 pub fn header_str(req: &RequestHeader, name: impl http::header::AsHeaderName) -> Option<&str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
@@ -545,22 +586,27 @@ impl Gateway {
             header_str(session.req_header(), X_FORWARDED_FOR).map(str::to_string);
         let route_listed = ctx.route.as_deref().map_or(&[][..], |r| &r.strip_headers);
         strip_client_headers(upstream, route_listed)?;
+        let identity_headers = match (&ctx.identity, &ctx.route) {
+            (Some(identity), Some(route)) => {
+                self.auth.upstream_headers(identity, route).ok_or_else(|| {
+                    Error::explain(ErrorType::InternalError, "the identity cannot be sent")
+                })?
+            }
+            _ => Vec::new(),
+        };
+        // Room for every header set below, so that neither of the request's maps regrows.
+        upstream.reserve(FORWARDING_HEADERS + identity_headers.len())?;
         self.forwarded_for(session, upstream, client_forwarded_for)?;
         upstream.insert_header(
             X_FORWARDED_PROTO,
             if is_tls(session) { HTTPS } else { HTTP },
         )?;
-        if let Some(host) = authority(session.req_header()).map(str::to_string) {
+        if let Some(host) = authority_value(session.req_header()) {
             upstream.insert_header(X_FORWARDED_HOST, host)?;
         }
-        upstream.insert_header(headers::X_REQUEST_ID, ctx.request_id.as_str())?;
-        if let (Some(identity), Some(route)) = (&ctx.identity, &ctx.route) {
-            let headers = self.auth.upstream_headers(identity, route).ok_or_else(|| {
-                Error::explain(ErrorType::InternalError, "the identity cannot be sent")
-            })?;
-            for (name, value) in headers {
-                upstream.insert_header(name, value)?;
-            }
+        upstream.insert_header(headers::X_REQUEST_ID, ctx.request_id.header())?;
+        for (name, value) in identity_headers {
+            upstream.insert_header(name, value)?;
         }
         if let Some(path) = &ctx.rewritten_path {
             let target = match upstream.uri.query() {
@@ -587,20 +633,15 @@ impl Gateway {
         match client_ip(session) {
             Some(peer) => {
                 let trusted = &self.trusted_proxies;
-                let peer_text = peer.to_string();
                 let client =
                     headers::client_address(peer, client_forwarded_for.as_deref(), trusted);
-                let client_text = if client == peer {
-                    peer_text.clone()
-                } else {
-                    client.to_string()
-                };
-                let forwarded_for = match client_forwarded_for {
-                    Some(chain) if trusted.contains(&peer) => format!("{chain}, {peer_text}"),
-                    _ => peer_text,
-                };
-                upstream.insert_header(X_FORWARDED_FOR, forwarded_for)?;
-                upstream.insert_header(X_REAL_IP, client_text)?;
+                match client_forwarded_for {
+                    Some(chain) if trusted.contains(&peer) => {
+                        upstream.insert_header(X_FORWARDED_FOR, format!("{chain}, {peer}"))?
+                    }
+                    _ => upstream.insert_header(X_FORWARDED_FOR, address_value(peer)?)?,
+                }
+                upstream.insert_header(X_REAL_IP, address_value(client)?)?;
             }
             None => upstream.insert_header(X_FORWARDED_FOR, UNKNOWN)?,
         }
@@ -741,7 +782,7 @@ impl ProxyHttp for Gateway {
         RequestCtx {
             route: None,
             rewritten_path: None,
-            request_id: new_request_id(),
+            request_id: RequestId::new(),
             identity: None,
             activity_cookie: None,
             connect_attempts: 0,
@@ -757,7 +798,7 @@ impl ProxyHttp for Gateway {
         }
         if has_ambiguous_framing(session) {
             session.set_keepalive(None);
-            self.respond(session, Response::error_page(400), &ctx.request_id)
+            self.respond(session, Response::error_page(400), ctx.request_id.as_str())
                 .await?;
             return Ok(true);
         }
@@ -773,7 +814,8 @@ impl ProxyHttp for Gateway {
                     .await
             }
         };
-        self.respond(session, response, &ctx.request_id).await?;
+        self.respond(session, response, ctx.request_id.as_str())
+            .await?;
         Ok(true)
     }
 
@@ -837,7 +879,7 @@ impl ProxyHttp for Gateway {
             Response::error_page(400),
             &routing.pages,
             None,
-            &new_request_id(),
+            RequestId::new().as_str(),
             tls,
         );
         match answered {
@@ -863,7 +905,10 @@ impl ProxyHttp for Gateway {
             let html = wants_html(session.req_header());
             session.set_keepalive(None);
             let response = Response::failure(status, html);
-            if let Err(e) = self.respond(session, response, &ctx.request_id).await {
+            if let Err(e) = self
+                .respond(session, response, ctx.request_id.as_str())
+                .await
+            {
                 tracing::debug!(error = %e, "cannot send the error answer");
             }
         }
@@ -891,11 +936,18 @@ impl ProxyHttp for Gateway {
         if ctx.route.as_ref().is_some_and(|r| r.name != PROVIDER_ROUTE) {
             strip_gateway_cookies(response)?;
         }
-        let hsts = http::header::STRICT_TRANSPORT_SECURITY;
-        if is_tls(session) && !response.headers.contains_key(&hsts) {
-            response.insert_header(hsts, HSTS)?;
+        // Room for the headers below: HSTS, the request id, the session cookie.
+        response.reserve(3)?;
+        if is_tls(session)
+            && !response
+                .headers
+                .contains_key(http::header::STRICT_TRANSPORT_SECURITY)
+        {
+            // Named by a lower-case `str`: the patched Pingora takes it as it lies (a
+            // `HeaderName` outside its short list of title-cased names is copied).
+            response.insert_header("strict-transport-security", HSTS)?;
         }
-        response.insert_header(headers::X_REQUEST_ID, ctx.request_id.as_str())?;
+        response.insert_header(headers::X_REQUEST_ID, ctx.request_id.header())?;
         if let Some(cookie) = ctx.activity_cookie.take() {
             response.append_header(http::header::SET_COOKIE, cookie)?;
         }
@@ -910,7 +962,7 @@ impl ProxyHttp for Gateway {
             route.counters.count(status, upstream);
         }
         crate::access::AccessLine {
-            request_id: &ctx.request_id,
+            request_id: ctx.request_id.as_str(),
             method: req.method.as_str(),
             host: authority(req).unwrap_or("-"),
             path: ctx.rewritten_path.as_deref().unwrap_or(req.uri.path()),

@@ -2,7 +2,7 @@
 //! exponential back-off. Any number of workers (one per instance) may share one outbox; the
 //! store's lease keeps each message with one of them at a time.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use crate::store::{Mail, SharedStore, StoreResult, Timestamp};
 /// A claimed message is left alone this long; longer than any one delivery attempt.
 const LEASE: Duration = Duration::from_secs(60);
 /// How many messages one round claims.
-const BATCH: usize = 16;
+pub const BATCH: usize = 16;
 /// How many of them are delivered at once, each on its own (reused) SMTP connection.
 pub const DELIVERIES: usize = 4;
 /// How often the outbox is looked at when nobody rings.
@@ -55,16 +55,20 @@ pub async fn run(
         let full = claimed.len() == BATCH;
         // The transport as configured now (a reload may have replaced it).
         let mailer = mailer.load_full();
+        // A store that takes no marks would make every further delivery a copy to send again:
+        // once it refuses one, the rest of the batch is not started and waits for its lease
+        // to end. The deliveries in flight finish (at most [`DELIVERIES`] messages sent twice
+        // per store failure): one dropped mid-conversation would leave its pooled SMTP
+        // connection mid-transaction, and the pool would hand it out again out of step, every
+        // delivery over it failing into a longer back-off.
+        let refused = AtomicBool::new(false);
         let mut outcomes = stream::iter(claimed)
+            .take_while(|_| std::future::ready(!refused.load(Ordering::Relaxed)))
             .map(|mail| deliver(&store, &mailer, &metrics, mail))
             .buffer_unordered(DELIVERIES);
         while let Some(marked) = outcomes.next().await {
-            // A store that takes no marks would make every further delivery a copy to send
-            // again: the rest of the batch waits for its lease to end instead (the deliveries
-            // in flight are dropped, so at most [`DELIVERIES`] messages are sent twice per
-            // store failure).
             if marked.is_err() {
-                break;
+                refused.store(true, Ordering::Relaxed);
             }
         }
         drop(outcomes);

@@ -465,6 +465,17 @@ async fn main() {
         through[1] - direct[1],
         rendered.join(", ")
     );
+    // An error line must mean something failed (issue 22): over the whole run, none.
+    let logs = gw.logs();
+    let errors: Vec<&str> = logs.lines().filter(|l| l.contains(" ERROR ")).collect();
+    println!(
+        "error-level lines in Gerbang's log over the whole run ({:.0} s of load per target and round): {}",
+        seconds,
+        errors.len()
+    );
+    for line in errors.iter().take(5) {
+        println!("  {line}");
+    }
 }
 
 /// One more pass over the targets, counting each one's system calls and heap allocations per

@@ -156,6 +156,10 @@ struct Verdict {
     queued: usize,
     /// Mail to an address with no user.
     mail_without_user: Vec<String>,
+    /// With the server never killed (the database restarted instead), more mail still queued
+    /// than the failures explain: each refused mark leaves at most one claimed batch waiting for
+    /// its lease, so anything beyond that is an outbox that stopped delivering.
+    outbox_stalled: Option<String>,
 }
 
 impl Verdict {
@@ -166,6 +170,7 @@ impl Verdict {
             && self.mail_lost.is_empty()
             && self.mail_twice.is_empty()
             && self.mail_without_user.is_empty()
+            && self.outbox_stalled.is_none()
     }
 }
 
@@ -274,7 +279,16 @@ pub async fn run(kills: u64, streams: u64, seed: u64, store: &Store) -> bool {
     site.gw.wait_exit(Duration::from_secs(20)).await;
     let opened = store.open(&site.gw);
     let outcomes = outcomes.lock().unwrap().clone();
-    let verdict = check(&opened, &outcomes, &mails).await;
+    let mut verdict = check(&opened, &outcomes, &mails).await;
+    if let Store::PostgresRestarted { .. } = store {
+        let bound = gerbang_idp::mail::worker::BATCH * kills as usize;
+        if verdict.queued > bound {
+            verdict.outbox_stalled = Some(format!(
+                "{} activation mails still queued after {kills} database restarts (at most {bound} explained)",
+                verdict.queued
+            ));
+        }
+    }
     report(kills, elapsed, down, &verdict);
     if !verdict.holds() {
         eprintln!("registrations: {verdict:#?}");
