@@ -480,3 +480,34 @@ async fn response_bodies_of_every_size_pass_whole_on_a_kept_connection() {
     );
     assert!(!gw.logs().contains("ERROR"), "{}", gw.logs());
 }
+
+/// A client that hangs up while its request is with the upstream is not the gateway's
+/// failure: no error line (an error line must mean something failed), an info line instead.
+#[tokio::test]
+async fn a_client_that_hangs_up_leaves_no_error_line() {
+    use tokio::io::AsyncWriteExt;
+    let slow = App::start("slow").await;
+    let routes = format!(
+        "[[route]]\nname = \"slow\"\nhost = \"slow.test\"\nupstreams = [\"{}\"]\npolicy = \"public\"\n",
+        slow.addr
+    );
+    let gw = Gerbang::start(Spec::http(routes)).await;
+    let mut client = tokio::net::TcpStream::connect(gw.http.unwrap())
+        .await
+        .unwrap();
+    client
+        .write_all(b"GET /slow?ms=1500 HTTP/1.1\r\nHost: slow.test\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(client);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !gw
+        .logs()
+        .contains("the client closed its connection before the answer")
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", gw.logs());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!gw.logs().contains(" ERROR "), "{}", gw.logs());
+}

@@ -892,6 +892,18 @@ impl ProxyHttp for Gateway {
         }
     }
 
+    /// A client that hung up before its answer (a closed tab, a load generator stopping) is not
+    /// the gateway's failure: Pingora's error line for it is left out, and an info line says it
+    /// (the access line has it too, status 0), as nginx logs "client prematurely closed
+    /// connection". Every other failure keeps its error line.
+    fn suppress_error_log(&self, _session: &Session, ctx: &RequestCtx, e: &Error) -> bool {
+        let client_left = failure_status(e) == 0;
+        if client_left {
+            tracing::info!(request_id = ctx.request_id.as_str(), error = %e, "the client closed its connection before the answer");
+        }
+        client_left
+    }
+
     /// A request that could not be proxied (the upstream refused, closed or timed out) gets the
     /// gateway's own answer: its page or JSON, `X-Request-Id` and the security headers.
     async fn fail_to_proxy(
