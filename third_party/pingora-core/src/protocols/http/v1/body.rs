@@ -247,9 +247,8 @@ impl BodyReader {
             }
             // Gerbang patch: the whole body came with the header (a small response usually
             // does), so the first read takes it from the rewound bytes and no read from the
-            // stream follows. Its buffer is sized to those bytes, not `body_buf_size` (64 KiB):
-            // allocating and freeing 64 KiB per response cost every proxied request a large
-            // malloc and, on free, glibc's `malloc_consolidate`.
+            // stream follows. Its buffer is sized to those bytes, not `body_buf_size` (64 KiB),
+            // which every such response held while it was proxied.
             _ if buf_to_rewind.len() >= cl => {
                 self.rewind_buf_len = buf_to_rewind.len();
                 self.body_buf = Some(BytesMut::from(buf_to_rewind));
