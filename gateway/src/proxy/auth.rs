@@ -14,7 +14,7 @@ use gerbang_idp::revocation::Revoked;
 use gerbang_idp::store::{Proven, Session};
 use gerbang_idp::web::gateway_pages::GatewayPage;
 use http::HeaderValue;
-use pingora::http::RequestHeader;
+use pingora::http::{RequestHeader, StaticHeaderName};
 use serde::Serialize;
 
 use super::access::MembershipCache;
@@ -24,7 +24,7 @@ use super::identity_jwt;
 use super::login::{pending_cookie_name, read_pending, safe_return_path};
 use super::remembered::Remembered;
 use super::session::{self, Activity, Identity, Revocations};
-use super::{header_str, Response};
+use super::{header_str, headers, Response};
 
 /// The gateway's own paths on every route host.
 pub const LOGOUT_PATH: &str = "/_gerbang/logout";
@@ -240,7 +240,7 @@ impl Auth {
         &self,
         identity: &Identity,
         route: &crate::routes::Route,
-    ) -> Option<Vec<(&'static str, HeaderValue)>> {
+    ) -> Option<Vec<(StaticHeaderName, HeaderValue)>> {
         let (forward, now) = (route.forward, now());
         let mut out = Vec::with_capacity(6);
         // The user's groups this route may see, held now (looked up only when it sees some).
@@ -255,7 +255,7 @@ impl Auth {
             out.extend(identity.headers()?.iter().cloned());
             if !groups.is_empty() {
                 let value = HeaderValue::try_from(groups.join(",")).ok()?;
-                out.push(("x-gerbang-groups", value));
+                out.push((headers::X_GERBANG_GROUPS, value));
             }
         }
         if forward.jwt {
@@ -285,7 +285,7 @@ impl Auth {
                         }
                     }
                 });
-            out.push(("x-gerbang-identity", signed?));
+            out.push((headers::X_GERBANG_IDENTITY, signed?));
         }
         Some(out)
     }

@@ -2,13 +2,26 @@
 //! where it came from: those headers are removed, in every spelling, before the upstream sees
 //! the request, and the gateway sets its own.
 
+use pingora::http::StaticHeaderName;
+
 use super::{login, session};
 
-pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
-pub const X_FORWARDED_HOST: &str = "x-forwarded-host";
-pub const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
-pub const X_REAL_IP: &str = "x-real-ip";
-pub const X_REQUEST_ID: &str = "x-request-id";
+// The headers the gateway sets, named when the program is compiled: setting one neither parses
+// nor copies its name (see third_party/README.md).
+pub const X_FORWARDED_FOR: StaticHeaderName = StaticHeaderName::new("x-forwarded-for");
+pub const X_FORWARDED_HOST: StaticHeaderName = StaticHeaderName::new("x-forwarded-host");
+pub const X_FORWARDED_PROTO: StaticHeaderName = StaticHeaderName::new("x-forwarded-proto");
+pub const X_REAL_IP: StaticHeaderName = StaticHeaderName::new("x-real-ip");
+pub const X_REQUEST_ID: StaticHeaderName = StaticHeaderName::new("x-request-id");
+pub const STRICT_TRANSPORT_SECURITY: StaticHeaderName =
+    StaticHeaderName::new("strict-transport-security");
+pub const X_GERBANG_USER: StaticHeaderName = StaticHeaderName::new("x-gerbang-user");
+pub const X_GERBANG_SUBJECT: StaticHeaderName = StaticHeaderName::new("x-gerbang-subject");
+pub const X_GERBANG_EMAIL: StaticHeaderName = StaticHeaderName::new("x-gerbang-email");
+pub const X_GERBANG_NAME: StaticHeaderName = StaticHeaderName::new("x-gerbang-name");
+pub const X_GERBANG_CLIENT: StaticHeaderName = StaticHeaderName::new("x-gerbang-client");
+pub const X_GERBANG_GROUPS: StaticHeaderName = StaticHeaderName::new("x-gerbang-groups");
+pub const X_GERBANG_IDENTITY: StaticHeaderName = StaticHeaderName::new("x-gerbang-identity");
 
 /// The prefix of the identity headers Gerbang sets.
 pub const IDENTITY_PREFIX: &str = "x-gerbang-";
@@ -114,6 +127,44 @@ pub fn client_address(
         .unwrap_or(peer)
 }
 
+/// Room for any address as text (the longest IPv6 address is 45 bytes).
+pub const ADDRESS_TEXT: usize = 48;
+
+/// `address` as text, written into `buf`: an IPv4 address digit by digit (its `Display` costs
+/// several times as much, on every proxied request), an IPv6 address by `Display`.
+pub fn address_text(address: std::net::IpAddr, buf: &mut [u8; ADDRESS_TEXT]) -> &[u8] {
+    let length = match address {
+        std::net::IpAddr::V4(v4) => {
+            let mut at = 0;
+            for (n, octet) in v4.octets().into_iter().enumerate() {
+                if n > 0 {
+                    buf[at] = b'.';
+                    at += 1;
+                }
+                if octet >= 100 {
+                    buf[at] = b'0' + octet / 100;
+                    at += 1;
+                }
+                if octet >= 10 {
+                    buf[at] = b'0' + octet / 10 % 10;
+                    at += 1;
+                }
+                buf[at] = b'0' + octet % 10;
+                at += 1;
+            }
+            at
+        }
+        std::net::IpAddr::V6(v6) => {
+            use std::io::Write as _;
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            // Never fails: the longest address fits.
+            let _ = write!(cursor, "{v6}");
+            cursor.position() as usize
+        }
+    };
+    &buf[..length]
+}
+
 /// HTTP/2 lets a browser send its cookies as several `cookie` fields (RFC 9113 section
 /// 8.2.3); everything downstream of here, the gateway's own session checks and HTTP/1.1
 /// upstreams alike, expects one. Joins them with `; ` into the first; `None` when there is
@@ -170,6 +221,36 @@ fn folded_starts_with(name: &str, lower: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        let mut v4: Vec<std::net::IpAddr> =
+            ["0.0.0.0", "255.255.255.255", "10.0.99.100", "192.168.1.9"]
+                .iter()
+                .map(|a| a.parse().unwrap())
+                .collect();
+        v4.extend(
+            (0..=255u8).map(|o| {
+                std::net::IpAddr::from(std::net::Ipv4Addr::new(o, 255 - o, o / 3, o % 10))
+            }),
+        );
+        let v6 = [
+            "::",
+            "::1",
+            "2001:db8::8a2e:370:7334",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "::ffff:192.0.2.1",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap());
+        for address in v4.into_iter().chain(v6) {
+            let mut buf = [0u8; ADDRESS_TEXT];
+            assert_eq!(
+                address_text(address, &mut buf),
+                address.to_string().as_bytes()
+            );
+        }
+    }
 
     #[test]
     fn the_gateways_cookies_stay_with_the_gateway() {

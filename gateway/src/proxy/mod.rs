@@ -161,8 +161,9 @@ impl RequestId {
             digits[0] = HEX[usize::from(byte >> 4)];
             digits[1] = HEX[usize::from(byte & 15)];
         }
-        // Hexadecimal digits are always a valid header value.
-        RequestId(http::HeaderValue::from_bytes(&id).unwrap_or(UNKNOWN))
+        // Hexadecimal digits are always a valid header value. Owned by its `Bytes`, so that
+        // sharing it (upstream and to the client) counts a reference instead of allocating.
+        RequestId(http::HeaderValue::from_maybe_shared(Bytes::from_owner(id)).unwrap_or(UNKNOWN))
     }
 
     fn as_str(&self) -> &str {
@@ -185,14 +186,8 @@ const FORWARDING_HEADERS: usize = 5;
 
 /// An address as a header value, written without a string of its own.
 fn address_value(address: IpAddr) -> Result<http::HeaderValue> {
-    use std::io::Write;
-    // The longest IPv6 address in text is 45 bytes.
-    let mut text = [0u8; 48];
-    let mut cursor = std::io::Cursor::new(&mut text[..]);
-    write!(cursor, "{address}")
-        .map_err(|e| Error::because(ErrorType::InternalError, "an address as text", e))?;
-    let length = cursor.position() as usize;
-    http::HeaderValue::from_bytes(&text[..length])
+    let mut text = [0u8; headers::ADDRESS_TEXT];
+    http::HeaderValue::from_bytes(headers::address_text(address, &mut text))
         .map_err(|e| Error::because(ErrorType::InternalError, "an address as a header", e))
 }
 
@@ -397,7 +392,7 @@ impl Gateway {
             return None;
         }
         let address = peer.map(|peer| {
-            let chain = header_str(req, headers::X_FORWARDED_FOR);
+            let chain = header_str(req, headers::X_FORWARDED_FOR.name());
             headers::client_address(peer, chain, &self.trusted_proxies)
         });
         let memberships = &self.auth.memberships;
@@ -500,7 +495,12 @@ impl Gateway {
                 status: 200,
                 headers: headers
                     .into_iter()
-                    .map(|(name, value)| (name, String::from_utf8_lossy(value.as_bytes()).into()))
+                    .map(|(name, value)| {
+                        (
+                            name.as_str(),
+                            String::from_utf8_lossy(value.as_bytes()).into(),
+                        )
+                    })
                     // The proxy hands it to the browser (docs/forward-auth.md).
                     .chain(
                         self.auth
@@ -581,9 +581,7 @@ impl Gateway {
         upstream: &mut RequestHeader,
         ctx: &RequestCtx,
     ) -> Result<()> {
-        use headers::{X_FORWARDED_FOR, X_FORWARDED_HOST, X_FORWARDED_PROTO};
-        let client_forwarded_for =
-            header_str(session.req_header(), X_FORWARDED_FOR).map(str::to_string);
+        use headers::{X_FORWARDED_HOST, X_FORWARDED_PROTO};
         let route_listed = ctx.route.as_deref().map_or(&[][..], |r| &r.strip_headers);
         strip_client_headers(upstream, route_listed)?;
         let identity_headers = match (&ctx.identity, &ctx.route) {
@@ -596,7 +594,7 @@ impl Gateway {
         };
         // Room for every header set below, so that neither of the request's maps regrows.
         upstream.reserve(FORWARDING_HEADERS + identity_headers.len())?;
-        self.forwarded_for(session, upstream, client_forwarded_for)?;
+        self.forwarded_for(session, upstream)?;
         upstream.insert_header(
             X_FORWARDED_PROTO,
             if is_tls(session) { HTTPS } else { HTTP },
@@ -622,28 +620,31 @@ impl Gateway {
     }
 
     /// `X-Forwarded-For` (the client's chain when it came through a trusted proxy) and
-    /// `X-Real-IP` (the client as the trusted proxies tell it).
-    fn forwarded_for(
-        &self,
-        session: &Session,
-        upstream: &mut RequestHeader,
-        client_forwarded_for: Option<String>,
-    ) -> Result<()> {
+    /// `X-Real-IP` (the client as the trusted proxies tell it). The client's own chain is read
+    /// from its request (`upstream` has lost it) only when a trusted proxy sent it.
+    fn forwarded_for(&self, session: &Session, upstream: &mut RequestHeader) -> Result<()> {
         use headers::{X_FORWARDED_FOR, X_REAL_IP};
-        match client_ip(session) {
-            Some(peer) => {
-                let trusted = &self.trusted_proxies;
-                let client =
-                    headers::client_address(peer, client_forwarded_for.as_deref(), trusted);
-                match client_forwarded_for {
-                    Some(chain) if trusted.contains(&peer) => {
-                        upstream.insert_header(X_FORWARDED_FOR, format!("{chain}, {peer}"))?
-                    }
-                    _ => upstream.insert_header(X_FORWARDED_FOR, address_value(peer)?)?,
-                }
+        let Some(peer) = client_ip(session) else {
+            upstream.insert_header(X_FORWARDED_FOR, UNKNOWN)?;
+            return Ok(());
+        };
+        let trusted = &self.trusted_proxies;
+        let chain = trusted
+            .contains(&peer)
+            .then(|| header_str(session.req_header(), X_FORWARDED_FOR.name()))
+            .flatten();
+        match chain {
+            Some(chain) => {
+                let client = headers::client_address(peer, Some(chain), trusted);
+                upstream.insert_header(X_FORWARDED_FOR, format!("{chain}, {peer}"))?;
                 upstream.insert_header(X_REAL_IP, address_value(client)?)?;
             }
-            None => upstream.insert_header(X_FORWARDED_FOR, UNKNOWN)?,
+            // The client is the peer: one address, written once.
+            None => {
+                let peer = address_value(peer)?;
+                upstream.insert_header(X_FORWARDED_FOR, peer.clone())?;
+                upstream.insert_header(X_REAL_IP, peer)?;
+            }
         }
         Ok(())
     }
@@ -792,7 +793,7 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
-        let cookies = session.req_header().headers.get_all("cookie");
+        let cookies = session.req_header().headers.get_all(http::header::COOKIE);
         if let Some(joined) = headers::joined_cookies(cookies.iter().map(|v| v.as_bytes())) {
             session.req_header_mut().insert_header("cookie", joined)?;
         }
@@ -955,9 +956,7 @@ impl ProxyHttp for Gateway {
                 .headers
                 .contains_key(http::header::STRICT_TRANSPORT_SECURITY)
         {
-            // Named by a lower-case `str`: the patched Pingora takes it as it lies (a
-            // `HeaderName` outside its short list of title-cased names is copied).
-            response.insert_header("strict-transport-security", HSTS)?;
+            response.insert_header(headers::STRICT_TRANSPORT_SECURITY, HSTS)?;
         }
         response.insert_header(headers::X_REQUEST_ID, ctx.request_id.header())?;
         if let Some(cookie) = ctx.activity_cookie.take() {

@@ -8,12 +8,16 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use http::HeaderValue;
+use pingora::http::StaticHeaderName;
 
 use cookie::{Cookie, CookieJar, Key, SameSite};
 use gerbang_config::Strength;
 use gerbang_idp::revocation::Revoked;
 use serde::{Deserialize, Serialize};
 
+use super::headers::{
+    X_GERBANG_CLIENT, X_GERBANG_EMAIL, X_GERBANG_NAME, X_GERBANG_SUBJECT, X_GERBANG_USER,
+};
 use super::identity_jwt::SignedTokens;
 
 pub const COOKIE: &str = "__Host-gerbang-session";
@@ -62,7 +66,7 @@ fn is_password(strength: &Strength) -> bool {
 }
 
 /// The identity headers an upstream receives (`forward = ["headers"]`), ready to send.
-pub type IdentityHeaders = Vec<(&'static str, HeaderValue)>;
+pub type IdentityHeaders = Vec<(StaticHeaderName, HeaderValue)>;
 
 impl Identity {
     /// The identity headers of `forward = ["headers"]`; `None` when a value cannot travel in
@@ -74,24 +78,24 @@ impl Identity {
             .get_or_init(|| {
                 let value = |v: &str| HeaderValue::from_str(v).ok();
                 let client = match &self.client {
-                    Some(client) => Some(("x-gerbang-client", value(client)?)),
+                    Some(client) => Some((X_GERBANG_CLIENT, value(client)?)),
                     None => None,
                 };
                 if self.machine {
                     return Some(client.into_iter().collect());
                 }
                 let mut out = vec![
-                    ("x-gerbang-user", value(&self.username)?),
-                    ("x-gerbang-subject", value(&self.sub)?),
+                    (X_GERBANG_USER, value(&self.username)?),
+                    (X_GERBANG_SUBJECT, value(&self.sub)?),
                 ];
                 if let Some(email) = &self.email {
-                    out.push(("x-gerbang-email", value(email)?));
+                    out.push((X_GERBANG_EMAIL, value(email)?));
                 }
                 if let Some(name) = &self.name {
                     // Header values are ASCII: the name travels percent-encoded (UTF-8).
                     let encoded: String =
                         url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
-                    out.push(("x-gerbang-name", value(&encoded)?));
+                    out.push((X_GERBANG_NAME, value(&encoded)?));
                 }
                 out.extend(client);
                 Some(out)
@@ -357,7 +361,7 @@ mod tests {
         let headers = identity.headers().unwrap();
         let shown: Vec<(&str, &str)> = headers
             .iter()
-            .map(|(n, v)| (*n, v.to_str().unwrap()))
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap()))
             .collect();
         assert_eq!(
             shown,
@@ -389,7 +393,7 @@ mod tests {
                 .headers()
                 .unwrap()
                 .iter()
-                .map(|(n, v)| (*n, v.to_str().unwrap().to_string()))
+                .map(|(n, v)| (n.as_str(), v.to_str().unwrap().to_string()))
                 .collect()
         };
         let machine = Identity {

@@ -97,14 +97,21 @@ pub fn request_host(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
         _ => raw,
     };
     let name = name.strip_suffix('.').unwrap_or(name);
-    if name.split('.').any(str::is_empty)
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    {
+    // One pass (this runs on every request): letters, digits, `-` and `.`, no empty label.
+    let (mut upper, mut label_empty) = (false, true);
+    for b in name.bytes() {
+        match b {
+            b'.' if label_empty => return None,
+            b'.' => label_empty = true,
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => label_empty = false,
+            b'A'..=b'Z' => (upper, label_empty) = (true, false),
+            _ => return None,
+        }
+    }
+    if label_empty {
         return None;
     }
-    Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
+    Some(if upper {
         std::borrow::Cow::Owned(name.to_ascii_lowercase())
     } else {
         std::borrow::Cow::Borrowed(name)

@@ -109,6 +109,59 @@ impl IntoCaseHeaderName for &HeaderName {
     }
 }
 
+/// Gerbang patch: a header name written in the program, made into both of its forms when the
+/// program is compiled (`HeaderName::from_static` then checks it: a name that is not a
+/// lower-case token fails the build). Inserting such a header neither parses, copies nor
+/// allocates its name: the case map takes the static bytes, the value map a `HeaderName` that
+/// points at them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticHeaderName {
+    name: HeaderName,
+    text: &'static str,
+}
+
+impl StaticHeaderName {
+    /// `text` must be a lower-case header name; use it in a `const`, so that it is checked
+    /// when the program is compiled.
+    pub const fn new(text: &'static str) -> Self {
+        StaticHeaderName {
+            name: HeaderName::from_static(text),
+            text,
+        }
+    }
+
+    pub fn name(&self) -> &HeaderName {
+        &self.name
+    }
+
+    pub const fn as_str(&self) -> &'static str {
+        self.text
+    }
+}
+
+impl IntoCaseHeaderName for StaticHeaderName {
+    fn into_case_header_name(self) -> CaseHeaderName {
+        CaseHeaderName(Bytes::from_static(self.text.as_bytes()))
+    }
+
+    fn into_names(self) -> (CaseHeaderName, Option<HeaderName>) {
+        (
+            CaseHeaderName(Bytes::from_static(self.text.as_bytes())),
+            Some(self.name),
+        )
+    }
+}
+
+impl IntoCaseHeaderName for &StaticHeaderName {
+    fn into_case_header_name(self) -> CaseHeaderName {
+        self.clone().into_case_header_name()
+    }
+
+    fn into_names(self) -> (CaseHeaderName, Option<HeaderName>) {
+        self.clone().into_names()
+    }
+}
+
 impl IntoCaseHeaderName for Bytes {
     fn into_case_header_name(self) -> CaseHeaderName {
         CaseHeaderName(self)
@@ -169,5 +222,21 @@ mod tests {
         for name in ["X-Forwarded-For", "", "bad name", "caf\u{e9}", "a\"b", "x:y"] {
             assert!(name.into_names().1.is_none(), "{name:?}");
         }
+    }
+
+    // Gerbang patch.
+    #[test]
+    fn a_static_header_name_is_inserted_as_it_lies() {
+        const CUSTOM: StaticHeaderName = StaticHeaderName::new("x-request-id");
+        const STANDARD: StaticHeaderName = StaticHeaderName::new("strict-transport-security");
+        for (case, name) in [CUSTOM.into_names(), (&CUSTOM).into_names()] {
+            assert_eq!(name.unwrap(), HeaderName::from_bytes(b"x-request-id").unwrap());
+            // The static bytes themselves, in both maps: no copy.
+            assert_eq!(case.as_slice().as_ptr(), CUSTOM.as_str().as_ptr());
+        }
+        assert_eq!(CUSTOM.name().as_str().as_ptr(), CUSTOM.as_str().as_ptr());
+        let (case, name) = STANDARD.into_names();
+        assert_eq!(case.as_slice(), b"strict-transport-security");
+        assert_eq!(name.unwrap(), header::STRICT_TRANSPORT_SECURITY);
     }
 }

@@ -44,6 +44,8 @@ use authority::{raw_target_authority, RawTargetAuthority};
 mod case_header_name;
 use case_header_name::CaseHeaderName;
 pub use case_header_name::IntoCaseHeaderName;
+// Gerbang patch: header names made when the program is compiled.
+pub use case_header_name::StaticHeaderName;
 
 pub mod prelude {
     pub use crate::RequestHeader;
@@ -1142,6 +1144,24 @@ mod tests {
         let mut buf: Vec<u8> = vec![];
         resp.header_to_h1_wire(&mut buf);
         assert_eq!(buf, b"x-request-id: three\r\n");
+    }
+
+    // Gerbang patch.
+    #[test]
+    fn static_header_names_insert_append_and_remove_like_any_other() {
+        const REAL_IP: StaticHeaderName = StaticHeaderName::new("x-real-ip");
+        let mut req = RequestHeader::build("GET", b"/", Some(1)).unwrap();
+        req.insert_header("X-Real-IP", "spoofed").unwrap();
+        req.insert_header(REAL_IP, "192.0.2.1").unwrap();
+        req.append_header(&REAL_IP, "192.0.2.2").unwrap();
+        assert_eq!(req.headers.get_all(REAL_IP.name()).iter().count(), 2);
+        let mut buf: Vec<u8> = vec![];
+        req.header_to_h1_wire(&mut buf);
+        assert_eq!(buf, b"x-real-ip: 192.0.2.1\r\nx-real-ip: 192.0.2.2\r\n");
+        req.remove_header(REAL_IP.name());
+        let mut buf: Vec<u8> = vec![];
+        req.header_to_h1_wire(&mut buf);
+        assert!(buf.is_empty());
     }
 
     #[test]

@@ -329,10 +329,13 @@ where
     {
         // phase 1 read request header
 
-        // Gerbang patch: the whole head within `request_head_timeout`, if set.
+        // Gerbang patch: the whole head within `request_head_timeout`, if set. Pingora's own
+        // coarse timer (10 ms), as for its upstream timeouts: a Tokio timer registered per
+        // request made Tokio wake its driver with a system call (an eventfd write) whenever the
+        // new deadline came before the one the driver last slept for, up to once per request.
         let head_deadline = async {
             match self.inner.request_head_timeout() {
-                Some(limit) => tokio::time::sleep(limit).await,
+                Some(limit) => pingora_timeout::fast_timeout::fast_sleep(limit).await,
                 None => std::future::pending().await,
             }
         };
