@@ -32,6 +32,14 @@ pub(super) const MAX_HEADER_SIZE: usize = 1048575;
 pub(crate) const BODY_BUF_LIMIT: usize = 1024 * 64;
 
 pub const CRLF: &[u8; 2] = b"\r\n";
+
+/// Gerbang patch: how many headers a request or response head read here has room for beyond
+/// its own, so that a proxy adding its few (forwarding headers and a request id to the request,
+/// which the proxy copies with the same index; a request id, HSTS, a cookie to the response)
+/// does not regrow the header's two maps, an allocation and a rehash each, on every request.
+/// Tested in Gerbang (`gateway/src/proxy/mod.rs`): this crate's own tests need dev-dependencies
+/// that are not vendored.
+pub const PROXY_HEADER_ROOM: usize = 6;
 /// The empty line that terminates a message's header section.
 pub(super) const HEADER_SECTION_END: &[u8; 4] = b"\r\n\r\n";
 pub const HEADER_KV_DELIMITER: &[u8; 2] = b": ";

@@ -349,11 +349,13 @@ impl HttpSession {
                         // while header_refs doesn't as it is still empty
                         let _num_headers = populate_headers(base, &mut header_refs, req.headers);
 
+                        // Gerbang patch: room for the headers a proxy adds
+                        // (`PROXY_HEADER_ROOM`), also in the copy it forwards.
                         let mut request_header = Box::new(RequestHeader::build(
                             req.method.unwrap_or(""),
                             // we path httparse to allow unsafe bytes in the str
                             req.path.unwrap_or("").as_bytes(),
-                            Some(req.headers.len()),
+                            Some(req.headers.len() + PROXY_HEADER_ROOM),
                         )?);
 
                         request_header.set_version(match req.version {
