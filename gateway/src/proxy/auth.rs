@@ -71,7 +71,7 @@ impl Auth {
     /// The live identity a request's session cookie carries. The cookie is opened once and
     /// remembered; expiry and revocation are checked on every request.
     pub fn identity(&self, req: &RequestHeader) -> Option<Arc<Identity>> {
-        let raw = session::raw_cookie(header_str(req, "cookie")?, session::COOKIE)?;
+        let raw = session::raw_cookie(header_str(req, http::header::COOKIE)?, session::COOKIE)?;
         let now = now();
         let identity = self.sessions.get_or_check(raw, now, |raw| {
             session::open_identity(raw, &self.cookie_key)
@@ -105,7 +105,7 @@ impl Auth {
         if route.api_clients.is_empty() {
             return None;
         }
-        let token = header_str(req, "authorization")?
+        let token = header_str(req, http::header::AUTHORIZATION)?
             .strip_prefix("Bearer ")?
             .trim();
         let now = now();
