@@ -98,29 +98,46 @@ enum Value<'a> {
     Number(u64),
 }
 
-/// RFC 3339 in UTC with microseconds, as `tracing`'s default timer writes it.
+/// RFC 3339 in UTC with microseconds, as `tracing`'s default timer writes it. The date and time
+/// to the second are written once a second (per thread) and copied for every line within it.
 fn timestamp(at: DateTime<Utc>, out: &mut Vec<u8>) {
-    digits(at.year().unsigned_abs(), 4, out);
-    for (separator, value) in [
-        (b'-', at.month()),
-        (b'-', at.day()),
-        (b'T', at.hour()),
-        (b':', at.minute()),
-        (b':', at.second()),
-    ] {
-        out.push(separator);
-        digits(value, 2, out);
+    thread_local! {
+        static SECOND: std::cell::Cell<(i64, [u8; 19])> =
+            const { std::cell::Cell::new((i64::MIN, [0; 19])) };
     }
-    out.push(b'.');
+    let second = at.timestamp();
+    let text = SECOND.with(|cached| match cached.get() {
+        (written, text) if written == second => text,
+        _ => {
+            let text = to_the_second(at);
+            cached.set((second, text));
+            text
+        }
+    });
+    let mut micros = *b".000000Z";
     // A leap second's nanoseconds run past 1e9; tracing shows them as the last microsecond.
-    digits((at.nanosecond() / 1_000).min(999_999), 6, out);
-    out.push(b'Z');
+    put_digits(&mut micros[1..7], (at.nanosecond() / 1_000).min(999_999));
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&micros);
 }
 
-/// The last `width` decimal digits of `value`, zero-padded.
-fn digits(value: u32, width: u32, out: &mut Vec<u8>) {
-    for place in (0..width).rev() {
-        out.push(b'0' + (value / 10u32.pow(place) % 10) as u8);
+/// `2026-12-01T21:28:53`: the date and the time to the second.
+fn to_the_second(at: DateTime<Utc>) -> [u8; 19] {
+    let mut text = *b"0000-00-00T00:00:00";
+    put_digits(&mut text[0..4], at.year().unsigned_abs());
+    put_digits(&mut text[5..7], at.month());
+    put_digits(&mut text[8..10], at.day());
+    put_digits(&mut text[11..13], at.hour());
+    put_digits(&mut text[14..16], at.minute());
+    put_digits(&mut text[17..19], at.second());
+    text
+}
+
+/// Fills `place` with the last `place.len()` decimal digits of `value`, zero-padded.
+fn put_digits(place: &mut [u8], mut value: u32) {
+    for digit in place.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -269,5 +286,18 @@ mod tests {
         let mut out = Vec::new();
         timestamp(at, &mut out);
         assert_eq!(out, b"0987-01-02T03:04:05.000007Z");
+        // Within the second the date is copied; the next second writes it anew.
+        for (later, text) in [
+            (
+                chrono::Duration::microseconds(999_990),
+                "0987-01-02T03:04:05.999997Z",
+            ),
+            (chrono::Duration::seconds(1), "0987-01-02T03:04:06.000007Z"),
+            (chrono::Duration::days(1), "0987-01-03T03:04:05.000007Z"),
+        ] {
+            let mut out = Vec::new();
+            timestamp(at + later, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), text);
+        }
     }
 }

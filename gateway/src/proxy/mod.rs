@@ -833,9 +833,7 @@ impl ProxyHttp for Gateway {
             .route
             .as_ref()
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "no route chosen"))?;
-        let backend = route
-            .balancer
-            .select(b"", 256)
+        let backend = crate::routes::choose_backend(&route.balancer)
             .ok_or_else(|| Error::explain(ErrorType::HTTPStatus(502), "no healthy upstream"))?;
         let (tls, sni) = match &route.tls {
             Some(t) => (true, t.sni.clone()),
@@ -871,6 +869,10 @@ impl ProxyHttp for Gateway {
         }
         e
     }
+
+    /// No downstream modules: Gerbang compresses no response. Pingora's default adds a disabled
+    /// compression module, whose context every request built, asked at each phase and dropped.
+    fn init_downstream_modules(&self, _modules: &mut pingora::modules::http::HttpModules) {}
 
     fn request_head_timeout(&self) -> Option<Duration> {
         Some(self.request_head_timeout)

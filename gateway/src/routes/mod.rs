@@ -13,7 +13,7 @@ use gerbang_idp::metrics::{Metrics, RouteCounters};
 use gerbang_idp::web::gateway_pages::GatewayPages;
 use pingora::lb::health_check::TcpHealthCheck;
 use pingora::lb::selection::RoundRobin;
-use pingora::lb::LoadBalancer;
+use pingora::lb::{Backend, LoadBalancer};
 
 use table::RouteTable;
 
@@ -171,6 +171,19 @@ impl Routing {
     }
 }
 
+/// The upstream for a request: a route's one backend when it has one and its health check has
+/// not found it down, else the balancer's round-robin choice among the healthy ones. One backend
+/// skips the selection, which keeps a set of the backends tried and hashes each twice, on
+/// every request.
+pub fn choose_backend(balancer: &LoadBalancer<RoundRobin>) -> Option<Backend> {
+    let backends = balancer.backends();
+    let all = backends.get_backend();
+    match (all.len(), all.first()) {
+        (1, Some(only)) => backends.ready(only).then(|| only.clone()),
+        _ => balancer.select(b"", 256),
+    }
+}
+
 fn balancer(route: &str, addresses: &[String]) -> Result<LoadBalancer<RoundRobin>, RouteError> {
     LoadBalancer::try_from_iter(addresses.iter().map(String::as_str)).map_err(|source| {
         RouteError::Upstream {
@@ -178,4 +191,46 @@ fn balancer(route: &str, addresses: &[String]) -> Result<LoadBalancer<RoundRobin
             source,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addresses(balancer: &LoadBalancer<RoundRobin>, picks: usize) -> Vec<String> {
+        (0..picks)
+            .map(|_| choose_backend(balancer).map_or("none".into(), |b| b.addr.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn one_backend_is_chosen_while_ready_and_several_take_turns() {
+        let one = balancer("one", &["127.0.0.1:8001".into()]).unwrap();
+        assert_eq!(addresses(&one, 2), ["127.0.0.1:8001", "127.0.0.1:8001"]);
+        let only = one.backends().get_backend().first().unwrap().clone();
+        one.backends().set_enable(&only, false);
+        assert_eq!(
+            addresses(&one, 1),
+            ["none"],
+            "a backend that is down is not chosen"
+        );
+        one.backends().set_enable(&only, true);
+        assert_eq!(addresses(&one, 1), ["127.0.0.1:8001"]);
+
+        let two = balancer("two", &["127.0.0.1:8001".into(), "127.0.0.1:8002".into()]).unwrap();
+        let mut picked = addresses(&two, 4);
+        picked.sort();
+        assert_eq!(
+            picked,
+            [
+                "127.0.0.1:8001",
+                "127.0.0.1:8001",
+                "127.0.0.1:8002",
+                "127.0.0.1:8002"
+            ]
+        );
+        let first = two.backends().get_backend().first().unwrap().clone();
+        two.backends().set_enable(&first, false);
+        assert_eq!(addresses(&two, 2), ["127.0.0.1:8002", "127.0.0.1:8002"]);
+    }
 }
