@@ -90,7 +90,10 @@ impl Auth {
             return None;
         }
         let remaining = identity.expires_at.saturating_sub(now);
-        session::cookie_for(&identity.seen(now), &self.cookie_key, remaining)
+        let granularity = self.activity.granularity();
+        identity.resealed.get_or_seal(now, granularity, || {
+            session::cookie_for(&identity.seen(now), &self.cookie_key, remaining)
+        })
     }
 
     /// The identity of an API call with `Authorization: Bearer <access token>` from one of the

@@ -44,6 +44,7 @@ impl Verified {
                 .unwrap_or_default(),
             headers: Default::default(),
             signed: Default::default(),
+            resealed: Default::default(),
         };
         Verified {
             claims,

@@ -147,6 +147,7 @@ impl RelyingParty {
             seen_at: Some(now),
             headers: Default::default(),
             signed: Default::default(),
+            resealed: Default::default(),
         })
     }
 }

@@ -79,22 +79,6 @@ impl SignedTokens {
     }
 }
 
-/// A copy of an identity starts with no tokens: they are a cache, not part of who it is.
-impl Clone for SignedTokens {
-    fn clone(&self) -> Self {
-        SignedTokens::default()
-    }
-}
-
-/// Identities are equal whatever tokens they have signed.
-impl PartialEq for SignedTokens {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for SignedTokens {}
-
 impl std::fmt::Debug for SignedTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kept = self.kept.lock().map_or(0, |k| k.len());

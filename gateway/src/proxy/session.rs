@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 
 use http::HeaderValue;
 use pingora::http::StaticHeaderName;
@@ -58,7 +58,78 @@ pub struct Identity {
     pub headers: OnceLock<Option<IdentityHeaders>>,
     /// Its identity JWTs (`forward = ["jwt"]`), signed on first use per route.
     #[serde(skip)]
-    pub signed: SignedTokens,
+    pub signed: Kept<SignedTokens>,
+    /// The cookie last sealed for its activity (see [`Resealed`]).
+    #[serde(skip)]
+    pub resealed: Kept<Resealed>,
+}
+
+/// What an identity keeps on the side (its signed tokens, a resealed cookie): a cache, not part
+/// of who it is. A copy starts empty, and identities are equal whatever they keep.
+#[derive(Default)]
+pub struct Kept<T>(T);
+
+impl<T: Default> Clone for Kept<T> {
+    fn clone(&self) -> Self {
+        Kept(T::default())
+    }
+}
+
+impl<T> PartialEq for Kept<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for Kept<T> {}
+
+impl<T> std::ops::Deref for Kept<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Kept<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The cookie last sealed for a session's activity, given again while it is less than
+/// [`Activity::granularity`] old: a client that keeps sending the older cookie and ignores the
+/// refreshed one (a script with a fixed cookie, a load generator) gets the same refreshed one
+/// back, instead of costing a new seal (JSON, AES-GCM, base64) on every request. (Its `Max-Age`
+/// may then run up to that long past the session's end, which the gateway enforces itself.)
+#[derive(Default)]
+pub struct Resealed(Mutex<Option<(u64, String)>>);
+
+impl Resealed {
+    /// The cookie sealed at most `granularity` seconds before `now`, or `seal()` kept.
+    pub fn get_or_seal(
+        &self,
+        now: u64,
+        granularity: u64,
+        seal: impl FnOnce() -> Option<String>,
+    ) -> Option<String> {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((sealed_at, cookie)) = kept.as_ref() {
+            if now.saturating_sub(*sealed_at) < granularity {
+                return Some(cookie.clone());
+            }
+        }
+        let cookie = seal()?;
+        *kept = Some((now, cookie.clone()));
+        Some(cookie)
+    }
+}
+
+/// Without the cookie: it is a credential.
+impl std::fmt::Debug for Resealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Resealed")
+    }
 }
 
 fn is_password(strength: &Strength) -> bool {
@@ -289,6 +360,32 @@ impl Revocations {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_resealed_cookie_is_given_again_within_the_granularity() {
+        let resealed = Resealed::default();
+        let mut seals = 0;
+        let mut seal = |n: u64| {
+            resealed.get_or_seal(n, 60, || {
+                seals += 1;
+                Some(format!("cookie sealed at {n}"))
+            })
+        };
+        assert_eq!(seal(1_000).unwrap(), "cookie sealed at 1000");
+        assert_eq!(seal(1_059).unwrap(), "cookie sealed at 1000");
+        assert_eq!(seal(1_060).unwrap(), "cookie sealed at 1060");
+        assert_eq!(seals, 2);
+        assert!(
+            resealed.get_or_seal(2_000, 60, || None).is_none(),
+            "a failed seal is not kept"
+        );
+        assert_eq!(
+            resealed
+                .get_or_seal(2_001, 60, || Some("new".into()))
+                .unwrap(),
+            "new"
+        );
+    }
+
     fn identity() -> Identity {
         Identity {
             sid: "s1".into(),
@@ -306,6 +403,7 @@ mod tests {
             strength: Strength::TwoFactor,
             headers: OnceLock::new(),
             signed: Default::default(),
+            resealed: Default::default(),
         }
     }
 
