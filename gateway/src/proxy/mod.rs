@@ -187,6 +187,10 @@ const FORWARDING_HEADERS: usize = 5;
 /// How many headers `response_filter` may add to an upstream's response: HSTS, the request id,
 /// the session cookie.
 const RESPONSE_HEADERS: usize = 3;
+/// How long an idle upstream connection is kept for reuse, as nginx's upstream
+/// `keepalive_timeout`: past it, a firewall or NAT between here and the upstream may have
+/// dropped the connection silently, and a request sent on it would wait for its timeout.
+const UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An address as a header value, written without a string of its own.
 fn address_value(address: IpAddr) -> Result<http::HeaderValue> {
@@ -844,6 +848,7 @@ impl ProxyHttp for Gateway {
         peer.options.connection_timeout = Some(Duration::from_secs(3));
         peer.options.read_timeout = Some(route.timeout);
         peer.options.write_timeout = Some(route.timeout);
+        peer.options.idle_timeout = Some(UPSTREAM_IDLE_TIMEOUT);
         if let Some(t) = &route.tls {
             peer.options.verify_cert = t.verify;
             peer.options.verify_hostname = t.verify;
@@ -993,78 +998,4 @@ impl ProxyHttp for Gateway {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use pingora::protocols::http::v1::client::HttpSession;
-    use tokio::io::AsyncWriteExt as _;
-
-    /// The patched engine reads an upstream's response head with room for the headers the
-    /// gateway adds (third_party/README.md), so that adding them regrows neither map.
-    #[tokio::test]
-    async fn an_upstream_response_has_room_for_the_gateways_headers() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let upstream = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let head = "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Mon, 07 Dec 2026 14:00:00 GMT\r\n\
-                        Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
-            socket.write_all(head.as_bytes()).await.unwrap();
-            socket
-        });
-        let stream = tokio::net::TcpStream::connect(address).await.unwrap();
-        let mut client = HttpSession::new(Box::new(pingora::protocols::l4::stream::Stream::from(
-            stream,
-        )));
-        let mut response = client.read_resp_header_parts().await.unwrap();
-        let capacity = response.headers.capacity();
-        assert!(
-            capacity >= 5 + RESPONSE_HEADERS,
-            "room for {capacity} headers"
-        );
-        response
-            .insert_header(headers::STRICT_TRANSPORT_SECURITY, HSTS)
-            .unwrap();
-        response
-            .insert_header(headers::X_REQUEST_ID, RequestId::new().header())
-            .unwrap();
-        response
-            .append_header(http::header::SET_COOKIE, "a=b")
-            .unwrap();
-        assert_eq!(
-            response.headers.capacity(),
-            capacity,
-            "the map did not regrow"
-        );
-        assert_eq!(response.headers.len(), 5 + RESPONSE_HEADERS);
-        drop(upstream.await.unwrap());
-    }
-
-    /// ... and reads a client's request head with room for the forwarding headers, kept in the
-    /// copy the engine forwards, so that reserving for them rehashes neither of its maps.
-    #[tokio::test]
-    async fn a_forwarded_request_has_room_for_the_forwarding_headers() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let client = tokio::spawn(async move {
-            let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
-            let head =
-                "GET / HTTP/1.1\r\nHost: app.test\r\nAccept: */*\r\nUser-Agent: test\r\n\r\n";
-            socket.write_all(head.as_bytes()).await.unwrap();
-            socket
-        });
-        let (stream, _) = listener.accept().await.unwrap();
-        let stream = pingora::protocols::l4::stream::Stream::from(stream);
-        let mut downstream =
-            pingora::protocols::http::v1::server::HttpSession::new(Box::new(stream));
-        assert!(downstream.read_request().await.unwrap().is_some());
-        let mut forwarded = downstream.req_header().clone();
-        let capacity = forwarded.headers.capacity();
-        forwarded.reserve(FORWARDING_HEADERS).unwrap();
-        assert_eq!(
-            forwarded.headers.capacity(),
-            capacity,
-            "the index was not rebuilt"
-        );
-        drop(client.await.unwrap());
-    }
-}
+mod engine_patches;

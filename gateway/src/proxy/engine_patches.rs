@@ -1,0 +1,217 @@
+//! Tests of the engine's patches (third_party/README.md) that need a real socket: the
+//! vendored crates' own tests need dev-dependencies that are not vendored.
+
+use super::*;
+use pingora::connectors::{ConnectorOptions, TransportConnector};
+use pingora::protocols::http::v1::client::HttpSession;
+use pingora::upstreams::peer::{BasicPeer, Peer as _};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The patched engine reads an upstream's response head with room for the headers the
+/// gateway adds (third_party/README.md), so that adding them regrows neither map.
+#[tokio::test]
+async fn an_upstream_response_has_room_for_the_gateways_headers() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let upstream = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let head = "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Mon, 07 Dec 2026 14:00:00 GMT\r\n\
+                    Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket
+    });
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut client = HttpSession::new(Box::new(pingora::protocols::l4::stream::Stream::from(
+        stream,
+    )));
+    let mut response = client.read_resp_header_parts().await.unwrap();
+    let capacity = response.headers.capacity();
+    assert!(
+        capacity >= 5 + RESPONSE_HEADERS,
+        "room for {capacity} headers"
+    );
+    response
+        .insert_header(headers::STRICT_TRANSPORT_SECURITY, HSTS)
+        .unwrap();
+    response
+        .insert_header(headers::X_REQUEST_ID, RequestId::new().header())
+        .unwrap();
+    response
+        .append_header(http::header::SET_COOKIE, "a=b")
+        .unwrap();
+    assert_eq!(
+        response.headers.capacity(),
+        capacity,
+        "the map did not regrow"
+    );
+    assert_eq!(response.headers.len(), 5 + RESPONSE_HEADERS);
+    drop(upstream.await.unwrap());
+}
+
+/// ... and reads a client's request head with room for the forwarding headers, kept in the
+/// copy the engine forwards, so that reserving for them rehashes neither of its maps.
+#[tokio::test]
+async fn a_forwarded_request_has_room_for_the_forwarding_headers() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let client = tokio::spawn(async move {
+        let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = "GET / HTTP/1.1\r\nHost: app.test\r\nAccept: */*\r\nUser-Agent: test\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket
+    });
+    let (stream, _) = listener.accept().await.unwrap();
+    let stream = pingora::protocols::l4::stream::Stream::from(stream);
+    let mut downstream = pingora::protocols::http::v1::server::HttpSession::new(Box::new(stream));
+    assert!(downstream.read_request().await.unwrap().is_some());
+    let mut forwarded = downstream.req_header().clone();
+    let capacity = forwarded.headers.capacity();
+    forwarded.reserve(FORWARDING_HEADERS).unwrap();
+    assert_eq!(
+        forwarded.headers.capacity(),
+        capacity,
+        "the index was not rebuilt"
+    );
+    drop(client.await.unwrap());
+}
+
+/// An upstream whose accepted connections the test holds, in the order they came.
+async fn upstream() -> (String, tokio::sync::mpsc::UnboundedReceiver<TcpStream>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let (accepted, connections) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            if accepted.send(socket).is_err() {
+                return;
+            }
+        }
+    });
+    (address, connections)
+}
+
+/// Whether the connector closed its end of `socket` within a few sweeps.
+async fn closed_by_the_connector(socket: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut byte)).await;
+    matches!(read, Ok(Ok(0)))
+}
+
+/// Whether `count` idle streams are left within a few sweeps.
+async fn idle_streams_become(connector: &TransportConnector, count: usize) -> bool {
+    for _ in 0..50 {
+        if connector.idle_stream_count() == count {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Whether `stream` is the connection `socket` accepted: a byte written to one is read from
+/// the other.
+async fn same_connection(stream: &mut pingora::protocols::Stream, socket: &mut TcpStream) -> bool {
+    stream.write_all(b"!").await.unwrap();
+    stream.flush().await.unwrap();
+    let mut byte = [0u8; 1];
+    socket.read_exact(&mut byte).await.is_ok() && byte == *b"!"
+}
+
+/// The patched engine parks a released upstream stream without a task per stream, and the
+/// next request to the same peer takes it again; a request to another peer does not.
+#[tokio::test]
+async fn a_released_stream_is_taken_again_by_its_own_peer() {
+    let connector = TransportConnector::new(None);
+    let (a, mut accepted_a) = upstream().await;
+    let (b, mut accepted_b) = upstream().await;
+    let (peer_a, peer_b) = (BasicPeer::new(&a), BasicPeer::new(&b));
+    let (stream, reused) = connector.get_stream(&peer_a).await.unwrap();
+    assert!(!reused);
+    connector.release_stream(stream, peer_a.reuse_hash(), None);
+    let (stream, reused) = connector.get_stream(&peer_b).await.unwrap();
+    assert!(!reused, "the stream to another peer was taken");
+    connector.release_stream(stream, peer_b.reuse_hash(), None);
+    assert_eq!(connector.idle_stream_count(), 2);
+    for (peer, accepted) in [(&peer_a, &mut accepted_a), (&peer_b, &mut accepted_b)] {
+        let (mut stream, reused) = connector.get_stream(peer).await.unwrap();
+        assert!(reused);
+        let mut socket = accepted.recv().await.unwrap();
+        assert!(same_connection(&mut stream, &mut socket).await);
+    }
+    assert_eq!(connector.idle_stream_count(), 0);
+}
+
+/// A parked stream its server closed is not handed to a request, and the sweeper closes
+/// the ones no request asks for.
+#[tokio::test]
+async fn a_stream_its_server_closed_is_neither_reused_nor_kept() {
+    let connector = TransportConnector::new(None);
+    let (address, mut accepted) = upstream().await;
+    let peer = BasicPeer::new(&address);
+    let (stream, _) = connector.get_stream(&peer).await.unwrap();
+    connector.release_stream(stream, peer.reuse_hash(), None);
+    drop(accepted.recv().await.unwrap());
+    tokio::time::sleep(Duration::from_millis(50)).await; // the server's FIN arrives
+    let (first, reused) = connector.get_stream(&peer).await.unwrap();
+    assert!(!reused, "a closed stream was reused");
+    let (second, _) = connector.get_stream(&peer).await.unwrap();
+    connector.release_stream(first, peer.reuse_hash(), None);
+    connector.release_stream(second, peer.reuse_hash(), None);
+    assert_eq!(connector.idle_stream_count(), 2);
+    drop(accepted.recv().await.unwrap());
+    drop(accepted.recv().await.unwrap());
+    assert!(
+        idle_streams_become(&connector, 0).await,
+        "the sweeper kept streams their server closed"
+    );
+}
+
+/// A stream past the idle timeout its request gave is closed: by the sweeper when no request
+/// comes, and not handed to one that does.
+#[tokio::test]
+async fn a_stream_past_its_idle_timeout_is_closed() {
+    let connector = TransportConnector::new(None);
+    let (address, mut accepted) = upstream().await;
+    let peer = BasicPeer::new(&address);
+    let (stream, _) = connector.get_stream(&peer).await.unwrap();
+    connector.release_stream(stream, peer.reuse_hash(), Some(Duration::from_millis(200)));
+    let mut socket = accepted.recv().await.unwrap();
+    assert!(closed_by_the_connector(&mut socket).await);
+    assert_eq!(connector.idle_stream_count(), 0);
+
+    let (stream, _) = connector.get_stream(&peer).await.unwrap();
+    connector.release_stream(stream, peer.reuse_hash(), Some(Duration::from_millis(1)));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (_, reused) = connector.get_stream(&peer).await.unwrap();
+    assert!(!reused, "a stream past its idle timeout was reused");
+    let mut socket = accepted.recv().await.unwrap();
+    assert!(closed_by_the_connector(&mut socket).await);
+}
+
+/// The pool keeps at most its size, and closes the stream idle longest to make room.
+#[tokio::test]
+async fn the_pool_keeps_its_size_and_closes_the_oldest() {
+    let connector = TransportConnector::new(Some(ConnectorOptions::new(2)));
+    let (address, mut accepted) = upstream().await;
+    let peer = BasicPeer::new(&address);
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        streams.push(connector.get_stream(&peer).await.unwrap().0);
+    }
+    for stream in streams {
+        connector.release_stream(stream, peer.reuse_hash(), None);
+    }
+    assert_eq!(connector.idle_stream_count(), 2);
+    let mut oldest = accepted.recv().await.unwrap();
+    assert!(closed_by_the_connector(&mut oldest).await);
+    let (mut newest, reused) = connector.get_stream(&peer).await.unwrap();
+    assert!(reused);
+    let _middle = accepted.recv().await.unwrap();
+    let mut last = accepted.recv().await.unwrap();
+    assert!(
+        same_connection(&mut newest, &mut last).await,
+        "the newest is taken first"
+    );
+}
