@@ -9,6 +9,7 @@ use cookie::Key;
 use gerbang::proxy::headers::without_gateway_cookies;
 use gerbang::proxy::login::PENDING_COOKIE_PREFIX;
 use gerbang::proxy::session::{self, Identity, COOKIE};
+use gerbang_idp::cookie_header;
 
 fn key() -> &'static Key {
     static KEY: OnceLock<Key> = OnceLock::new();
@@ -23,7 +24,7 @@ pub fn check(data: &[u8]) {
     let Some(header) = crate::text(data) else {
         return;
     };
-    if let Some(value) = session::raw_cookie(header, COOKIE) {
+    if let Some(value) = cookie_header::value(header, COOKIE) {
         assert!(header.contains(value));
         assert!(
             session::open_identity(value, key()).is_none(),
@@ -64,7 +65,7 @@ fn identity_round_trip(identity: &Identity) {
     let Some(set_cookie) = session::cookie_for(identity, key(), 60) else {
         return;
     };
-    let raw = session::raw_cookie(set_cookie.split(';').next().unwrap_or(""), COOKIE)
+    let raw = cookie_header::value(set_cookie.split(';').next().unwrap_or(""), COOKIE)
         .expect("the cookie has its name");
     let opened = session::open_identity(raw, key()).expect("a sealed identity opens");
     assert_eq!(&opened, identity);
@@ -87,7 +88,7 @@ fn upstream_header(header: &str) {
     for pair in kept.split(';') {
         assert!(!is_ours(pair), "{pair:?} kept in {kept:?} from {header:?}");
     }
-    assert_eq!(session::raw_cookie(&kept, COOKIE), None);
+    assert_eq!(cookie_header::value(&kept, COOKIE), None);
     let others: Vec<&str> = header
         .split(';')
         .filter(|p| !is_ours(p))

@@ -11,6 +11,7 @@ pub mod audit_export;
 pub mod client_auth;
 pub mod client_keys;
 pub mod clock;
+pub mod cookie_header;
 pub mod federation;
 pub mod flows;
 pub mod gateway_status;

@@ -146,9 +146,5 @@ pub fn cookie(value: Option<&str>, life: Lifetimes) -> String {
 
 /// The session cookie's value in a `Cookie` header.
 pub fn from_cookie_header(header: &str) -> Option<&str> {
-    header
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, v)| v)
+    crate::cookie_header::value(header, COOKIE)
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use cookie::Key;
 use gerbang_idp::access::visible_groups;
 use gerbang_idp::clock::now;
+use gerbang_idp::cookie_header;
 use gerbang_idp::keys::SigningAlg;
 use gerbang_idp::protocol::grant::AccessClaims;
 use gerbang_idp::protocol::jwt;
@@ -71,7 +72,7 @@ impl Auth {
     /// The live identity a request's session cookie carries. The cookie is opened once and
     /// remembered; expiry and revocation are checked on every request.
     pub fn identity(&self, req: &RequestHeader) -> Option<Arc<Identity>> {
-        let raw = session::raw_cookie(header_str(req, http::header::COOKIE)?, session::COOKIE)?;
+        let raw = cookie_header::value(header_str(req, http::header::COOKIE)?, session::COOKIE)?;
         let now = now();
         let identity = self.sessions.get_or_check(raw, now, |raw| {
             session::open_identity(raw, &self.cookie_key)

@@ -2,6 +2,7 @@
 //! where it came from: those headers are removed, in every spelling, before the upstream sees
 //! the request, and the gateway sets its own.
 
+use gerbang_idp::cookie_header;
 use pingora::http::StaticHeaderName;
 
 use super::{login, session};
@@ -186,7 +187,7 @@ pub fn joined_cookies<'a>(fields: impl Iterator<Item = &'a [u8]>) -> Option<Vec<
 /// `None` when nothing needs removing; `Some("")` when nothing is left.
 pub fn without_gateway_cookies(header: &str) -> Option<String> {
     let is_ours = |pair: &str| {
-        let name = session::cookie_name(pair);
+        let name = cookie_header::name(pair);
         name == session::COOKIE || name.starts_with(login::PENDING_COOKIE_PREFIX)
     };
     if !header.contains("__Host-gerbang-") {
@@ -194,7 +195,7 @@ pub fn without_gateway_cookies(header: &str) -> Option<String> {
     }
     // One pass over the pairs: a session cookie is several hundred bytes, on every request.
     let (mut kept, mut removed) = (String::with_capacity(header.len()), false);
-    for pair in header.split(';') {
+    for pair in cookie_header::pairs(header) {
         if is_ours(pair) {
             removed = true;
             continue;
@@ -288,7 +289,7 @@ mod tests {
             Some("a=1")
         );
         assert_eq!(
-            session::raw_cookie("a=1; __Host-gerbang-session =x ", session::COOKIE),
+            cookie_header::value("a=1; __Host-gerbang-session =x ", session::COOKIE),
             Some("x")
         );
     }

@@ -12,6 +12,7 @@ use pingora::http::StaticHeaderName;
 
 use cookie::{Cookie, CookieJar, Key, SameSite};
 use gerbang_config::Strength;
+use gerbang_idp::cookie_header;
 use gerbang_idp::revocation::Revoked;
 use serde::{Deserialize, Serialize};
 
@@ -190,24 +191,9 @@ pub fn sealed_cookie(name: &str, value: String, key: &Key, max_age_secs: u64) ->
     jar.delta().next().map(|c| c.encoded().to_string())
 }
 
-/// The name of one `name=value` pair of a `Cookie` header, without the blanks around it
-/// (RFC 6265 section 5.2): as the gateway reads it, and as the apps behind it may.
-pub fn cookie_name(pair: &str) -> &str {
-    pair.split('=').next().unwrap_or("").trim()
-}
-
-/// The value of cookie `name` in a request's `Cookie` header, as sent.
-pub fn raw_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header
-        .split(';')
-        .filter_map(|c| c.split_once('='))
-        .find(|(n, _)| n.trim() == name)
-        .map(|(_, v)| v.trim())
-}
-
 /// The opened value of the sealed cookie `name` in a request's `Cookie` header.
 pub fn open_cookie(header: &str, name: &str, key: &Key) -> Option<String> {
-    open_raw(raw_cookie(header, name)?, name, key)
+    open_raw(cookie_header::value(header, name)?, name, key)
 }
 
 /// The opened value of a sealed cookie `name` sent as `raw`.
@@ -415,11 +401,11 @@ mod tests {
         assert!(!set_cookie.contains("budi"), "the identity is sealed");
         let value = set_cookie.split(';').next().unwrap();
         let header = format!("a=b; {value}; c=d");
-        let raw = raw_cookie(&header, COOKIE).unwrap();
+        let raw = cookie_header::value(&header, COOKIE).unwrap();
         assert_eq!(open_identity(raw, &key), Some(identity()));
         assert_eq!(open_identity(raw, &Key::generate()), None, "another key");
         assert_eq!(open_identity("garbage", &key), None);
-        assert_eq!(raw_cookie("a=b; c=d", COOKIE), None);
+        assert_eq!(cookie_header::value("a=b; c=d", COOKIE), None);
         let revocations = Revocations::default();
         let activity = Activity { idle_timeout: 60 };
         assert!(is_live(&identity(), &revocations, activity, 50));

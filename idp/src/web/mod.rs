@@ -413,11 +413,7 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 
 /// The value of the cookie `name` the request carries.
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    header_str(headers, header::COOKIE)?
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(found, _)| *found == name)
-        .map(|(_, value)| value)
+    crate::cookie_header::value(header_str(headers, header::COOKIE)?, name)
 }
 
 /// The client's address as the gateway established it (`X-Real-IP`, which the gateway always
