@@ -29,4 +29,6 @@ pub enum GatewayError {
     Upgrade(String),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
 }

@@ -19,7 +19,7 @@ pub fn upstream_health(routing: &Routing) -> Vec<UpstreamHealth> {
         .configured
         .iter()
         .map(|route| {
-            let backends = route.balancer.backends();
+            let backends = route.upstreams.balancer.backends();
             let all = backends.get_backend();
             UpstreamHealth {
                 route: route.name.clone(),
@@ -55,7 +55,7 @@ impl BackgroundService for HealthChecks {
                 .configured
                 .iter()
                 .filter(|u| {
-                    let key = Arc::as_ptr(&u.balancer) as usize;
+                    let key = Arc::as_ptr(&u.upstreams) as usize;
                     let interval = u.health_check.unwrap_or(Duration::MAX);
                     checked
                         .get(&key)
@@ -66,14 +66,14 @@ impl BackgroundService for HealthChecks {
                 routing
                     .configured
                     .iter()
-                    .any(|u| Arc::as_ptr(&u.balancer) as usize == *key)
+                    .any(|u| Arc::as_ptr(&u.upstreams) as usize == *key)
             });
             for upstream in &due {
-                checked.insert(Arc::as_ptr(&upstream.balancer) as usize, now);
+                checked.insert(Arc::as_ptr(&upstream.upstreams) as usize, now);
             }
             let checks = due
                 .iter()
-                .map(|u| u.balancer.backends().run_health_check(true));
+                .map(|u| u.upstreams.balancer.backends().run_health_check(true));
             tokio::select! {
                 _ = futures_util::future::join_all(checks) => {}
                 _ = shutdown.changed() => return,

@@ -36,6 +36,7 @@ struct GatewayParts<'a> {
     config: &'a Config,
     auth: Arc<Auth>,
     routing: LiveRouting,
+    request_head_deadline: pingora::proxy::RequestHeadDeadline,
 }
 
 /// Services that run beside the gateway (the demo's example apps).
@@ -105,10 +106,16 @@ pub fn run(config: Config, start: Start, extra: ExtraServices) -> Result<(), Gat
         ));
     }
     add_operator_services(&mut server, &config, &provider)?;
+    let request_head_deadline = pingora::proxy::RequestHeadDeadline::new(
+        config.server.request_head_timeout,
+        config.server.threads,
+    )
+    .map_err(GatewayError::Thread)?;
     let parts = GatewayParts {
         config: &config,
         auth,
         routing,
+        request_head_deadline,
     };
     add_listeners(&mut server, parts)?;
     for service in extra {
@@ -435,7 +442,7 @@ impl GatewayParts<'_> {
             auth: Arc::clone(&self.auth),
             trusted_proxies: self.config.server.trusted_proxies.clone(),
             forward_auth: self.config.server.forward_auth,
-            request_head_timeout: self.config.server.request_head_timeout,
+            request_head_deadline: self.request_head_deadline.clone(),
             redirect_to_https,
         }
     }

@@ -293,3 +293,105 @@ fn a_cloned_request_takes_the_headers_it_reserved_for_without_allocating() {
         "the inserts reallocated what reserve should have made room for"
     );
 }
+
+/// The client's address goes upstream twice (`X-Forwarded-For`, `X-Real-IP`): written once, in
+/// one allocation, which the second header shares. (Not an engine patch; tested here, where
+/// allocations are counted.)
+#[test]
+fn an_address_value_is_written_once_and_shared() {
+    let address: IpAddr = "203.0.113.254".parse().unwrap();
+    let mut values = Vec::with_capacity(2);
+    let blocks = blocks_asked_by(|| {
+        let value = address_value(address).unwrap();
+        values.push(value.clone());
+        values.push(value);
+    });
+    assert_eq!(values[0], "203.0.113.254");
+    assert_eq!(values[1], "203.0.113.254");
+    assert_eq!(
+        blocks, 1,
+        "one allocation for the text, none for its second header"
+    );
+    let v6: IpAddr = "2001:db8::1".parse().unwrap();
+    assert_eq!(address_value(v6).unwrap(), "2001:db8::1");
+}
+
+/// Threads of this process named `name`.
+fn threads_named(name: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == name)
+        .count()
+}
+
+/// Waits up to 2 s for `count` threads named `name` (a new thread names itself once it runs).
+async fn threads_become(name: &str, count: usize) -> usize {
+    let started = std::time::Instant::now();
+    while threads_named(name) != count && started.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    threads_named(name)
+}
+
+/// The request head's deadline without a timer per request (third_party/README.md): a wait
+/// runs out between 0.9 and 1 × the limit after it starts, later waits later, every one of
+/// many waits on several threads ends, and the sweeper thread ends with the last clone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_head_deadline_runs_out_in_order_for_every_waiter() {
+    use pingora::proxy::RequestHeadDeadline;
+    use std::time::Instant;
+    let sweepers = threads_named("head deadlines");
+    let limit = Duration::from_millis(500);
+    let deadline = RequestHeadDeadline::new(limit, 2).unwrap();
+    assert_eq!(deadline.limit(), limit);
+    assert_eq!(
+        threads_become("head deadlines", sweepers + 1).await,
+        sweepers + 1
+    );
+    let wait = |deadline: RequestHeadDeadline| async move {
+        let started = Instant::now();
+        deadline.expired().await;
+        started.elapsed()
+    };
+    let first = tokio::spawn(wait(deadline.clone()));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let second = tokio::spawn(wait(deadline.clone()));
+    let first = first.await.unwrap();
+    assert!(
+        !second.is_finished(),
+        "a wait begun 250 ms later ran out with the first"
+    );
+    let second = second.await.unwrap();
+    for waited in [first, second] {
+        assert!(
+            (Duration::from_millis(450)..Duration::from_millis(1_000)).contains(&waited),
+            "ran out after {waited:?} for a limit of {limit:?}"
+        );
+    }
+    // Many heads at once, started over a few ticks, on both threads: none is lost.
+    let waits: Vec<_> = (0..2_000)
+        .map(|n| {
+            let deadline = deadline.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(n % 200)).await;
+                wait(deadline).await
+            })
+        })
+        .collect();
+    let all = tokio::time::timeout(
+        Duration::from_secs(5),
+        futures_util::future::join_all(waits),
+    )
+    .await
+    .expect("every wait runs out");
+    assert!(all
+        .into_iter()
+        .all(|waited| waited.unwrap() >= Duration::from_millis(450)));
+    drop(deadline);
+    assert_eq!(
+        threads_become("head deadlines", sweepers).await,
+        sweepers,
+        "the sweeper outlived its deadline"
+    );
+}

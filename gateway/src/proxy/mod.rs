@@ -46,7 +46,7 @@ pub struct Gateway {
     /// The proxy in front that asks `/_gerbang/auth`, if any.
     pub forward_auth: Option<gerbang_config::FrontProxy>,
     /// How long a client may take to send a whole request head.
-    pub request_head_timeout: Duration,
+    pub request_head_deadline: pingora::proxy::RequestHeadDeadline,
     /// Set on the plain HTTP listener when HTTPS is on too: every request is sent there.
     pub redirect_to_https: bool,
 }
@@ -192,10 +192,14 @@ const RESPONSE_HEADERS: usize = 3;
 /// dropped the connection silently, and a request sent on it would wait for its timeout.
 const UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// An address as a header value, written without a string of its own.
+/// An address as a header value, written without a string of its own and owned where it was
+/// written: one allocation, which its clones share (a value copied from a slice allocates
+/// again on its first clone, to share its bytes).
 fn address_value(address: IpAddr) -> Result<http::HeaderValue> {
     let mut text = [0u8; headers::ADDRESS_TEXT];
-    http::HeaderValue::from_bytes(headers::address_text(address, &mut text))
+    let length = headers::address_text(address, &mut text).len();
+    let owned = Bytes::from_owner(text).slice(..length);
+    http::HeaderValue::from_maybe_shared(owned)
         .map_err(|e| Error::because(ErrorType::InternalError, "an address as a header", e))
 }
 
@@ -837,7 +841,9 @@ impl ProxyHttp for Gateway {
             .route
             .as_ref()
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "no route chosen"))?;
-        let backend = crate::routes::choose_backend(&route.balancer)
+        let backend = route
+            .upstreams
+            .choose()
             .ok_or_else(|| Error::explain(ErrorType::HTTPStatus(502), "no healthy upstream"))?;
         let (tls, sni) = match &route.tls {
             Some(t) => (true, t.sni.clone()),
@@ -879,8 +885,8 @@ impl ProxyHttp for Gateway {
     /// compression module, whose context every request built, asked at each phase and dropped.
     fn init_downstream_modules(&self, _modules: &mut pingora::modules::http::HttpModules) {}
 
-    fn request_head_timeout(&self) -> Option<Duration> {
-        Some(self.request_head_timeout)
+    fn request_head_deadline(&self) -> Option<&pingora::proxy::RequestHeadDeadline> {
+        Some(&self.request_head_deadline)
     }
 
     /// A request head that does not parse gets the gateway's own 400 (not Pingora's bare one).
@@ -979,8 +985,12 @@ impl ProxyHttp for Gateway {
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
         let req = session.req_header();
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        // One clock read for both durations.
+        let now = Instant::now();
         if let Some(route) = &ctx.route {
-            let upstream = ctx.upstream_started.map(|t| t.elapsed());
+            let upstream = ctx
+                .upstream_started
+                .map(|t| now.saturating_duration_since(t));
             route.counters.count(status, upstream);
         }
         crate::access::AccessLine {
@@ -990,7 +1000,7 @@ impl ProxyHttp for Gateway {
             path: ctx.rewritten_path.as_deref().unwrap_or(req.uri.path()),
             status,
             route: ctx.route.as_ref().map_or("-", |r| r.name.as_str()),
-            micros: ctx.started.elapsed().as_micros() as u64,
+            micros: now.saturating_duration_since(ctx.started).as_micros() as u64,
             error: error.map(|e| e.etype().as_str()),
         }
         .log();

@@ -4,6 +4,7 @@
 
 pub mod table;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use arc_swap::ArcSwap;
 use gerbang_config::{Access, Config, Effect, Forward, HostPattern, Localized, Policy};
 use gerbang_idp::metrics::{Metrics, RouteCounters};
 use gerbang_idp::web::gateway_pages::GatewayPages;
-use pingora::lb::health_check::TcpHealthCheck;
+use pingora::lb::health_check::{HealthObserve, TcpHealthCheck};
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::{Backend, LoadBalancer};
 
@@ -39,7 +40,7 @@ pub struct Route {
     pub api_clients: Vec<String>,
     /// The route's own headers no client may send (lower case).
     pub strip_headers: Vec<String>,
-    pub balancer: Arc<LoadBalancer<RoundRobin>>,
+    pub upstreams: Arc<Upstreams>,
     pub tls: Option<gerbang_config::UpstreamTls>,
     /// The configured addresses (their number is the number of connection attempts).
     pub targets: Vec<String>,
@@ -89,7 +90,11 @@ impl Routing {
             forward: Forward::default(),
             api_clients: Vec::new(),
             strip_headers: Vec::new(),
-            balancer: Arc::new(balancer(PROVIDER_ROUTE, &[provider_address.to_string()])?),
+            upstreams: Arc::new(Upstreams::new(
+                PROVIDER_ROUTE,
+                &[provider_address.to_string()],
+                false,
+            )?),
             tls: None,
             targets: vec![provider_address.to_string()],
             health_check: None,
@@ -117,13 +122,9 @@ impl Routing {
                         && u.health_check == Some(route.health_check)
                 })
             });
-            let balancer = match kept {
-                Some(upstream) => Arc::clone(&upstream.balancer),
-                None => {
-                    let mut balancer = balancer(&route.name, &route.upstreams)?;
-                    balancer.set_health_check(TcpHealthCheck::new());
-                    Arc::new(balancer)
-                }
+            let upstreams = match kept {
+                Some(upstream) => Arc::clone(&upstream.upstreams),
+                None => Arc::new(Upstreams::new(&route.name, &route.upstreams, true)?),
             };
             let upstream = Arc::new(Route {
                 name: route.name.clone(),
@@ -131,7 +132,7 @@ impl Routing {
                 forward: route.forward,
                 api_clients: route.api_clients.clone(),
                 strip_headers: route.strip_headers.clone(),
-                balancer,
+                upstreams,
                 tls: route.upstream_tls.clone(),
                 targets: route.upstreams.clone(),
                 health_check: Some(route.health_check),
@@ -171,66 +172,129 @@ impl Routing {
     }
 }
 
-/// The upstream for a request: a route's one backend when it has one and its health check has
-/// not found it down, else the balancer's round-robin choice among the healthy ones. One backend
-/// skips the selection, which keeps a set of the backends tried and hashes each twice, on
-/// every request.
-pub fn choose_backend(balancer: &LoadBalancer<RoundRobin>) -> Option<Backend> {
-    let backends = balancer.backends();
-    let all = backends.get_backend();
-    match (all.len(), all.first()) {
-        (1, Some(only)) => backends.ready(only).then(|| only.clone()),
-        _ => balancer.select(b"", 256),
+/// A route's upstream addresses: the balancer that chooses among them and checks their health.
+pub struct Upstreams {
+    pub balancer: LoadBalancer<RoundRobin>,
+    /// The route's one backend, when it has one, and whether its health check last passed.
+    sole: Option<(Backend, Reachable)>,
+}
+
+impl Upstreams {
+    /// `addresses` resolved, their health checked over TCP when `checked`.
+    fn new(route: &str, addresses: &[String], checked: bool) -> Result<Upstreams, RouteError> {
+        let mut balancer = LoadBalancer::try_from_iter(addresses.iter().map(String::as_str))
+            .map_err(|source| RouteError::Upstream {
+                route: route.into(),
+                source,
+            })?;
+        let reachable = Reachable::default();
+        if checked {
+            let mut check = TcpHealthCheck::new();
+            check.health_changed_callback = Some(Box::new(reachable.clone()));
+            balancer.set_health_check(check);
+        }
+        let all = balancer.backends().get_backend();
+        let sole = match (all.len(), all.first()) {
+            (1, Some(only)) => Some((only.clone(), reachable)),
+            _ => None,
+        };
+        Ok(Upstreams { balancer, sole })
+    }
+
+    /// The upstream for a request: the one backend while its health check has not found it
+    /// down, else the balancer's round-robin choice among the healthy ones. One backend
+    /// reads a flag: the balancer's readiness hashes the backend (SipHash) into its health map,
+    /// and its selection keeps a set of the backends tried and hashes each twice.
+    pub fn choose(&self) -> Option<Backend> {
+        match &self.sole {
+            Some((only, reachable)) => reachable.0.load(Ordering::Relaxed).then(|| only.clone()),
+            None => self.balancer.select(b"", 256),
+        }
     }
 }
 
-fn balancer(route: &str, addresses: &[String]) -> Result<LoadBalancer<RoundRobin>, RouteError> {
-    LoadBalancer::try_from_iter(addresses.iter().map(String::as_str)).map_err(|source| {
-        RouteError::Upstream {
-            route: route.into(),
-            source,
-        }
-    })
+/// Whether a backend passed its last health check, set by the check when that changes (the
+/// balancer's own record starts healthy too).
+#[derive(Clone)]
+struct Reachable(Arc<AtomicBool>);
+
+impl Default for Reachable {
+    fn default() -> Self {
+        Reachable(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+#[async_trait::async_trait]
+impl HealthObserve for Reachable {
+    async fn observe(&self, _backend: &Backend, healthy: bool) {
+        self.0.store(healthy, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn addresses(balancer: &LoadBalancer<RoundRobin>, picks: usize) -> Vec<String> {
+    fn addresses(upstreams: &Upstreams, picks: usize) -> Vec<String> {
         (0..picks)
-            .map(|_| choose_backend(balancer).map_or("none".into(), |b| b.addr.to_string()))
+            .map(|_| {
+                upstreams
+                    .choose()
+                    .map_or("none".into(), |b| b.addr.to_string())
+            })
             .collect()
     }
 
-    #[test]
-    fn one_backend_is_chosen_while_ready_and_several_take_turns() {
-        let one = balancer("one", &["127.0.0.1:8001".into()]).unwrap();
-        assert_eq!(addresses(&one, 2), ["127.0.0.1:8001", "127.0.0.1:8001"]);
-        let only = one.backends().get_backend().first().unwrap().clone();
-        one.backends().set_enable(&only, false);
+    /// An address on loopback where nothing listens (a port just released).
+    fn closed_address() -> String {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().to_string()
+    }
+
+    /// One backend is chosen while its real health check passes, and not once it fails; it is
+    /// chosen again when it listens again.
+    #[tokio::test]
+    async fn one_backend_is_chosen_while_its_health_check_passes() {
+        let listening = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listening.local_addr().unwrap().to_string();
+        let one = Upstreams::new("one", std::slice::from_ref(&address), true).unwrap();
+        assert_eq!(addresses(&one, 2), [address.as_str(), address.as_str()]);
+        one.balancer.backends().run_health_check(false).await;
+        assert_eq!(addresses(&one, 1), [address.as_str()], "it listens");
+        drop(listening);
+        one.balancer.backends().run_health_check(false).await;
         assert_eq!(
             addresses(&one, 1),
             ["none"],
             "a backend that is down is not chosen"
         );
-        one.backends().set_enable(&only, true);
-        assert_eq!(addresses(&one, 1), ["127.0.0.1:8001"]);
+        let _listening = std::net::TcpListener::bind(&address).unwrap();
+        one.balancer.backends().run_health_check(false).await;
+        assert_eq!(addresses(&one, 1), [address.as_str()], "back up");
 
-        let two = balancer("two", &["127.0.0.1:8001".into(), "127.0.0.1:8002".into()]).unwrap();
+        let unchecked = Upstreams::new("provider", &[closed_address()], false).unwrap();
+        unchecked.balancer.backends().run_health_check(false).await;
+        assert_eq!(addresses(&unchecked, 1).len(), 1);
+        assert_ne!(
+            addresses(&unchecked, 1),
+            ["none"],
+            "no health check, never down"
+        );
+    }
+
+    /// Several backends take turns, and the one whose health check fails is left out.
+    #[tokio::test]
+    async fn several_backends_take_turns_among_the_healthy() {
+        let listening = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let up = listening.local_addr().unwrap().to_string();
+        let down = closed_address();
+        let two = Upstreams::new("two", &[up.clone(), down.clone()], true).unwrap();
         let mut picked = addresses(&two, 4);
         picked.sort();
-        assert_eq!(
-            picked,
-            [
-                "127.0.0.1:8001",
-                "127.0.0.1:8001",
-                "127.0.0.1:8002",
-                "127.0.0.1:8002"
-            ]
-        );
-        let first = two.backends().get_backend().first().unwrap().clone();
-        two.backends().set_enable(&first, false);
-        assert_eq!(addresses(&two, 2), ["127.0.0.1:8002", "127.0.0.1:8002"]);
+        let mut expected = vec![up.clone(), up.clone(), down.clone(), down];
+        expected.sort();
+        assert_eq!(picked, expected);
+        two.balancer.backends().run_health_check(false).await;
+        assert_eq!(addresses(&two, 2), [up.clone(), up]);
     }
 }

@@ -86,6 +86,8 @@ const MAX_SHUTDOWN_NOTIFY_SHARDS: usize = 256;
 type DownstreamCustomMessageReader =
     Box<dyn futures::Stream<Item = Result<Bytes>> + Unpin + Send + Sync + 'static>;
 
+// Gerbang patch: the request head's deadline without a timer per request.
+mod head_deadline;
 mod proxy_cache;
 mod proxy_common;
 mod proxy_custom;
@@ -97,6 +99,7 @@ pub mod subrequest;
 
 use subrequest::{BodyMode, Ctx as SubrequestCtx};
 
+pub use head_deadline::RequestHeadDeadline;
 pub use proxy_cache::range_filter::{range_header_filter, MultiRangeInfo, RangeType};
 pub use proxy_purge::PurgeStatus;
 pub use proxy_trait::{FailToProxy, ProxyHttp, ProxyWarnLogContext};
@@ -329,13 +332,10 @@ where
     {
         // phase 1 read request header
 
-        // Gerbang patch: the whole head within `request_head_timeout`, if set. Pingora's own
-        // coarse timer (10 ms), as for its upstream timeouts: a Tokio timer registered per
-        // request made Tokio wake its driver with a system call (an eventfd write) whenever the
-        // new deadline came before the one the driver last slept for, up to once per request.
+        // Gerbang patch: the whole head before `request_head_deadline` runs out, if set.
         let head_deadline = async {
-            match self.inner.request_head_timeout() {
-                Some(limit) => pingora_timeout::fast_timeout::fast_sleep(limit).await,
+            match self.inner.request_head_deadline() {
+                Some(deadline) => deadline.expired().await,
                 None => std::future::pending().await,
             }
         };

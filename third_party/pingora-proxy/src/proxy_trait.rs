@@ -624,7 +624,7 @@ pub trait ProxyHttp {
     /// headers), counted from when the proxy starts waiting for it; `None` (the default): as
     /// long as the connection's own timeouts allow. A client that trickles its head a byte at a
     /// time (slowloris) is disconnected when it runs out, as nginx's `client_header_timeout`.
-    fn request_head_timeout(&self) -> Option<Duration> {
+    fn request_head_deadline(&self) -> Option<&crate::RequestHeadDeadline> {
         None
     }
 
