@@ -79,14 +79,22 @@ pub fn normalise(raw: &str) -> Result<NormalPath<'_>, PathError> {
     })
 }
 
-/// True when the path needs no work: the common case, served without allocating.
+/// True when the path needs no work: the common case, served without allocating. One pass
+/// over the bytes: none to decode or refuse, no empty segment (`//`), no dot segment (`.`,
+/// `..`). (Three passes, one a substring search, cost about 400 instructions on `/`.)
 fn is_plain(raw: &str) -> bool {
-    let bytes = raw.as_bytes();
-    bytes
-        .iter()
-        .all(|&b| b > 0x20 && b < 0x7f && b != b'%' && b != b';' && b != b'\\')
-        && !raw.contains("//")
-        && !raw.split('/').any(|s| s == "." || s == "..")
+    let is_dot_segment = |length: usize, all_dots: bool| all_dots && (length == 1 || length == 2);
+    let (mut previous, mut length, mut all_dots) = (0u8, 0usize, true);
+    for &b in raw.as_bytes() {
+        match b {
+            b'/' if previous == b'/' || is_dot_segment(length, all_dots) => return false,
+            b'/' => (length, all_dots) = (0, true),
+            0..=0x20 | 0x7f..=0xff | b'%' | b';' | b'\\' => return false,
+            _ => (length, all_dots) = (length + 1, all_dots && b == b'.'),
+        }
+        previous = b;
+    }
+    !is_dot_segment(length, all_dots)
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -156,6 +164,33 @@ mod tests {
 
     fn same(path: &str) -> Result<(String, String), PathError> {
         Ok((path.to_string(), path.to_string()))
+    }
+
+    /// The one-pass check says what the three conditions it replaced said, for every path of
+    /// up to six characters made of the bytes that matter.
+    #[test]
+    fn the_plain_path_check_agrees_with_its_definition() {
+        fn by_definition(raw: &str) -> bool {
+            raw.bytes()
+                .all(|b| b > 0x20 && b < 0x7f && b != b'%' && b != b';' && b != b'\\')
+                && !raw.contains("//")
+                && !raw.split('/').any(|s| s == "." || s == "..")
+        }
+        let alphabet = ['/', '.', 'a', '%', ';', ' ', '\\', '~'];
+        let mut paths = vec![String::new()];
+        for _ in 0..6 {
+            paths = paths
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            for path in &paths {
+                let raw = format!("/{path}");
+                assert_eq!(is_plain(&raw), by_definition(&raw), "{raw:?}");
+            }
+        }
+        for raw in ["/", "/app/page.html", "/...", "/a/.b/c..", "/é"] {
+            assert_eq!(is_plain(raw), by_definition(raw), "{raw:?}");
+        }
     }
 
     #[test]
