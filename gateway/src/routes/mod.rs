@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 use gerbang_config::{Access, Config, Effect, Forward, HostPattern, Localized, Policy};
 use gerbang_idp::metrics::{Metrics, RouteCounters};
 use gerbang_idp::web::gateway_pages::GatewayPages;
-use pingora::lb::health_check::{HealthObserve, TcpHealthCheck};
+use pingora::lb::health_check::{HealthObserve, HealthObserveCallback, TcpHealthCheck};
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::{Backend, LoadBalancer};
 
@@ -187,17 +187,18 @@ impl Upstreams {
                 route: route.into(),
                 source,
             })?;
-        let reachable = Reachable::default();
-        if checked {
-            let mut check = TcpHealthCheck::new();
-            check.health_changed_callback = Some(Box::new(reachable.clone()));
-            balancer.set_health_check(check);
-        }
         let all = balancer.backends().get_backend();
         let sole = match (all.len(), all.first()) {
-            (1, Some(only)) => Some((only.clone(), reachable)),
+            (1, Some(only)) => Some((only.clone(), Reachable::default())),
             _ => None,
         };
+        if checked {
+            let mut check = TcpHealthCheck::new();
+            check.health_changed_callback = sole
+                .as_ref()
+                .map(|(_, reachable)| Box::new(reachable.clone()) as HealthObserveCallback);
+            balancer.set_health_check(check);
+        }
         Ok(Upstreams { balancer, sole })
     }
 
@@ -213,8 +214,8 @@ impl Upstreams {
     }
 }
 
-/// Whether a backend passed its last health check, set by the check when that changes (the
-/// balancer's own record starts healthy too).
+/// Whether a route's one backend passed its last health check, set by the check when that
+/// changes (the balancer's own record starts healthy too).
 #[derive(Clone)]
 struct Reachable(Arc<AtomicBool>);
 
