@@ -4,6 +4,8 @@ use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
 
+use toml::de::{DeTable, DeValue};
+
 /// One thing wrong with a configuration file, with where it is and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -110,7 +112,8 @@ impl<'a> SourceMap<'a> {
         let table = if top_level {
             String::new()
         } else {
-            self.key_at(span.start)
+            self.key_in_tree(span.start)
+                .unwrap_or_else(|| self.key_at(span.start))
         };
         let field = |prefix: &str| {
             message
@@ -144,8 +147,16 @@ impl<'a> SourceMap<'a> {
         cut_to(&table, path)
     }
 
+    /// The dotted key path at a byte offset of a text that is TOML, read from the `toml`
+    /// crate's own tree of it: exact however the keys are written (headers, dotted keys, inline
+    /// tables over several lines). `None` for a text that is not TOML.
+    fn key_in_tree(&self, offset: usize) -> Option<String> {
+        let document = DeTable::parse(self.source).ok()?;
+        Some(join_key(&keys_at(document.get_ref(), offset)))
+    }
+
     /// The dotted key path at a byte offset, read from the nearest table header above it and
-    /// the key on its own line: used to name the key of a syntax or type error.
+    /// the key on its own line: used to name the key of a syntax error, where there is no tree.
     pub(crate) fn key_at(&self, offset: usize) -> String {
         let offset = floor_char_boundary(self.source, offset.min(self.source.len()));
         let line_start = self.source[..offset].rfind('\n').map_or(0, |i| i + 1);
@@ -192,6 +203,40 @@ impl<'a> SourceMap<'a> {
             (false, false) => format!("{table}.{key}"),
         }
     }
+}
+
+/// The keys down to the one whose name or value is at `offset`, an element of an array of
+/// tables by its index (`route[1]`); a table's keys before the table itself, whose span may
+/// be only its header. Empty where no key is.
+fn keys_at(table: &DeTable, offset: usize) -> Vec<String> {
+    let within = |span: Range<usize>| span.contains(&offset);
+    for (key, value) in table.iter() {
+        let name = key.get_ref().to_string();
+        if within(key.span()) {
+            return vec![name];
+        }
+        let below = match value.get_ref() {
+            DeValue::Table(inner) => {
+                Some((name.clone(), keys_at(inner, offset))).filter(|(_, keys)| !keys.is_empty())
+            }
+            DeValue::Array(elements) => elements.iter().enumerate().find_map(|(at, element)| {
+                let DeValue::Table(inner) = element.get_ref() else {
+                    return None;
+                };
+                let keys = keys_at(inner, offset);
+                (!keys.is_empty() || within(element.span()))
+                    .then(|| (format!("{name}[{at}]"), keys))
+            }),
+            _ => None,
+        };
+        if let Some((part, keys)) = below {
+            return std::iter::once(part).chain(keys).collect();
+        }
+        if within(value.span()) {
+            return vec![name];
+        }
+    }
+    Vec::new()
 }
 
 /// The lines (counted from 0) that begin inside a multi-line string.
@@ -252,7 +297,8 @@ fn inside_strings(source: &str) -> std::collections::HashSet<usize> {
 /// A table header's kind (an array of tables or not) and name, as TOML reads it: up to its
 /// closing brackets outside quotes (a comment may follow them).
 fn header(line: &str) -> Option<(bool, String)> {
-    let trimmed = line.trim();
+    // A byte-order mark may begin the file.
+    let trimmed = line.trim().trim_start_matches('\u{feff}');
     let (array, rest) = match trimmed.strip_prefix("[[") {
         Some(rest) => (true, rest),
         None => (false, trimmed.strip_prefix('[')?),
@@ -487,6 +533,7 @@ mod tests {
         let at = src.find("[[").unwrap_or(0);
         assert_eq!(map.key_at(at), "\"a]]b\".c");
         assert_eq!(header("[a = 1"), None);
+        assert_eq!(header("\u{feff}[server]"), Some((false, "server".into())));
     }
 
     /// Found by the `config` fuzz target: lines inside a multi-line string were read as

@@ -803,6 +803,32 @@ fn an_unknown_key_in_an_inline_table_is_named_in_full() {
     );
 }
 
+/// Found by the `config` fuzz target: a key was named from the line it is on, so a key of an
+/// inline table written over several lines (TOML 1.1), or under a header after a byte-order
+/// mark, lost the tables it is in. Keys are now read from the TOML parser's own tree.
+#[test]
+fn a_key_is_named_in_full_however_its_tables_are_written() {
+    let unknown = |found: Vec<String>| {
+        assert_eq!(found.len(), 1, "{found:?}");
+        found[0].split(": ").nth(1).unwrap_or_default().to_string()
+    };
+    let server = "http = \"127.0.0.1:8080\"\npolicy = \"authenticated\"\n";
+    for written in [
+        format!("[server]\n{server}"),
+        format!("\u{feff}[server]\n{server}"),
+        "server = {\n  http = \"127.0.0.1:8080\",\n  policy = \"authenticated\",\n}\n".into(),
+        "server.http = \"127.0.0.1:8080\"\nserver.policy = \"authenticated\"\n".into(),
+    ] {
+        let src = format!("{written}{}", &BASE[BASE.find("[provider]").unwrap_or(0)..]);
+        assert_eq!(unknown(problems(&src)), "server.policy", "{written}");
+    }
+    let src = BASE.replace(
+        "policy = \"authenticated\"",
+        "policy = \"authenticated\"\nupstream_tls = {\n  sni = \"app.internal\",\n  verfy = true,\n}",
+    );
+    assert_eq!(unknown(problems(&src)), "route[0].upstream_tls.verfy");
+}
+
 /// Found by the `config` fuzz target: a table of the wrong type made implicitly by a dotted
 /// header (`[client.http]` where `[[client]]` is meant) was named by the header, though the
 /// same file written with `[client]` and a dotted key is named `client`, which is the key
