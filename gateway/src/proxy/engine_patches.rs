@@ -395,3 +395,57 @@ async fn a_request_head_deadline_runs_out_in_order_for_every_waiter() {
         "the sweeper outlived its deadline"
     );
 }
+
+/// The patched `pingora-timeout` holds a waiting timeout's delay in place, and a thread takes
+/// its last timer again while the tick is the same: a read from an upstream that waits (every
+/// proxied request) asked for two heap blocks (the delay boxed twice) and, for a timer the
+/// thread had, a lock and a map lookup (issue 22).
+#[test]
+fn a_waiting_timeout_allocates_nothing_once_its_tick_has_a_timer() {
+    use std::future::Future as _;
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    let minute = Duration::from_secs(60);
+    // A new tick's timer is allocated once; two in a row rarely straddle a tick of 10 ms.
+    let blocks: Vec<u64> = (0..100)
+        .map(|_| {
+            let mut timeout = std::pin::pin!(pingora::prelude::timeout(
+                minute,
+                std::future::pending::<()>()
+            ));
+            blocks_asked_by(|| assert!(timeout.as_mut().poll(&mut context).is_pending()))
+        })
+        .collect();
+    let without = blocks.iter().filter(|blocks| **blocks == 0).count();
+    assert!(
+        without >= 90,
+        "blocks asked per waiting timeout: {blocks:?}"
+    );
+}
+
+/// ... and a timeout still ends when its time has passed, the future's answer when it comes
+/// first, on both kinds of timer (the fast one, and Tokio's past 15 minutes).
+#[tokio::test]
+async fn a_timeout_ends_at_its_time_or_with_its_future() {
+    let started = std::time::Instant::now();
+    let short = Duration::from_millis(50);
+    let both = tokio::join!(
+        pingora::prelude::timeout(short, std::future::pending::<()>()),
+        pingora::prelude::timeout(short, std::future::pending::<()>()),
+    );
+    assert!(both.0.is_err() && both.1.is_err());
+    let waited = started.elapsed();
+    assert!(
+        waited >= short && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    let answer = pingora::prelude::timeout(short, async {
+        tokio::task::yield_now().await;
+        7
+    });
+    assert_eq!(answer.await.ok(), Some(7));
+    let long = pingora::prelude::timeout(Duration::from_secs(3600), async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        8
+    });
+    assert_eq!(long.await.ok(), Some(8));
+}
