@@ -420,10 +420,20 @@ mod tests {
         assert!(kept(&tm, &after));
     }
 
-    /// Gerbang patch: a wait made before its timer fires ends, however the two interleave (the
-    /// flag was read before the `Notified` was made, so a fire in between was missed).
+    /// Gerbang patch: a wait made before its timer fires ends, however the two interleave. The
+    /// old wait read the flag and then made its `Notified`, so a fire whose flag it had read as
+    /// unset and whose notification came before the `Notified` was missed. The first case is
+    /// that interleaving: the notification alone, after the wait was made and before its first
+    /// poll, must end it (it does only because the `Notified` is made with the wait).
     #[tokio::test]
     async fn a_wait_ends_when_its_timer_fires_before_it_is_polled() {
+        let timer = Timer::new();
+        let wait = timer.subscribe().wait();
+        timer.0.notify_waiters();
+        tokio::time::timeout(Duration::from_secs(5), wait)
+            .await
+            .expect("a notification between the wait's making and its poll was missed");
+
         let timer = Timer::new();
         let wait = timer.subscribe().wait();
         timer.fire();
